@@ -1,0 +1,4 @@
+from campaigns.models.events import *  # noqa: F403
+from campaigns.models.site import Campaign, Site, SiteQuerySet, Variant, public_key_new
+
+__all__ = ["Campaign", "Site", "SiteQuerySet", "Variant", "public_key_new"]

@@ -1,0 +1,1 @@
+"""Events, assignments, counters, responses and consent records (the Ingestion issue)."""

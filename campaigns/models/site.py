@@ -1,0 +1,213 @@
+import secrets
+import zoneinfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+
+
+def public_key_new() -> str:
+    # 128 random bits, URL-safe: unguessable, and short enough for a data- attribute.
+    return "pk_" + secrets.token_urlsafe(16)
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"{value!r} is not a known time zone (e.g. Europe/Paris)")
+
+
+def validate_origins(value) -> None:
+    from campaigns.origins import origins_errors
+
+    errors = origins_errors(value)
+    if errors:
+        raise ValidationError(errors)
+
+
+class SiteQuerySet(models.QuerySet):
+    def for_user(self, user) -> "SiteQuerySet":
+        """The sites a user may see and edit: a superuser sees all, an owner or member sees theirs."""
+        if user.is_superuser:
+            return self.all()
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(models.Q(owner=user) | models.Q(members=user)).distinct()
+
+
+class Site(models.Model):
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_sites")
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="member_sites")
+    name = models.CharField(max_length=200)
+    allowed_origins = models.JSONField(
+        default=list,
+        blank=True,
+        validators=[validate_origins],
+        help_text='The scheme and host of every page that embeds the widget, e.g. ["https://shop.example", '
+        '"https://www.shop.example"]. Events and config requests from any other origin are refused.',
+    )
+    public_key = models.CharField(max_length=40, unique=True, default=public_key_new, editable=False)
+    consent_required = models.BooleanField(
+        default=False,
+        help_text="Nothing is stored in the browser and nothing is sent before the visitor decides.",
+    )
+    show_before_consent = models.BooleanField(
+        default=False,
+        help_text="With consent required: show messages before the decision, keeping visitor state in memory only.",
+    )
+    privacy_policy_url = models.URLField(blank=True)
+    policy_version = models.CharField(
+        max_length=40, default="1", help_text="Change it to ask every visitor again for consent."
+    )
+    time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
+    event_retention_days = models.PositiveIntegerField(
+        default=90, validators=[MinValueValidator(1), MaxValueValidator(3650)],
+        help_text="Raw events older than this are deleted; counters and responses stay.",
+    )
+    consent_retention_days = models.PositiveIntegerField(
+        default=5 * 365, validators=[MinValueValidator(1), MaxValueValidator(3650)]
+    )
+    max_overlays_per_session = models.PositiveIntegerField(
+        null=True, blank=True, default=2,
+        help_text="At most this many overlay messages per visitor session (empty: no cap).",
+    )
+    min_overlay_gap_seconds = models.PositiveIntegerField(
+        default=60, help_text="Minimum time between any two overlay messages for one visitor."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = SiteQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Campaign(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        ACTIVE = "active", "Active"
+        PAUSED = "paused", "Paused"
+        ARCHIVED = "archived", "Archived"
+
+    class MessageType(models.TextChoices):
+        POPUP = "popup", "Popup"
+        BAR = "bar", "Sticky bar"
+        SLIDE_IN = "slide_in", "Slide-in"
+        FULLSCREEN = "fullscreen", "Fullscreen"
+        NPS = "nps", "Net Promoter Score"
+        FEEDBACK = "feedback", "Feedback form"
+        LEAD = "lead", "Lead capture"
+        CART_RECOVERY = "cart_recovery", "Cart recovery"
+        CONSENT = "consent", "GDPR consent banner"
+
+    class Allocation(models.TextChoices):
+        FIXED = "fixed", "Fixed weights"
+        AUTO = "auto", "Automatic (Thompson sampling)"
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="campaigns")
+    name = models.CharField(max_length=200)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True)
+    message_type = models.CharField(max_length=20, choices=MessageType.choices, default=MessageType.POPUP)
+    priority = models.IntegerField(default=0, help_text="Higher shows first when two overlays want to show.")
+    starts_at = models.DateTimeField(null=True, blank=True)
+    ends_at = models.DateTimeField(null=True, blank=True)
+    schedule = models.JSONField(
+        default=dict, blank=True,
+        help_text='Optional weekdays (0 = Monday) and hours in the site\'s time zone: '
+        '{"weekdays": [0, 1, 2, 3, 4], "hours": [9, 18]}',
+    )
+    triggers = models.JSONField(
+        default=list, blank=True,
+        help_text='When to show; several are OR\'d. Example: [{"type": "exit_intent", "sensitivity": 20}, '
+        '{"type": "scroll", "percent": 50}]. See docs/rules.md.',
+    )
+    targeting = models.JSONField(
+        null=True, blank=True,
+        help_text='Who and where; empty means everyone. Example: {"all": [{"attr": "path", "op": "starts_with", '
+        '"value": "/blog/"}, {"attr": "device", "op": "equals", "value": "mobile"}]}',
+    )
+    frequency = models.JSONField(
+        default=dict, blank=True,
+        help_text='Example: {"max_impressions": 3, "min_gap_seconds": 86400, "once_per_session": true, '
+        '"stop_after_close": true, "stop_after_conversion": true, "cancel_on": ["purchase"]}',
+    )
+    goal = models.JSONField(
+        default=dict, blank=True,
+        help_text='What counts as a conversion. Example: {"type": "submit"} or {"type": "purchase", '
+        '"attribution_days": 7} or {"type": "url", "url": {"op": "starts_with", "value": "/thanks"}}',
+    )
+    control_share = models.FloatField(
+        default=0.0, validators=[MinValueValidator(0.0), MaxValueValidator(0.9)],
+        help_text="Share of visitors held out (they see nothing), so uplift over showing nothing is measurable.",
+    )
+    allocation_mode = models.CharField(max_length=10, choices=Allocation.choices, default=Allocation.FIXED)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-priority", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(control_share__gte=0) & models.Q(control_share__lte=0.9),
+                name="campaign_control_share_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(starts_at__isnull=True)
+                | models.Q(ends_at__isnull=True)
+                | models.Q(ends_at__gt=models.F("starts_at")),
+                name="campaign_ends_after_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        from campaigns.validation import validate_campaign_rules
+
+        errors = validate_campaign_rules(
+            triggers=self.triggers,
+            targeting=self.targeting,
+            frequency=self.frequency,
+            schedule=self.schedule,
+            goal=self.goal,
+        )
+        if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
+            errors.append("ends_at: must be after starts_at")
+        if errors:
+            raise ValidationError(_errors_by_field(errors))
+
+
+class Variant(models.Model):
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="variants")
+    name = models.CharField(max_length=100, default="A")
+    weight = models.PositiveIntegerField(
+        default=50, validators=[MaxValueValidator(10000)],
+        help_text="Relative share of traffic; 0 stops showing this variant.",
+    )
+    content = models.JSONField(
+        default=dict, blank=True,
+        help_text='The message. Example: {"headline": "10% off your first order", "body": "<p>Join us.</p>", '
+        '"cta": {"label": "Get my code", "url": "/shop/"}}. Fields per type: docs/contracts.md.',
+    )
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.campaign} / {self.name}"
+
+
+def _errors_by_field(errors: list[str]) -> dict[str, list[str]]:
+    """'targeting.all[2].op: ...' goes to the targeting field, with its path kept in the message."""
+    by_field: dict[str, list[str]] = {}
+    for message in errors:
+        head = message.split(":", 1)[0]
+        field = head.split(".", 1)[0].split("[", 1)[0]
+        if field not in {"triggers", "targeting", "frequency", "schedule", "goal", "starts_at", "ends_at"}:
+            field = "__all__"
+        by_field.setdefault(field, []).append(message)
+    return by_field

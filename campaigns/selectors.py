@@ -1,0 +1,141 @@
+"""Reads: what a user may see, and the widget config of a site."""
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import Prefetch, Q
+from django.urls import reverse
+from django.utils import timezone
+
+from campaigns.content import content_clean
+from campaigns.models import Campaign, Site, Variant
+
+CONFIG_CACHE_PREFIX = "config:v1:"
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    """A site's widget config, ready to serve: the same bytes for every visitor."""
+
+    site_id: int
+    body: bytes
+    etag: str
+    allowed_origins: tuple[str, ...]
+
+
+def config_cache_key(public_key: str) -> str:
+    return CONFIG_CACHE_PREFIX + public_key
+
+
+def campaigns_live(*, site: Site, now: datetime):
+    """Active campaigns inside their start/end dates, with their variants (two queries)."""
+    return (
+        Campaign.objects.filter(site=site, status=Campaign.Status.ACTIVE)
+        .filter(Q(starts_at__isnull=True) | Q(starts_at__lte=now))
+        .filter(Q(ends_at__isnull=True) | Q(ends_at__gt=now))
+        .prefetch_related(Prefetch("variants", queryset=Variant.objects.order_by("id")))
+        .order_by("-priority", "id")
+    )
+
+
+def next_schedule_boundary(*, site: Site, now: datetime) -> datetime | None:
+    """The next start or end of an active campaign: the config must change then, unsaved."""
+    upcoming = []
+    active = Campaign.objects.filter(site=site, status=Campaign.Status.ACTIVE)
+    start = active.filter(starts_at__gt=now).order_by("starts_at").values_list("starts_at", flat=True).first()
+    end = active.filter(ends_at__gt=now).order_by("ends_at").values_list("ends_at", flat=True).first()
+    upcoming = [moment for moment in (start, end) if moment is not None]
+    return min(upcoming) if upcoming else None
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if moment else None
+
+
+def site_config_build(*, site: Site, now: datetime) -> dict:
+    campaigns = []
+    for campaign in campaigns_live(site=site, now=now):
+        variants = []
+        for variant in campaign.variants.all():
+            content, errors = content_clean(message_type=campaign.message_type, content=variant.content)
+            if errors:
+                continue  # an invalid variant never reaches a website
+            variants.append({"id": variant.id, "name": variant.name, "weight": variant.weight, "content": content})
+        if not variants:
+            continue
+        campaigns.append(
+            {
+                "id": campaign.id,
+                "type": campaign.message_type,
+                "priority": campaign.priority,
+                "starts_at": _iso(campaign.starts_at),
+                "ends_at": _iso(campaign.ends_at),
+                "schedule": {"weekdays": None, "hours": None, **(campaign.schedule or {})},
+                "triggers": campaign.triggers or [],
+                "targeting": campaign.targeting,
+                "frequency": campaign.frequency or {},
+                "goal": campaign.goal or {},
+                "control_share": campaign.control_share,
+                "variants": variants,
+            }
+        )
+    return {
+        "site": {
+            "key": site.public_key,
+            "tz": site.time_zone,
+            "consent": {
+                "required": site.consent_required,
+                "policy_url": site.privacy_policy_url,
+                "policy_version": site.policy_version,
+                "show_before_consent": site.show_before_consent,
+            },
+            "cap": {
+                "max_overlays_per_session": site.max_overlays_per_session,
+                "min_overlay_gap_seconds": site.min_overlay_gap_seconds,
+            },
+            "endpoints": {"events": reverse("widget:events", kwargs={"public_key": site.public_key})},
+        },
+        "campaigns": campaigns,
+    }
+
+
+def site_config_get(*, public_key: str) -> SiteConfig | None:
+    """The cached config, or built and cached until the next schedule boundary; None for an unknown key."""
+    key = config_cache_key(public_key)
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
+    site = Site.objects.filter(public_key=public_key).first()
+    if site is None:
+        return None
+    now = timezone.now()
+    config = site_config_build(site=site, now=now)
+    canonical = json.dumps(config, sort_keys=True, separators=(",", ":"))
+    version = hashlib.sha256(canonical.encode()).hexdigest()[:16]
+    config["version"] = version
+    body = json.dumps(config, separators=(",", ":")).encode()
+    result = SiteConfig(
+        site_id=site.id, body=body, etag=f'"{version}"', allowed_origins=tuple(site.allowed_origins or ())
+    )
+    timeout = settings.CONFIG_CACHE_SECONDS
+    boundary = next_schedule_boundary(site=site, now=now)
+    if boundary is not None:
+        timeout = max(1, min(timeout, int((boundary - now).total_seconds()) + 1))
+    cache.set(key, result, timeout)
+    return result
+
+
+def config_invalidate(*, public_key: str) -> None:
+    cache.delete(config_cache_key(public_key))
+
+
+def sites_for_user(*, user):
+    return Site.objects.for_user(user)
+
+
+def campaigns_for_user(*, user):
+    return Campaign.objects.filter(site__in=Site.objects.for_user(user).values("id"))

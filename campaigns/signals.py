@@ -1,0 +1,39 @@
+"""Cache invalidation only: any change to a site, a campaign or a variant drops the site's config.
+
+Signals catch every write path (admin, API, shell, queryset.update through services), which a
+service-only hook would miss; they do no business logic.
+"""
+
+from functools import partial
+
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save
+
+from campaigns.models import Campaign, Site, Variant
+from campaigns.selectors import config_invalidate
+
+
+def _public_key(instance) -> str | None:
+    if isinstance(instance, Site):
+        return instance.public_key
+    if isinstance(instance, Campaign):
+        return Site.objects.filter(id=instance.site_id).values_list("public_key", flat=True).first()
+    if isinstance(instance, Variant):
+        return (
+            Site.objects.filter(campaigns__id=instance.campaign_id).values_list("public_key", flat=True).first()
+        )
+    return None
+
+
+def _changed(sender, instance, **kwargs) -> None:
+    public_key = _public_key(instance)
+    if public_key:
+        config_invalidate(public_key=public_key)
+        # Drop it again after commit, so a request that read the old rows meanwhile cannot keep them cached.
+        transaction.on_commit(partial(config_invalidate, public_key=public_key))
+
+
+def connect() -> None:
+    for model in (Site, Campaign, Variant):
+        post_save.connect(_changed, sender=model, dispatch_uid=f"config-{model.__name__}-save")
+        post_delete.connect(_changed, sender=model, dispatch_uid=f"config-{model.__name__}-delete")

@@ -1,0 +1,29 @@
+"""GET /api/w/<public_key>/config: one cacheable config per site, the same for every visitor."""
+
+from django.conf import settings
+from django.http import HttpResponse, HttpResponseNotModified
+from django.views.decorators.http import require_http_methods
+
+from campaigns.selectors import site_config_get
+from widget.api.responses import cors_headers, error_response
+
+ERROR_UNKNOWN_SITE = "unknown site key"
+
+
+@require_http_methods(["GET", "HEAD", "OPTIONS"])
+def site_config_api(request, public_key: str):
+    config = site_config_get(public_key=public_key)
+    if config is None:
+        return error_response(404, ERROR_UNKNOWN_SITE)
+    headers = cors_headers(origin=request.headers.get("Origin"), allowed_origins=config.allowed_origins)
+    if request.method == "OPTIONS":
+        return HttpResponse(status=204, headers=headers)
+    headers["ETag"] = config.etag
+    headers["Cache-Control"] = f"public, max-age={settings.CONFIG_MAX_AGE}"
+    if_none_match = request.headers.get("If-None-Match", "")
+    if config.etag in {tag.strip() for tag in if_none_match.split(",")} or if_none_match.strip() == "*":
+        response = HttpResponseNotModified()
+        for name, value in headers.items():
+            response[name] = value
+        return response
+    return HttpResponse(config.body, content_type="application/json", headers=headers)

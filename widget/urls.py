@@ -1,0 +1,19 @@
+from django.urls import path
+
+from widget import demo
+from widget.api.config import site_config_api
+from widget.api.events import events_collect_api
+
+app_name = "widget"
+
+urlpatterns = [
+    path("api/w/<str:public_key>/config", site_config_api, name="config"),
+    path("api/w/<str:public_key>/events", events_collect_api, name="events"),
+    path("demo/", demo.home, name="demo-home"),
+    path("demo/blog/<slug:slug>/", demo.article, name="demo-article"),
+    path("demo/product/<slug:slug>/", demo.product, name="demo-product"),
+    path("demo/cart/", demo.cart, name="demo-cart"),
+    path("demo/cart/add/", demo.cart_add, name="demo-cart-add"),
+    path("demo/checkout/", demo.checkout, name="demo-checkout"),
+    path("demo/thanks/", demo.thanks, name="demo-thanks"),
+]
