@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from campaigns import services
-from campaigns.models import Campaign, Site, Variant
+from campaigns.models import Campaign, Site
 from widget.demo import DEMO_SITE_NAME
 
 DEMO_ORIGINS = ["http://127.0.0.1:8000", "http://localhost:8000"]
