@@ -6,16 +6,20 @@ pages, actions and autocomplete all read it) and in the foreign-key choices; an 
 the scope answers 404, never a redirect to a page that names it.
 """
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
+from django.db import models
 from django.forms.models import BaseInlineFormSet
 from django.http import Http404
-from django.utils.html import format_html
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 
 from campaigns import services
 from campaigns.content import content_clean
 from campaigns.describe import campaign_describe
 from campaigns.models import Campaign, Site, Variant
+from campaigns.preview import preview_context_parse, site_preview, url_for_site
 from widget.snippet import embed_snippet
 
 
@@ -76,11 +80,12 @@ class SiteAdmin(OwnerScopedAdmin):
     site_path = ""
     list_display = ("name", "public_key", "consent_required", "time_zone", "owner")
     search_fields = ("name", "public_key")
-    readonly_fields = ("public_key", "snippet")
+    readonly_fields = ("public_key",)
     filter_horizontal = ("members",)
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     fieldsets = (
         (None, {"fields": ("name", "owner", "members", "allowed_origins")}),
-        ("Embed", {"fields": ("public_key", "snippet")}),
+        ("Embed", {"fields": ("public_key",)}),
         ("Consent", {"fields": ("consent_required", "show_before_consent", "privacy_policy_url", "policy_version")}),
         ("Visitor experience", {"fields": ("max_overlays_per_session", "min_overlay_gap_seconds")}),
         ("Data", {"fields": ("time_zone", "event_retention_days", "consent_retention_days")}),
@@ -117,16 +122,35 @@ class SiteAdmin(OwnerScopedAdmin):
             kwargs["queryset"] = get_user_model().objects.filter(is_staff=True, is_active=True)
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
-    @admin.display(description="Embed snippet")
-    def snippet(self, obj):
-        if not obj.pk:
-            return "Save the site to get its snippet."
-        code = embed_snippet(public_key=obj.public_key)
-        return format_html(
-            '<p>Paste this before &lt;/head&gt; on every page of the site:</p>'
-            '<textarea readonly rows="4" cols="100" style="font-family:monospace">{}</textarea>',
-            code,
-        )
+    def get_urls(self):
+        custom = [
+            path("<int:site_id>/preview/", self.admin_site.admin_view(self.preview_view), name="campaigns_site_preview"),
+        ]
+        return custom + super().get_urls()
+
+    def preview_view(self, request, site_id: int):
+        """"Why not shown?": every campaign for a URL and a visitor context, with the rule that excluded it."""
+        site = self.get_queryset(request).filter(id=site_id).first()
+        if site is None:
+            raise Http404("No such site.")
+        url = request.POST.get("url", "/")
+        context_text = request.POST.get("context", "")
+        rows, error = [], None
+        if request.method == "POST":
+            context, error = preview_context_parse(url=url_for_site(site=site, path=url), context_text=context_text)
+            if error is None:
+                rows = site_preview(site=site, context=context)
+        return TemplateResponse(request, "admin/campaigns/site/preview.html", {
+            **self.admin_site.each_context(request), "site": site, "url": url, "context_text": context_text,
+            "rows": rows, "error": error, "title": "Why not shown?",
+        })
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None and obj.pk:
+            base_url = settings.PUBLIC_BASE_URL or request.build_absolute_uri("/").rstrip("/")
+            context["embed_snippet"] = embed_snippet(public_key=obj.public_key, base_url=base_url)
+            context["preview_url"] = reverse("admin:campaigns_site_preview", args=[obj.pk])
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
 
 class VariantFormSet(BaseInlineFormSet):
@@ -164,13 +188,16 @@ class CampaignAdmin(OwnerScopedAdmin):
     search_fields = ("name",)
     autocomplete_fields = ("site",)
     inlines = (VariantInline,)
-    readonly_fields = ("summary",)
+    readonly_fields = ("summary", "winner", "winner_declared_at")
     actions = ("activate", "pause", "archive", "duplicate")
     fieldsets = (
         (None, {"fields": ("site", "name", "message_type", "status", "priority", "summary")}),
         ("When", {"fields": ("triggers", "starts_at", "ends_at", "schedule")}),
         ("Who and how often", {"fields": ("targeting", "frequency")}),
         ("Measurement", {"fields": ("goal", "control_share", "allocation_mode")}),
+        ("Statistics", {"fields": ("stats_engine", "stats_difference", "stats_alpha", "stats_sequential_tuning",
+                                   "stats_prior_mean", "stats_prior_variance", "stats_correction",
+                                   "winner", "winner_declared_at")}),
     )
 
     @admin.display(description="In plain words")

@@ -64,7 +64,10 @@ def site_config_build(*, site: Site, now: datetime) -> dict:
             content, errors = content_clean(message_type=campaign.message_type, content=variant.content)
             if errors:
                 continue  # an invalid variant never reaches a website
-            variants.append({"id": variant.id, "name": variant.name, "weight": variant.weight, "content": content})
+            weight = variant.weight
+            if campaign.winner_id is not None:
+                weight = 100 if variant.id == campaign.winner_id else 0  # a declared winner takes all traffic
+            variants.append({"id": variant.id, "name": variant.name, "weight": weight, "content": content})
         if not variants:
             continue
         campaigns.append(
@@ -79,7 +82,7 @@ def site_config_build(*, site: Site, now: datetime) -> dict:
                 "targeting": campaign.targeting,
                 "frequency": campaign.frequency or {},
                 "goal": campaign.goal or {},
-                "control_share": campaign.control_share,
+                "control_share": 0.0 if campaign.winner_id is not None else campaign.control_share,
                 "variants": variants,
             }
         )

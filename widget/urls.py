@@ -2,12 +2,14 @@ from django.urls import path
 
 from widget import demo
 from widget.api.config import site_config_api
+from widget.api.decide import site_decide_api
 from widget.api.events import events_collect_api
 
 app_name = "widget"
 
 urlpatterns = [
     path("api/w/<str:public_key>/config", site_config_api, name="config"),
+    path("api/w/<str:public_key>/decide", site_decide_api, name="decide"),
     path("api/w/<str:public_key>/events", events_collect_api, name="events"),
     path("demo/", demo.home, name="demo-home"),
     path("demo/blog/<slug:slug>/", demo.article, name="demo-article"),

@@ -12,6 +12,10 @@ def public_key_new() -> str:
     return "pk_" + secrets.token_urlsafe(16)
 
 
+def goal_default() -> dict:
+    return {"type": "cta_click"}
+
+
 def validate_time_zone(value: str) -> None:
     if value not in zoneinfo.available_timezones():
         raise ValidationError(f"{value!r} is not a known time zone (e.g. Europe/Paris)")
@@ -107,6 +111,19 @@ class Campaign(models.Model):
         FIXED = "fixed", "Fixed weights"
         AUTO = "auto", "Automatic (Thompson sampling)"
 
+    class Engine(models.TextChoices):
+        BAYESIAN = "bayesian", "Bayesian"
+        FREQUENTIST = "frequentist", "Frequentist"
+
+    class Difference(models.TextChoices):
+        RELATIVE = "relative", "Relative (lift %)"
+        ABSOLUTE = "absolute", "Absolute (percentage points)"
+
+    class Correction(models.TextChoices):
+        NONE = "none", "None"
+        HOLM = "holm", "Holm"
+        BH = "bh", "Benjamini-Hochberg"
+
     site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="campaigns")
     name = models.CharField(max_length=200)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True)
@@ -135,7 +152,7 @@ class Campaign(models.Model):
         '"stop_after_close": true, "stop_after_conversion": true, "cancel_on": ["purchase"]}',
     )
     goal = models.JSONField(
-        default=dict, blank=True,
+        default=goal_default,
         help_text='What counts as a conversion. Example: {"type": "submit"} or {"type": "purchase", '
         '"attribution_days": 7} or {"type": "url", "url": {"op": "starts_with", "value": "/thanks"}}',
     )
@@ -144,6 +161,22 @@ class Campaign(models.Model):
         help_text="Share of visitors held out (they see nothing), so uplift over showing nothing is measurable.",
     )
     allocation_mode = models.CharField(max_length=10, choices=Allocation.choices, default=Allocation.FIXED)
+    stats_engine = models.CharField(max_length=12, choices=Engine.choices, default=Engine.BAYESIAN)
+    stats_difference = models.CharField(max_length=10, choices=Difference.choices, default=Difference.RELATIVE)
+    stats_alpha = models.FloatField(default=0.05, validators=[MinValueValidator(0.001), MaxValueValidator(0.5)])
+    stats_sequential_tuning = models.PositiveIntegerField(
+        null=True, blank=True,
+        help_text="Frequentist only: sequential testing so that looking every day does not inflate false "
+        "positives (GrowthBook's default tuning is 5000). Empty: fixed-horizon test.",
+    )
+    stats_prior_mean = models.FloatField(null=True, blank=True, help_text="Bayesian prior on the lift (empty: flat).")
+    stats_prior_variance = models.FloatField(null=True, blank=True, validators=[MinValueValidator(0.0)])
+    stats_correction = models.CharField(max_length=5, choices=Correction.choices, default=Correction.NONE)
+    winner = models.ForeignKey(
+        "Variant", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="Set by 'declare winner': all traffic goes to this variant.",
+    )
+    winner_declared_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -1,0 +1,15 @@
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from campaigns.api.sites import CampaignDetailApi, CampaignListCreateApi, SiteDetailApi, SiteListCreateApi
+
+app_name = "campaigns"
+
+urlpatterns = [
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="campaigns:schema"), name="docs"),
+    path("api/sites/", SiteListCreateApi.as_view(), name="site-list"),
+    path("api/sites/<int:pk>/", SiteDetailApi.as_view(), name="site-detail"),
+    path("api/campaigns/", CampaignListCreateApi.as_view(), name="campaign-list"),
+    path("api/campaigns/<int:pk>/", CampaignDetailApi.as_view(), name="campaign-detail"),
+]

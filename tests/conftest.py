@@ -1,0 +1,76 @@
+"""The small cast shared by the suite: an owner and their site, an outsider and theirs."""
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
+
+from campaigns import services
+
+
+@pytest.fixture(autouse=True)
+def _clean_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def user_create(username: str, *, superuser: bool = False):
+    return get_user_model().objects.create_user(
+        username=username, password="pw-" + username, is_staff=True, is_superuser=superuser
+    )
+
+
+def popup_campaign_create(*, site, name: str = "Welcome popup", status: str = "active", **fields):
+    return services.campaign_create(
+        site=site,
+        name=name,
+        message_type=fields.pop("message_type", "popup"),
+        status=status,
+        triggers=fields.pop("triggers", [{"type": "page_load", "delay": 0}]),
+        variants=fields.pop(
+            "variants",
+            [
+                {"name": "A", "weight": 50, "content": {"headline": "Hello A"}},
+                {"name": "B", "weight": 50, "content": {"headline": "Hello B"}},
+            ],
+        ),
+        **fields,
+    )
+
+
+@pytest.fixture
+def owner(db):
+    return user_create("owner")
+
+
+@pytest.fixture
+def outsider(db):
+    return user_create("outsider")
+
+
+@pytest.fixture
+def superuser(db):
+    return user_create("root", superuser=True)
+
+
+@pytest.fixture
+def site(owner):
+    return services.site_create(owner=owner, name="Owner shop", allowed_origins=["https://shop.example"])
+
+
+@pytest.fixture
+def outsider_site(outsider):
+    return services.site_create(owner=outsider, name="Outsider shop", allowed_origins=["https://other.example"])
+
+
+@pytest.fixture
+def campaign(site):
+    return popup_campaign_create(site=site)
+
+
+@pytest.fixture
+def outsider_campaign(outsider_site):
+    return popup_campaign_create(site=outsider_site, name="Outsider popup")
+
+
+pytest_plugins = ["tests.browser"]

@@ -1,0 +1,49 @@
+"""POST /api/w/<public_key>/decide: which campaigns would be armed for a visitor context, and why not.
+
+The widget decides in the browser; this is the same evaluator on the server, for previews,
+explanations and server-rendered sites. Body: {"context": {...visitor context, docs/contracts.md}}.
+"""
+
+import json
+import time
+
+from django.http import HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from campaigns.rules import decide
+from campaigns.selectors import site_config_get
+from widget.api.body import BodyError, json_body_read
+from widget.api.config import ERROR_UNKNOWN_SITE
+from widget.api.responses import cors_headers, error_response
+
+MAX_BODY_BYTES = 64 * 1024
+ERROR_NO_CONTEXT = "context must be an object"
+
+
+@csrf_exempt
+@require_http_methods(["POST", "OPTIONS"])
+def site_decide_api(request, public_key: str):
+    config = site_config_get(public_key=public_key)
+    if config is None:
+        return error_response(404, ERROR_UNKNOWN_SITE)
+    headers = cors_headers(
+        origin=request.headers.get("Origin"), allowed_origins=config.allowed_origins, methods="POST"
+    )
+    if request.method == "OPTIONS":
+        return HttpResponse(status=204, headers=headers)
+    try:
+        body = json_body_read(request, max_bytes=MAX_BODY_BYTES)
+    except BodyError as error:
+        return error_response(error.status, error.error, error.detail, headers=headers)
+    context = body.get("context") if isinstance(body, dict) else None
+    if not isinstance(context, dict):
+        return error_response(400, ERROR_NO_CONTEXT, headers=headers)
+    context = {"now": int(time.time() * 1000), **context}
+    site_config = json.loads(config.body)
+    decision = decide(config=site_config, context=context)
+    variants = {v["id"]: v for c in site_config["campaigns"] for v in c["variants"]}
+    for entry in decision["campaigns"]:
+        variant = variants.get(entry["variant"])
+        entry["variant_name"] = variant["name"] if variant else None
+    return JsonResponse({"version": site_config.get("version"), **decision}, headers=headers)
