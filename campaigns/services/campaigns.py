@@ -4,7 +4,6 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from campaigns.content import content_clean
-
 from campaigns.models import Campaign, Site, Variant
 from campaigns.selectors import config_invalidate
 
