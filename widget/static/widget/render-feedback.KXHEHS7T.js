@@ -1,0 +1,1 @@
+import{a as r}from"./chunk.5YU7YTEF.js";import{c as o}from"./chunk.2RPDAXI4.js";function m(n){let e=o(n),t=n.content||{};return e.steps(()=>[t.headline&&e.text("h2",t.headline),t.body&&e.html(t.body),r(e,t)]),e}export{m as render};

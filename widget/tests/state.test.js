@@ -1,0 +1,153 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createState, KEY, SESSION_IDLE, utmOf } from '../src/state.js';
+import { memoryStorage } from '../src/util.js';
+
+const clock = (t = 1767225600000) => { const c = () => c.t; c.t = t; return c; };
+const URL1 = 'https://shop.example/blog/a?utm_source=google&utm_medium=cpc&utm_campaign=spring';
+
+test('a first page view creates a visitor, a session and the first touch', () => {
+  const now = clock();
+  const s = createState({ storage: memoryStorage(), now });
+  s.pageview(URL1, 'https://www.google.com/');
+  const v = s.context({ url: URL1, device: 'desktop' }).visitor;
+  assert.match(v.id, /^v_/);
+  assert.match(v.session_id, /^s_/);
+  assert.equal(v.sessions, 1);
+  assert.equal(v.pageviews_session, 1);
+  assert.equal(v.pageviews_total, 1);
+  assert.deepEqual(v.visited, ['/blog/a']);
+  assert.deepEqual(v.first_touch, { referrer: 'https://www.google.com/', utm: { source: 'google', medium: 'cpc', campaign: 'spring' } });
+  assert.deepEqual(v.utm, { source: 'google', medium: 'cpc', campaign: 'spring' });
+});
+
+test('the state survives a new page load through storage', () => {
+  const storage = memoryStorage();
+  const now = clock();
+  const a = createState({ storage, now });
+  a.pageview('https://shop.example/', '');
+  const b = createState({ storage, now });
+  b.pageview('https://shop.example/b', '');
+  const v = b.context({}).visitor;
+  assert.equal(v.id, a.data.id);
+  assert.equal(v.pageviews_session, 2);
+  assert.ok(storage.getItem(KEY));
+});
+
+test('thirty minutes without activity start a new session and reset the current utm', () => {
+  const now = clock();
+  const s = createState({ now });
+  s.pageview(URL1, '');
+  const first = s.data.session.id;
+  now.t += SESSION_IDLE + 1;
+  s.pageview('https://shop.example/x', '');
+  const v = s.context({}).visitor;
+  assert.notEqual(v.session_id, first);
+  assert.equal(v.sessions, 2);
+  assert.equal(v.pageviews_session, 1);
+  assert.equal(v.pageviews_total, 2);
+  assert.deepEqual(v.utm, {});
+  assert.equal(v.first_touch.utm.source, 'google');
+});
+
+test('activity within thirty minutes keeps the session', () => {
+  const now = clock();
+  const s = createState({ now });
+  s.pageview('https://shop.example/', '');
+  now.t += SESSION_IDLE - 1;
+  s.pageview('https://shop.example/', '');
+  assert.equal(s.data.sessions, 1);
+});
+
+test('visited paths are unique, most recent last, and bounded to 50', () => {
+  const s = createState({ now: clock() });
+  for (let i = 0; i < 60; i++) s.pageview(`https://shop.example/p${i}`, '');
+  s.pageview('https://shop.example/p20', '');
+  const visited = s.data.visited;
+  assert.equal(visited.length, 50);
+  assert.equal(visited[49], '/p20');
+  assert.equal(visited.filter((p) => p === '/p20').length, 1);
+});
+
+test('history records impressions, closes and conversions with the session', () => {
+  const now = clock();
+  const s = createState({ now });
+  s.pageview('https://shop.example/', '');
+  s.record(12, 'impressions');
+  now.t += 1000;
+  s.record(12, 'closes');
+  s.overlay();
+  const v = s.context({}).visitor;
+  assert.deepEqual(v.history['12'].impressions, [1767225600000]);
+  assert.deepEqual(v.history['12'].closes, [1767225601000]);
+  assert.deepEqual(v.history['12'].sessions, [v.session_id]);
+  assert.equal(v.overlays_session, 1);
+});
+
+test('a variant is sticky: the first answer is kept', () => {
+  const s = createState({ now: clock() });
+  assert.equal(s.variant(5, () => 7), 7);
+  assert.equal(s.variant(5, () => 8), 7);
+  assert.equal(s.variant(6, () => null), null);
+  assert.equal(s.variant(6, () => 9), null);
+});
+
+test('exposure is reported once per campaign', () => {
+  const s = createState({ now: clock() });
+  assert.equal(s.firstExposure(3), 1);
+  assert.equal(s.firstExposure(3), false);
+});
+
+test('attrs merge, cart is normalised, events are unique', () => {
+  const s = createState({ now: clock() });
+  s.setAttrs({ plan: 'pro' });
+  s.setAttrs({ first_name: 'Ada' });
+  s.setCart({ value: '59.9', items: [{ id: 'sku-1', qty: 1 }] });
+  s.event('purchase');
+  s.event('purchase');
+  const v = s.context({}).visitor;
+  assert.deepEqual(v.attrs, { plan: 'pro', first_name: 'Ada' });
+  assert.deepEqual(v.cart, { value: 59.9, items: [{ id: 'sku-1', qty: 1 }] });
+  assert.deepEqual(v.events, ['purchase']);
+});
+
+test('moving to persistent storage keeps the memory visitor when nothing is stored', () => {
+  const s = createState({ now: clock() });
+  s.pageview('https://shop.example/', '');
+  const id = s.data.id;
+  const ls = memoryStorage();
+  s.useStorage(ls);
+  assert.equal(JSON.parse(ls.getItem(KEY)).id, id);
+});
+
+test('moving to persistent storage prefers the visitor stored there', () => {
+  const ls = memoryStorage();
+  const old = createState({ storage: ls, now: clock() });
+  old.pageview('https://shop.example/', '');
+  const s = createState({ now: clock() });
+  s.pageview('https://shop.example/', '');
+  s.useStorage(ls);
+  assert.equal(s.data.id, old.data.id);
+});
+
+test('forget removes the stored visitor and goes on in memory', () => {
+  const ls = memoryStorage();
+  const s = createState({ storage: ls, now: clock() });
+  s.pageview('https://shop.example/', '');
+  s.forget();
+  s.pageview('https://shop.example/b', '');
+  assert.equal(ls.getItem(KEY), null);
+  assert.equal(s.data.pv, 2);
+});
+
+test('a storage that throws behaves like no storage', () => {
+  const broken = { getItem() { throw new Error('denied'); }, setItem() { throw new Error('denied'); }, removeItem() {} };
+  const s = createState({ storage: broken, now: clock() });
+  s.pageview('https://shop.example/', '');
+  assert.equal(s.context({}).visitor.pageviews_total, 1);
+});
+
+test('utm parameters are read from the url', () => {
+  assert.deepEqual(utmOf('https://x.example/?utm_source=a&utm_term=b&x=1'), { source: 'a', term: 'b' });
+  assert.deepEqual(utmOf('not a url'), {});
+});
