@@ -1,0 +1,727 @@
+"""The rule language: targeting trees, schedules, frequency, site cap and consent.
+
+Pure functions over plain data (the site config and a visitor context, docs/contracts.md):
+no ORM, no request, no Django. widget/src/rules.js implements the same semantics, and both
+must pass tests/conformance/rules.json. The language is documented in docs/rules.md.
+
+Shape (as django-oscar's offers): one evaluator per operator in ``OPS``, one resolver per
+attribute in ``ATTRS``/``PREFIXED``, and one place, ``decide()``, that gathers the campaigns,
+sorts them by priority and applies the checks in a fixed order.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import json
+import math
+import re
+import time
+import warnings
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import unquote_to_bytes
+from zoneinfo import ZoneInfo
+
+from campaigns.assignment import assign
+
+# A campaign of one of these types is an overlay (one at a time, counted by the site cap)
+# unless its variant's content.display puts it in a corner or a bar.
+OVERLAY_TYPES = frozenset({"popup", "fullscreen", "nps", "feedback", "lead", "cart_recovery"})
+NOT_OVERLAY_DISPLAYS = frozenset({"slide_in", "bar"})
+
+# Only the regular-expression subset that behaves the same in Python `re` and JS `RegExp`
+# (without flags other than `i`). After removing the harmless escapes, anything left that
+# matches REGEX_DENIED is refused: any other escape (\A, \Z, \p, \k, back-references ...),
+# `(?` other than `(?:`, `(?=`, `(?!` (lookbehind, named groups, inline flags, atomic groups),
+# possessive quantifiers, `{,n}`, and the empty classes `[]` / `[^]`.
+REGEX_HARMLESS_ESCAPE = r"\\(?:[^A-Za-z0-9]|[dDwWsSbBnrtfv]|x[0-9A-Fa-f]{2}|u[0-9A-Fa-f]{4})"
+REGEX_DENIED = r"\\|\(\?(?![:=!])|[*+?}]\+|\{,|\[\^?\]"
+REGEX_MAX_LENGTH = 500
+
+_HARMLESS = re.compile(REGEX_HARMLESS_ESCAPE)
+_DENIED = re.compile(REGEX_DENIED)
+_NUMERIC = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")  # fullmatch
+_BAD_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://([^/]*)")
+_PORT = re.compile(r":[0-9]*\Z")
+_ISO = re.compile(  # fullmatch; [0-9], not \d, which takes any Unicode digit in Python
+    r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:\.([0-9]+))?)?(?:Z|([+-])([0-9]{2}):([0-9]{2}))"
+)
+_DAY_MS = 86_400_000
+_NUMBER_TYPES = (int, float)
+_EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
+
+# Reason codes (stable, asserted by the conformance cases) and their sentences.
+REASONS = {
+    "consent_required": "The site needs consent first and this visitor has not granted it.",
+    "consent_decided": "The visitor has already answered the consent banner.",
+    "not_started": "The campaign has not started yet.",
+    "ended": "The campaign has ended.",
+    "schedule_invalid": "The campaign's start or end date cannot be read.",
+    "schedule_weekday": "The campaign does not run on this weekday (site time zone).",
+    "schedule_hours": "The campaign does not run at this hour (site time zone).",
+    "targeting": "The visitor does not match the targeting.",
+    "max_impressions": "The visitor has seen the campaign the maximum number of times.",
+    "min_gap": "The visitor saw the campaign too recently.",
+    "once_per_session": "The visitor already saw the campaign in this session.",
+    "closed": "The visitor closed the campaign before.",
+    "converted": "The visitor already converted.",
+    "cancelled": "The visitor did something that cancels the campaign.",
+    "no_variant": "No variant has a positive weight.",
+    "site_cap": "The visitor has seen the maximum number of overlays this session.",
+    "site_gap": "The visitor saw another overlay too recently.",
+}
+INVALID_RULE_TEXT = "invalid rule"
+ANY_FAILED_TEXT = "none of the {count} alternatives matched"
+NOT_FAILED_TEXT = "the excluded condition matched"
+LEAF_FAILED_TEXT = "{attr} {op} {value} did not match ({attr} is {actual})"
+
+Rule = dict[str, Any]
+Context = dict[str, Any]
+
+
+# ---------------------------------------------------------------- value helpers
+
+
+def _is_num(x: object) -> bool:
+    """A JSON number (not a boolean, not NaN)."""
+    return type(x) in _NUMBER_TYPES and x == x  # x == x is False for NaN
+
+
+def _str(x: object) -> str:
+    """The string form of a scalar, the same as the widget's."""
+    if type(x) is str:
+        return x
+    if isinstance(x, bool):
+        return "true" if x else "false"
+    if isinstance(x, float) and x.is_integer() and abs(x) < 1e21:
+        return str(int(x))
+    return str(x)
+
+
+def _num(x: object) -> float | None:
+    if _is_num(x):
+        return x  # type: ignore[return-value]
+    if isinstance(x, str) and _NUMERIC.fullmatch(x):
+        return float(x)
+    return None
+
+
+def _truthy(x: object) -> bool | None:
+    if isinstance(x, bool):
+        return x
+    if _is_num(x):
+        return x != 0
+    if isinstance(x, str):
+        low = x.lower()
+        if low in ("true", "1", "yes", "on"):
+            return True
+        if low in ("false", "0", "no", "off", ""):
+            return False
+    return None
+
+
+def percent_decode(s: str) -> str:
+    """Decode %XX as UTF-8; a malformed escape or invalid UTF-8 leaves the raw string."""
+    if "%" not in s or _BAD_PERCENT.search(s):
+        return s
+    try:
+        return unquote_to_bytes(s).decode("utf-8")
+    except UnicodeDecodeError:
+        return s
+
+
+def compile_regex(pattern: object, case_sensitive: bool = False) -> re.Pattern[str] | None:
+    """The compiled pattern, or None when it is invalid or outside the portable subset."""
+    if not isinstance(pattern, str) or len(pattern) > REGEX_MAX_LENGTH:
+        return None
+    return _compile_regex(pattern, case_sensitive)
+
+
+def regex_problem(pattern: str) -> str | None:
+    """Why a pattern is refused (outside the portable subset, or invalid), or None."""
+    if _DENIED.search(_HARMLESS.sub("e", pattern)):
+        return "unsupported"
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            re.compile(pattern)
+    except (re.error, OverflowError, RecursionError) as error:
+        return str(error)
+    return None
+
+
+@functools.lru_cache(maxsize=1024)
+def _compile_regex(pattern: str, case_sensitive: bool) -> re.Pattern[str] | None:
+    if _DENIED.search(_HARMLESS.sub("e", pattern)):
+        return None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            # re.ASCII keeps \w \d \b and case folding of an ASCII pattern as narrow as JS's (no `u` flag);
+            # a pattern with non-ASCII letters needs Unicode case folding, as JS's `i` does for them.
+            flags = (0 if case_sensitive else re.IGNORECASE) | (re.ASCII if pattern.isascii() else 0)
+            return re.compile(pattern, flags)
+    except (re.error, OverflowError, RecursionError):
+        return None
+
+
+def parse_time(value: object) -> int | None:
+    """Epoch ms from epoch ms or an ISO 8601 string with Z or an offset; None if unreadable."""
+    if _is_num(value):
+        return int(value)  # type: ignore[call-overload]
+    return _parse_iso(value) if isinstance(value, str) else None
+
+
+@functools.lru_cache(maxsize=256)
+def _parse_iso(value: str) -> int | None:
+    m = _ISO.fullmatch(value)
+    if not m:
+        return None
+    y, mo, d, h, mi = (int(m.group(i)) for i in range(1, 6))
+    s = int(m.group(6) or 0)
+    if not (1970 <= y and 1 <= mo <= 12 and 1 <= d <= 31 and h < 24 and mi < 60 and s < 60):
+        return None
+    ms = int((m.group(7) or "0")[:3].ljust(3, "0"))
+    off = (int(m.group(9)) * 60 + int(m.group(10))) * (-1 if m.group(8) == "-" else 1) if m.group(8) else 0
+    days = dt.date(y, mo, 1).toordinal() - _EPOCH_ORDINAL + d - 1
+    return ((days * 24 + h) * 60 + mi - off) * 60_000 + s * 1000 + ms
+
+
+@functools.lru_cache(maxsize=64)
+def _zone(tz: str) -> dt.tzinfo:
+    try:
+        return ZoneInfo(tz)
+    except (ValueError, KeyError, OSError):
+        return dt.UTC
+
+
+def local_weekday_hour(*, now: int, tz: str) -> tuple[int, int]:
+    """(weekday 0 = Monday, hour) at epoch ms `now` in time zone `tz` (UTC if unknown)."""
+    local = dt.datetime.fromtimestamp(now / 1000, _zone(tz or "UTC"))
+    return local.weekday(), local.hour
+
+
+def _split_url(url: str) -> tuple[str, str, str]:
+    """(host, path, query) of a URL or of a bare path, without decoding."""
+    url = url.split("#", 1)[0]
+    url, _, query = url.partition("?")
+    m = _SCHEME.match(url)
+    if m:
+        host = _PORT.sub("", m.group(1).rsplit("@", 1)[-1]).lower()
+        path = url[m.end() :]
+    else:
+        host, path = "", url
+    return host, path or "/", query
+
+
+def _parse_query(query: str) -> dict[str, str]:
+    params: dict[str, str] = {}
+    for pair in query.split("&"):
+        if pair:
+            k, _, v = pair.partition("=")
+            k = percent_decode(k.replace("+", " "))
+            if k not in params:  # the first occurrence wins
+                params[k] = percent_decode(v.replace("+", " "))
+    return params
+
+
+# ---------------------------------------------------------------- the visitor context
+
+
+class _Ctx:
+    """A visitor context with its derived values computed once per evaluation."""
+
+    __slots__ = ("raw", "visitor", "tz", "now", "_cache")
+
+    def __init__(self, context: Context, tz: str = "UTC") -> None:
+        self.raw = context
+        self.visitor = context.get("visitor") or {}
+        self.tz = tz or "UTC"
+        now = context.get("now")
+        self.now = now if _is_num(now) else int(time.time() * 1000)
+        self._cache: dict[str, Any] = {}
+
+    def get(self, key: str, compute: Callable[[], Any]) -> Any:
+        if key not in self._cache:
+            self._cache[key] = compute()
+        return self._cache[key]
+
+    def url(self) -> tuple[str, str, str]:
+        return self.get("@url", lambda: _split_url(_str(self.raw.get("url") or "")))
+
+    def query(self) -> dict[str, str]:
+        return self.get("@query", lambda: _parse_query(self.url()[2]))
+
+    def when(self) -> tuple[int, int]:
+        return self.get("@when", lambda: local_weekday_hour(now=self.now, tz=self.tz))
+
+
+def _nonempty(x: object) -> object:
+    """Referrers and UTM values: an empty string is the same as no value."""
+    return None if x is None or x == "" else x
+
+
+def _referrer(c: _Ctx) -> object:
+    return _nonempty(c.raw.get("referrer"))
+
+
+def _utm(c: _Ctx, name: str) -> object:
+    value = (c.visitor.get("utm") or {}).get(name)
+    return _nonempty(value if value is not None else c.query().get("utm_" + name))
+
+
+def _first(c: _Ctx, name: str) -> object:
+    touch = c.visitor.get("first_touch") or {}
+    if name == "referrer":
+        return _nonempty(touch.get("referrer"))
+    if name.startswith("utm."):
+        return _nonempty((touch.get("utm") or {}).get(name[4:]))
+    return None
+
+
+def _cart(c: _Ctx) -> dict[str, Any]:
+    return c.visitor.get("cart") or {}
+
+
+def _cart_count(c: _Ctx) -> float:
+    total = 0
+    for item in _cart(c).get("items") or []:
+        qty = item.get("qty", 1) if isinstance(item, dict) else 0
+        total += qty if _is_num(qty) else 0
+    return total
+
+
+def _campaign(c: _Ctx, rest: str) -> object:
+    cid, _, what = rest.partition(".")
+    key = {"seen": "impressions", "closed": "closes", "converted": "conversions"}.get(what)
+    if key is None:
+        return None
+    return len(((c.visitor.get("history") or {}).get(cid) or {}).get(key) or [])
+
+
+def _visitor_num(name: str) -> Callable[[_Ctx], object]:
+    return lambda c: c.visitor.get(name) if _is_num(c.visitor.get(name)) else 0
+
+
+def _days_since_first(c: _Ctx) -> object:
+    first = c.visitor.get("first_seen")
+    return math.floor((c.now - first) / _DAY_MS) if _is_num(first) else None
+
+
+# Attribute name -> (kind, resolver). Kinds: str, num, bool, list, paths, dyn (see docs/rules.md).
+ATTRS: dict[str, tuple[str, Callable[[_Ctx], Any]]] = {
+    "url": ("str", lambda c: percent_decode(_str(c.raw.get("url") or ""))),
+    "path": ("str", lambda c: percent_decode(c.url()[1])),
+    "host": ("str", lambda c: c.url()[0] or None),
+    "referrer": ("str", _referrer),
+    "referrer_host": ("str", lambda c: _nonempty(_split_url(_str(_referrer(c)))[0]) if _referrer(c) else None),
+    "device": ("str", lambda c: c.raw.get("device")),
+    "language": ("str", lambda c: c.raw.get("language")),
+    "consent": ("str", lambda c: c.raw.get("consent")),
+    "returning": ("bool", lambda c: _visitor_num("sessions")(c) > 1),
+    "sessions": ("num", _visitor_num("sessions")),
+    "pageviews_session": ("num", _visitor_num("pageviews_session")),
+    "pageviews_total": ("num", _visitor_num("pageviews_total")),
+    "visited": ("paths", lambda c: c.visitor.get("visited") or []),
+    "days_since_first_visit": ("num", _days_since_first),
+    "cart.value": ("num", lambda c: _cart(c).get("value") if _is_num(_cart(c).get("value")) else 0),
+    "cart.count": ("num", _cart_count),
+    "cart.products": (
+        "list",
+        lambda c: [i["id"] for i in _cart(c).get("items") or [] if isinstance(i, dict) and i.get("id") is not None]
+        or None,
+    ),
+    "weekday": ("num", lambda c: c.when()[0]),
+    "hour": ("num", lambda c: c.when()[1]),
+}
+# Prefixed attributes: prefix -> (kind, resolver(ctx, rest of the name)).
+PREFIXED: dict[str, tuple[str, Callable[[_Ctx, str], Any]]] = {
+    "query.": ("dyn", lambda c, n: c.query().get(n)),
+    "utm.": ("str", _utm),
+    "first.": ("str", _first),
+    "attrs.": ("dyn", lambda c, n: (c.visitor.get("attrs") or {}).get(n)),
+    "cookie.": ("dyn", lambda c, n: (c.raw.get("cookies") or {}).get(n)),
+    "campaign.": ("count", _campaign),
+}
+UTM_FIELDS = ("source", "medium", "campaign")
+
+
+def attribute_kind(attr: object) -> str | None:
+    """The kind of a known attribute name, None for an unknown one."""
+    return _attribute_kind(attr) if isinstance(attr, str) else None
+
+
+@functools.lru_cache(maxsize=1024)
+def _attribute_kind(attr: str) -> str | None:
+    if attr in ATTRS:
+        return ATTRS[attr][0]
+    for prefix, (kind, _) in PREFIXED.items():
+        if attr.startswith(prefix) and len(attr) > len(prefix):
+            rest = attr[len(prefix) :]
+            if prefix == "utm." and rest not in UTM_FIELDS:
+                return None
+            if prefix == "first." and rest not in ("referrer", *(f"utm.{f}" for f in UTM_FIELDS)):
+                return None
+            if prefix == "campaign." and not re.fullmatch(r"[^.]+\.(seen|closed|converted)", rest):
+                return None
+            return kind
+    return None
+
+
+def _resolve(attr: str, c: _Ctx) -> Any:
+    if attr in ATTRS:
+        return c.get(attr, lambda: ATTRS[attr][1](c))
+    for prefix, (_, fn) in PREFIXED.items():
+        if attr.startswith(prefix):
+            rest = attr[len(prefix) :]
+            return c.get(attr, functools.partial(fn, c, rest))
+    return None
+
+
+# ---------------------------------------------------------------- operators
+
+
+class _Opts:
+    """What an operator needs besides the two values."""
+
+    __slots__ = ("cs", "path")
+
+    def __init__(self, cs: bool, path: bool) -> None:
+        self.cs = cs
+        self.path = path
+
+
+_OPTS = {(cs, path): _Opts(cs, path) for cs in (False, True) for path in (False, True)}
+
+
+def _norm(x: object, o: _Opts) -> str:
+    s = _str(x)
+    if o.path:  # a trailing slash never matters when comparing a whole path
+        s = s.rstrip("/") or "/"
+    return s if o.cs else s.lower()
+
+
+def _text(x: object, o: _Opts) -> str:
+    s = _str(x)
+    return s if o.cs else s.lower()
+
+
+def _equals(a: object, v: object, o: _Opts) -> bool:
+    if _is_num(a) and _is_num(v):
+        return a == v
+    if v is None or isinstance(v, list | dict) or isinstance(a, list | dict):
+        return False
+    return _norm(a, o) == _norm(v, o)
+
+
+def _substr(test: Callable[[str, str], bool]) -> Callable[[object, object, _Opts], bool]:
+    def op(a: object, v: object, o: _Opts) -> bool:
+        if not (isinstance(v, str) or _is_num(v)) or isinstance(a, list | dict):
+            return False
+        return test(_text(a, o), _text(v, o))
+
+    return op
+
+
+def _regex(a: object, v: object, o: _Opts) -> bool:
+    rx = compile_regex(v, o.cs)
+    return rx is not None and not isinstance(a, list | dict) and rx.search(_str(a)) is not None
+
+
+def _in(a: object, v: object, o: _Opts) -> bool:
+    return isinstance(v, list) and any(_equals(a, x, o) for x in v)
+
+
+def _compare(test: Callable[[float, float], bool]) -> Callable[[object, object, _Opts], bool]:
+    def op(a: object, v: object, o: _Opts) -> bool:
+        n = _num(a)
+        return n is not None and _is_num(v) and test(n, v)  # type: ignore[arg-type]
+
+    return op
+
+
+def _between(a: object, v: object, o: _Opts) -> bool:
+    n = _num(a)
+    return (
+        n is not None and isinstance(v, list) and len(v) == 2 and _is_num(v[0]) and _is_num(v[1]) and v[0] <= n <= v[1]
+    )
+
+
+def _includes(a: object, v: object, o: _Opts) -> bool:
+    if not isinstance(a, list):
+        return False
+    wanted = v if isinstance(v, list) else [v]
+    return any(_equals(item, w, o) for item in a for w in wanted)
+
+
+# One evaluator per operator, over a present value `a`, the rule's value `v` and options.
+OPS: dict[str, Callable[[Any, Any, _Opts], bool]] = {
+    "equals": _equals,
+    "contains": _substr(lambda a, v: v in a),
+    "starts_with": _substr(lambda a, v: a.startswith(v)),
+    "ends_with": _substr(lambda a, v: a.endswith(v)),
+    "regex": _regex,
+    "in": _in,
+    "gt": _compare(lambda a, v: a > v),
+    "gte": _compare(lambda a, v: a >= v),
+    "lt": _compare(lambda a, v: a < v),
+    "lte": _compare(lambda a, v: a <= v),
+    "between": _between,
+    "includes": _includes,
+    "is_true": lambda a, v, o: _truthy(a) is True,
+    "is_false": lambda a, v, o: _truthy(a) is False,
+    "exists": lambda a, v, o: True,
+}
+# A negated operator is the opposite of its positive one on a present value, and true on a
+# missing one: "not_contains /checkout" holds for a visitor without a referrer.
+NEGATED = {"not_equals": "equals", "not_contains": "contains", "not_regex": "regex", "not_in": "in"}
+OPERATORS = (*OPS, *NEGATED, "not_exists")
+PATH_EQUALITY_OPS = frozenset({"equals", "in"})
+
+
+def _leaf_matches(rule: Rule, c: _Ctx) -> tuple[bool, Any]:
+    """(matched, the attribute's value) for a leaf."""
+    attr, op, value = rule.get("attr"), rule.get("op"), rule.get("value")
+    kind = attribute_kind(attr)
+    if kind is None or op not in OPERATORS:
+        return False, None
+    positive = NEGATED.get(op, op)
+    cs = rule.get("case_sensitive") is True
+    if positive == "regex" and compile_regex(value, cs) is None:
+        return False, None  # an invalid regex never matches, whatever the operator
+    actual = _resolve(attr, c)  # type: ignore[arg-type]
+    if op == "not_exists":
+        return _missing(actual), actual
+    if _missing(actual):
+        return op in NEGATED, actual
+    opts = _OPTS[cs, attr in ("path", "visited") and positive in PATH_EQUALITY_OPS]
+    evaluate = OPS[positive]
+    if kind == "paths":
+        decoded = (percent_decode(p) for p in actual if isinstance(p, str))
+        hits = {d.rstrip("/") or "/" for d in decoded if evaluate(d, value, opts)}
+        if op in NEGATED:
+            return not hits, actual
+        need = rule.get("min_count", 1)
+        return len(hits) >= (need if _is_num(need) else 1), actual
+    matched = evaluate(actual, value, opts)
+    return (not matched if op in NEGATED else matched), actual
+
+
+def _missing(x: object) -> bool:
+    return x is None or x == []
+
+
+def _matches(rule: object, c: _Ctx) -> bool:
+    if rule is None:
+        return True
+    if not isinstance(rule, dict):
+        return False
+    if "all" in rule:
+        children = rule["all"]
+        return isinstance(children, list) and all(_matches(r, c) for r in children)
+    if "any" in rule:
+        children = rule["any"]
+        return isinstance(children, list) and any(_matches(r, c) for r in children)
+    if "not" in rule:
+        return isinstance(rule["not"], dict) and not _matches(rule["not"], c)
+    return _leaf_matches(rule, c)[0]
+
+
+def _explain(rule: object, c: _Ctx, path: str) -> dict[str, str] | None:
+    if rule is None:
+        return None
+    if not isinstance(rule, dict):
+        return {"path": path, "text": INVALID_RULE_TEXT}
+    if "all" in rule:
+        if not isinstance(rule["all"], list):
+            return {"path": path, "text": INVALID_RULE_TEXT}
+        for i, child in enumerate(rule["all"]):
+            why = _explain(child, c, f"{path}.all[{i}]")
+            if why:
+                return why
+        return None
+    if "any" in rule:
+        children = rule["any"]
+        if isinstance(children, list) and any(_matches(r, c) for r in children):
+            return None
+        count = len(children) if isinstance(children, list) else 0
+        return {"path": path, "text": ANY_FAILED_TEXT.format(count=count)}
+    if "not" in rule:
+        if isinstance(rule["not"], dict) and not _matches(rule["not"], c):
+            return None
+        return {"path": path, "text": NOT_FAILED_TEXT}
+    matched, actual = _leaf_matches(rule, c)
+    if matched:
+        return None
+    if attribute_kind(rule.get("attr")) is None or rule.get("op") not in OPERATORS:
+        return {"path": path, "text": INVALID_RULE_TEXT}
+    return {
+        "path": path,
+        "text": LEAF_FAILED_TEXT.format(
+            attr=rule.get("attr"), op=rule.get("op"), value=_json(rule.get("value")), actual=_json(actual)
+        ),
+    }
+
+
+def _json(x: object) -> str:
+    return json.dumps(x, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+def rule_matches(*, rule: Rule | None, context: Context, tz: str = "UTC") -> bool:
+    """Whether a targeting tree matches a visitor context (`tz`: the site's, for weekday/hour).
+
+    Never raises on a malformed rule: an unknown attribute or operator, or an invalid regex,
+    makes its leaf false, so a bad rule hides a campaign and never shows it everywhere.
+    """
+    return _matches(rule, _Ctx(context, tz))
+
+
+def explain(*, rule: Rule | None, context: Context, tz: str = "UTC", path: str = "targeting") -> dict[str, str] | None:
+    """The first rule that excludes the visitor, as {"path": "targeting.all[1]", "text": ...}; None if it matches."""
+    return _explain(rule, _Ctx(context, tz), path)
+
+
+# ---------------------------------------------------------------- decide
+
+
+def _schedule_reason(campaign: dict[str, Any], c: _Ctx) -> tuple[str, str] | None:
+    for key, code in (("starts_at", "not_started"), ("ends_at", "ended")):
+        raw = campaign.get(key)
+        if raw is not None:
+            t = parse_time(raw)
+            if t is None:
+                return "schedule_invalid", key
+            if (c.now < t) if key == "starts_at" else (c.now >= t):
+                return code, key
+    schedule = campaign.get("schedule") or {}
+    weekdays, hours = schedule.get("weekdays"), schedule.get("hours")
+    if weekdays is None and hours is None:
+        return None
+    weekday, hour = c.when()
+    if isinstance(weekdays, list) and weekday not in weekdays:
+        return "schedule_weekday", "schedule.weekdays"
+    if isinstance(hours, list) and len(hours) == 2 and all(_is_num(x) for x in hours):
+        start, end = hours
+        inside = start <= hour < end if start < end else (start == end or hour >= start or hour < end)
+        if not inside:
+            return "schedule_hours", "schedule.hours"
+    return None
+
+
+def _frequency_reason(campaign: dict[str, Any], c: _Ctx) -> tuple[str, str] | None:
+    f = campaign.get("frequency") or {}
+    h = (c.visitor.get("history") or {}).get(_str(campaign.get("id"))) or {}
+    shown = h.get("impressions") or []
+    cancel_on = f.get("cancel_on") or []
+    if cancel_on and any(e in cancel_on for e in c.visitor.get("events") or []):
+        return "cancelled", "frequency.cancel_on"
+    if f.get("stop_after_conversion") and h.get("conversions"):
+        return "converted", "frequency.stop_after_conversion"
+    if f.get("stop_after_close") and h.get("closes"):
+        return "closed", "frequency.stop_after_close"
+    if _is_num(f.get("max_impressions")) and len(shown) >= f["max_impressions"]:
+        return "max_impressions", "frequency.max_impressions"
+    session = c.visitor.get("session_id")
+    if f.get("once_per_session") and session is not None and session in (h.get("sessions") or []):
+        return "once_per_session", "frequency.once_per_session"
+    gap = f.get("min_gap_seconds")
+    if _is_num(gap) and shown and c.now - max(shown) < gap * 1000:
+        return "min_gap", "frequency.min_gap_seconds"
+    return None
+
+
+def _cap_reason(cap: dict[str, Any], c: _Ctx) -> tuple[str, str] | None:
+    most = cap.get("max_overlays_per_session")
+    shown = c.visitor.get("overlays_session")
+    if _is_num(most) and _is_num(shown) and shown >= most:
+        return "site_cap", "site.cap.max_overlays_per_session"
+    gap, times = cap.get("min_overlay_gap_seconds"), c.visitor.get("overlays") or []
+    if _is_num(gap) and times and c.now - max(times) < gap * 1000:
+        return "site_gap", "site.cap.min_overlay_gap_seconds"
+    return None
+
+
+def is_overlay(*, campaign_type: object, variant: dict[str, Any] | None) -> bool:
+    display = ((variant or {}).get("content") or {}).get("display")
+    return campaign_type in OVERLAY_TYPES and display not in NOT_OVERLAY_DISPLAYS
+
+
+def _reason_text(code: str, detail: str | None) -> str:
+    return f"{REASONS[code][:-1]}: {detail}." if detail else REASONS[code]
+
+
+def _priority_key(campaign: dict[str, Any]) -> tuple[float, Any]:
+    priority = campaign.get("priority")
+    return (-(priority if _is_num(priority) else 0), campaign.get("id") or 0)
+
+
+def decide(*, config: dict[str, Any], context: Context) -> dict[str, Any]:
+    """Which campaigns are armed for this visitor now, in priority order (desc, then id asc).
+
+    Checks, first failure reported: consent, schedule, targeting, frequency, variants, site cap
+    (overlays only). A holdout visitor is armed with variant None and holdout True (the widget
+    sends `exposure` and shows nothing). "overlay" is the armed overlay that wins when several
+    fire at once: the first in priority order (a holdout winner means nothing is shown).
+    """
+    site = config.get("site") or {}
+    c = _Ctx(context, site.get("tz") or "UTC")
+    consent = site.get("consent") or {}
+    gated = (
+        consent.get("required") is True
+        and context.get("consent") != "granted"
+        and consent.get("show_before_consent") is not True
+    )
+    cap = site.get("cap") or {}
+    visitor_id = _str(c.visitor.get("id") or "")
+    results: list[dict[str, Any]] = []
+    winner = None
+    for campaign in sorted(config.get("campaigns") or [], key=_priority_key):
+        ctype = campaign.get("type")
+        variants = campaign.get("variants") or []
+        chosen: dict[str, Any] = {"holdout": False, "index": None}
+        variant = None
+        why: tuple[str, str] | None = None
+        text = None
+        if ctype == "consent":
+            if context.get("consent") in ("granted", "denied"):
+                why = ("consent_decided", "consent")
+        elif gated:
+            why = ("consent_required", "site.consent.required")
+        why = why or _schedule_reason(campaign, c)
+        if why is None:
+            found = _explain(campaign.get("targeting"), c, "targeting")
+            if found:
+                why, text = ("targeting", found["path"]), found["text"]
+        why = why or _frequency_reason(campaign, c)
+        if why is None and not any(_is_num(v.get("weight")) and v.get("weight") > 0 for v in variants):
+            why = ("no_variant", "variants")
+        if why is None:  # bucketing only for the campaigns that passed every visitor check
+            chosen = assign(
+                campaign_id=campaign.get("id"),
+                visitor_id=visitor_id,
+                control_share=campaign.get("control_share") or 0,
+                weights=[v.get("weight") for v in variants],
+            )
+            variant = variants[chosen["index"]] if chosen["index"] is not None else None
+        overlay = is_overlay(campaign_type=ctype, variant=variant)
+        if why is None and overlay:
+            why = _cap_reason(cap, c)
+        armed = why is None
+        if armed and overlay and winner is None:
+            winner = campaign.get("id")
+        results.append(
+            {
+                "id": campaign.get("id"),
+                "armed": armed,
+                "reason": None if armed else why[0],  # type: ignore[index]
+                "reason_text": None if armed else _reason_text(why[0], text),  # type: ignore[index]
+                "path": None if armed else why[1],  # type: ignore[index]
+                "variant": variant.get("id") if armed and variant else None,
+                "holdout": armed and chosen["holdout"],
+                "overlay": overlay,
+                "triggers": campaign.get("triggers") or [],
+            }
+        )
+    return {"campaigns": results, "overlay": winner}
