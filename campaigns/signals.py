@@ -6,11 +6,13 @@ service-only hook would miss; they do no business logic.
 
 from functools import partial
 
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 
 from campaigns.models import Campaign, Site, Variant
 from campaigns.selectors import config_invalidate
+from campaigns.selectors_events import ingest_cache_key
 
 
 def _public_key(instance) -> str | None:
@@ -25,12 +27,17 @@ def _public_key(instance) -> str | None:
     return None
 
 
+def _invalidate(public_key: str) -> None:
+    config_invalidate(public_key=public_key)
+    cache.delete(ingest_cache_key(public_key))  # the collect endpoint's map of the site's campaign ids
+
+
 def _changed(sender, instance, **kwargs) -> None:
     public_key = _public_key(instance)
     if public_key:
-        config_invalidate(public_key=public_key)
+        _invalidate(public_key)
         # Drop it again after commit, so a request that read the old rows meanwhile cannot keep them cached.
-        transaction.on_commit(partial(config_invalidate, public_key=public_key))
+        transaction.on_commit(partial(_invalidate, public_key))
 
 
 def connect() -> None:

@@ -1,1 +1,261 @@
-"""Events, assignments, counters, responses and consent records (the Ingestion issue)."""
+"""Events, assignments, counters, responses and consent records (the Ingestion issue).
+
+Write path: the collect endpoint inserts `Event` rows and their `EventInbox` rows in one
+statement; a worker claims inbox rows, folds them into the tables below and deletes the inbox
+rows in the same transaction, so every accepted event is counted exactly once.
+
+Campaign and variant references on these tables are plain integers, not foreign keys: the rows
+are an append-only history that must outlive a deleted campaign or variant (results and consent
+proof stay), ingestion checks the ids against the site's cached campaign map instead, and a
+foreign-key check per inserted row would sit on the hottest write path for no benefit.
+"""
+
+from django.db import models
+from django.db.models.functions import Coalesce
+
+from campaigns.models.site import Site
+
+__all__ = [
+    "AllocationChange",
+    "Assignment",
+    "ConsentRecord",
+    "Event",
+    "EventInbox",
+    "EventType",
+    "FunnelStep",
+    "RejectedEventCount",
+    "Response",
+    "VariantDailyStats",
+]
+
+
+class EventType(models.TextChoices):
+    PAGEVIEW = "pageview", "Page view"
+    EXPOSURE = "exposure", "Exposure"
+    IMPRESSION = "impression", "Impression"
+    CLOSE = "close", "Close"
+    CLICK = "click", "Click"
+    SUBMIT = "submit", "Submit"
+    CONVERSION = "conversion", "Conversion"
+    CONSENT = "consent", "Consent"
+
+
+class Event(models.Model):
+    """One event as the widget sent it, plus what the server knows (receipt time, device, IP hash)."""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="+")
+    event_id = models.UUIDField()
+    type = models.CharField(max_length=12, choices=EventType.choices)
+    ts = models.DateTimeField(help_text="The visitor's clock.")
+    received_at = models.DateTimeField(help_text="Ours.")
+    visitor_id = models.CharField(max_length=64)
+    session_id = models.CharField(max_length=64, blank=True)
+    campaign_id = models.BigIntegerField(null=True, blank=True)
+    variant_id = models.BigIntegerField(null=True, blank=True)
+    url = models.TextField(blank=True)
+    payload = models.JSONField(default=dict, blank=True)
+    device = models.CharField(max_length=8, blank=True)
+    # A daily-salted hash of the client address: enough to rate-limit and count uniques within a day,
+    # useless to recover the address.
+    ip_hash = models.CharField(max_length=32, blank=True)
+    # Only consent events keep these, as proof of who decided (the IP truncated to /24 or /48).
+    ip_truncated = models.CharField(max_length=45, blank=True)
+    user_agent = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["site", "event_id"], name="event_unique_per_site")]
+        indexes = [models.Index(fields=["site", "received_at"], name="event_site_received")]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.event_id}"
+
+
+class EventInbox(models.Model):
+    """Accepted events not yet counted. Workers delete rows as they count them, so this table stays small.
+
+    `bucket` partitions visitors: one worker at a time drains a bucket, in arrival order, so a
+    visitor's exposure is always counted before their later conversion, whatever the concurrency.
+    """
+
+    event = models.OneToOneField(Event, on_delete=models.CASCADE, related_name="+")
+    bucket = models.PositiveSmallIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["bucket", "id"], name="inbox_bucket_id")]
+
+    def __str__(self) -> str:
+        return f"inbox {self.event_id}"
+
+
+class Assignment(models.Model):
+    """The variant a visitor was first exposed to (null: the holdout), and what they brought since."""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="+")
+    campaign_id = models.BigIntegerField()
+    variant_id = models.BigIntegerField(null=True, blank=True)
+    visitor_id = models.CharField(max_length=64)
+    first_exposed_at = models.DateTimeField()
+    # Running per-visitor revenue, so the daily counters can keep an exact sum of squares per visitor.
+    revenue = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["campaign_id", "visitor_id"], name="assignment_unique_visitor")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.visitor_id} in {self.campaign_id}: {self.variant_id or 'holdout'}"
+
+
+class FunnelStep(models.Model):
+    """A visitor reached a step of a campaign's funnel; the unique key makes unique counts exact and idempotent."""
+
+    class Step(models.TextChoices):
+        IMPRESSION = "impression", "Saw it"
+        ENGAGED = "engaged", "Clicked or stepped"
+        SUBMIT = "submit", "Submitted"
+        CONVERTED = "converted", "Reached the goal"
+
+    campaign_id = models.BigIntegerField()
+    variant_id = models.BigIntegerField(null=True, blank=True)
+    visitor_id = models.CharField(max_length=64)
+    step = models.CharField(max_length=10, choices=Step.choices)
+    day = models.DateField()
+
+    class Meta:
+        constraints = [
+            # COALESCE: the holdout (null variant) must collide with itself, on PostgreSQL and SQLite alike.
+            models.UniqueConstraint(
+                "campaign_id", Coalesce("variant_id", 0), "visitor_id", "step", name="funnel_step_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.visitor_id} {self.step} in {self.campaign_id}"
+
+
+class VariantDailyStats(models.Model):
+    """Per campaign, variant (null: the holdout) and day in the site's time zone. Written only by the tally."""
+
+    campaign_id = models.BigIntegerField()
+    variant_id = models.BigIntegerField(null=True, blank=True)
+    day = models.DateField()
+    # Events.
+    impressions = models.PositiveIntegerField(default=0)
+    closes = models.PositiveIntegerField(default=0)
+    clicks = models.PositiveIntegerField(default=0)
+    submits = models.PositiveIntegerField(default=0)
+    conversions = models.PositiveIntegerField(default=0)
+    # Unique visitors, each counted on the day they first reached the step.
+    exposed = models.PositiveIntegerField(default=0)
+    impression_visitors = models.PositiveIntegerField(default=0)
+    engaged_visitors = models.PositiveIntegerField(default=0)
+    submit_visitors = models.PositiveIntegerField(default=0)
+    converters = models.PositiveIntegerField(default=0)
+    # Summed over days: the sum of per-visitor revenue, and the sum of its squares (for a variance).
+    revenue_sum = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    revenue_sum_squares = models.DecimalField(max_digits=28, decimal_places=4, default=0)
+
+    COUNTERS = (
+        "impressions", "closes", "clicks", "submits", "conversions",
+        "exposed", "impression_visitors", "engaged_visitors", "submit_visitors", "converters",
+        "revenue_sum", "revenue_sum_squares",
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint("campaign_id", Coalesce("variant_id", 0), "day", name="variant_daily_unique")
+        ]
+        verbose_name_plural = "variant daily stats"
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id}/{self.variant_id or 'holdout'} {self.day}"
+
+
+class Response(models.Model):
+    """An answer to an NPS, feedback or lead form, kept after the raw event expires."""
+
+    class Form(models.TextChoices):
+        NPS = "nps", "NPS"
+        FEEDBACK = "feedback", "Feedback"
+        LEAD = "lead", "Lead"
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="responses")
+    event_id = models.UUIDField()
+    campaign_id = models.BigIntegerField()
+    variant_id = models.BigIntegerField(null=True, blank=True)
+    visitor_id = models.CharField(max_length=64)
+    form = models.CharField(max_length=10, choices=Form.choices)
+    score = models.PositiveSmallIntegerField(null=True, blank=True)
+    followup = models.TextField(blank=True)
+    choices = models.JSONField(default=list, blank=True)
+    text = models.TextField(blank=True)
+    email = models.EmailField(blank=True)
+    name = models.CharField(max_length=200, blank=True)
+    marketing_consent = models.BooleanField(null=True, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["site", "event_id"], name="response_unique_event")]
+        indexes = [models.Index(fields=["campaign_id", "created_at"], name="response_campaign_time")]
+
+    def __str__(self) -> str:
+        return f"{self.form} response {self.event_id}"
+
+
+class ConsentRecord(models.Model):
+    """Append-only proof of a consent decision: who (pseudonymously), when, to which policy, what."""
+
+    class Decision(models.TextChoices):
+        GRANTED = "granted", "Granted"
+        DENIED = "denied", "Denied"
+        CUSTOM = "custom", "Custom"
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="consent_records")
+    event_id = models.UUIDField()
+    consent_id = models.CharField(max_length=64)
+    decided_at = models.DateTimeField()
+    received_at = models.DateTimeField()
+    policy_version = models.CharField(max_length=40)
+    categories = models.JSONField(default=list, blank=True)
+    decision = models.CharField(max_length=8, choices=Decision.choices)
+    ip_truncated = models.CharField(max_length=45, blank=True)
+    user_agent = models.TextField(blank=True)
+    url = models.TextField(blank=True, help_text="Without its query string or fragment.")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["site", "event_id"], name="consent_unique_event")]
+        indexes = [models.Index(fields=["site", "received_at"], name="consent_site_received")]
+
+    def __str__(self) -> str:
+        return f"{self.decision} {self.consent_id}"
+
+
+class RejectedEventCount(models.Model):
+    """Events refused inside an accepted batch, by site, day (UTC) and reason: a site owner's debugging aid."""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    reason = models.CharField(max_length=32)
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["site", "day", "reason"], name="rejected_unique_day_reason")]
+
+    def __str__(self) -> str:
+        return f"{self.reason}: {self.count}"
+
+
+class AllocationChange(models.Model):
+    """A reweighting by automatic allocation, with the evidence it used."""
+
+    campaign_id = models.BigIntegerField(db_index=True)
+    changed_at = models.DateTimeField()
+    weights_before = models.JSONField(help_text='{"<variant id>": weight}')
+    weights_after = models.JSONField()
+    evidence = models.JSONField(
+        default=dict, help_text='{"<variant id>": {"exposed": n, "converters": n, "share": s}}'
+    )
+
+    def __str__(self) -> str:
+        return f"campaign {self.campaign_id} at {self.changed_at:%Y-%m-%d %H:%M}"

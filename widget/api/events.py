@@ -1,7 +1,164 @@
-"""POST /api/w/<public_key>/events — being written (Ingestion issue)."""
+"""POST /api/w/<public_key>/events: a batch of widget events, stored before we answer 202.
 
-from widget.api.responses import error_response
+Order of checks (cheapest first, and nothing read that a check can refuse): site key, origin,
+declared size, body read up to the limit, UTF-8 and JSON, rate limits, then each event. A bad
+event is refused alone; the good ones of the batch are kept. Never a 500 for anything a client sends.
+"""
+
+import json
+from collections import Counter
+
+from django.conf import settings
+from django.http import HttpResponse, JsonResponse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+
+from campaigns.origins import origin_allowed, origin_of_url
+from campaigns.selectors_events import site_ingest_get, site_ingest_refresh_due
+from campaigns.services.events import EventRow, events_record, rejected_events_count
+from widget.api.client import BOT, client_ip, device_of, ip_hash, ip_truncate
+from widget.api.event_input import REASON_BOT, REASON_CAMPAIGN, REASON_VARIANT, Rejected, event_check
+from widget.api.ratelimit import Limit, rate_limit_hit
+from widget.api.responses import cors_headers, error_response
+
+MAX_BATCH_BYTES = 64 * 1024
+MAX_BATCH_EVENTS = 50
+CONTENT_TYPES = frozenset({"application/json", "text/plain"})
+
+ERROR_UNKNOWN_SITE = "unknown site key"
+ERROR_METHOD = "method not allowed"
+ERROR_ORIGIN = "origin not allowed"
+ERROR_CONTENT_TYPE = "send application/json or text/plain"
+ERROR_TOO_LARGE = "body too large"
+ERROR_TOO_MANY = "too many events in one batch"
+ERROR_NOT_UTF8 = "body is not UTF-8"
+ERROR_MALFORMED = "body is not valid JSON"
+ERROR_TOO_DEEP = "body is nested too deeply"
+ERROR_SHAPE = 'body must be {"events": [...]}'
+ERROR_RATE_LIMITED = "too many events, slow down"
 
 
+def _request_origin(request) -> str | None:
+    """Origin, or for a beacon that sent none, the origin of its Referer."""
+    origin = request.headers.get("Origin")
+    if origin and origin != "null":
+        return origin
+    referer = request.headers.get("Referer")
+    return origin_of_url(referer) if referer else None
+
+
+def _read_limited(request, limit: int) -> bytes | None:
+    """At most limit + 1 bytes; None when the body is bigger than the limit (we never read all of it)."""
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared > limit:
+        return None
+    body = request.read(limit + 1)
+    return None if len(body) > limit else body
+
+
+def _parse(body: bytes):
+    """(document, None) or (None, error message)."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return None, ERROR_NOT_UTF8
+    try:
+        return json.loads(text), None
+    except RecursionError:
+        return None, ERROR_TOO_DEEP
+    except ValueError:  # JSONDecodeError, and lone surrogates the decoder refuses
+        return None, ERROR_MALFORMED
+
+
+def _check_all(raw_events: list, *, now_ms: int, ingest):
+    accepted: list[EventRow] = []
+    accepted_ids: list[str] = []
+    rejected: list[dict] = []
+    seen: set[str] = set()
+    for index, raw in enumerate(raw_events):
+        try:
+            event = event_check(raw=raw, now_ms=now_ms, ingest=ingest)
+        except Rejected as refusal:
+            rejected.append({"index": index, "reason": refusal.reason})
+            continue
+        accepted_ids.append(event.event_id)
+        if event.event_id in seen:
+            continue  # the same event twice in a batch: accepted, stored once
+        seen.add(event.event_id)
+        accepted.append(EventRow(**event.__dict__))
+    return accepted, accepted_ids, rejected
+
+
+@csrf_exempt
 def events_collect_api(request, public_key: str):
-    return error_response(501, "not implemented yet")
+    ingest = site_ingest_get(public_key=public_key)
+    if ingest is None:
+        return error_response(404, ERROR_UNKNOWN_SITE)
+    origin = _request_origin(request)
+    allowed = origin is not None and origin_allowed(origin=origin, allowed=list(ingest.allowed_origins))
+    headers = cors_headers(origin=request.headers.get("Origin"), allowed_origins=ingest.allowed_origins, methods="POST")
+    if request.method == "OPTIONS":
+        return HttpResponse(status=204 if allowed else 403, headers=headers)
+    if request.method != "POST":
+        return error_response(405, ERROR_METHOD, headers={**headers, "Allow": "POST, OPTIONS"})
+    if not allowed:
+        return error_response(403, ERROR_ORIGIN, headers=headers)
+    if request.content_type not in CONTENT_TYPES:
+        return error_response(415, ERROR_CONTENT_TYPE, headers=headers)
+    body = _read_limited(request, MAX_BATCH_BYTES)
+    if body is None:
+        return error_response(413, ERROR_TOO_LARGE, {"max_bytes": MAX_BATCH_BYTES}, headers=headers)
+    document, error = _parse(body)
+    if error:
+        return error_response(400, error, headers=headers)
+    raw_events = document.get("events") if isinstance(document, dict) else None
+    if not isinstance(raw_events, list):
+        return error_response(400, ERROR_SHAPE, headers=headers)
+    if len(raw_events) > MAX_BATCH_EVENTS:
+        return error_response(413, ERROR_TOO_MANY, {"max_events": MAX_BATCH_EVENTS}, headers=headers)
+
+    now = timezone.now()
+    ip = client_ip(request)
+    hashed_ip = ip_hash(ip, day=now.date())
+    retry_after = rate_limit_hit(
+        limits=[
+            Limit(key=f"s:{ingest.site_id}", limit=settings.RATE_LIMIT_SITE_PER_MINUTE),
+            Limit(key=f"c:{hashed_ip}", limit=settings.RATE_LIMIT_CLIENT_PER_MINUTE),
+        ],
+        cost=max(1, len(raw_events)),
+    )
+    if retry_after is not None:
+        return error_response(429, ERROR_RATE_LIMITED, headers={**headers, "Retry-After": str(retry_after)})
+
+    user_agent = request.headers.get("User-Agent", "")
+    device = device_of(user_agent[:1024])
+    if device == BOT:
+        rejected = [{"index": index, "reason": REASON_BOT} for index in range(len(raw_events))]
+        rejected_events_count(site_id=ingest.site_id, day=now.date(), reasons=Counter({REASON_BOT: len(rejected)}))
+        return JsonResponse({"accepted": [], "rejected": rejected}, status=202, headers=headers)
+
+    now_ms = int(now.timestamp() * 1000)
+    accepted, accepted_ids, rejected = _check_all(raw_events, now_ms=now_ms, ingest=ingest)
+    if any(r["reason"] in (REASON_CAMPAIGN, REASON_VARIANT) for r in rejected) and site_ingest_refresh_due(
+        ingest=ingest
+    ):
+        # Perhaps a campaign or variant created since the map was cached: look once more.
+        ingest = site_ingest_get(public_key=public_key, refresh=True) or ingest
+        accepted, accepted_ids, rejected = _check_all(raw_events, now_ms=now_ms, ingest=ingest)
+    events_record(
+        site_id=ingest.site_id,
+        events=accepted,
+        received_at=now,
+        device=device,
+        ip_hash=hashed_ip,
+        ip_truncated=ip_truncate(ip),
+        user_agent=user_agent,
+    )
+    if rejected:
+        rejected_events_count(
+            site_id=ingest.site_id, day=now.date(), reasons=Counter(r["reason"] for r in rejected)
+        )
+    return JsonResponse({"accepted": accepted_ids, "rejected": rejected}, status=202, headers=headers)

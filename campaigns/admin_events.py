@@ -1,0 +1,50 @@
+"""Read-only admin for what the tally and the collect endpoint write: responses, consent proof, refusals.
+
+Owner-scoped like every admin page (OwnerScopedAdmin). Nothing here can be added or edited: these
+rows are evidence. Consent records cannot be deleted by hand either; retention deletes them.
+"""
+
+from django.contrib import admin
+
+from campaigns.admin import OwnerScopedAdmin
+from campaigns.models import ConsentRecord, RejectedEventCount, Response
+
+
+class ReadOnlyAdmin(OwnerScopedAdmin):
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in self.model._meta.fields]
+
+
+@admin.register(Response)
+class ResponseAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "site", "campaign_id", "variant_id", "form", "score", "email", "text")
+    list_filter = (("site", admin.RelatedOnlyFieldListFilter), "form")
+    search_fields = ("email", "name", "text", "followup", "visitor_id")
+    date_hierarchy = "created_at"
+    list_select_related = ("site",)
+
+
+@admin.register(ConsentRecord)
+class ConsentRecordAdmin(ReadOnlyAdmin):
+    list_display = ("decided_at", "site", "decision", "policy_version", "consent_id", "ip_truncated")
+    list_filter = (("site", admin.RelatedOnlyFieldListFilter), "decision", "policy_version")
+    search_fields = ("consent_id",)
+    date_hierarchy = "decided_at"
+    list_select_related = ("site",)
+
+
+@admin.register(RejectedEventCount)
+class RejectedEventCountAdmin(ReadOnlyAdmin):
+    list_display = ("day", "site", "reason", "count")
+    list_filter = (("site", admin.RelatedOnlyFieldListFilter), "reason")
+    date_hierarchy = "day"
+    list_select_related = ("site",)

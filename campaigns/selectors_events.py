@@ -1,0 +1,91 @@
+"""Reads for ingestion and results: the site map the collect endpoint checks events against, and counters."""
+
+import time
+from dataclasses import dataclass, field
+
+from django.core.cache import cache
+from django.db.models import Sum
+
+from campaigns.models import Campaign, Site, Variant, VariantDailyStats
+
+INGEST_CACHE_PREFIX = "ingest:v1:"
+INGEST_CACHE_SECONDS = 60
+# An unknown campaign id in an event refreshes a cached map at most this often (a campaign created
+# a moment ago is accepted quickly; a client sending random ids cannot force a query per request).
+INGEST_REFRESH_SECONDS = 5
+UNKNOWN_SITE_SECONDS = 10
+
+
+@dataclass(frozen=True)
+class SiteIngest:
+    """What the collect endpoint needs to know about a site, without a query per event."""
+
+    site_id: int
+    allowed_origins: tuple[str, ...]
+    # campaign id -> ids of its variants
+    campaigns: dict[int, frozenset[int]] = field(default_factory=dict)
+    built_at: float = 0.0
+
+
+def ingest_cache_key(public_key: str) -> str:
+    return INGEST_CACHE_PREFIX + public_key
+
+
+def _site_ingest_build(*, public_key: str) -> SiteIngest | None:
+    """One query: the site with its campaigns' variant ids (campaigns without variants included)."""
+    rows = list(
+        Site.objects.filter(public_key=public_key).values_list(
+            "id", "allowed_origins", "campaigns__id", "campaigns__variants__id"
+        )
+    )
+    if not rows:
+        return None
+    campaigns: dict[int, set[int]] = {}
+    for _site_id, _origins, campaign_id, variant_id in rows:
+        if campaign_id is not None:
+            variants = campaigns.setdefault(campaign_id, set())
+            if variant_id is not None:
+                variants.add(variant_id)
+    return SiteIngest(
+        site_id=rows[0][0],
+        allowed_origins=tuple(rows[0][1] or ()),
+        campaigns={c: frozenset(v) for c, v in campaigns.items()},
+        built_at=time.time(),
+    )
+
+
+def site_ingest_get(*, public_key: str, refresh: bool = False) -> SiteIngest | None:
+    """The cached map, or built (one query); None for an unknown key (remembered briefly)."""
+    key = ingest_cache_key(public_key)
+    if not refresh:
+        cached = cache.get(key)
+        if cached is not None:
+            return cached or None  # False marks an unknown key
+    ingest = _site_ingest_build(public_key=public_key)
+    cache.set(key, ingest or False, INGEST_CACHE_SECONDS if ingest else UNKNOWN_SITE_SECONDS)
+    return ingest
+
+
+def site_ingest_refresh_due(*, ingest: SiteIngest) -> bool:
+    return time.time() - ingest.built_at > INGEST_REFRESH_SECONDS
+
+
+def variant_totals(*, campaign_id: int) -> dict[int | None, dict[str, float]]:
+    """Counters summed over days, per variant id (None: the holdout)."""
+    rows = (
+        VariantDailyStats.objects.filter(campaign_id=campaign_id)
+        .values("variant_id")
+        .annotate(**{name: Sum(name) for name in VariantDailyStats.COUNTERS})
+    )
+    return {row.pop("variant_id"): row for row in rows}
+
+
+def campaigns_auto_allocated():
+    """Active campaigns whose weights the allocation task may change, with their variants."""
+    return Campaign.objects.filter(
+        status=Campaign.Status.ACTIVE, allocation_mode=Campaign.Allocation.AUTO
+    ).prefetch_related("variants")
+
+
+def variants_of(*, campaign: Campaign) -> list[Variant]:
+    return list(campaign.variants.order_by("id"))

@@ -1,0 +1,58 @@
+"""Celery tasks: thin and idempotent; ids in, one service call. Beat runs the three periodic ones."""
+
+import logging
+
+from celery import shared_task
+from django.db import InterfaceError, OperationalError
+
+from campaigns.models import Campaign, Site
+from campaigns.selectors_events import campaigns_auto_allocated
+from campaigns.services import allocation, retention, tally
+
+logger = logging.getLogger(__name__)
+
+TASK_OPTIONS = {
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+    # A deadlock or a lost connection is worth another try; the work is claimed, so a retry never double counts.
+    "autoretry_for": (OperationalError, InterfaceError),
+    "max_retries": 5,
+    "retry_backoff": True,
+    "retry_backoff_max": 60,
+}
+
+
+@shared_task(name="campaigns.tally_drain", **TASK_OPTIONS)
+def tally_drain(**kwargs) -> int:
+    counted = tally.tally_drain()
+    if counted:
+        logger.info("tally_drain: counted %s events", counted)
+    return counted
+
+
+@shared_task(name="campaigns.allocation_update", **TASK_OPTIONS)
+def allocation_update(*, campaign_id: int | None = None, **kwargs) -> None:
+    """One campaign, or (from beat) every active automatic campaign, each in its own task."""
+    if campaign_id is None:
+        for campaign_id in campaigns_auto_allocated().values_list("id", flat=True):
+            allocation_update.delay(campaign_id=campaign_id)
+        return
+    campaign = Campaign.objects.filter(id=campaign_id).first()
+    if campaign is None:
+        logger.info("allocation_update: campaign %s is gone", campaign_id)
+        return
+    allocation.allocation_update(campaign=campaign)
+
+
+@shared_task(name="campaigns.events_expire", **TASK_OPTIONS)
+def events_expire(*, site_id: int | None = None, **kwargs) -> None:
+    """One site, or (from beat) every site, each in its own task."""
+    if site_id is None:
+        for site_id in Site.objects.values_list("id", flat=True):
+            events_expire.delay(site_id=site_id)
+        return
+    site = Site.objects.filter(id=site_id).first()
+    if site is None:
+        logger.info("events_expire: site %s is gone", site_id)
+        return
+    retention.events_expire(site=site)

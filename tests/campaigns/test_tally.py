@@ -1,0 +1,219 @@
+import uuid
+from decimal import Decimal
+
+import pytest
+from django.db import transaction
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from campaigns.models import Assignment, EventInbox, Response, VariantDailyStats
+from campaigns.selectors_events import variant_totals
+from campaigns.services import tally
+from tests.campaigns.events_kit import event, now_ms, post_events
+from tests.conftest import popup_campaign_create
+
+HOUR_MS = 3_600_000
+DAY_MS = 24 * HOUR_MS
+
+
+@pytest.fixture
+def variants(campaign):
+    return list(campaign.variants.order_by("id"))
+
+
+def totals(campaign):
+    return variant_totals(campaign_id=campaign.id)
+
+
+def send(client, site, events):
+    for start in range(0, len(events), 50):
+        assert post_events(client, site, events[start : start + 50]).status_code == 202
+
+
+def test_the_funnel_counts_events_and_unique_visitors(client, site, campaign, variants):
+    a = variants[0]
+    send(client, site, [
+        event("exposure", campaign=campaign, variant=a, visitor="v1"),
+        event("impression", campaign=campaign, variant=a, visitor="v1"),
+        event("impression", campaign=campaign, variant=a, visitor="v1"),
+        event("click", campaign=campaign, variant=a, visitor="v1"),
+        event("impression", campaign=campaign, variant=a, visitor="v2"),
+        event("close", campaign=campaign, variant=a, visitor="v2"),
+    ])
+    assert tally.tally_drain() == 6
+    row = totals(campaign)[a.id]
+    assert (row["exposed"], row["impressions"], row["impression_visitors"]) == (2, 3, 2)
+    assert (row["clicks"], row["engaged_visitors"], row["closes"]) == (1, 1, 1)
+    assert not EventInbox.objects.exists()
+
+
+def test_the_first_exposure_decides_the_assignment(client, site, campaign, variants):
+    a, b = variants
+    send(client, site, [event("exposure", campaign=campaign, variant=None, visitor="v1")])
+    send(client, site, [event("impression", campaign=campaign, variant=b, visitor="v1")])
+    tally.tally_drain()
+    assert Assignment.objects.get(visitor_id="v1").variant_id is None
+    assert totals(campaign)[None]["exposed"] == 1
+    assert "exposed" not in totals(campaign).get(b.id, {}) or totals(campaign)[b.id]["exposed"] == 0
+
+
+def test_a_purchase_is_attributed_to_the_variant_seen_within_the_window(client, site, variants):
+    campaign = popup_campaign_create(site=site, name="Buy", goal={"type": "purchase", "attribution_days": 7})
+    a, b = list(campaign.variants.order_by("id"))
+    now = now_ms()
+    send(client, site, [
+        event("impression", campaign=campaign, variant=a, visitor="va", ts=now - 3 * DAY_MS),
+        event("exposure", campaign=campaign, variant=None, visitor="vh", ts=now - 3 * DAY_MS),
+        event("impression", campaign=campaign, variant=b, visitor="vb", ts=now - 3 * DAY_MS),
+    ])
+    send(client, site, [
+        event("conversion", visitor="va", data={"name": "purchase", "value": 10}),
+        event("conversion", visitor="va", data={"name": "purchase", "value": 20}),
+        event("conversion", visitor="vh", data={"name": "purchase", "value": 5}),
+        event("conversion", visitor="vb", data={"name": "signup"}),
+        event("conversion", visitor="nobody", data={"name": "purchase", "value": 99}),
+    ])
+    tally.tally_drain()
+    result = totals(campaign)
+    assert (result[a.id]["conversions"], result[a.id]["converters"]) == (2, 1)
+    assert result[a.id]["revenue_sum"] == Decimal("30.00")
+    assert result[a.id]["revenue_sum_squares"] == Decimal("900.0000")  # per visitor: 30², not 10² + 20²
+    assert (result[None]["conversions"], result[None]["revenue_sum"]) == (1, Decimal("5.00"))
+    assert result[b.id]["conversions"] == 0
+
+
+def test_a_conversion_after_the_attribution_window_is_not_credited(client, site):
+    campaign = popup_campaign_create(site=site, name="Buy", goal={"type": "purchase", "attribution_days": 1})
+    a = campaign.variants.order_by("id").first()
+    now = now_ms()
+    send(client, site, [event("impression", campaign=campaign, variant=a, visitor="v", ts=now - 3 * DAY_MS)])
+    send(client, site, [event("conversion", visitor="v", data={"name": "purchase", "value": 1})])
+    tally.tally_drain()
+    assert totals(campaign)[a.id]["conversions"] == 0
+
+
+def test_a_url_goal_counts_the_pageview_that_reaches_it(client, site):
+    campaign = popup_campaign_create(
+        site=site, name="Thanks", goal={"type": "url", "url": {"op": "starts_with", "value": "/thanks"}}
+    )
+    a = campaign.variants.order_by("id").first()
+    send(client, site, [event("impression", campaign=campaign, variant=a, visitor="v", ts=now_ms() - 1000)])
+    send(client, site, [
+        event("pageview", visitor="v", url="https://shop.example/cart"),
+        event("pageview", visitor="v", url="https://shop.example/thanks/order-1"),
+    ])
+    tally.tally_drain()
+    assert (totals(campaign)[a.id]["conversions"], totals(campaign)[a.id]["converters"]) == (1, 1)
+
+
+def test_a_submit_goal_counts_the_submit_and_keeps_the_answers(client, site):
+    campaign = popup_campaign_create(
+        site=site, name="NPS", message_type="nps", goal={"type": "submit"},
+        variants=[{"name": "A", "weight": 1, "content": {"question": "How likely?"}}],
+    )
+    a = campaign.variants.get()
+    send(client, site, [
+        event("impression", campaign=campaign, variant=a, visitor="v"),
+        event("submit", campaign=campaign, variant=a, visitor="v",
+              data={"form": "nps", "score": 9, "followup": "Fast shipping"}),
+    ])
+    tally.tally_drain()
+    row = totals(campaign)[a.id]
+    assert (row["submits"], row["submit_visitors"], row["engaged_visitors"], row["converters"]) == (1, 1, 1, 1)
+    response = Response.objects.get()
+    assert (response.form, response.score, response.followup) == ("nps", 9, "Fast shipping")
+
+
+def test_a_counted_event_is_never_counted_again(client, site, campaign, variants):
+    batch = [event("impression", campaign=campaign, variant=variants[0], visitor="v")]
+    send(client, site, batch)
+    tally.tally_drain()
+    send(client, site, batch)  # the widget retried after a lost answer
+    tally.tally_drain()
+    assert totals(campaign)[variants[0].id]["impressions"] == 1
+
+
+def test_a_crash_mid_batch_rolls_everything_back(client, site, campaign, variants, monkeypatch):
+    send(client, site, [event("impression", campaign=campaign, variant=variants[0], visitor=f"v{i}") for i in range(5)])
+
+    def crash(fold):
+        raise RuntimeError("worker died")
+
+    real = tally._counters_upsert
+    monkeypatch.setattr(tally, "_counters_upsert", crash)
+    with pytest.raises(RuntimeError):
+        tally.tally_drain()
+    assert EventInbox.objects.count() == 5
+    assert not VariantDailyStats.objects.exists()
+    monkeypatch.setattr(tally, "_counters_upsert", real)
+    tally.tally_drain()
+    assert totals(campaign)[variants[0].id]["impression_visitors"] == 5
+
+
+# The property: whatever the interleaving of batches, retries, duplicates and crashed drains,
+# once everything is drained the counters equal the distinct accepted events.
+POOL = 12
+operations = st.lists(
+    st.one_of(
+        st.tuples(st.just("send"), st.lists(st.integers(0, POOL - 1), min_size=1, max_size=8)),
+        st.tuples(st.just("drain"), st.integers(1, 6)),
+        st.tuples(st.just("crash"), st.integers(1, 6)),
+    ),
+    max_size=12,
+)
+
+
+class _Crash(Exception):
+    pass
+
+
+class _Rollback(Exception):
+    pass
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(ops=operations, kinds=st.lists(st.sampled_from(["impression", "click", "close"]), min_size=POOL,
+                                      max_size=POOL), visitors=st.lists(st.integers(0, 3), min_size=POOL,
+                                                                        max_size=POOL))
+def test_counts_are_exact_under_any_interleaving_of_batches_duplicates_and_crashes(
+    client, site, campaign, variants, monkeypatch, ops, kinds, visitors
+):
+    a = variants[0]
+    pool = [
+        event(kinds[i], campaign=campaign, variant=a, visitor=f"v{visitors[i]}", id=str(uuid.uuid4()))
+        for i in range(POOL)
+    ]
+    real = tally._counters_upsert
+
+    def crashing(fold):
+        real(fold)
+        raise _Crash
+
+    sent: set[int] = set()
+    try:
+        with transaction.atomic():
+            for op, arg in ops:
+                if op == "send":
+                    send(client, site, [pool[i] for i in arg])
+                    sent.update(arg)
+                elif op == "drain":
+                    tally.tally_batch(batch_size=arg)
+                elif EventInbox.objects.exists():
+                    monkeypatch.setattr(tally, "_counters_upsert", crashing)
+                    try:
+                        with pytest.raises(_Crash):
+                            tally.tally_batch(batch_size=arg)
+                    finally:
+                        monkeypatch.setattr(tally, "_counters_upsert", real)
+            tally.tally_drain()
+            row = totals(campaign).get(a.id, {})
+            for kind, counter in (("impression", "impressions"), ("click", "clicks"), ("close", "closes")):
+                assert (row.get(counter) or 0) == sum(1 for i in sent if kinds[i] == kind)
+            expected_viewers = {visitors[i] for i in sent if kinds[i] == "impression"}
+            assert (row.get("impression_visitors") or 0) == len(expected_viewers)
+            expected_exposed = {visitors[i] for i in sent if kinds[i] == "impression"}
+            assert (row.get("exposed") or 0) == len(expected_exposed)
+            assert not EventInbox.objects.exists()
+            raise _Rollback
+    except _Rollback:
+        pass

@@ -1,0 +1,169 @@
+"""Checks on one event of a batch: plain data in, a clean event or a reason out. No ORM, no request."""
+
+import json
+import uuid
+from dataclasses import dataclass
+
+from campaigns.models import EventType
+from campaigns.selectors_events import SiteIngest
+
+MAX_EVENT_BYTES = 32 * 1024
+MAX_DATA_DEPTH = 8
+MAX_ID_LENGTH = 64
+MAX_URL_LENGTH = 4096
+DAY_MS = 86_400_000
+MAX_FUTURE_MS = DAY_MS
+MAX_AGE_MS = 7 * DAY_MS
+
+# Reasons, as stored in RejectedEventCount and answered in "rejected".
+REASON_SCHEMA = "schema"
+REASON_TYPE = "type"
+REASON_ID = "id"
+REASON_TOO_LARGE = "too_large"
+REASON_TOO_DEEP = "too_deep"
+REASON_ENCODING = "encoding"
+REASON_CAMPAIGN = "campaign"
+REASON_VARIANT = "variant"
+REASON_FUTURE = "future"
+REASON_TOO_OLD = "too_old"
+REASON_BOT = "bot"
+
+TYPES = frozenset(EventType.values)
+# The campaign is part of these events; a variant too, except an exposure of the holdout.
+WITH_CAMPAIGN = frozenset({"exposure", "impression", "close", "click", "submit"})
+# The server attributes these; a campaign sent with them is ignored (a consent banner may name its own).
+CAMPAIGN_OPTIONAL = frozenset({"consent"})
+VISITOR_OPTIONAL = frozenset({"pageview", "consent"})
+
+
+@dataclass(frozen=True)
+class EventIn:
+    event_id: str
+    type: str
+    ts_ms: int
+    visitor_id: str
+    session_id: str
+    campaign_id: int | None
+    variant_id: int | None
+    url: str
+    payload_json: str  # `data`, serialized once, checked for what PostgreSQL refuses
+
+
+class Rejected(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _int_or_none(value) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise Rejected(REASON_SCHEMA)
+    return value
+
+
+def _short_str(value, *, required: bool) -> str:
+    if value is None or value == "":
+        if required:
+            raise Rejected(REASON_SCHEMA)
+        return ""
+    if not isinstance(value, str) or len(value) > MAX_ID_LENGTH:
+        raise Rejected(REASON_SCHEMA)
+    return value
+
+
+def depth_exceeds(value, limit: int) -> bool:
+    """Iterative, so a hostile structure cannot exhaust the stack."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            if depth > limit:
+                return True
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return False
+
+
+def _text_storable(text: str) -> bool:
+    """PostgreSQL refuses NUL in text and jsonb, and a lone surrogate is not UTF-8."""
+    if "\x00" in text or "\\u0000" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def event_check(*, raw, now_ms: int, ingest: SiteIngest) -> EventIn:
+    """The event, cleaned; raises Rejected with the reason. Campaign ids are checked against `ingest`."""
+    if not isinstance(raw, dict):
+        raise Rejected(REASON_SCHEMA)
+    kind = raw.get("type")
+    if not isinstance(kind, str):
+        raise Rejected(REASON_SCHEMA)
+    if kind not in TYPES:
+        raise Rejected(REASON_TYPE)
+    raw_id = raw.get("id")
+    try:
+        event_id = str(uuid.UUID(raw_id)) if isinstance(raw_id, str) and len(raw_id) <= 40 else None
+    except ValueError:
+        event_id = None
+    if event_id is None:
+        raise Rejected(REASON_ID)
+    ts = raw.get("ts")
+    if isinstance(ts, bool) or not isinstance(ts, int | float):
+        raise Rejected(REASON_SCHEMA)
+    ts = int(ts)
+    if ts > now_ms + MAX_FUTURE_MS:
+        raise Rejected(REASON_FUTURE)
+    if ts < now_ms - MAX_AGE_MS:
+        raise Rejected(REASON_TOO_OLD)
+    visitor = _short_str(raw.get("visitor"), required=kind not in VISITOR_OPTIONAL)
+    session = _short_str(raw.get("session"), required=False)
+    url = raw.get("url") or ""
+    if not isinstance(url, str) or len(url) > MAX_URL_LENGTH:
+        raise Rejected(REASON_SCHEMA)
+    data = raw.get("data")
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise Rejected(REASON_SCHEMA)
+    if depth_exceeds(data, MAX_DATA_DEPTH):
+        raise Rejected(REASON_TOO_DEEP)
+    payload_json = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    if len(payload_json) + len(url) > MAX_EVENT_BYTES:
+        raise Rejected(REASON_TOO_LARGE)
+    if not (_text_storable(payload_json) and _text_storable(url) and _text_storable(visitor + session)):
+        raise Rejected(REASON_ENCODING)
+
+    campaign_id = variant_id = None
+    if kind in WITH_CAMPAIGN or kind in CAMPAIGN_OPTIONAL:
+        campaign_id = _int_or_none(raw.get("campaign"))
+        variant_id = _int_or_none(raw.get("variant"))
+        if campaign_id is None and kind in WITH_CAMPAIGN:
+            raise Rejected(REASON_CAMPAIGN)
+        if campaign_id is not None:
+            variants = ingest.campaigns.get(campaign_id)
+            if variants is None:
+                raise Rejected(REASON_CAMPAIGN)
+            if variant_id is None and kind not in ("exposure", "consent"):
+                raise Rejected(REASON_VARIANT)
+            if variant_id is not None and variant_id not in variants:
+                raise Rejected(REASON_VARIANT)
+        elif variant_id is not None:
+            raise Rejected(REASON_VARIANT)
+    return EventIn(
+        event_id=event_id,
+        type=kind,
+        ts_ms=ts,
+        visitor_id=visitor,
+        session_id=session,
+        campaign_id=campaign_id,
+        variant_id=variant_id,
+        url=url,
+        payload_json=payload_json,
+    )
+
