@@ -16,6 +16,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from campaigns import services
+from campaigns.admin_results import CampaignResultsAdminMixin
 from campaigns.content import content_clean
 from campaigns.describe import campaign_describe
 from campaigns.models import Campaign, Site, Variant
@@ -182,7 +183,7 @@ class VariantInline(admin.StackedInline):
 
 
 @admin.register(Campaign)
-class CampaignAdmin(OwnerScopedAdmin):
+class CampaignAdmin(CampaignResultsAdminMixin, OwnerScopedAdmin):
     list_display = ("name", "site", "message_type", "status", "priority", "starts_at", "ends_at")
     list_filter = (("site", admin.RelatedOnlyFieldListFilter), "status", "message_type")
     search_fields = ("name",)

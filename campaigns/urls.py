@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from campaigns.api.sites import CampaignDetailApi, CampaignListCreateApi, SiteDetailApi, SiteListCreateApi
@@ -12,4 +12,5 @@ urlpatterns = [
     path("api/sites/<int:pk>/", SiteDetailApi.as_view(), name="site-detail"),
     path("api/campaigns/", CampaignListCreateApi.as_view(), name="campaign-list"),
     path("api/campaigns/<int:pk>/", CampaignDetailApi.as_view(), name="campaign-detail"),
+    path("", include("campaigns.urls_results")),
 ]
