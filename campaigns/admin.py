@@ -94,7 +94,11 @@ class SiteAdmin(OwnerScopedAdmin):
 
     def get_queryset(self, request):
         queryset = admin.ModelAdmin.get_queryset(self, request)
-        return queryset if request.user.is_superuser else queryset.filter(id__in=Site.objects.for_user(request.user).values("id"))
+        return (
+            queryset
+            if request.user.is_superuser
+            else queryset.filter(id__in=Site.objects.for_user(request.user).values("id"))
+        )
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
@@ -125,12 +129,14 @@ class SiteAdmin(OwnerScopedAdmin):
 
     def get_urls(self):
         custom = [
-            path("<int:site_id>/preview/", self.admin_site.admin_view(self.preview_view), name="campaigns_site_preview"),
+            path(
+                "<int:site_id>/preview/", self.admin_site.admin_view(self.preview_view), name="campaigns_site_preview"
+            ),
         ]
         return custom + super().get_urls()
 
     def preview_view(self, request, site_id: int):
-        """"Why not shown?": every campaign for a URL and a visitor context, with the rule that excluded it."""
+        """ "Why not shown?": every campaign for a URL and a visitor context, with the rule that excluded it."""
         site = self.get_queryset(request).filter(id=site_id).first()
         if site is None:
             raise Http404("No such site.")
@@ -141,10 +147,19 @@ class SiteAdmin(OwnerScopedAdmin):
             context, error = preview_context_parse(url=url_for_site(site=site, path=url), context_text=context_text)
             if error is None:
                 rows = site_preview(site=site, context=context)
-        return TemplateResponse(request, "admin/campaigns/site/preview.html", {
-            **self.admin_site.each_context(request), "site": site, "url": url, "context_text": context_text,
-            "rows": rows, "error": error, "title": "Why not shown?",
-        })
+        return TemplateResponse(
+            request,
+            "admin/campaigns/site/preview.html",
+            {
+                **self.admin_site.each_context(request),
+                "site": site,
+                "url": url,
+                "context_text": context_text,
+                "rows": rows,
+                "error": error,
+                "title": "Why not shown?",
+            },
+        )
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None and obj.pk:
@@ -160,9 +175,15 @@ class VariantFormSet(BaseInlineFormSet):
     def clean(self):
         super().clean()
         for form in self.forms:
-            if not hasattr(form, "cleaned_data") or form.cleaned_data.get("DELETE") or "content" not in form.cleaned_data:
+            if (
+                not hasattr(form, "cleaned_data")
+                or form.cleaned_data.get("DELETE")
+                or "content" not in form.cleaned_data
+            ):
                 continue
-            content, errors = content_clean(message_type=self.instance.message_type, content=form.cleaned_data["content"])
+            content, errors = content_clean(
+                message_type=self.instance.message_type, content=form.cleaned_data["content"]
+            )
             if errors:
                 form.add_error("content", errors)
             else:
@@ -196,16 +217,33 @@ class CampaignAdmin(CampaignResultsAdminMixin, OwnerScopedAdmin):
         ("When", {"fields": ("triggers", "starts_at", "ends_at", "schedule")}),
         ("Who and how often", {"fields": ("targeting", "frequency")}),
         ("Measurement", {"fields": ("goal", "control_share", "allocation_mode")}),
-        ("Statistics", {"fields": ("stats_engine", "stats_difference", "stats_alpha", "stats_sequential_tuning",
-                                   "stats_prior_mean", "stats_prior_variance", "stats_correction",
-                                   "winner", "winner_declared_at")}),
+        (
+            "Statistics",
+            {
+                "fields": (
+                    "stats_engine",
+                    "stats_difference",
+                    "stats_alpha",
+                    "stats_sequential_tuning",
+                    "stats_prior_mean",
+                    "stats_prior_variance",
+                    "stats_correction",
+                    "winner",
+                    "winner_declared_at",
+                )
+            },
+        ),
     )
 
     @admin.display(description="In plain words")
     def summary(self, obj):
-        return campaign_describe(
-            message_type=obj.message_type, triggers=obj.triggers, targeting=obj.targeting, frequency=obj.frequency
-        ) if obj.pk else "-"
+        return (
+            campaign_describe(
+                message_type=obj.message_type, triggers=obj.triggers, targeting=obj.targeting, frequency=obj.frequency
+            )
+            if obj.pk
+            else "-"
+        )
 
     def _status(self, request, queryset, status, verb):
         changed = services.campaigns_set_status(campaigns=queryset, status=status)

@@ -39,7 +39,10 @@ def line_chart(*, title: str, series: list[Series], percent: bool = True) -> str
     """Lines over days, with optional interval bands, y from 0."""
     days = sorted({day for s in series for day, _ in s.points})
     if not days:
-        return f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="40" role="img"><title>{escape(title)}</title><text x="10" y="25">No data yet</text></svg>'
+        return (
+            f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="40" role="img">'
+            f'<title>{escape(title)}</title><text x="10" y="25">No data yet</text></svg>'
+        )
     top = max([v for s in series for _, v in s.points] + [hi for s in series for _, hi in s.band] + [0])
     y_max = _nice_max(top)
     plot_w = WIDTH - MARGIN["left"] - MARGIN["right"]
@@ -59,29 +62,39 @@ def line_chart(*, title: str, series: list[Series], percent: bool = True) -> str
     ]
     for tick in range(5):
         value = y_max * tick / 4
-        parts.append(f'<line x1="{MARGIN["left"]}" x2="{WIDTH - MARGIN["right"]}" y1="{y(value):.1f}" '
-                     f'y2="{y(value):.1f}" stroke="#ddd"/>')
-        parts.append(f'<text x="{MARGIN["left"] - 6}" y="{y(value) + 4:.1f}" text-anchor="end">'
-                     f"{escape(_fmt(value, percent))}</text>")
+        parts.append(
+            f'<line x1="{MARGIN["left"]}" x2="{WIDTH - MARGIN["right"]}" y1="{y(value):.1f}" '
+            f'y2="{y(value):.1f}" stroke="#ddd"/>'
+        )
+        parts.append(
+            f'<text x="{MARGIN["left"] - 6}" y="{y(value) + 4:.1f}" text-anchor="end">'
+            f"{escape(_fmt(value, percent))}</text>"
+        )
     label_every = max(1, len(days) // 8)
     for i, day in enumerate(days):
         if i % label_every == 0 or i == len(days) - 1:
-            parts.append(f'<text x="{x(day):.1f}" y="{HEIGHT - MARGIN["bottom"] + 16}" text-anchor="middle">'
-                         f"{day.strftime('%d %b')}</text>")
-    parts.append(f'<line x1="{MARGIN["left"]}" x2="{WIDTH - MARGIN["right"]}" y1="{y(0):.1f}" y2="{y(0):.1f}" '
-                 'stroke="#333"/>')
+            parts.append(
+                f'<text x="{x(day):.1f}" y="{HEIGHT - MARGIN["bottom"] + 16}" text-anchor="middle">'
+                f"{day.strftime('%d %b')}</text>"
+            )
+    parts.append(
+        f'<line x1="{MARGIN["left"]}" x2="{WIDTH - MARGIN["right"]}" y1="{y(0):.1f}" y2="{y(0):.1f}" stroke="#333"/>'
+    )
     for number, s in enumerate(series):
         color = PALETTE[number % len(PALETTE)]
         if s.band and len(s.band) == len(s.points) and len(s.points) > 1:
             upper = " ".join(f"{x(d):.1f},{y(hi):.1f}" for (d, _), (_, hi) in zip(s.points, s.band, strict=True))
-            lower = " ".join(f"{x(d):.1f},{y(lo):.1f}"
-                             for (d, _), (lo, _) in reversed(list(zip(s.points, s.band, strict=True))))
+            lower = " ".join(
+                f"{x(d):.1f},{y(lo):.1f}" for (d, _), (lo, _) in reversed(list(zip(s.points, s.band, strict=True)))
+            )
             parts.append(f'<polygon points="{upper} {lower}" fill="{color}" fill-opacity="0.15" stroke="none"/>')
         path = " ".join(f"{x(d):.1f},{y(v):.1f}" for d, v in s.points)
         parts.append(f'<polyline points="{path}" fill="none" stroke="{color}" stroke-width="2"/>')
         for d, v in s.points:
-            parts.append(f'<circle cx="{x(d):.1f}" cy="{y(v):.1f}" r="2.5" fill="{color}">'
-                         f"<title>{escape(s.name)} {d.isoformat()}: {escape(_fmt(v, percent))}</title></circle>")
+            parts.append(
+                f'<circle cx="{x(d):.1f}" cy="{y(v):.1f}" r="2.5" fill="{color}">'
+                f"<title>{escape(s.name)} {d.isoformat()}: {escape(_fmt(v, percent))}</title></circle>"
+            )
         legend_x = MARGIN["left"] + 150 * number
         parts.append(f'<rect x="{legend_x}" y="{HEIGHT - 22}" width="12" height="12" fill="{color}"/>')
         parts.append(f'<text x="{legend_x + 16}" y="{HEIGHT - 12}">{escape(s.name)}</text>')
@@ -104,15 +117,21 @@ def bar_chart(*, title: str, groups: list[str], series: list[tuple[str, list[flo
     ]
     y = MARGIN["top"]
     for g, group in enumerate(groups):
-        parts.append(f'<text x="{label_w - 8}" y="{y + bar_h * len(series) / 2 + 4:.1f}" text-anchor="end">'
-                     f"{escape(group)}</text>")
+        parts.append(
+            f'<text x="{label_w - 8}" y="{y + bar_h * len(series) / 2 + 4:.1f}" text-anchor="end">'
+            f"{escape(group)}</text>"
+        )
         for number, (name, values) in enumerate(series):
             value = values[g] if g < len(values) else 0
             width = plot_w * (value / x_max)
             color = PALETTE[number % len(PALETTE)]
-            parts.append(f'<rect x="{label_w}" y="{y}" width="{width:.1f}" height="{bar_h - 2}" fill="{color}">'
-                         f"<title>{escape(name)}: {escape(_fmt(value, percent))}</title></rect>")
-            parts.append(f'<text x="{label_w + width + 4:.1f}" y="{y + bar_h - 4}">{escape(_fmt(value, percent))}</text>')
+            parts.append(
+                f'<rect x="{label_w}" y="{y}" width="{width:.1f}" height="{bar_h - 2}" fill="{color}">'
+                f"<title>{escape(name)}: {escape(_fmt(value, percent))}</title></rect>"
+            )
+            parts.append(
+                f'<text x="{label_w + width + 4:.1f}" y="{y + bar_h - 4}">{escape(_fmt(value, percent))}</text>'
+            )
             y += bar_h
         y += gap
     for number, (name, _values) in enumerate(series):

@@ -1,20 +1,30 @@
 """Generate tests/campaigns/stats_reference.json from gbstats 0.8.0 (run in a scratch venv)."""
-import json, importlib.metadata
-from gbstats.models.statistics import ProportionStatistic, SampleMeanStatistic
-from gbstats.frequentist.tests import TwoSidedTTest, SequentialTwoSidedTTest, FrequentistConfig, SequentialConfig
+
+import importlib.metadata
+import json
+
 from gbstats.bayesian.tests import EffectBayesianABTest, EffectBayesianConfig, GaussianPrior
+from gbstats.frequentist.tests import FrequentistConfig, SequentialConfig, SequentialTwoSidedTTest, TwoSidedTTest
+from gbstats.models.statistics import ProportionStatistic, SampleMeanStatistic
 from gbstats.utils import check_srm
+
 
 def stat(arm, metric):
     if metric == "binomial":
         return ProportionStatistic(n=arm["visitors"], sum=arm["conversions"])
     return SampleMeanStatistic(n=arm["visitors"], sum=arm["sum"], sum_squares=arm["sum_squares"])
 
-B = lambda name, n, c: {"name": name, "visitors": n, "conversions": c}
-M = lambda name, n, s, ss: {"name": name, "visitors": n, "sum": s, "sum_squares": ss}
+
+def B(name, n, c):
+    return {"name": name, "visitors": n, "conversions": c}
+def M(name, n, s, ss):
+    return {"name": name, "visitors": n, "sum": s, "sum_squares": ss}
 cases = []
+
+
 def case(name, spec):
     cases.append({"name": name, "spec": spec})
+
 
 pairs = {
     "typical": [B("control", 10000, 1000), B("variant", 10000, 1100)],
@@ -39,7 +49,10 @@ for alpha in (0.05, 0.1):
             base = {"metric": metric, "difference": diff, "alpha": alpha, "arms": arms}
             case(f"{label}, {diff}, alpha {alpha}", {**base, "engine": "frequentist"})
             for tuning in (5000, 500):
-                case(f"{label}, {diff}, sequential {tuning}, alpha {alpha}", {**base, "engine": "frequentist", "sequential_tuning": tuning})
+                case(
+                    f"{label}, {diff}, sequential {tuning}, alpha {alpha}",
+                    {**base, "engine": "frequentist", "sequential_tuning": tuning},
+                )
             case(f"{label}, {diff}, bayesian flat, alpha {alpha}", {**base, "engine": "bayesian"})
             prior = {"mean": 0.0, "variance": 0.09} if diff == "relative" else {"mean": 0.001, "variance": 0.0004}
             if metric == "mean" and diff == "absolute":
@@ -51,7 +64,15 @@ for c in cases:
     a, b = (stat(x, s["metric"]) for x in s["arms"])
     if s["engine"] == "frequentist":
         if s.get("sequential_tuning"):
-            t = SequentialTwoSidedTTest(a, b, SequentialConfig(difference_type=s["difference"], alpha=s["alpha"], sequential_tuning_parameter=s["sequential_tuning"]))
+            t = SequentialTwoSidedTTest(
+                a,
+                b,
+                SequentialConfig(
+                    difference_type=s["difference"],
+                    alpha=s["alpha"],
+                    sequential_tuning_parameter=s["sequential_tuning"],
+                ),
+            )
         else:
             t = TwoSidedTTest(a, b, FrequentistConfig(difference_type=s["difference"], alpha=s["alpha"]))
         r = t.compute_result()
@@ -59,13 +80,22 @@ for c in cases:
     else:
         p = s.get("prior")
         prior = GaussianPrior(mean=p["mean"], variance=p["variance"], proper=True) if p else GaussianPrior()
-        t = EffectBayesianABTest(a, b, EffectBayesianConfig(difference_type=s["difference"], alpha=s["alpha"], prior_effect=prior, prior_type=s["difference"]))
+        t = EffectBayesianABTest(
+            a,
+            b,
+            EffectBayesianConfig(
+                difference_type=s["difference"], alpha=s["alpha"], prior_effect=prior, prior_type=s["difference"]
+            ),
+        )
         r = t.compute_result()
         out = {"expected": r.expected, "ci": list(r.ci), "chance_to_win": r.chance_to_win, "risk": list(r.risk)}
     if r.error_message:
         out = {k: None for k in out}
         c["gbstats_error"] = r.error_message
-    c["expected"] = {k: (float(v) if isinstance(v, float | int) else v if v is None else [float(x) for x in v]) for k, v in out.items()}
+    c["expected"] = {
+        k: (float(v) if isinstance(v, float | int) else v if v is None else [float(x) for x in v])
+        for k, v in out.items()
+    }
 
 srm = [
     ("balanced", [5000, 5050], [1, 1]),
@@ -76,10 +106,17 @@ srm = [
     ("ten arms", [1000 + 13 * i for i in range(10)], [1] * 10),
 ]
 srm_cases = [{"name": n, "visitors": v, "weights": w, "p_value": float(check_srm(v, w))} for n, v, w in srm]
-json.dump({
-    "_comment": "Reference values from gbstats " + importlib.metadata.version("gbstats") + " (GrowthBook's stats engine, pip install gbstats) "
-    "computed by running it on each spec; expected None where gbstats returns its 'cannot compute' default. "
-    "Regenerate: see docs/stats.md.",
-    "comparisons": cases, "srm": srm_cases,
-}, open("/work/main/tests/campaigns/stats_reference.json", "w"), indent=1)
+json.dump(
+    {
+        "_comment": "Reference values from gbstats "
+        + importlib.metadata.version("gbstats")
+        + " (GrowthBook's stats engine, pip install gbstats) "
+        "computed by running it on each spec; expected None where gbstats returns its 'cannot compute' default. "
+        "Regenerate: see docs/stats.md.",
+        "comparisons": cases,
+        "srm": srm_cases,
+    },
+    open("/work/main/tests/campaigns/stats_reference.json", "w"),
+    indent=1,
+)
 print(len(cases), "cases")

@@ -17,12 +17,16 @@ ENV_UNDER_TEST = ("DATABASE_URL", "REDIS_URL", "DEBUG", "SECRET_KEY", "ALLOWED_H
 
 
 def run(args: list[str], env: dict) -> subprocess.CompletedProcess:
-    clean = {key: value for key, value in os.environ.items()
-             if key not in ENV_UNDER_TEST and not key.startswith(("SECURE_", "DJANGO_"))}
+    clean = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ENV_UNDER_TEST and not key.startswith(("SECURE_", "DJANGO_"))
+    }
     clean.pop("_RETARGET_SETTINGS_ANNOUNCED", None)
     clean["DJANGO_SETTINGS_MODULE"] = "retarget.settings"
-    return subprocess.run([sys.executable, *args], cwd=ROOT, env={**clean, **env}, capture_output=True, text=True,
-                          timeout=60)
+    return subprocess.run(
+        [sys.executable, *args], cwd=ROOT, env={**clean, **env}, capture_output=True, text=True, timeout=60
+    )
 
 
 def test_nothing_set_but_debug_gives_sqlite_local_memory_cache_and_in_process_tasks():
@@ -34,8 +38,10 @@ def test_nothing_set_but_debug_gives_sqlite_local_memory_cache_and_in_process_ta
 
 
 def test_redis_url_switches_cache_and_broker_and_database_url_the_database():
-    result = run(["-c", PRINT_SETTINGS], {"DEBUG": "1", "REDIS_URL": "redis://127.0.0.1:6379/3",
-                                          "DATABASE_URL": "postgres://u@127.0.0.1:5432/x"})
+    result = run(
+        ["-c", PRINT_SETTINGS],
+        {"DEBUG": "1", "REDIS_URL": "redis://127.0.0.1:6379/3", "DATABASE_URL": "postgres://u@127.0.0.1:5432/x"},
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == (
         '["django.db.backends.postgresql", "django.core.cache.backends.redis.RedisCache", false, true]'
@@ -49,9 +55,14 @@ def test_debug_off_without_a_secret_key_refuses_to_start():
 
 
 def test_production_settings_pass_check_deploy_without_warnings():
-    result = run(["manage.py", "check", "--deploy"], {
-        "DEBUG": "0", "SECRET_KEY": "k" * 20 + "Zq8!x2Vw_9rT4mLp0sYc3HbN7uJe1GdF5aKo6iQ", "ALLOWED_HOSTS": "retarget.example",
-    })
+    result = run(
+        ["manage.py", "check", "--deploy"],
+        {
+            "DEBUG": "0",
+            "SECRET_KEY": "k" * 20 + "Zq8!x2Vw_9rT4mLp0sYc3HbN7uJe1GdF5aKo6iQ",
+            "ALLOWED_HOSTS": "retarget.example",
+        },
+    )
     assert result.returncode == 0, result.stderr
     assert "System check identified no issues" in result.stdout, result.stdout + result.stderr
 

@@ -120,6 +120,8 @@ def test_cached_config_is_served_without_a_database_query(client, site, campaign
 def test_unsanitized_html_written_around_the_admin_is_cleaned_in_the_config(client, site, campaign):
     from campaigns.models import Variant
 
-    Variant.objects.filter(campaign=campaign).update(content={"headline": "x", "body": "<img src=x onerror=alert(1)>ok"})
+    Variant.objects.filter(campaign=campaign).update(
+        content={"headline": "x", "body": "<img src=x onerror=alert(1)>ok"}
+    )
     body = client.get(config_url(site)).json()
     assert [v["content"]["body"] for v in body["campaigns"][0]["variants"]] == ["ok", "ok"]
