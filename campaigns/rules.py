@@ -26,9 +26,10 @@ from zoneinfo import ZoneInfo
 from campaigns.assignment import assign
 
 # A campaign of one of these types is an overlay (one at a time, counted by the site cap)
-# unless its variant's content.display puts it in a corner or a bar.
+# while its variant's content.position is missing or "center"; any other position puts it in
+# a corner (slide-in) or a bar (top/bottom), as the widget renders it.
 OVERLAY_TYPES = frozenset({"popup", "fullscreen", "nps", "feedback", "lead", "cart_recovery"})
-NOT_OVERLAY_DISPLAYS = frozenset({"slide_in", "bar"})
+OVERLAY_POSITIONS = (None, "center")
 
 # Only the regular-expression subset that behaves the same in Python `re` and JS `RegExp`
 # (without flags other than `i`). After removing the harmless escapes, anything left that
@@ -644,8 +645,8 @@ def _cap_reason(cap: dict[str, Any], c: _Ctx) -> tuple[str, str] | None:
 
 
 def is_overlay(*, campaign_type: object, variant: dict[str, Any] | None) -> bool:
-    display = ((variant or {}).get("content") or {}).get("display")
-    return campaign_type in OVERLAY_TYPES and display not in NOT_OVERLAY_DISPLAYS
+    position = ((variant or {}).get("content") or {}).get("position")
+    return campaign_type in OVERLAY_TYPES and position in OVERLAY_POSITIONS
 
 
 def _reason_text(code: str, detail: str | None) -> str:

@@ -3,52 +3,39 @@ import { on, offAll, safe, warn, uuid, memoryStorage, readJSON, writeJSON } from
 import { createState } from './state.js';
 import { createTransport, OUTBOX } from './transport.js';
 import { armAll, visibleClock } from './triggers.js';
-import { decide, ruleMatches } from './rules.js';
-import { assign } from './assignment.js';
+import { decide, ruleMatches, displayOf, isOverlay, capped, decode } from './rules.js';
 
-/* global __RT_RENDERERS__ */
-const RENDERERS = typeof __RT_RENDERERS__ === 'undefined' ? null : __RT_RENDERERS__;
+/* global __RT_FILES__ */
+// The lazy modules (renderers, debug) by name -> file name, set by build.mjs.
+const FILES = typeof __RT_FILES__ == 'undefined' ? {} : __RT_FILES__;
 const CONSENT_KEY = '_rt_c';
-const OVERLAY_TYPES = ['popup', 'fullscreen', 'nps', 'feedback', 'lead', 'cart_recovery'];
 const OWN_RENDERER = ['nps', 'feedback', 'lead', 'cart_recovery', 'consent'];
-const DAY = 864e5;
 
 export const rendererOf = (type) => (OWN_RENDERER.includes(type) ? type : 'message');
 
-// overlay | fullscreen | bar | slide_in (docs/contracts.md: only overlays count for the cap)
-export function displayOf(campaign, variant) {
-  const t = campaign.type;
-  const c = (variant && variant.content) || {};
-  const pos = c.position || '';
-  const corner = pos.includes('_');
-  if (t === 'bar' || t === 'slide_in') return t;
-  if (t === 'consent') return corner ? 'slide_in' : 'bar';
-  if (c.display === 'bar' || c.display === 'slide_in') return c.display;
-  if (t === 'fullscreen') return 'fullscreen';
-  return corner ? 'slide_in' : pos === 'top' || pos === 'bottom' ? 'bar' : 'overlay';
-}
-export const isOverlay = (campaign, display) => OVERLAY_TYPES.includes(campaign.type) && (display === 'overlay' || display === 'fullscreen');
-
 export function deviceOf(ua, touchPoints) {
-  if (/iPad|Tablet|PlayBook|Silk|Kindle/i.test(ua) || (/Android/i.test(ua) && !/Mobi/i.test(ua)) || (/Macintosh/.test(ua) && touchPoints > 1)) return 'tablet';
-  return /Mobi|iPhone|iPod|Android/i.test(ua) ? 'mobile' : 'desktop';
+  const t = (re) => re.test(ua);
+  return t(/iPad|Tablet|PlayBook|Silk|Kindle/i) || (t(/Android/i) && !t(/Mobi/i)) || (t(/Macintosh/) && touchPoints > 1) ? 'tablet'
+    : t(/Mobi|iPhone|iPod|Android/i) ? 'mobile' : 'desktop';
 }
 
 function cookies() {
   const out = {};
-  document.cookie.split(/; */).forEach((kv) => {
+  for (const kv of document.cookie.split(/; */)) {
     const i = kv.indexOf('=');
-    if (i > 0) try { out[kv.slice(0, i)] = decodeURIComponent(kv.slice(i + 1)); } catch (_) { out[kv.slice(0, i)] = kv.slice(i + 1); }
-  });
+    if (i > 0) out[kv.slice(0, i)] = decode(kv.slice(i + 1));
+  }
   return out;
 }
 
 function localStore() {
-  try { const s = window.localStorage; s.getItem('_rt'); return s; } catch (_) { return memoryStorage(); }
+  try { const s = localStorage; s.getItem('_rt'); return s; } catch (_) { return memoryStorage(); }
 }
 
 // Consent for Retarget: everything granted, or chosen categories that include marketing.
-export const allows = (rec) => !!rec && (rec.decision === 'granted' || (rec.categories || []).includes('marketing'));
+export const allows = (rec) => !!rec && (rec.decision == 'granted' || (rec.categories || []).includes('marketing'));
+
+const byPriority = (a, b) => (b.priority || 0) - (a.priority || 0);
 
 export function createEngine({ site, api, nonce, base, notify }) {
   const state = createState();
@@ -59,32 +46,30 @@ export function createEngine({ site, api, nonce, base, notify }) {
   const device = deviceOf(navigator.userAgent, navigator.maxTouchPoints);
   const clock = visibleClock({ doc: document });
   const armed = new Map(); // campaign id -> disarm(), for this page view
-  const firedIds = new Set();
+  const fired = new Set();
   const open = new Map(); // campaign id -> rendered message (or null while loading)
   const modules = {};
-  const signals = { js: {}, event: {} };
-  let cfg = null;
-  let consentCfg = {};
-  let pending = [];
-  let lastPage = '';
-  let restoreHistory = null;
+  const signals = {};
+  let cfg, consentCfg = {}, pending = [], lastPage, restoreHistory;
 
   // The decision for the current policy version: a new version asks again.
   const consentRec = () => {
     const r = readJSON(localStore(), CONSENT_KEY);
-    return r && String(r.policy_version) === String(consentCfg.policy_version || null) ? r : null;
+    return r && String(r.policy_version) == String(consentCfg.policy_version || null) ? r : null;
   };
-  const required = () => !!consentCfg.required;
-  const canStore = () => !required() || allows(consentRec());
-  const decided = () => !!consentRec();
+  const canStore = () => !consentCfg.required || allows(consentRec());
+  const page = () => location.href.split('#')[0];
 
-  const context = () => state.context({
-    url: location.href, referrer: document.referrer, device, language: navigator.language,
-    cookies: cookies(), consent: decided() ? (allows(consentRec()) ? 'granted' : 'denied') : 'unknown',
-  });
+  const context = () => {
+    const r = consentRec();
+    return state.context({
+      url: location.href, referrer: document.referrer, device, language: navigator.language,
+      cookies: cookies(), consent: r ? (allows(r) ? 'granted' : 'denied') : 'unknown',
+    });
+  };
 
   function emit(type, extra) {
-    if (required() && decided() && !canStore() && type !== 'consent') return; // denied: nothing leaves
+    if (consentRec() && !canStore() && type != 'consent') return; // denied: nothing leaves
     const d = state.data;
     transport.send({
       id: uuid(), type, ts: Date.now(), visitor: d.id, session: d.session && d.session.id,
@@ -92,24 +77,16 @@ export function createEngine({ site, api, nonce, base, notify }) {
     });
   }
 
-  // rules.js decides (consent, schedule, targeting, frequency, site cap); the ids armed now.
-  const eligible = (ctx) => new Set(decide(cfg, ctx).campaigns.filter((d) => d.armed).map((d) => d.id));
-  const byPriority = (a, b) => (b.priority || 0) - (a.priority || 0);
+  // rules.js decides (consent, schedule, targeting, frequency, site cap): the armed rows by id.
+  const eligible = (ctx) => new Map(decide(cfg, ctx).campaigns.filter((d) => d.armed).map((d) => [d.id, d]));
 
-  // Sticky: the stored variant id, null for the holdout, undefined when there is none to show.
-  function variantOf(c) {
-    const vid = state.variant(c.id, () => {
-      const r = assign(c.id, state.data.id, c.control_share, (c.variants || []).map((v) => v.weight));
-      return r.holdout ? null : r.index == null ? undefined : c.variants[r.index].id;
-    });
-    return vid === null ? null : (c.variants || []).find((v) => v.id === vid);
+  // Sticky: the first variant decided (null for the holdout) is kept; undefined once it is gone.
+  function variantOf(c, row) {
+    const id = state.variant(c.id, () => row.variant);
+    return id === null ? null : (c.variants || []).find((v) => v.id === id);
   }
 
-  const load = (type) => {
-    const name = rendererOf(type);
-    const url = RENDERERS ? base + RENDERERS[name] : `./render/${name}.js`;
-    return modules[name] || (modules[name] = import(url).catch((e) => { delete modules[name]; throw e; }));
-  };
+  const load = (name) => modules[name] || (modules[name] = import(base + FILES[name]).catch((e) => { delete modules[name]; throw e; }));
 
   const x = {
     win: window, doc: document, device,
@@ -117,77 +94,60 @@ export function createEngine({ site, api, nonce, base, notify }) {
     pageviews: () => (state.data.session || {}).pv || 0,
     siteTime: () => ((state.data.session || {}).time || 0) + clock.peek(),
     listen(kind, name, fn) {
-      const set = signals[kind][name] || (signals[kind][name] = new Set());
+      const set = signals[kind + ':' + name] || (signals[kind + ':' + name] = new Set());
       set.add(fn);
       return () => set.delete(fn);
     },
   };
-  const signal = (kind, name) => [...(signals[kind][name] || [])].forEach((fn) => fn());
+  const signal = (kind, name) => [...(signals[kind + ':' + name] || [])].forEach((fn) => fn());
 
   // Arms the campaigns that became eligible; already armed ones are left as they are.
   function arm() {
-    const ctx = context();
-    const ok = eligible(ctx);
-    cfg.campaigns.slice().sort(byPriority).forEach((c) => {
+    const ok = eligible(context());
+    cfg.campaigns.forEach((c) => {
       if (armed.has(c.id) || !ok.has(c.id)) return;
-      const v = variantOf(c);
+      const v = variantOf(c, ok.get(c.id));
       if (v === undefined) return;
-      if (v) load(c.type).catch(() => {}); // prefetch
-      armed.set(c.id, armAll(c.triggers, safe(() => fired(c)), x));
+      if (v) load(rendererOf(c.type)).catch(() => {}); // prefetch
+      armed.set(c.id, armAll(c.triggers, safe(() => fire(c)), x));
     });
   }
-  const disarm = () => { armed.forEach((off) => off()); armed.clear(); firedIds.clear(); };
+  const disarm = () => { armed.forEach((off) => off()); armed.clear(); fired.clear(); };
 
   // Campaigns fired in the same tick compete: the first by priority wins the overlay slot.
-  function fired(c) {
-    firedIds.add(c.id);
-    pending.push(c);
-    if (pending.length === 1) setTimeout(safe(resolve), 0);
+  function fire(c) {
+    fired.add(c.id);
+    if (pending.push(c) == 1) setTimeout(safe(resolve), 0);
   }
 
-  function capAllows(v) {
-    const cap = (cfg.site && cfg.site.cap) || {};
-    const last = v.overlays[v.overlays.length - 1];
-    if (cap.max_overlays_per_session != null && v.overlays_session >= cap.max_overlays_per_session) return false;
-    return !(cap.min_overlay_gap_seconds && last && Date.now() - last < cap.min_overlay_gap_seconds * 1000);
-  }
-  const overlayOpen = () => [...open.values()].some((m) => m === null || (m.overlay && m.el.isConnected));
+  const overlayOpen = () => [...open.values()].some((m) => !m || (m._overlay && m.el.isConnected));
 
   function resolve() {
-    const list = pending.sort(byPriority);
+    const list = pending.sort(byPriority), ctx = context(), ok = eligible(ctx);
     pending = [];
-    const ctx = context();
-    const ok = eligible(ctx);
     list.forEach((c) => {
       if (!ok.has(c.id) || open.has(c.id)) return;
-      const v = variantOf(c);
-      const display = displayOf(c, v || (c.variants || [])[0]);
-      const overlay = isOverlay(c, display);
-      if (overlay && (overlayOpen() || !capAllows(ctx.visitor))) return;
-      if (v === null) {
-        if (state.firstExposure(c.id)) emit('exposure', { campaign: c.id });
-        return;
-      }
-      if (v) show(c, v, display, overlay).catch((e) => { open.delete(c.id); warn(e); });
+      const v = variantOf(c, ok.get(c.id)), content = v && v.content, overlay = isOverlay(c.type, content);
+      if (overlay && (overlayOpen() || capped(cfg, ctx))) return;
+      if (v) show(c, v, displayOf(c.type, content), overlay).catch((e) => { open.delete(c.id); warn(e); });
+      else if (v === null && state.firstExposure(c.id)) emit('exposure', { campaign: c.id });
     });
   }
 
   async function show(c, v, display, overlay) {
     open.set(c.id, null);
-    const ids = { campaign: c.id, variant: v.id };
-    const detail = { ...ids, type: c.type };
-    const mod = await load(c.type);
-    const visitor = context().visitor;
-    const h = visitor.history[c.id];
+    const ids = { campaign: c.id, variant: v.id }, detail = { ...ids, type: c.type }, content = v.content || {};
+    const mod = await load(rendererOf(c.type));
+    const visitor = context().visitor, h = visitor.history[c.id];
     const m = mod.render({
-      campaign: c, variant: v, type: c.type, display, position: (v.content || {}).position, content: v.content || {},
+      campaign: c, variant: v, type: c.type, display, position: content.position, content,
       visitor, firstShown: h && h.impressions[0], nonce, policy: consentCfg, on,
       click: safe((url) => { emit('click', { ...ids, data: url ? { url } : {} }); goal(c, 'cta_click'); }),
       submit: safe((data) => { emit('submit', { ...ids, data }); goal(c, 'submit'); }),
       closed: safe(() => { state.record(c.id, 'closes'); emit('close', ids); notify('close', detail); }),
-      consent: safe((decision, categories) => setConsent(decision, categories)),
+      consent: safe(setConsent),
     });
-    m.overlay = overlay;
+    m._overlay = overlay;
     open.set(c.id, m);
     state.record(c.id, 'impressions');
     if (overlay) state.overlay();
@@ -197,59 +157,52 @@ export function createEngine({ site, api, nonce, base, notify }) {
 
   // A conversion for a campaign whose goal it is, once per impression within the attribution window.
   function goal(c, type, test) {
-    const g = c.goal || {};
-    if (g.type !== type || (test && !test(g))) return;
-    const h = state.data.history[c.id];
-    const shown = h && h.impressions[h.impressions.length - 1];
-    const last = h && h.conversions[h.conversions.length - 1];
-    if (!shown || (last && last >= shown) || Date.now() - shown > (g.attribution_days || 7) * DAY) return;
+    const g = c.goal || {}, h = state.data.history[c.id] || {}, last = (k) => (h[k] || []).slice(-1)[0];
+    const shown = last('impressions');
+    if (g.type != type || (test && !test(g)) || !shown || last('conversions') >= shown
+      || Date.now() - shown > (g.attribution_days || 7) * 864e5) return;
     state.record(c.id, 'conversions');
     notify('convert', { campaign: c.id, variant: state.data.variants[c.id], type: c.type, goal: type });
   }
   const goals = (type, test) => cfg.campaigns.forEach((c) => goal(c, type, test));
 
-  function page() {
-    lastPage = location.href.split('#')[0];
+  function pageview() {
+    lastPage = page();
     disarm();
     open.forEach((m, id) => { if (m && !m.el.isConnected) open.delete(id); });
     state.pageview(location.href, document.referrer);
     emit('pageview');
     const ctx = context();
-    goals('url', (g) => g.url && ruleMatches({ attr: 'url', ...g.url }, ctx, cfg.site && cfg.site.tz));
+    goals('url', (g) => g.url && ruleMatches({ attr: 'url', ...g.url }, ctx, (cfg.site || {}).tz));
     arm();
   }
 
   // SPA: pushState, replaceState and popstate to another URL count as page views.
   function watchHistory() {
-    const H = history;
-    const nav = safe(() => { if (location.href.split('#')[0] !== lastPage) page(); });
-    const orig = {};
-    ['pushState', 'replaceState'].forEach((k) => {
-      const o = (orig[k] = H[k]);
-      H[k] = function () { const r = o.apply(this, arguments); setTimeout(nav, 0); return r; };
+    const H = history, orig = { pushState: H.pushState, replaceState: H.replaceState };
+    const nav = safe(() => { if (page() != lastPage) pageview(); });
+    Object.keys(orig).forEach((k) => {
+      H[k] = function () { const r = orig[k].apply(this, arguments); setTimeout(nav, 0); return r; };
     });
     on(window, 'popstate', nav);
-    restoreHistory = () => Object.keys(orig).forEach((k) => { H[k] = orig[k]; });
+    restoreHistory = () => Object.assign(H, orig);
   }
 
   function setConsent(decision, categories) {
     const rec = {
-      decision: decision === 'granted' || decision === 'denied' ? decision : 'custom',
-      categories: categories || [],
-      policy_version: consentCfg.policy_version || null, consent_id: uuid(),
+      decision: decision == 'granted' || decision == 'denied' ? decision : 'custom',
+      categories: categories || [], policy_version: consentCfg.policy_version || null, consent_id: uuid(),
     };
-    const ls = localStore();
+    const ls = localStore(), ok = allows(rec);
     writeJSON(ls, CONSENT_KEY, { ...rec, ts: Date.now() });
-    if (allows(rec)) {
-      state.useStorage(ls);
-      transport.release(true, ls);
-    } else {
-      transport.release(false, memoryStorage());
+    transport.release(ok, ok ? ls : memoryStorage());
+    if (ok) state.useStorage(ls);
+    else {
       state.forget(); // a stored visitor (an earlier "granted") is forgotten
       try { ls.removeItem(OUTBOX); } catch (_) { /* blocked */ }
     }
-    emit('consent', { data: rec, ...(allows(rec) ? {} : { visitor: null, session: null }) });
-    open.forEach((m, id) => { const c = cfg.campaigns.find((k) => k.id === id); if (m && c && c.type === 'consent') m.close(); });
+    emit('consent', ok ? { data: rec } : { data: rec, visitor: null, session: null });
+    open.forEach((m, id) => { if (m && cfg.campaigns.some((k) => k.id === id && k.type == 'consent')) m.close(); });
     arm();
   }
 
@@ -260,27 +213,24 @@ export function createEngine({ site, api, nonce, base, notify }) {
       const p = props || {};
       emit('conversion', { data: { name, value: p.value == null ? null : +p.value, props: p } });
       state.event(name);
-      if (name === 'purchase') state.setCart(null);
+      if (name == 'purchase') state.setCart(null);
       goals('event', (g) => g.event === name);
-      goals('purchase', () => name === 'purchase');
+      goals('purchase', () => name == 'purchase');
       signal('event', name);
       arm();
     },
     trigger(name) { signal('js', name); },
     consent(value) {
-      if (value === 'granted' || value === 'denied') setConsent(value, value === 'granted' ? ['marketing'] : []);
+      if (value == 'granted' || value == 'denied') setConsent(value, value == 'granted' ? ['marketing'] : []);
       else setConsent('custom', (value && value.categories) || []);
     },
+    // The explanations are a lazy chunk (debug.js): pages that never ask do not load them.
     debug() {
       const ctx = context();
-      const c = console;
-      c.group('[retarget] debug');
-      c.log('config version', cfg.version, '- consent', ctx.consent, required() ? '(required)' : '');
-      c.log('visitor', ctx.visitor);
-      const status = (id) => (open.has(id) ? 'shown' : firedIds.has(id) ? 'fired' : armed.has(id) ? 'armed' : 'not armed');
-      decide(cfg, ctx).campaigns.forEach((d) => c.log(`campaign ${d.id}: ${status(d.id)}; variant ${state.data.variants[d.id]};`,
-        d.armed ? 'eligible' : `not eligible: ${d.reason_text} (${d.path})`, d));
-      c.groupEnd();
+      load('debug').then((m) => m.debug({
+        config: cfg, context: ctx, rows: decide(cfg, ctx).campaigns, variants: state.data.variants, required: consentCfg.required,
+        status: (id) => (open.has(id) ? 'shown' : fired.has(id) ? 'fired' : armed.has(id) ? 'armed' : 'not armed'),
+      }), warn);
     },
   };
 
@@ -288,17 +238,17 @@ export function createEngine({ site, api, nonce, base, notify }) {
     commands,
     async start() {
       const r = await fetch(`${api}/api/w/${site}/config`, { credentials: 'omit' });
-      if (!r.ok) throw new Error('config: HTTP ' + r.status);
+      if (!r.ok) throw Error('config: HTTP ' + r.status);
       cfg = await r.json();
       cfg.campaigns = cfg.campaigns || [];
-      consentCfg = (cfg.site && cfg.site.consent) || {};
+      consentCfg = (cfg.site || {}).consent || {};
       if (canStore()) {
         const ls = localStore();
         state.useStorage(ls);
         transport.release(true, ls);
         transport.flush(); // events left by an earlier page
-      } else if (!decided()) transport.hold();
-      page();
+      } else if (!consentRec()) transport.hold();
+      pageview();
       watchHistory();
     },
     hide() {

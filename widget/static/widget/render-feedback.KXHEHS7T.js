@@ -1,1 +1,1 @@
-import{a as r}from"./chunk.5YU7YTEF.js";import{c as o}from"./chunk.2RPDAXI4.js";function m(n){let e=o(n),t=n.content||{};return e.steps(()=>[t.headline&&e.text("h2",t.headline),t.body&&e.html(t.body),r(e,t)]),e}export{m as render};
+import{a as e}from"./chunk.5YU7YTEF.js";import{c as t}from"./chunk.2RPDAXI4.js";function n(n){let o=t(n),r=n.content||{};return o.steps(()=>[r.headline&&o.text("h2",r.headline),r.body&&o.html(r.body),e(o,r)]),o}export{n as render};

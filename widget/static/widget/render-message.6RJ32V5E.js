@@ -1,1 +1,1 @@
-import{a as c,c as n}from"./chunk.2RPDAXI4.js";function s(e){let o=n(e),t=o.api.content||{};return o.steps(()=>[o.blocks(t),c("div",{class:"row"},o.cta(t.cta,o.close))]),o}export{s as render};
+import{a as s,c as t}from"./chunk.2RPDAXI4.js";function c(c){let a=t(c),e=a.api.content||{};return a.steps(()=>[a.blocks(e),s("div",{class:"row"},a.cta(e.cta,a.close))]),a}export{c as render};
