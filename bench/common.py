@@ -5,6 +5,7 @@ import re
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from contextlib import contextmanager
@@ -13,6 +14,7 @@ from pathlib import Path
 BASE_DIR = Path(__file__).resolve().parent.parent
 PG = "postgres://postgres@127.0.0.1:5432"
 PYTHON = sys.executable
+STATIC_ROOT = Path(tempfile.gettempdir()) / "retarget-bench-static"
 
 
 def environment(*, db_name: str, **extra: str) -> dict:
@@ -23,6 +25,7 @@ def environment(*, db_name: str, **extra: str) -> dict:
         "REDIS_URL": "redis://127.0.0.1:6379/12",
         "CACHE_KEY_PREFIX": f"rt-{db_name}",
         "CELERY_TASK_ALWAYS_EAGER": "1",
+        "STATIC_ROOT": str(STATIC_ROOT),
         "PYTHONPATH": os.pathsep.join(filter(None, [str(BASE_DIR), os.environ.get("PYTHONPATH")])),
         **extra,
     }
@@ -33,6 +36,9 @@ def database_fresh(*, db_name: str, env: dict) -> None:
                    capture_output=True)
     subprocess.run(["psql", PG + "/postgres", "-qc", f"CREATE DATABASE {db_name}"], check=True, capture_output=True)
     subprocess.run([PYTHON, "manage.py", "migrate", "-v0"], cwd=BASE_DIR, env=env, check=True)
+    # Served as in production: collected, compressed and long-cached by WhiteNoise.
+    subprocess.run([PYTHON, "manage.py", "collectstatic", "--noinput", "-v0", "--clear"], cwd=BASE_DIR, env=env,
+                   check=True)
 
 
 def database_drop(*, db_name: str) -> None:

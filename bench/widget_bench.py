@@ -137,6 +137,7 @@ def widget_trace_events(trace: dict) -> list[dict]:
 
 VISIBLE_JS = """(id) => new Promise((resolve) => {
   const t0 = performance.now();
+  setTimeout(() => resolve(-1), 5000);  // never shown
   window.retarget('trigger', 'bench');
   const look = () => {
     const root = document.getElementById('retarget-root');
