@@ -1,0 +1,52 @@
+"""The app's URLs plus the HTML fixture pages of widget/fixtures/, for the browser tests only.
+
+`/fixtures/<page>.html?site=<public key>` serves the page with its `<!--RETARGET ...-->` marker
+replaced by the site's snippet (docs/widget.md, "Test fixtures"), and with the response headers
+the page asks for in HEADERS (a Content-Security-Policy sent as a real header, not a <meta>).
+"""
+
+import re
+from pathlib import Path
+
+from django.http import Http404, HttpResponse
+from django.urls import path
+
+from retarget.urls import urlpatterns as app_urlpatterns
+from widget.snippet import embed_script_tag, embed_snippet
+
+FIXTURES = Path(__file__).resolve().parents[3] / "widget" / "fixtures"
+MARKER = re.compile(r"<!--RETARGET(?: nonce=(?P<nonce>[\w-]+)| (?P<noinline>no-inline))?-->")
+STRICT_CSP = (
+    "default-src 'self'; script-src 'self' 'nonce-{nonce}'; style-src 'self'; connect-src 'self'; "
+    "img-src 'self' data:; object-src 'none'; base-uri 'none'"
+)
+HEADERS = {"csp_strict.html": {"Content-Security-Policy": STRICT_CSP}}
+
+
+def fixture_page(request, name: str):
+    file = FIXTURES / name
+    if "/" in name or not file.is_file():
+        raise Http404(name)
+    text = file.read_text()
+    if name.endswith(".js"):
+        return HttpResponse(text, content_type="text/javascript")
+    key = request.GET.get("site", "")
+    base = request.build_absolute_uri("/").rstrip("/")
+    nonces = []
+
+    def snippet(match: re.Match) -> str:
+        if match["noinline"]:
+            return embed_script_tag(public_key=key, base_url=base)
+        if match["nonce"]:
+            nonces.append(match["nonce"])
+        return embed_snippet(public_key=key, base_url=base, nonce=match["nonce"])
+
+    text = MARKER.sub(snippet, text)
+    response = HttpResponse(text, content_type="text/html; charset=utf-8")
+    for header, value in HEADERS.get(name, {}).items():
+        response[header] = value.format(nonce=nonces[0] if nonces else "")
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+urlpatterns = [path("fixtures/<str:name>", fixture_page), *app_urlpatterns]
