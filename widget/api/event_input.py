@@ -1,8 +1,10 @@
 """Checks on one event of a batch: plain data in, a clean event or a reason out. No ORM, no request."""
 
 import json
+import math
+import re
 import uuid
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from campaigns.models import EventType
 from campaigns.selectors_events import SiteIngest
@@ -36,8 +38,7 @@ CAMPAIGN_OPTIONAL = frozenset({"consent"})
 VISITOR_OPTIONAL = frozenset({"pageview", "consent"})
 
 
-@dataclass(frozen=True)
-class EventIn:
+class EventIn(NamedTuple):
     event_id: str
     type: str
     ts_ms: int
@@ -47,6 +48,11 @@ class EventIn:
     variant_id: int | None
     url: str
     payload_json: str  # `data`, serialized once, checked for what PostgreSQL refuses
+
+
+# The form the widget sends (str(uuid4())): taken as it is; any other form uuid.UUID accepts is normalized.
+_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
 
 
 class Rejected(Exception):
@@ -90,6 +96,8 @@ def _text_storable(text: str) -> bool:
     """PostgreSQL refuses NUL in text and jsonb, and a lone surrogate is not UTF-8."""
     if "\x00" in text or "\\u0000" in text:
         return False
+    if text.isascii():
+        return True
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
@@ -97,43 +105,62 @@ def _text_storable(text: str) -> bool:
     return True
 
 
-def event_check(*, raw, now_ms: int, ingest: SiteIngest) -> EventIn:
-    """The event, cleaned; raises Rejected with the reason. Campaign ids are checked against `ingest`."""
-    if not isinstance(raw, dict):
+def _event_id(raw_id) -> str | None:
+    if not isinstance(raw_id, str) or len(raw_id) > 40:
+        return None
+    if _CANONICAL_UUID.fullmatch(raw_id):
+        return raw_id
+    try:
+        return str(uuid.UUID(raw_id))
+    except ValueError:
+        return None
+
+
+def _payload_json(data) -> str:
+    """`data` as stored: {} for none; refused when too deep, not JSON (NaN, Infinity) or not storable."""
+    if data is None or data == {}:
+        return "{}"
+    if type(data) is not dict:
         raise Rejected(REASON_SCHEMA)
-    kind = raw.get("type")
-    if not isinstance(kind, str):
+    if depth_exceeds(data, MAX_DATA_DEPTH):
+        raise Rejected(REASON_TOO_DEEP)
+    try:
+        return _dumps(data)
+    except ValueError:  # NaN or Infinity: Python reads them, PostgreSQL's jsonb does not
+        raise Rejected(REASON_SCHEMA) from None
+
+
+def event_check(*, raw, now_ms: int, ingest: SiteIngest) -> EventIn:
+    """The event, cleaned; raises Rejected with the reason. Campaign ids are checked against `ingest`.
+
+    On the hot path (up to 50 per request): plain type checks, no intermediate objects.
+    """
+    if type(raw) is not dict:
+        raise Rejected(REASON_SCHEMA)
+    get = raw.get
+    kind = get("type")
+    if type(kind) is not str:
         raise Rejected(REASON_SCHEMA)
     if kind not in TYPES:
         raise Rejected(REASON_TYPE)
-    raw_id = raw.get("id")
-    try:
-        event_id = str(uuid.UUID(raw_id)) if isinstance(raw_id, str) and len(raw_id) <= 40 else None
-    except ValueError:
-        event_id = None
+    event_id = _event_id(get("id"))
     if event_id is None:
         raise Rejected(REASON_ID)
-    ts = raw.get("ts")
-    if isinstance(ts, bool) or not isinstance(ts, int | float):
-        raise Rejected(REASON_SCHEMA)
-    ts = int(ts)
+    ts = get("ts")
+    if type(ts) is not int:
+        if type(ts) is not float or not math.isfinite(ts):  # bool, str, None, NaN, Infinity
+            raise Rejected(REASON_SCHEMA)
+        ts = int(ts)
     if ts > now_ms + MAX_FUTURE_MS:
         raise Rejected(REASON_FUTURE)
     if ts < now_ms - MAX_AGE_MS:
         raise Rejected(REASON_TOO_OLD)
-    visitor = _short_str(raw.get("visitor"), required=kind not in VISITOR_OPTIONAL)
-    session = _short_str(raw.get("session"), required=False)
-    url = raw.get("url") or ""
-    if not isinstance(url, str) or len(url) > MAX_URL_LENGTH:
+    visitor = _short_str(get("visitor"), required=kind not in VISITOR_OPTIONAL)
+    session = _short_str(get("session"), required=False)
+    url = get("url") or ""
+    if type(url) is not str or len(url) > MAX_URL_LENGTH:
         raise Rejected(REASON_SCHEMA)
-    data = raw.get("data")
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise Rejected(REASON_SCHEMA)
-    if depth_exceeds(data, MAX_DATA_DEPTH):
-        raise Rejected(REASON_TOO_DEEP)
-    payload_json = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    payload_json = _payload_json(get("data"))
     if len(payload_json) + len(url) > MAX_EVENT_BYTES:
         raise Rejected(REASON_TOO_LARGE)
     if not (_text_storable(payload_json) and _text_storable(url) and _text_storable(visitor + session)):
@@ -141,8 +168,8 @@ def event_check(*, raw, now_ms: int, ingest: SiteIngest) -> EventIn:
 
     campaign_id = variant_id = None
     if kind in WITH_CAMPAIGN or kind in CAMPAIGN_OPTIONAL:
-        campaign_id = _int_or_none(raw.get("campaign"))
-        variant_id = _int_or_none(raw.get("variant"))
+        campaign_id = _int_or_none(get("campaign"))
+        variant_id = _int_or_none(get("variant"))
         if campaign_id is None and kind in WITH_CAMPAIGN:
             raise Rejected(REASON_CAMPAIGN)
         if campaign_id is not None:
@@ -155,15 +182,4 @@ def event_check(*, raw, now_ms: int, ingest: SiteIngest) -> EventIn:
                 raise Rejected(REASON_VARIANT)
         elif variant_id is not None:
             raise Rejected(REASON_VARIANT)
-    return EventIn(
-        event_id=event_id,
-        type=kind,
-        ts_ms=ts,
-        visitor_id=visitor,
-        session_id=session,
-        campaign_id=campaign_id,
-        variant_id=variant_id,
-        url=url,
-        payload_json=payload_json,
-    )
-
+    return EventIn(event_id, kind, ts, visitor, session, campaign_id, variant_id, url, payload_json)

@@ -7,6 +7,7 @@ event is refused alone; the good ones of the batch are kept. Never a 500 for any
 
 import json
 from collections import Counter
+from functools import lru_cache
 
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse
@@ -15,9 +16,9 @@ from django.views.decorators.csrf import csrf_exempt
 
 from campaigns.origins import origin_allowed, origin_of_url
 from campaigns.selectors_events import site_ingest_get, site_ingest_refresh_due
-from campaigns.services.events import EventRow, events_record, rejected_events_count
+from campaigns.services.events import CONSENT, events_record, rejected_events_count
 from widget.api.client import BOT, client_ip, device_of, ip_hash, ip_truncate
-from widget.api.event_input import REASON_BOT, REASON_CAMPAIGN, REASON_VARIANT, Rejected, event_check
+from widget.api.event_input import REASON_BOT, REASON_CAMPAIGN, REASON_VARIANT, EventIn, Rejected, event_check
 from widget.api.ratelimit import Limit, rate_limit_hit
 from widget.api.responses import cors_headers, error_response
 
@@ -73,8 +74,20 @@ def _parse(body: bytes):
         return None, ERROR_MALFORMED
 
 
+@lru_cache(maxsize=1024)
+def _origin_checked(origin: str | None, allowed_origins: tuple[str, ...]) -> bool:
+    # Normalizing parses URLs; a site's visitors send the same few origins again and again.
+    return origin is not None and origin_allowed(origin=origin, allowed=list(allowed_origins))
+
+
+@lru_cache(maxsize=1024)
+def _cors(origin: str | None, allowed_origins: tuple[str, ...]) -> dict:
+    # Shared between requests: read only (responses copy their headers).
+    return cors_headers(origin=origin, allowed_origins=allowed_origins, methods="POST")
+
+
 def _check_all(raw_events: list, *, now_ms: int, ingest):
-    accepted: list[EventRow] = []
+    accepted: list[EventIn] = []
     accepted_ids: list[str] = []
     rejected: list[dict] = []
     seen: set[str] = set()
@@ -88,7 +101,7 @@ def _check_all(raw_events: list, *, now_ms: int, ingest):
         if event.event_id in seen:
             continue  # the same event twice in a batch: accepted, stored once
         seen.add(event.event_id)
-        accepted.append(EventRow(**event.__dict__))
+        accepted.append(event)
     return accepted, accepted_ids, rejected
 
 
@@ -97,9 +110,8 @@ def events_collect_api(request, public_key: str):
     ingest = site_ingest_get(public_key=public_key)
     if ingest is None:
         return error_response(404, ERROR_UNKNOWN_SITE)
-    origin = _request_origin(request)
-    allowed = origin is not None and origin_allowed(origin=origin, allowed=list(ingest.allowed_origins))
-    headers = cors_headers(origin=request.headers.get("Origin"), allowed_origins=ingest.allowed_origins, methods="POST")
+    allowed = _origin_checked(_request_origin(request), ingest.allowed_origins)
+    headers = _cors(request.headers.get("Origin"), ingest.allowed_origins)
     if request.method == "OPTIONS":
         return HttpResponse(status=204 if allowed else 403, headers=headers)
     if request.method != "POST":
@@ -154,7 +166,7 @@ def events_collect_api(request, public_key: str):
         received_at=now,
         device=device,
         ip_hash=hashed_ip,
-        ip_truncated=ip_truncate(ip),
+        ip_truncated=ip_truncate(ip) if any(event.type == CONSENT for event in accepted) else "",
         user_agent=user_agent,
     )
     if rejected:

@@ -1,6 +1,6 @@
 """Fixed-window rate limits for the public endpoints, in Redis (or the local cache without Redis).
 
-A window is one minute; a key counts events and expires with its window. One round trip for all keys.
+A window is one minute; a key counts events and expires with its window. One round trip (a script) for all keys.
 """
 
 import logging
@@ -10,6 +10,8 @@ from functools import lru_cache
 
 from django.conf import settings
 from django.core.cache import cache
+
+from campaigns.redis_raw import redis_raw
 
 WINDOW_SECONDS = 60
 logger = logging.getLogger(__name__)
@@ -21,11 +23,21 @@ class Limit:
     limit: int
 
 
-@lru_cache(maxsize=1)
-def _redis(url: str):
-    import redis
+# Every key: add the cost, start its expiry when this added the first events of the window; the counts back.
+_HIT_SCRIPT = """
+local counts = {}
+for i, key in ipairs(KEYS) do
+    local count = redis.call('INCRBY', key, ARGV[1])
+    if count == tonumber(ARGV[1]) then redis.call('EXPIRE', key, ARGV[2]) end
+    counts[i] = count
+end
+return counts
+"""
 
-    return redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
+
+@lru_cache(maxsize=4)
+def _hit_script(client):
+    return client.register_script(_HIT_SCRIPT)
 
 
 def _prefix() -> str:
@@ -37,16 +49,14 @@ def rate_limit_hit(*, limits: list[Limit], cost: int, now: float | None = None) 
     now = time.time() if now is None else now
     window = int(now // WINDOW_SECONDS)
     retry_after = max(1, int((window + 1) * WINDOW_SECONDS - now + 0.999))
-    keys = [f"{_prefix()}{limit.key}:{window}" for limit in limits]
-    if settings.REDIS_URL:
+    prefix = _prefix()
+    keys = [f"{prefix}{limit.key}:{window}" for limit in limits]
+    client = redis_raw()
+    if client is not None:
         import redis
 
-        pipe = _redis(settings.REDIS_URL).pipeline(transaction=False)
-        for key in keys:
-            pipe.incrby(key, cost)
-            pipe.expire(key, WINDOW_SECONDS + 5, nx=True)
         try:
-            counts = pipe.execute()[::2]
+            counts = _hit_script(client)(keys=keys, args=[cost, WINDOW_SECONDS + 5])
         except redis.RedisError:
             # Without Redis nothing can be counted; refusing every visitor would be worse than not limiting.
             logger.warning("rate limit: Redis unavailable, not limiting", exc_info=True)

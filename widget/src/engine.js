@@ -195,9 +195,13 @@ export function createEngine({ site, api, nonce, base, notify }) {
     };
     const ls = localStore(), ok = allows(rec);
     writeJSON(ls, CONSENT_KEY, { ...rec, ts: Date.now() });
-    transport.release(ok, ok ? ls : memoryStorage());
-    if (ok) state.useStorage(ls);
-    else {
+    if (ok) {
+      // A visitor stored by an earlier consent wins; the events held on this page take its ids.
+      state.useStorage(ls);
+      const d = state.data;
+      transport.release(true, ls, { visitor: d.id, session: d.session && d.session.id });
+    } else {
+      transport.release(false, memoryStorage());
       state.forget(); // a stored visitor (an earlier "granted") is forgotten
       try { ls.removeItem(OUTBOX); } catch (_) { /* blocked */ }
     }

@@ -77,11 +77,11 @@ export function createTransport({
     // Before the consent decision: keep events in memory, send nothing.
     hold() { _held = _held || []; },
     // Decided: granted moves the held events to the (now persistent) outbox; denied drops them.
-    release(granted, store) {
+    release(granted, store, ids) {
       const held = _held || [];
       _held = null;
       if (store) _store = store;
-      if (granted) held.forEach(send);
+      if (granted) held.forEach((e) => send(ids ? { ...e, ...ids } : e));
     },
     stop() { cancel(_timer); _timer = null; },
   };

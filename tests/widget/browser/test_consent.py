@@ -113,12 +113,6 @@ def test_reject_all_is_one_click_like_accept_and_a_new_policy_version_asks_again
     assert events(demo_site, "pageview") == [], "undecided again: still nothing sent"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="widget bug: after a new policy version, the events held until the decision (pageview, banner "
-    "impression) are sent with a throw-away in-memory visitor and session, while the stored visitor "
-    "takes over (engine.js setConsent -> state.useStorage + transport.release)",
-)
 def test_accepting_a_new_policy_version_keeps_the_visitor_for_the_events_held_until_then(
     page, live_server, demo_site, settings
 ):
