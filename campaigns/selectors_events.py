@@ -7,6 +7,7 @@ from django.core.cache import cache
 from django.db.models import Sum
 
 from campaigns.models import Campaign, Site, Variant, VariantDailyStats
+from campaigns.redis_raw import cache_key, dumps, loads, redis_raw
 
 INGEST_CACHE_PREFIX = "ingest:v1:"
 INGEST_CACHE_SECONDS = 60
@@ -55,14 +56,24 @@ def _site_ingest_build(*, public_key: str) -> SiteIngest | None:
 
 
 def site_ingest_get(*, public_key: str, refresh: bool = False) -> SiteIngest | None:
-    """The cached map, or built (one query); None for an unknown key (remembered briefly)."""
+    """The cached map, or built (one query); None for an unknown key (remembered briefly).
+
+    Read on every collect request: straight from Redis when the cache is Redis (one round trip,
+    none of the cache layer's per-call cost), under the key the cache would use, so invalidation
+    through `cache.delete` reaches it.
+    """
     key = ingest_cache_key(public_key)
+    client = redis_raw()
     if not refresh:
-        cached = cache.get(key)
+        cached = loads(client.get(cache_key(key))) if client is not None else cache.get(key)
         if cached is not None:
             return cached or None  # False marks an unknown key
     ingest = _site_ingest_build(public_key=public_key)
-    cache.set(key, ingest or False, INGEST_CACHE_SECONDS if ingest else UNKNOWN_SITE_SECONDS)
+    timeout = INGEST_CACHE_SECONDS if ingest else UNKNOWN_SITE_SECONDS
+    if client is not None:
+        client.set(cache_key(key), dumps(ingest or False), ex=timeout)
+    else:
+        cache.set(key, ingest or False, timeout)
     return ingest
 
 

@@ -193,6 +193,10 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Sites, campaigns, results and the public widget endpoints.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "campaigns.api.schema.error_responses_add",
+    ],
 }
 
 LOGGING = {

@@ -4,6 +4,9 @@ from django.views.generic import RedirectView
 
 from retarget.views import healthz
 
+handler404 = "retarget.views.not_found"
+handler500 = "retarget.views.server_error"
+
 admin.site.site_header = "Retarget"
 admin.site.site_title = "Retarget"
 admin.site.index_title = "Sites, campaigns and results"
@@ -12,6 +15,7 @@ urlpatterns = [
     path("", RedirectView.as_view(url="/demo/", permanent=False)),
     path("admin/", admin.site.urls),
     path("healthz", healthz),
-    path("", include("campaigns.urls")),
+    # The widget's public endpoints first: they are the hot path, matched before the API's many patterns.
     path("", include("widget.urls")),
+    path("", include("campaigns.urls")),
 ]

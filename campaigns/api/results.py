@@ -375,7 +375,13 @@ CSV_RESPONSE = {(200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description
 
 
 class _CsvApi(APIView):
-    renderer_classes = [CsvRenderer, JSONRenderer]  # JSON for the 400/404 errors
+    renderer_classes = [CsvRenderer, JSONRenderer]
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        """Errors (400, 401, 404 ...) are JSON like every other endpoint's, whatever the client accepted."""
+        if isinstance(response, ApiResponse) and response.status_code >= 400:
+            request.accepted_renderer, request.accepted_media_type = JSONRenderer(), "application/json"
+        return super().finalize_response(request, response, *args, **kwargs)
 
 
 @extend_schema(tags=[TAG], parameters=RANGE_PARAMETERS, responses=CSV_RESPONSE,

@@ -6,16 +6,22 @@ Visitors are split into inbox buckets and one worker at a time holds a bucket (a
 so a visitor's events are counted in arrival order: an exposure before the conversion that follows it.
 Unique counts come from insert-if-absent rows with unique keys (Assignment, FunnelStep), never from
 memory, so they stay exact across batches, workers and retries.
+
+On PostgreSQL a batch is set-based SQL: the claimed events are moved into a temporary table, and a fixed
+sequence of INSERT ... SELECT statements folds them (no Python per event; Python only reads the goals of
+the batch's campaigns and matches URL goals once per distinct URL). Other databases (the SQLite demo) use
+the Python fold in tally_portable.py.
 """
 
+import json
 import logging
 import math
 import time
 import zoneinfo
-from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, timedelta
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from urllib.parse import urlsplit, urlunsplit
 
 from django.db import connection, transaction
@@ -35,7 +41,7 @@ from campaigns.rules import rule_matches
 
 logger = logging.getLogger(__name__)
 
-BATCH_SIZE = 500
+BATCH_SIZE = 10_000
 TIME_BUDGET_SECONDS = 20.0
 LOCK_NAMESPACE = 0x5274  # "Rt": the first key of our advisory locks, the bucket is the second
 DEFAULT_ATTRIBUTION_DAYS = 7
@@ -50,6 +56,15 @@ STEP_COUNTER = {
 }
 EVENT_COUNTER = {"impression": "impressions", "close": "closes", "click": "clicks", "submit": "submits"}
 ATTRIBUTED_GOALS = frozenset({"url", "event", "purchase"})
+EVENT_GOAL_OF = {"cta_click": "click", "submit": "submit"}  # goals reached by an event on the campaign itself
+
+EVENTS = Event._meta.db_table
+INBOX = EventInbox._meta.db_table
+ASSIGNMENTS = Assignment._meta.db_table
+STEPS = FunnelStep._meta.db_table
+STATS = VariantDailyStats._meta.db_table
+SITES = Site._meta.db_table
+COUNTERS = VariantDailyStats.COUNTERS
 
 
 @dataclass(frozen=True)
@@ -77,171 +92,318 @@ def tally_pending() -> int:
 
 
 def tally_batch(*, batch_size: int = BATCH_SIZE) -> int:
-    """Claim and count one batch from the oldest free bucket; 0 when there is nothing free to count."""
-    for bucket in _buckets_with_work():
-        with transaction.atomic():
-            if not _bucket_lock(bucket):
-                continue  # another worker is counting this bucket
-            event_ids = _claim(bucket=bucket, batch_size=batch_size)
-            if not event_ids:
-                continue
-            _fold(event_ids=event_ids)
-            return len(event_ids)
-    return 0
+    """Claim and count one batch, oldest buckets first; 0 when there is nothing free to count.
+
+    On PostgreSQL a batch takes every free bucket it needs to reach batch_size (one worker per bucket);
+    elsewhere one bucket at a time.
+    """
+    if connection.vendor != "postgresql":
+        from campaigns.services import tally_portable
+
+        for bucket in _buckets_with_work():
+            with transaction.atomic():
+                counted = tally_portable.tally_batch(bucket=bucket, batch_size=batch_size)
+            if counted:
+                return counted
+        return 0
+    buckets = _buckets_with_work()
+    if not buckets:
+        return 0
+    with transaction.atomic():
+        batch = _Batch()
+        for bucket in buckets:
+            if batch.claimed >= batch_size:
+                break
+            if _bucket_lock(bucket):  # else another worker is counting this bucket
+                batch.claim(bucket=bucket, limit=batch_size - batch.claimed)
+        if batch.claimed:
+            batch.fold()
+        return batch.claimed
 
 
 def _buckets_with_work() -> list[int]:
     """Buckets holding the oldest waiting events, oldest first."""
-    table = EventInbox._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT bucket FROM (SELECT bucket, id FROM {table} ORDER BY id LIMIT 2000) AS oldest"
+            f"SELECT bucket FROM (SELECT bucket, id FROM {INBOX} ORDER BY id LIMIT 2000) AS oldest"
             " GROUP BY bucket ORDER BY MIN(id)"
         )
         return [row[0] for row in cursor.fetchall()]
 
 
 def _bucket_lock(bucket: int) -> bool:
-    if connection.vendor != "postgresql":
-        return True  # SQLite serializes writers anyway
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", [LOCK_NAMESPACE, bucket])
         return cursor.fetchone()[0]
 
 
-def _claim(*, bucket: int, batch_size: int) -> list[int]:
-    table = EventInbox._meta.db_table
-    skip_locked = " FOR UPDATE SKIP LOCKED" if connection.vendor == "postgresql" else ""
+def _counters_upsert(fold) -> None:
+    """The last write of a batch, in its transaction: the daily counters (the seam the crash tests cut)."""
+    fold.counters_write()
+
+
+# ---------------------------------------------------------------- PostgreSQL: set-based batches
+
+# Per session, emptied by every commit (and by every batch: a batch may run inside an outer transaction).
+# The batch's commit need not wait for the disk: if the server crashes before it is flushed, the whole
+# batch is lost together (inbox rows and counters alike) and counted again, never twice.
+_TEMP_TABLES = f"""
+CREATE TEMP TABLE IF NOT EXISTS tally_events (
+    id bigint, site_id bigint, event_id uuid, type text, ts timestamptz, received_at timestamptz,
+    visitor_id text, campaign_id bigint, variant_id bigint, url text, payload jsonb, ip_truncated text,
+    user_agent text, day date
+) ON COMMIT DELETE ROWS;
+CREATE TEMP TABLE IF NOT EXISTS tally_conversions (
+    event_id bigint, campaign_id bigint, variant_id bigint, visitor_id text, day date, assignment_id bigint,
+    value numeric
+) ON COMMIT DELETE ROWS;
+CREATE TEMP TABLE IF NOT EXISTS tally_counts (
+    campaign_id bigint, variant_id bigint, day date,
+    {", ".join(f"{name} numeric NOT NULL DEFAULT 0" for name in COUNTERS)}
+) ON COMMIT DELETE ROWS;
+TRUNCATE tally_events, tally_conversions, tally_counts;
+SET LOCAL synchronous_commit = off;
+"""
+
+# The oldest events of a bucket leave the inbox and land in tally_events, with their day in the site's zone.
+# No row locks needed: the bucket's advisory lock keeps other claimers out, and the DELETE alone decides
+# which rows this batch owns (a row deleted by anyone else is simply not returned).
+_CLAIM = f"""
+WITH claimed AS (
+    DELETE FROM {INBOX} WHERE id IN (
+        SELECT id FROM {INBOX} WHERE bucket = %(bucket)s ORDER BY id LIMIT %(limit)s
+    ) RETURNING event_id
+)
+INSERT INTO tally_events
+SELECT e.id, e.site_id, e.event_id, e.type, e.ts, e.received_at, e.visitor_id, e.campaign_id, e.variant_id,
+    e.url, e.payload, e.ip_truncated, e.user_agent, (e.ts AT TIME ZONE coalesce(z.name, 'UTC'))::date
+FROM claimed JOIN {EVENTS} AS e ON e.id = claimed.event_id JOIN {SITES} AS s ON s.id = e.site_id
+LEFT JOIN unnest(%(zones)s::text[]) AS z(name) ON z.name = s.time_zone
+"""
+
+# 1. The first exposure or impression of a visitor to a campaign decides the assignment; new ones count as exposed.
+_ASSIGN = f"""
+WITH candidate AS (
+    SELECT DISTINCT ON (campaign_id, visitor_id) site_id, campaign_id, variant_id, visitor_id, ts, day
+    FROM tally_events
+    WHERE type IN ('exposure', 'impression') AND campaign_id IS NOT NULL AND visitor_id <> ''
+    ORDER BY campaign_id, visitor_id, id
+), new AS (
+    INSERT INTO {ASSIGNMENTS} (site_id, campaign_id, variant_id, visitor_id, first_exposed_at, revenue)
+    SELECT site_id, campaign_id, variant_id, visitor_id, ts, 0 FROM candidate ORDER BY campaign_id, visitor_id
+    ON CONFLICT (campaign_id, visitor_id) DO NOTHING
+    RETURNING campaign_id, visitor_id
+)
+INSERT INTO tally_counts (campaign_id, variant_id, day, exposed)
+SELECT c.campaign_id, c.variant_id, c.day, count(*)
+FROM new JOIN candidate AS c USING (campaign_id, visitor_id)
+GROUP BY c.campaign_id, c.variant_id, c.day
+"""
+
+# 2. Events counted as they come.
+_EVENT_COUNTS = f"""
+INSERT INTO tally_counts (campaign_id, variant_id, day, {", ".join(EVENT_COUNTER.values())})
+SELECT campaign_id, variant_id, day, {", ".join(f"count(*) FILTER (WHERE type = '{kind}')" for kind in EVENT_COUNTER)}
+FROM tally_events WHERE campaign_id IS NOT NULL AND type IN ({", ".join(f"'{kind}'" for kind in EVENT_COUNTER)})
+GROUP BY campaign_id, variant_id, day
+"""
+
+# 3a. Goals reached by an event on the campaign itself (a click, a submit): the event's variant converts.
+_CONVERT_ON_CAMPAIGN = """
+INSERT INTO tally_conversions (event_id, campaign_id, variant_id, visitor_id, day)
+SELECT b.id, b.campaign_id, b.variant_id, b.visitor_id, b.day
+FROM tally_events AS b JOIN unnest(%(campaigns)s::bigint[], %(kinds)s::text[]) AS g(campaign_id, kind)
+    ON g.campaign_id = b.campaign_id AND g.kind = b.type
+"""
+
+# 3b. Pageviews and conversions reaching a goal of the site's campaigns, credited to the visitor's assignment
+# when they came within the attribution window. URL goals arrive already matched, as (campaign, url) pairs.
+# A purchase's revenue: the JSON number rounded to cents half-to-even (as Decimal.quantize), if below the cap.
+_CONVERT_ATTRIBUTED = f"""
+INSERT INTO tally_conversions (event_id, campaign_id, variant_id, visitor_id, day, assignment_id, value)
+SELECT b.id, g.campaign_id, a.variant_id, b.visitor_id, b.day, a.id,
+    CASE WHEN b.type = 'conversion' AND jsonb_typeof(b.payload -> 'value') = 'number'
+              AND abs(round((b.payload ->> 'value')::numeric, 2)) < {MAX_REVENUE}
+         THEN CASE WHEN abs((b.payload ->> 'value')::numeric * 100 %% 1) = 0.5
+                   THEN 2 * round((b.payload ->> 'value')::numeric * 50) / 100
+                   ELSE round((b.payload ->> 'value')::numeric, 2) END
+    END
+FROM tally_events AS b
+JOIN unnest(%(sites)s::bigint[], %(campaigns)s::bigint[], %(types)s::text[], %(names)s::text[],
+            %(seconds)s::float8[]) AS g(site_id, campaign_id, type, name, seconds)
+    ON g.site_id = b.site_id
+JOIN {ASSIGNMENTS} AS a ON a.campaign_id = g.campaign_id AND a.visitor_id = b.visitor_id
+WHERE b.visitor_id <> '' AND b.type IN ('pageview', 'conversion')
+    AND b.ts BETWEEN a.first_exposed_at AND a.first_exposed_at + g.seconds * interval '1 second'
+    AND CASE WHEN g.type = 'url' THEN b.type = 'pageview' AND (g.campaign_id, b.url) IN (
+                 SELECT * FROM unnest(%(url_campaigns)s::bigint[], %(urls)s::text[]))
+             ELSE b.type = 'conversion' AND b.payload -> 'name' = to_jsonb(g.name) END
+"""
+
+# URL goals are matched by the rule engine in Python, once per distinct (campaign, url) that could convert.
+_URL_CANDIDATES = f"""
+SELECT DISTINCT g.campaign_id, b.url
+FROM tally_events AS b JOIN unnest(%(sites)s::bigint[], %(campaigns)s::bigint[]) AS g(site_id, campaign_id)
+    ON g.site_id = b.site_id
+WHERE b.type = 'pageview' AND b.visitor_id <> ''
+    AND EXISTS (SELECT 1 FROM {ASSIGNMENTS} AS a WHERE a.campaign_id = g.campaign_id AND a.visitor_id = b.visitor_id)
+"""
+
+# 4. Conversions; each visitor's revenue added to their assignment, the counters getting the sum and the change
+# of the squares (so the sum of squares stays per visitor). A batch's revenue lands on its last conversion's day.
+_CONVERSION_COUNTS = """
+INSERT INTO tally_counts (campaign_id, variant_id, day, conversions)
+SELECT campaign_id, variant_id, day, count(*) FROM tally_conversions GROUP BY campaign_id, variant_id, day
+"""
+_REVENUE = f"""
+WITH delta AS (
+    SELECT assignment_id, campaign_id, variant_id, sum(value) AS amount,
+        (array_agg(day ORDER BY event_id DESC))[1] AS day
+    FROM tally_conversions WHERE value <> 0 GROUP BY assignment_id, campaign_id, variant_id
+), updated AS (
+    UPDATE {ASSIGNMENTS} AS a SET revenue = a.revenue + delta.amount FROM delta
+    WHERE a.id = delta.assignment_id RETURNING a.id, a.revenue
+)
+INSERT INTO tally_counts (campaign_id, variant_id, day, revenue_sum, revenue_sum_squares)
+SELECT d.campaign_id, d.variant_id, d.day, d.amount, u.revenue * u.revenue - (u.revenue - d.amount) ^ 2
+FROM delta AS d JOIN updated AS u ON u.id = d.assignment_id
+"""
+
+# 5. Funnel steps: insert-if-absent, each on the day of the batch's first event that reached it; new rows count.
+_STEP_ROWS = " UNION ALL ".join(
+    f"SELECT campaign_id, variant_id, visitor_id, '{step}' AS step, day, id FROM tally_events "
+    f"WHERE campaign_id IS NOT NULL AND type IN ({kinds})"
+    for step, kinds in ((Step.IMPRESSION, "'impression'"), (Step.ENGAGED, "'click', 'submit'"),
+                        (Step.SUBMIT, "'submit'"))
+)
+_STEPS = f"""
+WITH reached AS (
+    {_STEP_ROWS}
+    UNION ALL SELECT campaign_id, variant_id, visitor_id, '{Step.CONVERTED}', day, event_id FROM tally_conversions
+), earliest AS (
+    SELECT DISTINCT ON (campaign_id, coalesce(variant_id, 0), visitor_id, step) * FROM reached
+    ORDER BY campaign_id, coalesce(variant_id, 0), visitor_id, step, id
+), new AS (
+    INSERT INTO {STEPS} (campaign_id, variant_id, visitor_id, step, day)
+    SELECT campaign_id, variant_id, visitor_id, step, day FROM earliest
+    ORDER BY campaign_id, coalesce(variant_id, 0), visitor_id, step
+    ON CONFLICT (campaign_id, COALESCE(variant_id, 0), visitor_id, step) DO NOTHING
+    RETURNING campaign_id, variant_id, step, day
+)
+INSERT INTO tally_counts (campaign_id, variant_id, day, {", ".join(STEP_COUNTER.values())})
+SELECT campaign_id, variant_id, day, {", ".join(f"count(*) FILTER (WHERE step = '{step}')" for step in STEP_COUNTER)}
+FROM new GROUP BY campaign_id, variant_id, day
+"""
+
+# 6. Everything the batch added to the daily counters, in one upsert, rows locked in key order.
+_COUNTERS = f"""
+INSERT INTO {STATS} (campaign_id, variant_id, day, {", ".join(COUNTERS)})
+SELECT campaign_id, variant_id, day, {", ".join(f"sum({name})" for name in COUNTERS)}
+FROM tally_counts GROUP BY campaign_id, variant_id, day ORDER BY campaign_id, coalesce(variant_id, 0), day
+ON CONFLICT (campaign_id, COALESCE(variant_id, 0), day) DO UPDATE SET
+    {", ".join(f"{name} = {STATS}.{name} + EXCLUDED.{name}" for name in COUNTERS)}
+"""
+
+
+@lru_cache(maxsize=1)
+def _known_zones() -> tuple[str, ...]:
+    """Time zones both PostgreSQL and Python know (any other site zone counts in UTC); read once per process."""
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"DELETE FROM {table} WHERE id IN (SELECT id FROM {table} WHERE bucket = %s ORDER BY id LIMIT %s"
-            f"{skip_locked}) RETURNING event_id",
-            [bucket, batch_size],
-        )
-        return sorted(row[0] for row in cursor.fetchall())
+        cursor.execute("SELECT name FROM pg_timezone_names")
+        names = [row[0] for row in cursor.fetchall()]
+    return tuple(sorted({name for name in names if _zone(name) is not UTC}))
 
 
-class _Fold:
-    """The additions of one batch, gathered in memory, then written in a fixed order of statements."""
+class _Batch:
+    """One batch on PostgreSQL: claimed into temporary tables, then folded by a fixed sequence of statements."""
 
     def __init__(self) -> None:
-        self.counters: dict[tuple[int, int | None, date], dict[str, Decimal | int]] = defaultdict(
-            lambda: defaultdict(int)
+        self.claimed = 0
+        with connection.cursor() as cursor:
+            cursor.execute(_TEMP_TABLES)
+
+    def claim(self, *, bucket: int, limit: int) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(_CLAIM, {"bucket": bucket, "limit": limit, "zones": list(_known_zones())})
+            self.claimed += cursor.rowcount
+
+    def fold(self) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(_ASSIGN)
+            cursor.execute(_EVENT_COUNTS)
+            self._conversions(cursor)
+            cursor.execute(_CONVERSION_COUNTS)
+            cursor.execute(_REVENUE)
+            cursor.execute(_STEPS)
+        self._records()
+        _counters_upsert(self)
+
+    def counters_write(self) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(_COUNTERS)
+
+    def _conversions(self, cursor) -> None:
+        cursor.execute(
+            f"SELECT c.id, c.site_id, c.goal FROM {Campaign._meta.db_table} AS c"
+            " WHERE c.site_id IN (SELECT DISTINCT site_id FROM tally_events)"
         )
-        self.steps: dict[tuple[int, int | None, str, str], date] = {}
-        self.revenue: dict[int, tuple[Decimal, int, int | None, date]] = {}
+        goals = [(site_id, goal) for campaign_id, site_id, raw in cursor.fetchall()
+                 if (goal := _goal(campaign_id=campaign_id, raw=json.loads(raw) if isinstance(raw, str) else raw))
+                 is not None]
+        on_campaign = [goal for _site, goal in goals if goal.type in EVENT_GOAL_OF]
+        if on_campaign:
+            cursor.execute(_CONVERT_ON_CAMPAIGN, {
+                "campaigns": [goal.campaign_id for goal in on_campaign],
+                "kinds": [EVENT_GOAL_OF[goal.type] for goal in on_campaign],
+            })
+        attributed = [(site_id, goal) for site_id, goal in goals if goal.type in ATTRIBUTED_GOALS]
+        if not attributed:
+            return
+        url_goals = {goal.campaign_id: (site_id, goal) for site_id, goal in attributed
+                     if goal.type == "url" and goal.url_rule is not None}
+        matched: list[tuple[int, str]] = []
+        if url_goals:
+            cursor.execute(_URL_CANDIDATES, {
+                "sites": [site_id for site_id, _goal in url_goals.values()], "campaigns": list(url_goals),
+            })
+            matched = [(campaign_id, url) for campaign_id, url in cursor.fetchall()
+                       if _url_reached(url_goals[campaign_id][1], url)]
+        cursor.execute(_CONVERT_ATTRIBUTED, {
+            "sites": [site_id for site_id, _goal in attributed],
+            "campaigns": [goal.campaign_id for _site, goal in attributed],
+            "types": [goal.type for _site, goal in attributed],
+            "names": [goal.event_name for _site, goal in attributed],
+            "seconds": [goal.attribution.total_seconds() for _site, goal in attributed],
+            "url_campaigns": [campaign_id for campaign_id, _url in matched],
+            "urls": [url for _campaign_id, url in matched],
+        })
 
-    def add(self, key: tuple[int, int | None, date], counter: str, amount=1) -> None:
-        self.counters[key][counter] += amount
+    def _records(self) -> None:
+        """Responses and consent proof: copies of the few submit and consent events, built as the fallback does."""
+        names = ("site_id", "event_id", "type", "ts", "received_at", "visitor_id", "campaign_id", "variant_id", "url",
+                 "payload", "ip_truncated", "user_agent")
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT {', '.join(names)} FROM tally_events"
+                " WHERE type = 'consent' OR (type = 'submit' AND campaign_id IS NOT NULL) ORDER BY id"
+            )
+            events = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        for event in events:
+            if isinstance(event["payload"], str):  # Django reads jsonb as text; the fields decode it
+                event["payload"] = json.loads(event["payload"])
+        responses = [r for e in events if e["type"] == "submit" and (r := _response(e)) is not None]
+        consents = [c for e in events if e["type"] == "consent" and (c := _consent(e)) is not None]
+        if responses:
+            Response.objects.bulk_create(responses, ignore_conflicts=True)
+        if consents:
+            ConsentRecord.objects.bulk_create(consents, ignore_conflicts=True)
 
-    def step(self, *, campaign_id: int, variant_id: int | None, visitor_id: str, step: str, day: date) -> None:
-        self.steps.setdefault((campaign_id, variant_id, visitor_id, step), day)
+
+def _url_reached(goal: Goal, url: str) -> bool:
+    return rule_matches(rule=goal.url_rule, context={"url": url})
 
 
-def _fold(*, event_ids: list[int]) -> None:
-    events = list(
-        Event.objects.filter(id__in=event_ids)
-        .order_by("id")
-        .values(
-            "id", "site_id", "event_id", "type", "ts", "received_at", "visitor_id", "campaign_id", "variant_id",
-            "url", "payload", "ip_truncated", "user_agent",
-        )
-    )
-    if not events:
-        return
-    site_ids = {e["site_id"] for e in events}
-    zones = {
-        site_id: _zone(tz) for site_id, tz in Site.objects.filter(id__in=site_ids).values_list("id", "time_zone")
-    }
-    goals_by_site: dict[int, list[Goal]] = defaultdict(list)
-    goal_of: dict[int, Goal] = {}
-    for campaign_id, site_id, raw_goal in Campaign.objects.filter(site_id__in=site_ids).values_list(
-        "id", "site_id", "goal"
-    ):
-        goal = _goal(campaign_id=campaign_id, raw=raw_goal)
-        if goal is not None:
-            goal_of[campaign_id] = goal
-            goals_by_site[site_id].append(goal)
-
-    def day_of(site_id: int, moment: datetime) -> date:
-        return moment.astimezone(zones.get(site_id, UTC)).date()
-
-    fold = _Fold()
-    site_of_campaign: dict[int, int] = {}
-    for e in events:
-        if e["campaign_id"] is not None:
-            site_of_campaign[e["campaign_id"]] = e["site_id"]
-
-    # 1. Assignments: the first exposure or impression of a visitor to a campaign decides.
-    candidates: dict[tuple[int, str], tuple[int, int | None, datetime]] = {}
-    for e in events:
-        if e["type"] in ("exposure", "impression") and e["campaign_id"] is not None and e["visitor_id"]:
-            candidates.setdefault((e["campaign_id"], e["visitor_id"]), (e["site_id"], e["variant_id"], e["ts"]))
-    for campaign_id, variant_id, first_exposed_at in _assignments_create(candidates):
-        site_id = site_of_campaign[campaign_id]
-        fold.add((campaign_id, variant_id, day_of(site_id, first_exposed_at)), "exposed")
-
-    # 2. The assignments that conversions of this batch may be attributed to.
-    goal_visitors = {
-        e["visitor_id"]
-        for e in events
-        if e["visitor_id"] and e["type"] in ("pageview", "conversion") and goals_by_site.get(e["site_id"])
-    }
-    attributed_campaigns = [g.campaign_id for g in goal_of.values() if g.type in ATTRIBUTED_GOALS]
-    assignments = {}
-    if goal_visitors and attributed_campaigns:
-        for row in Assignment.objects.filter(
-            campaign_id__in=attributed_campaigns, visitor_id__in=goal_visitors
-        ).values("id", "campaign_id", "visitor_id", "variant_id", "first_exposed_at"):
-            assignments[(row["campaign_id"], row["visitor_id"])] = row
-
-    responses: list[Response] = []
-    consents: list[ConsentRecord] = []
-    for e in events:
-        kind, campaign_id, variant_id, visitor = e["type"], e["campaign_id"], e["variant_id"], e["visitor_id"]
-        day = day_of(e["site_id"], e["ts"])
-        key = (campaign_id, variant_id, day)
-        if kind in EVENT_COUNTER and campaign_id is not None:
-            fold.add(key, EVENT_COUNTER[kind])
-        if kind == "impression" and campaign_id is not None:
-            fold.step(campaign_id=campaign_id, variant_id=variant_id, visitor_id=visitor, step=Step.IMPRESSION, day=day)
-        if kind in ("click", "submit") and campaign_id is not None:
-            fold.step(campaign_id=campaign_id, variant_id=variant_id, visitor_id=visitor, step=Step.ENGAGED, day=day)
-            goal = goal_of.get(campaign_id)
-            if goal is not None and goal.type == ("cta_click" if kind == "click" else "submit"):
-                _convert(fold, campaign_id=campaign_id, variant_id=variant_id, visitor_id=visitor, day=day)
-        if kind == "submit" and campaign_id is not None:
-            fold.step(campaign_id=campaign_id, variant_id=variant_id, visitor_id=visitor, step=Step.SUBMIT, day=day)
-            response = _response(e)
-            if response is not None:
-                responses.append(response)
-        if kind in ("pageview", "conversion") and visitor:
-            for goal in goals_by_site.get(e["site_id"], ()):
-                if not _goal_reached(goal, e):
-                    continue
-                assignment = assignments.get((goal.campaign_id, visitor))
-                if assignment is None or not (
-                    assignment["first_exposed_at"] <= e["ts"] <= assignment["first_exposed_at"] + goal.attribution
-                ):
-                    continue
-                value = _revenue(e["payload"]) if kind == "conversion" else None
-                _convert(
-                    fold, campaign_id=goal.campaign_id, variant_id=assignment["variant_id"], visitor_id=visitor,
-                    day=day, assignment_id=assignment["id"], value=value,
-                )
-        if kind == "consent":
-            consent = _consent(e)
-            if consent is not None:
-                consents.append(consent)
-
-    _revenue_apply(fold)
-    _steps_insert(fold)
-    _counters_upsert(fold)
-    if responses:
-        Response.objects.bulk_create(responses, ignore_conflicts=True)
-    if consents:
-        ConsentRecord.objects.bulk_create(consents, ignore_conflicts=True)
-
+# ---------------------------------------------------------------- shared by both paths
 
 def _zone(name: str):
     try:
@@ -288,118 +450,6 @@ def _revenue(payload) -> Decimal | None:
     except InvalidOperation:
         return None
     return amount if abs(amount) < MAX_REVENUE else None
-
-
-def _convert(
-    fold: _Fold, *, campaign_id: int, variant_id: int | None, visitor_id: str, day: date,
-    assignment_id: int | None = None, value: Decimal | None = None,
-) -> None:
-    fold.add((campaign_id, variant_id, day), "conversions")
-    fold.step(campaign_id=campaign_id, variant_id=variant_id, visitor_id=visitor_id, step=Step.CONVERTED, day=day)
-    if assignment_id is not None and value:
-        previous = fold.revenue.get(assignment_id)
-        total = value + (previous[0] if previous else 0)
-        # The whole batch's revenue of a visitor lands on the day of their last conversion in it.
-        fold.revenue[assignment_id] = (total, campaign_id, variant_id, day)
-
-
-def _assignments_create(candidates: dict) -> list[tuple[int, int | None, datetime]]:
-    """Insert the assignments that do not exist yet; returns the new ones (campaign, variant, first exposure)."""
-    if not candidates:
-        return []
-    table = Assignment._meta.db_table
-    items = sorted(candidates.items())
-    sql = (
-        f"INSERT INTO {table} (site_id, campaign_id, variant_id, visitor_id, first_exposed_at, revenue) VALUES "
-        + ", ".join(["(%s, %s, %s, %s, %s, 0)"] * len(items))
-        + " ON CONFLICT (campaign_id, visitor_id) DO NOTHING RETURNING campaign_id, variant_id, first_exposed_at"
-    )
-    params = [
-        value
-        for (campaign_id, visitor_id), (site_id, variant_id, ts) in items
-        for value in (site_id, campaign_id, variant_id, visitor_id, ts)
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return [(c, v, _aware(t)) for c, v, t in cursor.fetchall()]
-
-
-def _aware(moment) -> datetime:
-    if isinstance(moment, str):  # SQLite returns text
-        moment = datetime.fromisoformat(moment)
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _steps_insert(fold: _Fold) -> None:
-    if not fold.steps:
-        return
-    table = FunnelStep._meta.db_table
-    items = sorted(fold.steps.items(), key=lambda item: (item[0][0], item[0][1] or 0, item[0][2], item[0][3]))
-    sql = (
-        f"INSERT INTO {table} (campaign_id, variant_id, visitor_id, step, day) VALUES "
-        + ", ".join(["(%s, %s, %s, %s, %s)"] * len(items))
-        + " ON CONFLICT (campaign_id, COALESCE(variant_id, 0), visitor_id, step) DO NOTHING"
-        " RETURNING campaign_id, variant_id, step, day"
-    )
-    params = [value for (c, v, visitor, step), day in items for value in (c, v, visitor, str(step), day)]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        for campaign_id, variant_id, step, day in cursor.fetchall():
-            if isinstance(day, str):
-                day = date.fromisoformat(day)
-            fold.add((campaign_id, variant_id, day), STEP_COUNTER[step])
-
-
-def _revenue_apply(fold: _Fold) -> None:
-    """Add revenue to each visitor's running total; the counters get the sum and the change of the squares."""
-    if not fold.revenue:
-        return
-    table = Assignment._meta.db_table
-    items = sorted(fold.revenue.items())
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(
-                f"UPDATE {table} AS a SET revenue = a.revenue + v.delta FROM (VALUES "
-                + ", ".join(["(%s::bigint, %s::numeric)"] * len(items))
-                + ") AS v(id, delta) WHERE a.id = v.id RETURNING a.id, a.revenue",
-                [value for assignment_id, (delta, *_rest) in items for value in (assignment_id, delta)],
-            )
-            totals = dict(cursor.fetchall())
-        else:  # SQLite, the demo: one statement per converting visitor
-            totals = {}
-            for assignment_id, (delta, *_rest) in items:
-                cursor.execute(f"UPDATE {table} SET revenue = revenue + %s WHERE id = %s", [delta, assignment_id])
-                cursor.execute(f"SELECT revenue FROM {table} WHERE id = %s", [assignment_id])
-                totals[assignment_id] = cursor.fetchone()[0]
-    for assignment_id, (delta, campaign_id, variant_id, day) in items:
-        if assignment_id not in totals:
-            continue
-        after = Decimal(str(totals[assignment_id]))
-        before = after - delta
-        key = (campaign_id, variant_id, day)
-        fold.add(key, "revenue_sum", delta)
-        fold.add(key, "revenue_sum_squares", after * after - before * before)
-
-
-def _counters_upsert(fold: _Fold) -> None:
-    if not fold.counters:
-        return
-    table = VariantDailyStats._meta.db_table
-    names = VariantDailyStats.COUNTERS
-    items = sorted(fold.counters.items(), key=lambda item: (item[0][0], item[0][1] or 0, item[0][2]))
-    columns = ", ".join(("campaign_id", "variant_id", "day", *names))
-    row = "(" + ", ".join(["%s"] * (3 + len(names))) + ")"
-    updates = ", ".join(f"{name} = {table}.{name} + EXCLUDED.{name}" for name in names)
-    sql = (
-        f"INSERT INTO {table} ({columns}) VALUES "
-        + ", ".join([row] * len(items))
-        + f" ON CONFLICT (campaign_id, COALESCE(variant_id, 0), day) DO UPDATE SET {updates}"
-    )
-    params = []
-    for (campaign_id, variant_id, day), counts in items:
-        params.extend((campaign_id, variant_id, day, *(counts.get(name, 0) for name in names)))
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
 
 
 def _text(value, limit: int) -> str:

@@ -230,3 +230,14 @@ def test_a_campaign_created_after_the_map_was_cached_is_accepted(client, site, c
     monkeypatch.setattr("campaigns.selectors_events.INGEST_REFRESH_SECONDS", -1)
     response = post_events(client, site, [event("impression", campaign=newer, variant=newer.variants.first())])
     assert response.json()["rejected"] == []
+
+
+def test_nan_and_infinity_are_refused_not_a_500(client, site):
+    # Python's JSON reader accepts NaN and Infinity; PostgreSQL's jsonb and timestamps do not.
+    good = event("pageview")
+    body = json.dumps({"events": [good, event("pageview", ts=0), event("pageview", data={"v": 1})]})
+    body = body.replace('"ts": 0', '"ts": NaN').replace('{"v": 1}', '{"v": Infinity}')
+    response = post_events(client, site, None, body=body)
+    assert response.status_code == 202
+    assert response.json() == {"accepted": [good["id"]], "rejected": [
+        {"index": 1, "reason": "schema"}, {"index": 2, "reason": "schema"}]}

@@ -1,0 +1,278 @@
+"""The tally without PostgreSQL (the demo on SQLite): the same counts, folded in Python, one batch at a time.
+
+campaigns/services/tally.py does this in set-based SQL on PostgreSQL; this is the small fallback it calls
+on any other database. SQLite serializes writers, so no bucket lock is needed here.
+"""
+
+from collections import defaultdict
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+from django.db import connection
+
+from campaigns.models import Assignment, Campaign, ConsentRecord, Event, EventInbox, FunnelStep, Response, Site
+from campaigns.services import tally
+from campaigns.services.tally import (
+    ATTRIBUTED_GOALS,
+    EVENT_COUNTER,
+    STEP_COUNTER,
+    Goal,
+    Step,
+    VariantDailyStats,
+    _consent,
+    _goal,
+    _goal_reached,
+    _response,
+    _revenue,
+    _zone,
+)
+
+
+def tally_batch(*, bucket: int, batch_size: int) -> int:
+    """Claim and count up to batch_size events of one bucket (inside the caller's transaction)."""
+    event_ids = _claim(bucket=bucket, batch_size=batch_size)
+    if event_ids:
+        _fold(event_ids=event_ids)
+    return len(event_ids)
+
+
+def _claim(*, bucket: int, batch_size: int) -> list[int]:
+    table = EventInbox._meta.db_table
+    skip_locked = ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {table} WHERE id IN (SELECT id FROM {table} WHERE bucket = %s ORDER BY id LIMIT %s"
+            f"{skip_locked}) RETURNING event_id",
+            [bucket, batch_size],
+        )
+        return sorted(row[0] for row in cursor.fetchall())
+
+
+class _Fold:
+    """The additions of one batch, gathered in memory, then written in a fixed order of statements."""
+
+    def __init__(self) -> None:
+        self.counters: dict[tuple[int, int | None, date], dict[str, Decimal | int]] = defaultdict(
+            lambda: defaultdict(int)
+        )
+        self.steps: dict[tuple[int, int | None, str, str], date] = {}
+        self.revenue: dict[int, tuple[Decimal, int, int | None, date]] = {}
+
+    def add(self, key: tuple[int, int | None, date], counter: str, amount=1) -> None:
+        self.counters[key][counter] += amount
+
+    def counters_write(self) -> None:
+        _counters_write(self)
+
+    def step(self, *, campaign_id: int, variant_id: int | None, visitor_id: str, step: str, day: date) -> None:
+        self.steps.setdefault((campaign_id, variant_id, visitor_id, step), day)
+
+
+def _fold(*, event_ids: list[int]) -> None:
+    events = list(
+        Event.objects.filter(id__in=event_ids)
+        .order_by("id")
+        .values(
+            "id", "site_id", "event_id", "type", "ts", "received_at", "visitor_id", "campaign_id", "variant_id",
+            "url", "payload", "ip_truncated", "user_agent",
+        )
+    )
+    if not events:
+        return
+    site_ids = {e["site_id"] for e in events}
+    zones = {
+        site_id: _zone(tz) for site_id, tz in Site.objects.filter(id__in=site_ids).values_list("id", "time_zone")
+    }
+    goals_by_site: dict[int, list[Goal]] = defaultdict(list)
+    goal_of: dict[int, Goal] = {}
+    for campaign_id, site_id, raw_goal in Campaign.objects.filter(site_id__in=site_ids).values_list(
+        "id", "site_id", "goal"
+    ):
+        goal = _goal(campaign_id=campaign_id, raw=raw_goal)
+        if goal is not None:
+            goal_of[campaign_id] = goal
+            goals_by_site[site_id].append(goal)
+
+    def day_of(site_id: int, moment: datetime) -> date:
+        return moment.astimezone(zones.get(site_id, UTC)).date()
+
+    fold = _Fold()
+    site_of_campaign: dict[int, int] = {}
+    for e in events:
+        if e["campaign_id"] is not None:
+            site_of_campaign[e["campaign_id"]] = e["site_id"]
+
+    # 1. Assignments: the first exposure or impression of a visitor to a campaign decides.
+    candidates: dict[tuple[int, str], tuple[int, int | None, datetime]] = {}
+    for e in events:
+        if e["type"] in ("exposure", "impression") and e["campaign_id"] is not None and e["visitor_id"]:
+            candidates.setdefault((e["campaign_id"], e["visitor_id"]), (e["site_id"], e["variant_id"], e["ts"]))
+    for campaign_id, variant_id, first_exposed_at in _assignments_create(candidates):
+        site_id = site_of_campaign[campaign_id]
+        fold.add((campaign_id, variant_id, day_of(site_id, first_exposed_at)), "exposed")
+
+    # 2. The assignments that conversions of this batch may be attributed to.
+    goal_visitors = {
+        e["visitor_id"]
+        for e in events
+        if e["visitor_id"] and e["type"] in ("pageview", "conversion") and goals_by_site.get(e["site_id"])
+    }
+    attributed_campaigns = [g.campaign_id for g in goal_of.values() if g.type in ATTRIBUTED_GOALS]
+    assignments = {}
+    if goal_visitors and attributed_campaigns:
+        for row in Assignment.objects.filter(
+            campaign_id__in=attributed_campaigns, visitor_id__in=goal_visitors
+        ).values("id", "campaign_id", "visitor_id", "variant_id", "first_exposed_at"):
+            assignments[(row["campaign_id"], row["visitor_id"])] = row
+
+    responses: list[Response] = []
+    consents: list[ConsentRecord] = []
+    for e in events:
+        kind, campaign_id, variant_id, visitor = e["type"], e["campaign_id"], e["variant_id"], e["visitor_id"]
+        day = day_of(e["site_id"], e["ts"])
+        key = (campaign_id, variant_id, day)
+        if kind in EVENT_COUNTER and campaign_id is not None:
+            fold.add(key, EVENT_COUNTER[kind])
+        if kind == "impression" and campaign_id is not None:
+            fold.step(campaign_id=campaign_id, variant_id=variant_id, visitor_id=visitor, step=Step.IMPRESSION, day=day)
+        if kind in ("click", "submit") and campaign_id is not None:
+            fold.step(campaign_id=campaign_id, variant_id=variant_id, visitor_id=visitor, step=Step.ENGAGED, day=day)
+            goal = goal_of.get(campaign_id)
+            if goal is not None and goal.type == ("cta_click" if kind == "click" else "submit"):
+                _convert(fold, campaign_id=campaign_id, variant_id=variant_id, visitor_id=visitor, day=day)
+        if kind == "submit" and campaign_id is not None:
+            fold.step(campaign_id=campaign_id, variant_id=variant_id, visitor_id=visitor, step=Step.SUBMIT, day=day)
+            response = _response(e)
+            if response is not None:
+                responses.append(response)
+        if kind in ("pageview", "conversion") and visitor:
+            for goal in goals_by_site.get(e["site_id"], ()):
+                if not _goal_reached(goal, e):
+                    continue
+                assignment = assignments.get((goal.campaign_id, visitor))
+                if assignment is None or not (
+                    assignment["first_exposed_at"] <= e["ts"] <= assignment["first_exposed_at"] + goal.attribution
+                ):
+                    continue
+                value = _revenue(e["payload"]) if kind == "conversion" else None
+                _convert(
+                    fold, campaign_id=goal.campaign_id, variant_id=assignment["variant_id"], visitor_id=visitor,
+                    day=day, assignment_id=assignment["id"], value=value,
+                )
+        if kind == "consent":
+            consent = _consent(e)
+            if consent is not None:
+                consents.append(consent)
+
+    _revenue_apply(fold)
+    _steps_insert(fold)
+    if responses:
+        Response.objects.bulk_create(responses, ignore_conflicts=True)
+    if consents:
+        ConsentRecord.objects.bulk_create(consents, ignore_conflicts=True)
+    tally._counters_upsert(fold)  # last, through the module: the seam the crash tests cut
+
+
+def _convert(
+    fold: _Fold, *, campaign_id: int, variant_id: int | None, visitor_id: str, day: date,
+    assignment_id: int | None = None, value: Decimal | None = None,
+) -> None:
+    fold.add((campaign_id, variant_id, day), "conversions")
+    fold.step(campaign_id=campaign_id, variant_id=variant_id, visitor_id=visitor_id, step=Step.CONVERTED, day=day)
+    if assignment_id is not None and value:
+        previous = fold.revenue.get(assignment_id)
+        total = value + (previous[0] if previous else 0)
+        # The whole batch's revenue of a visitor lands on the day of their last conversion in it.
+        fold.revenue[assignment_id] = (total, campaign_id, variant_id, day)
+
+
+def _assignments_create(candidates: dict) -> list[tuple[int, int | None, datetime]]:
+    """Insert the assignments that do not exist yet; returns the new ones (campaign, variant, first exposure)."""
+    if not candidates:
+        return []
+    table = Assignment._meta.db_table
+    items = sorted(candidates.items())
+    sql = (
+        f"INSERT INTO {table} (site_id, campaign_id, variant_id, visitor_id, first_exposed_at, revenue) VALUES "
+        + ", ".join(["(%s, %s, %s, %s, %s, 0)"] * len(items))
+        + " ON CONFLICT (campaign_id, visitor_id) DO NOTHING RETURNING campaign_id, variant_id, first_exposed_at"
+    )
+    params = [
+        value
+        for (campaign_id, visitor_id), (site_id, variant_id, ts) in items
+        for value in (site_id, campaign_id, variant_id, visitor_id, ts)
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [(c, v, _aware(t)) for c, v, t in cursor.fetchall()]
+
+
+def _aware(moment) -> datetime:
+    if isinstance(moment, str):  # SQLite returns text
+        moment = datetime.fromisoformat(moment)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _steps_insert(fold: _Fold) -> None:
+    if not fold.steps:
+        return
+    table = FunnelStep._meta.db_table
+    items = sorted(fold.steps.items(), key=lambda item: (item[0][0], item[0][1] or 0, item[0][2], item[0][3]))
+    sql = (
+        f"INSERT INTO {table} (campaign_id, variant_id, visitor_id, step, day) VALUES "
+        + ", ".join(["(%s, %s, %s, %s, %s)"] * len(items))
+        + " ON CONFLICT (campaign_id, COALESCE(variant_id, 0), visitor_id, step) DO NOTHING"
+        " RETURNING campaign_id, variant_id, step, day"
+    )
+    params = [value for (c, v, visitor, step), day in items for value in (c, v, visitor, str(step), day)]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for campaign_id, variant_id, step, day in cursor.fetchall():
+            if isinstance(day, str):
+                day = date.fromisoformat(day)
+            fold.add((campaign_id, variant_id, day), STEP_COUNTER[step])
+
+
+def _revenue_apply(fold: _Fold) -> None:
+    """Add revenue to each visitor's running total; the counters get the sum and the change of the squares."""
+    if not fold.revenue:
+        return
+    table = Assignment._meta.db_table
+    items = sorted(fold.revenue.items())
+    with connection.cursor() as cursor:
+        totals = {}
+        for assignment_id, (delta, *_rest) in items:  # one statement per converting visitor: the demo's scale
+            cursor.execute(f"UPDATE {table} SET revenue = revenue + %s WHERE id = %s", [delta, assignment_id])
+            cursor.execute(f"SELECT revenue FROM {table} WHERE id = %s", [assignment_id])
+            totals[assignment_id] = cursor.fetchone()[0]
+    for assignment_id, (delta, campaign_id, variant_id, day) in items:
+        if assignment_id not in totals:
+            continue
+        after = Decimal(str(totals[assignment_id]))
+        before = after - delta
+        key = (campaign_id, variant_id, day)
+        fold.add(key, "revenue_sum", delta)
+        fold.add(key, "revenue_sum_squares", after * after - before * before)
+
+
+def _counters_write(fold: _Fold) -> None:
+    if not fold.counters:
+        return
+    table = VariantDailyStats._meta.db_table
+    names = VariantDailyStats.COUNTERS
+    items = sorted(fold.counters.items(), key=lambda item: (item[0][0], item[0][1] or 0, item[0][2]))
+    columns = ", ".join(("campaign_id", "variant_id", "day", *names))
+    row = "(" + ", ".join(["%s"] * (3 + len(names))) + ")"
+    updates = ", ".join(f"{name} = {table}.{name} + EXCLUDED.{name}" for name in names)
+    sql = (
+        f"INSERT INTO {table} ({columns}) VALUES "
+        + ", ".join([row] * len(items))
+        + f" ON CONFLICT (campaign_id, COALESCE(variant_id, 0), day) DO UPDATE SET {updates}"
+    )
+    params = []
+    for (campaign_id, variant_id, day), counts in items:
+        params.extend((campaign_id, variant_id, day, *(counts.get(name, 0) for name in names)))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
