@@ -130,8 +130,16 @@ export function createEngine({ site, api, nonce, base, notify }) {
       const v = variantOf(c, ok.get(c.id)), content = v && v.content, overlay = isOverlay(c.type, content);
       if (overlay && (overlayOpen() || capped(cfg, ctx))) return;
       if (v) show(c, v, displayOf(c.type, content), overlay).catch((e) => { open.delete(c.id); warn(e); });
-      else if (v === null && state.firstExposure(c.id)) emit('exposure', { campaign: c.id });
+      else if (v === null && state.firstExposure(c.id)) emit('exposure', { campaign: c.id, data: { segment: segment() } });
     });
+  }
+
+  // The visitor's segment for results filters: traffic source and new/returning (device comes from the UA).
+  function segment() {
+    const x = context().visitor, u = x.utm || {};
+    let source = u.source ? u.source + (u.medium ? '/' + u.medium : '') : '';
+    if (!source) try { source = new URL(x.first_touch.referrer).hostname; } catch (_) { source = 'direct'; }
+    return { source, returning: x.sessions > 1 };
   }
 
   async function show(c, v, display, overlay) {
@@ -151,7 +159,7 @@ export function createEngine({ site, api, nonce, base, notify }) {
     open.set(c.id, m);
     state.record(c.id, 'impressions');
     if (overlay) state.overlay();
-    emit('impression', ids);
+    emit('impression', { ...ids, data: { segment: segment() } });
     notify('show', detail);
   }
 
