@@ -71,3 +71,10 @@ def test_a_malformed_boolean_is_a_clear_error():
     result = run(["-c", PRINT_SETTINGS], {"DEBUG": "maybe"})
     assert result.returncode != 0
     assert "DEBUG='maybe' is not a boolean" in result.stderr
+
+
+def test_ci_refuses_to_run_the_suite_without_postgresql_and_redis():
+    result = run(["-c", "import retarget.test_settings"],
+                 {"CI": "true", "DATABASE_URL": "postgres://postgres@127.0.0.1:9/nowhere", "DEBUG": "0"})
+    assert result.returncode != 0
+    assert "CI=true but PostgreSQL (down)" in result.stderr
