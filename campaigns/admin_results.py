@@ -22,7 +22,7 @@ from django.utils.safestring import mark_safe
 
 from campaigns import calculator, charts, exports, reports
 from campaigns.models import Campaign, Variant
-from campaigns.results import FUNNEL, ResultsFilter, campaign_results
+from campaigns.results import FUNNEL, ResultsFilter, campaign_results, segments_present
 from campaigns.services.results import campaign_winner_clear, campaign_winner_declare
 
 PAGE_SIZE = 50
@@ -53,10 +53,34 @@ class RangeForm(forms.Form):
 
 
 class ResultsForm(RangeForm):
+    """Date range, segment and planned lift. The segment selects list the values the campaign's counters hold."""
+
+    device = forms.ChoiceField(required=False, label="Device")
+    source = forms.ChoiceField(required=False, label="Traffic source")
+    returning = forms.TypedChoiceField(
+        required=False, label="Visitors", coerce=lambda value: value == "true", empty_value=None
+    )
     mde = forms.FloatField(
         required=False, min_value=0.1, max_value=100, label="Plan for a lift of (%)",
         help_text="Empty: each variant's observed lift.",
     )
+
+    def __init__(self, *args, segments: dict[str, list], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["device"].choices = [("", "Any device"), *((d, d.capitalize()) for d in segments["device"])]
+        self.fields["source"].choices = [("", "Any source"), *((s, s) for s in segments["source"])]
+        self.fields["returning"].choices = [
+            ("", "New and returning"),
+            *(("true", "Returning") if returning else ("false", "New") for returning in segments["returning"]),
+        ]
+
+    def results_filter(self) -> ResultsFilter:
+        data = _filters(self)
+        mde = data.get("mde")
+        return ResultsFilter(
+            since=data.get("since"), until=data.get("until"), mde=mde / 100 if mde else None,
+            device=data.get("device") or None, source=data.get("source") or None, returning=data.get("returning"),
+        )
 
 
 class SearchForm(RangeForm):
@@ -232,12 +256,8 @@ class CampaignResultsAdminMixin:
 
     def results_view(self, request, object_id: int):
         campaign = self._campaign(request, object_id)
-        form = ResultsForm(request.GET or None)
-        data = _filters(form)
-        mde = data.get("mde")
-        results = campaign_results(campaign=campaign, filters=ResultsFilter(
-            since=data.get("since"), until=data.get("until"), mde=mde / 100 if mde else None,
-        ))
+        form = ResultsForm(request.GET or None, segments=segments_present(campaign_id=campaign.id))
+        results = campaign_results(campaign=campaign, filters=form.results_filter())
         return TemplateResponse(request, TEMPLATES + "results.html", self._context(
             request, campaign, f"Results: {campaign.name}", form=form, results=results,
             charts=results_charts(results), query=request.GET.urlencode(),
@@ -331,10 +351,12 @@ class CampaignResultsAdminMixin:
         campaign = self._campaign(request, object_id)
         if kind not in EXPORT_KINDS:
             raise Http404("No such export.")
-        form = SearchForm(request.GET or None)
         if kind == "results":
-            data = _filters(form)
-            return exports.results_export(campaign=campaign, since=data.get("since"), until=data.get("until"))
+            form = ResultsForm(request.GET or None, segments=segments_present(campaign_id=campaign.id))
+            filters = form.results_filter()
+            return exports.results_export(campaign=campaign, since=filters.since, until=filters.until,
+                                          segment=filters.segment)
+        form = SearchForm(request.GET or None)
         return exports.EXPORTS[kind](campaign=campaign, filters=_report_filter(form))
 
     def calculator_view(self, request):

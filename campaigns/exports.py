@@ -65,13 +65,16 @@ def _name(names: dict, variant_id) -> str:
     return "Holdout" if variant_id is None else names.get(variant_id, f"Deleted variant #{variant_id}")
 
 
-def results_export(*, campaign: Campaign, since: date | None, until: date | None) -> StreamingHttpResponse:
-    """The daily counters behind the results page, one row per arm and day."""
+def results_export(
+    *, campaign: Campaign, since: date | None, until: date | None, segment: dict | None = None
+) -> StreamingHttpResponse:
+    """The daily counters behind the results page, one row per arm, day and segment (of `segment` only, if given)."""
     names = _variant_names(campaign)
-    header = ["day", "variant_id", "variant", *VariantDailyStats.COUNTERS]
+    columns = (*VariantDailyStats.COUNTERS, *VariantDailyStats.SEGMENTS)  # segments last: older columns keep places
+    header = ["day", "variant_id", "variant", *columns]
     rows = (
-        [row["day"], row["variant_id"], _name(names, row["variant_id"]), *(row[c] for c in VariantDailyStats.COUNTERS)]
-        for row in counters_daily(campaign_id=campaign.id, since=since, until=until)
+        [row["day"], row["variant_id"], _name(names, row["variant_id"]), *(row[c] for c in columns)]
+        for row in counters_daily(campaign_id=campaign.id, since=since, until=until, segment=segment, by_segment=True)
     )
     return csv_response(filename=f"campaign-{campaign.id}-results.csv", header=header, rows=rows)
 

@@ -1,9 +1,9 @@
 """Reads: a campaign's A/B results, from the daily counters only (never from raw events).
 
-One query for the counters of every arm and day in the range, whatever the number of variants or
-days; everything else (totals, rates, the calculator, the verdict, the curves) is computed in
-Python on those few hundred rows. The output is a JSON-ready dict: the admin page renders it and
-the API returns it, so both show the same numbers. docs/results.md explains each figure.
+One query for the counters of every arm and day in the range (of one segment, when filtered), whatever
+the number of variants, days or segments; everything else (totals, rates, the calculator, the verdict,
+the curves) is computed in Python on those few hundred rows. The output is a JSON-ready dict: the admin
+page renders it and the API returns it, so both show the same numbers. docs/results.md explains each figure.
 """
 
 import dataclasses
@@ -45,6 +45,10 @@ SRM_MISMATCH = (
     "Sample ratio mismatch: visitors per arm do not match the configured split (p = {p:.2g}). "
     "The assignment or the tracking is broken; do not trust any other number here until it is fixed."
 )
+SRM_SEGMENT = (
+    "On a segment this check is informational: a segment's split can drift from the weights (exposure is "
+    "recorded differently for the holdout and for a shown variant), so check the whole test for a real mismatch."
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,20 +56,53 @@ class ResultsFilter:
     since: date | None = None
     until: date | None = None
     mde: float | None = None  # relative lift to plan the sample size for; None: the observed lift
+    # A segment (docs/results.md): each None means any value. `source` as campaigns.segments normalizes it.
+    device: str | None = None
+    source: str | None = None
+    returning: bool | None = None
+
+    @property
+    def segment(self) -> dict:
+        """The segment filters that are set, as field lookups on the counters."""
+        return {name: value for name in VariantDailyStats.SEGMENTS
+                if (value := getattr(self, name)) is not None}
 
 
-def counters_daily(*, campaign_id: int, since: date | None, until: date | None) -> list[dict]:
-    """Counters per arm (variant id, None: holdout) and day, summed over any finer key: one query."""
-    rows = VariantDailyStats.objects.filter(campaign_id=campaign_id)
+def counters_daily(
+    *, campaign_id: int, since: date | None, until: date | None, segment: dict | None = None,
+    by_segment: bool = False,
+) -> list[dict]:
+    """Counters per arm (variant id, None: holdout) and day, in one query.
+
+    `segment` keeps only the counters of visitors in it (`{"device": "mobile", "returning": True}`);
+    the rows are summed over segments unless `by_segment`, which keeps one row per segment (the CSV).
+    """
+    rows = VariantDailyStats.objects.filter(campaign_id=campaign_id, **(segment or {}))
     if since is not None:
         rows = rows.filter(day__gte=since)
     if until is not None:
         rows = rows.filter(day__lte=until)
+    keys = ("variant_id", "day", *(VariantDailyStats.SEGMENTS if by_segment else ()))
     return list(
-        rows.values("variant_id", "day")
+        rows.values(*keys)
         .annotate(**{name: Sum(name) for name in VariantDailyStats.COUNTERS})
-        .order_by("day", "variant_id")
+        .order_by("day", "variant_id", *keys[2:])
     )
+
+
+def segments_present(*, campaign_id: int) -> dict[str, list]:
+    """The segment values a campaign's counters hold, per dimension (for the filter form): one query.
+
+    Counters from before segments were recorded (an empty source) are left out.
+    """
+    found = {name: set() for name in VariantDailyStats.SEGMENTS}
+    rows = (VariantDailyStats.objects.filter(campaign_id=campaign_id).exclude(source="")
+            .values_list(*VariantDailyStats.SEGMENTS).distinct().order_by())
+    for values in rows:
+        for name, value in zip(VariantDailyStats.SEGMENTS, values, strict=True):
+            if value != "":
+                found[name].add(value)
+    return {name: sorted(values) for name, values in found.items()}
 
 
 def _number(value) -> float | int:
@@ -173,8 +210,19 @@ def _compare(*, arms: list[dict], settings: dict, metric: str, weights: list[flo
     return result
 
 
-def srm_check(*, campaign: Campaign, arms: list[dict]) -> dict:
-    """Visitors of the holdout and the live variants against the configured split."""
+def srm_check(*, campaign: Campaign, arms: list[dict], segmented: bool = False) -> dict:
+    """Visitors of the holdout and the live variants against the configured split.
+
+    On a segment the result is informational: it says so, and a mismatch does not replace the verdict.
+    """
+    result = _srm(campaign=campaign, arms=arms)
+    result["informational"] = segmented
+    if segmented and result["p_value"] is not None:
+        result["message"] = f"{result['message']} {SRM_SEGMENT}"
+    return result
+
+
+def _srm(*, campaign: Campaign, arms: list[dict]) -> dict:
     if campaign.winner_id is not None:
         return {"p_value": None, "mismatch": False, "message": SRM_NOT_CHECKED_WINNER}
     if campaign.allocation_mode == Campaign.Allocation.AUTO:
@@ -278,7 +326,7 @@ def campaign_results(*, campaign: Campaign, filters: ResultsFilter | None = None
     """Everything the results page and the results API show, in two queries (variants, counters)."""
     filters = filters or ResultsFilter()
     variants = list(Variant.objects.filter(campaign_id=campaign.id).order_by("id"))
-    rows = counters_daily(campaign_id=campaign.id, since=filters.since, until=filters.until)
+    rows = counters_daily(campaign_id=campaign.id, since=filters.since, until=filters.until, segment=filters.segment)
     totals: dict = defaultdict(lambda: defaultdict(int))
     for row in rows:
         for name in VariantDailyStats.COUNTERS:
@@ -315,7 +363,7 @@ def campaign_results(*, campaign: Campaign, filters: ResultsFilter | None = None
 
     traffic = _daily_traffic(rows=rows, arm_keys=[arm["id"] for arm in arms])
     sample = _sample_size(comparison=comparison, arms=compared, traffic=traffic, mde=filters.mde)
-    srm = srm_check(campaign=campaign, arms=arms)
+    srm = srm_check(campaign=campaign, arms=arms, segmented=bool(filters.segment))
     verdicts = []
     if comparison is not None:
         for row in comparison["arms"][1:]:
@@ -330,6 +378,7 @@ def campaign_results(*, campaign: Campaign, filters: ResultsFilter | None = None
         if result is not None:
             result.pop("_parsed")
     winner = by_id.get(campaign.winner_id)
+    segmented = srm["informational"]
     days = [row["day"] for row in rows]
     return {
         "campaign": {
@@ -341,6 +390,7 @@ def campaign_results(*, campaign: Campaign, filters: ResultsFilter | None = None
         },
         "filters": {
             "since": filters.since, "until": filters.until, "mde": filters.mde,
+            "device": filters.device, "source": filters.source, "returning": filters.returning,
             "first_day": min(days) if days else None, "last_day": max(days) if days else None,
         },
         "settings": settings,
@@ -353,7 +403,8 @@ def campaign_results(*, campaign: Campaign, filters: ResultsFilter | None = None
         "sample_size": sample,
         "verdicts": verdicts,
         "verdict": headline_verdict(
-            verdicts=verdicts, comparison=comparison, srm=srm, winner=winner and winner.name,
+            verdicts=verdicts, comparison=comparison, srm={**srm, "mismatch": srm["mismatch"] and not segmented},
+            winner=winner and winner.name,
             winner_declared_at=campaign.winner_declared_at,
         ),
         "over_time": _over_time(rows=rows, arms=arms, alpha=alpha),

@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 from campaigns import calculator, exports, reports
 from campaigns.models import Campaign, Response
 from campaigns.results import ResultsFilter, campaign_results
+from campaigns.segments import DEVICES, SOURCE_MAX_LENGTH, source_normalize
 from campaigns.selectors import campaigns_for_user, sites_for_user
 
 TAG = "results"
@@ -28,6 +29,15 @@ RANGE_PARAMETERS = [
     OpenApiParameter("until", OpenApiTypes.DATE, description="Last day (site's time zone), inclusive."),
 ]
 SEARCH_PARAMETER = OpenApiParameter("search", OpenApiTypes.STR, description="Text to look for (case-insensitive).")
+SEGMENT_PARAMETERS = [
+    OpenApiParameter("device", OpenApiTypes.STR, enum=DEVICES,
+                     description="Only visitors on this device (from the User-Agent of their first exposure)."),
+    OpenApiParameter("source", OpenApiTypes.STR, description=(
+        "Only visitors from this traffic source at their first exposure: `utm_source/utm_medium` (\"google/cpc\"), "
+        "the referrer's host, \"direct\" or \"other\"; compared lowercased.")),
+    OpenApiParameter("returning", OpenApiTypes.BOOL,
+                     description="true: only returning visitors, false: only new ones (at their first exposure)."),
+]
 
 
 def campaign_for_user_or_404(*, user, pk: int) -> Campaign:
@@ -48,7 +58,20 @@ class RangeInput(serializers.Serializer):
         return attrs
 
 
-class ResultsInput(RangeInput):
+class SegmentInput(serializers.Serializer):
+    device = serializers.ChoiceField(choices=DEVICES, required=False)
+    source = serializers.CharField(required=False, allow_blank=True, max_length=SOURCE_MAX_LENGTH)
+    returning = serializers.BooleanField(required=False, allow_null=True)  # absent: any (not false)
+
+    def validate_source(self, value: str) -> str | None:
+        return source_normalize(value) if value.strip() else None
+
+    def segment(self) -> dict:
+        return {name: value for name in ("device", "source", "returning")
+                if (value := self.validated_data.get(name)) is not None}
+
+
+class ResultsInput(RangeInput, SegmentInput):
     mde = serializers.FloatField(required=False, min_value=0.001, max_value=1.0)
 
 
@@ -161,6 +184,8 @@ class SrmOutput(serializers.Serializer):
     p_value = serializers.FloatField(allow_null=True)
     mismatch = serializers.BooleanField()
     message = serializers.CharField(allow_blank=True)
+    informational = serializers.BooleanField(
+        help_text="True on a segment: the check is shown, but a mismatch does not replace the verdict.")
 
 
 class SamplePlanOutput(serializers.Serializer):
@@ -214,6 +239,9 @@ class ResultsFiltersOutput(serializers.Serializer):
     since = serializers.DateField(allow_null=True)
     until = serializers.DateField(allow_null=True)
     mde = serializers.FloatField(allow_null=True)
+    device = serializers.CharField(allow_null=True)
+    source = serializers.CharField(allow_null=True)
+    returning = serializers.BooleanField(allow_null=True)
     first_day = serializers.DateField(allow_null=True)
     last_day = serializers.DateField(allow_null=True)
 
@@ -236,11 +264,17 @@ class ResultsOutput(serializers.Serializer):
 
 class CampaignResultsApi(APIView):
     @extend_schema(
-        tags=[TAG], parameters=[*RANGE_PARAMETERS, OpenApiParameter(
+        tags=[TAG], parameters=[*RANGE_PARAMETERS, *SEGMENT_PARAMETERS, OpenApiParameter(
             "mde", OpenApiTypes.FLOAT, description="Relative lift to plan the sample size for (0.05 = +5 %); "
             "default: each variant's observed lift.")],
-        responses={200: ResultsOutput, 404: OpenApiResponse(description="Not one of your campaigns.")},
+        responses={
+            200: ResultsOutput,
+            400: OpenApiResponse(description='A bad filter, named: {"device": ["\"phone\" is not a valid choice."]}'),
+            404: OpenApiResponse(description="Not one of your campaigns."),
+        },
         summary="A/B results of a campaign (the numbers of the admin results page)",
+        description="Filters combine: a date range, and any of device, source and returning for a segment. "
+        "On a segment the SRM check is informational (`srm.informational`).",
     )
     def get(self, request, pk: int):
         campaign = campaign_for_user_or_404(user=request.user, pk=pk)
@@ -248,7 +282,7 @@ class CampaignResultsApi(APIView):
         params.is_valid(raise_exception=True)
         data = params.validated_data
         results = campaign_results(campaign=campaign, filters=ResultsFilter(
-            since=data.get("since"), until=data.get("until"), mde=data.get("mde")))
+            since=data.get("since"), until=data.get("until"), mde=data.get("mde"), **params.segment()))
         # The selector's dict as is (ResultsOutput documents it; a test keeps the two in step): the same
         # numbers as the page, without a serializer pass over every point of every curve.
         return ApiResponse(results)
@@ -384,13 +418,20 @@ class _CsvApi(APIView):
         return super().finalize_response(request, response, *args, **kwargs)
 
 
-@extend_schema(tags=[TAG], parameters=RANGE_PARAMETERS, responses=CSV_RESPONSE,
-               summary="Daily counters of a campaign as CSV")
+class ResultsCsvInput(RangeInput, SegmentInput):
+    pass
+
+
+@extend_schema(tags=[TAG], parameters=[*RANGE_PARAMETERS, *SEGMENT_PARAMETERS], responses=CSV_RESPONSE,
+               summary="Daily counters of a campaign as CSV, one row per arm, day and segment")
 class CampaignResultsCsvApi(_CsvApi):
     def get(self, request, pk: int):
         campaign = campaign_for_user_or_404(user=request.user, pk=pk)
-        filters = _report_filter(request)
-        return exports.results_export(campaign=campaign, since=filters.since, until=filters.until)
+        params = ResultsCsvInput(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        data = params.validated_data
+        return exports.results_export(campaign=campaign, since=data.get("since"), until=data.get("until"),
+                                      segment=params.segment())
 
 
 def _csv_api(kind: str, summary: str) -> type[APIView]:

@@ -97,6 +97,12 @@ class Assignment(models.Model):
     first_exposed_at = models.DateTimeField()
     # Running per-visitor revenue, so the daily counters can keep an exact sum of squares per visitor.
     revenue = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    # The visitor's segment, fixed at first exposure: every later count of this visitor is booked under it,
+    # so the segments of the daily counters always add up to the campaign's totals. The database defaults
+    # ("", "", false: unknown) are those of the rows counted before segments existed.
+    device = models.CharField(max_length=8, blank=True, default="", db_default="")
+    source = models.CharField(max_length=64, blank=True, default="", db_default="")
+    returning = models.BooleanField(default=False, db_default=False)
 
     class Meta:
         constraints = [
@@ -135,11 +141,15 @@ class FunnelStep(models.Model):
 
 
 class VariantDailyStats(models.Model):
-    """Per campaign, variant (null: the holdout) and day in the site's time zone. Written only by the tally."""
+    """Per campaign, variant (null: the holdout), day in the site's time zone and segment. Written only by the tally."""
 
     campaign_id = models.BigIntegerField()
     variant_id = models.BigIntegerField(null=True, blank=True)
     day = models.DateField()
+    # The segment of the visitors counted here: their assignment's (see Assignment).
+    device = models.CharField(max_length=8, blank=True, default="", db_default="")
+    source = models.CharField(max_length=64, blank=True, default="", db_default="")
+    returning = models.BooleanField(default=False, db_default=False)
     # Events.
     impressions = models.PositiveIntegerField(default=0)
     closes = models.PositiveIntegerField(default=0)
@@ -161,10 +171,14 @@ class VariantDailyStats(models.Model):
         "exposed", "impression_visitors", "engaged_visitors", "submit_visitors", "converters",
         "revenue_sum", "revenue_sum_squares",
     )
+    SEGMENTS = ("device", "source", "returning")
 
     class Meta:
         constraints = [
-            models.UniqueConstraint("campaign_id", Coalesce("variant_id", 0), "day", name="variant_daily_unique")
+            models.UniqueConstraint(
+                "campaign_id", Coalesce("variant_id", 0), "day", "device", "source", "returning",
+                name="variant_daily_unique",
+            )
         ]
         verbose_name_plural = "variant daily stats"
 

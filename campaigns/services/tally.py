@@ -5,7 +5,9 @@ the transaction that deletes them. A worker that dies mid-batch rolls back; the 
 Visitors are split into inbox buckets and one worker at a time holds a bucket (an advisory lock),
 so a visitor's events are counted in arrival order: an exposure before the conversion that follows it.
 Unique counts come from insert-if-absent rows with unique keys (Assignment, FunnelStep), never from
-memory, so they stay exact across batches, workers and retries.
+memory, so they stay exact across batches, workers and retries. Every count is booked under the visitor's
+segment as their assignment fixed it at first exposure (campaigns/segments.py), so the segments of the
+counters add up to the totals; an event of a visitor without an assignment is booked under its own.
 
 On PostgreSQL a batch is set-based SQL: the claimed events are moved into a temporary table, and a fixed
 sequence of INSERT ... SELECT statements folds them (no Python per event; Python only reads the goals of
@@ -38,6 +40,7 @@ from campaigns.models import (
     VariantDailyStats,
 )
 from campaigns.rules import rule_matches
+from campaigns.segments import DIRECT, OTHER, SOURCE_MAX_LENGTH, WHITESPACE
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +68,8 @@ STEPS = FunnelStep._meta.db_table
 STATS = VariantDailyStats._meta.db_table
 SITES = Site._meta.db_table
 COUNTERS = VariantDailyStats.COUNTERS
+# The segment dimensions of the counters ("returning" is a reserved word in SQL: always quoted).
+SEGMENT = 'device, source, "returning"'
 
 
 @dataclass(frozen=True)
@@ -151,21 +156,34 @@ _TEMP_TABLES = f"""
 CREATE TEMP TABLE IF NOT EXISTS tally_events (
     id bigint, site_id bigint, event_id uuid, type text, ts timestamptz, received_at timestamptz,
     visitor_id text, campaign_id bigint, variant_id bigint, url text, payload jsonb, ip_truncated text,
-    user_agent text, day date
+    user_agent text, day date, device text, source text, "returning" boolean
 ) ON COMMIT DELETE ROWS;
 CREATE TEMP TABLE IF NOT EXISTS tally_conversions (
     event_id bigint, campaign_id bigint, variant_id bigint, visitor_id text, day date, assignment_id bigint,
-    value numeric
+    value numeric, device text, source text, "returning" boolean
 ) ON COMMIT DELETE ROWS;
 CREATE TEMP TABLE IF NOT EXISTS tally_counts (
-    campaign_id bigint, variant_id bigint, day date,
+    campaign_id bigint, variant_id bigint, day date, device text, source text, "returning" boolean,
     {", ".join(f"{name} numeric NOT NULL DEFAULT 0" for name in COUNTERS)}
 ) ON COMMIT DELETE ROWS;
 TRUNCATE tally_events, tally_conversions, tally_counts;
 SET LOCAL synchronous_commit = off;
 """
 
-# The oldest events of a bucket leave the inbox and land in tally_events, with their day in the site's zone.
+# An event's own traffic source: campaigns.segments.source_normalize in SQL (ASCII-only lowercase, whatever the
+# database's locale).
+_SEGMENT_SOURCE = "btrim(e.payload -> 'segment' ->> 'source', " + " || ".join(
+    f"chr({ord(c)})" for c in WHITESPACE) + ")"
+_SOURCE_SQL = f"""CASE
+    WHEN jsonb_typeof(e.payload -> 'segment' -> 'source') IS DISTINCT FROM 'string' OR {_SEGMENT_SOURCE} = ''
+        THEN '{DIRECT}'
+    WHEN {_SEGMENT_SOURCE} !~ '^[\\x20-\\x7e]+$' THEN '{OTHER}'
+    ELSE left(translate({_SEGMENT_SOURCE}, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz'),
+              {SOURCE_MAX_LENGTH})
+END"""
+
+# The oldest events of a bucket leave the inbox and land in tally_events, with their day in the site's zone
+# and their own segment (replaced by the assignment's once the visitor has one, see _SEGMENTS).
 # No row locks needed: the bucket's advisory lock keeps other claimers out, and the DELETE alone decides
 # which rows this batch owns (a row deleted by anyone else is simply not returned).
 _CLAIM = f"""
@@ -176,42 +194,55 @@ WITH claimed AS (
 )
 INSERT INTO tally_events
 SELECT e.id, e.site_id, e.event_id, e.type, e.ts, e.received_at, e.visitor_id, e.campaign_id, e.variant_id,
-    e.url, e.payload, e.ip_truncated, e.user_agent, (e.ts AT TIME ZONE coalesce(z.name, 'UTC'))::date
+    e.url, e.payload, e.ip_truncated, e.user_agent, (e.ts AT TIME ZONE coalesce(z.name, 'UTC'))::date,
+    e.device, {_SOURCE_SQL}, coalesce(e.payload -> 'segment' -> 'returning' = 'true'::jsonb, false)
 FROM claimed JOIN {EVENTS} AS e ON e.id = claimed.event_id JOIN {SITES} AS s ON s.id = e.site_id
 LEFT JOIN unnest(%(zones)s::text[]) AS z(name) ON z.name = s.time_zone
 """
 
-# 1. The first exposure or impression of a visitor to a campaign decides the assignment; new ones count as exposed.
+# 1. The first exposure or impression of a visitor to a campaign decides the assignment and its segment;
+# new ones count as exposed.
 _ASSIGN = f"""
 WITH candidate AS (
-    SELECT DISTINCT ON (campaign_id, visitor_id) site_id, campaign_id, variant_id, visitor_id, ts, day
+    SELECT DISTINCT ON (campaign_id, visitor_id) site_id, campaign_id, variant_id, visitor_id, ts, day, {SEGMENT}
     FROM tally_events
     WHERE type IN ('exposure', 'impression') AND campaign_id IS NOT NULL AND visitor_id <> ''
     ORDER BY campaign_id, visitor_id, id
 ), new AS (
-    INSERT INTO {ASSIGNMENTS} (site_id, campaign_id, variant_id, visitor_id, first_exposed_at, revenue)
-    SELECT site_id, campaign_id, variant_id, visitor_id, ts, 0 FROM candidate ORDER BY campaign_id, visitor_id
+    INSERT INTO {ASSIGNMENTS} (site_id, campaign_id, variant_id, visitor_id, first_exposed_at, revenue, {SEGMENT})
+    SELECT site_id, campaign_id, variant_id, visitor_id, ts, 0, {SEGMENT} FROM candidate
+    ORDER BY campaign_id, visitor_id
     ON CONFLICT (campaign_id, visitor_id) DO NOTHING
     RETURNING campaign_id, visitor_id
 )
-INSERT INTO tally_counts (campaign_id, variant_id, day, exposed)
-SELECT c.campaign_id, c.variant_id, c.day, count(*)
+INSERT INTO tally_counts (campaign_id, variant_id, day, {SEGMENT}, exposed)
+SELECT c.campaign_id, c.variant_id, c.day, c.device, c.source, c."returning", count(*)
 FROM new JOIN candidate AS c USING (campaign_id, visitor_id)
-GROUP BY c.campaign_id, c.variant_id, c.day
+GROUP BY c.campaign_id, c.variant_id, c.day, c.device, c.source, c."returning"
+"""
+
+# 1b. The batch's campaign events take their visitor's segment from the assignment (new or older): a conversion
+# in a later session, on another device, still counts under the segment of the first exposure.
+_SEGMENTS = f"""
+UPDATE tally_events AS b SET device = a.device, source = a.source, "returning" = a."returning"
+FROM {ASSIGNMENTS} AS a
+WHERE b.campaign_id IS NOT NULL AND a.campaign_id = b.campaign_id AND a.visitor_id = b.visitor_id
+    AND (b.device, b.source, b."returning") IS DISTINCT FROM (a.device, a.source, a."returning")
 """
 
 # 2. Events counted as they come.
 _EVENT_COUNTS = f"""
-INSERT INTO tally_counts (campaign_id, variant_id, day, {", ".join(EVENT_COUNTER.values())})
-SELECT campaign_id, variant_id, day, {", ".join(f"count(*) FILTER (WHERE type = '{kind}')" for kind in EVENT_COUNTER)}
+INSERT INTO tally_counts (campaign_id, variant_id, day, {SEGMENT}, {", ".join(EVENT_COUNTER.values())})
+SELECT campaign_id, variant_id, day, {SEGMENT},
+    {", ".join(f"count(*) FILTER (WHERE type = '{kind}')" for kind in EVENT_COUNTER)}
 FROM tally_events WHERE campaign_id IS NOT NULL AND type IN ({", ".join(f"'{kind}'" for kind in EVENT_COUNTER)})
-GROUP BY campaign_id, variant_id, day
+GROUP BY campaign_id, variant_id, day, {SEGMENT}
 """
 
 # 3a. Goals reached by an event on the campaign itself (a click, a submit): the event's variant converts.
-_CONVERT_ON_CAMPAIGN = """
-INSERT INTO tally_conversions (event_id, campaign_id, variant_id, visitor_id, day)
-SELECT b.id, b.campaign_id, b.variant_id, b.visitor_id, b.day
+_CONVERT_ON_CAMPAIGN = f"""
+INSERT INTO tally_conversions (event_id, campaign_id, variant_id, visitor_id, day, {SEGMENT})
+SELECT b.id, b.campaign_id, b.variant_id, b.visitor_id, b.day, b.device, b.source, b."returning"
 FROM tally_events AS b JOIN unnest(%(campaigns)s::bigint[], %(kinds)s::text[]) AS g(campaign_id, kind)
     ON g.campaign_id = b.campaign_id AND g.kind = b.type
 """
@@ -220,8 +251,8 @@ FROM tally_events AS b JOIN unnest(%(campaigns)s::bigint[], %(kinds)s::text[]) A
 # when they came within the attribution window. URL goals arrive already matched, as (campaign, url) pairs.
 # A purchase's revenue: the JSON number rounded to cents half-to-even (as Decimal.quantize), if below the cap.
 _CONVERT_ATTRIBUTED = f"""
-INSERT INTO tally_conversions (event_id, campaign_id, variant_id, visitor_id, day, assignment_id, value)
-SELECT b.id, g.campaign_id, a.variant_id, b.visitor_id, b.day, a.id,
+INSERT INTO tally_conversions (event_id, campaign_id, variant_id, visitor_id, day, assignment_id, {SEGMENT}, value)
+SELECT b.id, g.campaign_id, a.variant_id, b.visitor_id, b.day, a.id, a.device, a.source, a."returning",
     CASE WHEN b.type = 'conversion' AND jsonb_typeof(b.payload -> 'value') = 'number'
               AND abs(round((b.payload ->> 'value')::numeric, 2)) < {MAX_REVENUE}
          THEN CASE WHEN abs((b.payload ->> 'value')::numeric * 100 %% 1) = 0.5
@@ -251,27 +282,30 @@ WHERE b.type = 'pageview' AND b.visitor_id <> ''
 
 # 4. Conversions; each visitor's revenue added to their assignment, the counters getting the sum and the change
 # of the squares (so the sum of squares stays per visitor). A batch's revenue lands on its last conversion's day.
-_CONVERSION_COUNTS = """
-INSERT INTO tally_counts (campaign_id, variant_id, day, conversions)
-SELECT campaign_id, variant_id, day, count(*) FROM tally_conversions GROUP BY campaign_id, variant_id, day
+_CONVERSION_COUNTS = f"""
+INSERT INTO tally_counts (campaign_id, variant_id, day, {SEGMENT}, conversions)
+SELECT campaign_id, variant_id, day, {SEGMENT}, count(*) FROM tally_conversions
+GROUP BY campaign_id, variant_id, day, {SEGMENT}
 """
 _REVENUE = f"""
 WITH delta AS (
-    SELECT assignment_id, campaign_id, variant_id, sum(value) AS amount,
+    SELECT assignment_id, campaign_id, variant_id, {SEGMENT}, sum(value) AS amount,
         (array_agg(day ORDER BY event_id DESC))[1] AS day
-    FROM tally_conversions WHERE value <> 0 GROUP BY assignment_id, campaign_id, variant_id
+    FROM tally_conversions WHERE value <> 0 GROUP BY assignment_id, campaign_id, variant_id, {SEGMENT}
 ), updated AS (
     UPDATE {ASSIGNMENTS} AS a SET revenue = a.revenue + delta.amount FROM delta
     WHERE a.id = delta.assignment_id RETURNING a.id, a.revenue
 )
-INSERT INTO tally_counts (campaign_id, variant_id, day, revenue_sum, revenue_sum_squares)
-SELECT d.campaign_id, d.variant_id, d.day, d.amount, u.revenue * u.revenue - (u.revenue - d.amount) ^ 2
+INSERT INTO tally_counts (campaign_id, variant_id, day, {SEGMENT}, revenue_sum, revenue_sum_squares)
+SELECT d.campaign_id, d.variant_id, d.day, d.device, d.source, d."returning", d.amount,
+    u.revenue * u.revenue - (u.revenue - d.amount) ^ 2
 FROM delta AS d JOIN updated AS u ON u.id = d.assignment_id
 """
 
-# 5. Funnel steps: insert-if-absent, each on the day of the batch's first event that reached it; new rows count.
+# 5. Funnel steps: insert-if-absent, each on the day of the batch's first event that reached it; new rows count,
+# under the segment that event carries (its visitor's assignment's).
 _STEP_ROWS = " UNION ALL ".join(
-    f"SELECT campaign_id, variant_id, visitor_id, '{step}' AS step, day, id FROM tally_events "
+    f"SELECT campaign_id, variant_id, visitor_id, '{step}' AS step, day, id, {SEGMENT} FROM tally_events "
     f"WHERE campaign_id IS NOT NULL AND type IN ({kinds})"
     for step, kinds in ((Step.IMPRESSION, "'impression'"), (Step.ENGAGED, "'click', 'submit'"),
                         (Step.SUBMIT, "'submit'"))
@@ -279,7 +313,8 @@ _STEP_ROWS = " UNION ALL ".join(
 _STEPS = f"""
 WITH reached AS (
     {_STEP_ROWS}
-    UNION ALL SELECT campaign_id, variant_id, visitor_id, '{Step.CONVERTED}', day, event_id FROM tally_conversions
+    UNION ALL SELECT campaign_id, variant_id, visitor_id, '{Step.CONVERTED}', day, event_id, {SEGMENT}
+    FROM tally_conversions
 ), earliest AS (
     SELECT DISTINCT ON (campaign_id, coalesce(variant_id, 0), visitor_id, step) * FROM reached
     ORDER BY campaign_id, coalesce(variant_id, 0), visitor_id, step, id
@@ -288,19 +323,23 @@ WITH reached AS (
     SELECT campaign_id, variant_id, visitor_id, step, day FROM earliest
     ORDER BY campaign_id, coalesce(variant_id, 0), visitor_id, step
     ON CONFLICT (campaign_id, COALESCE(variant_id, 0), visitor_id, step) DO NOTHING
-    RETURNING campaign_id, variant_id, step, day
+    RETURNING campaign_id, variant_id, visitor_id, step
 )
-INSERT INTO tally_counts (campaign_id, variant_id, day, {", ".join(STEP_COUNTER.values())})
-SELECT campaign_id, variant_id, day, {", ".join(f"count(*) FILTER (WHERE step = '{step}')" for step in STEP_COUNTER)}
-FROM new GROUP BY campaign_id, variant_id, day
+INSERT INTO tally_counts (campaign_id, variant_id, day, {SEGMENT}, {", ".join(STEP_COUNTER.values())})
+SELECT e.campaign_id, e.variant_id, e.day, e.device, e.source, e."returning",
+    {", ".join(f"count(*) FILTER (WHERE e.step = '{step}')" for step in STEP_COUNTER)}
+FROM new AS n JOIN earliest AS e ON e.campaign_id = n.campaign_id
+    AND coalesce(e.variant_id, 0) = coalesce(n.variant_id, 0) AND e.visitor_id = n.visitor_id AND e.step = n.step
+GROUP BY e.campaign_id, e.variant_id, e.day, e.device, e.source, e."returning"
 """
 
 # 6. Everything the batch added to the daily counters, in one upsert, rows locked in key order.
 _COUNTERS = f"""
-INSERT INTO {STATS} (campaign_id, variant_id, day, {", ".join(COUNTERS)})
-SELECT campaign_id, variant_id, day, {", ".join(f"sum({name})" for name in COUNTERS)}
-FROM tally_counts GROUP BY campaign_id, variant_id, day ORDER BY campaign_id, coalesce(variant_id, 0), day
-ON CONFLICT (campaign_id, COALESCE(variant_id, 0), day) DO UPDATE SET
+INSERT INTO {STATS} (campaign_id, variant_id, day, {SEGMENT}, {", ".join(COUNTERS)})
+SELECT campaign_id, variant_id, day, {SEGMENT}, {", ".join(f"sum({name})" for name in COUNTERS)}
+FROM tally_counts GROUP BY campaign_id, variant_id, day, {SEGMENT}
+ORDER BY campaign_id, coalesce(variant_id, 0), day, {SEGMENT}
+ON CONFLICT (campaign_id, COALESCE(variant_id, 0), day, {SEGMENT}) DO UPDATE SET
     {", ".join(f"{name} = {STATS}.{name} + EXCLUDED.{name}" for name in COUNTERS)}
 """
 
@@ -330,6 +369,7 @@ class _Batch:
     def fold(self) -> None:
         with connection.cursor() as cursor:
             cursor.execute(_ASSIGN)
+            cursor.execute(_SEGMENTS)
             cursor.execute(_EVENT_COUNTS)
             self._conversions(cursor)
             cursor.execute(_CONVERSION_COUNTS)

@@ -11,6 +11,7 @@ from decimal import Decimal
 from django.db import connection
 
 from campaigns.models import Assignment, Campaign, ConsentRecord, Event, EventInbox, FunnelStep, Response, Site
+from campaigns.segments import segment_of
 from campaigns.services import tally
 from campaigns.services.tally import (
     ATTRIBUTED_GOALS,
@@ -26,6 +27,8 @@ from campaigns.services.tally import (
     _revenue,
     _zone,
 )
+
+Segment = tuple[str, str, bool]  # device, source, returning
 
 
 def tally_batch(*, bucket: int, batch_size: int) -> int:
@@ -49,23 +52,28 @@ def _claim(*, bucket: int, batch_size: int) -> list[int]:
 
 
 class _Fold:
-    """The additions of one batch, gathered in memory, then written in a fixed order of statements."""
+    """The additions of one batch, gathered in memory, then written in a fixed order of statements.
+
+    Counter keys are (campaign, variant, day, device, source, returning): the segment is the visitor's.
+    """
 
     def __init__(self) -> None:
-        self.counters: dict[tuple[int, int | None, date], dict[str, Decimal | int]] = defaultdict(
+        self.counters: dict[tuple[int, int | None, date, str, str, bool], dict[str, Decimal | int]] = defaultdict(
             lambda: defaultdict(int)
         )
-        self.steps: dict[tuple[int, int | None, str, str], date] = {}
-        self.revenue: dict[int, tuple[Decimal, int, int | None, date]] = {}
+        self.steps: dict[tuple[int, int | None, str, str], tuple[date, Segment]] = {}
+        self.revenue: dict[int, tuple[Decimal, int, int | None, date, Segment]] = {}
 
-    def add(self, key: tuple[int, int | None, date], counter: str, amount=1) -> None:
-        self.counters[key][counter] += amount
+    def add(self, key: tuple[int, int | None, date], segment: Segment, counter: str, amount=1) -> None:
+        self.counters[(*key, *segment)][counter] += amount
 
     def counters_write(self) -> None:
         _counters_write(self)
 
-    def step(self, *, campaign_id: int, variant_id: int | None, visitor_id: str, step: str, day: date) -> None:
-        self.steps.setdefault((campaign_id, variant_id, visitor_id, step), day)
+    def step(
+        self, *, campaign_id: int, variant_id: int | None, visitor_id: str, step: str, day: date, segment: Segment
+    ) -> None:
+        self.steps.setdefault((campaign_id, variant_id, visitor_id, step), (day, segment))
 
 
 def _fold(*, event_ids: list[int]) -> None:
@@ -74,7 +82,7 @@ def _fold(*, event_ids: list[int]) -> None:
         .order_by("id")
         .values(
             "id", "site_id", "event_id", "type", "ts", "received_at", "visitor_id", "campaign_id", "variant_id",
-            "url", "payload", "ip_truncated", "user_agent",
+            "url", "payload", "ip_truncated", "user_agent", "device",
         )
     )
     if not events:
@@ -102,28 +110,43 @@ def _fold(*, event_ids: list[int]) -> None:
         if e["campaign_id"] is not None:
             site_of_campaign[e["campaign_id"]] = e["site_id"]
 
-    # 1. Assignments: the first exposure or impression of a visitor to a campaign decides.
-    candidates: dict[tuple[int, str], tuple[int, int | None, datetime]] = {}
+    # 1. Assignments: the first exposure or impression of a visitor to a campaign decides, and fixes the segment.
+    candidates: dict[tuple[int, str], tuple[int, int | None, datetime, Segment]] = {}
     for e in events:
         if e["type"] in ("exposure", "impression") and e["campaign_id"] is not None and e["visitor_id"]:
-            candidates.setdefault((e["campaign_id"], e["visitor_id"]), (e["site_id"], e["variant_id"], e["ts"]))
-    for campaign_id, variant_id, first_exposed_at in _assignments_create(candidates):
+            candidates.setdefault(
+                (e["campaign_id"], e["visitor_id"]),
+                (e["site_id"], e["variant_id"], e["ts"], segment_of(device=e["device"], payload=e["payload"])),
+            )
+    for campaign_id, variant_id, first_exposed_at, segment in _assignments_create(candidates):
         site_id = site_of_campaign[campaign_id]
-        fold.add((campaign_id, variant_id, day_of(site_id, first_exposed_at)), "exposed")
+        fold.add((campaign_id, variant_id, day_of(site_id, first_exposed_at)), segment, "exposed")
 
-    # 2. The assignments that conversions of this batch may be attributed to.
+    # 2. The assignments of this batch's visitors: their segments, and what conversions may be attributed to.
     goal_visitors = {
         e["visitor_id"]
         for e in events
         if e["visitor_id"] and e["type"] in ("pageview", "conversion") and goals_by_site.get(e["site_id"])
     }
-    attributed_campaigns = [g.campaign_id for g in goal_of.values() if g.type in ATTRIBUTED_GOALS]
+    attributed_campaigns = {g.campaign_id for g in goal_of.values() if g.type in ATTRIBUTED_GOALS}
+    campaign_visitors = {e["visitor_id"] for e in events if e["campaign_id"] is not None and e["visitor_id"]}
+    wanted_campaigns = (attributed_campaigns if goal_visitors else set()) | {
+        e["campaign_id"] for e in events if e["campaign_id"] is not None and e["visitor_id"]
+    }
     assignments = {}
-    if goal_visitors and attributed_campaigns:
+    if wanted_campaigns:
         for row in Assignment.objects.filter(
-            campaign_id__in=attributed_campaigns, visitor_id__in=goal_visitors
-        ).values("id", "campaign_id", "visitor_id", "variant_id", "first_exposed_at"):
+            campaign_id__in=wanted_campaigns, visitor_id__in=goal_visitors | campaign_visitors
+        ).values("id", "campaign_id", "visitor_id", "variant_id", "first_exposed_at", "device", "source", "returning"):
+            row["segment"] = (row["device"], row["source"], bool(row["returning"]))
             assignments[(row["campaign_id"], row["visitor_id"])] = row
+
+    def segment_for(e: dict) -> Segment:
+        """The visitor's assignment's segment; an event of a visitor without one keeps its own."""
+        assignment = assignments.get((e["campaign_id"], e["visitor_id"]))
+        if assignment is not None:
+            return assignment["segment"]
+        return segment_of(device=e["device"], payload=e["payload"])
 
     responses: list[Response] = []
     consents: list[ConsentRecord] = []
@@ -131,17 +154,20 @@ def _fold(*, event_ids: list[int]) -> None:
         kind, campaign_id, variant_id, visitor = e["type"], e["campaign_id"], e["variant_id"], e["visitor_id"]
         day = day_of(e["site_id"], e["ts"])
         key = (campaign_id, variant_id, day)
+        segment = segment_for(e) if campaign_id is not None else None
+        ids = {"campaign_id": campaign_id, "variant_id": variant_id, "visitor_id": visitor, "day": day,
+               "segment": segment}
         if kind in EVENT_COUNTER and campaign_id is not None:
-            fold.add(key, EVENT_COUNTER[kind])
+            fold.add(key, segment, EVENT_COUNTER[kind])
         if kind == "impression" and campaign_id is not None:
-            fold.step(campaign_id=campaign_id, variant_id=variant_id, visitor_id=visitor, step=Step.IMPRESSION, day=day)
+            fold.step(**ids, step=Step.IMPRESSION)
         if kind in ("click", "submit") and campaign_id is not None:
-            fold.step(campaign_id=campaign_id, variant_id=variant_id, visitor_id=visitor, step=Step.ENGAGED, day=day)
+            fold.step(**ids, step=Step.ENGAGED)
             goal = goal_of.get(campaign_id)
             if goal is not None and goal.type == ("cta_click" if kind == "click" else "submit"):
-                _convert(fold, campaign_id=campaign_id, variant_id=variant_id, visitor_id=visitor, day=day)
+                _convert(fold, **ids)
         if kind == "submit" and campaign_id is not None:
-            fold.step(campaign_id=campaign_id, variant_id=variant_id, visitor_id=visitor, step=Step.SUBMIT, day=day)
+            fold.step(**ids, step=Step.SUBMIT)
             response = _response(e)
             if response is not None:
                 responses.append(response)
@@ -157,7 +183,7 @@ def _fold(*, event_ids: list[int]) -> None:
                 value = _revenue(e["payload"]) if kind == "conversion" else None
                 _convert(
                     fold, campaign_id=goal.campaign_id, variant_id=assignment["variant_id"], visitor_id=visitor,
-                    day=day, assignment_id=assignment["id"], value=value,
+                    day=day, segment=assignment["segment"], assignment_id=assignment["id"], value=value,
                 )
         if kind == "consent":
             consent = _consent(e)
@@ -174,37 +200,42 @@ def _fold(*, event_ids: list[int]) -> None:
 
 
 def _convert(
-    fold: _Fold, *, campaign_id: int, variant_id: int | None, visitor_id: str, day: date,
+    fold: _Fold, *, campaign_id: int, variant_id: int | None, visitor_id: str, day: date, segment: Segment,
     assignment_id: int | None = None, value: Decimal | None = None,
 ) -> None:
-    fold.add((campaign_id, variant_id, day), "conversions")
-    fold.step(campaign_id=campaign_id, variant_id=variant_id, visitor_id=visitor_id, step=Step.CONVERTED, day=day)
+    fold.add((campaign_id, variant_id, day), segment, "conversions")
+    fold.step(campaign_id=campaign_id, variant_id=variant_id, visitor_id=visitor_id, step=Step.CONVERTED, day=day,
+              segment=segment)
     if assignment_id is not None and value:
         previous = fold.revenue.get(assignment_id)
         total = value + (previous[0] if previous else 0)
         # The whole batch's revenue of a visitor lands on the day of their last conversion in it.
-        fold.revenue[assignment_id] = (total, campaign_id, variant_id, day)
+        fold.revenue[assignment_id] = (total, campaign_id, variant_id, day, segment)
 
 
-def _assignments_create(candidates: dict) -> list[tuple[int, int | None, datetime]]:
-    """Insert the assignments that do not exist yet; returns the new ones (campaign, variant, first exposure)."""
+def _assignments_create(candidates: dict) -> list[tuple[int, int | None, datetime, Segment]]:
+    """Insert the assignments that do not exist yet; returns the new ones (campaign, variant, first exposure,
+    segment)."""
     if not candidates:
         return []
     table = Assignment._meta.db_table
     items = sorted(candidates.items())
     sql = (
-        f"INSERT INTO {table} (site_id, campaign_id, variant_id, visitor_id, first_exposed_at, revenue) VALUES "
-        + ", ".join(["(%s, %s, %s, %s, %s, 0)"] * len(items))
-        + " ON CONFLICT (campaign_id, visitor_id) DO NOTHING RETURNING campaign_id, variant_id, first_exposed_at"
+        f"INSERT INTO {table} (site_id, campaign_id, variant_id, visitor_id, first_exposed_at, revenue, device,"
+        ' source, "returning") VALUES '
+        + ", ".join(["(%s, %s, %s, %s, %s, 0, %s, %s, %s)"] * len(items))
+        + " ON CONFLICT (campaign_id, visitor_id) DO NOTHING"
+        ' RETURNING campaign_id, variant_id, first_exposed_at, device, source, "returning"'
     )
     params = [
         value
-        for (campaign_id, visitor_id), (site_id, variant_id, ts) in items
-        for value in (site_id, campaign_id, variant_id, visitor_id, ts)
+        for (campaign_id, visitor_id), (site_id, variant_id, ts, segment) in items
+        for value in (site_id, campaign_id, variant_id, visitor_id, ts, *segment)
     ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return [(c, v, _aware(t)) for c, v, t in cursor.fetchall()]
+        return [(c, v, _aware(t), (device, source, bool(returning)))
+                for c, v, t, device, source, returning in cursor.fetchall()]
 
 
 def _aware(moment) -> datetime:
@@ -222,15 +253,14 @@ def _steps_insert(fold: _Fold) -> None:
         f"INSERT INTO {table} (campaign_id, variant_id, visitor_id, step, day) VALUES "
         + ", ".join(["(%s, %s, %s, %s, %s)"] * len(items))
         + " ON CONFLICT (campaign_id, COALESCE(variant_id, 0), visitor_id, step) DO NOTHING"
-        " RETURNING campaign_id, variant_id, step, day"
+        " RETURNING campaign_id, variant_id, visitor_id, step"
     )
-    params = [value for (c, v, visitor, step), day in items for value in (c, v, visitor, str(step), day)]
+    params = [value for (c, v, visitor, step), (day, _seg) in items for value in (c, v, visitor, str(step), day)]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        for campaign_id, variant_id, step, day in cursor.fetchall():
-            if isinstance(day, str):
-                day = date.fromisoformat(day)
-            fold.add((campaign_id, variant_id, day), STEP_COUNTER[step])
+        for campaign_id, variant_id, visitor_id, step in cursor.fetchall():
+            day, segment = fold.steps[(campaign_id, variant_id, visitor_id, step)]
+            fold.add((campaign_id, variant_id, day), segment, STEP_COUNTER[step])
 
 
 def _revenue_apply(fold: _Fold) -> None:
@@ -245,14 +275,14 @@ def _revenue_apply(fold: _Fold) -> None:
             cursor.execute(f"UPDATE {table} SET revenue = revenue + %s WHERE id = %s", [delta, assignment_id])
             cursor.execute(f"SELECT revenue FROM {table} WHERE id = %s", [assignment_id])
             totals[assignment_id] = cursor.fetchone()[0]
-    for assignment_id, (delta, campaign_id, variant_id, day) in items:
+    for assignment_id, (delta, campaign_id, variant_id, day, segment) in items:
         if assignment_id not in totals:
             continue
         after = Decimal(str(totals[assignment_id]))
         before = after - delta
         key = (campaign_id, variant_id, day)
-        fold.add(key, "revenue_sum", delta)
-        fold.add(key, "revenue_sum_squares", after * after - before * before)
+        fold.add(key, segment, "revenue_sum", delta)
+        fold.add(key, segment, "revenue_sum_squares", after * after - before * before)
 
 
 def _counters_write(fold: _Fold) -> None:
@@ -260,18 +290,18 @@ def _counters_write(fold: _Fold) -> None:
         return
     table = VariantDailyStats._meta.db_table
     names = VariantDailyStats.COUNTERS
-    items = sorted(fold.counters.items(), key=lambda item: (item[0][0], item[0][1] or 0, item[0][2]))
-    columns = ", ".join(("campaign_id", "variant_id", "day", *names))
-    row = "(" + ", ".join(["%s"] * (3 + len(names))) + ")"
+    items = sorted(fold.counters.items(), key=lambda item: (item[0][0], item[0][1] or 0, *item[0][2:]))
+    columns = ", ".join(("campaign_id", "variant_id", "day", tally.SEGMENT, *names))
+    row = "(" + ", ".join(["%s"] * (6 + len(names))) + ")"
     updates = ", ".join(f"{name} = {table}.{name} + EXCLUDED.{name}" for name in names)
     sql = (
         f"INSERT INTO {table} ({columns}) VALUES "
         + ", ".join([row] * len(items))
-        + f" ON CONFLICT (campaign_id, COALESCE(variant_id, 0), day) DO UPDATE SET {updates}"
+        + f" ON CONFLICT (campaign_id, COALESCE(variant_id, 0), day, {tally.SEGMENT}) DO UPDATE SET {updates}"
     )
     params = []
-    for (campaign_id, variant_id, day), counts in items:
-        params.extend((campaign_id, variant_id, day, *(counts.get(name, 0) for name in names)))
+    for key, counts in items:
+        params.extend((*key, *(counts.get(name, 0) for name in names)))
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
 

@@ -85,6 +85,78 @@ def test_results_api_refuses_bad_filters(api, site):
     assert api.get(url, {"mde": "-1"}).status_code == 400
 
 
+def segment_create(site):
+    """Three days of whole-test counters (ab_create, no segment), then a day of mobile and desktop visitors."""
+    campaign = ab_create(site)
+    a, b = campaign.variants.order_by("id")
+    day = DAY + timedelta(days=5)
+    VariantDailyStats.objects.bulk_create([
+        VariantDailyStats(campaign_id=campaign.id, variant_id=v.id, day=day, device=device, source=source,
+                          returning=returning, exposed=exposed, converters=exposed // 10)
+        for v in (a, b)
+        for device, source, returning, exposed in (
+            ("mobile", "google/cpc", True, 400), ("desktop", "direct", False, 900))
+    ])
+    return campaign
+
+
+def test_results_api_filters_by_segment(api, site):
+    campaign = segment_create(site)
+    url = f"/api/campaigns/{campaign.id}/results/"
+
+    mobile = api.get(url, {"device": "mobile"}).json()
+    google = api.get(url, {"source": " Google/CPC ", "returning": "true"}).json()
+    new = api.get(url, {"returning": "false", "since": "2026-03-07"}).json()
+    everyone = api.get(url, {"source": ""}).json()
+
+    assert mobile["arms"][0]["funnel"]["exposed"] == 400 and mobile["filters"]["device"] == "mobile"
+    assert google["arms"][0]["funnel"]["exposed"] == 400 and google["filters"]["source"] == "google/cpc"
+    assert new["arms"][0]["funnel"]["exposed"] == 900 and new["filters"]["returning"] is False
+    assert everyone["arms"][0]["funnel"]["exposed"] == 3 * 3000 + 1300 and everyone["filters"]["source"] is None
+    assert mobile["srm"]["informational"] and not everyone["srm"]["informational"]
+
+
+@pytest.mark.parametrize(("param", "value"), [("device", "phone"), ("returning", "maybe"), ("source", "x" * 65)])
+def test_results_api_refuses_a_bad_segment_value_and_names_the_param(api, site, param, value):
+    campaign = segment_create(site)
+
+    response = api.get(f"/api/campaigns/{campaign.id}/results/", {param: value})
+
+    assert response.status_code == 400
+    assert list(response.json()) == [param]
+
+
+def test_results_api_keeps_its_query_budget_on_a_segment(api, site, django_assert_max_num_queries):
+    campaign = segment_create(site)
+    with django_assert_max_num_queries(4):
+        response = api.get(f"/api/campaigns/{campaign.id}/results/",
+                           {"device": "mobile", "source": "google/cpc", "returning": "true"})
+    assert response.status_code == 200
+
+
+def test_results_csv_api_has_the_segment_columns_and_follows_the_segment(api, site):
+    campaign = segment_create(site)
+
+    response = api.get(f"/api/campaigns/{campaign.id}/export/results.csv", {"device": "desktop"})
+    bad = api.get(f"/api/campaigns/{campaign.id}/export/results.csv", {"device": "phone"})
+
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode().lstrip("\ufeff"))))
+    assert rows[0][-3:] == ["device", "source", "returning"]
+    assert [(r[2], r[-3], r[-2], r[-1]) for r in rows[1:]] == [("A", "desktop", "direct", "no"),
+                                                                ("B", "desktop", "direct", "no")]
+    assert bad.status_code == 400 and "device" in bad.json()
+
+
+def test_the_segment_filters_are_documented_in_the_openapi_schema(api):
+    schema = json.loads(api.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").content)
+
+    for path in ("/api/campaigns/{id}/results/", "/api/campaigns/{id}/export/results.csv"):
+        parameters = {p["name"]: p for p in schema["paths"][path]["get"]["parameters"]}
+        assert {"device", "source", "returning"} <= set(parameters), path
+        assert parameters["device"]["schema"]["enum"] == ["desktop", "mobile", "tablet"]
+    assert "400" in schema["paths"]["/api/campaigns/{id}/results/"]["get"]["responses"]
+
+
 def test_results_api_keeps_a_query_budget(api, site, django_assert_max_num_queries):
     campaign = ab_create(site)
     with django_assert_max_num_queries(4):  # campaign + variants + counters (+ session-less auth)

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from campaigns import calculator
 from campaigns.models import Campaign, VariantDailyStats
-from campaigns.results import ResultsFilter, campaign_results, wilson_interval
+from campaigns.results import SRM_SEGMENT, ResultsFilter, campaign_results, segments_present, wilson_interval
 from campaigns.results_text import SRM_HEADLINE, percent
 from campaigns.selectors import site_config_build
 from campaigns.services.results import WINNER_NOT_IN_CAMPAIGN, campaign_winner_declare
@@ -97,6 +97,64 @@ def test_results_take_two_queries_whatever_the_number_of_variants_and_days(site,
 
     assert len(results["comparison"]["arms"]) == 5
     assert len(results["over_time"][0]["points"]) == 60
+
+
+def segmented_counters(campaign):
+    """A: 100 desktop/google new, 40 mobile/google returning, 10 mobile/direct new; B the same doubled."""
+    for variant, scale in zip(arms_of(campaign), (1, 2), strict=True):
+        counters(campaign, variant, device="desktop", source="google/cpc", returning=False,
+                 exposed=100 * scale, converters=10 * scale)
+        counters(campaign, variant, device="mobile", source="google/cpc", returning=True,
+                 exposed=40 * scale, converters=8 * scale)
+        counters(campaign, variant, DAY + timedelta(days=1), device="mobile", source="direct", returning=False,
+                 exposed=10 * scale, converters=1 * scale)
+
+
+@pytest.mark.parametrize(("segment", "exposed", "converters"), [
+    ({}, 150, 19),
+    ({"device": "mobile"}, 50, 9),
+    ({"source": "google/cpc"}, 140, 18),
+    ({"returning": False}, 110, 11),
+    ({"returning": True}, 40, 8),
+    ({"device": "mobile", "source": "direct", "returning": False}, 10, 1),
+    ({"device": "tablet"}, 0, 0),
+])
+def test_results_filter_by_device_source_and_returning_in_two_queries(
+    ab, segment, exposed, converters, django_assert_num_queries
+):
+    segmented_counters(ab)
+
+    with django_assert_num_queries(2):
+        results = campaign_results(campaign=ab, filters=ResultsFilter(**segment))
+
+    a, b = results["arms"][:2]
+    assert (a["funnel"]["exposed"], a["funnel"]["converters"]) == (exposed, converters)
+    assert (b["funnel"]["exposed"], b["funnel"]["converters"]) == (2 * exposed, 2 * converters)
+    assert {k: results["filters"][k] for k in ("device", "source", "returning")} == {
+        "device": None, "source": None, "returning": None, **segment}
+
+
+def test_segments_present_lists_the_values_of_the_counters_but_not_those_from_before_segments(ab):
+    segmented_counters(ab)
+    counters(ab, None, DAY + timedelta(days=3), exposed=5)  # counted before segments: no device, no source
+
+    assert segments_present(campaign_id=ab.id) == {
+        "device": ["desktop", "mobile"], "source": ["direct", "google/cpc"], "returning": [False, True]}
+
+
+def test_on_a_segment_the_srm_check_is_informational_and_does_not_replace_the_verdict(ab):
+    a, b = arms_of(ab)
+    counters(ab, a, device="mobile", source="direct", exposed=5000, converters=100)
+    counters(ab, b, device="mobile", source="direct", exposed=4000, converters=100)
+    counters(ab, None, device="mobile", source="direct", exposed=1000, converters=20)
+
+    whole = campaign_results(campaign=ab)
+    segment = campaign_results(campaign=ab, filters=ResultsFilter(device="mobile"))
+
+    assert whole["srm"]["mismatch"] and not whole["srm"]["informational"] and whole["verdict"] == SRM_HEADLINE
+    assert segment["srm"]["mismatch"] and segment["srm"]["informational"]
+    assert segment["srm"]["message"].endswith(SRM_SEGMENT)
+    assert segment["verdict"] != SRM_HEADLINE
 
 
 def test_comparison_is_the_calculator_with_the_campaigns_own_settings(site):
@@ -387,6 +445,54 @@ def test_results_page_filters_by_date(owner_client, ab):
     body = owner_client.get(url, {"since": (DAY + timedelta(days=1)).isoformat()}).content.decode()
 
     assert ">222<" in body and ">333<" not in body
+
+
+def test_results_page_filters_by_segment_with_select_boxes_of_the_values_present(owner_client, ab):
+    segmented_counters(ab)
+    url = reverse("admin:campaigns_campaign_results", args=[ab.id])
+
+    whole = owner_client.get(url).content.decode()
+    mobile = owner_client.get(url, {"device": "mobile", "returning": "true"}).content.decode()
+
+    assert '<select name="device"' in whole and '<option value="mobile">Mobile</option>' in whole
+    assert '<option value="google/cpc">google/cpc</option>' in whole
+    assert '<option value="true">Returning</option>' in whole
+    assert ">150<" in whole and 'id="segment"' not in whole
+    assert ">40<" in mobile and ">150<" not in mobile
+    assert "Segment: mobile, any source, returning visitors" in mobile
+    assert "device=mobile" in mobile  # the CSV link keeps the filters
+
+
+def test_results_page_shows_an_informational_srm_note_on_a_segment(owner_client, ab):
+    a, b = arms_of(ab)
+    counters(ab, a, device="mobile", source="direct", exposed=5000, converters=100)
+    counters(ab, b, device="mobile", source="direct", exposed=4000, converters=100)
+    url = reverse("admin:campaigns_campaign_results", args=[ab.id])
+
+    body = owner_client.get(url, {"device": "mobile"}).content.decode()
+
+    assert 'id="srm-banner"' not in body and 'id="srm-note"' in body and "informational" in body
+
+
+def test_results_page_names_a_segment_value_the_campaign_does_not_have(owner_client, ab):
+    segmented_counters(ab)
+
+    body = owner_client.get(reverse("admin:campaigns_campaign_results", args=[ab.id]), {"device": "fridge"}).content
+
+    assert b"Select a valid choice." in body
+
+
+def test_results_csv_of_the_page_has_the_segment_columns_and_follows_the_segment(owner_client, ab):
+    segmented_counters(ab)
+    url = reverse("admin:campaigns_campaign_export", args=[ab.id, "results"])
+
+    text = b"".join(owner_client.get(url, {"source": "google/cpc"}).streaming_content).decode().lstrip("\ufeff")
+
+    header, *rows = [line.split(",") for line in text.splitlines()]
+    assert header[-3:] == ["device", "source", "returning"]
+    assert sorted((r[2], r[-3], r[-1], r[header.index("exposed")]) for r in rows) == [
+        ("A", "desktop", "no", "100"), ("A", "mobile", "yes", "40"),
+        ("B", "desktop", "no", "200"), ("B", "mobile", "yes", "80")]
 
 
 def test_results_page_of_a_campaign_without_counters_still_renders(owner_client, ab):

@@ -5,6 +5,7 @@ variants and a 10 % holdout, and writes plausible counters for the last N days: 
 (seeded random numbers), written with bulk_create, as the tally would have left them.
 """
 
+import itertools
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -23,6 +24,17 @@ DEMO_VARIANTS = [
     {"name": "A", "weight": 34, "content": {"headline": "10% off your first order"}},
     {"name": "B", "weight": 33, "content": {"headline": "Free shipping today"}},
     {"name": "C", "weight": 33, "content": {"headline": "Join 20,000 happy runners"}},
+]
+
+
+# (device, source, returning, share of the traffic): the segments the demo's filters can pick.
+DEMO_SEGMENTS = [
+    ("desktop", "google/cpc", False, 0.25),
+    ("desktop", "direct", True, 0.2),
+    ("mobile", "google/cpc", False, 0.2),
+    ("mobile", "facebook.com", False, 0.15),
+    ("mobile", "direct", True, 0.12),
+    ("tablet", "newsletter/email", True, 0.08),
 ]
 
 
@@ -65,8 +77,8 @@ def counters_seed(*, campaign: Campaign, days: int, daily_visitors: int, end: da
     for offset in range(days):
         day = end - timedelta(days=days - 1 - offset)
         weekly = 1.0 + 0.15 * np.sin(offset / 7 * 2 * np.pi)  # a weekly rhythm, so the curves look real
-        for plan in plans:
-            exposed = int(rng.poisson(daily_visitors * plan.share * weekly))
+        for plan, (device, source, returning, segment_share) in itertools.product(plans, DEMO_SEGMENTS):
+            exposed = int(rng.poisson(daily_visitors * plan.share * segment_share * weekly))
             holdout = plan.variant_id is None
             seen = 0 if holdout else int(rng.binomial(exposed, 0.97))
             engaged = 0 if holdout else int(rng.binomial(seen, 0.22))
@@ -75,6 +87,7 @@ def counters_seed(*, campaign: Campaign, days: int, daily_visitors: int, end: da
             revenue = rng.lognormal(mean=3.9, sigma=0.6, size=converters)  # about 60 per converting visitor
             row = VariantDailyStats(
                 campaign_id=campaign.id, variant_id=plan.variant_id, day=day,
+                device=device, source=source, returning=returning,
                 exposed=exposed, impression_visitors=seen, engaged_visitors=engaged, submit_visitors=submitted,
                 converters=converters,
                 impressions=0 if holdout else int(seen * 1.4), closes=0 if holdout else int(seen * 0.6),
