@@ -33,6 +33,8 @@ def cell(value) -> str | int | float:
         return ""
     if isinstance(value, bool):
         return "yes" if value else "no"
+    if isinstance(value, Decimal) and value.as_tuple().exponent > -2:
+        return value.quantize(Decimal("0.01"))  # money keeps its cents, whatever the database's SUM returned
     if isinstance(value, int | float | Decimal):
         return value
     if isinstance(value, datetime | date):
