@@ -16,7 +16,10 @@ import { fileURLToPath } from 'node:url';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const OUT = path.join(HERE, 'static', 'widget');
-const RENDERERS = ['message', 'nps', 'feedback', 'lead', 'cart_recovery', 'consent'];
+// Renderer files (src/render/<file>.js) -> the renderers each one exports, named after them.
+// One file for all: fewer files gzip smaller and load without a chunk waterfall.
+const RENDER_FILES = { all: ['message', 'consent', 'nps', 'feedback', 'lead', 'cart_recovery'] };
+const RENDERERS = Object.values(RENDER_FILES).flat();
 const LAZY = { debug: path.join(HERE, 'src', 'debug.js') }; // lazy modules that are not renderers
 // message types -> renderer module (popup, bar, slide_in and fullscreen share one)
 const TYPES = { popup: 'message', bar: 'message', slide_in: 'message', fullscreen: 'message' };
@@ -44,7 +47,7 @@ async function smaller(text, module) {
 
 async function bundle() {
   const common = { bundle: true, minify: true, write: false, legalComments: 'none', target: TARGET, logLevel: 'warning', ...MANGLE };
-  const entries = { ...Object.fromEntries(RENDERERS.map((n) => [`render-${n}`, path.join(HERE, 'src', 'render', `${n}.js`)])) };
+  const entries = Object.fromEntries(Object.keys(RENDER_FILES).map((n) => [`render-${n}`, path.join(HERE, 'src', 'render', `${n}.js`)]));
   Object.entries(LAZY).forEach(([n, p]) => { entries[n] = p; });
   const lazy = await build({
     ...common, entryPoints: entries, format: 'esm', splitting: true, outdir: '/out',
@@ -54,8 +57,11 @@ async function bundle() {
   const names = {}; // renderer or lazy module -> file name
   for (const f of lazy.outputFiles) files[path.basename(f.path)] = await smaller(f.text, true);
   Object.entries(lazy.metafile.outputs).forEach(([out, meta]) => {
-    if (meta.entryPoint) names[path.basename(meta.entryPoint, '.js')] = path.basename(out);
+    // the file's name starts with its entry's key (entryNames '[name].[hash]')
+    if (meta.entryPoint) names[path.basename(out).split('.')[0].replace(/^render-/, '')] = path.basename(out);
   });
+  Object.entries(RENDER_FILES).forEach(([f, list]) => list.forEach((n) => { names[n] = names[f]; }));
+  Object.keys(RENDER_FILES).forEach((f) => delete names[f]);
   const core = await build({
     ...common, mangleCache: lazy.mangleCache,
     entryPoints: [path.join(HERE, 'src', 'index.js')],

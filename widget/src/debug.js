@@ -18,5 +18,6 @@ export function debug({ config, context, rows, status, variants, required }) {
   c.log('visitor', context.visitor);
   rows.forEach((d) => c.log(`campaign ${d.id}: ${status(d.id)}; variant ${variants[d.id]};`,
     d.armed ? 'eligible' : `not eligible: ${d._why ? whyText(d._why) : d.reason} (${d.path})`, d));
+  c.log('context (paste into the admin\'s "Why not shown?" preview):', JSON.stringify(context));
   c.groupEnd();
 }

@@ -28,14 +28,19 @@ function cookies() {
   return out;
 }
 
+// localStorage if it works (probed once: the first access is the costly one), else memory.
+let _ls;
 function localStore() {
-  try { const s = localStorage; s.getItem('_rt'); return s; } catch (_) { return memoryStorage(); }
+  if (!_ls) try { _ls = localStorage; _ls.getItem('_rt'); } catch (_) { _ls = memoryStorage(); }
+  return _ls;
 }
 
 // Consent for Retarget: everything granted, or chosen categories that include marketing.
 export const allows = (rec) => !!rec && (rec.decision == 'granted' || (rec.categories || []).includes('marketing'));
 
 const byPriority = (a, b) => (b.priority || 0) - (a.priority || 0);
+// Work that can wait: when the page is idle (at most 1 s later).
+const idle = (fn) => (self.requestIdleCallback ? requestIdleCallback(fn, { timeout: 1000 }) : setTimeout(fn, 1));
 
 export function createEngine({ site, api, nonce, base, notify }) {
   const state = createState();
@@ -62,10 +67,12 @@ export function createEngine({ site, api, nonce, base, notify }) {
 
   const context = () => {
     const r = consentRec();
-    return state.context({
+    const ctx = state.context({
       url: location.href, referrer: document.referrer, device, language: navigator.language,
-      cookies: cookies(), consent: r ? (allows(r) ? 'granted' : 'denied') : 'unknown',
+      consent: r ? (allows(r) ? 'granted' : 'denied') : 'unknown',
     });
+    // document.cookie is a synchronous round trip to the browser: read only by a cookie.* rule.
+    return Object.defineProperty(ctx, 'cookies', { get: cookies, enumerable: true });
   };
 
   function emit(type, extra) {
@@ -108,7 +115,7 @@ export function createEngine({ site, api, nonce, base, notify }) {
       if (armed.has(c.id) || !ok.has(c.id)) return;
       const v = variantOf(c, ok.get(c.id));
       if (v === undefined) return;
-      if (v) load(rendererOf(c.type)).catch(() => {}); // prefetch
+      if (v) idle(() => load(rendererOf(c.type)).catch(() => {})); // prefetch, once the page is idle
       armed.set(c.id, armAll(c.triggers, safe(() => fire(c)), x));
     });
   }
@@ -130,24 +137,24 @@ export function createEngine({ site, api, nonce, base, notify }) {
       const v = variantOf(c, ok.get(c.id)), content = v && v.content, overlay = isOverlay(c.type, content);
       if (overlay && (overlayOpen() || capped(cfg, ctx))) return;
       if (v) show(c, v, displayOf(c.type, content), overlay).catch((e) => { open.delete(c.id); warn(e); });
-      else if (v === null && state.firstExposure(c.id)) emit('exposure', { campaign: c.id, data: { segment: segment() } });
+      else if (v === null && state.firstExposure(c.id)) emit('exposure', { campaign: c.id, data: { segment: segment(ctx.visitor) } });
     });
   }
 
   // The visitor's segment for results filters: traffic source and new/returning (device comes from the UA).
-  function segment() {
-    const x = context().visitor, u = x.utm || {};
+  function segment(x) {
+    const u = x.utm || {}, ref = x.first_touch.referrer;
     let source = u.source ? u.source + (u.medium ? '/' + u.medium : '') : '';
-    if (!source) try { source = new URL(x.first_touch.referrer).hostname; } catch (_) { source = 'direct'; }
+    if (!source) try { source = ref ? new URL(ref).hostname : 'direct'; } catch (_) { source = 'direct'; }
     return { source, returning: x.sessions > 1 };
   }
 
   async function show(c, v, display, overlay) {
     open.set(c.id, null);
     const ids = { campaign: c.id, variant: v.id }, detail = { ...ids, type: c.type }, content = v.content || {};
-    const mod = await load(rendererOf(c.type));
+    const name = rendererOf(c.type), mod = await load(name);
     const visitor = context().visitor, h = visitor.history[c.id];
-    const m = mod.render({
+    const m = mod[name]({
       campaign: c, variant: v, type: c.type, display, position: content.position, content,
       visitor, firstShown: h && h.impressions[0], nonce, policy: consentCfg, on,
       click: safe((url) => { emit('click', { ...ids, data: url ? { url } : {} }); goal(c, 'cta_click'); }),
@@ -159,7 +166,7 @@ export function createEngine({ site, api, nonce, base, notify }) {
     open.set(c.id, m);
     state.record(c.id, 'impressions');
     if (overlay) state.overlay();
-    emit('impression', { ...ids, data: { segment: segment() } });
+    emit('impression', { ...ids, data: { segment: segment(visitor) } });
     notify('show', detail);
   }
 

@@ -16,17 +16,27 @@ export function utmOf(url) {
 }
 
 export function createState({ storage = memoryStorage(), now = Date.now } = {}) {
-  let _store = storage, _data = null;
+  // _raw: the stored text _data was read from or written as; the same text is not parsed again.
+  let _store = storage, _data = null, _raw;
 
   const load = () => {
-    const d = readJSON(_store, KEY);
+    let raw = null;
+    try { raw = _store.getItem(KEY); } catch (_) { /* blocked */ }
+    if (raw != null && raw === _raw) return _data;
+    let d = null;
+    try { d = JSON.parse(raw); } catch (_) { /* not ours */ }
+    _raw = d && d.id ? raw : undefined;
     return (_data = d && d.id ? d : _data || {
       id: shortId('v_'), first_seen: now(), sessions: 0, session: null, pv: 0, visited: [],
       first_touch: null, utm: {}, attrs: {}, cart: null, history: {}, overlays: [], events: [],
       variants: {}, exposed: {},
     });
   };
-  const save = (d) => writeJSON(_store, KEY, d);
+  // Written only when the text changed.
+  const save = (d) => {
+    const raw = JSON.stringify(d);
+    if (raw !== _raw) { _raw = raw; writeJSON(_store, KEY, d); }
+  };
   // Read, change, write: another tab may have written in between.
   const mut = (fn) => { const d = load(), r = fn(d); save(d); return r; };
 
@@ -51,6 +61,7 @@ export function createState({ storage = memoryStorage(), now = Date.now } = {}) 
     useStorage(next) {
       const stored = readJSON(next, KEY), d = stored && stored.id ? stored : load();
       _store = next;
+      _raw = undefined;
       save((_data = d));
     },
     // Consent denied: the stored visitor is removed; this page goes on in memory.
@@ -58,6 +69,7 @@ export function createState({ storage = memoryStorage(), now = Date.now } = {}) 
       const d = load();
       try { _store.removeItem(KEY); } catch (_) { /* blocked */ }
       _store = memoryStorage();
+      _raw = undefined;
       save(d);
     },
 
@@ -90,14 +102,15 @@ export function createState({ storage = memoryStorage(), now = Date.now } = {}) 
     overlay() { mut((d) => { push(d.overlays, now(), MAX_TIMES); }); },
     // The first answer is kept: a later change of weights never moves a visitor.
     variant(cid, choose) {
-      return mut((d) => (cid in d.variants ? d.variants[cid] : (d.variants[cid] = choose())));
+      const v = load().variants;
+      return cid in v ? v[cid] : mut((d) => (cid in d.variants ? d.variants[cid] : (d.variants[cid] = choose())));
     },
     // true the first time only (exposure is sent once per campaign per visitor)
     firstExposure(cid) { return mut((d) => !d.exposed[cid] && (d.exposed[cid] = 1)); },
 
     // A snapshot: decide() gets copies, never the stored objects.
     context(env) {
-      const d = JSON.parse(JSON.stringify(load())), s = d.session || session(d);
+      const o = load(), d = JSON.parse(_raw || JSON.stringify(o)), s = d.session || session(d);
       return {
         now: now(), url: env.url, referrer: env.referrer || '', device: env.device, language: env.language,
         cookies: env.cookies || {}, consent: env.consent || 'unknown',

@@ -3,8 +3,7 @@ import { open } from './kit.js';
 import { feedbackScreen } from './form.js';
 
 export function render(api) {
-  const m = open(api);
-  const c = api.content || {};
-  m.steps(() => [c.headline && m.text('h2', c.headline), c.body && m.html(c.body), feedbackScreen(m, c)]);
+  const m = open(api), c = m._c;
+  m._steps(() => [c.headline && m._text('h2', c.headline), c.body && m._html(c.body), feedbackScreen(m, c)]);
   return m;
 }

@@ -12,19 +12,24 @@ export const ROOT_ID = 'retarget-root';
 const FOCUSABLE = 'a[href],button:not([disabled]),input:not([disabled]),textarea,select,[tabindex]:not([tabindex="-1"])';
 const KEEP = /^(P|BR|STRONG|EM|B|I|U|A|UL|OL|LI|SPAN|SMALL)$/;
 const DROP = /^(SCRIPT|STYLE|TEMPLATE|NOSCRIPT|IFRAME|OBJECT|EMBED|SVG|MATH|TITLE)$/;
+const D = document;
 let _ids = 0;
 
+// Children to append: null, false and '' are left out.
+const kids = (list) => list.flat(9).filter((n) => n != null && n !== false && n !== '');
+
 // h('button', {class: 'b', text: 'OK', type: 'button'}, child...): text via textContent only.
-export function h(tag, props, ...kids) {
-  const el = document.createElement(tag);
-  Object.entries(props || {}).forEach(([k, v]) => {
-    if (v == null || v === false) return;
-    if (k === 'text') el.textContent = v;
-    else if (k === 'class') el.className = v;
+export function h(tag, props, ...children) {
+  const el = D.createElement(tag);
+  for (const k in props) {
+    const v = props[k];
+    if (v == null || v === false) continue;
+    if (k == 'text') el.textContent = v;
+    else if (k == 'class') el.className = v;
     else if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
     else el.setAttribute(k, v === true ? '' : v);
-  });
-  kids.flat(9).forEach((c) => c != null && c !== false && el.append(c));
+  }
+  el.append(...kids(children));
   return el;
 }
 
@@ -32,7 +37,7 @@ export const uid = (p) => `rt-${p}-${++_ids}`;
 
 // The one host element, with an open shadow root holding the stylesheet.
 export function root(nonce) {
-  let host = document.getElementById(ROOT_ID);
+  let host = D.getElementById(ROOT_ID);
   if (host && host.shadowRoot) return host.shadowRoot;
   host = h('div', { id: ROOT_ID });
   const sr = host.attachShadow({ mode: 'open' });
@@ -44,7 +49,7 @@ export function root(nonce) {
   } catch (_) {
     sr.append(h('style', { nonce, text: CSS }));
   }
-  document.body.append(host);
+  D.body.append(host);
   return sr;
 }
 
@@ -54,22 +59,23 @@ const safeHref = (href) => {
 
 // Marketer HTML (sanitized by the server) re-built node by node from an inert document.
 export function html(src, tx) {
-  const frag = document.createDocumentFragment();
+  const frag = D.createDocumentFragment();
   let doc;
   try { doc = new DOMParser().parseFromString(String(src), 'text/html'); } catch (_) {
     frag.append(tx(String(src).replace(/<[^>]*>/g, ' '))); // Trusted Types or no parser: text only
     return frag;
   }
   const copy = (from, to) => from.childNodes.forEach((n) => {
-    if (n.nodeType === 3) to.append(tx(n.data));
-    if (n.nodeType !== 1 || DROP.test(n.tagName)) return;
-    if (!KEEP.test(n.tagName)) return copy(n, to);
-    const el = document.createElement(n.tagName);
-    if (n.tagName === 'A') {
-      const href = safeHref(n.getAttribute('href') || '');
+    const tag = n.tagName, attr = (a) => n.getAttribute(a);
+    if (n.nodeType == 3) to.append(tx(n.data));
+    if (n.nodeType != 1 || DROP.test(tag)) return;
+    if (!KEEP.test(tag)) return copy(n, to);
+    const el = D.createElement(tag);
+    if (tag == 'A') {
+      const href = safeHref(attr('href') || '');
       if (href) el.setAttribute('href', href);
-      if (n.getAttribute('title')) el.setAttribute('title', n.getAttribute('title'));
-      if (n.getAttribute('target') === '_blank') { el.target = '_blank'; el.rel = 'noopener noreferrer'; }
+      if (attr('title')) el.setAttribute('title', attr('title'));
+      if (attr('target') == '_blank') { el.target = '_blank'; el.rel = 'noopener noreferrer'; }
     }
     copy(n, el);
     to.append(el);
@@ -80,88 +86,82 @@ export function html(src, tx) {
 
 const pad = (n) => String(n).padStart(2, '0');
 export function countdownText(ms) {
-  const s = Math.max(0, Math.floor(ms / 1000));
-  const d = Math.floor(s / 86400);
+  const s = Math.max(0, Math.floor(ms / 1000)), d = Math.floor(s / 86400);
   return (d ? d + 'd ' : '') + [Math.floor(s / 3600) % 24, Math.floor(s / 60) % 60, s % 60].map(pad).join(':');
 }
 
 // Opens the shell of a message and returns the toolkit `m` the renderers build with.
 export function open(api) {
-  const c = api.content || {};
-  const overlay = api.display === 'overlay' || api.display === 'fullscreen';
+  const c = api.content || {}, display = api.display, pos = api.position;
+  const overlay = display == 'overlay' || display == 'fullscreen';
   const data = placeholderData(api.visitor || {});
   const tx = (s) => fill(s, data);
-  const titleId = uid('t');
-  const cleanups = [];
-  const prev = document.activeElement;
-  const cls = overlay ? `m ov${api.display === 'fullscreen' ? ' fs' : ''}`
-    : api.display === 'bar' ? `m bar ${api.position === 'top' ? 'top' : 'bottom'}`
-      : `m corner ${/^(top|bottom)_(left|right)$/.test(api.position) ? api.position : 'bottom_right'}`;
+  const titleId = uid('t'), cleanups = [], prev = D.activeElement;
   const box = h('div', { class: 'box' });
   const el = h('div', {
-    class: cls, 'data-rt-campaign': api.campaign.id, 'data-rt-variant': api.variant ? api.variant.id : '',
-    'data-rt-type': api.type, role: overlay ? 'dialog' : 'region', 'aria-modal': overlay ? 'true' : null,
+    class: 'm ' + (overlay ? 'ov' + (display == 'fullscreen' ? ' fs' : '')
+      : display == 'bar' ? 'bar ' + (pos == 'top' ? 'top' : 'bottom')
+        : 'corner ' + (/^(top|bottom)_(left|right)$/.test(pos) ? pos : 'bottom_right')),
+    'data-rt-campaign': api.campaign.id, 'data-rt-variant': api.variant ? api.variant.id : '',
+    'data-rt-type': api.type, role: overlay ? 'dialog' : 'region', 'aria-modal': overlay && 'true',
     'aria-labelledby': titleId,
   }, overlay && h('div', { class: 'bd' }), box);
   const colors = c.colors || {};
   [['--bg', colors.background], ['--fg', colors.text], ['--ac', colors.accent]].forEach(([k, v]) => v && el.style.setProperty(k, v));
+  const focusables = () => [...box.querySelectorAll(FOCUSABLE)];
 
   let done = false;
   const m = {
-    el, box, tx, api, titleId,
-    text: (tag, s, props) => h(tag, { ...props, text: tx(s) }),
-    html: (s) => h('div', { class: 'body' }, html(s, tx)),
-    cleanup: (fn) => cleanups.push(fn),
+    el, _box: box, _tx: tx, _api: api, _c: c,
+    _text: (tag, s, props) => h(tag, { ...props, text: tx(s) }),
+    _html: (s) => h('div', { class: 'body' }, html(s, tx)),
+    _cleanup: (fn) => cleanups.push(fn),
+    // A button with a text (placeholders filled) and a click handler; class b (primary) by default.
+    _btn: (label, onclick, cls = 'b') => h('button', { class: cls, type: 'button', text: tx(label), onclick }),
+    _row: (...nodes) => h('div', { class: 'row' }, nodes),
     // Replace the content of the box (a new step), keeping the close button.
-    screen(...nodes) {
-      box.replaceChildren(closeBtn, ...nodes.flat(9).filter((n) => n != null && n !== false && n !== ""));
+    _screen(...nodes) {
+      box.replaceChildren(closeBtn, ...kids(nodes));
       const t = box.querySelector('h2,legend');
       if (t) t.id = titleId; else el.removeAttribute('aria-labelledby');
-      if (overlay) m.focusFirst();
+      if (overlay) m._focusFirst();
     },
-    focusFirst() {
-      const f = [...box.querySelectorAll(FOCUSABLE)];
-      (f.find((x) => x !== closeBtn) || f[0] || box).focus({ preventScroll: true });
+    _focusFirst() {
+      const f = focusables();
+      (f.find((x) => x != closeBtn) || f[0] || box).focus({ preventScroll: true });
     },
     // headline, body, image and countdown of a block (the main content, a step, a thank-you)
-    blocks(b) {
-      return [
-        b.image && h('img', { src: b.image, alt: '' }),
-        b.headline && m.text('h2', b.headline),
-        b.body && m.html(b.body),
-        b === c && m.countdown(),
-      ];
-    },
-    countdown() {
+    _blocks: (b) => [
+      b.image && h('img', { src: b.image, alt: '' }),
+      b.headline && m._text('h2', b.headline),
+      b.body && m._html(b.body),
+      b == c && m._countdown(),
+    ],
+    _countdown() {
       const cd = c.countdown;
       if (!cd) return null;
       const end = cd.ends_at ? Date.parse(cd.ends_at) : (api.firstShown || Date.now()) + (cd.minutes || 0) * 60e3;
       if (!(end > 0)) return null;
-      const out = h('span');
-      const tick = () => { out.textContent = countdownText(end - Date.now()); };
+      const out = h('span'), tick = () => { out.textContent = countdownText(end - Date.now()); };
       tick();
       const t = setInterval(tick, 1000);
       cleanups.push(() => clearInterval(t));
       return h('p', { class: 'cd' }, cd.label ? tx(cd.label) + ' ' : '', out);
     },
-    cta(cta, onClick) {
+    _cta(cta, onClick) {
       if (!cta || !cta.label) return null;
       const click = () => { api.click(cta.url || null); if (onClick) onClick(); };
-      return cta.url ? h('a', { class: 'b', href: safeHref(cta.url), text: tx(cta.label), onclick: click })
-        : h('button', { class: 'b', type: 'button', text: tx(cta.label), onclick: click });
+      return cta.url ? h('a', { class: 'b', href: safeHref(cta.url), text: tx(cta.label), onclick: click }) : m._btn(cta.label, click);
     },
-    thanks() {
+    // The thank-you screen, with a close button unless other nodes are given.
+    _thanks(...more) {
       const t = c.thank_you || {};
-      m.screen(m.blocks({ headline: t.headline || 'Thank you!', body: t.body }),
-        h('div', { class: 'row' }, h('button', { class: 'b', type: 'button', text: tx(c.close_label || 'Close'), onclick: m.dismiss })));
+      m._screen(m._blocks({ headline: t.headline || 'Thank you!', body: t.body }), more.length ? more : m._row(m._btn(c.close_label || 'Close', m._dismiss)));
     },
     // Steps first (each CTA moves on), then the main screen built by main().
-    steps(main) {
+    _steps(main) {
       const steps = c.steps || [];
-      const go = (i) => (i < steps.length
-        ? m.screen(m.blocks(steps[i]), h('div', { class: 'row' },
-          h('button', { class: 'b', type: 'button', text: tx((steps[i].cta || {}).label || 'Next'), onclick: () => go(i + 1) })))
-        : m.screen(main()));
+      const go = (i) => m._screen(i < steps.length ? [m._blocks(steps[i]), m._row(m._btn((steps[i].cta || {}).label || 'Next', () => go(i + 1)))] : main());
       go(0);
     },
     close() {
@@ -172,22 +172,19 @@ export function open(api) {
       if (overlay && prev && prev.focus) try { prev.focus({ preventScroll: true }); } catch (_) { /* gone */ }
     },
     // The visitor closes it.
-    dismiss() { if (!done) { m.close(); api.closed(); } },
+    _dismiss() { if (!done) { m.close(); api.closed(); } },
   };
-  const closeBtn = h('button', { class: 'x', type: 'button', 'aria-label': 'Close', text: '×', onclick: m.dismiss });
+  const closeBtn = h('button', { class: 'x', type: 'button', 'aria-label': 'Close', text: '×', onclick: m._dismiss });
 
   el.addEventListener('keydown', (e) => {
-    if (e.key === 'Escape') { e.stopPropagation(); m.dismiss(); }
-    if (e.key !== 'Tab' || !overlay) return;
-    const f = [...box.querySelectorAll(FOCUSABLE)];
-    const active = el.getRootNode().activeElement;
-    const i = f.indexOf(active);
-    if (e.shiftKey && i <= 0) { e.preventDefault(); f[f.length - 1].focus(); }
-    if (!e.shiftKey && i === f.length - 1) { e.preventDefault(); f[0].focus(); }
+    if (e.key == 'Escape') { e.stopPropagation(); m._dismiss(); }
+    if (e.key != 'Tab' || !overlay) return;
+    const f = focusables(), i = f.indexOf(el.getRootNode().activeElement), last = f.length - 1;
+    if (e.shiftKey ? i <= 0 : i == last) { e.preventDefault(); f[e.shiftKey ? last : 0].focus(); }
   });
   if (overlay) {
     // Focus that escapes to the page (a click behind, a screen reader) comes back.
-    cleanups.push(api.on(document, 'focusin', (e) => { if (e.target !== document.getElementById(ROOT_ID)) m.focusFirst(); }));
+    cleanups.push(api.on(D, 'focusin', (e) => { if (e.target != D.getElementById(ROOT_ID)) m._focusFirst(); }));
   }
   root(api.nonce).append(el);
   return m;

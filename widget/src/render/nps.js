@@ -5,35 +5,30 @@ export const band = (score) => (score <= 6 ? 'detractor' : score <= 8 ? 'passive
 const FOLLOWUP = { detractor: 'What went wrong?', passive: 'What would make it a 10?', promoter: 'What do you love?' };
 
 export function render(api) {
-  const m = open(api);
-  const c = api.content || {};
-  let score = null;
-  let sent = false;
+  const m = open(api), c = m._c;
+  let score = null, sent = false;
   const submit = (followup) => {
     sent = true;
-    api.submit({ form: 'nps', score, followup: followup || '' });
+    api.submit({ form: 'nps', score, followup });
   };
   // A score picked and the box closed before the follow-up still counts.
-  m.cleanup(() => { if (score !== null && !sent) submit(''); });
+  m._cleanup(() => { if (score !== null && !sent) submit(''); });
 
   const followup = () => {
-    const id = 'rt-nps-f';
-    const text = h('textarea', { id, rows: 3 });
-    m.screen(
-      m.text('label', (c.followup || {})[band(score)] || FOLLOWUP[band(score)], { for: id }),
+    const id = 'rt-nps-f', b = band(score), text = h('textarea', { id, rows: 3 });
+    m._screen(
+      m._text('label', (c.followup || {})[b] || FOLLOWUP[b], { for: id }),
       text,
-      h('div', { class: 'row' }, h('button', { class: 'b', type: 'button', text: 'Send', onclick: () => { submit(text.value.trim()); m.thanks(); } })),
+      m._row(m._btn('Send', () => { submit(text.value.trim()); m._thanks(); })),
     );
   };
-  const buttons = Array.from({ length: 11 }, (_, i) => h('button', {
-    type: 'button', text: String(i), 'aria-pressed': 'false',
-    onclick: () => { score = i; followup(); },
-  }));
-  m.steps(() => [
-    c.headline && m.text('h2', c.headline),
-    h('fieldset', null, m.text('legend', c.question || 'How likely are you to recommend us?'),
-      h('div', { class: 'nps' }, buttons),
-      h('div', { class: 'ends', 'aria-hidden': 'true' }, m.text('span', c.low_label || 'Not likely'), m.text('span', c.high_label || 'Very likely'))),
+  m._steps(() => [
+    c.headline && m._text('h2', c.headline),
+    h('fieldset', null, m._text('legend', c.question || 'How likely are you to recommend us?'),
+      h('div', { class: 'nps' }, Array.from({ length: 11 }, (_, i) => h('button', {
+        type: 'button', text: i, 'aria-pressed': 'false', onclick: () => { score = i; followup(); },
+      }))),
+      h('div', { class: 'ends', 'aria-hidden': 'true' }, m._text('span', c.low_label || 'Not likely'), m._text('span', c.high_label || 'Very likely'))),
   ]);
   return m;
 }

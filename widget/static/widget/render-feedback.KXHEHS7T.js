@@ -1,1 +1,0 @@
-import{a as e}from"./chunk.5YU7YTEF.js";import{c as t}from"./chunk.2RPDAXI4.js";function n(n){let o=t(n),r=n.content||{};return o.steps(()=>[r.headline&&o.text("h2",r.headline),r.body&&o.html(r.body),e(o,r)]),o}export{n as render};

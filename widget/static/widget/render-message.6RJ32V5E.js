@@ -1,1 +1,0 @@
-import{a as s,c as t}from"./chunk.2RPDAXI4.js";function c(c){let a=t(c),e=a.api.content||{};return a.steps(()=>[a.blocks(e),s("div",{class:"row"},a.cta(e.cta,a.close))]),a}export{c as render};
