@@ -12,7 +12,7 @@ Phases (each at least --seconds, default 10), all in one run, so the ratios comp
    baseline is taken after warm-up (wrk on both endpoints for every web worker, one drain for the Celery
    worker), so imports, connections and lazily loaded parsers are not counted as growth.
 Needs PostgreSQL at 127.0.0.1:5432 (user postgres), Redis at 127.0.0.1:6379 and wrk.
-Creates and drops the database `retarget_bench`. Usage: python bench/collect_bench.py [--seconds 10]
+Creates and drops the database `retarget_bench`. Usage: python bench/collect_bench.py [--seconds 10] [--collect-only]
 """
 
 import argparse
@@ -143,6 +143,8 @@ def main() -> None:
                         help="pin wrk to these CPUs (taskset list), the same for every phase; '' for none")
     parser.add_argument("--drain-events", type=int, default=1_000_000,
                         help="top the backlog up to this many events so the drain phase lasts long enough")
+    parser.add_argument("--collect-only", action="store_true",
+                        help="only the trivial view and collect phase (no drain, lag or memory phases)")
     options = parser.parse_args()
     queue = f"bench-{os.getpid()}"
     env = environment(queue)
@@ -203,6 +205,8 @@ def main() -> None:
         print(f"ratio collect/trivial (requests): {ratio:.2f}; {verdict(ratio >= COLLECT_VS_TRIVIAL)} "
               f"(>= {COLLECT_VS_TRIVIAL})")
         sys.stdout.flush()
+        if options.collect_only:
+            return
 
         drain_phase(target=options.drain_events, site_id=site.id, campaign_id=campaign.id, variant_id=variant.id)
 

@@ -6,6 +6,7 @@ way that cache does, so `cache.delete()` and `cache.clear()` still reach what is
 Returns None without a Redis cache (the demo): callers then use `django.core.cache.cache`.
 """
 
+import os
 import pickle
 from functools import lru_cache
 
@@ -16,10 +17,16 @@ REDIS_CACHE_BACKEND = "django.core.cache.backends.redis.RedisCache"
 
 
 @lru_cache(maxsize=4)
-def _client(location: str):
+def _client(location: str, pid: int):
     import redis
 
-    return redis.Redis.from_url(location, socket_timeout=1, socket_connect_timeout=1)
+    # One connection held by the client: taking one from the pool and giving it back costs more CPU than
+    # the command itself (two commands on every collect request). Web and Celery workers run one request
+    # or task at a time; a pipeline still takes its own connection from the pool. Keyed by process id, so
+    # a forked child never shares its parent's socket.
+    return redis.Redis.from_url(
+        location, socket_timeout=1, socket_connect_timeout=1, single_connection_client=True
+    )
 
 
 def redis_raw():
@@ -28,7 +35,7 @@ def redis_raw():
     if config.get("BACKEND") != REDIS_CACHE_BACKEND:
         return None
     location = config["LOCATION"]
-    return _client(location if isinstance(location, str) else location[0])
+    return _client(location if isinstance(location, str) else location[0], os.getpid())
 
 
 def cache_key(key: str) -> str:

@@ -10,8 +10,10 @@ import logging
 import time
 from collections import Counter
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from typing import NamedTuple
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
 
@@ -90,7 +92,7 @@ def events_record(
             "rows": _rows_json(events), "site_id": site_id, "received_at": received_at, "device": device,
             "ip_hash": ip_hash, "ip_truncated": ip_truncated, "user_agent": user_agent[:512],
         }
-        with connection.cursor() as cursor:
+        with _insert_cursor() as cursor:
             cursor.execute(_INSERT_SQL, params)
             inserted = cursor.rowcount
     else:
@@ -98,6 +100,33 @@ def events_record(
     if inserted:
         transaction.on_commit(tally_nudge)
     return inserted
+
+
+def _insert_cursor():
+    """A cursor for the collect insert: bound on the server and prepared (unless DB_PREPARED_STATEMENTS is off).
+
+    Django binds parameters on the client, so PostgreSQL would parse and plan this statement, the rows quoted
+    into its text, on every request. Prepared, it is planned once per connection: less CPU on both sides.
+    Wrapped as Django wraps its own cursors: database errors, query logging and counting in tests.
+    """
+    if not settings.DB_PREPARED_STATEMENTS:
+        return connection.cursor()
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    with connection.wrap_database_errors:
+        raw = _prepared_cursor_class()(connection.connection)
+    return connection.make_debug_cursor(raw) if connection.queries_logged else connection.make_cursor(raw)
+
+
+@lru_cache(maxsize=1)
+def _prepared_cursor_class():
+    from django.db.backends.postgresql.base import ServerBindingCursor
+
+    class PreparedCursor(ServerBindingCursor):
+        def execute(self, query, params=None, *, prepare=True, binary=None):
+            return super().execute(query, params, prepare=prepare, binary=binary)
+
+    return PreparedCursor
 
 
 @transaction.atomic

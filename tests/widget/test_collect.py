@@ -28,6 +28,24 @@ def test_a_valid_batch_is_stored_before_the_202(client, site, campaign, variant_
     assert response["Access-Control-Allow-Origin"] == ORIGIN
 
 
+def test_collect_skips_sessions_but_keeps_the_headers_of_the_whole_middleware_chain(client, site, settings):
+    client.cookies["sessionid"] = "whatever"
+    response = post_events(client, site, [event("pageview")])
+    assert response.status_code == 202
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Content-Length"] == str(len(response.content))
+    assert "Cookie" not in response.get("Vary", "")
+    assert not response.cookies
+
+
+def test_collect_refuses_a_host_that_is_not_allowed(client, site, settings):
+    settings.ALLOWED_HOSTS = ["collect.example"]
+    response = post_events(client, site, [event("pageview")], HTTP_HOST="evil.example")
+    assert response.status_code == 400
+    assert not Event.objects.exists()
+
+
 def test_application_json_is_accepted_like_text_plain(client, site, campaign, variant_a):
     response = post_events(client, site, [event("pageview")], content_type="application/json")
     assert response.status_code == 202

@@ -17,6 +17,7 @@ from django.views.decorators.csrf import csrf_exempt
 from campaigns.origins import origin_allowed, origin_of_url
 from campaigns.selectors_events import site_ingest_get, site_ingest_refresh_due
 from campaigns.services.events import CONSENT, events_record, rejected_events_count
+from retarget.middleware import public_endpoint
 from widget.api.client import BOT, client_ip, device_of, ip_hash, ip_truncate
 from widget.api.event_input import REASON_BOT, REASON_CAMPAIGN, REASON_VARIANT, EventIn, Rejected, event_check
 from widget.api.ratelimit import Limit, rate_limit_hit
@@ -39,12 +40,13 @@ ERROR_SHAPE = 'body must be {"events": [...]}'
 ERROR_RATE_LIMITED = "too many events, slow down"
 
 
+# Headers are read from META: `request.headers` would build a dict of every header on each request.
 def _request_origin(request) -> str | None:
     """Origin, or for a beacon that sent none, the origin of its Referer."""
-    origin = request.headers.get("Origin")
+    origin = request.META.get("HTTP_ORIGIN")
     if origin and origin != "null":
         return origin
-    referer = request.headers.get("Referer")
+    referer = request.META.get("HTTP_REFERER")
     return origin_of_url(referer) if referer else None
 
 
@@ -105,13 +107,14 @@ def _check_all(raw_events: list, *, now_ms: int, ingest):
     return accepted, accepted_ids, rejected
 
 
+@public_endpoint
 @csrf_exempt
 def events_collect_api(request, public_key: str):
     ingest = site_ingest_get(public_key=public_key)
     if ingest is None:
         return error_response(404, ERROR_UNKNOWN_SITE)
     allowed = _origin_checked(_request_origin(request), ingest.allowed_origins)
-    headers = _cors(request.headers.get("Origin"), ingest.allowed_origins)
+    headers = _cors(request.META.get("HTTP_ORIGIN"), ingest.allowed_origins)
     if request.method == "OPTIONS":
         return HttpResponse(status=204 if allowed else 403, headers=headers)
     if request.method != "POST":
@@ -145,7 +148,7 @@ def events_collect_api(request, public_key: str):
     if retry_after is not None:
         return error_response(429, ERROR_RATE_LIMITED, headers={**headers, "Retry-After": str(retry_after)})
 
-    user_agent = request.headers.get("User-Agent", "")
+    user_agent = request.META.get("HTTP_USER_AGENT", "")
     device = device_of(user_agent[:1024])
     if device == BOT:
         rejected = [{"index": index, "reason": REASON_BOT} for index in range(len(raw_events))]
