@@ -43,7 +43,11 @@ class EventType(models.TextChoices):
 class Event(models.Model):
     """One event as the widget sent it, plus what the server knows (receipt time, device, IP hash)."""
 
-    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="+")
+    # No database constraint and no index of its own: the collect view has already resolved the site from its
+    # key, a foreign-key check would take a shared lock on the one site row for every inserted event, and the
+    # unique (site, event_id) and (site, received_at) indexes both start with the site. Deleting a site still
+    # deletes its events (Django's collector cascades).
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False)
     event_id = models.UUIDField()
     type = models.CharField(max_length=12, choices=EventType.choices)
     ts = models.DateTimeField(help_text="The visitor's clock.")
@@ -77,7 +81,9 @@ class EventInbox(models.Model):
     visitor's exposure is always counted before their later conversion, whatever the concurrency.
     """
 
-    event = models.OneToOneField(Event, on_delete=models.CASCADE, related_name="+")
+    # Written in the same statement as its event, and retention never deletes an event still in the inbox:
+    # the constraint would only add a check per row on the hot path.
+    event = models.OneToOneField(Event, on_delete=models.CASCADE, related_name="+", db_constraint=False)
     bucket = models.PositiveSmallIntegerField()
 
     class Meta:

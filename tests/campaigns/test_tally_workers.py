@@ -72,6 +72,16 @@ class Workers:
         self.processes.append(process)
         return process
 
+    def wait_ready(self, *, timeout: float = 30) -> None:
+        """Until every started worker says it is ready to consume (Celery logs 'ready.')."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            logs = [path.read_text() for path in sorted(self.tmp_path.glob("worker-*.log"))]
+            if len(logs) == len(self.processes) and all(" ready." in log for log in logs):
+                return
+            time.sleep(0.1)
+        raise AssertionError("workers did not become ready")
+
     def kill(self, process: subprocess.Popen) -> None:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=10)
@@ -190,9 +200,9 @@ def test_two_workers_draining_at_once_count_exactly(workers, site, campaign):
     store_directly(site, events)
     workers.start()
     workers.start()
-    time.sleep(2)  # both ready: each takes one of the nudges below
+    workers.wait_ready()  # both consuming: each takes some of the nudges below
     for _ in range(4):
-        tally_drain.delay()
+        tally_drain.delay(batch_size=200)  # small batches: the drain lasts long enough for both to take part
     expected = expected_counts(events)
     assert wait_until_drained(expected, campaign) == expected
     logs = [path.read_text() for path in sorted(workers.tmp_path.glob("worker-*.log"))]
