@@ -2,6 +2,8 @@
 
 import hashlib
 import json
+import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -13,6 +15,7 @@ from django.utils import timezone
 
 from campaigns.content import content_clean
 from campaigns.models import Campaign, Site, Variant
+from campaigns.redis_raw import cache_key, loads, redis_raw
 
 CONFIG_CACHE_PREFIX = "config:v1:"
 
@@ -106,18 +109,61 @@ def site_config_build(*, site: Site, now: datetime) -> dict:
     }
 
 
+# Per process: the last config served for each site. For LOCAL_CONFIG_TRUST_SECONDS it is served as is; after
+# that, while the small version key in Redis still names it, so a hit rarely costs more than one short GET
+# instead of moving and unpickling the whole body. A change drops this process's copy at once (signals) and the
+# other processes' within LOCAL_CONFIG_TRUST_SECONDS: nothing next to the max-age browsers and CDNs keep it for.
+_LOCAL_CONFIGS: OrderedDict[str, tuple[SiteConfig, float]] = OrderedDict()
+LOCAL_CONFIGS_MAX = 1024
+LOCAL_CONFIG_TRUST_SECONDS = 1.0
+
+
+def config_version_key(public_key: str) -> str:
+    return CONFIG_CACHE_PREFIX + "version:" + public_key
+
+
+def _local_config(public_key: str) -> SiteConfig | None:
+    client = redis_raw()
+    entry = _LOCAL_CONFIGS.get(public_key)
+    if client is None or entry is None:
+        return None
+    config, checked_at = entry
+    now = time.monotonic()
+    if now - checked_at < LOCAL_CONFIG_TRUST_SECONDS:
+        return config
+    version = client.get(cache_key(config_version_key(public_key)))
+    if version is None or loads(version) != config.etag:
+        return None
+    _LOCAL_CONFIGS[public_key] = (config, now)
+    return config
+
+
+def _local_config_keep(public_key: str, config: SiteConfig) -> None:
+    if redis_raw() is None:
+        return  # the local-memory cache is already in process
+    _LOCAL_CONFIGS[public_key] = (config, time.monotonic())
+    _LOCAL_CONFIGS.move_to_end(public_key)
+    while len(_LOCAL_CONFIGS) > LOCAL_CONFIGS_MAX:
+        _LOCAL_CONFIGS.popitem(last=False)
+
+
 def site_config_get(*, public_key: str) -> SiteConfig | None:
     """The cached config, or built and cached until the next schedule boundary; None for an unknown key."""
+    local = _local_config(public_key)
+    if local is not None:
+        return local
     key = config_cache_key(public_key)
     cached = cache.get(key)
     if cached is not None:
+        _local_config_keep(public_key, cached)
         return cached
     site = Site.objects.filter(public_key=public_key).first()
     if site is None:
         return None
     now = timezone.now()
     config = site_config_build(site=site, now=now)
-    canonical = json.dumps(config, sort_keys=True, separators=(",", ":"))
+    # The version covers the allowed origins too: they decide the CORS answer served with this body.
+    canonical = json.dumps([config, site.allowed_origins], sort_keys=True, separators=(",", ":"))
     version = hashlib.sha256(canonical.encode()).hexdigest()[:16]
     config["version"] = version
     body = json.dumps(config, separators=(",", ":")).encode()
@@ -128,12 +174,15 @@ def site_config_get(*, public_key: str) -> SiteConfig | None:
     boundary = next_schedule_boundary(site=site, now=now)
     if boundary is not None:
         timeout = max(1, min(timeout, int((boundary - now).total_seconds()) + 1))
-    cache.set(key, result, timeout)
+    # The version key lives no longer than the config: when either is gone, the next request rebuilds.
+    cache.set_many({key: result, config_version_key(public_key): result.etag}, timeout)
+    _local_config_keep(public_key, result)
     return result
 
 
 def config_invalidate(*, public_key: str) -> None:
-    cache.delete(config_cache_key(public_key))
+    _LOCAL_CONFIGS.pop(public_key, None)
+    cache.delete_many([config_cache_key(public_key), config_version_key(public_key)])
 
 
 def sites_for_user(*, user):

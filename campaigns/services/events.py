@@ -29,7 +29,7 @@ CONSENT = "consent"
 
 
 class EventRow(NamedTuple):
-    """An accepted event as it will be stored (the collect endpoint's EventIn has the same fields)."""
+    """An accepted event as it will be stored (the collect endpoint checks events into this type)."""
 
     event_id: str
     type: str

@@ -125,3 +125,26 @@ def test_unsanitized_html_written_around_the_admin_is_cleaned_in_the_config(clie
     )
     body = client.get(config_url(site)).json()
     assert [v["content"]["body"] for v in body["campaigns"][0]["variants"]] == ["ok", "ok"]
+
+
+def test_changing_the_sites_origins_changes_the_next_cors_answer(client, site, campaign):
+    assert "Access-Control-Allow-Origin" not in client.get(config_url(site), HTTP_ORIGIN="https://new.example")
+    site.allowed_origins = ["https://new.example"]
+    site.save()
+    response = client.get(config_url(site), HTTP_ORIGIN="https://new.example")
+    assert response["Access-Control-Allow-Origin"] == "https://new.example"
+
+
+def test_a_config_dropped_by_another_process_is_rebuilt_once_this_process_stops_trusting_its_copy(
+    client, site, campaign, monkeypatch
+):
+    from django.core.cache import cache
+
+    monkeypatch.setattr("campaigns.selectors.LOCAL_CONFIG_TRUST_SECONDS", 0)
+    from campaigns.models import Campaign
+    from campaigns.selectors import config_cache_key, config_version_key
+
+    client.get(config_url(site))
+    Campaign.objects.filter(id=campaign.id).update(priority=7)  # a write this process's signals do not see
+    cache.delete_many([config_cache_key(site.public_key), config_version_key(site.public_key)])
+    assert client.get(config_url(site)).json()["campaigns"][0]["priority"] == 7

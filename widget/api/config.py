@@ -5,11 +5,13 @@ from django.http import HttpResponse, HttpResponseNotModified
 from django.views.decorators.http import require_http_methods
 
 from campaigns.selectors import site_config_get
+from retarget.middleware import public_endpoint
 from widget.api.responses import cors_headers, error_response
 
 ERROR_UNKNOWN_SITE = "unknown site key"
 
 
+@public_endpoint
 @require_http_methods(["GET", "HEAD", "OPTIONS"])
 def site_config_api(request, public_key: str):
     config = site_config_get(public_key=public_key)

@@ -4,10 +4,10 @@ import json
 import math
 import re
 import uuid
-from typing import NamedTuple
 
 from campaigns.models import EventType
 from campaigns.selectors_events import SiteIngest
+from campaigns.services.events import EventRow
 
 MAX_EVENT_BYTES = 32 * 1024
 MAX_DATA_DEPTH = 8
@@ -38,16 +38,8 @@ CAMPAIGN_OPTIONAL = frozenset({"consent"})
 VISITOR_OPTIONAL = frozenset({"pageview", "consent"})
 
 
-class EventIn(NamedTuple):
-    event_id: str
-    type: str
-    ts_ms: int
-    visitor_id: str
-    session_id: str
-    campaign_id: int | None
-    variant_id: int | None
-    url: str
-    payload_json: str  # `data`, serialized once, checked for what PostgreSQL refuses
+# A checked event is stored as it is: the service's row type, so the two can never drift apart.
+EventIn = EventRow
 
 
 # The form the widget sends (str(uuid4())): taken as it is; any other form uuid.UUID accepts is normalized.
