@@ -24,6 +24,7 @@ install-dev: $(VENV)/.installed-dev
 demo: install
 	DEBUG=1 $(PY) manage.py migrate --noinput
 	DEBUG=1 $(PY) manage.py demo_seed
+	DEBUG=1 $(PY) manage.py results_seed --days 30
 	DEBUG=1 $(PY) manage.py runserver 127.0.0.1:8000
 
 widget/node_modules/.installed: widget/package.json widget/package-lock.json

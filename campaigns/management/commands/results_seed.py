@@ -18,7 +18,7 @@ from django.utils import timezone
 from campaigns import services
 from campaigns.models import Campaign, Site, VariantDailyStats
 
-DEMO_NAME = "A/B results demo"
+DEMO_NAME = "A/B results demo (simulated counters)"
 CENT, TEN_THOUSANDTH = Decimal("0.01"), Decimal("0.0001")
 DEMO_VARIANTS = [
     {"name": "A", "weight": 34, "content": {"headline": "10% off your first order"}},
@@ -47,7 +47,8 @@ class ArmPlan:
 
 def demo_campaign_create(*, site: Site, name: str = DEMO_NAME) -> Campaign:
     return services.campaign_create(
-        site=site, name=name, message_type=Campaign.MessageType.POPUP, status=Campaign.Status.ACTIVE,
+        # Paused: its counters are simulated, and it must not show on the demo shop beside the real campaigns.
+        site=site, name=name, message_type=Campaign.MessageType.POPUP, status=Campaign.Status.PAUSED,
         triggers=[{"type": "exit_intent"}], goal={"type": "purchase", "attribution_days": 7},
         control_share=0.1, variants=DEMO_VARIANTS,
     )
