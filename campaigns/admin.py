@@ -157,7 +157,7 @@ class SiteAdmin(OwnerScopedAdmin):
                 "context_text": context_text,
                 "rows": rows,
                 "error": error,
-                "title": "Why not shown?",
+                "title": f"Why not shown? — {site}",
             },
         )
 
