@@ -219,3 +219,18 @@ def test_marketer_html_is_sanitized_when_saved(owner_client, site):
     assert response.status_code == 302
     body = Variant.objects.get(campaign__name="Crafted").content["body"]
     assert body == "<p>Hi</p>"
+
+
+def test_ingestion_pages_show_only_own_sites_rows_and_404_for_others(owner_client, site, outsider_site):
+    from datetime import date
+
+    from campaigns.models import RejectedEventCount
+
+    own = RejectedEventCount.objects.create(site=site, day=date(2026, 11, 1), reason="schema", count=3)
+    other = RejectedEventCount.objects.create(site=outsider_site, day=date(2026, 11, 1), reason="origin", count=9)
+    body = owner_client.get(reverse("admin:campaigns_rejectedeventcount_changelist")).content.decode()
+    assert "schema" in body and "origin" not in body and "Outsider shop" not in body
+    assert owner_client.get(reverse("admin:campaigns_rejectedeventcount_change", args=[own.id])).status_code == 200
+    assert owner_client.get(reverse("admin:campaigns_rejectedeventcount_change", args=[other.id])).status_code == 404
+    for model in ("response", "consentrecord"):
+        assert owner_client.get(reverse(f"admin:campaigns_{model}_changelist")).status_code == 200
