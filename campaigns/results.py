@@ -349,6 +349,9 @@ def campaign_results(*, campaign: Campaign, filters: ResultsFilter | None = None
     variant_arms = [arm for arm in arms if not arm["holdout"] and not arm["deleted"]]
     holdout_arm = next((arm for arm in arms if arm["holdout"]), None)
     settings = spec_settings(campaign=campaign)
+    mixed = sum(int(counters.get("mixed_visitors", 0)) for counters in totals.values())
+    if mixed:
+        settings["multiple_exposures"] = mixed  # the calculator warns: the arms are not independent
     split = campaign.winner_id is None and campaign.allocation_mode == Campaign.Allocation.FIXED
     weights = [float(arm["weight"]) for arm in variant_arms] if split else None
 

@@ -127,6 +127,9 @@ class FunnelStep(models.Model):
         ENGAGED = "engaged", "Clicked or stepped"
         SUBMIT = "submit", "Submitted"
         CONVERTED = "converted", "Reached the goal"
+        # Booked under the visitor's assigned variant when they were shown another one: the arms are then not
+        # independent, and the results say so.
+        MIXED = "mixed", "Saw another variant"
 
     campaign_id = models.BigIntegerField()
     variant_id = models.BigIntegerField(null=True, blank=True)
@@ -171,11 +174,13 @@ class VariantDailyStats(models.Model):
     # Summed over days: the sum of per-visitor revenue, and the sum of its squares (for a variance).
     revenue_sum = models.DecimalField(max_digits=16, decimal_places=2, default=0)
     revenue_sum_squares = models.DecimalField(max_digits=28, decimal_places=4, default=0)
+    # Visitors assigned to this arm who were also shown another variant of the campaign.
+    mixed_visitors = models.PositiveIntegerField(default=0)
 
     COUNTERS = (
         "impressions", "closes", "clicks", "submits", "conversions",
         "exposed", "impression_visitors", "engaged_visitors", "submit_visitors", "converters",
-        "revenue_sum", "revenue_sum_squares",
+        "revenue_sum", "revenue_sum_squares", "mixed_visitors",
     )
     SEGMENTS = ("device", "source", "returning")
 

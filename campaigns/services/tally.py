@@ -56,6 +56,7 @@ STEP_COUNTER = {
     Step.ENGAGED: "engaged_visitors",
     Step.SUBMIT: "submit_visitors",
     Step.CONVERTED: "converters",
+    Step.MIXED: "mixed_visitors",
 }
 EVENT_COUNTER = {"impression": "impressions", "close": "closes", "click": "clicks", "submit": "submits"}
 ATTRIBUTED_GOALS = frozenset({"url", "event", "purchase"})
@@ -310,6 +311,12 @@ _STEP_ROWS = " UNION ALL ".join(
     for step, kinds in ((Step.IMPRESSION, "'impression'"), (Step.ENGAGED, "'click', 'submit'"),
                         (Step.SUBMIT, "'submit'"))
 )
+# A visitor shown a variant other than their assigned one: once per visitor, under the assigned variant.
+_STEP_ROWS += f"""
+    UNION ALL SELECT t.campaign_id, a.variant_id, t.visitor_id, '{Step.MIXED}' AS step, t.day, t.id,
+        t.device, t.source, t."returning"
+    FROM tally_events AS t JOIN {ASSIGNMENTS} AS a ON a.campaign_id = t.campaign_id AND a.visitor_id = t.visitor_id
+    WHERE t.type IN ('exposure', 'impression') AND coalesce(t.variant_id, 0) <> coalesce(a.variant_id, 0)"""
 _STEPS = f"""
 WITH reached AS (
     {_STEP_ROWS}

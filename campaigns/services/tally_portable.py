@@ -161,6 +161,10 @@ def _fold(*, event_ids: list[int]) -> None:
             fold.add(key, segment, EVENT_COUNTER[kind])
         if kind == "impression" and campaign_id is not None:
             fold.step(**ids, step=Step.IMPRESSION)
+        if kind in ("exposure", "impression") and campaign_id is not None:
+            assignment = assignments.get((campaign_id, visitor))
+            if assignment is not None and assignment["variant_id"] != variant_id:
+                fold.step(**{**ids, "variant_id": assignment["variant_id"]}, step=Step.MIXED)
         if kind in ("click", "submit") and campaign_id is not None:
             fold.step(**ids, step=Step.ENGAGED)
             goal = goal_of.get(campaign_id)

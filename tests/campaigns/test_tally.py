@@ -217,3 +217,22 @@ def test_counts_are_exact_under_any_interleaving_of_batches_duplicates_and_crash
             raise _Rollback
     except _Rollback:
         pass
+
+
+def test_a_visitor_shown_another_variant_is_counted_once_and_warned_about(client, site, campaign, variants):
+    from campaigns.results import campaign_results
+
+    a, b = variants
+    send(client, site, [
+        event("impression", campaign=campaign, variant=a, visitor="v1"),
+        event("impression", campaign=campaign, variant=b, visitor="v1"),
+        event("impression", campaign=campaign, variant=b, visitor="v1"),
+        event("impression", campaign=campaign, variant=a, visitor="v2"),
+    ])
+    tally.tally_drain()
+    send(client, site, [event("impression", campaign=campaign, variant=b, visitor="v1")])  # a later batch
+    tally.tally_drain()
+    assert totals(campaign)[a.id]["mixed_visitors"] == 1  # booked under the assigned variant, once
+    assert totals(campaign).get(b.id, {}).get("mixed_visitors", 0) == 0
+    warnings = campaign_results(campaign=campaign)["comparison"]["warnings"]
+    assert [w["code"] for w in warnings if w["code"] == "multiple_exposures"] == ["multiple_exposures"]
