@@ -301,3 +301,25 @@ def test_abcalc_exits_with_status_2_and_a_json_error_for_a_bad_spec(monkeypatch,
     error = json.loads(err)
     assert error["error"] == "invalid_spec"
     assert error["detail"].startswith(detail)
+
+
+def test_abcalc_through_manage_py_prints_json_and_refuses_a_bad_spec_with_exit_code_2():
+    import json as _json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "retarget.settings", "DEBUG": "1"}
+    env.pop("DATABASE_URL", None)
+    spec = {"metric": "binomial", "engine": "frequentist", "arms": [
+        {"name": "A", "visitors": 10000, "conversions": 1000}, {"name": "B", "visitors": 10000, "conversions": 1100}]}
+    ok = subprocess.run([sys.executable, "manage.py", "abcalc"], input=_json.dumps(spec), cwd=root, env=env,
+                        capture_output=True, text=True, timeout=60)
+    assert ok.returncode == 0, ok.stderr
+    assert round(_json.loads(ok.stdout)["arms"][1]["p_value"], 4) == 0.0279
+    bad = subprocess.run([sys.executable, "manage.py", "abcalc"], input='{"metric": "binomial", "arms": []}',
+                         cwd=root, env=env, capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2
+    assert "arms" in bad.stdout + bad.stderr
