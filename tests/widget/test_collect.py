@@ -7,6 +7,7 @@ from django.db import connection
 from campaigns.models import ConsentRecord, Event, EventInbox, RejectedEventCount
 from campaigns.services.tally import tally_drain
 from tests.campaigns.events_kit import ORIGIN, event, events_url, now_ms, post_events
+from widget.api import body
 from widget.api import events as collect
 from widget.api.client import device_of, ip_truncate
 
@@ -103,12 +104,12 @@ def test_a_lone_surrogate_is_refused_not_a_500(client, site):
 @pytest.mark.parametrize(
     ("body", "status", "error"),
     [
-        (b'{"events": [', 400, collect.ERROR_MALFORMED),
-        (b'{"events": ["\xff\xfe"]}', 400, collect.ERROR_NOT_UTF8),
-        (b"[" * 50_000 + b"]" * 10_000, 400, collect.ERROR_TOO_DEEP),
+        (b'{"events": [', 400, body.ERROR_MALFORMED),
+        (b'{"events": ["\xff\xfe"]}', 400, body.ERROR_NOT_UTF8),
+        (b"[" * 50_000 + b"]" * 10_000, 400, body.ERROR_TOO_DEEP),
         (b'{"events": {"id": 1}}', 400, collect.ERROR_SHAPE),
         (b"[]", 400, collect.ERROR_SHAPE),
-        (b"x" * (10 * 1024 * 1024), 413, collect.ERROR_TOO_LARGE),
+        (b"x" * (10 * 1024 * 1024), 413, body.ERROR_TOO_LARGE),
     ],
     ids=["malformed", "not-utf8", "deep-nesting", "events-not-a-list", "not-an-object", "10MB"],
 )

@@ -1,56 +1,42 @@
-"""Reading a JSON body from a public endpoint: bounded size, UTF-8, bounded depth, plain errors."""
+"""Reading a JSON body on a public endpoint: bounded size, UTF-8, bounded nesting, plain error messages.
+
+One implementation for the collect and decide endpoints. Nesting is bounded by the decoder itself: a
+body deep enough to exhaust it is refused as too deep, and nothing walks the document afterwards.
+"""
 
 import json
 
+ERROR_CONTENT_TYPE = "send application/json or text/plain"
 ERROR_TOO_LARGE = "body too large"
 ERROR_NOT_UTF8 = "body is not UTF-8"
-ERROR_BAD_JSON = "body is not valid JSON"
-ERROR_TOO_DEEP = "JSON nested too deeply"
-ERROR_CONTENT_TYPE = "content type must be application/json or text/plain"
+ERROR_MALFORMED = "body is not valid JSON"
+ERROR_TOO_DEEP = "body is nested too deeply"
 
-ACCEPTED_CONTENT_TYPES = ("application/json", "text/plain", "")
-
-
-class BodyError(Exception):
-    def __init__(self, status: int, error: str, detail: str | None = None):
-        super().__init__(error)
-        self.status = status
-        self.error = error
-        self.detail = detail
+# text/plain: what fetch keepalive and sendBeacon send without a CORS preflight.
+CONTENT_TYPES = frozenset({"application/json", "text/plain"})
 
 
-def _depth_ok(value, limit: int) -> bool:
-    stack = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if depth > limit:
-            return False
-        if isinstance(item, dict):
-            stack.extend((child, depth + 1) for child in item.values())
-        elif isinstance(item, list):
-            stack.extend((child, depth + 1) for child in item)
-    return True
-
-
-def json_body_read(request, *, max_bytes: int, max_depth: int = 12):
-    """The parsed body, or BodyError. Never reads more than max_bytes + 1 bytes of the stream."""
-    content_type = request.content_type.split(";")[0].strip().lower() if request.content_type else ""
-    if content_type not in ACCEPTED_CONTENT_TYPES:
-        raise BodyError(415, ERROR_CONTENT_TYPE)
-    declared = request.META.get("CONTENT_LENGTH") or "0"
-    if declared.isdigit() and int(declared) > max_bytes:
-        raise BodyError(413, ERROR_TOO_LARGE, f"at most {max_bytes} bytes")
-    raw = request.read(max_bytes + 1)
-    if len(raw) > max_bytes:
-        raise BodyError(413, ERROR_TOO_LARGE, f"at most {max_bytes} bytes")
+def body_read(request, *, max_bytes: int) -> bytes | None:
+    """At most max_bytes + 1 bytes of the body; None when it is bigger (it is never read whole)."""
     try:
-        text = raw.decode("utf-8")
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared > max_bytes:
+        return None
+    body = request.read(max_bytes + 1)
+    return None if len(body) > max_bytes else body
+
+
+def json_parse(body: bytes):
+    """(document, None) or (None, error message)."""
+    try:
+        text = body.decode("utf-8")
     except UnicodeDecodeError:
-        raise BodyError(400, ERROR_NOT_UTF8) from None
+        return None, ERROR_NOT_UTF8
     try:
-        value = json.loads(text)
-    except (ValueError, RecursionError) as error:
-        raise BodyError(400, ERROR_BAD_JSON, str(error)[:200]) from None
-    if not _depth_ok(value, max_depth):
-        raise BodyError(400, ERROR_TOO_DEEP, f"at most {max_depth} levels")
-    return value
+        return json.loads(text), None
+    except RecursionError:
+        return None, ERROR_TOO_DEEP
+    except ValueError:  # JSONDecodeError, and lone surrogates the decoder refuses
+        return None, ERROR_MALFORMED

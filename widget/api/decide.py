@@ -13,7 +13,7 @@ from django.views.decorators.http import require_http_methods
 
 from campaigns.rules import decide
 from campaigns.selectors import site_config_get
-from widget.api.body import BodyError, json_body_read
+from widget.api.body import CONTENT_TYPES, ERROR_CONTENT_TYPE, ERROR_TOO_LARGE, body_read, json_parse
 from widget.api.config import ERROR_UNKNOWN_SITE
 from widget.api.responses import cors_headers, error_response
 
@@ -32,10 +32,14 @@ def site_decide_api(request, public_key: str):
     )
     if request.method == "OPTIONS":
         return HttpResponse(status=204, headers=headers)
-    try:
-        body = json_body_read(request, max_bytes=MAX_BODY_BYTES)
-    except BodyError as error:
-        return error_response(error.status, error.error, error.detail, headers=headers)
+    if request.content_type not in CONTENT_TYPES | {""}:
+        return error_response(415, ERROR_CONTENT_TYPE, headers=headers)
+    raw = body_read(request, max_bytes=MAX_BODY_BYTES)
+    if raw is None:
+        return error_response(413, ERROR_TOO_LARGE, {"max_bytes": MAX_BODY_BYTES}, headers=headers)
+    body, error = json_parse(raw)
+    if error:
+        return error_response(400, error, headers=headers)
     context = body.get("context") if isinstance(body, dict) else None
     if not isinstance(context, dict):
         return error_response(400, ERROR_NO_CONTEXT, headers=headers)

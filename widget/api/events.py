@@ -5,7 +5,6 @@ declared size, body read up to the limit, UTF-8 and JSON, rate limits, then each
 event is refused alone; the good ones of the batch are kept. Never a 500 for anything a client sends.
 """
 
-import json
 from collections import Counter
 from functools import lru_cache
 
@@ -18,6 +17,13 @@ from campaigns.origins import origin_allowed, origin_of_url
 from campaigns.selectors_events import site_ingest_get, site_ingest_refresh_due
 from campaigns.services.events import CONSENT, events_record, rejected_events_count
 from retarget.middleware import public_endpoint
+from widget.api.body import (
+    CONTENT_TYPES,
+    ERROR_CONTENT_TYPE,
+    ERROR_TOO_LARGE,
+    body_read,
+    json_parse,
+)
 from widget.api.client import BOT, client_ip, device_of, ip_hash, ip_truncate
 from widget.api.event_input import REASON_BOT, REASON_CAMPAIGN, REASON_VARIANT, EventIn, Rejected, event_check
 from widget.api.ratelimit import Limit, rate_limit_hit
@@ -25,17 +31,11 @@ from widget.api.responses import cors_headers, error_response
 
 MAX_BATCH_BYTES = 64 * 1024
 MAX_BATCH_EVENTS = 50
-CONTENT_TYPES = frozenset({"application/json", "text/plain"})
 
 ERROR_UNKNOWN_SITE = "unknown site key"
 ERROR_METHOD = "method not allowed"
 ERROR_ORIGIN = "origin not allowed"
-ERROR_CONTENT_TYPE = "send application/json or text/plain"
-ERROR_TOO_LARGE = "body too large"
 ERROR_TOO_MANY = "too many events in one batch"
-ERROR_NOT_UTF8 = "body is not UTF-8"
-ERROR_MALFORMED = "body is not valid JSON"
-ERROR_TOO_DEEP = "body is nested too deeply"
 ERROR_SHAPE = 'body must be {"events": [...]}'
 ERROR_RATE_LIMITED = "too many events, slow down"
 
@@ -48,32 +48,6 @@ def _request_origin(request) -> str | None:
         return origin
     referer = request.META.get("HTTP_REFERER")
     return origin_of_url(referer) if referer else None
-
-
-def _read_limited(request, limit: int) -> bytes | None:
-    """At most limit + 1 bytes; None when the body is bigger than the limit (we never read all of it)."""
-    try:
-        declared = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        declared = 0
-    if declared > limit:
-        return None
-    body = request.read(limit + 1)
-    return None if len(body) > limit else body
-
-
-def _parse(body: bytes):
-    """(document, None) or (None, error message)."""
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError:
-        return None, ERROR_NOT_UTF8
-    try:
-        return json.loads(text), None
-    except RecursionError:
-        return None, ERROR_TOO_DEEP
-    except ValueError:  # JSONDecodeError, and lone surrogates the decoder refuses
-        return None, ERROR_MALFORMED
 
 
 @lru_cache(maxsize=1024)
@@ -123,10 +97,10 @@ def events_collect_api(request, public_key: str):
         return error_response(403, ERROR_ORIGIN, headers=headers)
     if request.content_type not in CONTENT_TYPES:
         return error_response(415, ERROR_CONTENT_TYPE, headers=headers)
-    body = _read_limited(request, MAX_BATCH_BYTES)
+    body = body_read(request, max_bytes=MAX_BATCH_BYTES)
     if body is None:
         return error_response(413, ERROR_TOO_LARGE, {"max_bytes": MAX_BATCH_BYTES}, headers=headers)
-    document, error = _parse(body)
+    document, error = json_parse(body)
     if error:
         return error_response(400, error, headers=headers)
     raw_events = document.get("events") if isinstance(document, dict) else None
