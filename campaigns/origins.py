@@ -1,5 +1,6 @@
 """Site origins: the scheme and host (and port) a page is served from, compared exactly."""
 
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 ERROR_NOT_A_LIST = "must be a list of origins such as [\"https://shop.example\"]"
@@ -48,6 +49,12 @@ def origins_errors(value) -> list[str]:
     ]
 
 
-def origin_allowed(*, origin: str | None, allowed: list[str]) -> bool:
-    normalized = origin_normalize(origin) if origin else None
+def origin_allowed(*, origin: str | None, allowed) -> bool:
+    """Cached: the public endpoints ask this on every request, about the same few origins of each site."""
+    return origin is not None and _origin_allowed(origin, tuple(allowed))
+
+
+@lru_cache(maxsize=4096)
+def _origin_allowed(origin: str, allowed: tuple[str, ...]) -> bool:
+    normalized = origin_normalize(origin)
     return normalized is not None and normalized in {origin_normalize(a) for a in allowed}

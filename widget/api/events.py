@@ -6,7 +6,6 @@ event is refused alone; the good ones of the batch are kept. Never a 500 for any
 """
 
 from collections import Counter
-from functools import lru_cache
 
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse
@@ -50,18 +49,6 @@ def _request_origin(request) -> str | None:
     return origin_of_url(referer) if referer else None
 
 
-@lru_cache(maxsize=1024)
-def _origin_checked(origin: str | None, allowed_origins: tuple[str, ...]) -> bool:
-    # Normalizing parses URLs; a site's visitors send the same few origins again and again.
-    return origin is not None and origin_allowed(origin=origin, allowed=list(allowed_origins))
-
-
-@lru_cache(maxsize=1024)
-def _cors(origin: str | None, allowed_origins: tuple[str, ...]) -> dict:
-    # Shared between requests: read only (responses copy their headers).
-    return cors_headers(origin=origin, allowed_origins=allowed_origins, methods="POST")
-
-
 def _check_all(raw_events: list, *, now_ms: int, ingest):
     accepted: list[EventIn] = []
     accepted_ids: list[str] = []
@@ -87,8 +74,9 @@ def events_collect_api(request, public_key: str):
     ingest = site_ingest_get(public_key=public_key)
     if ingest is None:
         return error_response(404, ERROR_UNKNOWN_SITE)
-    allowed = _origin_checked(_request_origin(request), ingest.allowed_origins)
-    headers = _cors(request.META.get("HTTP_ORIGIN"), ingest.allowed_origins)
+    allowed = origin_allowed(origin=_request_origin(request), allowed=ingest.allowed_origins)
+    headers = cors_headers(origin=request.META.get("HTTP_ORIGIN"), allowed_origins=ingest.allowed_origins,
+                           methods="POST")
     if request.method == "OPTIONS":
         return HttpResponse(status=204 if allowed else 403, headers=headers)
     if request.method != "POST":

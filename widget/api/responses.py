@@ -15,7 +15,7 @@ def error_response(status: int, error: str, detail=None, headers: dict | None = 
 def cors_headers(*, origin: str | None, allowed_origins, methods: str = "GET") -> dict:
     """Access-Control headers for an allowed origin; none for any other (the browser then refuses)."""
     headers = {"Vary": "Origin"}
-    if origin and origin_allowed(origin=origin, allowed=list(allowed_origins)):
+    if origin and origin_allowed(origin=origin, allowed=allowed_origins):
         headers["Access-Control-Allow-Origin"] = origin
         headers["Access-Control-Allow-Methods"] = f"{methods}, OPTIONS"
         headers["Access-Control-Allow-Headers"] = "Content-Type"
