@@ -47,7 +47,6 @@ def campaigns_live(*, site: Site, now: datetime):
 
 def next_schedule_boundary(*, site: Site, now: datetime) -> datetime | None:
     """The next start or end of an active campaign: the config must change then, unsaved."""
-    upcoming = []
     active = Campaign.objects.filter(site=site, status=Campaign.Status.ACTIVE)
     start = active.filter(starts_at__gt=now).order_by("starts_at").values_list("starts_at", flat=True).first()
     end = active.filter(ends_at__gt=now).order_by("ends_at").values_list("ends_at", flat=True).first()
