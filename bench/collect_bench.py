@@ -259,27 +259,22 @@ def drain_phase(*, target: int, site_id: int, campaign_id: int, variant_id: int)
     """Drain the whole backlog in-process, then COPY the same rows into a table without indexes."""
     from django.db import connection
 
-    from campaigns.models import Event, EventInbox
-    from campaigns.services.events import INBOX_BUCKETS
-    from campaigns.services.tally import tally_drain
+    from campaigns.models import Event
+    from campaigns.services.tally import tally_drain, tally_pending
 
-    pending = EventInbox.objects.count()
+    pending = tally_pending()
     if pending < target:  # more of the same: impressions of new visitors, stored as the endpoint stores them
         with connection.cursor() as cursor:
             cursor.execute(
-                f"""WITH new AS (
-                    INSERT INTO {Event._meta.db_table} (site_id, event_id, type, ts, received_at, visitor_id,
+                f"""INSERT INTO {Event._meta.db_table} (site_id, event_id, type, ts, received_at, visitor_id,
                         session_id, campaign_id, variant_id, url, payload, device, ip_hash, ip_truncated, user_agent)
                     SELECT %s, gen_random_uuid(), 'impression', now(), now(), 'top' || n, 's', %s, %s,
                         'https://bench.example/', '{{}}', 'desktop', '', '', ''
-                    FROM generate_series(1, %s) AS n RETURNING id, visitor_id)
-                INSERT INTO {EventInbox._meta.db_table} (event_id, bucket)
-                SELECT id, ('x' || substr(md5(visitor_id), 1, 8))::bit(32)::bigint %% {INBOX_BUCKETS}
-                FROM new ORDER BY id""",
+                    FROM generate_series(1, %s) AS n""",
                 [site_id, campaign_id, variant_id, target - pending],
             )
             cursor.execute("ANALYZE")
-        pending = EventInbox.objects.count()
+        pending = tally_pending()
     stored = Event.objects.count()
     started = time.perf_counter()
     counted = tally_drain(time_budget=3600)
@@ -305,24 +300,24 @@ def drain_phase(*, target: int, site_id: int, campaign_id: int, variant_id: int)
 
 
 def worker_warm_up() -> None:
-    """One drain through the worker (imports, connection, first batch), then an empty inbox to start from."""
-    from campaigns.models import EventInbox
+    """One drain through the worker (imports, connection, first batch), then nothing left to count to start from."""
+    from campaigns.services.tally import tally_pending
     from campaigns.tasks import tally_drain
 
     deadline = time.monotonic() + 60
     tally_drain.delay()
     time.sleep(1)
-    while EventInbox.objects.exists() and time.monotonic() < deadline:
+    while tally_pending() and time.monotonic() < deadline:
         tally_drain.delay()
         time.sleep(0.5)
     time.sleep(1)
 
 
 def measure_lag(events_path: str, campaign_id: int, variant_id: int, *, seconds: float) -> list[float]:
-    """20 probe batches/s of one event; a poller sees when each probe has left the inbox."""
+    """20 probe batches/s of one event; a poller sees when the tally's cursor has passed each probe."""
     from django.db import connection
 
-    from campaigns.models import Event, EventInbox
+    from campaigns.models import Event, TallyCursor
 
     sent: dict[str, float] = {}  # event id -> time of the 202
     lags: list[float] = []
@@ -337,10 +332,13 @@ def measure_lag(events_path: str, campaign_id: int, variant_id: int, *, seconds:
             with lock:
                 waiting = dict(sent)
             if waiting:
-                counted = {
-                    str(u) for u in Event.objects.filter(event_id__in=list(waiting))
-                    .exclude(id__in=EventInbox.objects.values("event_id")).values_list("event_id", flat=True)
-                }
+                with poll_connection.cursor() as cursor:
+                    cursor.execute(
+                        f"SELECT e.event_id FROM {Event._meta.db_table} AS e, {TallyCursor._meta.db_table} AS c"
+                        " WHERE c.id = 1 AND e.event_id = ANY(%s::uuid[]) AND (e.tx, e.id) <= (c.last_tx, c.last_id)",
+                        [list(waiting)],
+                    )
+                    counted = {str(row[0]) for row in cursor.fetchall()}
                 now = time.perf_counter()
                 with lock:
                     for event_id in counted:

@@ -1,8 +1,8 @@
 """Events, assignments, counters, responses and consent records (the Ingestion issue).
 
-Write path: the collect endpoint inserts `Event` rows and their `EventInbox` rows in one
-statement; a worker claims inbox rows, folds them into the tables below and deletes the inbox
-rows in the same transaction, so every accepted event is counted exactly once.
+Write path: the collect endpoint inserts `Event` rows, nothing else. A worker reads the events past the
+`TallyCursor` in commit order, folds them into the tables below and moves the cursor in the same
+transaction, so every accepted event is counted exactly once.
 
 Campaign and variant references on these tables are plain integers, not foreign keys: the rows
 are an append-only history that must outlive a deleted campaign or variant (results and consent
@@ -20,11 +20,11 @@ __all__ = [
     "Assignment",
     "ConsentRecord",
     "Event",
-    "EventInbox",
     "EventType",
     "FunnelStep",
     "RejectedEventCount",
     "Response",
+    "TallyCursor",
     "VariantDailyStats",
 ]
 
@@ -65,32 +65,34 @@ class Event(models.Model):
     # Only consent events keep these, as proof of who decided (the IP truncated to /24 or /48).
     ip_truncated = models.CharField(max_length=45, blank=True)
     user_agent = models.TextField(blank=True)
+    # The transaction that stored the event: PostgreSQL's pg_current_xact_id() (the column's default there, set
+    # by migration 0008; 0 on other databases). The tally reads events in (tx, id) order and only those of
+    # transactions older than every running one, so an event committed late can never be skipped.
+    tx = models.BigIntegerField(db_default=0, editable=False)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["site", "event_id"], name="event_unique_per_site")]
-        indexes = [models.Index(fields=["site", "received_at"], name="event_site_received")]
+        indexes = [
+            models.Index(fields=["site", "received_at"], name="event_site_received"),
+            models.Index(fields=["tx", "id"], name="event_tally_order"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.type} {self.event_id}"
 
 
-class EventInbox(models.Model):
-    """Accepted events not yet counted. Workers delete rows as they count them, so this table stays small.
+class TallyCursor(models.Model):
+    """One row: the (tx, id) of the last event counted. Every event after it, in that order, is still to count.
 
-    `bucket` partitions visitors: one worker at a time drains a bucket, in arrival order, so a
-    visitor's exposure is always counted before their later conversion, whatever the concurrency.
+    The tally moves it in the transaction that writes the counts, under one advisory lock, so a batch is
+    counted exactly once whatever the workers, crashes and retries.
     """
 
-    # Written in the same statement as its event, and retention never deletes an event still in the inbox:
-    # the constraint would only add a check per row on the hot path.
-    event = models.OneToOneField(Event, on_delete=models.CASCADE, related_name="+", db_constraint=False)
-    bucket = models.PositiveSmallIntegerField()
-
-    class Meta:
-        indexes = [models.Index(fields=["bucket", "id"], name="inbox_bucket_id")]
+    last_tx = models.BigIntegerField(default=0)
+    last_id = models.BigIntegerField(default=0)
 
     def __str__(self) -> str:
-        return f"inbox {self.event_id}"
+        return f"tally cursor at ({self.last_tx}, {self.last_id})"
 
 
 class Assignment(models.Model):

@@ -1,8 +1,9 @@
-"""Writes of the collect endpoint: accepted events (with their inbox rows) and rejection counts.
+"""Writes of the collect endpoint: accepted events and rejection counts.
 
-A 202 means the events are in PostgreSQL: one statement inserts the events, skipping ids the
-site already has, and queues exactly the new ones for the tally. Storing never depends on Redis;
-only the nudge that asks a worker to count sooner does.
+A 202 means the events are in PostgreSQL: one statement inserts the events, skipping ids the site
+already has. Each row carries its transaction id, which is all the tally needs to find it (it reads
+past its cursor in commit order), so storing an event costs one row and nothing else. Storing never
+depends on Redis; only the nudge that asks a worker to count sooner does.
 """
 
 import json
@@ -17,12 +18,11 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
 
-from campaigns.models import Event, EventInbox, RejectedEventCount
+from campaigns.models import Event, RejectedEventCount
 from campaigns.redis_raw import cache_key, redis_raw
 
 logger = logging.getLogger(__name__)
 
-INBOX_BUCKETS = 16
 NUDGE_KEY = "tally:nudge"
 NUDGE_DEBOUNCE_SECONDS = 1.0
 CONSENT = "consent"
@@ -44,27 +44,23 @@ class EventRow(NamedTuple):
 
 _COLUMNS = (
     "site_id", "event_id", "type", "ts", "received_at", "visitor_id", "session_id", "campaign_id",
-    "variant_id", "url", "payload", "device", "ip_hash", "ip_truncated", "user_agent",
+    "variant_id", "url", "payload", "device", "ip_hash", "ip_truncated", "user_agent", "tx",
 )
 
-# One statement, the same text for any batch size: the events not stored yet, and an inbox row for exactly
-# those. The rows travel as one JSON array of arrays (serialized in C; one parameter, parsed once by jsonb),
-# in EventRow's field order. The bucket is a hash of the visitor.
+# One statement, the same text for any batch size: the events not stored yet. The rows travel as one JSON
+# array of arrays (serialized in C; one parameter, parsed once by jsonb), in EventRow's field order, and get
+# ids in that order. `tx` is the column's default made explicit (see Event.tx).
 _INSERT_SQL = f"""
-WITH new AS (
-    INSERT INTO {Event._meta.db_table} ({", ".join(_COLUMNS)})
-    SELECT %(site_id)s, (e->>0)::uuid, e->>1, 'epoch'::timestamptz + (e->>2)::bigint * interval '1 millisecond',
-        %(received_at)s, e->>3, e->>4, (e->>5)::bigint, (e->>6)::bigint, e->>7, (e->>8)::jsonb,
-        %(device)s, %(ip_hash)s,
-        CASE WHEN e->>1 = '{CONSENT}' THEN %(ip_truncated)s ELSE '' END,
-        CASE WHEN e->>1 = '{CONSENT}' THEN %(user_agent)s ELSE '' END
-    FROM jsonb_array_elements(%(rows)s::jsonb) WITH ORDINALITY AS r(e, n)
-    ORDER BY r.n
-    ON CONFLICT (site_id, event_id) DO NOTHING
-    RETURNING id, visitor_id
-)
-INSERT INTO {EventInbox._meta.db_table} (event_id, bucket)
-SELECT id, ('x' || substr(md5(visitor_id), 1, 8))::bit(32)::bigint %% {INBOX_BUCKETS} FROM new ORDER BY id
+INSERT INTO {Event._meta.db_table} ({", ".join(_COLUMNS)})
+SELECT %(site_id)s, (e->>0)::uuid, e->>1, 'epoch'::timestamptz + (e->>2)::bigint * interval '1 millisecond',
+    %(received_at)s, e->>3, e->>4, (e->>5)::bigint, (e->>6)::bigint, e->>7, (e->>8)::jsonb,
+    %(device)s, %(ip_hash)s,
+    CASE WHEN e->>1 = '{CONSENT}' THEN %(ip_truncated)s ELSE '' END,
+    CASE WHEN e->>1 = '{CONSENT}' THEN %(user_agent)s ELSE '' END,
+    pg_current_xact_id()::text::bigint
+FROM jsonb_array_elements(%(rows)s::jsonb) WITH ORDINALITY AS r(e, n)
+ORDER BY r.n
+ON CONFLICT (site_id, event_id) DO NOTHING
 """
 _rows_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
@@ -79,7 +75,7 @@ def events_record(
     ip_truncated: str,
     user_agent: str,
 ) -> int:
-    """Store the events not stored yet and queue them for the tally, in one statement; returns how many were new.
+    """Store the events not stored yet, in one statement; returns how many were new.
 
     `events` are EventRow, or any tuples with its fields in its order (the endpoint's EventIn).
 
@@ -150,18 +146,7 @@ def _insert_portable(site_id: int, events: list[EventRow], sender: tuple) -> int
             variant_id=event.variant_id, url=event.url, payload=json.loads(event.payload_json), device=device,
             ip_hash=ip_hash, ip_truncated=ip_truncated if proof else "", user_agent=user_agent[:512] if proof else "",
         ))
-    created = Event.objects.bulk_create(fresh)
-    EventInbox.objects.bulk_create(
-        [EventInbox(event_id=event.pk, bucket=_bucket_md5(event.visitor_id)) for event in created]
-    )
-    return len(created)
-
-
-def _bucket_md5(visitor_id: str) -> int:
-    # The same bucket as the PostgreSQL statement computes: all events of a visitor share a bucket.
-    import hashlib
-
-    return int(hashlib.md5(visitor_id.encode()).hexdigest()[:8], 16) % INBOX_BUCKETS  # noqa: S324
+    return len(Event.objects.bulk_create(fresh))
 
 
 # Per process: when this process may next try to claim the nudge (monotonic seconds).

@@ -8,7 +8,7 @@ from datetime import timedelta
 from django.db import connection
 from django.utils import timezone
 
-from campaigns.models import ConsentRecord, Event, EventInbox, Site
+from campaigns.models import ConsentRecord, Event, Site, TallyCursor
 
 logger = logging.getLogger(__name__)
 
@@ -20,8 +20,8 @@ def events_expire(*, site: Site, now=None) -> tuple[int, int]:
     now = now or timezone.now()
     events = _delete_chunked(
         table=Event._meta.db_table,
-        where=f"site_id = %s AND received_at < %s AND NOT EXISTS "
-        f"(SELECT 1 FROM {EventInbox._meta.db_table} AS i WHERE i.event_id = {Event._meta.db_table}.id)",
+        where=f"site_id = %s AND received_at < %s AND (tx, id) <= "
+        f"(SELECT c.last_tx, c.last_id FROM {TallyCursor._meta.db_table} AS c WHERE c.id = 1)",
         params=[site.id, now - timedelta(days=site.event_retention_days)],
     )
     consents = _delete_chunked(

@@ -1,9 +1,16 @@
 """The tally: accepted events folded into assignments, funnel steps, daily counters, responses and consent proof.
 
-Exactly once: a batch is claimed by deleting its inbox rows, and everything it adds is written in
-the transaction that deletes them. A worker that dies mid-batch rolls back; the rows are claimed again.
-Visitors are split into inbox buckets and one worker at a time holds a bucket (an advisory lock),
-so a visitor's events are counted in arrival order: an exposure before the conversion that follows it.
+Exactly once: the tally reads the events past its cursor (TallyCursor) in commit order, and moves the
+cursor in the transaction that writes what they add. A worker that dies mid-batch rolls back; the same
+events are read again. One worker at a time counts (an advisory lock; another one finds it taken and
+leaves), so events are counted in the order they were stored: an exposure before the conversion that
+follows it.
+
+Commit order, not id order: ids are handed out when rows are inserted, and a request that got lower ids
+may commit after one that got higher ids. Each event carries its transaction's id (Event.tx), and a batch
+takes only events of transactions older than every transaction still running (the snapshot's xmin), in
+(tx, id) order: all of those have finished, so nothing can later appear behind the cursor. A transaction
+left open for long holds the tally back (counted late, never lost).
 Unique counts come from insert-if-absent rows with unique keys (Assignment, FunnelStep), never from
 memory, so they stay exact across batches, workers and retries. Every count is booked under the visitor's
 segment as their assignment fixed it at first exposure (campaigns/segments.py), so the segments of the
@@ -33,10 +40,10 @@ from campaigns.models import (
     Campaign,
     ConsentRecord,
     Event,
-    EventInbox,
     FunnelStep,
     Response,
     Site,
+    TallyCursor,
     VariantDailyStats,
 )
 from campaigns.rules import rule_matches
@@ -46,7 +53,10 @@ logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 10_000
 TIME_BUDGET_SECONDS = 20.0
-LOCK_NAMESPACE = 0x5274  # "Rt": the first key of our advisory locks, the bucket is the second
+LOCK_NAMESPACE = 0x5274  # "Rt": the first key of our advisory locks
+LOCK_TALLY = 1
+LOCK_WAIT_SECONDS = 2.0
+LOCK_POLL_SECONDS = 0.02
 DEFAULT_ATTRIBUTION_DAYS = 7
 MAX_REVENUE = Decimal("1000000000")
 CENT = Decimal("0.01")
@@ -63,7 +73,7 @@ ATTRIBUTED_GOALS = frozenset({"url", "event", "purchase"})
 EVENT_GOAL_OF = {"cta_click": "click", "submit": "submit"}  # goals reached by an event on the campaign itself
 
 EVENTS = Event._meta.db_table
-INBOX = EventInbox._meta.db_table
+CURSOR = TallyCursor._meta.db_table
 ASSIGNMENTS = Assignment._meta.db_table
 STEPS = FunnelStep._meta.db_table
 STATS = VariantDailyStats._meta.db_table
@@ -83,7 +93,7 @@ class Goal:
 
 
 def tally_drain(*, batch_size: int = BATCH_SIZE, time_budget: float = TIME_BUDGET_SECONDS) -> int:
-    """Count inbox events batch by batch until none is left (or the time is up); returns how many."""
+    """Count stored events batch by batch until none is left (or the time is up); returns how many."""
     deadline = time.monotonic() + time_budget
     total = 0
     while True:
@@ -93,54 +103,57 @@ def tally_drain(*, batch_size: int = BATCH_SIZE, time_budget: float = TIME_BUDGE
             return total
 
 
+# Events stored and not counted yet: past the cursor (or all of them before the first batch made it).
+_PENDING = f"""
+SELECT count(*) FROM {EVENTS} AS e
+WHERE (e.tx, e.id) > (SELECT coalesce(max(c.last_tx), 0), coalesce(max(c.last_id), 0) FROM {CURSOR} AS c WHERE c.id = 1)
+"""
+_CURSOR_ENSURE = f"INSERT INTO {CURSOR} (id, last_tx, last_id) VALUES (1, 0, 0) ON CONFLICT (id) DO NOTHING"
+
+
 def tally_pending() -> int:
-    return EventInbox.objects.count()
+    with connection.cursor() as cursor:
+        cursor.execute(_PENDING)
+        return cursor.fetchone()[0]
 
 
 def tally_batch(*, batch_size: int = BATCH_SIZE) -> int:
-    """Claim and count one batch, oldest buckets first; 0 when there is nothing free to count.
-
-    On PostgreSQL a batch takes every free bucket it needs to reach batch_size (one worker per bucket);
-    elsewhere one bucket at a time.
-    """
-    if connection.vendor != "postgresql":
-        from campaigns.services import tally_portable
-
-        for bucket in _buckets_with_work():
-            with transaction.atomic():
-                counted = tally_portable.tally_batch(bucket=bucket, batch_size=batch_size)
-            if counted:
-                return counted
-        return 0
-    buckets = _buckets_with_work()
-    if not buckets:
-        return 0
+    """Claim and count the next batch in commit order; 0 when there is nothing to count or another worker keeps
+    the tally busy for longer than LOCK_WAIT_SECONDS (it counts these events too)."""
     with transaction.atomic():
+        if connection.vendor != "postgresql":
+            from campaigns.services import tally_portable
+
+            _cursor_ensure()
+            return tally_portable.tally_batch(batch_size=batch_size)
+        # The lock first: a transaction waiting for it has written nothing, so it has no transaction id and
+        # does not hold back the horizon of the batch it waits for.
+        if not _tally_lock():
+            return 0
+        _cursor_ensure()
         batch = _Batch()
-        for bucket in buckets:
-            if batch.claimed >= batch_size:
-                break
-            if _bucket_lock(bucket):  # else another worker is counting this bucket
-                batch.claim(bucket=bucket, limit=batch_size - batch.claimed)
+        batch.claim(limit=batch_size)
         if batch.claimed:
             batch.fold()
         return batch.claimed
 
 
-def _buckets_with_work() -> list[int]:
-    """Buckets holding the oldest waiting events, oldest first."""
+def _cursor_ensure() -> None:
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT bucket FROM (SELECT bucket, id FROM {INBOX} ORDER BY id LIMIT 2000) AS oldest"
-            " GROUP BY bucket ORDER BY MIN(id)"
-        )
-        return [row[0] for row in cursor.fetchall()]
+        cursor.execute(_CURSOR_ENSURE)
 
 
-def _bucket_lock(bucket: int) -> bool:
+def _tally_lock() -> bool:
+    """The tally's advisory lock (released at commit); workers that find it taken wait their turn, a little."""
+    deadline = time.monotonic() + LOCK_WAIT_SECONDS
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", [LOCK_NAMESPACE, bucket])
-        return cursor.fetchone()[0]
+        while True:
+            cursor.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", [LOCK_NAMESPACE, LOCK_TALLY])
+            if cursor.fetchone()[0]:
+                return True
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(LOCK_POLL_SECONDS)
 
 
 def _counters_upsert(fold) -> None:
@@ -152,7 +165,7 @@ def _counters_upsert(fold) -> None:
 
 # Per session, emptied by every commit (and by every batch: a batch may run inside an outer transaction).
 # The batch's commit need not wait for the disk: if the server crashes before it is flushed, the whole
-# batch is lost together (inbox rows and counters alike) and counted again, never twice.
+# batch is lost together (cursor and counters alike) and counted again, never twice.
 _TEMP_TABLES = f"""
 CREATE TEMP TABLE IF NOT EXISTS tally_events (
     id bigint, site_id bigint, event_id uuid, type text, ts timestamptz, received_at timestamptz,
@@ -183,22 +196,34 @@ _SOURCE_SQL = f"""CASE
               {SOURCE_MAX_LENGTH})
 END"""
 
-# The oldest events of a bucket leave the inbox and land in tally_events, with their day in the site's zone
-# and their own segment (replaced by the assignment's once the visitor has one, see _SEGMENTS).
-# No row locks needed: the bucket's advisory lock keeps other claimers out, and the DELETE alone decides
-# which rows this batch owns (a row deleted by anyone else is simply not returned).
+# The next events in commit order land in tally_events, with their day in the site's zone and their own
+# segment (replaced by the assignment's once the visitor has one, see _SEGMENTS); the cursor moves past them
+# in the same statement. Only events of transactions older than every running one (the snapshot's xmin):
+# those have all finished, so none can commit behind the cursor later. When the oldest running transaction
+# is this one, its own events count too (they stand or fall with this batch): a tally run in the
+# transaction that stored the events, as the tests do. The advisory lock keeps other tallies out, so the
+# cursor row needs no row lock.
 _CLAIM = f"""
-WITH claimed AS (
-    DELETE FROM {INBOX} WHERE id IN (
-        SELECT id FROM {INBOX} WHERE bucket = %(bucket)s ORDER BY id LIMIT %(limit)s
-    ) RETURNING event_id
+WITH horizon AS (
+    SELECT pg_snapshot_xmin(s)::text::bigint
+        + (pg_current_xact_id_if_assigned() IS NOT DISTINCT FROM pg_snapshot_xmin(s))::int AS tx
+    FROM pg_current_snapshot() AS s
+), picked AS (
+    SELECT e.* FROM {EVENTS} AS e
+    WHERE (e.tx, e.id) > (SELECT c.last_tx, c.last_id FROM {CURSOR} AS c WHERE c.id = 1)
+        AND e.tx < (SELECT tx FROM horizon)
+    ORDER BY e.tx, e.id LIMIT %(limit)s
+), moved AS (
+    UPDATE {CURSOR} AS c SET last_tx = last.tx, last_id = last.id
+    FROM (SELECT tx, id FROM picked ORDER BY tx DESC, id DESC LIMIT 1) AS last WHERE c.id = 1
 )
 INSERT INTO tally_events
 SELECT e.id, e.site_id, e.event_id, e.type, e.ts, e.received_at, e.visitor_id, e.campaign_id, e.variant_id,
     e.url, e.payload, e.ip_truncated, e.user_agent, (e.ts AT TIME ZONE coalesce(z.name, 'UTC'))::date,
     e.device, {_SOURCE_SQL}, coalesce(e.payload -> 'segment' -> 'returning' = 'true'::jsonb, false)
-FROM claimed JOIN {EVENTS} AS e ON e.id = claimed.event_id JOIN {SITES} AS s ON s.id = e.site_id
+FROM picked AS e LEFT JOIN {SITES} AS s ON s.id = e.site_id
 LEFT JOIN unnest(%(zones)s::text[]) AS z(name) ON z.name = s.time_zone
+ORDER BY e.tx, e.id
 """
 
 # 1. The first exposure or impression of a visitor to a campaign decides the assignment and its segment;
@@ -368,9 +393,9 @@ class _Batch:
         with connection.cursor() as cursor:
             cursor.execute(_TEMP_TABLES)
 
-    def claim(self, *, bucket: int, limit: int) -> None:
+    def claim(self, *, limit: int) -> None:
         with connection.cursor() as cursor:
-            cursor.execute(_CLAIM, {"bucket": bucket, "limit": limit, "zones": list(_known_zones())})
+            cursor.execute(_CLAIM, {"limit": limit, "zones": list(_known_zones())})
             self.claimed += cursor.rowcount
 
     def fold(self) -> None:

@@ -1,7 +1,8 @@
 """The tally without PostgreSQL (the demo on SQLite): the same counts, folded in Python, one batch at a time.
 
 campaigns/services/tally.py does this in set-based SQL on PostgreSQL; this is the small fallback it calls
-on any other database. SQLite serializes writers, so no bucket lock is needed here.
+on any other database. SQLite serializes writers, so ids are handed out in commit order (every `tx` is 0)
+and no lock is needed here.
 """
 
 from collections import defaultdict
@@ -10,7 +11,7 @@ from decimal import Decimal
 
 from django.db import connection
 
-from campaigns.models import Assignment, Campaign, ConsentRecord, Event, EventInbox, FunnelStep, Response, Site
+from campaigns.models import Assignment, Campaign, ConsentRecord, Event, FunnelStep, Response, Site, TallyCursor
 from campaigns.segments import segment_of
 from campaigns.services import tally
 from campaigns.services.tally import (
@@ -31,24 +32,25 @@ from campaigns.services.tally import (
 Segment = tuple[str, str, bool]  # device, source, returning
 
 
-def tally_batch(*, bucket: int, batch_size: int) -> int:
-    """Claim and count up to batch_size events of one bucket (inside the caller's transaction)."""
-    event_ids = _claim(bucket=bucket, batch_size=batch_size)
+def tally_batch(*, batch_size: int) -> int:
+    """Claim and count up to batch_size events past the cursor (inside the caller's transaction)."""
+    event_ids = _claim(batch_size=batch_size)
     if event_ids:
         _fold(event_ids=event_ids)
     return len(event_ids)
 
 
-def _claim(*, bucket: int, batch_size: int) -> list[int]:
-    table = EventInbox._meta.db_table
-    skip_locked = ""
+def _claim(*, batch_size: int) -> list[int]:
     with connection.cursor() as cursor:
         cursor.execute(
-            f"DELETE FROM {table} WHERE id IN (SELECT id FROM {table} WHERE bucket = %s ORDER BY id LIMIT %s"
-            f"{skip_locked}) RETURNING event_id",
-            [bucket, batch_size],
+            f"SELECT e.tx, e.id FROM {Event._meta.db_table} AS e, {TallyCursor._meta.db_table} AS c"
+            " WHERE c.id = 1 AND (e.tx, e.id) > (c.last_tx, c.last_id) ORDER BY e.tx, e.id LIMIT %s",
+            [batch_size],
         )
-        return sorted(row[0] for row in cursor.fetchall())
+        rows = cursor.fetchall()
+    if rows:
+        TallyCursor.objects.filter(id=1).update(last_tx=rows[-1][0], last_id=rows[-1][1])
+    return [event_id for _tx, event_id in rows]
 
 
 class _Fold:

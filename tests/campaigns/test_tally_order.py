@@ -1,0 +1,71 @@
+"""The tally reads events in commit order: an event whose transaction commits late is never skipped.
+
+Two real transactions on two connections (PostgreSQL only): ids are handed out at insert, so the request
+that got the lower id may commit last; a cursor kept in id order would already be past it.
+"""
+
+import threading
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+from django.db import connection, connections, transaction
+
+from campaigns.selectors_events import variant_totals
+from campaigns.services import tally
+from campaigns.services.events import EventRow, events_record
+from tests.campaigns.events_kit import now_ms
+
+pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="commit order needs concurrent writers")
+
+
+def impression(campaign, visitor: str) -> EventRow:
+    variant = campaign.variants.order_by("id").first()
+    return EventRow(event_id=str(uuid.uuid4()), type="impression", ts_ms=now_ms(), visitor_id=visitor, session_id="",
+                    campaign_id=campaign.id, variant_id=variant.id, url="", payload_json="{}")
+
+
+def store(site, events: list[EventRow]) -> None:
+    events_record(site_id=site.id, events=events, received_at=datetime.now(UTC), device="desktop", ip_hash="",
+                  ip_truncated="", user_agent="")
+
+
+def test_an_event_committed_after_a_later_one_is_counted_once(transactional_db, site, campaign):
+    stored, release, finished = threading.Event(), threading.Event(), threading.Event()
+
+    def slow_request():
+        try:
+            with transaction.atomic():
+                store(site, [impression(campaign, "early-id-late-commit")])
+                stored.set()
+                release.wait(10)
+        finally:
+            connections.close_all()
+            finished.set()
+
+    writer = threading.Thread(target=slow_request)
+    writer.start()
+    assert stored.wait(10)
+    store(site, [impression(campaign, "later-id-early-commit")])  # a higher id, committed first
+
+    assert tally.tally_pending() == 1  # the committed one; the other is not visible yet
+    assert tally.tally_drain() == 0  # the open transaction holds the horizon back: nothing passes it
+    release.set()
+    assert finished.wait(10)
+    writer.join()
+
+    assert tally.tally_drain() == 2
+    assert tally.tally_drain() == 0
+    variant = campaign.variants.order_by("id").first()
+    assert variant_totals(campaign_id=campaign.id)[variant.id]["impression_visitors"] == 2
+
+
+def test_a_batch_counted_then_rolled_back_is_counted_again(transactional_db, site, campaign):
+    store(site, [impression(campaign, f"v{i}") for i in range(3)])
+    with pytest.raises(RuntimeError), transaction.atomic():
+        assert tally.tally_batch() == 3
+        raise RuntimeError("the worker died before its commit")
+    assert tally.tally_pending() == 3
+    assert tally.tally_drain() == 3
+    variant = campaign.variants.order_by("id").first()
+    assert variant_totals(campaign_id=campaign.id)[variant.id]["impressions"] == 3
