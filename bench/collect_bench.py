@@ -87,6 +87,52 @@ def tree_rss(pid: int) -> float:
     return rss_mb(pid) + sum(rss_mb(child) for child in children(pid))
 
 
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of one process (0 when it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def pids_named(fragment: str) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if fragment in (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace"):
+                    found.append(int(entry.name))
+            except OSError:
+                pass
+    return found
+
+
+class CpuMeter:
+    """CPU time spent by the web server, the benchmark database's PostgreSQL backends and Redis during a phase.
+
+    Unlike requests/s, CPU per request hardly moves when something else shares the machine: it tells where a
+    request's cost goes (and stays readable on a busy machine).
+    """
+
+    def __init__(self, web_pid: int) -> None:
+        self.web_pid = web_pid
+
+    def sample(self) -> dict[str, float]:
+        web = [self.web_pid, *children(self.web_pid)]
+        return {
+            "web": sum(cpu_seconds(pid) for pid in web),
+            "postgres": sum(cpu_seconds(pid) for pid in pids_named(f": postgres {DB_NAME} ")),
+            "redis": sum(cpu_seconds(pid) for pid in pids_named("redis-server")),
+        }
+
+    @staticmethod
+    def per_request(before: dict, after: dict, requests: int) -> str:
+        parts = {name: (after[name] - before[name]) * 1000 / max(1, requests) for name in before}
+        total = sum(parts.values())
+        return f"{total:.2f} ms CPU/request (" + ", ".join(f"{name} {ms:.2f}" for name, ms in parts.items()) + ")"
+
+
 class Wrk:
     """One wrk command line for every load phase: the same threads, connections and CPU pinning."""
 
@@ -191,8 +237,12 @@ def main() -> None:
         wrk.run("/bench/trivial", seconds=2)
         wrk.run(events_path, seconds=2, env=lua_env, lua=True)
         web_rss_before = tree_rss(web.pid)
+        meter = CpuMeter(web.pid)
+        cpu_start = meter.sample()
         trivial = wrk.run("/bench/trivial", seconds=options.seconds)
+        cpu_trivial = meter.sample()
         collect = wrk.run(events_path, seconds=options.seconds, env=lua_env, lua=True)
+        cpu_collect = meter.sample()
         web_rss_mid = tree_rss(web.pid)
         ratio = collect["rps"] / trivial["rps"] if trivial["rps"] else 0.0
         events_rate = collect["rps"] * BATCH
@@ -204,6 +254,8 @@ def main() -> None:
               f"(>= {EVENTS_PER_SECOND} events/s)")
         print(f"ratio collect/trivial (requests): {ratio:.2f}; {verdict(ratio >= COLLECT_VS_TRIVIAL)} "
               f"(>= {COLLECT_VS_TRIVIAL})")
+        print(f"CPU, trivial view: {meter.per_request(cpu_start, cpu_trivial, trivial['requests'])}")
+        print(f"CPU, collect:      {meter.per_request(cpu_trivial, cpu_collect, collect['requests'])}")
         sys.stdout.flush()
         if options.collect_only:
             return

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from django.core.cache import cache
 from django.db.models import Sum
 
+from campaigns.local_copies import LocalCopies
 from campaigns.models import Campaign, Site, Variant, VariantDailyStats
 from campaigns.redis_raw import cache_key, dumps, loads, redis_raw
 
@@ -55,26 +56,43 @@ def _site_ingest_build(*, public_key: str) -> SiteIngest | None:
     )
 
 
+# Per process, as the config endpoint does: the map is served from memory for a second, then read again.
+_LOCAL = LocalCopies(trust_seconds=1.0)
+
+
 def site_ingest_get(*, public_key: str, refresh: bool = False) -> SiteIngest | None:
     """The cached map, or built (one query); None for an unknown key (remembered briefly).
 
-    Read on every collect request: straight from Redis when the cache is Redis (one round trip,
-    none of the cache layer's per-call cost), under the key the cache would use, so invalidation
-    through `cache.delete` reaches it.
+    Read on every collect request: from this process's copy for up to a second, else straight from Redis
+    when the cache is Redis (one round trip, none of the cache layer's per-call cost), under the key the
+    cache would use, so invalidation through `cache.delete` reaches it.
     """
     key = ingest_cache_key(public_key)
     client = redis_raw()
     if not refresh:
+        local = _LOCAL.get(key) if client is not None else None
+        if local is not None and local[1]:
+            return local[0] or None
         cached = loads(client.get(cache_key(key))) if client is not None else cache.get(key)
         if cached is not None:
+            if client is not None:
+                _LOCAL.keep(key, cached)
             return cached or None  # False marks an unknown key
     ingest = _site_ingest_build(public_key=public_key)
     timeout = INGEST_CACHE_SECONDS if ingest else UNKNOWN_SITE_SECONDS
     if client is not None:
         client.set(cache_key(key), dumps(ingest or False), ex=timeout)
+        _LOCAL.keep(key, ingest or False)
     else:
         cache.set(key, ingest or False, timeout)
     return ingest
+
+
+def site_ingest_forget(*, public_key: str) -> None:
+    """A site, campaign or variant changed: drop the map here and in Redis."""
+    key = ingest_cache_key(public_key)
+    _LOCAL.forget(key)
+    cache.delete(key)
 
 
 def site_ingest_refresh_due(*, ingest: SiteIngest) -> bool:

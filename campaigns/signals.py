@@ -6,13 +6,12 @@ service-only hook would miss; they do no business logic.
 
 from functools import partial
 
-from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 
 from campaigns.models import Campaign, Site, Variant
 from campaigns.selectors import config_invalidate
-from campaigns.selectors_events import ingest_cache_key
+from campaigns.selectors_events import site_ingest_forget
 
 
 def _public_key(instance) -> str | None:
@@ -29,7 +28,7 @@ def _public_key(instance) -> str | None:
 
 def _invalidate(public_key: str) -> None:
     config_invalidate(public_key=public_key)
-    cache.delete(ingest_cache_key(public_key))  # the collect endpoint's map of the site's campaign ids
+    site_ingest_forget(public_key=public_key)  # the collect endpoint's map of the site's campaign ids
 
 
 def _changed(sender, instance, **kwargs) -> None:

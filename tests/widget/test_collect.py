@@ -260,3 +260,17 @@ def test_nan_and_infinity_are_refused_not_a_500(client, site):
     assert response.status_code == 202
     assert response.json() == {"accepted": [good["id"]], "rejected": [
         {"index": 1, "reason": "schema"}, {"index": 2, "reason": "schema"}]}
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="terminates a PostgreSQL backend")
+def test_a_batch_is_stored_on_a_new_connection_when_the_old_one_died(transactional_db, client, site):
+    import psycopg
+
+    post_events(client, site, [event("pageview")])  # the request's connection is open and kept
+    backend = connection.connection.info.backend_pid
+    params = connection.get_connection_params()
+    with psycopg.connect(**{k: v for k, v in params.items() if k != "cursor_factory"}, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", [backend])
+    response = post_events(client, site, [event("pageview")])
+    assert response.status_code == 202
+    assert Event.objects.count() == 2

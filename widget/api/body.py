@@ -6,6 +6,8 @@ body deep enough to exhaust it is refused as too deep, and nothing walks the doc
 
 import json
 
+import msgspec
+
 ERROR_CONTENT_TYPE = "send application/json or text/plain"
 ERROR_TOO_LARGE = "body too large"
 ERROR_NOT_UTF8 = "body is not UTF-8"
@@ -29,7 +31,17 @@ def body_read(request, *, max_bytes: int) -> bytes | None:
 
 
 def json_parse(body: bytes):
-    """(document, None) or (None, error message)."""
+    """(document, None) or (None, error message).
+
+    msgspec reads well-formed JSON (all the widget sends) several times faster than the json module, into the
+    same Python values. Anything it refuses takes the json module's path, which gives the error, or reads
+    what only it accepts (NaN and Infinity, lone surrogates) so that the events' own checks refuse those
+    one by one and the rest of the batch is kept.
+    """
+    try:
+        return msgspec.json.decode(body), None
+    except (msgspec.DecodeError, RecursionError, UnicodeDecodeError):
+        pass
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:

@@ -7,8 +7,9 @@ event is refused alone; the good ones of the batch are kept. Never a 500 for any
 
 from collections import Counter
 
+import msgspec
 from django.conf import settings
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
@@ -115,7 +116,7 @@ def events_collect_api(request, public_key: str):
     if device == BOT:
         rejected = [{"index": index, "reason": REASON_BOT} for index in range(len(raw_events))]
         rejected_events_count(site_id=ingest.site_id, day=now.date(), reasons=Counter({REASON_BOT: len(rejected)}))
-        return JsonResponse({"accepted": [], "rejected": rejected}, status=202, headers=headers)
+        return _accepted_response([], rejected, headers=headers)
 
     now_ms = int(now.timestamp() * 1000)
     accepted, accepted_ids, rejected = _check_all(raw_events, now_ms=now_ms, ingest=ingest)
@@ -138,4 +139,9 @@ def events_collect_api(request, public_key: str):
         rejected_events_count(
             site_id=ingest.site_id, day=now.date(), reasons=Counter(r["reason"] for r in rejected)
         )
-    return JsonResponse({"accepted": accepted_ids, "rejected": rejected}, status=202, headers=headers)
+    return _accepted_response(accepted_ids, rejected, headers=headers)
+
+
+def _accepted_response(accepted_ids: list[str], rejected: list[dict], *, headers: dict) -> HttpResponse:
+    body = msgspec.json.encode({"accepted": accepted_ids, "rejected": rejected})
+    return HttpResponse(body, status=202, content_type="application/json", headers=headers)
