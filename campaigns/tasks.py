@@ -1,4 +1,4 @@
-"""Celery tasks: thin and idempotent; ids in, one service call. Beat runs the three periodic ones."""
+"""Celery tasks: thin and idempotent; ids in, one service call. Beat runs the four periodic ones."""
 
 import logging
 
@@ -7,7 +7,7 @@ from django.db import InterfaceError, OperationalError
 
 from campaigns.models import Campaign, Site
 from campaigns.selectors_events import campaigns_auto_allocated
-from campaigns.services import allocation, retention, tally
+from campaigns.services import allocation, events, retention, tally
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +42,14 @@ def allocation_update(*, campaign_id: int | None = None, **kwargs) -> None:
         logger.info("allocation_update: campaign %s is gone", campaign_id)
         return
     allocation.allocation_update(campaign=campaign)
+
+
+@shared_task(name="campaigns.refusals_flush", **TASK_OPTIONS)
+def refusals_flush(**kwargs) -> int:
+    moved = events.refusals_flush()
+    if moved:
+        logger.info("refusals_flush: %s refusals counted", moved)
+    return moved
 
 
 @shared_task(name="campaigns.events_expire", **TASK_OPTIONS)

@@ -146,6 +146,7 @@ CELERY_BEAT_SCHEDULE = {
     "tally-drain": {"task": "campaigns.tally_drain", "schedule": timedelta(seconds=5)},
     "allocation-update": {"task": "campaigns.allocation_update", "schedule": timedelta(minutes=15)},
     "events-expire": {"task": "campaigns.events_expire", "schedule": timedelta(hours=1)},
+    "refusals-flush": {"task": "campaigns.refusals_flush", "schedule": timedelta(minutes=1)},
 }
 
 AUTH_PASSWORD_VALIDATORS = [

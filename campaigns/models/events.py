@@ -98,7 +98,10 @@ class TallyCursor(models.Model):
 class Assignment(models.Model):
     """The variant a visitor was first exposed to (null: the holdout), and what they brought since."""
 
-    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="+")
+    # No database constraint and no index, as on Event: the tally inserts these by the ten thousand, and a
+    # deferred foreign-key check per row cost as much as the insert. The site comes from its events, which
+    # were checked on the way in; deleting a site still deletes these (Django's collector cascades).
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False)
     campaign_id = models.BigIntegerField()
     variant_id = models.BigIntegerField(null=True, blank=True)
     visitor_id = models.CharField(max_length=64)
@@ -259,7 +262,12 @@ class ConsentRecord(models.Model):
 
 
 class RejectedEventCount(models.Model):
-    """Events refused inside an accepted batch, by site, day (UTC) and reason: a site owner's debugging aid."""
+    """Refused events by site, day (UTC) and reason: a site owner's debugging aid.
+
+    Events refused inside an accepted batch count one by one under their reason. Whole refused requests
+    (widget/api/events.py, REFUSED_*) count their events when these could be read (over the rate limit,
+    too many in a batch), else the request once under a `request_...` reason.
+    """
 
     site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="+")
     day = models.DateField()

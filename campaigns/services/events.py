@@ -19,13 +19,15 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import InterfaceError, OperationalError, connection, transaction
 
-from campaigns.models import Event, RejectedEventCount
+from campaigns.models import Event, RejectedEventCount, Site
 from campaigns.redis_raw import cache_key, redis_raw
 
 logger = logging.getLogger(__name__)
 
 NUDGE_KEY = "tally:nudge"
 NUDGE_DEBOUNCE_SECONDS = 1.0
+# Whole requests refused, noted in Redis until refusals_flush moves them into RejectedEventCount.
+REFUSALS_KEY = "refusals:pending"
 CONSENT = "consent"
 
 
@@ -220,3 +222,56 @@ def rejected_events_count(*, site_id: int, day: date, reasons: Counter) -> None:
     params = [value for reason, count in items for value in (site_id, day, reason, count)]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
+
+
+def refusals_note(*, site_id: int, day: date, reason: str, count: int = 1) -> None:
+    """A whole request refused (wrong origin, too large, malformed, over its rate limit...), counted per site.
+
+    Noted in Redis, one command, so that whoever floods us with refused requests never causes a database
+    write per request; refusals_flush (beat, every minute) moves the counts into RejectedEventCount.
+    Without Redis (the demo) written at once.
+    """
+    client = redis_raw()
+    if client is None:
+        rejected_events_count(site_id=site_id, day=day, reasons=Counter({reason: count}))
+        return
+    import redis
+
+    try:
+        client.hincrby(cache_key(REFUSALS_KEY), f"{site_id}|{day.isoformat()}|{reason}", count)
+    except redis.RedisError:
+        logger.warning("refusals_note: Redis unavailable, a refusal went uncounted", exc_info=True)
+
+
+def refusals_flush() -> int:
+    """Move the refusals noted in Redis into RejectedEventCount; returns how many were moved.
+
+    Read and emptied in one transaction; should the database write fail, the counts go back to Redis.
+    """
+    client = redis_raw()
+    if client is None:
+        return 0
+    key = cache_key(REFUSALS_KEY)
+    pipe = client.pipeline(transaction=True)
+    pipe.hgetall(key)
+    pipe.delete(key)
+    noted, _deleted = pipe.execute()
+    if not noted:
+        return 0
+    by_site_day: dict[tuple[int, date], Counter] = {}
+    for field, value in noted.items():
+        site_id, day, reason = field.decode().split("|", 2)
+        by_site_day.setdefault((int(site_id), date.fromisoformat(day)), Counter())[reason] += int(value)
+    live = set(Site.objects.filter(id__in={site_id for site_id, _day in by_site_day}).values_list("id", flat=True))
+    try:
+        with transaction.atomic():
+            for (site_id, day), reasons in sorted(by_site_day.items()):
+                if site_id in live:
+                    rejected_events_count(site_id=site_id, day=day, reasons=reasons)
+    except Exception:
+        restore = client.pipeline(transaction=True)
+        for field, value in noted.items():
+            restore.hincrby(key, field, int(value))
+        restore.execute()
+        raise
+    return sum(int(value) for value in noted.values())

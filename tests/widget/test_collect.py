@@ -6,6 +6,7 @@ from django.db import connection
 
 from campaigns.models import ConsentRecord, Event, RejectedEventCount
 from campaigns.services.tally import tally_drain, tally_pending
+from campaigns.tasks import refusals_flush
 from tests.campaigns.events_kit import ORIGIN, event, events_url, now_ms, post_events
 from widget.api import body
 from widget.api import events as collect
@@ -274,3 +275,22 @@ def test_a_batch_is_stored_on_a_new_connection_when_the_old_one_died(transaction
     response = post_events(client, site, [event("pageview")])
     assert response.status_code == 202
     assert Event.objects.count() == 2
+
+
+def test_whole_refused_requests_are_counted_for_the_site_owner(client, site, settings):
+    settings.RATE_LIMIT_CLIENT_PER_MINUTE = 2
+    assert post_events(client, site, [event("pageview")], HTTP_ORIGIN="https://evil.example").status_code == 403
+    assert post_events(client, site, None, body=b'{"events": [').status_code == 400
+    assert post_events(client, site, None, body=b"x" * (65 * 1024)).status_code == 413
+    assert post_events(client, site, [event("pageview") for _ in range(51)]).status_code == 413
+    assert post_events(client, site, [event("pageview") for _ in range(2)], REMOTE_ADDR="10.1.2.3").status_code == 202
+    assert post_events(client, site, [event("pageview") for _ in range(3)], REMOTE_ADDR="10.1.2.3").status_code == 429
+    assert not RejectedEventCount.objects.exists()  # noted in Redis, no database write per refused request
+
+    assert refusals_flush.delay().get() == 1 + 1 + 1 + 51 + 3
+    counts = dict(RejectedEventCount.objects.filter(site=site).values_list("reason", "count"))
+    assert counts == {
+        collect.REFUSED_ORIGIN: 1, collect.REFUSED_MALFORMED: 1, collect.REFUSED_TOO_LARGE: 1,
+        collect.REFUSED_TOO_MANY: 51, collect.REFUSED_RATE_LIMITED: 3,
+    }
+    assert refusals_flush.delay().get() == 0  # moved once

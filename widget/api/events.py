@@ -6,6 +6,7 @@ event is refused alone; the good ones of the batch are kept. Never a 500 for any
 """
 
 from collections import Counter
+from functools import partial
 
 import msgspec
 from django.conf import settings
@@ -15,7 +16,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from campaigns.origins import origin_allowed, origin_of_url
 from campaigns.selectors_events import site_ingest_get, site_ingest_refresh_due
-from campaigns.services.events import CONSENT, events_record, rejected_events_count
+from campaigns.services.events import CONSENT, events_record, refusals_note, rejected_events_count
 from retarget.middleware import public_endpoint
 from widget.api.body import (
     CONTENT_TYPES,
@@ -39,6 +40,15 @@ ERROR_TOO_MANY = "too many events in one batch"
 ERROR_SHAPE = 'body must be {"events": [...]}'
 ERROR_RATE_LIMITED = "too many events, slow down"
 
+# Reasons under which whole refused requests are counted (RejectedEventCount): the events of a batch over its
+# rate limit or over MAX_BATCH_EVENTS are counted one by one; a request whose events could not be read, once.
+REFUSED_ORIGIN = "request_origin"
+REFUSED_CONTENT_TYPE = "request_content_type"
+REFUSED_TOO_LARGE = "request_too_large"
+REFUSED_MALFORMED = "request_malformed"
+REFUSED_TOO_MANY = "too_many_in_batch"
+REFUSED_RATE_LIMITED = "rate_limited"
+
 
 # Headers are read from META: `request.headers` would build a dict of every header on each request.
 def _request_origin(request) -> str | None:
@@ -48,6 +58,14 @@ def _request_origin(request) -> str | None:
         return origin
     referer = request.META.get("HTTP_REFERER")
     return origin_of_url(referer) if referer else None
+
+
+def _refused(status: int, error: str, detail=None, *, site_id: int, reason: str, count: int = 1, headers: dict,
+             extra_headers: dict | None = None) -> HttpResponse:
+    """A whole request refused: answered, and counted for the site's owner (events when they could be read,
+    else the request once)."""
+    refusals_note(site_id=site_id, day=timezone.now().date(), reason=reason, count=count)
+    return error_response(status, error, detail, headers={**headers, **(extra_headers or {})})
 
 
 def _check_all(raw_events: list, *, now_ms: int, ingest):
@@ -82,21 +100,23 @@ def events_collect_api(request, public_key: str):
         return HttpResponse(status=204 if allowed else 403, headers=headers)
     if request.method != "POST":
         return error_response(405, ERROR_METHOD, headers={**headers, "Allow": "POST, OPTIONS"})
+    refused = partial(_refused, site_id=ingest.site_id, headers=headers)
     if not allowed:
-        return error_response(403, ERROR_ORIGIN, headers=headers)
+        return refused(403, ERROR_ORIGIN, reason=REFUSED_ORIGIN)
     if request.content_type not in CONTENT_TYPES:
-        return error_response(415, ERROR_CONTENT_TYPE, headers=headers)
+        return refused(415, ERROR_CONTENT_TYPE, reason=REFUSED_CONTENT_TYPE)
     body = body_read(request, max_bytes=MAX_BATCH_BYTES)
     if body is None:
-        return error_response(413, ERROR_TOO_LARGE, {"max_bytes": MAX_BATCH_BYTES}, headers=headers)
+        return refused(413, ERROR_TOO_LARGE, {"max_bytes": MAX_BATCH_BYTES}, reason=REFUSED_TOO_LARGE)
     document, error = json_parse(body)
     if error:
-        return error_response(400, error, headers=headers)
+        return refused(400, error, reason=REFUSED_MALFORMED)
     raw_events = document.get("events") if isinstance(document, dict) else None
     if not isinstance(raw_events, list):
-        return error_response(400, ERROR_SHAPE, headers=headers)
+        return refused(400, ERROR_SHAPE, reason=REFUSED_MALFORMED)
     if len(raw_events) > MAX_BATCH_EVENTS:
-        return error_response(413, ERROR_TOO_MANY, {"max_events": MAX_BATCH_EVENTS}, headers=headers)
+        return refused(413, ERROR_TOO_MANY, {"max_events": MAX_BATCH_EVENTS}, reason=REFUSED_TOO_MANY,
+                       count=len(raw_events))
 
     now = timezone.now()
     ip = client_ip(request)
@@ -109,7 +129,8 @@ def events_collect_api(request, public_key: str):
         cost=max(1, len(raw_events)),
     )
     if retry_after is not None:
-        return error_response(429, ERROR_RATE_LIMITED, headers={**headers, "Retry-After": str(retry_after)})
+        return refused(429, ERROR_RATE_LIMITED, reason=REFUSED_RATE_LIMITED, count=max(1, len(raw_events)),
+                       extra_headers={"Retry-After": str(retry_after)})
 
     user_agent = request.META.get("HTTP_USER_AGENT", "")
     device = device_of(user_agent[:1024])
