@@ -33,7 +33,7 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from urllib.parse import urlsplit, urlunsplit
 
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 
 from campaigns.models import (
     Assignment,
@@ -56,7 +56,6 @@ TIME_BUDGET_SECONDS = 20.0
 LOCK_NAMESPACE = 0x5274  # "Rt": the first key of our advisory locks
 LOCK_TALLY = 1
 LOCK_WAIT_SECONDS = 2.0
-LOCK_POLL_SECONDS = 0.02
 DEFAULT_ATTRIBUTION_DAYS = 7
 MAX_REVENUE = Decimal("1000000000")
 CENT = Decimal("0.01")
@@ -144,16 +143,21 @@ def _cursor_ensure() -> None:
 
 
 def _tally_lock() -> bool:
-    """The tally's advisory lock (released at commit); workers that find it taken wait their turn, a little."""
-    deadline = time.monotonic() + LOCK_WAIT_SECONDS
+    """The tally's advisory lock (released at commit), waited for at most LOCK_WAIT_SECONDS.
+
+    Waiters queue in order, so workers draining together take turns batch by batch rather than one keeping
+    the lock; one that waits too long leaves (the holder counts its events too).
+    """
     with connection.cursor() as cursor:
-        while True:
-            cursor.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", [LOCK_NAMESPACE, LOCK_TALLY])
-            if cursor.fetchone()[0]:
-                return True
-            if time.monotonic() > deadline:
-                return False
-            time.sleep(LOCK_POLL_SECONDS)
+        cursor.execute(f"SET LOCAL lock_timeout = '{int(LOCK_WAIT_SECONDS * 1000)}ms'")
+        try:
+            with transaction.atomic():  # a savepoint: a timeout must not abort the batch's transaction
+                cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_NAMESPACE, LOCK_TALLY])
+        except OperationalError:
+            return False
+        finally:
+            cursor.execute("SET LOCAL lock_timeout TO DEFAULT")
+    return True
 
 
 def _counters_upsert(fold) -> None:
