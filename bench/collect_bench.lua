@@ -22,19 +22,23 @@ function init(args)
     prefix = string.format("%08x-%04x", math.random(0, 2 ^ 31 - 1), math.random(0, 65535))
 end
 
+-- The widget's mix (as bench/collect_bench.py's MIX): per visitor four page views, an impression and a close.
+local kinds = { "pageview", "pageview", "pageview", "pageview", "impression", "close" }
 local head = '{"id":"'
-local middle = '","type":"impression","ts":' .. ts .. ',"visitor":"'
-local tail = '","session":"s","campaign":' .. campaign .. ',"variant":' .. variant
-    .. ',"url":"https://bench.example/","data":{}}'
+local campaign_fields = ',"campaign":' .. campaign .. ',"variant":' .. variant
+local tail = ',"url":"https://bench.example/","data":{}}'
 local headers = { ["Content-Type"] = "text/plain", ["Origin"] = origin, ["User-Agent"] = ua }
 
 function request()
     local events = {}
     for i = 1, batch do
         counter = counter + 1
+        local slot = counter % #kinds + 1
         -- xxxxxxxx-xxxx-4xxx-8xxx-xxxxxxxxxxxx: version 4, variant 10
         local id = string.format("%s-4%03x-8%03x-%012x", prefix, counter % 4096, math.random(0, 4095), counter)
-        events[i] = head .. id .. middle .. string.format("v%x%s", counter, prefix:sub(1, 6)) .. tail
+        local visitor = string.format("v%x%s", math.floor(counter / #kinds), prefix:sub(1, 6))
+        events[i] = head .. id .. '","type":"' .. kinds[slot] .. '","ts":' .. ts .. ',"visitor":"' .. visitor
+            .. '","session":"s"' .. (slot > 4 and campaign_fields or "") .. tail
     end
     return wrk.format("POST", path, headers, '{"events":[' .. table.concat(events, ",") .. "]}")
 end
