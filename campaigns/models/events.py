@@ -75,6 +75,9 @@ class Event(models.Model):
         indexes = [
             models.Index(fields=["site", "received_at"], name="event_site_received"),
             models.Index(fields=["tx", "id"], name="event_tally_order"),
+            # A visitor's conversions, for crediting them when their exposure reaches the tally later (rare rows).
+            models.Index(fields=["site", "visitor_id"], name="event_conversion_visitor",
+                         condition=models.Q(type="conversion")),
         ]
 
     def __str__(self) -> str:

@@ -184,7 +184,11 @@ CREATE TEMP TABLE IF NOT EXISTS tally_counts (
     campaign_id bigint, variant_id bigint, day date, device text, source text, "returning" boolean,
     {", ".join(f"{name} numeric NOT NULL DEFAULT 0" for name in COUNTERS)}
 ) ON COMMIT DELETE ROWS;
-TRUNCATE tally_events, tally_conversions, tally_counts;
+CREATE TEMP TABLE IF NOT EXISTS tally_new_assignments (
+    id bigint, site_id bigint, campaign_id bigint, variant_id bigint, visitor_id text, first_exposed_at timestamptz,
+    device text, source text, "returning" boolean
+) ON COMMIT DELETE ROWS;
+TRUNCATE tally_events, tally_conversions, tally_counts, tally_new_assignments;
 SET LOCAL synchronous_commit = off;
 """
 
@@ -243,7 +247,9 @@ WITH candidate AS (
     SELECT site_id, campaign_id, variant_id, visitor_id, ts, 0, {SEGMENT} FROM candidate
     ORDER BY campaign_id, visitor_id
     ON CONFLICT (campaign_id, visitor_id) DO NOTHING
-    RETURNING campaign_id, visitor_id
+    RETURNING id, site_id, campaign_id, variant_id, visitor_id, first_exposed_at, {SEGMENT}
+), kept AS (
+    INSERT INTO tally_new_assignments SELECT * FROM new
 )
 INSERT INTO tally_counts (campaign_id, variant_id, day, {SEGMENT}, exposed)
 SELECT c.campaign_id, c.variant_id, c.day, c.device, c.source, c."returning", count(*)
@@ -277,18 +283,21 @@ FROM tally_events AS b JOIN unnest(%(campaigns)s::bigint[], %(kinds)s::text[]) A
     ON g.campaign_id = b.campaign_id AND g.kind = b.type
 """
 
+def _value_sql(alias: str) -> str:
+    """A purchase's revenue: the JSON number rounded to cents half-to-even (as Decimal.quantize), if below the cap."""
+    value = f"({alias}.payload ->> 'value')::numeric"
+    return f"""CASE WHEN {alias}.type = 'conversion' AND jsonb_typeof({alias}.payload -> 'value') = 'number'
+              AND abs(round({value}, 2)) < {MAX_REVENUE}
+         THEN CASE WHEN abs({value} * 100 %% 1) = 0.5 THEN 2 * round({value} * 50) / 100 ELSE round({value}, 2) END
+    END"""
+
+
 # 3b. Pageviews and conversions reaching a goal of the site's campaigns, credited to the visitor's assignment
 # when they came within the attribution window. URL goals arrive already matched, as (campaign, url) pairs.
-# A purchase's revenue: the JSON number rounded to cents half-to-even (as Decimal.quantize), if below the cap.
 _CONVERT_ATTRIBUTED = f"""
 INSERT INTO tally_conversions (event_id, campaign_id, variant_id, visitor_id, day, assignment_id, {SEGMENT}, value)
 SELECT b.id, g.campaign_id, a.variant_id, b.visitor_id, b.day, a.id, a.device, a.source, a."returning",
-    CASE WHEN b.type = 'conversion' AND jsonb_typeof(b.payload -> 'value') = 'number'
-              AND abs(round((b.payload ->> 'value')::numeric, 2)) < {MAX_REVENUE}
-         THEN CASE WHEN abs((b.payload ->> 'value')::numeric * 100 %% 1) = 0.5
-                   THEN 2 * round((b.payload ->> 'value')::numeric * 50) / 100
-                   ELSE round((b.payload ->> 'value')::numeric, 2) END
-    END
+    {_value_sql("b")}
 FROM tally_events AS b
 JOIN unnest(%(sites)s::bigint[], %(campaigns)s::bigint[], %(types)s::text[], %(names)s::text[],
             %(seconds)s::float8[]) AS g(site_id, campaign_id, type, name, seconds)
@@ -308,6 +317,26 @@ FROM tally_events AS b JOIN unnest(%(sites)s::bigint[], %(campaigns)s::bigint[])
     ON g.site_id = b.site_id
 WHERE b.type = 'pageview' AND b.visitor_id <> ''
     AND EXISTS (SELECT 1 FROM {ASSIGNMENTS} AS a WHERE a.campaign_id = g.campaign_id AND a.visitor_id = b.visitor_id)
+"""
+
+# 3c. A visitor whose first exposure is counted in this batch, after a conversion of theirs already counted in an
+# earlier one (the batches reached us out of order): that conversion is credited now, if it came within the
+# attribution window. Only conversions behind the cursor and outside this batch: later ones are credited in
+# their own batch, when the assignment exists. (URL goals are not looked back for: page views are many.)
+_CONVERT_LATE = f"""
+INSERT INTO tally_conversions (event_id, campaign_id, variant_id, visitor_id, day, assignment_id, {SEGMENT}, value)
+SELECT e.id, n.campaign_id, n.variant_id, e.visitor_id, (e.ts AT TIME ZONE coalesce(z.name, 'UTC'))::date, n.id,
+    n.device, n.source, n."returning", {_value_sql("e")}
+FROM tally_new_assignments AS n
+JOIN unnest(%(campaigns)s::bigint[], %(names)s::text[], %(seconds)s::float8[]) AS g(campaign_id, name, seconds)
+    ON g.campaign_id = n.campaign_id
+JOIN {EVENTS} AS e ON e.site_id = n.site_id AND e.visitor_id = n.visitor_id AND e.type = 'conversion'
+LEFT JOIN {SITES} AS s ON s.id = e.site_id
+LEFT JOIN unnest(%(zones)s::text[]) AS z(name) ON z.name = s.time_zone
+WHERE e.payload -> 'name' = to_jsonb(g.name)
+    AND e.ts BETWEEN n.first_exposed_at AND n.first_exposed_at + g.seconds * interval '1 second'
+    AND (e.tx, e.id) <= (SELECT c.last_tx, c.last_id FROM {CURSOR} AS c WHERE c.id = 1)
+    AND NOT EXISTS (SELECT 1 FROM tally_events AS b WHERE b.id = e.id)
 """
 
 # 4. Conversions; each visitor's revenue added to their assignment, the counters getting the sum and the change
@@ -444,6 +473,12 @@ class _Batch:
             })
             matched = [(campaign_id, url) for campaign_id, url in cursor.fetchall()
                        if _url_reached(url_goals[campaign_id][1], url)]
+        late = [goal for _site, goal in attributed if goal.type != "url" and goal.event_name is not None]
+        if late:
+            cursor.execute(_CONVERT_LATE, {
+                "campaigns": [goal.campaign_id for goal in late], "names": [goal.event_name for goal in late],
+                "seconds": [goal.attribution.total_seconds() for goal in late], "zones": list(_known_zones()),
+            })
         cursor.execute(_CONVERT_ATTRIBUTED, {
             "sites": [site_id for site_id, _goal in attributed],
             "campaigns": [goal.campaign_id for _site, goal in attributed],

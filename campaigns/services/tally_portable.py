@@ -8,6 +8,7 @@ and no lock is needed here.
 from collections import defaultdict
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.db import connection
 
@@ -120,9 +121,10 @@ def _fold(*, event_ids: list[int]) -> None:
                 (e["campaign_id"], e["visitor_id"]),
                 (e["site_id"], e["variant_id"], e["ts"], segment_of(device=e["device"], payload=e["payload"])),
             )
-    for campaign_id, variant_id, first_exposed_at, segment in _assignments_create(candidates):
-        site_id = site_of_campaign[campaign_id]
-        fold.add((campaign_id, variant_id, day_of(site_id, first_exposed_at)), segment, "exposed")
+    new_assignments = _assignments_create(candidates)
+    for new in new_assignments:
+        fold.add((new.campaign_id, new.variant_id, day_of(new.site_id, new.first_exposed_at)), new.segment, "exposed")
+    _late_conversions(fold, new_assignments=new_assignments, goal_of=goal_of, batch=set(event_ids), day_of=day_of)
 
     # 2. The assignments of this batch's visitors: their segments, and what conversions may be attributed to.
     goal_visitors = {
@@ -219,9 +221,18 @@ def _convert(
         fold.revenue[assignment_id] = (total, campaign_id, variant_id, day, segment)
 
 
-def _assignments_create(candidates: dict) -> list[tuple[int, int | None, datetime, Segment]]:
-    """Insert the assignments that do not exist yet; returns the new ones (campaign, variant, first exposure,
-    segment)."""
+class _NewAssignment(NamedTuple):
+    id: int
+    site_id: int
+    campaign_id: int
+    variant_id: int | None
+    visitor_id: str
+    first_exposed_at: datetime
+    segment: Segment
+
+
+def _assignments_create(candidates: dict) -> list[_NewAssignment]:
+    """Insert the assignments that do not exist yet; returns the new ones."""
     if not candidates:
         return []
     table = Assignment._meta.db_table
@@ -231,7 +242,7 @@ def _assignments_create(candidates: dict) -> list[tuple[int, int | None, datetim
         ' source, "returning") VALUES '
         + ", ".join(["(%s, %s, %s, %s, %s, 0, %s, %s, %s)"] * len(items))
         + " ON CONFLICT (campaign_id, visitor_id) DO NOTHING"
-        ' RETURNING campaign_id, variant_id, first_exposed_at, device, source, "returning"'
+        ' RETURNING id, site_id, campaign_id, variant_id, visitor_id, first_exposed_at, device, source, "returning"'
     )
     params = [
         value
@@ -240,8 +251,37 @@ def _assignments_create(candidates: dict) -> list[tuple[int, int | None, datetim
     ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return [(c, v, _aware(t), (device, source, bool(returning)))
-                for c, v, t, device, source, returning in cursor.fetchall()]
+        return [_NewAssignment(i, site, c, v, visitor, _aware(t), (device, source, bool(returning)))
+                for i, site, c, v, visitor, t, device, source, returning in cursor.fetchall()]
+
+
+def _late_conversions(fold: _Fold, *, new_assignments: list[_NewAssignment], goal_of: dict, batch: set[int],
+                      day_of) -> None:
+    """Conversions counted in earlier batches, before the exposure that now makes their visitor's assignment:
+    credited now when within the attribution window (tally.py's _CONVERT_LATE, step 3c)."""
+    wanted = [a for a in new_assignments
+              if (goal := goal_of.get(a.campaign_id)) is not None and goal.type in ATTRIBUTED_GOALS
+              and goal.type != "url" and goal.event_name is not None]
+    if not wanted:
+        return
+    last_tx, last_id = TallyCursor.objects.values_list("last_tx", "last_id").get(id=1)
+    earlier = (
+        Event.objects.filter(type="conversion", site_id__in={a.site_id for a in wanted},
+                             visitor_id__in={a.visitor_id for a in wanted})
+        .exclude(id__in=batch)
+        .values("id", "tx", "site_id", "visitor_id", "type", "ts", "url", "payload")
+    )
+    for e in sorted(earlier, key=lambda e: (e["tx"], e["id"])):
+        if (e["tx"], e["id"]) > (last_tx, last_id):
+            continue  # not counted yet: its own batch credits it
+        for a in wanted:
+            goal = goal_of[a.campaign_id]
+            if (a.site_id, a.visitor_id) != (e["site_id"], e["visitor_id"]) or not _goal_reached(goal, e):
+                continue
+            if a.first_exposed_at <= e["ts"] <= a.first_exposed_at + goal.attribution:
+                _convert(fold, campaign_id=a.campaign_id, variant_id=a.variant_id, visitor_id=a.visitor_id,
+                         day=day_of(e["site_id"], e["ts"]), segment=a.segment, assignment_id=a.id,
+                         value=_revenue(e["payload"]))
 
 
 def _aware(moment) -> datetime:

@@ -92,6 +92,26 @@ def test_a_conversion_after_the_attribution_window_is_not_credited(client, site)
     assert totals(campaign)[a.id]["conversions"] == 0
 
 
+def test_a_purchase_counted_before_its_exposure_reached_us_is_credited_once_the_exposure_arrives(client, site):
+    campaign = popup_campaign_create(site=site, name="Buy", goal={"type": "purchase", "attribution_days": 7})
+    a = campaign.variants.order_by("id").first()
+    now = now_ms()
+    # The batch with the purchase arrives and is counted first (a retried batch overtaken by a later one).
+    send(client, site, [event("conversion", visitor="v", ts=now - 1000, data={"name": "purchase", "value": 12.5}),
+                        event("conversion", visitor="early", ts=now - 9000, data={"name": "purchase", "value": 3})])
+    assert tally.tally_drain() == 2
+    assert totals(campaign) == {}
+    send(client, site, [event("impression", campaign=campaign, variant=a, visitor="v", ts=now - 5000),
+                        event("impression", campaign=campaign, variant=a, visitor="early", ts=now - 5000)])
+    assert tally.tally_drain() == 2
+    row = totals(campaign)[a.id]
+    # v bought after seeing the popup: credited; "early" bought before seeing it: not.
+    assert (row["conversions"], row["converters"], row["revenue_sum"]) == (1, 1, Decimal("12.50"))
+    send(client, site, [event("impression", campaign=campaign, variant=a, visitor="v", ts=now)])
+    tally.tally_drain()
+    assert totals(campaign)[a.id]["conversions"] == 1  # credited once, not again with the next batch
+
+
 def test_a_url_goal_counts_the_pageview_that_reaches_it(client, site):
     campaign = popup_campaign_create(
         site=site, name="Thanks", goal={"type": "url", "url": {"op": "starts_with", "value": "/thanks"}}
