@@ -76,7 +76,8 @@ export function createEngine({ site, api, nonce, base, notify }) {
   };
 
   function emit(type, extra) {
-    if (consentRec() && !canStore() && type != 'consent') return; // denied: nothing leaves
+    // denied: nothing leaves (canStore() first: without required consent the stored decision is not read)
+    if (!canStore() && consentRec() && type != 'consent') return;
     const d = state.data;
     transport.send({
       id: uuid(), type, ts: Date.now(), visitor: d.id, session: d.session && d.session.id,
@@ -174,7 +175,7 @@ export function createEngine({ site, api, nonce, base, notify }) {
   function goal(c, type, test) {
     const g = c.goal || {}, h = state.data.history[c.id] || {}, last = (k) => (h[k] || []).slice(-1)[0];
     const shown = last('impressions');
-    if (g.type != type || (test && !test(g)) || !shown || last('conversions') >= shown
+    if (g.type != type || !shown || last('conversions') >= shown || (test && !test(g))
       || Date.now() - shown > (g.attribution_days || 7) * 864e5) return;
     state.record(c.id, 'conversions');
     notify('convert', { campaign: c.id, variant: state.data.variants[c.id], type: c.type, goal: type });
@@ -187,8 +188,8 @@ export function createEngine({ site, api, nonce, base, notify }) {
     open.forEach((m, id) => { if (m && !m.el.isConnected) open.delete(id); });
     state.pageview(location.href, document.referrer);
     emit('pageview');
-    const ctx = context();
-    goals('url', (g) => g.url && ruleMatches({ attr: 'url', ...g.url }, ctx, (cfg.site || {}).tz));
+    let ctx; // built only if a campaign has a url goal
+    goals('url', (g) => g.url && ruleMatches({ attr: 'url', ...g.url }, ctx || (ctx = context()), (cfg.site || {}).tz));
     arm();
   }
 
