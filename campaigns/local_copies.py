@@ -15,13 +15,15 @@ class LocalCopies:
         self.size = size
         self._copies: OrderedDict[str, tuple[object, float]] = OrderedDict()
 
-    def get(self, key: str) -> tuple[object, bool] | None:
-        """(value, trusted) or None: trusted while checked less than `trust_seconds` ago."""
+    def get(self, key: str, *, trust_seconds: float | None = None) -> tuple[object, bool] | None:
+        """(value, trusted) or None: trusted while checked less than `trust_seconds` ago (the instance's unless
+        given: a caller whose module setting may change at run time, as tests do, passes it)."""
         entry = self._copies.get(key)
         if entry is None:
             return None
         value, checked_at = entry
-        return value, time.monotonic() - checked_at < self.trust_seconds
+        trust = self.trust_seconds if trust_seconds is None else trust_seconds
+        return value, time.monotonic() - checked_at < trust
 
     def keep(self, key: str, value) -> None:
         """Remember `value` as checked now (also what `touch` means)."""

@@ -2,8 +2,6 @@
 
 import hashlib
 import json
-import time
-from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -14,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from campaigns.content import content_clean
+from campaigns.local_copies import LocalCopies
 from campaigns.models import Campaign, Site, Variant
 from campaigns.redis_raw import cache_key, loads, redis_raw
 
@@ -112,9 +111,8 @@ def site_config_build(*, site: Site, now: datetime) -> dict:
 # that, while the small version key in Redis still names it, so a hit rarely costs more than one short GET
 # instead of moving and unpickling the whole body. A change drops this process's copy at once (signals) and the
 # other processes' within LOCAL_CONFIG_TRUST_SECONDS: nothing next to the max-age browsers and CDNs keep it for.
-_LOCAL_CONFIGS: OrderedDict[str, tuple[SiteConfig, float]] = OrderedDict()
-LOCAL_CONFIGS_MAX = 1024
 LOCAL_CONFIG_TRUST_SECONDS = 1.0
+_LOCAL_CONFIGS = LocalCopies(trust_seconds=LOCAL_CONFIG_TRUST_SECONDS)
 
 
 def config_version_key(public_key: str) -> str:
@@ -123,27 +121,23 @@ def config_version_key(public_key: str) -> str:
 
 def _local_config(public_key: str) -> SiteConfig | None:
     client = redis_raw()
-    entry = _LOCAL_CONFIGS.get(public_key)
+    entry = _LOCAL_CONFIGS.get(public_key, trust_seconds=LOCAL_CONFIG_TRUST_SECONDS)
     if client is None or entry is None:
         return None
-    config, checked_at = entry
-    now = time.monotonic()
-    if now - checked_at < LOCAL_CONFIG_TRUST_SECONDS:
+    config, trusted = entry
+    if trusted:
         return config
     version = client.get(cache_key(config_version_key(public_key)))
     if version is None or loads(version) != config.etag:
         return None
-    _LOCAL_CONFIGS[public_key] = (config, now)
+    _LOCAL_CONFIGS.keep(public_key, config)
     return config
 
 
 def _local_config_keep(public_key: str, config: SiteConfig) -> None:
     if redis_raw() is None:
         return  # the local-memory cache is already in process
-    _LOCAL_CONFIGS[public_key] = (config, time.monotonic())
-    _LOCAL_CONFIGS.move_to_end(public_key)
-    while len(_LOCAL_CONFIGS) > LOCAL_CONFIGS_MAX:
-        _LOCAL_CONFIGS.popitem(last=False)
+    _LOCAL_CONFIGS.keep(public_key, config)
 
 
 def site_config_get(*, public_key: str) -> SiteConfig | None:
@@ -180,7 +174,7 @@ def site_config_get(*, public_key: str) -> SiteConfig | None:
 
 
 def config_invalidate(*, public_key: str) -> None:
-    _LOCAL_CONFIGS.pop(public_key, None)
+    _LOCAL_CONFIGS.forget(public_key)
     cache.delete_many([config_cache_key(public_key), config_version_key(public_key)])
 
 
