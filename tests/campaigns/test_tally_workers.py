@@ -214,5 +214,11 @@ def test_two_workers_draining_at_once_count_exactly(workers, site, campaign):
         tally_drain.delay(batch_size=200)  # small batches: the drain lasts long enough for both to take part
     expected = expected_counts(events)
     assert wait_until_drained(expected, campaign) == expected
-    logs = [path.read_text() for path in sorted(workers.tmp_path.glob("worker-*.log"))]
+    # A worker logs its share when its task ends, a moment after its last batch committed.
+    deadline = time.monotonic() + 10
+    while True:
+        logs = [path.read_text() for path in sorted(workers.tmp_path.glob("worker-*.log"))]
+        if all("tally_drain: counted" in log for log in logs) or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
     assert all("tally_drain: counted" in log for log in logs), "both workers should have counted a share"
