@@ -210,18 +210,22 @@ def tally_nudge() -> None:
 
 def rejected_events_count(*, site_id: int, day: date, reasons: Counter) -> None:
     """Add to the per-site, per-day counts of refused events: one statement."""
-    if not reasons:
+    _rejected_rows_add([(site_id, day, reason, count) for reason, count in reasons.items()])
+
+
+def _rejected_rows_add(rows: list[tuple[int, date, str, int]]) -> None:
+    """(site, day, reason, count) rows added to RejectedEventCount in one upsert."""
+    if not rows:
         return
     table = RejectedEventCount._meta.db_table
-    items = sorted(reasons.items())  # a stable order, so concurrent upserts lock rows in the same order
+    items = sorted(rows)  # a stable order, so concurrent upserts lock rows in the same order
     sql = (
         f"INSERT INTO {table} (site_id, day, reason, count) VALUES "
         + ", ".join(["(%s, %s, %s, %s)"] * len(items))
         + f" ON CONFLICT (site_id, day, reason) DO UPDATE SET count = {table}.count + EXCLUDED.count"
     )
-    params = [value for reason, count in items for value in (site_id, day, reason, count)]
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(sql, [value for row in items for value in row])
 
 
 def refusals_note(*, site_id: int, day: date, reason: str, count: int = 1) -> None:
@@ -258,16 +262,13 @@ def refusals_flush() -> int:
     noted, _deleted = pipe.execute()
     if not noted:
         return 0
-    by_site_day: dict[tuple[int, date], Counter] = {}
+    rows = []
     for field, value in noted.items():
         site_id, day, reason = field.decode().split("|", 2)
-        by_site_day.setdefault((int(site_id), date.fromisoformat(day)), Counter())[reason] += int(value)
-    live = set(Site.objects.filter(id__in={site_id for site_id, _day in by_site_day}).values_list("id", flat=True))
+        rows.append((int(site_id), date.fromisoformat(day), reason, int(value)))
+    live = set(Site.objects.filter(id__in={row[0] for row in rows}).values_list("id", flat=True))
     try:
-        with transaction.atomic():
-            for (site_id, day), reasons in sorted(by_site_day.items()):
-                if site_id in live:
-                    rejected_events_count(site_id=site_id, day=day, reasons=reasons)
+        _rejected_rows_add([row for row in rows if row[0] in live])
     except Exception:
         restore = client.pipeline(transaction=True)
         for field, value in noted.items():

@@ -271,12 +271,15 @@ def _late_conversions(fold: _Fold, *, new_assignments: list[_NewAssignment], goa
         .exclude(id__in=batch)
         .values("id", "tx", "site_id", "visitor_id", "type", "ts", "url", "payload")
     )
+    of_visitor: dict[tuple[int, str], list[_NewAssignment]] = defaultdict(list)
+    for a in wanted:
+        of_visitor[(a.site_id, a.visitor_id)].append(a)
     for e in sorted(earlier, key=lambda e: (e["tx"], e["id"])):
         if (e["tx"], e["id"]) > (last_tx, last_id):
             continue  # not counted yet: its own batch credits it
-        for a in wanted:
+        for a in of_visitor[(e["site_id"], e["visitor_id"])]:
             goal = goal_of[a.campaign_id]
-            if (a.site_id, a.visitor_id) != (e["site_id"], e["visitor_id"]) or not _goal_reached(goal, e):
+            if not _goal_reached(goal, e):
                 continue
             if a.first_exposed_at <= e["ts"] <= a.first_exposed_at + goal.attribution:
                 _convert(fold, campaign_id=a.campaign_id, variant_id=a.variant_id, visitor_id=a.visitor_id,
