@@ -14,9 +14,10 @@ from django.utils import timezone
 from campaigns.content import content_clean
 from campaigns.local_copies import LocalCopies
 from campaigns.models import Campaign, Site, Variant
+from campaigns.rules_compile import config_compile
 from campaigns.redis_raw import cache_key, loads, redis_raw
 
-CONFIG_CACHE_PREFIX = "config:v1:"
+CONFIG_CACHE_PREFIX = "config:v2:"  # v2: the body carries the compiled fields (rules_compile)
 
 
 @dataclass(frozen=True)
@@ -154,7 +155,8 @@ def site_config_get(*, public_key: str) -> SiteConfig | None:
     if site is None:
         return None
     now = timezone.now()
-    config = site_config_build(site=site, now=now)
+    # The widget evaluates the compiled fields; previews and /decide read the readable ones beside them.
+    config = config_compile(config=site_config_build(site=site, now=now), now=int(now.timestamp() * 1000))
     # The version covers the allowed origins too: they decide the CORS answer served with this body.
     canonical = json.dumps([config, site.allowed_origins], sort_keys=True, separators=(",", ":"))
     version = hashlib.sha256(canonical.encode()).hexdigest()[:16]

@@ -3,7 +3,7 @@ import { on, offAll, safe, warn, uuid, memoryStorage, readJSON, writeJSON } from
 import { createState } from './state.js';
 import { createTransport, OUTBOX } from './transport.js';
 import { armAll, visibleClock } from './triggers.js';
-import { decide, ruleMatches, displayOf, isOverlay, capped, decode } from './rules.js';
+import { decide, ruleMatches, capped, decode, match, valueOf, contextOf } from './rules.js';
 
 /* global __RT_FILES__ */
 // The lazy modules (renderers, debug) by name -> file name, set by build.mjs.
@@ -135,9 +135,9 @@ export function createEngine({ site, api, nonce, base, notify }) {
     pending = [];
     list.forEach((c) => {
       if (!ok.has(c.id) || open.has(c.id)) return;
-      const v = variantOf(c, ok.get(c.id)), content = v && v.content, overlay = isOverlay(c.type, content);
+      const v = variantOf(c, ok.get(c.id)), overlay = (v || c).ov;
       if (overlay && (overlayOpen() || capped(cfg, ctx))) return;
-      if (v) show(c, v, displayOf(c.type, content), overlay).catch((e) => { open.delete(c.id); warn(e); });
+      if (v) show(c, v, v.display, overlay).catch((e) => { open.delete(c.id); warn(e); });
       else if (v === null && state.firstExposure(c.id)) emit('exposure', { campaign: c.id, data: { segment: segment(ctx.visitor) } });
     });
   }
@@ -189,7 +189,7 @@ export function createEngine({ site, api, nonce, base, notify }) {
     state.pageview(location.href, document.referrer);
     emit('pageview');
     let ctx; // built only if a campaign has a url goal
-    goals('url', (g) => g.url && ruleMatches({ attr: 'url', ...g.url }, ctx || (ctx = context()), (cfg.site || {}).tz));
+    goals('url', (g) => g.rule && ruleMatches(g.rule, ctx || (ctx = context()), cfg.site.tzo));
     arm();
   }
 
@@ -250,6 +250,7 @@ export function createEngine({ site, api, nonce, base, notify }) {
       load('debug').then((m) => m.debug({
         config: cfg, context: ctx, rows: decide(cfg, ctx).campaigns, variants: state.data.variants, required: consentCfg.required,
         status: (id) => (open.has(id) ? 'shown' : fired.has(id) ? 'fired' : armed.has(id) ? 'armed' : 'not armed'),
+        rt: { match, valueOf, contextOf },
       }), warn);
     },
   };

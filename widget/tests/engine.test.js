@@ -1,35 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { deviceOf, allows, rendererOf } from '../src/engine.js';
-import { displayOf, isOverlay } from '../src/rules.js';
 
-test('overlay types are overlays unless their position makes them a corner or a bar', () => {
-  assert.equal(displayOf('popup', {}), 'overlay');
-  assert.equal(displayOf('popup', undefined), 'overlay');
-  assert.equal(displayOf('nps', { position: 'center' }), 'overlay');
-  assert.equal(displayOf('nps', { position: 'bottom_right' }), 'slide_in');
-  assert.equal(displayOf('lead', { position: 'top' }), 'bar');
-  assert.equal(displayOf('feedback', { position: 'bottom' }), 'bar');
-  assert.equal(displayOf('fullscreen', {}), 'fullscreen');
-  assert.equal(displayOf('fullscreen', { position: 'top_left' }), 'slide_in');
-  for (const type of ['popup', 'fullscreen', 'nps', 'feedback', 'lead', 'cart_recovery']) {
-    assert.equal(isOverlay(type, {}), true, type);
-    assert.equal(isOverlay(type, { position: 'center' }), true, type);
-    assert.equal(isOverlay(type, { position: 'bottom_left' }), false, type);
-    assert.equal(isOverlay(type, { position: 'bottom' }), false, type);
-  }
-});
-
-test('bars, slide-ins and the consent banner are never overlays', () => {
-  for (const type of ['bar', 'slide_in', 'consent']) {
-    assert.equal(isOverlay(type, {}), false, type);
-    assert.equal(isOverlay(type, { position: 'center' }), false, type);
-  }
-  assert.equal(displayOf('bar', { position: 'top' }), 'bar');
-  assert.equal(displayOf('slide_in', { position: 'center' }), 'slide_in');
-  assert.equal(displayOf('consent', {}), 'bar');
-  assert.equal(displayOf('consent', { position: 'bottom_left' }), 'slide_in');
-});
+// Display and overlays are worked out by the server now: tests/campaigns/test_rules_compile.py.
 
 test('renderers: one module for the plain messages, one per form type', () => {
   assert.equal(rendererOf('popup'), 'message');

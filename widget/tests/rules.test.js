@@ -1,27 +1,34 @@
-// widget/src/rules.js against tests/conformance/rules.json (the same cases as tests/campaigns/test_rules.py).
+// widget/src/rules.js against tests/conformance/rules.json (the same cases as tests/campaigns/test_rules.py),
+// through rules.compiled.json: each case's rule and config as campaigns/rules_compile.py compiles them for the
+// widget (tests/campaigns/test_rules_compile.py checks that the file is current). Paths come from debug.js.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { ruleMatches, explain, decide, parseTime, weekdayHour } from '../src/rules.js';
+import { ruleMatches, match, valueOf, contextOf, decide } from '../src/rules.js';
+import { explain, pathOf, whyText } from '../src/debug.js';
 
-const CASES = JSON.parse(readFileSync(new URL('../../tests/conformance/rules.json', import.meta.url), 'utf8'));
+const read = (name) => JSON.parse(readFileSync(new URL(`../../tests/conformance/${name}`, import.meta.url), 'utf8'));
+const CASES = read('rules.json'), COMPILED = read('rules.compiled.json');
+const rt = { match, valueOf, contextOf };
 // A case's context: inline, or the name of a shared one.
-const contextOf = (c) => (typeof c.context == 'string' ? CASES.contexts[c.context] : c.context);
+const contextOf_ = (c) => (typeof c.context == 'string' ? CASES.contexts[c.context] : c.context);
 
 for (const c of CASES.rules) {
   test(`rule: ${c.name}`, () => {
-    const tz = c.tz || 'UTC';
-    assert.equal(ruleMatches(c.rule, contextOf(c), tz), c.expected);
-    const why = explain(c.rule, contextOf(c), tz);
+    const { rule, tzo } = COMPILED.rules[c.name], context = contextOf_(c);
+    assert.equal(ruleMatches(rule, context, tzo), c.expected);
+    const why = explain(rule, c.rule, contextOf(context, tzo), rt);
     assert.equal(why === null, c.expected);
-    if ('explain' in c) assert.equal(why && why.path, c.explain);
+    if ('explain' in c) assert.equal(why && why[0], c.explain);
   });
 }
 
 for (const c of CASES.decide) {
   test(`decide: ${c.name}`, () => {
-    const result = decide(c.config, contextOf(c)), ex = c.expected, rows = result.campaigns, byId = {};
+    const config = COMPILED.decide[c.name], context = contextOf_(c), ctx = contextOf(context, config.site.tzo);
+    const result = decide(config, context), ex = c.expected, rows = result.campaigns, byId = {}, campaign = {};
     for (const row of rows) byId[row.id] = row;
+    for (const k of config.campaigns) campaign[k.id] = k;
     const got = {
       order: rows.map((r) => r.id),
       armed: rows.filter((r) => r.armed).map((r) => r.id),
@@ -29,41 +36,44 @@ for (const c of CASES.decide) {
       overlay: result.overlay,
     };
     for (const key of ['order', 'armed', 'holdout', 'overlay']) if (key in ex) assert.deepEqual(got[key], ex[key], key);
-    for (const [key, field] of [['reasons', 'reason'], ['paths', 'path'], ['variants', 'variant'], ['triggers', 'triggers']]) {
-      for (const [id, value] of Object.entries(ex[key] || {})) assert.deepEqual(byId[id][field], value, `${key} ${id}`);
+    const field = {
+      reasons: (r) => r.reason, variants: (r) => r.variant, triggers: (r) => campaign[r.id].triggers,
+      paths: (r) => (r.armed ? null : pathOf(r, campaign[r.id], ctx, rt)),
+    };
+    for (const key of Object.keys(field)) {
+      for (const [id, value] of Object.entries(ex[key] || {})) assert.deepEqual(field[key](byId[id]), value, `${key} ${id}`);
     }
   });
 }
 
 test('at least 200 cases', () => assert.ok(CASES.rules.length + CASES.decide.length >= 200));
 
+test('every case has its compiled copy', () => {
+  assert.deepEqual(Object.keys(COMPILED.rules).sort(), CASES.rules.map((c) => c.name).sort());
+  assert.deepEqual(Object.keys(COMPILED.decide).sort(), CASES.decide.map((c) => c.name).sort());
+});
+
 test('explain names the leaf and its value', () => {
-  assert.deepEqual(explain({ all: [{ attr: 'path', op: 'starts_with', value: '/blog/' }] }, { url: 'https://shop.example/cart' }), {
-    path: 'targeting.all[0]', text: 'path starts_with "/blog/" did not match (path is "/cart")',
-  });
+  const src = { all: [{ attr: 'path', op: 'starts_with', value: '/blog/' }] }, c = contextOf({ url: 'https://shop.example/cart' });
+  const why = explain({ all: [[1, 0, 3, '/blog/', 0]] }, src, c, rt);
+  assert.equal(why[0], 'targeting.all[0]');
+  assert.equal(whyText(why, c, rt), 'path starts_with "/blog/" did not match (path is "/cart")');
 });
 
-test('parseTime reads ISO with an offset only', () => {
-  assert.equal(parseTime('2026-01-01T01:00:00+01:00'), 1767225600000);
-  assert.equal(parseTime('2026-01-01T00:00:00.5Z'), 1767225600500);
-  assert.equal(parseTime('2026-01-01T00:00:00'), null);
-  assert.equal(parseTime('0001-01-01T00:00:00Z'), null);
-});
-
-test('weekday and hour follow DST', () => {
-  assert.deepEqual(weekdayHour(parseTime('2026-03-29T00:59:00Z'), 'Europe/Paris'), [6, 1]);
-  assert.deepEqual(weekdayHour(parseTime('2026-03-29T01:00:00Z'), 'Europe/Paris'), [6, 3]);
-  assert.deepEqual(weekdayHour(parseTime('2026-01-01T00:00:00Z'), 'Not/AZone'), [3, 0]);
+test('weekday and hour come from the offsets in force', () => {
+  // Europe/Paris around 2026-03-29 01:00Z: +60 min, then +120 (as rules_compile.tz_offsets sends it)
+  const tzo = [60, 1774746000000, 120], at = (now) => [
+    ruleMatches([12, 0, 1, [6], 0], { now }, tzo), ruleMatches([12, 1, 1, [1], 0], { now }, tzo), ruleMatches([12, 1, 1, [3], 0], { now }, tzo)];
+  assert.deepEqual(at(1774745940000), [true, true, false]);
+  assert.deepEqual(at(1774746000000), [true, false, true]);
+  assert.equal(ruleMatches([12, 1, 1, [0], 0], { now: 1767225600000 }), true); // no offsets: UTC
 });
 
 test('malformed rules and contexts never throw', () => {
-  const junk = [null, 1, 'x', [], {}, { all: 1 }, { any: [null, 2] }, { not: [] }, { attr: 'path', op: 'regex', value: {} },
-    { attr: 'visited', op: 'contains', value: 1, min_count: 'x' }, { attr: 'attrs.__proto__', op: 'exists' },
-    { attr: 'cookie.toString', op: 'exists' }, { attr: 'campaign.constructor.seen', op: 'gt', value: 0 }];
+  const junk = [true, false, { all: [] }, { any: [] }, { not: false }, [3, ['visitor', 'attrs', '__proto__'], 0, null, 0],
+    [3, ['cookies', 'toString'], 0, null, 0], [15, ['visitor', 'history', 'constructor', 'impressions'], 7, [0, null], 0],
+    [7, 0, 2, 1, 0, 'x'], [5, ['visitor', 'sessions'], 5, '(', 0]];
   const contexts = [{}, { url: 5, visitor: [] }, { visitor: { visited: [1, null, {}], cart: { items: [null, [], { qty: 'x' }] } } }];
-  for (const r of junk) for (const c of contexts) {
-    assert.equal(typeof ruleMatches(r, c), 'boolean');
-    assert.equal(explain(r, c) === null, ruleMatches(r, c));
-  }
-  assert.equal(ruleMatches({ attr: 'attrs.constructor', op: 'exists' }, { visitor: { attrs: {} } }), false);
+  for (const r of junk) for (const c of contexts) assert.equal(typeof ruleMatches(r, c), 'boolean');
+  assert.equal(ruleMatches([3, ['visitor', 'attrs', 'constructor'], 0, null, 0], { visitor: { attrs: {} } }), false);
 });

@@ -1,0 +1,257 @@
+"""The compiled form of a site's config that the widget evaluates (docs/contracts.md, "Compiled fields").
+
+The config keeps its readable fields (campaigns/rules.py decides from them: previews, /decide, the tally);
+this adds, per campaign, what widget/src/rules.js needs in a form it can run with little code: targeting
+trees whose leaves name a resolver by number and carry their values already lower-cased, path-trimmed and
+validated (regexes checked here, so the widget has no validator); schedule times as epoch ms; frequency as
+one list; each variant's display; the site's time zone as UTC offsets (so the widget needs no Intl). Pure
+functions over plain data, no Django: tests/conformance/compiled.py runs every conformance case through
+it, and node runs the result (tests/conformance/rules.compiled.json) against the same expectations.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from campaigns.rules import (
+    NEGATED,
+    OPERATORS,
+    OVERLAY_TYPES,
+    _is_num,
+    _priority_key,
+    _str,
+    _zone,
+    attribute_kind,
+    compile_regex,
+    is_overlay,
+    parse_time,
+)
+
+# Resolver numbers: the index of each attribute resolver in RESOLVE of widget/src/rules.js.
+R_URL, R_PATH, R_HOST, R_AT, R_AT_NONEMPTY, R_NUM, R_RETURNING, R_VISITED = range(8)
+R_DAYS, R_CART_VALUE, R_CART_COUNT, R_CART_PRODUCTS, R_WHEN, R_QUERY, R_UTM, R_COUNT = range(8, 16)
+# Operator numbers: the index in OPS of widget/src/rules.js.
+OP_EXISTS, OP_EQ, OP_CONTAINS, OP_STARTS, OP_ENDS, OP_REGEX, OP_RANGE, OP_ABOVE, OP_INCLUDES, OP_TRUTH = range(10)
+# Leaf flags.
+NEGATE, CASE_SENSITIVE, PATH_TRIM = 1, 2, 4
+
+_SIMPLE = {"url": (R_URL, 0), "path": (R_PATH, 0), "host": (R_HOST, 0), "visited": (R_VISITED, 0)}
+_SIMPLE |= {"referrer": (R_AT_NONEMPTY, ["referrer"]), "referrer_host": (R_HOST, 1), "returning": (R_RETURNING, 0)}
+_SIMPLE |= {name: (R_AT, [name]) for name in ("device", "language", "consent")}
+_SIMPLE |= {name: (R_NUM, ["visitor", name]) for name in ("sessions", "pageviews_session", "pageviews_total")}
+_SIMPLE |= {"days_since_first_visit": (R_DAYS, 0), "cart.value": (R_CART_VALUE, 0), "cart.count": (R_CART_COUNT, 0)}
+_SIMPLE |= {"cart.products": (R_CART_PRODUCTS, 0), "weekday": (R_WHEN, 0), "hour": (R_WHEN, 1)}
+_HISTORY = {"seen": "impressions", "closed": "closes", "converted": "conversions"}
+_SUBSTRING_OPS = {"contains": OP_CONTAINS, "starts_with": OP_STARTS, "ends_with": OP_ENDS}
+TZ_DAYS = 400  # how far ahead the time zone's offsets are sent: a long-lived page keeps its config
+
+
+def _resolver(attr: str) -> tuple[int, Any]:
+    """(resolver number, its argument) of a known attribute."""
+    if attr in _SIMPLE:
+        return _SIMPLE[attr]
+    prefix, _, rest = attr.partition(".")
+    if prefix == "query":
+        return R_QUERY, rest
+    if prefix == "utm":
+        return R_UTM, rest
+    if prefix == "first":
+        return R_AT_NONEMPTY, ["visitor", "first_touch", *rest.split(".")]
+    if prefix == "attrs":
+        return R_AT, ["visitor", "attrs", rest]
+    if prefix == "cookie":
+        return R_AT, ["cookies", rest]
+    cid, _, what = rest.partition(".")  # campaign.<id>.<seen|closed|converted>
+    return R_COUNT, ["visitor", "history", cid, _HISTORY[what]]
+
+
+def _text(value: object, *, cs: bool, path: bool = False) -> str:
+    s = _str(value)
+    if path:
+        s = s.rstrip("/") or "/"
+    return s if cs else s.lower()
+
+
+def _candidates(values: list, *, cs: bool, path: bool) -> list:
+    """Values an actual may equal: numbers stay numbers (compared as numbers with a number), others their text."""
+    out: list = []
+    for v in values:
+        if _is_num(v):
+            out.append(v)
+        elif v is not None and not isinstance(v, list | dict):
+            out.append(_text(v, cs=cs, path=path))
+    return out
+
+
+def _bounds(op: str, value: object) -> tuple[int, list | None]:
+    if op == "between":
+        ok = isinstance(value, list) and len(value) == 2 and all(_is_num(x) for x in value)
+        return OP_RANGE, list(value) if ok else None  # type: ignore[arg-type]
+    if not _is_num(value):
+        return OP_RANGE, None
+    low_high = [value, None] if op in ("gt", "gte") else [None, value]
+    return (OP_ABOVE if op in ("gt", "lt") else OP_RANGE), low_high
+
+
+def _operator(positive: str, value: object, *, cs: bool, path: bool) -> tuple[int, Any]:
+    """(operator number, the value as the widget uses it)."""
+    if positive == "exists":
+        return OP_EXISTS, None
+    if positive in ("equals", "in"):
+        values = [value] if positive == "equals" else value if isinstance(value, list) else []
+        return OP_EQ, _candidates(values, cs=cs, path=path)
+    if positive in _SUBSTRING_OPS:
+        ok = isinstance(value, str) or _is_num(value)
+        return _SUBSTRING_OPS[positive], _text(value, cs=cs) if ok else None
+    if positive == "regex":
+        return OP_REGEX, value
+    if positive == "includes":
+        return OP_INCLUDES, _candidates(value if isinstance(value, list) else [value], cs=cs, path=False)
+    if positive in ("is_true", "is_false"):
+        return OP_TRUTH, positive == "is_true"
+    return _bounds(positive, value)
+
+
+def leaf_compile(rule: dict) -> list | bool:
+    """[resolver, argument, operator, value, flags(, min_count)], or False for a rule that never matches."""
+    attr, op, value = rule.get("attr"), rule.get("op"), rule.get("value")
+    kind = attribute_kind(attr)
+    if kind is None or op not in OPERATORS:
+        return False
+    positive = "exists" if op == "not_exists" else NEGATED.get(op, op)
+    cs = rule.get("case_sensitive") is True
+    if positive == "regex" and compile_regex(value, cs) is None:
+        return False  # refused or invalid: false for regex and not_regex alike
+    path = attr in ("path", "visited") and positive in ("equals", "in")
+    code, argument = _resolver(attr)  # type: ignore[arg-type]
+    number, compiled = _operator(positive, value, cs=cs, path=path)
+    flags = (NEGATE if positive != op else 0) | (CASE_SENSITIVE if cs else 0) | (PATH_TRIM if path else 0)
+    leaf = [code, argument, number, compiled, flags]
+    if kind == "paths":
+        need = rule.get("min_count", 1)
+        leaf.append(need if _is_num(need) else 1)
+    return leaf
+
+
+def rule_compile(rule: object) -> Any:
+    """A targeting tree in the widget's form: `true` (matches), `false` (never), {all}, {any}, {not} or a leaf.
+
+    The tree keeps its shape (every child in its place), so explanations find the same paths.
+    """
+    if rule is None:
+        return True
+    if not isinstance(rule, dict):
+        return False
+    for key in ("all", "any"):
+        if key in rule:
+            children = rule[key]
+            return {key: [rule_compile(r) for r in children]} if isinstance(children, list) else False
+    if "not" in rule:
+        return {"not": rule_compile(rule["not"])} if isinstance(rule["not"], dict) else False
+    return leaf_compile(rule)
+
+
+def tz_offsets(*, tz: str, now: int, days: int = TZ_DAYS) -> list:
+    """[offset, t1, offset1, t2, offset2, ...]: the UTC offset in minutes from two days before `now`, and from
+    each change (epoch ms) in the next `days` days. Unknown zones are UTC."""
+    zone = _zone(tz or "UTC")
+
+    def offset(ms: int) -> float:
+        minutes = dt.datetime.fromtimestamp(ms / 1000, zone).utcoffset().total_seconds() / 60  # type: ignore[union-attr]
+        return int(minutes) if minutes.is_integer() else minutes
+
+    day = 86_400_000
+    t = now - 2 * day
+    out: list = [offset(t)]
+    while t < now + days * day:
+        nxt = t + day
+        if offset(nxt) != out[-1]:
+            low, high = t, nxt  # offset(low) is the old one, offset(high) the new: bisect to the second
+            while high - low > 1000:
+                mid = (low + high) // 2000 * 1000
+                low, high = (mid, high) if offset(mid) == out[-1] else (low, mid)
+            out += [high, offset(high)]
+        t = nxt
+    return out
+
+
+def display_of(*, campaign_type: object, content: object) -> str:
+    """overlay | fullscreen | bar | slide_in, as docs/widget.md ("Display") says."""
+    position = content.get("position") if isinstance(content, dict) else None
+    if campaign_type in ("bar", "slide_in"):
+        return campaign_type  # type: ignore[return-value]
+    if campaign_type == "consent":
+        return "slide_in" if position is not None and "_" in _str(position) else "bar"
+    if position in (None, "center"):
+        return "fullscreen" if campaign_type == "fullscreen" else "overlay"
+    return "bar" if position in ("top", "bottom") else "slide_in"
+
+
+def _time(value: object) -> int | bool | None:
+    """Epoch ms, None when not set, False when unreadable."""
+    if value is None:
+        return None
+    t = parse_time(value)
+    return False if t is None else t
+
+
+def _schedule(campaign: dict) -> list | None:
+    schedule = campaign.get("schedule") or {}
+    weekdays, hours = schedule.get("weekdays"), schedule.get("hours")
+    out = [
+        _time(campaign.get("starts_at")),
+        _time(campaign.get("ends_at")),
+        weekdays if isinstance(weekdays, list) else None,
+        hours if isinstance(hours, list) and len(hours) == 2 and all(_is_num(x) for x in hours) else None,
+    ]
+    return out if any(x is not None for x in out) else None
+
+
+def _frequency(campaign: dict) -> list | None:
+    f = campaign.get("frequency") or {}
+    most, gap = f.get("max_impressions"), f.get("min_gap_seconds")
+    out = [
+        f.get("cancel_on") or [],
+        bool(f.get("stop_after_conversion")),
+        bool(f.get("stop_after_close")),
+        most if _is_num(most) else None,
+        bool(f.get("once_per_session")),
+        gap * 1000 if _is_num(gap) else None,
+    ]
+    return out if out != [[], False, False, None, False, None] else None
+
+
+def _campaign(campaign: dict) -> dict:
+    ctype = campaign.get("type")
+    variants = []
+    for variant in campaign.get("variants") or []:
+        weight = variant.get("weight")
+        variants.append(
+            {
+                **variant,
+                "weight": weight if _is_num(weight) and weight > 0 else 0,
+                "display": display_of(campaign_type=ctype, content=variant.get("content")),
+                "ov": is_overlay(campaign_type=ctype, variant=variant),
+            }
+        )
+    out = {**campaign, "variants": variants, "rule": rule_compile(campaign.get("targeting"))}
+    out["ov"] = ctype in OVERLAY_TYPES  # a holdout visitor takes the overlay slot of an overlay type
+    for key, value in (("sched", _schedule(campaign)), ("freq", _frequency(campaign))):
+        if value is not None:
+            out[key] = value
+    goal = campaign.get("goal")
+    if isinstance(goal, dict) and isinstance(goal.get("url"), dict):
+        out["goal"] = {**goal, "rule": leaf_compile({"attr": "url", **goal["url"]})}
+    return out
+
+
+def config_compile(*, config: dict[str, Any], now: int) -> dict[str, Any]:
+    """The config with the compiled fields added, campaigns in decide()'s order (`now`: epoch ms, for the offsets)."""
+    site = config.get("site") or {}
+    campaigns = sorted(config.get("campaigns") or [], key=_priority_key)
+    return {
+        **config,
+        "site": {**site, "tzo": tz_offsets(tz=site.get("tz") or "UTC", now=now)},
+        "campaigns": [_campaign(c) for c in campaigns],
+    }
