@@ -71,13 +71,15 @@ async function bundle() {
     // the file's name starts with its entry's key (entryNames '[name].[hash]')
     if (meta.entryPoint) names[path.basename(out).split('.')[0].replace(/^render-/, '')] = path.basename(out);
   });
+  // The core loads the renderer file as `render` (src/render/all.js exports the show path and every renderer).
+  const coreFiles = { render: names.all, ...Object.fromEntries(Object.keys(LAZY).map((n) => [n, names[n]])) };
   Object.entries(RENDER_FILES).forEach(([f, list]) => list.forEach((n) => { names[n] = names[f]; }));
   Object.keys(RENDER_FILES).forEach((f) => delete names[f]);
   const core = await build({
     ...common, mangleCache: lazy.mangleCache,
     entryPoints: [path.join(HERE, 'src', 'index.js')],
     format: 'iife',
-    define: { __RT_VERSION__: JSON.stringify(version), __RT_FILES__: JSON.stringify(names) },
+    define: { __RT_VERSION__: JSON.stringify(version), __RT_FILES__: JSON.stringify(coreFiles) },
   });
   const coreText = HINT + await smaller(core.outputFiles[0].text, false);
   const coreName = `retarget.${hash(coreText)}.js`;

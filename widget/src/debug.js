@@ -1,7 +1,7 @@
 // retarget('debug'): a lazy chunk, so that pages that never ask do not download the explanations.
-// The core passes the config, the visitor context, decide()'s rows, each campaign's status, and its own
-// rule functions `rt` ({match, valueOf, contextOf} of rules.js: this file is bundled apart from the core,
-// so importing rules.js here would ship a second copy of it).
+// The core passes its side `x` (engine.js: config, state, each campaign's status) and the visitor context;
+// the rule functions come from the core too (x._rt, {decide, match, valueOf, contextOf} of rules.js: this
+// file is bundled apart from the core, so importing rules.js here would ship a second copy of it).
 
 const _json = (x) => JSON.stringify(x == null ? null : x);
 
@@ -44,8 +44,9 @@ export const whyText = ([, kind, r, l], c, rt) => [
   kind == 3 && `${r.attr} ${r.op} ${_json(r.value)} did not match (${r.attr} is ${_json(rt.valueOf(l, c))})`,
 ][kind];
 
-export function debug({ config, context, rows, status, variants, required, rt }) {
-  const con = console, c = rt.contextOf(context, config.site.tzo), byId = {};
+export function debug(x, context) {
+  const config = x._cfg(), rt = x._rt, rows = rt.decide(config, context).campaigns, variants = x._state.data.variants;
+  const con = console, c = rt.contextOf(context, config.site.tzo), byId = {}, required = x._consent().required;
   config.campaigns.forEach((k) => { byId[k.id] = k; });
   const why = (d) => {
     const k = byId[d.id], w = d.reason == 'targeting' && explain(k.rule, k.targeting, c, rt);
@@ -54,7 +55,7 @@ export function debug({ config, context, rows, status, variants, required, rt })
   con.group('[retarget] debug');
   con.log('config version', config.version, '- consent', context.consent, required ? '(required)' : '');
   con.log('visitor', context.visitor);
-  rows.forEach((d) => con.log(`campaign ${d.id}: ${status(d.id)}; variant ${variants[d.id]};`,
+  rows.forEach((d) => con.log(`campaign ${d.id}: ${x._status(d.id)}; variant ${variants[d.id]};`,
     d.armed ? 'eligible' : `not eligible: ${why(d)}`, d));
   con.log('context (paste into the admin\'s "Why not shown?" preview):', JSON.stringify(context));
   con.groupEnd();

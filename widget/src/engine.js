@@ -1,7 +1,7 @@
 // The flow: load the config, decide, arm triggers, pick what shows, render, send events.
 import { on, offAll, safe, warn, uuid, memoryStorage, readJSON, writeJSON } from './util.js';
 import { createState } from './state.js';
-import { createTransport, OUTBOX } from './transport.js';
+import { createTransport } from './transport.js';
 import { armAll, visibleClock } from './triggers.js';
 import { decide, ruleMatches, capped, decode, match, valueOf, contextOf } from './rules.js';
 
@@ -9,9 +9,6 @@ import { decide, ruleMatches, capped, decode, match, valueOf, contextOf } from '
 // The lazy modules (renderers, debug) by name -> file name, set by build.mjs.
 const FILES = typeof __RT_FILES__ == 'undefined' ? {} : __RT_FILES__;
 const CONSENT_KEY = '_rt_c';
-const OWN_RENDERER = ['nps', 'feedback', 'lead', 'cart_recovery', 'consent'];
-
-export const rendererOf = (type) => (OWN_RENDERER.includes(type) ? type : 'message');
 
 export function deviceOf(ua, touchPoints) {
   const t = (re) => re.test(ua);
@@ -39,6 +36,8 @@ function localStore() {
 export const allows = (rec) => !!rec && (rec.decision == 'granted' || (rec.categories || []).includes('marketing'));
 
 const byPriority = (a, b) => (b.priority || 0) - (a.priority || 0);
+// The renderer file (src/render/all.js): the show path, the renderers and the goals.
+const RENDER = 'render';
 // Work that can wait: when the page is idle (at most 1 s later).
 const idle = (fn) => (self.requestIdleCallback ? requestIdleCallback(fn, { timeout: 1000 }) : setTimeout(fn, 1));
 
@@ -57,9 +56,10 @@ export function createEngine({ site, api, nonce, base, notify }) {
   const signals = {};
   let cfg, consentCfg = {}, pending = [], lastPage, restoreHistory;
 
-  // The decision for the current policy version: a new version asks again.
+  // The decision for the current policy version (a new version asks again), read from storage once.
+  let consentRead;
   const consentRec = () => {
-    const r = readJSON(localStore(), CONSENT_KEY);
+    const r = consentRead !== undefined ? consentRead : (consentRead = readJSON(localStore(), CONSENT_KEY));
     return r && String(r.policy_version) == String(consentCfg.policy_version || null) ? r : null;
   };
   const canStore = () => !consentCfg.required || allows(consentRec());
@@ -116,7 +116,7 @@ export function createEngine({ site, api, nonce, base, notify }) {
       if (armed.has(c.id) || !ok.has(c.id)) return;
       const v = variantOf(c, ok.get(c.id));
       if (v === undefined) return;
-      if (v) idle(() => load(rendererOf(c.type)).catch(() => {})); // prefetch, once the page is idle
+      if (v) idle(() => load(RENDER).catch(() => {})); // prefetch, once the page is idle
       armed.set(c.id, armAll(c.triggers, safe(() => fire(c)), x));
     });
   }
@@ -137,50 +137,31 @@ export function createEngine({ site, api, nonce, base, notify }) {
       if (!ok.has(c.id) || open.has(c.id)) return;
       const v = variantOf(c, ok.get(c.id)), overlay = (v || c).ov;
       if (overlay && (overlayOpen() || capped(cfg, ctx))) return;
-      if (v) show(c, v, v.display, overlay).catch((e) => { open.delete(c.id); warn(e); });
-      else if (v === null && state.firstExposure(c.id)) emit('exposure', { campaign: c.id, data: { segment: segment(ctx.visitor) } });
+      if (v) {
+        open.set(c.id, null); // taken while the renderer loads
+        load(RENDER).then((m) => m.show(host, c, v, overlay)).catch((e) => { open.delete(c.id); warn(e); });
+      } else if (v === null && state.firstExposure(c.id)) {
+        load(RENDER).then((m) => emit('exposure', { campaign: c.id, data: { segment: m.segment(ctx.visitor) } }), warn);
+      }
     });
   }
 
-  // The visitor's segment for results filters: traffic source and new/returning (device comes from the UA).
-  function segment(x) {
-    const u = x.utm || {}, ref = x.first_touch.referrer;
-    let source = u.source ? u.source + (u.medium ? '/' + u.medium : '') : '';
-    if (!source) try { source = ref ? new URL(ref).hostname : 'direct'; } catch (_) { source = 'direct'; }
-    return { source, returning: x.sessions > 1 };
-  }
-
-  async function show(c, v, display, overlay) {
-    open.set(c.id, null);
-    const ids = { campaign: c.id, variant: v.id }, detail = { ...ids, type: c.type }, content = v.content || {};
-    const name = rendererOf(c.type), mod = await load(name);
-    const visitor = context().visitor, h = visitor.history[c.id];
-    const m = mod[name]({
-      campaign: c, variant: v, type: c.type, display, position: content.position, content,
-      visitor, firstShown: h && h.impressions[0], nonce, policy: consentCfg, on,
-      click: safe((url) => { emit('click', { ...ids, data: url ? { url } : {} }); goal(c, 'cta_click'); }),
-      submit: safe((data) => { emit('submit', { ...ids, data }); goal(c, 'submit'); }),
-      closed: safe(() => { state.record(c.id, 'closes'); emit('close', ids); notify('close', detail); }),
-      consent: safe(setConsent),
-    });
-    m._overlay = overlay;
-    open.set(c.id, m);
-    state.record(c.id, 'impressions');
-    if (overlay) state.overlay();
-    emit('impression', { ...ids, data: { segment: segment(visitor) } });
-    notify('show', detail);
-  }
-
-  // A conversion for a campaign whose goal it is, once per impression within the attribution window.
-  function goal(c, type, test) {
-    const g = c.goal || {}, h = state.data.history[c.id] || {}, last = (k) => (h[k] || []).slice(-1)[0];
-    const shown = last('impressions');
-    if (g.type != type || !shown || last('conversions') >= shown || (test && !test(g))
-      || Date.now() - shown > (g.attribution_days || 7) * 864e5) return;
-    state.record(c.id, 'conversions');
-    notify('convert', { campaign: c.id, variant: state.data.variants[c.id], type: c.type, goal: type });
-  }
-  const goals = (type, test) => cfg.campaigns.forEach((c) => goal(c, type, test));
+  // Goals count only after an impression: the renderer file checks them, loaded when a campaign with one was shown.
+  const goals = (type, test) => {
+    const h = state.data.history;
+    if (cfg.campaigns.some((c) => c.goal && c.goal.type == type && h[c.id])) load(RENDER).then((m) => m.goals(host, type, test), warn);
+  };
+  // A consent decision (the banner's, or retarget('consent', ...)) is taken by the renderer file: a page
+  // where nobody decides does not carry that code.
+  const setConsent = (decision, categories) => load(RENDER).then((m) => m.consentSet(host, decision, categories)).catch(warn);
+  // What the lazy files need from the core (src/render/show.js, src/debug.js).
+  const host = {
+    _state: state, _transport: transport, _emit: emit, _notify: notify, _context: context, _open: open, _nonce: nonce,
+    _safe: safe, on, _uuid: uuid, _store: localStore, _allows: allows, _arm: arm, _campaigns: () => cfg.campaigns,
+    _consent: () => consentCfg, _cfg: () => cfg, _rt: { decide, match, valueOf, contextOf },
+    _status: (id) => (open.has(id) ? 'shown' : fired.has(id) ? 'fired' : armed.has(id) ? 'armed' : 'not armed'),
+    _consentKeep(rec) { writeJSON(localStore(), CONSENT_KEY, (consentRead = rec)); },
+  };
 
   function pageview() {
     lastPage = page();
@@ -204,28 +185,6 @@ export function createEngine({ site, api, nonce, base, notify }) {
     restoreHistory = () => Object.assign(H, orig);
   }
 
-  function setConsent(decision, categories) {
-    const rec = {
-      decision: decision == 'granted' || decision == 'denied' ? decision : 'custom',
-      categories: categories || [], policy_version: consentCfg.policy_version || null, consent_id: uuid(),
-    };
-    const ls = localStore(), ok = allows(rec);
-    writeJSON(ls, CONSENT_KEY, { ...rec, ts: Date.now() });
-    if (ok) {
-      // A visitor stored by an earlier consent wins; the events held on this page take its ids.
-      state.useStorage(ls);
-      const d = state.data;
-      transport.release(true, ls, { visitor: d.id, session: d.session && d.session.id });
-    } else {
-      transport.release(false, memoryStorage());
-      state.forget(); // a stored visitor (an earlier "granted") is forgotten
-      try { ls.removeItem(OUTBOX); } catch (_) { /* blocked */ }
-    }
-    emit('consent', ok ? { data: rec } : { data: rec, visitor: null, session: null });
-    open.forEach((m, id) => { if (m && cfg.campaigns.some((k) => k.id === id && k.type == 'consent')) m.close(); });
-    arm();
-  }
-
   const commands = {
     set(attrs) { state.setAttrs(attrs || {}); arm(); },
     cart(cart) { state.setCart(cart); arm(); },
@@ -247,11 +206,7 @@ export function createEngine({ site, api, nonce, base, notify }) {
     // The explanations are a lazy chunk (debug.js): pages that never ask do not load them.
     debug() {
       const ctx = context();
-      load('debug').then((m) => m.debug({
-        config: cfg, context: ctx, rows: decide(cfg, ctx).campaigns, variants: state.data.variants, required: consentCfg.required,
-        status: (id) => (open.has(id) ? 'shown' : fired.has(id) ? 'fired' : armed.has(id) ? 'armed' : 'not armed'),
-        rt: { match, valueOf, contextOf },
-      }), warn);
+      load('debug').then((m) => m.debug(host, ctx), warn);
     },
   };
 
@@ -267,7 +222,7 @@ export function createEngine({ site, api, nonce, base, notify }) {
         const ls = localStore();
         state.useStorage(ls);
         transport.release(true, ls);
-        transport.flush(); // events left by an earlier page
+        idle(transport.flush); // events left by an earlier page: they can wait until the page is idle
       } else if (!consentRec()) transport.hold();
       pageview();
       watchHistory();

@@ -1,15 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { deviceOf, allows, rendererOf } from '../src/engine.js';
+import { deviceOf, allows } from '../src/engine.js';
 
 // Display and overlays are worked out by the server now: tests/campaigns/test_rules_compile.py.
-
-test('renderers: one module for the plain messages, one per form type', () => {
-  assert.equal(rendererOf('popup'), 'message');
-  assert.equal(rendererOf('fullscreen'), 'message');
-  assert.equal(rendererOf('nps'), 'nps');
-  assert.equal(rendererOf('consent'), 'consent');
-});
 
 test('device from the user agent', () => {
   const iphone = 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148';

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createState, KEY, SESSION_IDLE, utmOf } from '../src/state.js';
 import { memoryStorage } from '../src/util.js';
+import { record, overlayShown } from '../src/render/history.js';
 
 const clock = (t = 1767225600000) => { const c = () => c.t; c.t = t; return c; };
 const URL1 = 'https://shop.example/blog/a?utm_source=google&utm_medium=cpc&utm_campaign=spring';
@@ -73,10 +74,10 @@ test('history records impressions, closes and conversions with the session', () 
   const now = clock();
   const s = createState({ now });
   s.pageview('https://shop.example/', '');
-  s.record(12, 'impressions');
+  record(s, 12, 'impressions');
   now.t += 1000;
-  s.record(12, 'closes');
-  s.overlay();
+  record(s, 12, 'closes');
+  overlayShown(s);
   const v = s.context({}).visitor;
   assert.deepEqual(v.history['12'].impressions, [1767225600000]);
   assert.deepEqual(v.history['12'].closes, [1767225601000]);

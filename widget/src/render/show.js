@@ -1,0 +1,78 @@
+// The show path, loaded with the renderers (render-all.<hash>.js) since it only runs once a campaign is
+// about to show or has shown: the renderer's api, the impression and its bookkeeping, and the goals
+// (conversions count only after an impression). `x` is the core's side, built in engine.js:
+// {_state, _emit, _notify, _context, _open, _nonce, _consent(), _setConsent, _campaigns(), on}.
+import { render as message } from './message.js';
+import { render as consent } from './consent.js';
+import { render as nps } from './nps.js';
+import { render as feedback } from './feedback.js';
+import { render as lead } from './lead.js';
+import { render as cart_recovery } from './cart_recovery.js';
+import { record, overlayShown } from './history.js';
+import { OUTBOX } from '../transport.js';
+import { memoryStorage } from '../util.js';
+
+// Message types with a renderer of their own; popup, bar, slide_in and fullscreen are `message`.
+const RENDER = { consent, nps, feedback, lead, cart_recovery };
+
+// The visitor's segment for results filters: traffic source and new/returning (device comes from the UA).
+export function segment(v) {
+  const u = v.utm || {}, ref = v.first_touch.referrer;
+  let source = u.source ? u.source + (u.medium ? '/' + u.medium : '') : '';
+  if (!source) try { source = ref ? new URL(ref).hostname : 'direct'; } catch (_) { source = 'direct'; }
+  return { source, returning: v.sessions > 1 };
+}
+
+// A conversion for a campaign whose goal it is, once per impression within the attribution window.
+function goal(x, c, type, test) {
+  const g = c.goal || {}, s = x._state, h = s.data.history[c.id] || {}, last = (k) => (h[k] || []).slice(-1)[0];
+  const shown = last('impressions');
+  if (g.type != type || !shown || last('conversions') >= shown || (test && !test(g))
+    || Date.now() - shown > (g.attribution_days || 7) * 864e5) return;
+  record(s, c.id, 'conversions');
+  x._notify('convert', { campaign: c.id, variant: s.data.variants[c.id], type: c.type, goal: type });
+}
+export const goals = (x, type, test) => x._campaigns().forEach((c) => goal(x, c, type, test));
+
+export function show(x, c, v, overlay) {
+  const ids = { campaign: c.id, variant: v.id }, detail = { ...ids, type: c.type }, content = v.content || {};
+  const s = x._state, emit = x._emit, visitor = x._context().visitor, h = visitor.history[c.id];
+  const m = (RENDER[c.type] || message)({
+    campaign: c, variant: v, type: c.type, display: v.display, position: content.position, content,
+    visitor, firstShown: h && h.impressions[0], nonce: x._nonce, policy: x._consent(), on: x.on,
+    click: x._safe((url) => { emit('click', { ...ids, data: url ? { url } : {} }); goal(x, c, 'cta_click'); }),
+    submit: x._safe((data) => { emit('submit', { ...ids, data }); goal(x, c, 'submit'); }),
+    closed: x._safe(() => { record(s, c.id, 'closes'); emit('close', ids); x._notify('close', detail); }),
+    consent: x._safe((decision, categories) => consentSet(x, decision, categories)),
+  });
+  m._overlay = overlay;
+  x._open.set(c.id, m);
+  record(s, c.id, 'impressions');
+  if (overlay) overlayShown(s);
+  emit('impression', { ...ids, data: { segment: segment(visitor) } });
+  x._notify('show', detail);
+}
+
+// The visitor's consent decision (docs/widget.md, "Consent"): granted (or chosen categories with marketing)
+// moves the state to storage and sends the events held; denied drops them and forgets a stored visitor.
+export function consentSet(x, decision, categories) {
+  const rec = {
+    decision: decision == 'granted' || decision == 'denied' ? decision : 'custom',
+    categories: categories || [], policy_version: x._consent().policy_version || null, consent_id: x._uuid(),
+  };
+  const ls = x._store(), ok = x._allows(rec), s = x._state, t = x._transport;
+  x._consentKeep({ ...rec, ts: Date.now() });
+  if (ok) {
+    // A visitor stored by an earlier consent wins; the events held on this page take its ids.
+    s.useStorage(ls);
+    const d = s.data;
+    t.release(true, ls, { visitor: d.id, session: d.session && d.session.id });
+  } else {
+    t.release(false, memoryStorage());
+    s.forget(); // a stored visitor (an earlier "granted") is forgotten
+    try { ls.removeItem(OUTBOX); } catch (_) { /* blocked */ }
+  }
+  x._emit('consent', ok ? { data: rec } : { data: rec, visitor: null, session: null });
+  x._open.forEach((m, id) => { if (m && x._campaigns().some((k) => k.id === id && k.type == 'consent')) m.close(); });
+  x._arm();
+}
