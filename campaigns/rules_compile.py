@@ -29,18 +29,19 @@ from campaigns.rules import (
 )
 
 # Resolver numbers: the index of each attribute resolver in RESOLVE of widget/src/rules.js.
-R_URL, R_PATH, R_HOST, R_AT, R_AT_NONEMPTY, R_NUM, R_RETURNING, R_VISITED = range(8)
-R_DAYS, R_CART_VALUE, R_CART_COUNT, R_CART_PRODUCTS, R_WHEN, R_QUERY, R_UTM, R_COUNT = range(8, 16)
+R_URL, R_PATH, R_HOST, R_AT, R_AT_NONEMPTY, R_NUM, R_RETURNING = range(7)
+R_DAYS, R_CART_COUNT, R_CART_PRODUCTS, R_WHEN, R_QUERY, R_UTM, R_COUNT = range(7, 14)
 # Operator numbers: the index in OPS of widget/src/rules.js.
 OP_EXISTS, OP_EQ, OP_CONTAINS, OP_STARTS, OP_ENDS, OP_REGEX, OP_RANGE, OP_ABOVE, OP_INCLUDES, OP_TRUTH = range(10)
 # Leaf flags.
 NEGATE, CASE_SENSITIVE, PATH_TRIM = 1, 2, 4
 
-_SIMPLE = {"url": (R_URL, 0), "path": (R_PATH, 0), "host": (R_HOST, 0), "visited": (R_VISITED, 0)}
+_SIMPLE = {"url": (R_URL, 0), "path": (R_PATH, 0), "host": (R_HOST, 0), "visited": (R_AT, ["visitor", "visited"])}
 _SIMPLE |= {"referrer": (R_AT_NONEMPTY, ["referrer"]), "referrer_host": (R_HOST, 1), "returning": (R_RETURNING, 0)}
 _SIMPLE |= {name: (R_AT, [name]) for name in ("device", "language", "consent")}
 _SIMPLE |= {name: (R_NUM, ["visitor", name]) for name in ("sessions", "pageviews_session", "pageviews_total")}
-_SIMPLE |= {"days_since_first_visit": (R_DAYS, 0), "cart.value": (R_CART_VALUE, 0), "cart.count": (R_CART_COUNT, 0)}
+_SIMPLE |= {"days_since_first_visit": (R_DAYS, 0), "cart.value": (R_NUM, ["visitor", "cart", "value"])}
+_SIMPLE |= {"cart.count": (R_CART_COUNT, 0)}
 _SIMPLE |= {"cart.products": (R_CART_PRODUCTS, 0), "weekday": (R_WHEN, 0), "hour": (R_WHEN, 1)}
 _HISTORY = {"seen": "impressions", "closed": "closes", "converted": "conversions"}
 _SUBSTRING_OPS = {"contains": OP_CONTAINS, "starts_with": OP_STARTS, "ends_with": OP_ENDS}

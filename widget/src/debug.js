@@ -5,6 +5,9 @@
 
 const _json = (x) => JSON.stringify(x == null ? null : x);
 
+// The reason codes of rules.js decide(), in its order (1 is consent_required).
+export const REASONS = [null, 'consent_required', 'consent_decided', 'schedule_invalid', 'not_started', 'ended', 'schedule_weekday', 'schedule_hours', 'targeting', 'cancelled', 'converted', 'closed', 'max_impressions', 'once_per_session', 'min_gap', 'no_variant', 'site_cap', 'site_gap'];
+
 // Where each reason code points (docs/rules.md, "decide()"); targeting and an unreadable date are worked out.
 const PATHS = {
   consent_required: 'site.consent.required', consent_decided: 'consent', not_started: 'starts_at', ended: 'ends_at',
@@ -31,7 +34,7 @@ export function explain(r, src, c, rt, p = 'targeting') {
 
 // The path of a decide() row's reason: 'targeting.all[1]', 'frequency.max_impressions' ...
 export function pathOf(row, campaign, c, rt) {
-  const why = row.reason;
+  const why = REASONS[row.reason];
   return why == 'targeting' ? explain(campaign.rule, campaign.targeting, c, rt)[0]
     : why == 'schedule_invalid' ? (campaign.sched[0] === false ? 'starts_at' : 'ends_at') : PATHS[why] || null;
 }
@@ -49,8 +52,8 @@ export function debug(x, context) {
   const con = console, c = rt.contextOf(context, config.site.tzo), byId = {}, required = x._consent().required;
   config.campaigns.forEach((k) => { byId[k.id] = k; });
   const why = (d) => {
-    const k = byId[d.id], w = d.reason == 'targeting' && explain(k.rule, k.targeting, c, rt);
-    return `${w ? whyText(w, c, rt) : d.reason} (${pathOf(d, k, c, rt)})`;
+    const k = byId[d.id], name = REASONS[d.reason], w = name == 'targeting' && explain(k.rule, k.targeting, c, rt);
+    return `${w ? whyText(w, c, rt) : name} (${pathOf(d, k, c, rt)})`;
   };
   con.group('[retarget] debug');
   con.log('config version', config.version, '- consent', context.consent, required ? '(required)' : '');

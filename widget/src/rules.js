@@ -39,21 +39,23 @@ const _query = (q) => {
   return o;
 };
 
-// The visitor context with its derived values computed once; `tzo` is site.tzo, the time zone's offsets.
-export const contextOf = (r, tzo) => ({ _r: r, _v: _own(r, 'visitor') || {}, _z: tzo || [0], _now: _isNum(r.now) ? r.now : Date.now(), _k: {} });
-const _get = (c, k, f) => (k in c._k ? c._k[k] : (c._k[k] = f()));
-const _url = (c) => _get(c, 'u', () => _split(String(c._r.url || '')));
+// The visitor context; `tzo` is site.tzo, the time zone's offsets. (Derived values are not cached: a page
+// has a few rules, and splitting a URL costs less than the code to keep it.)
+export const contextOf = (r, tzo) => ({ _r: r, _v: _own(r, 'visitor') || {}, _z: tzo || [0], _now: _isNum(r.now) ? r.now : Date.now() });
+const _url = (c) => _split(String(c._r.url || ''));
 const _at = (c, path) => path.reduce(_own, c._r);
-const _cart = (c) => _own(c._v, 'cart') || {};
-const _items = (c) => (_isArr(_cart(c).items) ? _cart(c).items : []).filter((i) => _coll(i) && !_isArr(i));
+const _items = (c) => {
+  const l = _at(c, ['visitor', 'cart', 'items']);
+  return (_isArr(l) ? l : []).filter((i) => _coll(i) && !_isArr(i));
+};
 // [weekday (0 = Monday), hour] in the site's time zone: the offset in force now, then UTC arithmetic.
-const _when = (c) => _get(c, 'w', () => {
+const _when = (c) => {
   const z = c._z;
   let o = z[0];
   for (let i = 1; i < z.length; i += 2) if (c._now >= z[i]) o = z[i + 1];
   const d = new Date(c._now + o * 6e4);
   return [(d.getUTCDay() + 6) % 7, d.getUTCHours()];
-});
+};
 
 // Attribute resolvers by number (R_* of rules_compile.py): (context, argument) -> value (null when missing).
 const RESOLVE = [
@@ -64,14 +66,12 @@ const RESOLVE = [
   (c, p) => _ne(_at(c, p)),
   (c, p) => (_isNum(_at(c, p)) ? _at(c, p) : 0),
   (c) => RESOLVE[5](c, ['visitor', 'sessions']) > 1,
-  (c) => c._v.visited || [],
   (c) => (_isNum(c._v.first_seen) ? Math.floor((c._now - c._v.first_seen) / 864e5) : null),
-  (c) => (_isNum(_cart(c).value) ? _cart(c).value : 0),
   (c) => _items(c).reduce((t, i) => { const q = 'qty' in i ? i.qty : 1; return t + (_isNum(q) ? q : 0); }, 0),
   (c) => { const l = _items(c).map((i) => i.id).filter((x) => x != null); return l.length ? l : null; },
   (c, i) => _when(c)[i],
-  (c, n) => _own(_get(c, 'q', () => _query(_url(c)[2])), n),
-  (c, n) => { const x = _own(c._v.utm, n); return _ne(x != null ? x : RESOLVE[13](c, 'utm_' + n)); },
+  (c, n) => _own(_query(_url(c)[2]), n),
+  (c, n) => { const x = _own(c._v.utm, n); return _ne(x != null ? x : RESOLVE[11](c, 'utm_' + n)); },
   (c, p) => _len(_at(c, p)),
 ];
 
@@ -124,34 +124,39 @@ export const match = (r, c) => r === true || (!!r && (r.all ? r.all.every((x) =>
   : r.any ? r.any.some((x) => match(x, c)) : 'not' in r ? !match(r.not, c) : _leaf(r, c)));
 export const ruleMatches = (rule, context, tzo) => match(rule, contextOf(context || {}, tzo));
 
+// Reason codes: numbers here, named by REASONS of debug.js (the same order) for tests and retarget('debug').
+const CONSENT_REQUIRED = 1, CONSENT_DECIDED = 2, SCHEDULE_INVALID = 3, NOT_STARTED = 4, ENDED = 5,
+  SCHEDULE_WEEKDAY = 6, SCHEDULE_HOURS = 7, TARGETING = 8, CANCELLED = 9, CONVERTED = 10, CLOSED = 11,
+  MAX_IMPRESSIONS = 12, ONCE_PER_SESSION = 13, MIN_GAP = 14, NO_VARIANT = 15, SITE_CAP = 16, SITE_GAP = 17;
+
 // The first failing check of a schedule [starts_at, ends_at, weekdays, hours] (times in epoch ms, false unreadable).
 const _sched = (s, c) => {
   const [a, b, w, h] = s || [], n = c._now;
-  if (a === false) return 'schedule_invalid';
-  if (a != null && n < a) return 'not_started';
-  if (b === false) return 'schedule_invalid';
-  if (b != null && n >= b) return 'ended';
+  if (a === false) return SCHEDULE_INVALID;
+  if (a != null && n < a) return NOT_STARTED;
+  if (b === false) return SCHEDULE_INVALID;
+  if (b != null && n >= b) return ENDED;
   if (!w && !h) return 0;
   const [wd, hr] = _when(c);
-  return w && !w.includes(wd) ? 'schedule_weekday'
-    : h && !(h[0] < h[1] ? h[0] <= hr && hr < h[1] : h[0] == h[1] || hr >= h[0] || hr < h[1]) ? 'schedule_hours' : 0;
+  return w && !w.includes(wd) ? SCHEDULE_WEEKDAY
+    : h && !(h[0] < h[1] ? h[0] <= hr && hr < h[1] : h[0] == h[1] || hr >= h[0] || hr < h[1]) ? SCHEDULE_HOURS : 0;
 };
 
 // frequency: [cancel_on, stop_after_conversion, stop_after_close, max_impressions, once_per_session, min_gap ms]
 const _freq = (k, c) => {
   const [can, conv, close, most, once, gap] = k.freq || [], v = c._v, h = _own(v.history, String(k.id)) || {}, shown = h.impressions || [];
-  return can && (v.events || []).some((e) => can.includes(e)) ? 'cancelled'
-    : conv && _len(h.conversions) ? 'converted'
-      : close && _len(h.closes) ? 'closed'
-        : most != null && shown.length >= most ? 'max_impressions'
-          : once && v.session_id != null && (h.sessions || []).includes(v.session_id) ? 'once_per_session'
-            : gap != null && shown.length && c._now - _max(shown) < gap ? 'min_gap' : 0;
+  return can && (v.events || []).some((e) => can.includes(e)) ? CANCELLED
+    : conv && _len(h.conversions) ? CONVERTED
+      : close && _len(h.closes) ? CLOSED
+        : most != null && shown.length >= most ? MAX_IMPRESSIONS
+          : once && v.session_id != null && (h.sessions || []).includes(v.session_id) ? ONCE_PER_SESSION
+            : gap != null && shown.length && c._now - _max(shown) < gap ? MIN_GAP : 0;
 };
 
 const _cap = (cap, c) => {
   const most = cap.max_overlays_per_session, n = c._v.overlays_session, g = cap.min_overlay_gap_seconds, t = c._v.overlays || [];
-  return _isNum(most) && _isNum(n) && n >= most ? 'site_cap'
-    : _isNum(g) && t.length && c._now - _max(t) < g * 1000 ? 'site_gap' : 0;
+  return _isNum(most) && _isNum(n) && n >= most ? SITE_CAP
+    : _isNum(g) && t.length && c._now - _max(t) < g * 1000 ? SITE_GAP : 0;
 };
 // Whether the site cap stops an overlay now (the widget checks again when one is about to show).
 export const capped = (config, context) => !!_cap(config.site.cap || {}, contextOf(context));
@@ -166,8 +171,8 @@ export function decide(config, context) {
   for (const k of config.campaigns) {
     const vs = k.variants;
     let ch = {}, va;
-    let why = (k.type == 'consent' ? (said == 'granted' || said == 'denied') && 'consent_decided' : gated && 'consent_required')
-      || _sched(k.sched, c) || (!match(k.rule, c) && 'targeting') || _freq(k, c) || (!vs.some((x) => x.weight) && 'no_variant');
+    let why = (k.type == 'consent' ? (said == 'granted' || said == 'denied') && CONSENT_DECIDED : gated && CONSENT_REQUIRED)
+      || _sched(k.sched, c) || (!match(k.rule, c) && TARGETING) || _freq(k, c) || (!vs.some((x) => x.weight) && NO_VARIANT);
     if (!why) {
       ch = assign(k.id, String(c._v.id || ''), k.control_share || 0, vs.map((x) => x.weight));
       va = vs[ch.index];
@@ -176,7 +181,7 @@ export function decide(config, context) {
     why = why || (ov && _cap(site.cap || {}, c));
     const armed = !why;
     if (armed && ov && win == null) win = k.id;
-    out.push({ id: k.id, armed, reason: why || null, variant: armed && va ? va.id : null, holdout: armed && !!ch.holdout, overlay: ov });
+    out.push({ id: k.id, armed, reason: why || null, variant: armed && va ? va.id : null, holdout: armed && !!ch.holdout });
   }
   return { campaigns: out, overlay: win };
 }

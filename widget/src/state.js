@@ -106,15 +106,13 @@ export function createState({ storage = memoryStorage(), now = Date.now } = {}) 
     // again on every decision, was a measurable share of the start-up at 4x throttling).
     context(env) {
       const d = load(), s = d.session || {};
+      // The stored fields under their own names, and the contract's names for the session's
       return {
         now: now(), url: env.url, referrer: env.referrer || '', device: env.device, language: env.language,
         cookies: env.cookies || {}, consent: env.consent || 'unknown',
         visitor: {
-          id: d.id, first_seen: d.first_seen, sessions: d.sessions, session_id: s.id,
-          session_start: s.start, pageviews_session: s.pv, pageviews_total: d.pv,
-          visited: d.visited, first_touch: d.first_touch || { referrer: '', utm: {} },
-          utm: d.utm, attrs: d.attrs, cart: d.cart, history: d.history,
-          overlays: d.overlays, overlays_session: d.overlays.filter((t) => t >= s.start).length, events: d.events,
+          ...d, session_id: s.id, session_start: s.start, pageviews_session: s.pv, pageviews_total: d.pv,
+          first_touch: d.first_touch || { referrer: '', utm: {} }, overlays_session: d.overlays.filter((t) => t >= s.start).length,
         },
       };
     },

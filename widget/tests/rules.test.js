@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { ruleMatches, match, valueOf, contextOf, decide } from '../src/rules.js';
-import { explain, pathOf, whyText } from '../src/debug.js';
+import { explain, pathOf, whyText, REASONS } from '../src/debug.js';
 
 const read = (name) => JSON.parse(readFileSync(new URL(`../../tests/conformance/${name}`, import.meta.url), 'utf8'));
 const CASES = read('rules.json'), COMPILED = read('rules.compiled.json');
@@ -37,7 +37,7 @@ for (const c of CASES.decide) {
     };
     for (const key of ['order', 'armed', 'holdout', 'overlay']) if (key in ex) assert.deepEqual(got[key], ex[key], key);
     const field = {
-      reasons: (r) => r.reason, variants: (r) => r.variant, triggers: (r) => campaign[r.id].triggers,
+      reasons: (r) => REASONS[r.reason], variants: (r) => r.variant, triggers: (r) => campaign[r.id].triggers,
       paths: (r) => (r.armed ? null : pathOf(r, campaign[r.id], ctx, rt)),
     };
     for (const key of Object.keys(field)) {
@@ -63,16 +63,16 @@ test('explain names the leaf and its value', () => {
 test('weekday and hour come from the offsets in force', () => {
   // Europe/Paris around 2026-03-29 01:00Z: +60 min, then +120 (as rules_compile.tz_offsets sends it)
   const tzo = [60, 1774746000000, 120], at = (now) => [
-    ruleMatches([12, 0, 1, [6], 0], { now }, tzo), ruleMatches([12, 1, 1, [1], 0], { now }, tzo), ruleMatches([12, 1, 1, [3], 0], { now }, tzo)];
+    ruleMatches([10, 0, 1, [6], 0], { now }, tzo), ruleMatches([10, 1, 1, [1], 0], { now }, tzo), ruleMatches([10, 1, 1, [3], 0], { now }, tzo)];
   assert.deepEqual(at(1774745940000), [true, true, false]);
   assert.deepEqual(at(1774746000000), [true, false, true]);
-  assert.equal(ruleMatches([12, 1, 1, [0], 0], { now: 1767225600000 }), true); // no offsets: UTC
+  assert.equal(ruleMatches([10, 1, 1, [0], 0], { now: 1767225600000 }), true); // no offsets: UTC
 });
 
 test('malformed rules and contexts never throw', () => {
   const junk = [true, false, { all: [] }, { any: [] }, { not: false }, [3, ['visitor', 'attrs', '__proto__'], 0, null, 0],
-    [3, ['cookies', 'toString'], 0, null, 0], [15, ['visitor', 'history', 'constructor', 'impressions'], 7, [0, null], 0],
-    [7, 0, 2, 1, 0, 'x'], [5, ['visitor', 'sessions'], 5, '(', 0]];
+    [3, ['cookies', 'toString'], 0, null, 0], [13, ['visitor', 'history', 'constructor', 'impressions'], 7, [0, null], 0],
+    [3, ['visitor', 'visited'], 2, 1, 0, 'x'], [5, ['visitor', 'sessions'], 5, '(', 0]];
   const contexts = [{}, { url: 5, visitor: [] }, { visitor: { visited: [1, null, {}], cart: { items: [null, [], { qty: 'x' }] } } }];
   for (const r of junk) for (const c of contexts) assert.equal(typeof ruleMatches(r, c), 'boolean');
   assert.equal(ruleMatches([3, ['visitor', 'attrs', 'constructor'], 0, null, 0], { visitor: { attrs: {} } }), false);
