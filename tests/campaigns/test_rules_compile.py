@@ -104,7 +104,7 @@ def test_rule_values_arrive_normalized():
     assert leaf_compile({"attr": "host", "op": "not_contains", "value": "Shop", "case_sensitive": True}) == [
         2, 0, 2, "Shop", 3,
     ]
-    assert leaf_compile({"attr": "cart.value", "op": "between", "value": [10, "x"]}) == [9, 0, 6, None, 0]
+    assert leaf_compile({"attr": "cart.value", "op": "between", "value": [10, "x"]}) == [5, ["visitor", "cart", "value"], 6, None, 0]
 
 
 def test_rules_the_widget_could_not_run_compile_to_false():
