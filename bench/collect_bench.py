@@ -13,7 +13,8 @@ Phases (each at least --seconds, default 10), all in one run, so the ratios comp
    baseline is taken after warm-up (wrk on both endpoints for every web worker, one drain for the Celery
    worker), so imports, connections and lazily loaded parsers are not counted as growth.
 Needs PostgreSQL at 127.0.0.1:5432 (user postgres), Redis at 127.0.0.1:6379 and wrk.
-Creates and drops the database `retarget_bench`. Usage: python bench/collect_bench.py [--seconds 10] [--collect-only]
+Creates and drops the database `retarget_bench` (or $COLLECT_BENCH_DB). Usage:
+python bench/collect_bench.py [--seconds 10] [--collect-only | --drain-only]
 """
 
 import argparse
@@ -33,7 +34,9 @@ import uuid
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-DB_NAME = "retarget_bench"
+# Overridable so that two runs at once (say, a drain-only run beside a full one) use their own database and cache.
+DB_NAME = os.environ.get("COLLECT_BENCH_DB", "retarget_bench")
+REDIS_URL = os.environ.get("COLLECT_BENCH_REDIS", "redis://127.0.0.1:6379/13")
 PG = "postgres://postgres@127.0.0.1:5432"
 ORIGIN = "https://bench.example"
 UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36"
@@ -54,7 +57,7 @@ def environment(queue: str) -> dict:
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "bench.settings",
         "DATABASE_URL": f"{PG}/{DB_NAME}",
-        "REDIS_URL": "redis://127.0.0.1:6379/13",
+        "REDIS_URL": REDIS_URL,
         "CACHE_KEY_PREFIX": "rt-bench",
         "CELERY_TASK_ALWAYS_EAGER": "0",
         "DEBUG": "0",
@@ -192,6 +195,8 @@ def main() -> None:
                         help="top the backlog up to this many events so the drain phase lasts long enough")
     parser.add_argument("--collect-only", action="store_true",
                         help="only the trivial view and collect phase (no drain, lag or memory phases)")
+    parser.add_argument("--drain-only", action="store_true",
+                        help="only the drain phases (no collect, lag or memory phases): the backlog is all generated")
     options = parser.parse_args()
     queue = f"bench-{os.getpid()}"
     env = environment(queue)
@@ -223,6 +228,15 @@ def main() -> None:
     lua_env = {**env, "BENCH_PATH": events_path, "BENCH_ORIGIN": ORIGIN, "BENCH_CAMPAIGN": str(campaign.id),
                "BENCH_VARIANT": str(variant.id), "BENCH_BATCH": str(BATCH), "BENCH_TS": str(int(time.time() * 1000)),
                "BENCH_UA": UA}
+    if options.drain_only:
+        try:
+            drain_phase(target=options.drain_events, site_id=site.id, campaign_id=campaign.id, variant_id=variant.id)
+        finally:
+            connection.close()
+            cache.clear()
+            subprocess.run(["psql", f"{PG}/postgres", "-qc", f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)"],
+                           check=False)
+        return
     connection.close()
     wrk = Wrk(threads=options.wrk_threads, connections=options.wrk_connections, cpu=options.wrk_cpu or None)
 

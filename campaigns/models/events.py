@@ -117,6 +117,20 @@ class Assignment(models.Model):
     device = models.CharField(max_length=8, blank=True, default="", db_default="")
     source = models.CharField(max_length=64, blank=True, default="", db_default="")
     returning = models.BooleanField(default=False, db_default=False)
+    # The funnel steps the visitor reached on their assigned variant, each on the day (in the site's zone) they
+    # first reached it; null until then. The tally counts a unique visitor of a step when it fills the field,
+    # so a first impression is one row written, not two. A step reached on another variant, or before the
+    # visitor had an assignment, is a FunnelStep row instead (moved here when the assignment is made).
+    impression_on = models.DateField(null=True, blank=True)
+    engaged_on = models.DateField(null=True, blank=True)
+    submit_on = models.DateField(null=True, blank=True)
+    converted_on = models.DateField(null=True, blank=True)
+    mixed_on = models.DateField(null=True, blank=True)
+
+    STEPS = {  # FunnelStep.Step -> the field holding it
+        "impression": "impression_on", "engaged": "engaged_on", "submit": "submit_on", "converted": "converted_on",
+        "mixed": "mixed_on",
+    }
 
     class Meta:
         constraints = [
@@ -128,7 +142,9 @@ class Assignment(models.Model):
 
 
 class FunnelStep(models.Model):
-    """A visitor reached a step of a campaign's funnel; the unique key makes unique counts exact and idempotent."""
+    """A visitor reached a step of a campaign's funnel on a variant that is not their assignment's, or before they
+    had an assignment (steps on the assigned variant are fields of Assignment); the unique key makes unique counts
+    exact and idempotent."""
 
     class Step(models.TextChoices):
         IMPRESSION = "impression", "Saw it"

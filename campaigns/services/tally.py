@@ -60,6 +60,7 @@ DEFAULT_ATTRIBUTION_DAYS = 7
 MAX_REVENUE = Decimal("1000000000")
 CENT = Decimal("0.01")
 Step = FunnelStep.Step
+STEP_FIELD = Assignment.STEPS  # a step on the visitor's assigned variant: the Assignment field that holds it
 STEP_COUNTER = {
     Step.IMPRESSION: "impression_visitors",
     Step.ENGAGED: "engaged_visitors",
@@ -184,11 +185,12 @@ CREATE TEMP TABLE IF NOT EXISTS tally_counts (
     campaign_id bigint, variant_id bigint, day date, device text, source text, "returning" boolean,
     {", ".join(f"{name} numeric NOT NULL DEFAULT 0" for name in COUNTERS)}
 ) ON COMMIT DELETE ROWS;
-CREATE TEMP TABLE IF NOT EXISTS tally_new_assignments (
+CREATE TEMP TABLE IF NOT EXISTS tally_assignments (
     id bigint, site_id bigint, campaign_id bigint, variant_id bigint, visitor_id text, first_exposed_at timestamptz,
-    device text, source text, "returning" boolean
+    device text, source text, "returning" boolean, {", ".join(f"{field} date" for field in STEP_FIELD.values())},
+    new boolean
 ) ON COMMIT DELETE ROWS;
-TRUNCATE tally_events, tally_conversions, tally_counts, tally_new_assignments;
+TRUNCATE tally_events, tally_conversions, tally_counts, tally_assignments;
 SET LOCAL synchronous_commit = off;
 """
 
@@ -234,34 +236,80 @@ LEFT JOIN unnest(%(zones)s::text[]) AS z(name) ON z.name = s.time_zone
 ORDER BY e.tx, e.id
 """
 
-# 1. The first exposure or impression of a visitor to a campaign decides the assignment and its segment;
-# new ones count as exposed.
+# 1. The first exposure or impression of a visitor to a campaign decides the assignment and its segment; new ones
+# count as exposed. A new assignment is written with its impression step when that first event is an impression
+# (the common case: one row per first impression), and with the steps its visitor reached before having one
+# (FunnelStep rows, moved onto it; they were counted when written). Other steps of the batch are step 5's.
+# Only the tally inserts assignments, one batch at a time (the advisory lock): those not there before this
+# statement are exactly the ones it inserts.
 _ASSIGN = f"""
 WITH candidate AS (
-    SELECT DISTINCT ON (campaign_id, visitor_id) site_id, campaign_id, variant_id, visitor_id, ts, day, {SEGMENT}
+    SELECT DISTINCT ON (campaign_id, visitor_id) type, site_id, campaign_id, variant_id, visitor_id, ts, day, {SEGMENT}
     FROM tally_events
     WHERE type IN ('exposure', 'impression') AND campaign_id IS NOT NULL AND visitor_id <> ''
     ORDER BY campaign_id, visitor_id, id
+), fresh AS (
+    SELECT c.* FROM candidate AS c
+    WHERE NOT EXISTS (SELECT 1 FROM {ASSIGNMENTS} AS a WHERE a.campaign_id = c.campaign_id AND a.visitor_id = c.visitor_id)
+), earlier AS (
+    SELECT s.id, s.campaign_id, s.visitor_id, s.step, s.day
+    FROM fresh AS f JOIN {STEPS} AS s ON s.campaign_id = f.campaign_id
+        AND coalesce(s.variant_id, 0) = coalesce(f.variant_id, 0) AND s.visitor_id = f.visitor_id
+), moved AS (
+    DELETE FROM {STEPS} AS s USING earlier WHERE s.id = earlier.id
+), carried AS (
+    SELECT campaign_id, visitor_id,
+        {", ".join(f"max(day) FILTER (WHERE step = '{step}') AS {field}" for step, field in STEP_FIELD.items())}
+    FROM earlier GROUP BY campaign_id, visitor_id
+), prepared AS (
+    SELECT f.*, {", ".join(f"k.{field}" for field in STEP_FIELD.values() if field != STEP_FIELD[Step.IMPRESSION])},
+        coalesce(k.impression_on, CASE WHEN f.type = 'impression' THEN f.day END) AS impression_on,
+        CASE WHEN f.type = 'impression' AND k.impression_on IS NULL THEN f.day END AS impression_counted
+    FROM fresh AS f LEFT JOIN carried AS k USING (campaign_id, visitor_id)
 ), new AS (
-    INSERT INTO {ASSIGNMENTS} (site_id, campaign_id, variant_id, visitor_id, first_exposed_at, revenue, {SEGMENT})
-    SELECT site_id, campaign_id, variant_id, visitor_id, ts, 0, {SEGMENT} FROM candidate
-    ORDER BY campaign_id, visitor_id
-    ON CONFLICT (campaign_id, visitor_id) DO NOTHING
-    RETURNING id, site_id, campaign_id, variant_id, visitor_id, first_exposed_at, {SEGMENT}
+    INSERT INTO {ASSIGNMENTS} (site_id, campaign_id, variant_id, visitor_id, first_exposed_at, revenue, {SEGMENT},
+        {", ".join(STEP_FIELD.values())})
+    SELECT site_id, campaign_id, variant_id, visitor_id, ts, 0, {SEGMENT}, {", ".join(STEP_FIELD.values())}
+    FROM prepared ORDER BY campaign_id, visitor_id
+    RETURNING id, site_id, campaign_id, variant_id, visitor_id, first_exposed_at, {SEGMENT},
+        {", ".join(STEP_FIELD.values())}
 ), kept AS (
-    INSERT INTO tally_new_assignments SELECT * FROM new
+    INSERT INTO tally_assignments SELECT *, true FROM new
 )
-INSERT INTO tally_counts (campaign_id, variant_id, day, {SEGMENT}, exposed)
-SELECT c.campaign_id, c.variant_id, c.day, c.device, c.source, c."returning", count(*)
-FROM new JOIN candidate AS c USING (campaign_id, visitor_id)
-GROUP BY c.campaign_id, c.variant_id, c.day, c.device, c.source, c."returning"
+INSERT INTO tally_counts (campaign_id, variant_id, day, {SEGMENT}, exposed, {STEP_COUNTER[Step.IMPRESSION]})
+SELECT p.campaign_id, p.variant_id, counted.day, p.device, p.source, p."returning",
+    count(*) FILTER (WHERE counted.exposed), count(*) FILTER (WHERE NOT counted.exposed)
+FROM prepared AS p CROSS JOIN LATERAL (VALUES (true, p.day), (false, p.impression_counted)) AS counted(exposed, day)
+WHERE counted.day IS NOT NULL
+GROUP BY p.campaign_id, p.variant_id, counted.day, p.device, p.source, p."returning"
 """
 
-# 1b. The batch's campaign events take their visitor's segment from the assignment (new or older): a conversion
+# 1b. The assignments of the batch's other visitors (the new ones are there already), read once: their segments
+# and the steps they reached before. Conversions' assignments join them after step 3.
+_KNOWN = f"""
+INSERT INTO tally_assignments
+SELECT a.id, a.site_id, a.campaign_id, a.variant_id, a.visitor_id, a.first_exposed_at, a.device, a.source,
+    a."returning", {", ".join(f"a.{field}" for field in STEP_FIELD.values())}, false
+FROM (SELECT DISTINCT campaign_id, visitor_id FROM tally_events AS e
+      WHERE campaign_id IS NOT NULL AND visitor_id <> ''
+          AND NOT EXISTS (SELECT 1 FROM tally_assignments AS t
+                          WHERE t.campaign_id = e.campaign_id AND t.visitor_id = e.visitor_id)) AS b
+JOIN {ASSIGNMENTS} AS a ON a.campaign_id = b.campaign_id AND a.visitor_id = b.visitor_id
+"""
+_KNOWN_CONVERTED = f"""
+INSERT INTO tally_assignments
+SELECT a.id, a.site_id, a.campaign_id, a.variant_id, a.visitor_id, a.first_exposed_at, a.device, a.source,
+    a."returning", {", ".join(f"a.{field}" for field in STEP_FIELD.values())}, false
+FROM {ASSIGNMENTS} AS a
+WHERE a.id IN (SELECT c.assignment_id FROM tally_conversions AS c
+               WHERE NOT EXISTS (SELECT 1 FROM tally_assignments AS t WHERE t.id = c.assignment_id))
+"""
+
+# 1c. The batch's campaign events take their visitor's segment from the assignment (new or older): a conversion
 # in a later session, on another device, still counts under the segment of the first exposure.
 _SEGMENTS = f"""
 UPDATE tally_events AS b SET device = a.device, source = a.source, "returning" = a."returning"
-FROM {ASSIGNMENTS} AS a
+FROM tally_assignments AS a
 WHERE b.campaign_id IS NOT NULL AND a.campaign_id = b.campaign_id AND a.visitor_id = b.visitor_id
     AND (b.device, b.source, b."returning") IS DISTINCT FROM (a.device, a.source, a."returning")
 """
@@ -327,7 +375,7 @@ _CONVERT_LATE = f"""
 INSERT INTO tally_conversions (event_id, campaign_id, variant_id, visitor_id, day, assignment_id, {SEGMENT}, value)
 SELECT e.id, n.campaign_id, n.variant_id, e.visitor_id, (e.ts AT TIME ZONE coalesce(z.name, 'UTC'))::date, n.id,
     n.device, n.source, n."returning", {_value_sql("e")}
-FROM tally_new_assignments AS n
+FROM tally_assignments AS n
 JOIN unnest(%(campaigns)s::bigint[], %(names)s::text[], %(seconds)s::float8[]) AS g(campaign_id, name, seconds)
     ON g.campaign_id = n.campaign_id
 JOIN {EVENTS} AS e ON e.site_id = n.site_id AND e.visitor_id = n.visitor_id AND e.type = 'conversion'
@@ -336,7 +384,7 @@ LEFT JOIN unnest(%(zones)s::text[]) AS z(name) ON z.name = s.time_zone
 WHERE e.payload -> 'name' = to_jsonb(g.name)
     AND e.ts BETWEEN n.first_exposed_at AND n.first_exposed_at + g.seconds * interval '1 second'
     AND (e.tx, e.id) <= (SELECT c.last_tx, c.last_id FROM {CURSOR} AS c WHERE c.id = 1)
-    AND NOT EXISTS (SELECT 1 FROM tally_events AS b WHERE b.id = e.id)
+    AND NOT EXISTS (SELECT 1 FROM tally_events AS b WHERE b.id = e.id) AND n.new
 """
 
 # 4. Conversions; each visitor's revenue added to their assignment, the counters getting the sum and the change
@@ -361,8 +409,9 @@ SELECT d.campaign_id, d.variant_id, d.day, d.device, d.source, d."returning", d.
 FROM delta AS d JOIN updated AS u ON u.id = d.assignment_id
 """
 
-# 5. Funnel steps: insert-if-absent, each on the day of the batch's first event that reached it; new rows count,
-# under the segment that event carries (its visitor's assignment's).
+# 5. Funnel steps, each on the day of the batch's first event that reached it and under the segment that event
+# carries (its visitor's assignment's). A step on the visitor's assigned variant fills its Assignment field if
+# empty; any other (another variant, or no assignment yet) is an insert-if-absent FunnelStep row. What is new counts.
 _STEP_ROWS = " UNION ALL ".join(
     f"SELECT campaign_id, variant_id, visitor_id, '{step}' AS step, day, id, {SEGMENT} FROM tally_events "
     f"WHERE campaign_id IS NOT NULL AND type IN ({kinds})"
@@ -373,29 +422,47 @@ _STEP_ROWS = " UNION ALL ".join(
 _STEP_ROWS += f"""
     UNION ALL SELECT t.campaign_id, a.variant_id, t.visitor_id, '{Step.MIXED}' AS step, t.day, t.id,
         t.device, t.source, t."returning"
-    FROM tally_events AS t JOIN {ASSIGNMENTS} AS a ON a.campaign_id = t.campaign_id AND a.visitor_id = t.visitor_id
+    FROM tally_events AS t JOIN tally_assignments AS a ON a.campaign_id = t.campaign_id AND a.visitor_id = t.visitor_id
     WHERE t.type IN ('exposure', 'impression') AND coalesce(t.variant_id, 0) <> coalesce(a.variant_id, 0)"""
 _STEPS = f"""
 WITH reached AS (
     {_STEP_ROWS}
     UNION ALL SELECT campaign_id, variant_id, visitor_id, '{Step.CONVERTED}', day, event_id, {SEGMENT}
     FROM tally_conversions
+), placed AS (  -- steps the assignment holds already go first (all of a key share the assignment and the step)
+    SELECT r.*, a.id AS assignment_id
+    FROM reached AS r LEFT JOIN tally_assignments AS a ON a.campaign_id = r.campaign_id
+        AND a.visitor_id = r.visitor_id AND coalesce(a.variant_id, 0) = coalesce(r.variant_id, 0)
+    WHERE a.id IS NULL
+        OR CASE r.step {" ".join(f"WHEN '{step}' THEN a.{field}" for step, field in STEP_FIELD.items())} END IS NULL
 ), earliest AS (
-    SELECT DISTINCT ON (campaign_id, coalesce(variant_id, 0), visitor_id, step) * FROM reached
+    SELECT DISTINCT ON (campaign_id, coalesce(variant_id, 0), visitor_id, step) * FROM placed
     ORDER BY campaign_id, coalesce(variant_id, 0), visitor_id, step, id
+), filled AS (
+    SELECT * FROM earliest WHERE assignment_id IS NOT NULL
+), updated AS (
+    UPDATE {ASSIGNMENTS} AS a SET {", ".join(f"{field} = coalesce(a.{field}, f.{field})" for field in STEP_FIELD.values())}
+    FROM (SELECT assignment_id,
+              {", ".join(f"max(day) FILTER (WHERE step = '{step}') AS {field}" for step, field in STEP_FIELD.items())}
+          FROM filled GROUP BY assignment_id) AS f
+    WHERE a.id = f.assignment_id
 ), new AS (
     INSERT INTO {STEPS} (campaign_id, variant_id, visitor_id, step, day)
-    SELECT campaign_id, variant_id, visitor_id, step, day FROM earliest
+    SELECT campaign_id, variant_id, visitor_id, step, day FROM earliest WHERE assignment_id IS NULL
     ORDER BY campaign_id, coalesce(variant_id, 0), visitor_id, step
     ON CONFLICT (campaign_id, COALESCE(variant_id, 0), visitor_id, step) DO NOTHING
     RETURNING campaign_id, variant_id, visitor_id, step
+), counted AS (
+    SELECT campaign_id, variant_id, step, day, {SEGMENT} FROM filled
+    UNION ALL
+    SELECT e.campaign_id, e.variant_id, e.step, e.day, e.device, e.source, e."returning"
+    FROM new AS n JOIN earliest AS e ON e.campaign_id = n.campaign_id
+        AND coalesce(e.variant_id, 0) = coalesce(n.variant_id, 0) AND e.visitor_id = n.visitor_id AND e.step = n.step
 )
 INSERT INTO tally_counts (campaign_id, variant_id, day, {SEGMENT}, {", ".join(STEP_COUNTER.values())})
-SELECT e.campaign_id, e.variant_id, e.day, e.device, e.source, e."returning",
-    {", ".join(f"count(*) FILTER (WHERE e.step = '{step}')" for step in STEP_COUNTER)}
-FROM new AS n JOIN earliest AS e ON e.campaign_id = n.campaign_id
-    AND coalesce(e.variant_id, 0) = coalesce(n.variant_id, 0) AND e.visitor_id = n.visitor_id AND e.step = n.step
-GROUP BY e.campaign_id, e.variant_id, e.day, e.device, e.source, e."returning"
+SELECT campaign_id, variant_id, day, {SEGMENT},
+    {", ".join(f"count(*) FILTER (WHERE step = '{step}')" for step in STEP_COUNTER)}
+FROM counted GROUP BY campaign_id, variant_id, day, {SEGMENT}
 """
 
 # 6. Everything the batch added to the daily counters, in one upsert, rows locked in key order.
@@ -434,9 +501,11 @@ class _Batch:
     def fold(self) -> None:
         with connection.cursor() as cursor:
             cursor.execute(_ASSIGN)
+            cursor.execute(_KNOWN)
             cursor.execute(_SEGMENTS)
             cursor.execute(_EVENT_COUNTS)
             self._conversions(cursor)
+            cursor.execute(_KNOWN_CONVERTED)
             cursor.execute(_CONVERSION_COUNTS)
             cursor.execute(_REVENUE)
             cursor.execute(_STEPS)

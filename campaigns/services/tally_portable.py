@@ -19,6 +19,7 @@ from campaigns.services.tally import (
     ATTRIBUTED_GOALS,
     EVENT_COUNTER,
     STEP_COUNTER,
+    STEP_FIELD,
     Goal,
     Step,
     VariantDailyStats,
@@ -122,6 +123,7 @@ def _fold(*, event_ids: list[int]) -> None:
                 (e["site_id"], e["variant_id"], e["ts"], segment_of(device=e["device"], payload=e["payload"])),
             )
     new_assignments = _assignments_create(candidates)
+    _steps_carry(new_assignments)
     for new in new_assignments:
         fold.add((new.campaign_id, new.variant_id, day_of(new.site_id, new.first_exposed_at)), new.segment, "exposed")
     _late_conversions(fold, new_assignments=new_assignments, goal_of=goal_of, batch=set(event_ids), day_of=day_of)
@@ -141,7 +143,8 @@ def _fold(*, event_ids: list[int]) -> None:
     if wanted_campaigns:
         for row in Assignment.objects.filter(
             campaign_id__in=wanted_campaigns, visitor_id__in=goal_visitors | campaign_visitors
-        ).values("id", "campaign_id", "visitor_id", "variant_id", "first_exposed_at", "device", "source", "returning"):
+        ).values("id", "campaign_id", "visitor_id", "variant_id", "first_exposed_at", "device", "source", "returning",
+                 *STEP_FIELD.values()):
             row["segment"] = (row["device"], row["source"], bool(row["returning"]))
             assignments[(row["campaign_id"], row["visitor_id"])] = row
 
@@ -199,7 +202,7 @@ def _fold(*, event_ids: list[int]) -> None:
                 consents.append(consent)
 
     _revenue_apply(fold)
-    _steps_insert(fold)
+    _steps_record(fold, assignments=assignments)
     if responses:
         Response.objects.bulk_create(responses, ignore_conflicts=True)
     if consents:
@@ -293,11 +296,54 @@ def _aware(moment) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _steps_insert(fold: _Fold) -> None:
+def _steps_carry(new_assignments: list[_NewAssignment]) -> None:
+    """Steps a visitor reached before having an assignment, on its variant: moved from FunnelStep onto it (they
+    were counted when their rows were written)."""
+    if not new_assignments:
+        return
+    by_visitor = {(a.campaign_id, a.variant_id, a.visitor_id): a.id for a in new_assignments}
+    rows = FunnelStep.objects.filter(
+        campaign_id__in={a.campaign_id for a in new_assignments}, visitor_id__in={a.visitor_id for a in new_assignments}
+    ).values_list("id", "campaign_id", "variant_id", "visitor_id", "step", "day")
+    moved: dict[int, Assignment] = {}
+    step_ids = []
+    for step_id, campaign_id, variant_id, visitor_id, step, day in rows:
+        assignment_id = by_visitor.get((campaign_id, variant_id, visitor_id))
+        if assignment_id is not None:
+            setattr(moved.setdefault(assignment_id, Assignment(id=assignment_id)), STEP_FIELD[step], day)
+            step_ids.append(step_id)
+    if moved:  # a new assignment has no step yet: the fields not set here stay null
+        Assignment.objects.bulk_update(list(moved.values()), list(STEP_FIELD.values()))
+        FunnelStep.objects.filter(id__in=step_ids).delete()
+
+
+def _steps_record(fold: _Fold, *, assignments: dict) -> None:
+    """A step on the visitor's assigned variant fills its Assignment field when empty; any other is an
+    insert-if-absent FunnelStep row. What is new counts."""
     if not fold.steps:
         return
+    filled: dict[int, dict] = {}
+    others = {}
+    for key, (day, segment) in fold.steps.items():
+        campaign_id, variant_id, visitor_id, step = key
+        assignment = assignments.get((campaign_id, visitor_id))
+        if assignment is None or assignment["variant_id"] != variant_id:
+            others[key] = (day, segment)
+            continue
+        field = STEP_FIELD[step]
+        if assignment[field] is None:
+            assignment[field] = day
+            filled[assignment["id"]] = assignment
+            fold.add((campaign_id, variant_id, day), segment, STEP_COUNTER[step])
+    if filled:
+        Assignment.objects.bulk_update(
+            [Assignment(id=i, **{field: row[field] for field in STEP_FIELD.values()}) for i, row in filled.items()],
+            list(STEP_FIELD.values()),
+        )
+    if not others:
+        return
     table = FunnelStep._meta.db_table
-    items = sorted(fold.steps.items(), key=lambda item: (item[0][0], item[0][1] or 0, item[0][2], item[0][3]))
+    items = sorted(others.items(), key=lambda item: (item[0][0], item[0][1] or 0, item[0][2], item[0][3]))
     sql = (
         f"INSERT INTO {table} (campaign_id, variant_id, visitor_id, step, day) VALUES "
         + ", ".join(["(%s, %s, %s, %s, %s)"] * len(items))
@@ -308,7 +354,7 @@ def _steps_insert(fold: _Fold) -> None:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         for campaign_id, variant_id, visitor_id, step in cursor.fetchall():
-            day, segment = fold.steps[(campaign_id, variant_id, visitor_id, step)]
+            day, segment = others[(campaign_id, variant_id, visitor_id, step)]
             fold.add((campaign_id, variant_id, day), segment, STEP_COUNTER[step])
 
 

@@ -1,3 +1,5 @@
+import datetime
+import importlib
 import uuid
 from decimal import Decimal
 
@@ -6,7 +8,7 @@ from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from campaigns.models import Assignment, Response, VariantDailyStats
+from campaigns.models import Assignment, FunnelStep, Response, VariantDailyStats
 from campaigns.selectors_events import variant_totals
 from campaigns.services import tally
 from tests.campaigns.events_kit import event, now_ms, post_events
@@ -256,3 +258,65 @@ def test_a_visitor_shown_another_variant_is_counted_once_and_warned_about(client
     assert totals(campaign).get(b.id, {}).get("mixed_visitors", 0) == 0
     warnings = campaign_results(campaign=campaign)["comparison"]["warnings"]
     assert [w["code"] for w in warnings if w["code"] == "multiple_exposures"] == ["multiple_exposures"]
+
+
+def test_a_first_impression_writes_its_step_on_the_assignment(client, site, campaign, variants):
+    a = variants[0]
+    send(client, site, [event("impression", campaign=campaign, variant=a, visitor="v1")])
+    tally.tally_drain()
+    assignment = Assignment.objects.get(visitor_id="v1")
+    assert assignment.impression_on is not None and assignment.engaged_on is None
+    assert not FunnelStep.objects.exists()
+
+
+def test_a_step_reached_before_the_assignment_is_moved_onto_it_and_counted_once(client, site, campaign, variants):
+    a = variants[0]
+    send(client, site, [event("click", campaign=campaign, variant=a, visitor="v1")])  # its impression comes later
+    tally.tally_drain()
+    assert totals(campaign)[a.id]["engaged_visitors"] == 1
+    send(client, site, [event("impression", campaign=campaign, variant=a, visitor="v1"),
+                        event("click", campaign=campaign, variant=a, visitor="v1")])
+    tally.tally_drain()
+    send(client, site, [event("click", campaign=campaign, variant=a, visitor="v1")])
+    tally.tally_drain()
+    row = totals(campaign)[a.id]
+    assert (row["exposed"], row["impression_visitors"], row["engaged_visitors"], row["clicks"]) == (1, 1, 1, 3)
+    assert Assignment.objects.get(visitor_id="v1").engaged_on is not None
+    assert not FunnelStep.objects.exists()
+
+
+def test_a_step_on_another_variant_stays_a_funnel_row_and_counts_under_that_variant(client, site, campaign, variants):
+    a, b = variants
+    send(client, site, [event("impression", campaign=campaign, variant=a, visitor="v1"),
+                        event("click", campaign=campaign, variant=b, visitor="v1")])
+    tally.tally_drain()
+    send(client, site, [event("click", campaign=campaign, variant=b, visitor="v1")])
+    tally.tally_drain()
+    assert totals(campaign)[b.id]["engaged_visitors"] == 1
+    assert totals(campaign)[a.id].get("engaged_visitors", 0) == 0
+    assert set(FunnelStep.objects.values_list("variant_id", flat=True)) == {b.id}  # engaged (and converted: a CTA)
+
+
+def test_the_migration_moves_funnel_rows_of_the_assigned_variant_onto_the_assignment(site, campaign, variants):
+    from django.apps import apps
+
+    a, b = variants
+    migration = importlib.import_module("campaigns.migrations.0011_assignment_funnel_steps")
+    day = datetime.date(2026, 11, 30)
+    Assignment.objects.create(site=site, campaign_id=campaign.id, variant_id=a.id, visitor_id="v1",
+                              first_exposed_at=datetime.datetime(2026, 11, 30, tzinfo=datetime.UTC))
+    Assignment.objects.create(site=site, campaign_id=campaign.id, variant_id=None, visitor_id="h1",
+                              first_exposed_at=datetime.datetime(2026, 11, 30, tzinfo=datetime.UTC))
+    FunnelStep.objects.bulk_create([
+        FunnelStep(campaign_id=campaign.id, variant_id=a.id, visitor_id="v1", step="impression", day=day),
+        FunnelStep(campaign_id=campaign.id, variant_id=a.id, visitor_id="v1", step="mixed", day=day),
+        FunnelStep(campaign_id=campaign.id, variant_id=b.id, visitor_id="v1", step="impression", day=day),
+        FunnelStep(campaign_id=campaign.id, variant_id=None, visitor_id="h1", step="converted", day=day),
+        FunnelStep(campaign_id=campaign.id, variant_id=a.id, visitor_id="never-assigned", step="engaged", day=day),
+    ])
+    migration.steps_into_assignments(apps, None)
+    v1 = Assignment.objects.get(visitor_id="v1")
+    assert (v1.impression_on, v1.mixed_on, v1.engaged_on) == (day, day, None)
+    assert Assignment.objects.get(visitor_id="h1").converted_on == day
+    assert sorted(FunnelStep.objects.values_list("visitor_id", "variant_id")) == [
+        ("never-assigned", a.id), ("v1", b.id)]
