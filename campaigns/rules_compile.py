@@ -1,10 +1,11 @@
 """The compiled form of a site's config that the widget evaluates (docs/contracts.md, "Compiled fields").
 
 The config keeps its readable fields (campaigns/rules.py decides from them: previews, /decide, the tally);
-this adds, per campaign, what widget/src/rules.js needs in a form it can run with little code: targeting
-trees whose leaves name a resolver by number and carry their values already lower-cased, path-trimmed and
-validated (regexes checked here, so the widget has no validator); schedule times as epoch ms; frequency as
-one list; each variant's display; the site's time zone as UTC offsets (so the widget needs no Intl). Pure
+this adds, per campaign, what widget/src/rules.js needs in a form it can run with little code: every check
+of decide() as a rule (campaigns/rules_checks.py) whose leaves name a resolver by number and carry their
+values already lower-cased, path-trimmed and validated (regexes checked here, so the widget has no
+validator), dates as epoch ms; each variant's display; the site's time zone as UTC offsets (so the widget
+needs no Intl). Pure
 functions over plain data, no Django: tests/conformance/compiled.py runs every conformance case through
 it, and node runs the result (tests/conformance/rules.compiled.json) against the same expectations.
 """
@@ -25,8 +26,9 @@ from campaigns.rules import (
     attribute_kind,
     compile_regex,
     is_overlay,
-    parse_time,
 )
+from campaigns.rules_checks import campaign_checks, site_caps
+from campaigns.triggers_compile import triggers_compile
 
 # Resolver numbers: the index of each attribute resolver in RESOLVE of widget/src/rules.js.
 R_URL, R_PATH, R_HOST, R_AT, R_AT_NONEMPTY, R_NUM, R_RETURNING = range(7)
@@ -189,41 +191,7 @@ def display_of(*, campaign_type: object, content: object) -> str:
     return "bar" if position in ("top", "bottom") else "slide_in"
 
 
-def _time(value: object) -> int | bool | None:
-    """Epoch ms, None when not set, False when unreadable."""
-    if value is None:
-        return None
-    t = parse_time(value)
-    return False if t is None else t
-
-
-def _schedule(campaign: dict) -> list | None:
-    schedule = campaign.get("schedule") or {}
-    weekdays, hours = schedule.get("weekdays"), schedule.get("hours")
-    out = [
-        _time(campaign.get("starts_at")),
-        _time(campaign.get("ends_at")),
-        weekdays if isinstance(weekdays, list) else None,
-        hours if isinstance(hours, list) and len(hours) == 2 and all(_is_num(x) for x in hours) else None,
-    ]
-    return out if any(x is not None for x in out) else None
-
-
-def _frequency(campaign: dict) -> list | None:
-    f = campaign.get("frequency") or {}
-    most, gap = f.get("max_impressions"), f.get("min_gap_seconds")
-    out = [
-        f.get("cancel_on") or [],
-        bool(f.get("stop_after_conversion")),
-        bool(f.get("stop_after_close")),
-        most if _is_num(most) else None,
-        bool(f.get("once_per_session")),
-        gap * 1000 if _is_num(gap) else None,
-    ]
-    return out if out != [[], False, False, None, False, None] else None
-
-
-def _campaign(campaign: dict) -> dict:
+def _campaign(campaign: dict, site: dict) -> dict:
     ctype = campaign.get("type")
     variants = []
     for variant in campaign.get("variants") or []:
@@ -236,11 +204,10 @@ def _campaign(campaign: dict) -> dict:
                 "ov": is_overlay(campaign_type=ctype, variant=variant),
             }
         )
-    out = {**campaign, "variants": variants, "rule": rule_compile(campaign.get("targeting"))}
-    out["ov"] = ctype in OVERLAY_TYPES  # a holdout visitor takes the overlay slot of an overlay type
-    for key, value in (("sched", _schedule(campaign)), ("freq", _frequency(campaign))):
-        if value is not None:
-            out[key] = value
+    checks = campaign_checks(campaign=campaign, site=site, targeting=rule_compile(campaign.get("targeting")))
+    # ov: a holdout visitor takes the overlay slot of an overlay type
+    out = {**campaign, "variants": variants, "checks": checks, "ov": ctype in OVERLAY_TYPES}
+    out["arm"] = triggers_compile(campaign.get("triggers"))
     goal = campaign.get("goal")
     if isinstance(goal, dict) and isinstance(goal.get("url"), dict):
         out["goal"] = {**goal, "rule": leaf_compile({"attr": "url", **goal["url"]})}
@@ -253,6 +220,6 @@ def config_compile(*, config: dict[str, Any], now: int) -> dict[str, Any]:
     campaigns = sorted(config.get("campaigns") or [], key=_priority_key)
     return {
         **config,
-        "site": {**site, "tzo": tz_offsets(tz=site.get("tz") or "UTC", now=now)},
-        "campaigns": [_campaign(c) for c in campaigns],
+        "site": {**site, "tzo": tz_offsets(tz=site.get("tz") or "UTC", now=now), "caps": site_caps(site=site)},
+        "campaigns": [_campaign(c, site) for c in campaigns],
     }

@@ -7,6 +7,7 @@ import pytest
 
 from campaigns.rules import decide, rule_matches
 from campaigns.rules_compile import config_compile, display_of, leaf_compile, rule_compile, tz_offsets
+from campaigns.triggers_compile import triggers_compile
 from tests.conformance.compiled import COMPILED_FILE, compiled_text
 
 PARIS_SPRING_CHANGE = 1774746000000  # 2026-03-29T01:00:00Z
@@ -128,3 +129,23 @@ def test_a_compiled_config_still_decides_the_same_in_python():
     compiled = config_compile(config=config, now=NOW)
     assert [c["id"] for c in compiled["campaigns"]] == [1, 2]
     assert decide(config=compiled, context=context) == decide(config=config, context=context)
+
+
+def test_no_trigger_means_page_load():
+    assert triggers_compile([]) == [["page_load", 0]]
+    assert triggers_compile(None) == [["page_load", 0]]
+
+
+def test_trigger_params_may_be_flat_or_nested_and_get_their_defaults():
+    assert triggers_compile([{"type": "page_load", "params": {"delay": 1}}]) == [["page_load", 1000]]
+    assert triggers_compile([{"type": "exit_intent", "min_time": 3}]) == [["exit_intent", 20, 3000, 0]]
+    assert triggers_compile([{"type": "mobile_exit", "back_button": True}]) == [["mobile_exit", True, True, True, 0]]
+    assert triggers_compile([{"type": "cart_abandonment"}, {"type": "cart_abandonment", "via": "inactivity", "seconds": 5}]) == [
+        ["cart_abandonment", False, 30000],
+        ["cart_abandonment", True, 5000],
+    ]
+    assert triggers_compile([{"type": "inactivity"}, {"type": "js", "name": "promo"}]) == [["inactivity", 30000], ["js", "promo"]]
+
+
+def test_an_unknown_trigger_is_kept_and_never_names_a_javascript_property():
+    assert triggers_compile([{"type": "teleport"}, {"type": "toString"}, "x"]) == [[None], [None], [None]]

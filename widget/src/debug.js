@@ -5,18 +5,6 @@
 
 const _json = (x) => JSON.stringify(x == null ? null : x);
 
-// The reason codes of rules.js decide(), in its order (1 is consent_required).
-export const REASONS = [null, 'consent_required', 'consent_decided', 'schedule_invalid', 'not_started', 'ended', 'schedule_weekday', 'schedule_hours', 'targeting', 'cancelled', 'converted', 'closed', 'max_impressions', 'once_per_session', 'min_gap', 'no_variant', 'site_cap', 'site_gap'];
-
-// Where each reason code points (docs/rules.md, "decide()"); targeting and an unreadable date are worked out.
-const PATHS = {
-  consent_required: 'site.consent.required', consent_decided: 'consent', not_started: 'starts_at', ended: 'ends_at',
-  schedule_weekday: 'schedule.weekdays', schedule_hours: 'schedule.hours', cancelled: 'frequency.cancel_on',
-  converted: 'frequency.stop_after_conversion', closed: 'frequency.stop_after_close', max_impressions: 'frequency.max_impressions',
-  once_per_session: 'frequency.once_per_session', min_gap: 'frequency.min_gap_seconds', no_variant: 'variants',
-  site_cap: 'site.cap.max_overlays_per_session', site_gap: 'site.cap.min_overlay_gap_seconds',
-};
-
 // The first rule that excludes the visitor, walking the compiled tree `r` beside its source `src`:
 // [path, kind, source rule, compiled leaf] with kind 0 an invalid rule, 1 an `any` that found nothing,
 // 2 a `not` whose rule matched, 3 a failing leaf; null when the tree matches. `c` comes from rt.contextOf().
@@ -32,11 +20,14 @@ export function explain(r, src, c, rt, p = 'targeting') {
   return rt.match(r, c) ? null : [p, 3, src, r];
 }
 
+// The compiled targeting of a campaign (its `targeting` check is {not: targeting}), true when there is none.
+const targetingOf = (campaign) => (campaign.checks.find((k) => k[0] == 'targeting') || [, , { not: true }])[2].not;
+
 // The path of a decide() row's reason: 'targeting.all[1]', 'frequency.max_impressions' ...
-export function pathOf(row, campaign, c, rt) {
-  const why = REASONS[row.reason];
-  return why == 'targeting' ? explain(campaign.rule, campaign.targeting, c, rt)[0]
-    : why == 'schedule_invalid' ? (campaign.sched[0] === false ? 'starts_at' : 'ends_at') : PATHS[why] || null;
+export function pathOf(row, campaign, caps, c, rt) {
+  if (row.reason == 'targeting') return explain(targetingOf(campaign), campaign.targeting, c, rt)[0];
+  const check = campaign.checks.concat(caps).find((k) => k[0] == row.reason);
+  return check ? check[1] : null;
 }
 
 // The sentence for an answer of explain().
@@ -52,8 +43,8 @@ export function debug(x, context) {
   const con = console, c = rt.contextOf(context, config.site.tzo), byId = {}, required = x._consent().required;
   config.campaigns.forEach((k) => { byId[k.id] = k; });
   const why = (d) => {
-    const k = byId[d.id], name = REASONS[d.reason], w = name == 'targeting' && explain(k.rule, k.targeting, c, rt);
-    return `${w ? whyText(w, c, rt) : name} (${pathOf(d, k, c, rt)})`;
+    const k = byId[d.id], w = d.reason == 'targeting' && explain(targetingOf(k), k.targeting, c, rt);
+    return `${w ? whyText(w, c, rt) : d.reason} (${pathOf(d, k, config.site.caps, c, rt)})`;
   };
   con.group('[retarget] debug');
   con.log('config version', config.version, '- consent', context.consent, required ? '(required)' : '');

@@ -117,7 +117,7 @@ export function createEngine({ site, api, nonce, base, notify }) {
       const v = variantOf(c, ok.get(c.id));
       if (v === undefined) return;
       if (v) idle(() => load(RENDER).catch(() => {})); // prefetch, once the page is idle
-      armed.set(c.id, armAll(c.triggers, safe(() => fire(c)), x));
+      armed.set(c.id, armAll(c.arm, safe(() => fire(c)), x));
     });
   }
   const disarm = () => { armed.forEach((off) => off()); armed.clear(); fired.clear(); };

@@ -14,7 +14,6 @@ const _num = (x) => (_isNum(x) ? x : typeof x == 'string' && /^-?[0-9]+(\.[0-9]+
 const _truthy = (x) => typeof x == 'boolean' ? x : _isNum(x) ? x != 0
   : typeof x != 'string' ? null : /^(true|1|yes|on)$/i.test(x) || (/^(false|0|no|off|)$/i.test(x) ? false : null);
 const _len = (x) => (_isArr(x) ? x.length : 0);
-const _max = (l) => Math.max(...l);
 const _trim = (s) => s.replace(/\/+$/, '') || '/';
 
 // %XX as UTF-8; a malformed escape or invalid UTF-8 leaves the raw string.
@@ -73,6 +72,11 @@ const RESOLVE = [
   (c, n) => _own(_query(_url(c)[2]), n),
   (c, n) => { const x = _own(c._v.utm, n); return _ne(x != null ? x : RESOLVE[11](c, 'utm_' + n)); },
   (c, p) => _len(_at(c, p)),
+  (c) => c._now,
+  // ms since the latest time of a list (an impression, an overlay)
+  (c, p) => (_len(_at(c, p)) ? c._now - Math.max(..._at(c, p)) : null),
+  // whether the list holds the current session (once_per_session)
+  (c, p) => c._v.session_id != null && _isArr(_at(c, p)) && _at(c, p).includes(c._v.session_id),
 ];
 
 // Operators by number (OP_* of rules_compile.py) over a present value `a`, the compiled value `v` and
@@ -124,61 +128,28 @@ export const match = (r, c) => r === true || (!!r && (r.all ? r.all.every((x) =>
   : r.any ? r.any.some((x) => match(x, c)) : 'not' in r ? !match(r.not, c) : _leaf(r, c)));
 export const ruleMatches = (rule, context, tzo) => match(rule, contextOf(context || {}, tzo));
 
-// Reason codes: numbers here, named by REASONS of debug.js (the same order) for tests and retarget('debug').
-const CONSENT_REQUIRED = 1, CONSENT_DECIDED = 2, SCHEDULE_INVALID = 3, NOT_STARTED = 4, ENDED = 5,
-  SCHEDULE_WEEKDAY = 6, SCHEDULE_HOURS = 7, TARGETING = 8, CANCELLED = 9, CONVERTED = 10, CLOSED = 11,
-  MAX_IMPRESSIONS = 12, ONCE_PER_SESSION = 13, MIN_GAP = 14, NO_VARIANT = 15, SITE_CAP = 16, SITE_GAP = 17;
-
-// The first failing check of a schedule [starts_at, ends_at, weekdays, hours] (times in epoch ms, false unreadable).
-const _sched = (s, c) => {
-  const [a, b, w, h] = s || [], n = c._now;
-  if (a === false) return SCHEDULE_INVALID;
-  if (a != null && n < a) return NOT_STARTED;
-  if (b === false) return SCHEDULE_INVALID;
-  if (b != null && n >= b) return ENDED;
-  if (!w && !h) return 0;
-  const [wd, hr] = _when(c);
-  return w && !w.includes(wd) ? SCHEDULE_WEEKDAY
-    : h && !(h[0] < h[1] ? h[0] <= hr && hr < h[1] : h[0] == h[1] || hr >= h[0] || hr < h[1]) ? SCHEDULE_HOURS : 0;
-};
-
-// frequency: [cancel_on, stop_after_conversion, stop_after_close, max_impressions, once_per_session, min_gap ms]
-const _freq = (k, c) => {
-  const [can, conv, close, most, once, gap] = k.freq || [], v = c._v, h = _own(v.history, String(k.id)) || {}, shown = h.impressions || [];
-  return can && (v.events || []).some((e) => can.includes(e)) ? CANCELLED
-    : conv && _len(h.conversions) ? CONVERTED
-      : close && _len(h.closes) ? CLOSED
-        : most != null && shown.length >= most ? MAX_IMPRESSIONS
-          : once && v.session_id != null && (h.sessions || []).includes(v.session_id) ? ONCE_PER_SESSION
-            : gap != null && shown.length && c._now - _max(shown) < gap ? MIN_GAP : 0;
-};
-
-const _cap = (cap, c) => {
-  const most = cap.max_overlays_per_session, n = c._v.overlays_session, g = cap.min_overlay_gap_seconds, t = c._v.overlays || [];
-  return _isNum(most) && _isNum(n) && n >= most ? SITE_CAP
-    : _isNum(g) && t.length && c._now - _max(t) < g * 1000 ? SITE_GAP : 0;
-};
+// The reason of the first check that the visitor fails: checks are [reason, path, rule], the rule matching
+// when the visitor fails (campaigns/rules_checks.py compiles consent, schedule, targeting, frequency,
+// variants and the site cap that way).
+const _fail = (checks, c) => (checks.find((k) => match(k[2], c)) || [])[0];
 // Whether the site cap stops an overlay now (the widget checks again when one is about to show).
-export const capped = (config, context) => !!_cap(config.site.cap || {}, contextOf(context));
+export const capped = (config, context) => !!_fail(config.site.caps, contextOf(context));
 
 // Which campaigns are armed now (the config lists them in priority order), and the overlay that wins
-// if several fire at once. Checks, first failure reported as a reason code: consent, schedule,
-// targeting, frequency, variants, site cap (overlays only). Holdout: armed, variant null, holdout true.
+// if several fire at once: each campaign's first failed check, then bucketing, then the site cap for an
+// overlay. Holdout: armed, variant null, holdout true.
 export function decide(config, context) {
-  const site = config.site, c = contextOf(context, site.tzo), cons = site.consent || {}, said = context.consent, out = [];
-  const gated = cons.required === true && said != 'granted' && cons.show_before_consent !== true;
+  const site = config.site, c = contextOf(context, site.tzo), out = [];
   let win = null;
   for (const k of config.campaigns) {
     const vs = k.variants;
-    let ch = {}, va;
-    let why = (k.type == 'consent' ? (said == 'granted' || said == 'denied') && CONSENT_DECIDED : gated && CONSENT_REQUIRED)
-      || _sched(k.sched, c) || (!match(k.rule, c) && TARGETING) || _freq(k, c) || (!vs.some((x) => x.weight) && NO_VARIANT);
+    let ch = {}, va, why = _fail(k.checks, c);
     if (!why) {
       ch = assign(k.id, String(c._v.id || ''), k.control_share || 0, vs.map((x) => x.weight));
       va = vs[ch.index];
     }
     const ov = (va || k).ov;
-    why = why || (ov && _cap(site.cap || {}, c));
+    why = why || (ov && _fail(site.caps, c));
     const armed = !why;
     if (armed && ov && win == null) win = k.id;
     out.push({ id: k.id, armed, reason: why || null, variant: armed && va ? va.id : null, holdout: armed && !!ch.holdout });

@@ -1,6 +1,7 @@
-// Triggers: each arms itself with fire(), params (docs/contracts.md) and the page `x`
+// Triggers: each arms itself with fire(), its parameters and the page `x`
 // ({win, doc, device, cart(), pageviews(), siteTime(), listen(kind, name, fn)}),
-// and returns its disarm(). Every listener goes through on(), so disarm is exact.
+// and returns its disarm(). Every listener goes through on(), so disarm is exact. The server sends each
+// trigger as [type, ...parameters], defaults applied and times in ms (campaigns/triggers_compile.py).
 import { on } from './util.js';
 
 const PASSIVE = { passive: true, capture: true };
@@ -29,22 +30,22 @@ function visibleTimer(fire, ms, x) {
 }
 
 // ouibounce: the pointer leaves through the top of the viewport.
-function exitIntent(fire, { sensitivity = 20, min_time = 0, delay = 0 } = {}, x) {
+function exitIntent(fire, [sensitivity, minTime, delay], x) {
   const armed = now(), root = x.doc.documentElement;
   let off = never();
   return all([
-    on(root, 'mouseleave', (e) => { if (e.clientY <= sensitivity && now() - armed >= min_time * 1000) { off(); off = later(fire, delay); } }),
+    on(root, 'mouseleave', (e) => { if (e.clientY <= sensitivity && now() - armed >= minTime) { off(); off = later(fire, delay); } }),
     on(root, 'mouseenter', () => off()),
     () => off(),
   ]);
 }
 
 // Phones have no pointer leaving the window: a fast scroll up, the tab hidden, the back button.
-function mobileExit(fire, { scroll_up = true, tab_hidden = true, back_button = false, min_time = 0 } = {}, x) {
+function mobileExit(fire, [scrollUp, tabHidden, backButton, minTime], x) {
   const armed = now(), w = x.win, offs = [];
-  const go = () => { if (now() - armed >= min_time * 1000) fire(); };
+  const go = () => { if (now() - armed >= minTime) fire(); };
   let y0 = w.scrollY, t0 = now(), pushed = false;
-  if (scroll_up) {
+  if (scrollUp) {
     offs.push(on(w, 'scroll', () => {
       const y = w.scrollY, t = now();
       // 100 px up within 200 ms; a slow scroll only moves the anchor
@@ -52,8 +53,8 @@ function mobileExit(fire, { scroll_up = true, tab_hidden = true, back_button = f
       if (t - t0 >= 200 || y > y0) { y0 = y; t0 = t; }
     }, PASSIVE));
   }
-  if (tab_hidden) offs.push(on(x.doc, 'visibilitychange', () => { if (hidden(x)) go(); }));
-  if (back_button) {
+  if (tabHidden) offs.push(on(x.doc, 'visibilitychange', () => { if (hidden(x)) go(); }));
+  if (backButton) {
     // The extra history entry needs a user gesture, or browsers skip it on "back".
     const arm = () => {
       if (!pushed) try { pushed = true; w.history.pushState({ rt: 1 }, '', w.location.href); } catch (_) { /* sandboxed */ }
@@ -64,9 +65,9 @@ function mobileExit(fire, { scroll_up = true, tab_hidden = true, back_button = f
   return all(offs);
 }
 
-function inactivity(fire, { seconds = 30 } = {}, x) {
+function inactivity(fire, [ms], x) {
   let off = never();
-  const reset = () => { off(); off = later(fire, seconds * 1000); };
+  const reset = () => { off(); off = later(fire, ms); };
   const offs = ['mousemove', 'pointerdown', 'keydown', 'scroll', 'touchstart', 'wheel'].map((type) => on(x.doc, type, reset, PASSIVE));
   reset();
   return all([...offs, () => off()]);
@@ -75,35 +76,35 @@ function inactivity(fire, { seconds = 30 } = {}, x) {
 const desktop = (x) => x.device == 'desktop';
 
 export const TRIGGERS = {
-  page_load: (fire, { delay = 0 } = {}) => later(fire, delay * 1000),
+  page_load: (fire, [ms]) => later(fire, ms),
   exit_intent: exitIntent,
   mobile_exit: (fire, p, x) => (desktop(x) ? never() : mobileExit(fire, p, x)),
-  scroll: (fire, { percent = 50 } = {}, x) => on(x.win, 'scroll', () => {
+  scroll: (fire, [percent], x) => on(x.win, 'scroll', () => {
     if ((x.win.scrollY + x.win.innerHeight) * 100 >= percent * Math.max(1, x.doc.documentElement.scrollHeight)) fire();
   }, PASSIVE),
-  time_on_page: (fire, { seconds = 0 } = {}, x) => visibleTimer(fire, seconds * 1000, x),
-  time_on_site: (fire, { seconds = 0 } = {}, x) => visibleTimer(fire, seconds * 1000 - x.siteTime(), x),
+  time_on_page: (fire, [ms], x) => visibleTimer(fire, ms, x),
+  time_on_site: (fire, [ms], x) => visibleTimer(fire, ms - x.siteTime(), x),
   inactivity,
-  click: (fire, { selector } = {}, x) => on(x.doc, 'click', (e) => {
+  click: (fire, [selector], x) => on(x.doc, 'click', (e) => {
     const t = e.target;
     try { if (selector && t && t.closest && t.closest(selector)) fire(); } catch (_) { /* invalid selector: never fires */ }
   }, true),
-  pageviews: (fire, { count = 1 } = {}, x) => (x.pageviews() >= count ? later(fire, 0) : never()),
-  cart_abandonment(fire, { via = 'exit_intent', seconds = 30 } = {}, x) {
+  pageviews: (fire, [count], x) => (x.pageviews() >= count ? later(fire, 0) : never()),
+  // [idle, ms]: idle for ms (true), or the visitor leaving (false: exit intent, mobile exit on touch devices)
+  cart_abandonment(fire, [idle, ms], x) {
     const go = () => { const c = x.cart(); if (c && ((c.items && c.items.length) || c.value > 0)) fire(); };
-    return via == 'inactivity' ? inactivity(go, { seconds }, x) : (desktop(x) ? exitIntent : mobileExit)(go, {}, x);
+    return idle ? inactivity(go, [ms], x) : desktop(x) ? exitIntent(go, [20, 0, 0], x) : mobileExit(go, [1, 1, 0, 0], x);
   },
-  js: (fire, { name } = {}, x) => x.listen('js', name, fire),
-  event: (fire, { name } = {}, x) => x.listen('event', name, fire),
+  js: (fire, [name], x) => x.listen('js', name, fire),
+  event: (fire, [name], x) => x.listen('event', name, fire),
 };
 
-// Arms every trigger of a campaign (OR'd; none means page load) and fires at most once.
-// Params may be flat ({type, delay}) or nested ({type, params: {delay}}).
+// Arms every trigger of a campaign (OR'd; the server sends a page load for none) and fires at most once.
 export function armAll(triggers, fire, x) {
   let done = false;
   const once = () => { if (!done) { disarm(); fire(); } };
   // An unknown trigger never fires: a bad rule hides a campaign, it never shows one everywhere.
-  const offs = (triggers && triggers.length ? triggers : [{ type: 'page_load' }]).map((t) => (TRIGGERS[t.type] || never)(once, t.params || t, x));
+  const offs = triggers.map(([type, ...p]) => (TRIGGERS[type] || never)(once, p, x));
   const disarm = () => { done = true; offs.forEach((off) => off()); };
   return disarm;
 }

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { ruleMatches, match, valueOf, contextOf, decide } from '../src/rules.js';
-import { explain, pathOf, whyText, REASONS } from '../src/debug.js';
+import { explain, pathOf, whyText } from '../src/debug.js';
 
 const read = (name) => JSON.parse(readFileSync(new URL(`../../tests/conformance/${name}`, import.meta.url), 'utf8'));
 const CASES = read('rules.json'), COMPILED = read('rules.compiled.json');
@@ -37,8 +37,8 @@ for (const c of CASES.decide) {
     };
     for (const key of ['order', 'armed', 'holdout', 'overlay']) if (key in ex) assert.deepEqual(got[key], ex[key], key);
     const field = {
-      reasons: (r) => REASONS[r.reason], variants: (r) => r.variant, triggers: (r) => campaign[r.id].triggers,
-      paths: (r) => (r.armed ? null : pathOf(r, campaign[r.id], ctx, rt)),
+      reasons: (r) => r.reason, variants: (r) => r.variant, triggers: (r) => campaign[r.id].triggers,
+      paths: (r) => (r.armed ? null : pathOf(r, campaign[r.id], config.site.caps, ctx, rt)),
     };
     for (const key of Object.keys(field)) {
       for (const [id, value] of Object.entries(ex[key] || {})) assert.deepEqual(field[key](byId[id]), value, `${key} ${id}`);
