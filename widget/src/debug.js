@@ -40,7 +40,8 @@ export const whyText = ([, kind, r, l], c, rt) => [
 
 export function debug(x, context) {
   const config = x._cfg(), rt = x._rt, rows = rt.decide(config, context).campaigns, variants = x._state.data.variants;
-  const con = console, c = rt.contextOf(context, config.site.tzo), byId = {}, required = x._consent().required;
+  const con = console, c = rt.contextOf(context, config.site.tzo), byId = {}, required = config.site.consent.required;
+  const status = (id) => (x._open.has(id) ? 'shown' : x._fired.has(id) ? 'fired' : x._armed.has(id) ? 'armed' : 'not armed');
   config.campaigns.forEach((k) => { byId[k.id] = k; });
   const why = (d) => {
     const k = byId[d.id], w = d.reason == 'targeting' && explain(targetingOf(k), k.targeting, c, rt);
@@ -49,7 +50,7 @@ export function debug(x, context) {
   con.group('[retarget] debug');
   con.log('config version', config.version, '- consent', context.consent, required ? '(required)' : '');
   con.log('visitor', context.visitor);
-  rows.forEach((d) => con.log(`campaign ${d.id}: ${x._status(d.id)}; variant ${variants[d.id]};`,
+  rows.forEach((d) => con.log(`campaign ${d.id}: ${status(d.id)}; variant ${variants[d.id]};`,
     d.armed ? 'eligible' : `not eligible: ${why(d)}`, d));
   con.log('context (paste into the admin\'s "Why not shown?" preview):', JSON.stringify(context));
   con.groupEnd();

@@ -3,7 +3,7 @@ import { on, offAll, safe, warn, uuid, memoryStorage, readJSON, writeJSON } from
 import { createState } from './state.js';
 import { createTransport } from './transport.js';
 import { armAll, visibleClock } from './triggers.js';
-import { decide, ruleMatches, capped, decode, match, valueOf, contextOf } from './rules.js';
+import { decide, decode, match, valueOf, contextOf } from './rules.js';
 
 /* global __RT_FILES__ */
 // The lazy modules (renderers, debug) by name -> file name, set by build.mjs.
@@ -35,7 +35,6 @@ function localStore() {
 // Consent for Retarget: everything granted, or chosen categories that include marketing.
 export const allows = (rec) => !!rec && (rec.decision == 'granted' || (rec.categories || []).includes('marketing'));
 
-const byPriority = (a, b) => (b.priority || 0) - (a.priority || 0);
 // The renderer file (src/render/all.js): the show path, the renderers and the goals.
 const RENDER = 'render';
 // Work that can wait: when the page is idle (at most 1 s later).
@@ -96,6 +95,7 @@ export function createEngine({ site, api, nonce, base, notify }) {
 
   const load = (name) => modules[name] || (modules[name] = import(base + FILES[name]).catch((e) => { delete modules[name]; throw e; }));
 
+  // The page as the triggers see it, and the core's side for the lazy files (src/render/show.js, src/debug.js).
   const x = {
     win: window, doc: document, device,
     cart: () => state.data.cart,
@@ -122,46 +122,27 @@ export function createEngine({ site, api, nonce, base, notify }) {
   }
   const disarm = () => { armed.forEach((off) => off()); armed.clear(); fired.clear(); };
 
-  // Campaigns fired in the same tick compete: the first by priority wins the overlay slot.
+  // Campaigns fired in the same tick compete (src/render/show.js resolve(): the renderer file, as
+  // something is about to show).
   function fire(c) {
     fired.add(c.id);
-    if (pending.push(c) == 1) setTimeout(safe(resolve), 0);
-  }
-
-  const overlayOpen = () => [...open.values()].some((m) => !m || (m._overlay && m.el.isConnected));
-
-  function resolve() {
-    const list = pending.sort(byPriority), ctx = context(), ok = eligible(ctx);
-    pending = [];
-    list.forEach((c) => {
-      if (!ok.has(c.id) || open.has(c.id)) return;
-      const v = variantOf(c, ok.get(c.id)), overlay = (v || c).ov;
-      if (overlay && (overlayOpen() || capped(cfg, ctx))) return;
-      if (v) {
-        open.set(c.id, null); // taken while the renderer loads
-        load(RENDER).then((m) => m.show(host, c, v, overlay)).catch((e) => { open.delete(c.id); warn(e); });
-      } else if (v === null && state.firstExposure(c.id)) {
-        load(RENDER).then((m) => emit('exposure', { campaign: c.id, data: { segment: m.segment(ctx.visitor) } }), warn);
-      }
-    });
+    if (pending.push(c) == 1) setTimeout(() => load(RENDER).then((m) => m.resolve(x, pending.splice(0)), (e) => { pending = []; warn(e); }), 0);
   }
 
   // Goals count only after an impression: the renderer file checks them, loaded when a campaign with one was shown.
-  const goals = (type, test) => {
+  const goals = (type, name) => {
     const h = state.data.history;
-    if (cfg.campaigns.some((c) => c.goal && c.goal.type == type && h[c.id])) load(RENDER).then((m) => m.goals(host, type, test), warn);
+    if (cfg.campaigns.some((c) => c.goal && c.goal.type == type && h[c.id])) load(RENDER).then((m) => m.goals(x, type, name), warn);
   };
   // A consent decision (the banner's, or retarget('consent', ...)) is taken by the renderer file: a page
   // where nobody decides does not carry that code.
-  const setConsent = (decision, categories) => load(RENDER).then((m) => m.consentSet(host, decision, categories)).catch(warn);
-  // What the lazy files need from the core (src/render/show.js, src/debug.js).
-  const host = {
+  const setConsent = (decision, categories) => load(RENDER).then((m) => m.consentSet(x, decision, categories)).catch(warn);
+  Object.assign(x, {
     _state: state, _transport: transport, _emit: emit, _notify: notify, _context: context, _open: open, _nonce: nonce,
-    _safe: safe, on, _uuid: uuid, _store: localStore, _allows: allows, _arm: arm, _campaigns: () => cfg.campaigns,
-    _consent: () => consentCfg, _cfg: () => cfg, _rt: { decide, match, valueOf, contextOf },
-    _status: (id) => (open.has(id) ? 'shown' : fired.has(id) ? 'fired' : armed.has(id) ? 'armed' : 'not armed'),
+    _safe: safe, on, _uuid: uuid, _store: localStore, _allows: allows, _arm: arm, _cfg: () => cfg,
+    _rt: { decide, match, valueOf, contextOf }, _eligible: eligible, _variantOf: variantOf, _armed: armed, _fired: fired,
     _consentKeep(rec) { writeJSON(localStore(), CONSENT_KEY, (consentRead = rec)); },
-  };
+  });
 
   function pageview() {
     lastPage = page();
@@ -169,8 +150,7 @@ export function createEngine({ site, api, nonce, base, notify }) {
     open.forEach((m, id) => { if (m && !m.el.isConnected) open.delete(id); });
     state.pageview(location.href, document.referrer);
     emit('pageview');
-    let ctx; // built only if a campaign has a url goal
-    goals('url', (g) => g.rule && ruleMatches(g.rule, ctx || (ctx = context()), cfg.site.tzo));
+    goals('url');
     arm();
   }
 
@@ -193,8 +173,8 @@ export function createEngine({ site, api, nonce, base, notify }) {
       emit('conversion', { data: { name, value: p.value == null ? null : +p.value, props: p } });
       state.event(name);
       if (name == 'purchase') state.setCart(null);
-      goals('event', (g) => g.event === name);
-      goals('purchase', () => name == 'purchase');
+      goals('event', name);
+      if (name == 'purchase') goals('purchase');
       signal('event', name);
       arm();
     },
@@ -206,7 +186,7 @@ export function createEngine({ site, api, nonce, base, notify }) {
     // The explanations are a lazy chunk (debug.js): pages that never ask do not load them.
     debug() {
       const ctx = context();
-      load('debug').then((m) => m.debug(host, ctx), warn);
+      load('debug').then((m) => m.debug(x, ctx), warn);
     },
   };
 

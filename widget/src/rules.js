@@ -132,8 +132,6 @@ export const ruleMatches = (rule, context, tzo) => match(rule, contextOf(context
 // when the visitor fails (campaigns/rules_checks.py compiles consent, schedule, targeting, frequency,
 // variants and the site cap that way).
 const _fail = (checks, c) => (checks.find((k) => match(k[2], c)) || [])[0];
-// Whether the site cap stops an overlay now (the widget checks again when one is about to show).
-export const capped = (config, context) => !!_fail(config.site.caps, contextOf(context));
 
 // Which campaigns are armed now (the config lists them in priority order), and the overlay that wins
 // if several fire at once: each campaign's first failed check, then bucketing, then the site cap for an

@@ -1,6 +1,6 @@
 // The visitor's state in first-party storage, and the visitor context of docs/contracts.md.
 // Until consent allows storing, the same code runs on a memory store (nothing persisted).
-import { memoryStorage, readJSON, writeJSON, shortId, push } from './util.js';
+import { memoryStorage, readJSON, shortId, push } from './util.js';
 
 export const KEY = '_rt_v';
 export const SESSION_IDLE = 30 * 60e3;
@@ -35,8 +35,10 @@ export function createState({ storage = memoryStorage(), now = Date.now } = {}) 
   // Written only when the text changed.
   const save = (d) => {
     const raw = JSON.stringify(d);
-    if (raw !== _raw) { _raw = raw; writeJSON(_store, KEY, d); }
+    if (raw !== _raw) try { _raw = raw; _store.setItem(KEY, raw); } catch (_) { /* full or blocked */ }
   };
+  // Another store from now on (memory or localStorage), starting with visitor d.
+  const move = (next, d) => { _store = next; _raw = undefined; save((_data = d)); };
   // Read, change, write: another tab may have written in between.
   const mut = (fn) => { const d = load(), r = fn(d); save(d); return r; };
 
@@ -59,18 +61,14 @@ export function createState({ storage = memoryStorage(), now = Date.now } = {}) 
     // Move to the persistent store: a visitor stored there wins, else the memory state moves in
     // (consent granted during this page view keeps its visitor, session and variants).
     useStorage(next) {
-      const stored = readJSON(next, KEY), d = stored && stored.id ? stored : load();
-      _store = next;
-      _raw = undefined;
-      save((_data = d));
+      const stored = readJSON(next, KEY);
+      move(next, stored && stored.id ? stored : load());
     },
     // Consent denied: the stored visitor is removed; this page goes on in memory.
     forget() {
       const d = load();
       try { _store.removeItem(KEY); } catch (_) { /* blocked */ }
-      _store = memoryStorage();
-      _raw = undefined;
-      save(d);
+      move(memoryStorage(), d);
     },
 
     pageview(url, referrer) {
@@ -99,8 +97,6 @@ export function createState({ storage = memoryStorage(), now = Date.now } = {}) 
       const v = load().variants;
       return cid in v ? v[cid] : mut((d) => (cid in d.variants ? d.variants[cid] : (d.variants[cid] = choose())));
     },
-    // true the first time only (exposure is sent once per campaign per visitor)
-    firstExposure(cid) { return mut((d) => !d.exposed[cid] && (d.exposed[cid] = 1)); },
 
     // The visitor context of the stored state, without a copy: the rules only read it (and a copy, parsed
     // again on every decision, was a measurable share of the start-up at 4x throttling).
@@ -109,7 +105,7 @@ export function createState({ storage = memoryStorage(), now = Date.now } = {}) 
       // The stored fields under their own names, and the contract's names for the session's
       return {
         now: now(), url: env.url, referrer: env.referrer || '', device: env.device, language: env.language,
-        cookies: env.cookies || {}, consent: env.consent || 'unknown',
+        consent: env.consent || 'unknown',
         visitor: {
           ...d, session_id: s.id, session_start: s.start, pageviews_session: s.pv, pageviews_total: d.pv,
           first_touch: d.first_touch || { referrer: '', utm: {} }, overlays_session: d.overlays.filter((t) => t >= s.start).length,

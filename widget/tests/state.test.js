@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createState, KEY, SESSION_IDLE, utmOf } from '../src/state.js';
 import { memoryStorage } from '../src/util.js';
-import { record, overlayShown } from '../src/render/history.js';
+import { record, overlayShown, exposedFirst } from '../src/render/history.js';
 
 const clock = (t = 1767225600000) => { const c = () => c.t; c.t = t; return c; };
 const URL1 = 'https://shop.example/blog/a?utm_source=google&utm_medium=cpc&utm_campaign=spring';
@@ -95,8 +95,8 @@ test('a variant is sticky: the first answer is kept', () => {
 
 test('exposure is reported once per campaign', () => {
   const s = createState({ now: clock() });
-  assert.equal(s.firstExposure(3), 1);
-  assert.equal(s.firstExposure(3), false);
+  assert.equal(exposedFirst(s, 3), 1);
+  assert.equal(exposedFirst(s, 3), false);
 });
 
 test('attrs merge, cart is normalised, events are unique', () => {

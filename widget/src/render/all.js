@@ -1,3 +1,3 @@
 // The lazy file (render-all.<hash>.js): the show path and every renderer. One request, no chunk
 // waterfall, and one gzip stream (split per renderer, the files weighed about 650 B more gzipped in all).
-export { show, goals, segment, consentSet } from './show.js';
+export { resolve, goals, consentSet } from './show.js';

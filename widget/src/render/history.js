@@ -12,5 +12,8 @@ export function record(state, cid, kind) {
   });
 }
 
+// true the first time only (exposure is sent once per campaign per visitor)
+export const exposedFirst = (state, cid) => state._mut((d) => !d.exposed[cid] && (d.exposed[cid] = 1));
+
 // An overlay shown, for the site cap.
 export const overlayShown = (state) => state._mut((d) => { push(d.overlays, state._now(), MAX_TIMES); });
