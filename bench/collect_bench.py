@@ -2,14 +2,15 @@
 
 Phases (each at least --seconds, default 10), all in one run, so the ratios compare like with like:
 1. requests/s of a trivial Django view and of POST /api/w/<key>/events (batches of 20 fresh events in the
-   widget's mix, see MIX), both served by the same gunicorn (sync workers, 2 x cores by default, as in
-   production), both loaded by the same wrk command (same threads, connections and CPU pinning; a Lua script
-   builds each collect body with new ids), and the CPU each request costs the web, PostgreSQL and Redis;
+   widget's mix, see MIX), both served by the same gunicorn (retarget/gunicorn.conf.py: sync workers, 2 x cores
+   by default, and the collect writer, as in production), both loaded by the same wrk command (same threads,
+   connections and CPU pinning; a Lua script builds each collect body with new ids), and the CPU each request
+   costs the web, PostgreSQL and Redis;
 2. the tally draining a backlog in that mix, then a worst-case backlog (every event a new visitor's first
    impression), each against a plain COPY of the stored rows into a table without indexes;
 3. lag from the 202 to counted, for probe events sent 20 times a second while wrk keeps loading the
    collect endpoint and a real Celery worker (woken by the endpoint's nudges; no beat) counts everything;
-4. resident memory of the web (gunicorn master + workers) and of the Celery worker, before and after. The
+4. resident memory of the web (gunicorn master + workers + collect writer) and of the Celery worker, before and after. The
    baseline is taken after warm-up (wrk on both endpoints for every web worker, one drain for the Celery
    worker), so imports, connections and lazily loaded parsers are not counted as growth.
 Needs PostgreSQL at 127.0.0.1:5432 (user postgres), Redis at 127.0.0.1:6379 and wrk.
@@ -113,7 +114,8 @@ def pids_named(fragment: str) -> list[int]:
 
 
 class CpuMeter:
-    """CPU time spent by the web server, the benchmark database's PostgreSQL backends and Redis during a phase.
+    """CPU time spent by the web server (gunicorn's master, workers and collect writer), the benchmark database's
+    PostgreSQL backends and Redis during a phase.
 
     Unlike requests/s, CPU per request hardly moves when something else shares the machine: it tells where a
     request's cost goes (and stays readable on a busy machine).
@@ -241,7 +243,8 @@ def main() -> None:
     wrk = Wrk(threads=options.wrk_threads, connections=options.wrk_connections, cpu=options.wrk_cpu or None)
 
     web = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "retarget.wsgi", "-w", str(options.web_workers), "-k", "sync",
+        [sys.executable, "-m", "gunicorn", "-c", "retarget/gunicorn.conf.py", "retarget.wsgi",
+         "-w", str(options.web_workers), "-k", "sync",
          "-b", f"127.0.0.1:{PORT}", "--backlog", "2048", "--log-level", "warning"],
         cwd=BASE_DIR, env=env, start_new_session=True,
     )

@@ -58,7 +58,8 @@ def django_shell(code: str, *, env: dict) -> str:
 @contextmanager
 def gunicorn(*, env: dict, port: int, workers: int):
     process = subprocess.Popen(
-        [PYTHON, "-m", "gunicorn", "retarget.wsgi:application", "--bind", f"127.0.0.1:{port}",
+        [PYTHON, "-m", "gunicorn", "-c", "retarget/gunicorn.conf.py", "retarget.wsgi:application",
+         "--bind", f"127.0.0.1:{port}",
          "--workers", str(workers), "--worker-class", "sync", "--log-level", "warning", "--backlog", "2048"],
         cwd=BASE_DIR, env=env, start_new_session=True,
     )

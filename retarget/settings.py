@@ -225,5 +225,8 @@ CONFIG_MAX_AGE = env_int("CONFIG_MAX_AGE", 60)
 # Public endpoint rate limits, per minute.
 RATE_LIMIT_SITE_PER_MINUTE = env_int("RATE_LIMIT_SITE_PER_MINUTE", 60000)
 RATE_LIMIT_CLIENT_PER_MINUTE = env_int("RATE_LIMIT_CLIENT_PER_MINUTE", 600)
+# Unix socket of the collect writer (widget/writer.py), which stores the batches of concurrent collect requests
+# in one commit. retarget/gunicorn.conf.py starts one and sets this; empty: each web worker stores on its own.
+COLLECT_WRITER_SOCKET = env_str("COLLECT_WRITER_SOCKET")
 # Where the widget and the demo shop find the API when they are not on the same origin.
 PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "")

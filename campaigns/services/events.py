@@ -10,7 +10,7 @@ import json
 import logging
 import time
 from collections import Counter
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -50,23 +50,42 @@ _COLUMNS = (
     "variant_id", "url", "payload", "device", "ip_hash", "ip_truncated", "user_agent", "tx",
 )
 
-# One statement, the same text for any batch size: the events not stored yet. The rows travel as one JSON
-# array of arrays (serialized in C; one parameter, parsed once by jsonb), in EventRow's field order, and get
-# ids in that order. `tx` is the column's default made explicit (see Event.tx).
+# One statement, the same text for any number of batches and events: the events not stored yet. Each batch
+# travels as one JSON array (see events_batch_json): its sender's fields, then its rows in EventRow's field
+# order. The whole parameter is serialized in C and parsed once by jsonb; rows get ids in the order sent.
+# `tx` is the column's default made explicit (see Event.tx).
 _INSERT_SQL = f"""
 INSERT INTO {Event._meta.db_table} ({", ".join(_COLUMNS)})
-SELECT %(site_id)s, (e->>0)::uuid, e->>1, 'epoch'::timestamptz + (e->>2)::bigint * interval '1 millisecond',
-    %(received_at)s, e->>3, e->>4, (e->>5)::bigint, (e->>6)::bigint, e->>7, (e->>8)::jsonb,
-    %(device)s, %(ip_hash)s,
-    CASE WHEN e->>1 = '{CONSENT}' THEN %(ip_truncated)s ELSE '' END,
-    CASE WHEN e->>1 = '{CONSENT}' THEN %(user_agent)s ELSE '' END,
+SELECT (b->>0)::bigint, (e->>0)::uuid, e->>1, 'epoch'::timestamptz + (e->>2)::bigint * interval '1 millisecond',
+    'epoch'::timestamptz + (b->>1)::bigint * interval '1 microsecond', e->>3, e->>4, (e->>5)::bigint,
+    (e->>6)::bigint, e->>7, (e->>8)::jsonb, b->>2, b->>3,
+    CASE WHEN e->>1 = '{CONSENT}' THEN b->>4 ELSE '' END,
+    CASE WHEN e->>1 = '{CONSENT}' THEN b->>5 ELSE '' END,
     pg_current_xact_id()::text::bigint
-FROM jsonb_array_elements(%(rows)s::jsonb) WITH ORDINALITY AS r(e, n)
-ORDER BY r.n
+FROM jsonb_array_elements(%(batches)s::jsonb) WITH ORDINALITY AS q(b, bn),
+    jsonb_array_elements(q.b->6) WITH ORDINALITY AS r(e, n)
+ORDER BY q.bn, r.n
 ON CONFLICT (site_id, event_id) DO NOTHING
 """
-def _rows_json(rows: list[EventRow]) -> str:
-    return msgspec.json.encode(rows).decode()  # tuples as arrays, in C
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def events_batch_json(
+    *,
+    site_id: int,
+    events: list[EventRow],
+    received_at: datetime,
+    device: str,
+    ip_hash: str,
+    ip_truncated: str,
+    user_agent: str,
+) -> bytes:
+    """One request's events as events_record_batches takes them (and as the collect writer carries them).
+
+    The truncated IP and the User-Agent are kept on consent events only, as proof of the decision.
+    """
+    received_us = (received_at - _EPOCH) // timedelta(microseconds=1)
+    return msgspec.json.encode((site_id, received_us, device, ip_hash, ip_truncated, user_agent[:512], events))
 
 
 def events_record(
@@ -82,19 +101,26 @@ def events_record(
     """Store the events not stored yet, in one statement; returns how many were new.
 
     `events` are EventRow, or any tuples with its fields in its order (the endpoint's EventIn).
-
-    The truncated IP and the User-Agent are kept on consent events only, as proof of the decision.
     """
     if not events:
         return 0
-    if connection.vendor == "postgresql":
-        params = {
-            "rows": _rows_json(events), "site_id": site_id, "received_at": received_at, "device": device,
-            "ip_hash": ip_hash, "ip_truncated": ip_truncated, "user_agent": user_agent[:512],
-        }
-        inserted = _insert(params)
-    else:
+    if connection.vendor != "postgresql":
         inserted = _insert_portable(site_id, events, (received_at, device, ip_hash, ip_truncated, user_agent))
+        if inserted:
+            transaction.on_commit(tally_nudge)
+        return inserted
+    batch = events_batch_json(site_id=site_id, events=events, received_at=received_at, device=device,
+                              ip_hash=ip_hash, ip_truncated=ip_truncated, user_agent=user_agent)
+    return events_record_batches(batches=[batch])
+
+
+def events_record_batches(*, batches: list[bytes]) -> int:
+    """Store the events of several requests (events_batch_json each) in one statement; returns how many were new.
+
+    PostgreSQL only. The collect writer stores the batches of concurrent requests this way, one transaction
+    (one commit) for all of them.
+    """
+    inserted = _insert({"batches": (b"[" + b",".join(batches) + b"]").decode()})
     if inserted:
         transaction.on_commit(tally_nudge)
     return inserted

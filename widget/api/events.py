@@ -16,7 +16,13 @@ from django.views.decorators.csrf import csrf_exempt
 
 from campaigns.origins import origin_allowed, origin_of_url
 from campaigns.selectors_events import site_ingest_get, site_ingest_refresh_due
-from campaigns.services.events import CONSENT, events_record, refusals_note, rejected_events_count
+from campaigns.services.events import (
+    CONSENT,
+    events_batch_json,
+    events_record,
+    refusals_note,
+    rejected_events_count,
+)
 from retarget.middleware import public_endpoint
 from widget.api.body import (
     CONTENT_TYPES,
@@ -29,6 +35,7 @@ from widget.api.client import BOT, client_ip, device_of, ip_hash, ip_truncate
 from widget.api.event_input import REASON_BOT, REASON_CAMPAIGN, REASON_VARIANT, EventIn, Rejected, event_check
 from widget.api.ratelimit import Limit, rate_limit_hit
 from widget.api.responses import cors_headers, error_response
+from widget.writer import FAILED, LIMITED, writer_submit
 
 MAX_BATCH_BYTES = 64 * 1024
 MAX_BATCH_EVENTS = 50
@@ -121,46 +128,55 @@ def events_collect_api(request, public_key: str):
     now = timezone.now()
     ip = client_ip(request)
     hashed_ip = ip_hash(ip, day=now.date())
-    retry_after = rate_limit_hit(
-        limits=[
-            Limit(key=f"s:{ingest.site_id}", limit=settings.RATE_LIMIT_SITE_PER_MINUTE),
-            Limit(key=f"c:{hashed_ip}", limit=settings.RATE_LIMIT_CLIENT_PER_MINUTE),
-        ],
-        cost=max(1, len(raw_events)),
-    )
-    if retry_after is not None:
-        return refused(429, ERROR_RATE_LIMITED, reason=REFUSED_RATE_LIMITED, count=max(1, len(raw_events)),
-                       extra_headers={"Retry-After": str(retry_after)})
-
+    limits = [
+        Limit(key=f"s:{ingest.site_id}", limit=settings.RATE_LIMIT_SITE_PER_MINUTE),
+        Limit(key=f"c:{hashed_ip}", limit=settings.RATE_LIMIT_CLIENT_PER_MINUTE),
+    ]
+    cost = max(1, len(raw_events))
     user_agent = request.META.get("HTTP_USER_AGENT", "")
     device = device_of(user_agent[:1024])
     if device == BOT:
+        accepted, accepted_ids = [], []
         rejected = [{"index": index, "reason": REASON_BOT} for index in range(len(raw_events))]
-        rejected_events_count(site_id=ingest.site_id, day=now.date(), reasons=Counter({REASON_BOT: len(rejected)}))
-        return _accepted_response([], rejected, headers=headers)
-
-    now_ms = int(now.timestamp() * 1000)
-    accepted, accepted_ids, rejected = _check_all(raw_events, now_ms=now_ms, ingest=ingest)
-    if any(r["reason"] in (REASON_CAMPAIGN, REASON_VARIANT) for r in rejected) and site_ingest_refresh_due(
-        ingest=ingest
-    ):
-        # Perhaps a campaign or variant created since the map was cached: look once more.
-        ingest = site_ingest_get(public_key=public_key, refresh=True) or ingest
+    else:
+        now_ms = int(now.timestamp() * 1000)
         accepted, accepted_ids, rejected = _check_all(raw_events, now_ms=now_ms, ingest=ingest)
-    events_record(
-        site_id=ingest.site_id,
-        events=accepted,
-        received_at=now,
-        device=device,
-        ip_hash=hashed_ip,
-        ip_truncated=ip_truncate(ip) if any(event.type == CONSENT for event in accepted) else "",
-        user_agent=user_agent,
-    )
+        if any(r["reason"] in (REASON_CAMPAIGN, REASON_VARIANT) for r in rejected) and site_ingest_refresh_due(
+            ingest=ingest
+        ):
+            # Perhaps a campaign or variant created since the map was cached: look once more.
+            ingest = site_ingest_get(public_key=public_key, refresh=True) or ingest
+            accepted, accepted_ids, rejected = _check_all(raw_events, now_ms=now_ms, ingest=ingest)
+    sender = {"site_id": ingest.site_id, "received_at": now, "device": device, "ip_hash": hashed_ip,
+              "ip_truncated": ip_truncate(ip) if any(event.type == CONSENT for event in accepted) else "",
+              "user_agent": user_agent}
+    retry_after = _limited_or_stored(limits=limits, cost=cost, events=accepted, sender=sender)
+    if retry_after is not None:
+        return refused(429, ERROR_RATE_LIMITED, reason=REFUSED_RATE_LIMITED, count=cost,
+                       extra_headers={"Retry-After": str(retry_after)})
     if rejected:
         rejected_events_count(
             site_id=ingest.site_id, day=now.date(), reasons=Counter(r["reason"] for r in rejected)
         )
     return _accepted_response(accepted_ids, rejected, headers=headers)
+
+
+def _limited_or_stored(*, limits: list[Limit], cost: int, events: list[EventIn], sender: dict) -> int | None:
+    """Count the request against its rate limits and, within them, store its events: the seconds to wait when
+    over a limit, else None once the events are stored.
+
+    The collect writer does both for the requests of a whole group at once (widget/writer.py); without it, or
+    when it cannot answer, the request does them itself.
+    """
+    if settings.COLLECT_WRITER_SOCKET:
+        batch = events_batch_json(events=events, **sender) if events else b""
+        answer = writer_submit(limits=limits, cost=cost, batch=batch)
+        if answer is not None and answer.status != FAILED:
+            return answer.retry_after if answer.status == LIMITED else None
+    retry_after = rate_limit_hit(limits=limits, cost=cost)
+    if retry_after is None:
+        events_record(events=events, **sender)
+    return retry_after
 
 
 def _accepted_response(accepted_ids: list[str], rejected: list[dict], *, headers: dict) -> HttpResponse:

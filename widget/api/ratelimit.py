@@ -23,12 +23,13 @@ class Limit:
     limit: int
 
 
-# Every key: add the cost, start its expiry when this added the first events of the window; the counts back.
+# Every key: add its cost, start its expiry when this added the first events of the window; the counts back.
 _HIT_SCRIPT = """
 local counts = {}
 for i, key in ipairs(KEYS) do
-    local count = redis.call('INCRBY', key, ARGV[1])
-    if count == tonumber(ARGV[1]) then redis.call('EXPIRE', key, ARGV[2]) end
+    local cost = tonumber(ARGV[i + 1])
+    local count = redis.call('INCRBY', key, cost)
+    if count == cost then redis.call('EXPIRE', key, ARGV[1]) end
     counts[i] = count
 end
 return counts
@@ -46,26 +47,36 @@ def _prefix() -> str:
 
 def rate_limit_hit(*, limits: list[Limit], cost: int, now: float | None = None) -> int | None:
     """Count `cost` against every limit; None when all hold, else the seconds until the window ends."""
+    return rate_limits_hit(requests=[(limits, cost)], now=now)[0]
+
+
+def rate_limits_hit(*, requests: list[tuple[list[Limit], int]], now: float | None = None) -> list[int | None]:
+    """rate_limit_hit for several requests in one round trip (the collect writer's group), in their order."""
     now = time.time() if now is None else now
     window = int(now // WINDOW_SECONDS)
     retry_after = max(1, int((window + 1) * WINDOW_SECONDS - now + 0.999))
     prefix = _prefix()
-    keys = [f"{prefix}{limit.key}:{window}" for limit in limits]
+    keys = [f"{prefix}{limit.key}:{window}" for limits, _cost in requests for limit in limits]
+    costs = [cost for limits, cost in requests for _limit in limits]
     client = redis_raw()
     if client is not None:
         import redis
 
         try:
-            counts = _hit_script(client)(keys=keys, args=[cost, WINDOW_SECONDS + 5])
+            counts = _hit_script(client)(keys=keys, args=[WINDOW_SECONDS + 5, *costs])
         except redis.RedisError:
             # Without Redis nothing can be counted; refusing every visitor would be worse than not limiting.
             logger.warning("rate limit: Redis unavailable, not limiting", exc_info=True)
-            return None
+            return [None] * len(requests)
     else:
         counts = []
-        for key in keys:
+        for key, cost in zip(keys, costs, strict=True):
             cache.add(key, 0, WINDOW_SECONDS + 5)
             counts.append(cache.incr(key, cost))
-    if any(count > limit.limit for count, limit in zip(counts, limits, strict=True)):
-        return retry_after
-    return None
+    answers, position = [], 0
+    for limits, _cost in requests:
+        mine = counts[position:position + len(limits)]
+        position += len(limits)
+        over = any(count > limit.limit for count, limit in zip(mine, limits, strict=True))
+        answers.append(retry_after if over else None)
+    return answers
