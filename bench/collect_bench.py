@@ -10,8 +10,8 @@ Phases (each at least --seconds, default 10), all in one run, so the ratios comp
    impression), each against a plain COPY of the stored rows into a table without indexes;
 3. lag from the 202 to counted, for probe events sent 20 times a second while wrk keeps loading the
    collect endpoint and a real Celery worker (woken by the endpoint's nudges; no beat) counts everything;
-4. resident memory of the web (gunicorn master + workers + collect writer) and of the Celery worker, before and after. The
-   baseline is taken after warm-up (wrk on both endpoints for every web worker, one drain for the Celery
+4. resident memory of the web (gunicorn master + workers + collect writer) and of the Celery worker, before and
+   after. The baseline is taken after warm-up (wrk on both endpoints for every web worker, one drain for the Celery
    worker), so imports, connections and lazily loaded parsers are not counted as growth.
 Needs PostgreSQL at 127.0.0.1:5432 (user postgres), Redis at 127.0.0.1:6379 and wrk.
 Creates and drops the database `retarget_bench` (or $COLLECT_BENCH_DB). Usage:
