@@ -14,14 +14,13 @@ safe(() => {
   if (!site) throw Error('data-site is missing on the <script> tag');
   const src = new URL(script.src, location.href);
   const handlers = { show: [], close: [], convert: [] };
-  const engine = createEngine({
-    site, api: (attr('data-api') || src.origin).replace(/\/+$/, ''), nonce: script.nonce || attr('nonce') || undefined,
-    base: new URL('.', src).href,
-    notify(name, detail) {
+  const engine = createEngine(
+    site, (attr('data-api') || src.origin).replace(/\/+$/, ''), script.nonce || attr('nonce') || undefined, new URL('.', src).href,
+    (name, detail) => {
       handlers[name].forEach((cb) => safe(cb)(detail));
       d.dispatchEvent(new CustomEvent('retarget:' + name, { detail }));
     },
-  });
+  );
 
   let waiting = [];
   const run = (args) => {
