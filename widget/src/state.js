@@ -17,9 +17,11 @@ export function utmOf(url) {
 
 export function createState({ storage = memoryStorage(), now = Date.now } = {}) {
   // _raw: the stored text _data was read from or written as; the same text is not parsed again.
-  let _store = storage, _data = null, _raw;
+  // _dirty: _data was changed in this task and is written at its end (mut()).
+  let _store = storage, _data = null, _raw, _dirty;
 
   const load = () => {
+    if (_dirty) return _data; // this task's changes, not written yet, are the state
     let raw = null;
     try { raw = _store.getItem(KEY); } catch (_) { /* blocked */ }
     if (raw != null && raw === _raw) return _data;
@@ -37,10 +39,16 @@ export function createState({ storage = memoryStorage(), now = Date.now } = {}) 
     const raw = JSON.stringify(d);
     if (raw !== _raw) try { _raw = raw; _store.setItem(KEY, raw); } catch (_) { /* full or blocked */ }
   };
+  const flush = () => { if (_dirty) { _dirty = false; save(_data); } };
   // Another store from now on (memory or localStorage), starting with visitor d.
-  const move = (next, d) => { _store = next; _raw = undefined; save((_data = d)); };
-  // Read, change, write: another tab may have written in between.
-  const mut = (fn) => { const d = load(), r = fn(d); save(d); return r; };
+  const move = (next, d) => { _store = next; _raw = undefined; _dirty = false; save((_data = d)); };
+  // Read (another tab may have written since the last task), change, and write once the task's work is
+  // done: the changes of a page view (session, visited paths, variants ...) are one write, not one each.
+  const mut = (fn) => {
+    const d = load(), r = fn(d);
+    if (!_dirty) { _dirty = true; queueMicrotask(flush); }
+    return r;
+  };
 
   // A new session after 30 minutes without a page view or a widget event.
   const session = (d) => {

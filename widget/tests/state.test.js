@@ -22,11 +22,29 @@ test('a first page view creates a visitor, a session and the first touch', () =>
   assert.deepEqual(v.utm, { source: 'google', medium: 'cpc', campaign: 'spring' });
 });
 
-test('the state survives a new page load through storage', () => {
+// Changes are written at the end of the task that made them.
+const taskEnd = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+test('changes of one task are written once, at its end', async () => {
+  const storage = memoryStorage(), writes = [];
+  const spy = { ...storage, setItem: (k, v) => { writes.push(k); storage.setItem(k, v); } };
+  const s = createState({ storage: spy, now: clock() });
+  s.pageview('https://shop.example/', '');
+  s.variant(3, () => 7);
+  s.setAttrs({ plan: 'pro' });
+  assert.equal(s.data.attrs.plan, 'pro');
+  assert.deepEqual(writes, []);
+  await taskEnd();
+  assert.deepEqual(writes, [KEY]);
+  assert.equal(JSON.parse(storage.getItem(KEY)).variants[3], 7);
+});
+
+test('the state survives a new page load through storage', async () => {
   const storage = memoryStorage();
   const now = clock();
   const a = createState({ storage, now });
   a.pageview('https://shop.example/', '');
+  await taskEnd();
   const b = createState({ storage, now });
   b.pageview('https://shop.example/b', '');
   const v = b.context({}).visitor;
@@ -121,10 +139,11 @@ test('moving to persistent storage keeps the memory visitor when nothing is stor
   assert.equal(JSON.parse(ls.getItem(KEY)).id, id);
 });
 
-test('moving to persistent storage prefers the visitor stored there', () => {
+test('moving to persistent storage prefers the visitor stored there', async () => {
   const ls = memoryStorage();
   const old = createState({ storage: ls, now: clock() });
   old.pageview('https://shop.example/', '');
+  await taskEnd();
   const s = createState({ now: clock() });
   s.pageview('https://shop.example/', '');
   s.useStorage(ls);
