@@ -51,7 +51,7 @@ from campaigns.segments import DIRECT, OTHER, SOURCE_MAX_LENGTH, WHITESPACE
 
 logger = logging.getLogger(__name__)
 
-BATCH_SIZE = 10_000
+BATCH_SIZE = 25_000  # larger batches spread the per-batch statements over more events; the sorts stay in work_mem
 TIME_BUDGET_SECONDS = 20.0
 LOCK_NAMESPACE = 0x5274  # "Rt": the first key of our advisory locks
 LOCK_TALLY = 1
@@ -192,7 +192,8 @@ CREATE TEMP TABLE IF NOT EXISTS tally_assignments (
     device text, source text, "returning" boolean, {", ".join(f"{field} date" for field in STEP_FIELD.values())},
     new boolean
 ) ON COMMIT DELETE ROWS;
-TRUNCATE tally_events, tally_conversions, tally_counts, tally_assignments;
+CREATE TEMP TABLE IF NOT EXISTS tally_settled (id bigint) ON COMMIT DELETE ROWS;
+TRUNCATE tally_events, tally_conversions, tally_counts, tally_assignments, tally_settled;
 SET LOCAL synchronous_commit = off;
 SET LOCAL work_mem = '64MB';
 """
@@ -246,8 +247,8 @@ LEFT JOIN unnest(%(zones)s::text[]) AS z(name) ON z.name = s.time_zone
 # statement are exactly the ones it inserts.
 _ASSIGN = f"""
 WITH visitor AS (  -- each visitor of the batch's campaign events, with their first exposure or impression if any
-    SELECT DISTINCT ON (visitor_id COLLATE "C", campaign_id) type, site_id, campaign_id, variant_id, visitor_id, ts,
-        day, {SEGMENT}
+    SELECT DISTINCT ON (visitor_id COLLATE "C", campaign_id) id, type, site_id, campaign_id, variant_id, visitor_id,
+        ts, day, {SEGMENT}
     FROM tally_events
     WHERE campaign_id IS NOT NULL AND visitor_id <> ''
     -- The visitor first, compared bytewise: the sort then tells most rows apart by their first bytes.
@@ -290,9 +291,13 @@ WITH visitor AS (  -- each visitor of the batch's campaign events, with their fi
         {", ".join(STEP_FIELD.values())}
 ), kept AS (
     INSERT INTO tally_assignments SELECT *, true FROM new
+), settled AS (
+    INSERT INTO tally_settled SELECT id FROM prepared
 )
-INSERT INTO tally_counts (campaign_id, variant_id, day, {SEGMENT}, exposed, {STEP_COUNTER[Step.IMPRESSION]})
-SELECT campaign_id, variant_id, day, {SEGMENT}, count(*), count(*) FILTER (WHERE impression_counted)
+INSERT INTO tally_counts (campaign_id, variant_id, day, {SEGMENT}, exposed, {STEP_COUNTER[Step.IMPRESSION]},
+    {EVENT_COUNTER["impression"]})
+SELECT campaign_id, variant_id, day, {SEGMENT}, count(*), count(*) FILTER (WHERE impression_counted),
+    count(*) FILTER (WHERE type = 'impression')
 FROM prepared GROUP BY campaign_id, variant_id, day, {SEGMENT}
 """
 
@@ -410,7 +415,7 @@ WITH joined AS (
     SELECT e.id, e.type, e.campaign_id, e.variant_id, e.visitor_id, e.day, {_SEGMENT_RESOLVED}, a.id AS assignment_id,
         a.variant_id AS assigned_variant_id, {", ".join(f"a.{field}" for field in STEP_FIELD.values())}
     FROM tally_events AS e LEFT JOIN tally_assignments AS a ON a.campaign_id = e.campaign_id AND a.visitor_id = e.visitor_id
-    WHERE e.campaign_id IS NOT NULL
+    WHERE e.campaign_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM tally_settled AS t WHERE t.id = e.id)
 ), counted_events AS (  -- 2. Events counted as they come.
     INSERT INTO tally_counts (campaign_id, variant_id, day, {SEGMENT}, {", ".join(EVENT_COUNTER.values())})
     SELECT campaign_id, variant_id, day, {SEGMENT},
