@@ -175,9 +175,8 @@ def _counters_upsert(fold) -> None:
 # (a few MB for a batch) stay in memory rather than spill to disk under the default 4 MB work_mem.
 _TEMP_TABLES = f"""
 CREATE TEMP TABLE IF NOT EXISTS tally_events (
-    id bigint, site_id bigint, event_id uuid, type text, ts timestamptz, received_at timestamptz,
-    visitor_id text, campaign_id bigint, variant_id bigint, url text, payload jsonb, ip_truncated text,
-    user_agent text, day date, device text, source text, "returning" boolean
+    id bigint, site_id bigint, type text, ts timestamptz, visitor_id text, campaign_id bigint, variant_id bigint,
+    url text, payload jsonb, day date, device text, source text, "returning" boolean
 ) ON COMMIT DELETE ROWS;
 CREATE TEMP TABLE IF NOT EXISTS tally_conversions (
     event_id bigint, campaign_id bigint, variant_id bigint, visitor_id text, day date, assignment_id bigint,
@@ -222,8 +221,9 @@ WITH horizon AS (
     SELECT pg_snapshot_xmin(s)::text::bigint
         + (pg_current_xact_id_if_assigned() IS NOT DISTINCT FROM pg_snapshot_xmin(s))::int AS tx
     FROM pg_current_snapshot() AS s
-), picked AS (
-    SELECT e.* FROM {EVENTS} AS e
+), picked AS (  -- what the fold reads (responses and consent proof read the rest from the few events they copy)
+    SELECT e.tx, e.id, e.site_id, e.type, e.ts, e.visitor_id, e.campaign_id, e.variant_id, e.url, e.payload, e.device
+    FROM {EVENTS} AS e
     WHERE (e.tx, e.id) > (SELECT c.last_tx, c.last_id FROM {CURSOR} AS c WHERE c.id = 1)
         AND e.tx < (SELECT tx FROM horizon)
     ORDER BY e.tx, e.id LIMIT %(limit)s
@@ -232,8 +232,8 @@ WITH horizon AS (
     FROM (SELECT tx, id FROM picked ORDER BY tx DESC, id DESC LIMIT 1) AS last WHERE c.id = 1
 )
 INSERT INTO tally_events
-SELECT e.id, e.site_id, e.event_id, e.type, e.ts, e.received_at, e.visitor_id, e.campaign_id, e.variant_id,
-    e.url, e.payload, e.ip_truncated, e.user_agent, (e.ts AT TIME ZONE coalesce(z.name, 'UTC'))::date,
+SELECT e.id, e.site_id, e.type, e.ts, e.visitor_id, e.campaign_id, e.variant_id, e.url, e.payload,
+    (e.ts AT TIME ZONE coalesce(z.name, 'UTC'))::date,
     e.device, {_SOURCE_SQL}, coalesce(e.payload -> 'segment' -> 'returning' = 'true'::jsonb, false)
 FROM picked AS e LEFT JOIN {SITES} AS s ON s.id = e.site_id
 LEFT JOIN unnest(%(zones)s::text[]) AS z(name) ON z.name = s.time_zone
@@ -248,7 +248,7 @@ LEFT JOIN unnest(%(zones)s::text[]) AS z(name) ON z.name = s.time_zone
 _ASSIGN = f"""
 WITH visitor AS (  -- each visitor of the batch's campaign events, with their first exposure or impression if any
     SELECT DISTINCT ON (visitor_id COLLATE "C", campaign_id) id, type, site_id, campaign_id, variant_id, visitor_id,
-        ts, day, {SEGMENT}
+        ts, day, {SEGMENT}, count(*) OVER (PARTITION BY visitor_id COLLATE "C", campaign_id) AS events
     FROM tally_events
     WHERE campaign_id IS NOT NULL AND visitor_id <> ''
     -- The visitor first, compared bytewise: the sort then tells most rows apart by their first bytes.
@@ -289,8 +289,11 @@ WITH visitor AS (  -- each visitor of the batch's campaign events, with their fi
     FROM prepared
     RETURNING id, site_id, campaign_id, variant_id, visitor_id, first_exposed_at, {SEGMENT},
         {", ".join(STEP_FIELD.values())}
-), kept AS (
-    INSERT INTO tally_assignments SELECT *, true FROM new
+), kept AS (  -- for the later statements, when they have something to read it for: the visitor's other events
+    -- of the batch, or conversions counted before their exposure (3c)
+    INSERT INTO tally_assignments SELECT n.*, true FROM new AS n
+    WHERE EXISTS (SELECT 1 FROM prepared AS p WHERE p.campaign_id = n.campaign_id AND p.visitor_id = n.visitor_id
+                  AND (p.events > 1 OR p.campaign_id = ANY(%(late)s::bigint[])))
 ), settled AS (
     INSERT INTO tally_settled SELECT id FROM prepared
 )
@@ -509,8 +512,9 @@ class _Batch:
 
     def fold(self) -> None:
         with connection.cursor() as cursor:
-            cursor.execute(_ASSIGN)
-            self._conversions(cursor)
+            goals = self._goals(cursor)
+            cursor.execute(_ASSIGN, {"late": [goal.campaign_id for _site, goal in goals if _looks_back(goal)]})
+            self._conversions(cursor, goals)
             cursor.execute(_KNOWN_CONVERTED)
             cursor.execute(_CONVERSION_COUNTS)
             cursor.execute(_REVENUE)
@@ -522,14 +526,18 @@ class _Batch:
         with connection.cursor() as cursor:
             cursor.execute(_COUNTERS)
 
-    def _conversions(self, cursor) -> None:
+    @staticmethod
+    def _goals(cursor) -> list[tuple[int, Goal]]:
+        """(site, goal) of every campaign of the batch's sites."""
         cursor.execute(
             f"SELECT c.id, c.site_id, c.goal FROM {Campaign._meta.db_table} AS c"
             " WHERE c.site_id IN (SELECT DISTINCT site_id FROM tally_events)"
         )
-        goals = [(site_id, goal) for campaign_id, site_id, raw in cursor.fetchall()
-                 if (goal := _goal(campaign_id=campaign_id, raw=json.loads(raw) if isinstance(raw, str) else raw))
-                 is not None]
+        return [(site_id, goal) for campaign_id, site_id, raw in cursor.fetchall()
+                if (goal := _goal(campaign_id=campaign_id, raw=json.loads(raw) if isinstance(raw, str) else raw))
+                is not None]
+
+    def _conversions(self, cursor, goals: list[tuple[int, Goal]]) -> None:
         on_campaign = [goal for _site, goal in goals if goal.type in EVENT_GOAL_OF]
         if on_campaign:
             cursor.execute(_CONVERT_ON_CAMPAIGN, {
@@ -548,7 +556,7 @@ class _Batch:
             })
             matched = [(campaign_id, url) for campaign_id, url in cursor.fetchall()
                        if _url_reached(url_goals[campaign_id][1], url)]
-        late = [goal for _site, goal in attributed if goal.type != "url" and goal.event_name is not None]
+        late = [goal for _site, goal in attributed if _looks_back(goal)]
         if late:
             cursor.execute(_CONVERT_LATE, {
                 "campaigns": [goal.campaign_id for goal in late], "names": [goal.event_name for goal in late],
@@ -570,8 +578,9 @@ class _Batch:
                  "payload", "ip_truncated", "user_agent")
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT {', '.join(names)} FROM tally_events"
-                " WHERE type = 'consent' OR (type = 'submit' AND campaign_id IS NOT NULL) ORDER BY id"
+                f"SELECT {', '.join(f'e.{name}' for name in names)} FROM {EVENTS} AS e WHERE e.id IN ("
+                "SELECT b.id FROM tally_events AS b"
+                " WHERE b.type = 'consent' OR (b.type = 'submit' AND b.campaign_id IS NOT NULL)) ORDER BY e.id"
             )
             events = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
         for event in events:
@@ -583,6 +592,11 @@ class _Batch:
             Response.objects.bulk_create(responses, ignore_conflicts=True)
         if consents:
             ConsentRecord.objects.bulk_create(consents, ignore_conflicts=True)
+
+
+def _looks_back(goal: Goal) -> bool:
+    """A goal whose conversions counted before their visitor's exposure are credited when it arrives (step 3c)."""
+    return goal.type in ATTRIBUTED_GOALS and goal.type != "url" and goal.event_name is not None
 
 
 def _url_reached(goal: Goal, url: str) -> bool:
