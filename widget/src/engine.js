@@ -48,7 +48,7 @@ export function createEngine(site, api, nonce, base, notify) {
     beacon: navigator.sendBeacon && ((u, b) => navigator.sendBeacon(u, b)),
   });
   const device = deviceOf(navigator.userAgent, navigator.maxTouchPoints);
-  const clock = visibleClock({ doc });
+  const clock = visibleClock({ _doc: doc });
   const armed = new Map(); // campaign id -> disarm(), for this page view
   const fired = new Set();
   const open = new Map(); // campaign id -> rendered message (or null while loading)
@@ -66,7 +66,7 @@ export function createEngine(site, api, nonce, base, notify) {
 
   const context = () => {
     const r = consentRec();
-    const ctx = state.context({
+    const ctx = state._context({
       url: location.href, referrer: doc.referrer, device, language: navigator.language,
       consent: r ? (allows(r) ? 'granted' : 'denied') : 'unknown',
     });
@@ -78,7 +78,7 @@ export function createEngine(site, api, nonce, base, notify) {
     // denied: nothing leaves (canStore() first: without required consent the stored decision is not read)
     if (!canStore() && consentRec() && type != 'consent') return;
     const d = state.data;
-    transport.send({
+    transport._send({
       id: uuid(), type, ts: Date.now(), visitor: d.id, session: d.session && d.session.id,
       campaign: null, variant: null, url: location.href, data: {}, ...extra,
     });
@@ -89,7 +89,7 @@ export function createEngine(site, api, nonce, base, notify) {
 
   // Sticky: the first variant decided (null for the holdout) is kept; undefined once it is gone.
   function variantOf(c, row) {
-    const id = state.variant(c.id, () => row.variant);
+    const id = state._variant(c.id, () => row.variant);
     return id === null ? null : c.variants.find((v) => v.id === id);
   }
 
@@ -99,11 +99,11 @@ export function createEngine(site, api, nonce, base, notify) {
 
   // The page as the triggers see it, and the core's side for the lazy files (src/render/show.js, src/debug.js).
   const x = {
-    win: window, doc, device,
-    cart: () => state.data.cart,
-    pageviews: () => (state.data.session || {}).pv || 0,
-    siteTime: () => ((state.data.session || {}).time || 0) + clock.peek(),
-    listen(kind, name, fn) {
+    _win: window, _doc: doc, _device: device,
+    _cart: () => state.data.cart,
+    _pageviews: () => (state.data.session || {}).pv || 0,
+    _siteTime: () => ((state.data.session || {}).time || 0) + clock._peek(),
+    _listen(kind, name, fn) {
       const set = signals[kind + ':' + name] || (signals[kind + ':' + name] = new Set());
       set.add(fn);
       return () => set.delete(fn);
@@ -147,21 +147,21 @@ export function createEngine(site, api, nonce, base, notify) {
     lastPage = page();
     disarm();
     open.forEach((m, id) => { if (m && !m.el.isConnected) open.delete(id); });
-    state.pageview(location.href, doc.referrer);
+    state._pageview(location.href, doc.referrer);
     emit('pageview');
     goals('url');
     arm();
   }
 
   return {
-    commands: {
-      set(attrs) { state.setAttrs(attrs || {}); arm(); },
-      cart(cart) { state.setCart(cart); arm(); },
+    _commands: {
+      set(attrs) { state._setAttrs(attrs || {}); arm(); },
+      cart(cart) { state._setCart(cart); arm(); },
       track(name, props) {
         const p = props || {};
         emit('conversion', { data: { name, value: p.value == null ? null : +p.value, props: p } });
-        state.event(name);
-        if (name == 'purchase') state.setCart(null);
+        state._event(name);
+        if (name == 'purchase') state._setCart(null);
         goals('event', name);
         if (name == 'purchase') goals('purchase');
         signal('event', name);
@@ -178,16 +178,16 @@ export function createEngine(site, api, nonce, base, notify) {
         load('debug').then((m) => m.debug(x, ctx), warn);
       },
     },
-    async start() {
+    async _start() {
       const r = await fetch(`${api}/api/w/${site}/config`, { credentials: 'omit' });
       if (!r.ok) throw Error('config: HTTP ' + r.status);
       cfg = await r.json();
       if (canStore()) {
         const ls = localStore();
-        state.useStorage(ls);
-        transport.release(true, ls);
-        idle(transport.flush); // events left by an earlier page: they can wait until the page is idle
-      } else if (!consentRec()) transport.hold();
+        state._useStorage(ls);
+        transport._release(true, ls);
+        idle(transport._flush); // events left by an earlier page: they can wait until the page is idle
+      } else if (!consentRec()) transport._hold();
       pageview();
       // SPA: pushState, replaceState and popstate to another URL count as page views.
       const H = history, orig = { pushState: H.pushState, replaceState: H.replaceState };
@@ -198,16 +198,16 @@ export function createEngine(site, api, nonce, base, notify) {
       on(window, 'popstate', nav);
       restoreHistory = () => Object.assign(H, orig);
     },
-    hide() {
-      state.addTime(clock.take());
-      transport.unload();
+    _hide() {
+      state._addTime(clock._take());
+      transport._unload();
     },
-    destroy() {
+    _destroy() {
       disarm();
       open.forEach((m) => m && m.close());
       offAll();
-      clock.stop();
-      transport.stop();
+      clock._stop();
+      transport._stop();
       if (restoreHistory) restoreHistory();
       const root = doc.getElementById('retarget-root');
       if (root) root.remove();

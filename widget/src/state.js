@@ -68,18 +68,18 @@ export function createState({ storage = memoryStorage(), now = Date.now } = {}) 
     load,
     // Move to the persistent store: a visitor stored there wins, else the memory state moves in
     // (consent granted during this page view keeps its visitor, session and variants).
-    useStorage(next) {
+    _useStorage(next) {
       const stored = readJSON(next, KEY);
       move(next, stored && stored.id ? stored : load());
     },
     // Consent denied: the stored visitor is removed; this page goes on in memory.
-    forget() {
+    _forget() {
       const d = load();
       try { _store.removeItem(KEY); } catch (_) { /* blocked */ }
       move(memoryStorage(), d);
     },
 
-    pageview(url, referrer) {
+    _pageview(url, referrer) {
       return mut((d) => {
         const s = session(d), utm = utmOf(url);
         let p = url;
@@ -92,23 +92,23 @@ export function createState({ storage = memoryStorage(), now = Date.now } = {}) 
         return s;
       });
     },
-    addTime(ms) { mut((d) => { session(d).time += ms; }); },
-    setAttrs(attrs) { mut((d) => { Object.assign(d.attrs, attrs); }); },
-    setCart(cart) { mut((d) => { d.cart = cart && { value: +cart.value || 0, items: Array.isArray(cart.items) ? cart.items : [] }; }); },
-    event(name) { mut((d) => { if (!d.events.includes(name)) push(d.events, name, MAX_TIMES); }); },
+    _addTime(ms) { mut((d) => { session(d).time += ms; }); },
+    _setAttrs(attrs) { mut((d) => { Object.assign(d.attrs, attrs); }); },
+    _setCart(cart) { mut((d) => { d.cart = cart && { value: +cart.value || 0, items: Array.isArray(cart.items) ? cart.items : [] }; }); },
+    _event(name) { mut((d) => { if (!d.events.includes(name)) push(d.events, name, MAX_TIMES); }); },
     // For the bookkeeping of shown messages (src/render/history.js): change the state, written once.
     _mut: mut,
     _session: session,
     _now: now,
     // The first answer is kept: a later change of weights never moves a visitor.
-    variant(cid, choose) {
+    _variant(cid, choose) {
       const v = load().variants;
       return cid in v ? v[cid] : mut((d) => (cid in d.variants ? d.variants[cid] : (d.variants[cid] = choose())));
     },
 
     // The visitor context of the stored state, without a copy: the rules only read it (and a copy, parsed
     // again on every decision, was a measurable share of the start-up at 4x throttling).
-    context(env) {
+    _context(env) {
       const d = load(), s = d.session || {};
       // The stored fields under their own names, and the contract's names for the session's
       return {
