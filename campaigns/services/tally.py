@@ -11,14 +11,19 @@ may commit after one that got higher ids. Each event carries its transaction's i
 takes only events of transactions older than every transaction still running (the snapshot's xmin), in
 (tx, id) order: all of those have finished, so nothing can later appear behind the cursor. A transaction
 left open for long holds the tally back (counted late, never lost).
-Unique counts come from insert-if-absent rows with unique keys (Assignment, FunnelStep), never from
-memory, so they stay exact across batches, workers and retries. Every count is booked under the visitor's
+Unique counts come from rows with unique keys, never from memory, so they stay exact across batches, workers
+and retries: the visitor's Assignment (insert-if-absent) records their exposure and the day of each funnel step
+they reached on the assigned variant (a step counts when its field is first filled), and a step reached on
+another variant, or before the visitor had an assignment, is an insert-if-absent FunnelStep row (moved onto the
+assignment when it is made). A new visitor's first impression is thus one row written. Every count is booked under the visitor's
 segment as their assignment fixed it at first exposure (campaigns/segments.py), so the segments of the
 counters add up to the totals; an event of a visitor without an assignment is booked under its own.
 
 On PostgreSQL a batch is set-based SQL: the claimed events are moved into a temporary table, and a fixed
 sequence of INSERT ... SELECT statements folds them (no Python per event; Python only reads the goals of
-the batch's campaigns and matches URL goals once per distinct URL). Other databases (the SQLite demo) use
+the batch's campaigns and matches URL goals once per distinct URL). The batch's visitors' assignments are read
+once, by one index probe each, into another temporary table that the later statements join in memory; the
+event that makes a new assignment is counted whole by the statement that inserts it. Other databases (the SQLite demo) use
 the Python fold in tally_portable.py.
 """
 
@@ -244,7 +249,8 @@ LEFT JOIN unnest(%(zones)s::text[]) AS z(name) ON z.name = s.time_zone
 # (the common case: one row per first impression), and with the steps its visitor reached before having one
 # (FunnelStep rows, moved onto it; they were counted when written). Other steps of the batch are step 5's.
 # Only the tally inserts assignments, one batch at a time (the advisory lock): those not there before this
-# statement are exactly the ones it inserts.
+# statement are exactly the ones it inserts. The event that makes a new assignment needs nothing more (its
+# impression is counted here too): tally_settled lists it for the later statements to skip.
 _ASSIGN = f"""
 WITH visitor AS (  -- each visitor of the batch's campaign events, with their first exposure or impression if any
     SELECT DISTINCT ON (visitor_id COLLATE "C", campaign_id) id, type, site_id, campaign_id, variant_id, visitor_id,
@@ -302,16 +308,6 @@ INSERT INTO tally_counts (campaign_id, variant_id, day, {SEGMENT}, exposed, {STE
 SELECT campaign_id, variant_id, day, {SEGMENT}, count(*), count(*) FILTER (WHERE impression_counted),
     count(*) FILTER (WHERE type = 'impression')
 FROM prepared GROUP BY campaign_id, variant_id, day, {SEGMENT}
-"""
-
-# 3d. The assignments conversions were credited to, when not read yet (a page view or purchase has no campaign).
-_KNOWN_CONVERTED = f"""
-INSERT INTO tally_assignments
-SELECT a.id, a.site_id, a.campaign_id, a.variant_id, a.visitor_id, a.first_exposed_at, a.device, a.source,
-    a."returning", {", ".join(f"a.{field}" for field in STEP_FIELD.values())}, false
-FROM {ASSIGNMENTS} AS a
-WHERE a.id IN (SELECT c.assignment_id FROM tally_conversions AS c
-               WHERE NOT EXISTS (SELECT 1 FROM tally_assignments AS t WHERE t.id = c.assignment_id))
 """
 
 # Campaign events count under their visitor's segment, as the assignment (new or older) fixed it: a click in a
@@ -383,6 +379,16 @@ WHERE e.payload -> 'name' = to_jsonb(g.name)
     AND e.ts BETWEEN n.first_exposed_at AND n.first_exposed_at + g.seconds * interval '1 second'
     AND (e.tx, e.id) <= (SELECT c.last_tx, c.last_id FROM {CURSOR} AS c WHERE c.id = 1)
     AND NOT EXISTS (SELECT 1 FROM tally_events AS b WHERE b.id = e.id) AND n.new
+"""
+
+# 3d. The assignments conversions were credited to, when not read yet (a page view or purchase has no campaign).
+_KNOWN_CONVERTED = f"""
+INSERT INTO tally_assignments
+SELECT a.id, a.site_id, a.campaign_id, a.variant_id, a.visitor_id, a.first_exposed_at, a.device, a.source,
+    a."returning", {", ".join(f"a.{field}" for field in STEP_FIELD.values())}, false
+FROM {ASSIGNMENTS} AS a
+WHERE a.id IN (SELECT c.assignment_id FROM tally_conversions AS c
+               WHERE NOT EXISTS (SELECT 1 FROM tally_assignments AS t WHERE t.id = c.assignment_id))
 """
 
 # 4. Conversions; each visitor's revenue added to their assignment, the counters getting the sum and the change
