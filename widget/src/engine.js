@@ -51,7 +51,7 @@ export function createEngine(site, api, nonce, base, notify) {
   const clock = visibleClock({ _doc: doc });
   const armed = new Map(); // campaign id -> disarm(), for this page view
   const fired = new Set();
-  const open = new Map(); // campaign id -> rendered message (or null while loading)
+  const open = new Map(); // campaign id -> rendered message (src/render/show.js)
   const modules = {}, signals = {};
   let cfg, pending = [], lastPage, restoreHistory, consentRead;
 
@@ -109,7 +109,7 @@ export function createEngine(site, api, nonce, base, notify) {
       return () => set.delete(fn);
     },
     _state: state, _transport: transport, _emit: emit, _notify: notify, _context: context, _open: open, _nonce: nonce,
-    _safe: safe, on, _uuid: uuid, _store: localStore, _allows: allows, _arm: arm, _cfg: () => cfg,
+    _safe: safe, _warn: warn, on, _uuid: uuid, _store: localStore, _allows: allows, _arm: arm, _cfg: () => cfg,
     _rt: { decide, match, valueOf, contextOf }, _eligible: eligible, _variantOf: variantOf, _armed: armed, _fired: fired,
     _consentKeep(rec) { writeJSON(localStore(), CONSENT_KEY, (consentRead = rec)); },
   };

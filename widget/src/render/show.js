@@ -53,7 +53,7 @@ export function resolve(x, fired) {
     const v = x._variantOf(c, ok.get(c.id)), overlay = (v || c).ov;
     if (overlay && (overlayOpen(open) || capped())) return;
     if (v) {
-      try { show(x, c, v, overlay); } catch (e) { open.delete(c.id); throw e; }
+      try { show(x, c, v, overlay); } catch (e) { open.delete(c.id); x._warn(e); } // the others still show
     } else if (v === null && exposedFirst(x._state, c.id)) {
       x._emit('exposure', { campaign: c.id, data: { segment: segment(ctx.visitor) } });
     }
