@@ -15,16 +15,16 @@ Unique counts come from rows with unique keys, never from memory, so they stay e
 and retries: the visitor's Assignment (insert-if-absent) records their exposure and the day of each funnel step
 they reached on the assigned variant (a step counts when its field is first filled), and a step reached on
 another variant, or before the visitor had an assignment, is an insert-if-absent FunnelStep row (moved onto the
-assignment when it is made). A new visitor's first impression is thus one row written. Every count is booked under the visitor's
-segment as their assignment fixed it at first exposure (campaigns/segments.py), so the segments of the
-counters add up to the totals; an event of a visitor without an assignment is booked under its own.
+assignment when it is made). A new visitor's first impression is thus one row written. Every count is booked
+under the visitor's segment as their assignment fixed it at first exposure (campaigns/segments.py), so the
+segments of the counters add up to the totals; an event of a visitor without an assignment is booked under its own.
 
 On PostgreSQL a batch is set-based SQL: the claimed events are moved into a temporary table, and a fixed
 sequence of INSERT ... SELECT statements folds them (no Python per event; Python only reads the goals of
 the batch's campaigns and matches URL goals once per distinct URL). The batch's visitors' assignments are read
 once, by one index probe each, into another temporary table that the later statements join in memory; the
-event that makes a new assignment is counted whole by the statement that inserts it. Other databases (the SQLite demo) use
-the Python fold in tally_portable.py.
+event that makes a new assignment is counted whole by the statement that inserts it. Other databases (the SQLite
+demo) use the Python fold in tally_portable.py.
 """
 
 import json
@@ -423,7 +423,8 @@ _STEPS = f"""
 WITH joined AS (
     SELECT e.id, e.type, e.campaign_id, e.variant_id, e.visitor_id, e.day, {_SEGMENT_RESOLVED}, a.id AS assignment_id,
         a.variant_id AS assigned_variant_id, {", ".join(f"a.{field}" for field in STEP_FIELD.values())}
-    FROM tally_events AS e LEFT JOIN tally_assignments AS a ON a.campaign_id = e.campaign_id AND a.visitor_id = e.visitor_id
+    FROM tally_events AS e
+    LEFT JOIN tally_assignments AS a ON a.campaign_id = e.campaign_id AND a.visitor_id = e.visitor_id
     WHERE e.campaign_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM tally_settled AS t WHERE t.id = e.id)
 ), counted_events AS (  -- 2. Events counted as they come.
     INSERT INTO tally_counts (campaign_id, variant_id, day, {SEGMENT}, {", ".join(EVENT_COUNTER.values())})
@@ -439,7 +440,8 @@ WITH joined AS (
     FROM joined AS e
     CROSS JOIN LATERAL (
         SELECT e.variant_id, step FROM unnest(CASE e.type WHEN 'impression' THEN ARRAY['{Step.IMPRESSION}']
-            WHEN 'click' THEN ARRAY['{Step.ENGAGED}'] WHEN 'submit' THEN ARRAY['{Step.ENGAGED}', '{Step.SUBMIT}'] END) AS step
+            WHEN 'click' THEN ARRAY['{Step.ENGAGED}'] WHEN 'submit' THEN ARRAY['{Step.ENGAGED}', '{Step.SUBMIT}']
+        END) AS step
         UNION ALL  -- a visitor shown a variant other than their assigned one: once per visitor, under the assigned one
         SELECT e.assigned_variant_id, '{Step.MIXED}'
         WHERE e.type IN ('exposure', 'impression') AND e.assignment_id IS NOT NULL
@@ -459,7 +461,8 @@ WITH joined AS (
 ), filled AS (
     SELECT * FROM earliest WHERE assignment_id IS NOT NULL
 ), updated AS (
-    UPDATE {ASSIGNMENTS} AS a SET {", ".join(f"{field} = coalesce(a.{field}, f.{field})" for field in STEP_FIELD.values())}
+    UPDATE {ASSIGNMENTS} AS a
+    SET {", ".join(f"{field} = coalesce(a.{field}, f.{field})" for field in STEP_FIELD.values())}
     FROM (SELECT assignment_id,
               {", ".join(f"max(day) FILTER (WHERE step = '{step}') AS {field}" for step, field in STEP_FIELD.items())}
           FROM filled GROUP BY assignment_id) AS f
