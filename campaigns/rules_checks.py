@@ -70,8 +70,17 @@ def _frequency(campaign: dict) -> list:
     cancel_on = f.get("cancel_on") or []
     if cancel_on:
         events = [e for e in cancel_on if isinstance(e, str)]
-        out.append(["cancelled", "frequency.cancel_on", _leaf(R_AT, ["visitor", "events"], OP_INCLUDES, events, CASE_SENSITIVE)])
-    for key, code, kind in (("stop_after_conversion", "converted", "conversions"), ("stop_after_close", "closed", "closes")):
+        out.append(
+            [
+                "cancelled",
+                "frequency.cancel_on",
+                _leaf(R_AT, ["visitor", "events"], OP_INCLUDES, events, CASE_SENSITIVE),
+            ]
+        )
+    for key, code, kind in (
+        ("stop_after_conversion", "converted", "conversions"),
+        ("stop_after_close", "closed", "closes"),
+    ):
         if f.get(key):
             out.append([code, "frequency." + key, _leaf(R_COUNT, [*history, kind], OP_RANGE, [1, None])])
     most = f.get("max_impressions")

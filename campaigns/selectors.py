@@ -14,8 +14,8 @@ from django.utils import timezone
 from campaigns.content import content_clean
 from campaigns.local_copies import LocalCopies
 from campaigns.models import Campaign, Site, Variant
-from campaigns.rules_compile import config_compile
 from campaigns.redis_raw import cache_key, loads, redis_raw
+from campaigns.rules_compile import config_compile
 
 CONFIG_CACHE_PREFIX = "config:v2:"  # v2: the body carries the compiled fields (rules_compile)
 

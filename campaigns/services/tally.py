@@ -11,15 +11,20 @@ may commit after one that got higher ids. Each event carries its transaction's i
 takes only events of transactions older than every transaction still running (the snapshot's xmin), in
 (tx, id) order: all of those have finished, so nothing can later appear behind the cursor. A transaction
 left open for long holds the tally back (counted late, never lost).
-Unique counts come from insert-if-absent rows with unique keys (Assignment, FunnelStep), never from
-memory, so they stay exact across batches, workers and retries. Every count is booked under the visitor's
-segment as their assignment fixed it at first exposure (campaigns/segments.py), so the segments of the
-counters add up to the totals; an event of a visitor without an assignment is booked under its own.
+Unique counts come from rows with unique keys, never from memory, so they stay exact across batches, workers
+and retries: the visitor's Assignment (insert-if-absent) records their exposure and the day of each funnel step
+they reached on the assigned variant (a step counts when its field is first filled), and a step reached on
+another variant, or before the visitor had an assignment, is an insert-if-absent FunnelStep row (moved onto the
+assignment when it is made). A new visitor's first impression is thus one row written. Every count is booked
+under the visitor's segment as their assignment fixed it at first exposure (campaigns/segments.py), so the
+segments of the counters add up to the totals; an event of a visitor without an assignment is booked under its own.
 
 On PostgreSQL a batch is set-based SQL: the claimed events are moved into a temporary table, and a fixed
 sequence of INSERT ... SELECT statements folds them (no Python per event; Python only reads the goals of
-the batch's campaigns and matches URL goals once per distinct URL). Other databases (the SQLite demo) use
-the Python fold in tally_portable.py.
+the batch's campaigns and matches URL goals once per distinct URL). The batch's visitors' assignments are read
+once, by one index probe each, into another temporary table that the later statements join in memory; the
+event that makes a new assignment is counted whole by the statement that inserts it. Other databases (the SQLite
+demo) use the Python fold in tally_portable.py.
 """
 
 import json
@@ -51,7 +56,7 @@ from campaigns.segments import DIRECT, OTHER, SOURCE_MAX_LENGTH, WHITESPACE
 
 logger = logging.getLogger(__name__)
 
-BATCH_SIZE = 10_000
+BATCH_SIZE = 25_000  # larger batches spread the per-batch statements over more events; the sorts stay in work_mem
 TIME_BUDGET_SECONDS = 20.0
 LOCK_NAMESPACE = 0x5274  # "Rt": the first key of our advisory locks
 LOCK_TALLY = 1
@@ -81,6 +86,7 @@ SITES = Site._meta.db_table
 COUNTERS = VariantDailyStats.COUNTERS
 # The segment dimensions of the counters ("returning" is a reserved word in SQL: always quoted).
 SEGMENT = 'device, source, "returning"'
+SEGMENT_OF_A = 'a.device, a.source, a."returning"'
 
 
 @dataclass(frozen=True)
@@ -170,12 +176,12 @@ def _counters_upsert(fold) -> None:
 
 # Per session, emptied by every commit (and by every batch: a batch may run inside an outer transaction).
 # The batch's commit need not wait for the disk: if the server crashes before it is flushed, the whole
-# batch is lost together (cursor and counters alike) and counted again, never twice.
+# batch is lost together (cursor and counters alike) and counted again, never twice. Its sorts and hashes
+# (a few MB for a batch) stay in memory rather than spill to disk under the default 4 MB work_mem.
 _TEMP_TABLES = f"""
 CREATE TEMP TABLE IF NOT EXISTS tally_events (
-    id bigint, site_id bigint, event_id uuid, type text, ts timestamptz, received_at timestamptz,
-    visitor_id text, campaign_id bigint, variant_id bigint, url text, payload jsonb, ip_truncated text,
-    user_agent text, day date, device text, source text, "returning" boolean
+    id bigint, site_id bigint, type text, ts timestamptz, visitor_id text, campaign_id bigint, variant_id bigint,
+    url text, payload jsonb, day date, device text, source text, "returning" boolean
 ) ON COMMIT DELETE ROWS;
 CREATE TEMP TABLE IF NOT EXISTS tally_conversions (
     event_id bigint, campaign_id bigint, variant_id bigint, visitor_id text, day date, assignment_id bigint,
@@ -190,8 +196,10 @@ CREATE TEMP TABLE IF NOT EXISTS tally_assignments (
     device text, source text, "returning" boolean, {", ".join(f"{field} date" for field in STEP_FIELD.values())},
     new boolean
 ) ON COMMIT DELETE ROWS;
-TRUNCATE tally_events, tally_conversions, tally_counts, tally_assignments;
+CREATE TEMP TABLE IF NOT EXISTS tally_settled (id bigint) ON COMMIT DELETE ROWS;
+TRUNCATE tally_events, tally_conversions, tally_counts, tally_assignments, tally_settled;
 SET LOCAL synchronous_commit = off;
+SET LOCAL work_mem = '64MB';
 """
 
 # An event's own traffic source: campaigns.segments.source_normalize in SQL (ASCII-only lowercase, whatever the
@@ -207,7 +215,7 @@ _SOURCE_SQL = f"""CASE
 END"""
 
 # The next events in commit order land in tally_events, with their day in the site's zone and their own
-# segment (replaced by the assignment's once the visitor has one, see _SEGMENTS); the cursor moves past them
+# segment (the assignment's replaces it once the visitor has one, see _SEGMENT_RESOLVED); the cursor moves past them
 # in the same statement. Only events of transactions older than every running one (the snapshot's xmin):
 # those have all finished, so none can commit behind the cursor later. When the oldest running transaction
 # is this one, its own events count too (they stand or fall with this batch): a tally run in the
@@ -218,8 +226,9 @@ WITH horizon AS (
     SELECT pg_snapshot_xmin(s)::text::bigint
         + (pg_current_xact_id_if_assigned() IS NOT DISTINCT FROM pg_snapshot_xmin(s))::int AS tx
     FROM pg_current_snapshot() AS s
-), picked AS (
-    SELECT e.* FROM {EVENTS} AS e
+), picked AS (  -- what the fold reads (responses and consent proof read the rest from the few events they copy)
+    SELECT e.tx, e.id, e.site_id, e.type, e.ts, e.visitor_id, e.campaign_id, e.variant_id, e.url, e.payload, e.device
+    FROM {EVENTS} AS e
     WHERE (e.tx, e.id) > (SELECT c.last_tx, c.last_id FROM {CURSOR} AS c WHERE c.id = 1)
         AND e.tx < (SELECT tx FROM horizon)
     ORDER BY e.tx, e.id LIMIT %(limit)s
@@ -228,12 +237,11 @@ WITH horizon AS (
     FROM (SELECT tx, id FROM picked ORDER BY tx DESC, id DESC LIMIT 1) AS last WHERE c.id = 1
 )
 INSERT INTO tally_events
-SELECT e.id, e.site_id, e.event_id, e.type, e.ts, e.received_at, e.visitor_id, e.campaign_id, e.variant_id,
-    e.url, e.payload, e.ip_truncated, e.user_agent, (e.ts AT TIME ZONE coalesce(z.name, 'UTC'))::date,
+SELECT e.id, e.site_id, e.type, e.ts, e.visitor_id, e.campaign_id, e.variant_id, e.url, e.payload,
+    (e.ts AT TIME ZONE coalesce(z.name, 'UTC'))::date,
     e.device, {_SOURCE_SQL}, coalesce(e.payload -> 'segment' -> 'returning' = 'true'::jsonb, false)
 FROM picked AS e LEFT JOIN {SITES} AS s ON s.id = e.site_id
 LEFT JOIN unnest(%(zones)s::text[]) AS z(name) ON z.name = s.time_zone
-ORDER BY e.tx, e.id
 """
 
 # 1. The first exposure or impression of a visitor to a campaign decides the assignment and its segment; new ones
@@ -241,16 +249,30 @@ ORDER BY e.tx, e.id
 # (the common case: one row per first impression), and with the steps its visitor reached before having one
 # (FunnelStep rows, moved onto it; they were counted when written). Other steps of the batch are step 5's.
 # Only the tally inserts assignments, one batch at a time (the advisory lock): those not there before this
-# statement are exactly the ones it inserts.
+# statement are exactly the ones it inserts. The event that makes a new assignment needs nothing more (its
+# impression is counted here too): tally_settled lists it for the later statements to skip.
 _ASSIGN = f"""
-WITH candidate AS (
-    SELECT DISTINCT ON (campaign_id, visitor_id) type, site_id, campaign_id, variant_id, visitor_id, ts, day, {SEGMENT}
+WITH visitor AS (  -- each visitor of the batch's campaign events, with their first exposure or impression if any
+    SELECT DISTINCT ON (visitor_id COLLATE "C", campaign_id) id, type, site_id, campaign_id, variant_id, visitor_id,
+        ts, day, {SEGMENT}, count(*) OVER (PARTITION BY visitor_id COLLATE "C", campaign_id) AS events
     FROM tally_events
-    WHERE type IN ('exposure', 'impression') AND campaign_id IS NOT NULL AND visitor_id <> ''
-    ORDER BY campaign_id, visitor_id, id
+    WHERE campaign_id IS NOT NULL AND visitor_id <> ''
+    -- The visitor first, compared bytewise: the sort then tells most rows apart by their first bytes.
+    ORDER BY visitor_id COLLATE "C", campaign_id, type NOT IN ('exposure', 'impression'), id
+), known AS (  -- their assignments made by earlier batches, read once (segments, steps reached)
+    INSERT INTO tally_assignments
+    SELECT a.id, a.site_id, a.campaign_id, a.variant_id, a.visitor_id, a.first_exposed_at, {SEGMENT_OF_A},
+        {", ".join(f"a.{field}" for field in STEP_FIELD.values())}, false
+    FROM visitor AS v CROSS JOIN LATERAL (
+        -- One probe of the unique index per visitor, whatever the estimates (OFFSET 0 keeps the planner from
+        -- flattening it into a join): a hash join would read every assignment ever made, in every batch.
+        SELECT * FROM {ASSIGNMENTS} AS a WHERE a.campaign_id = v.campaign_id AND a.visitor_id = v.visitor_id OFFSET 0
+    ) AS a
+    RETURNING campaign_id, visitor_id
 ), fresh AS (
-    SELECT c.* FROM candidate AS c
-    WHERE NOT EXISTS (SELECT 1 FROM {ASSIGNMENTS} AS a WHERE a.campaign_id = c.campaign_id AND a.visitor_id = c.visitor_id)
+    SELECT v.* FROM visitor AS v
+    WHERE v.type IN ('exposure', 'impression')
+        AND NOT EXISTS (SELECT 1 FROM known AS k WHERE k.campaign_id = v.campaign_id AND k.visitor_id = v.visitor_id)
 ), earlier AS (
     SELECT s.id, s.campaign_id, s.visitor_id, s.step, s.day
     FROM fresh AS f JOIN {STEPS} AS s ON s.campaign_id = f.campaign_id
@@ -264,71 +286,43 @@ WITH candidate AS (
 ), prepared AS (
     SELECT f.*, {", ".join(f"k.{field}" for field in STEP_FIELD.values() if field != STEP_FIELD[Step.IMPRESSION])},
         coalesce(k.impression_on, CASE WHEN f.type = 'impression' THEN f.day END) AS impression_on,
-        CASE WHEN f.type = 'impression' AND k.impression_on IS NULL THEN f.day END AS impression_counted
+        f.type = 'impression' AND k.impression_on IS NULL AS impression_counted
     FROM fresh AS f LEFT JOIN carried AS k USING (campaign_id, visitor_id)
 ), new AS (
     INSERT INTO {ASSIGNMENTS} (site_id, campaign_id, variant_id, visitor_id, first_exposed_at, revenue, {SEGMENT},
         {", ".join(STEP_FIELD.values())})
     SELECT site_id, campaign_id, variant_id, visitor_id, ts, 0, {SEGMENT}, {", ".join(STEP_FIELD.values())}
-    FROM prepared ORDER BY campaign_id, visitor_id
+    FROM prepared
     RETURNING id, site_id, campaign_id, variant_id, visitor_id, first_exposed_at, {SEGMENT},
         {", ".join(STEP_FIELD.values())}
-), kept AS (
-    INSERT INTO tally_assignments SELECT *, true FROM new
+), kept AS (  -- for the later statements, when they have something to read it for: the visitor's other events
+    -- of the batch, or conversions counted before their exposure (3c)
+    INSERT INTO tally_assignments SELECT n.*, true FROM new AS n
+    WHERE EXISTS (SELECT 1 FROM prepared AS p WHERE p.campaign_id = n.campaign_id AND p.visitor_id = n.visitor_id
+                  AND (p.events > 1 OR p.campaign_id = ANY(%(late)s::bigint[])))
+), settled AS (
+    INSERT INTO tally_settled SELECT id FROM prepared
 )
-INSERT INTO tally_counts (campaign_id, variant_id, day, {SEGMENT}, exposed, {STEP_COUNTER[Step.IMPRESSION]})
-SELECT p.campaign_id, p.variant_id, counted.day, p.device, p.source, p."returning",
-    count(*) FILTER (WHERE counted.exposed), count(*) FILTER (WHERE NOT counted.exposed)
-FROM prepared AS p CROSS JOIN LATERAL (VALUES (true, p.day), (false, p.impression_counted)) AS counted(exposed, day)
-WHERE counted.day IS NOT NULL
-GROUP BY p.campaign_id, p.variant_id, counted.day, p.device, p.source, p."returning"
+INSERT INTO tally_counts (campaign_id, variant_id, day, {SEGMENT}, exposed, {STEP_COUNTER[Step.IMPRESSION]},
+    {EVENT_COUNTER["impression"]})
+SELECT campaign_id, variant_id, day, {SEGMENT}, count(*), count(*) FILTER (WHERE impression_counted),
+    count(*) FILTER (WHERE type = 'impression')
+FROM prepared GROUP BY campaign_id, variant_id, day, {SEGMENT}
 """
 
-# 1b. The assignments of the batch's other visitors (the new ones are there already), read once: their segments
-# and the steps they reached before. Conversions' assignments join them after step 3.
-_KNOWN = f"""
-INSERT INTO tally_assignments
-SELECT a.id, a.site_id, a.campaign_id, a.variant_id, a.visitor_id, a.first_exposed_at, a.device, a.source,
-    a."returning", {", ".join(f"a.{field}" for field in STEP_FIELD.values())}, false
-FROM (SELECT DISTINCT campaign_id, visitor_id FROM tally_events AS e
-      WHERE campaign_id IS NOT NULL AND visitor_id <> ''
-          AND NOT EXISTS (SELECT 1 FROM tally_assignments AS t
-                          WHERE t.campaign_id = e.campaign_id AND t.visitor_id = e.visitor_id)) AS b
-JOIN {ASSIGNMENTS} AS a ON a.campaign_id = b.campaign_id AND a.visitor_id = b.visitor_id
-"""
-_KNOWN_CONVERTED = f"""
-INSERT INTO tally_assignments
-SELECT a.id, a.site_id, a.campaign_id, a.variant_id, a.visitor_id, a.first_exposed_at, a.device, a.source,
-    a."returning", {", ".join(f"a.{field}" for field in STEP_FIELD.values())}, false
-FROM {ASSIGNMENTS} AS a
-WHERE a.id IN (SELECT c.assignment_id FROM tally_conversions AS c
-               WHERE NOT EXISTS (SELECT 1 FROM tally_assignments AS t WHERE t.id = c.assignment_id))
-"""
-
-# 1c. The batch's campaign events take their visitor's segment from the assignment (new or older): a conversion
-# in a later session, on another device, still counts under the segment of the first exposure.
-_SEGMENTS = f"""
-UPDATE tally_events AS b SET device = a.device, source = a.source, "returning" = a."returning"
-FROM tally_assignments AS a
-WHERE b.campaign_id IS NOT NULL AND a.campaign_id = b.campaign_id AND a.visitor_id = b.visitor_id
-    AND (b.device, b.source, b."returning") IS DISTINCT FROM (a.device, a.source, a."returning")
-"""
-
-# 2. Events counted as they come.
-_EVENT_COUNTS = f"""
-INSERT INTO tally_counts (campaign_id, variant_id, day, {SEGMENT}, {", ".join(EVENT_COUNTER.values())})
-SELECT campaign_id, variant_id, day, {SEGMENT},
-    {", ".join(f"count(*) FILTER (WHERE type = '{kind}')" for kind in EVENT_COUNTER)}
-FROM tally_events WHERE campaign_id IS NOT NULL AND type IN ({", ".join(f"'{kind}'" for kind in EVENT_COUNTER)})
-GROUP BY campaign_id, variant_id, day, {SEGMENT}
-"""
+# Campaign events count under their visitor's segment, as the assignment (new or older) fixed it: a click in a
+# later session, on another device, still counts under the segment of the first exposure. A visitor without an
+# assignment: the event's own segment.
+_SEGMENT_RESOLVED = 'coalesce(a.device, e.device) AS device, coalesce(a.source, e.source) AS source, ' \
+    'coalesce(a."returning", e."returning") AS "returning"'
 
 # 3a. Goals reached by an event on the campaign itself (a click, a submit): the event's variant converts.
 _CONVERT_ON_CAMPAIGN = f"""
 INSERT INTO tally_conversions (event_id, campaign_id, variant_id, visitor_id, day, {SEGMENT})
-SELECT b.id, b.campaign_id, b.variant_id, b.visitor_id, b.day, b.device, b.source, b."returning"
-FROM tally_events AS b JOIN unnest(%(campaigns)s::bigint[], %(kinds)s::text[]) AS g(campaign_id, kind)
-    ON g.campaign_id = b.campaign_id AND g.kind = b.type
+SELECT e.id, e.campaign_id, e.variant_id, e.visitor_id, e.day, {_SEGMENT_RESOLVED}
+FROM tally_events AS e JOIN unnest(%(campaigns)s::bigint[], %(kinds)s::text[]) AS g(campaign_id, kind)
+    ON g.campaign_id = e.campaign_id AND g.kind = e.type
+LEFT JOIN tally_assignments AS a ON a.campaign_id = e.campaign_id AND a.visitor_id = e.visitor_id
 """
 
 def _value_sql(alias: str) -> str:
@@ -387,6 +381,16 @@ WHERE e.payload -> 'name' = to_jsonb(g.name)
     AND NOT EXISTS (SELECT 1 FROM tally_events AS b WHERE b.id = e.id) AND n.new
 """
 
+# 3d. The assignments conversions were credited to, when not read yet (a page view or purchase has no campaign).
+_KNOWN_CONVERTED = f"""
+INSERT INTO tally_assignments
+SELECT a.id, a.site_id, a.campaign_id, a.variant_id, a.visitor_id, a.first_exposed_at, a.device, a.source,
+    a."returning", {", ".join(f"a.{field}" for field in STEP_FIELD.values())}, false
+FROM {ASSIGNMENTS} AS a
+WHERE a.id IN (SELECT c.assignment_id FROM tally_conversions AS c
+               WHERE NOT EXISTS (SELECT 1 FROM tally_assignments AS t WHERE t.id = c.assignment_id))
+"""
+
 # 4. Conversions; each visitor's revenue added to their assignment, the counters getting the sum and the change
 # of the squares (so the sum of squares stays per visitor). A batch's revenue lands on its last conversion's day.
 _CONVERSION_COUNTS = f"""
@@ -412,36 +416,53 @@ FROM delta AS d JOIN updated AS u ON u.id = d.assignment_id
 # 5. Funnel steps, each on the day of the batch's first event that reached it and under the segment that event
 # carries (its visitor's assignment's). A step on the visitor's assigned variant fills its Assignment field if
 # empty; any other (another variant, or no assignment yet) is an insert-if-absent FunnelStep row. What is new counts.
-_STEP_ROWS = " UNION ALL ".join(
-    f"SELECT campaign_id, variant_id, visitor_id, '{step}' AS step, day, id, {SEGMENT} FROM tally_events "
-    f"WHERE campaign_id IS NOT NULL AND type IN ({kinds})"
-    for step, kinds in ((Step.IMPRESSION, "'impression'"), (Step.ENGAGED, "'click', 'submit'"),
-                        (Step.SUBMIT, "'submit'"))
-)
-# A visitor shown a variant other than their assigned one: once per visitor, under the assigned variant.
-_STEP_ROWS += f"""
-    UNION ALL SELECT t.campaign_id, a.variant_id, t.visitor_id, '{Step.MIXED}' AS step, t.day, t.id,
-        t.device, t.source, t."returning"
-    FROM tally_events AS t JOIN tally_assignments AS a ON a.campaign_id = t.campaign_id AND a.visitor_id = t.visitor_id
-    WHERE t.type IN ('exposure', 'impression') AND coalesce(t.variant_id, 0) <> coalesce(a.variant_id, 0)"""
+# The batch's campaign events are read once, with their visitor's assignment, for both the event counts (2.) and
+# the steps.
+_STEP_BEFORE = "CASE s.step " + " ".join(f"WHEN '{step}' THEN e.{field}" for step, field in STEP_FIELD.items()) + " END"
 _STEPS = f"""
-WITH reached AS (
-    {_STEP_ROWS}
-    UNION ALL SELECT campaign_id, variant_id, visitor_id, '{Step.CONVERTED}', day, event_id, {SEGMENT}
-    FROM tally_conversions
+WITH joined AS (
+    SELECT e.id, e.type, e.campaign_id, e.variant_id, e.visitor_id, e.day, {_SEGMENT_RESOLVED}, a.id AS assignment_id,
+        a.variant_id AS assigned_variant_id, {", ".join(f"a.{field}" for field in STEP_FIELD.values())}
+    FROM tally_events AS e
+    LEFT JOIN tally_assignments AS a ON a.campaign_id = e.campaign_id AND a.visitor_id = e.visitor_id
+    WHERE e.campaign_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM tally_settled AS t WHERE t.id = e.id)
+), counted_events AS (  -- 2. Events counted as they come.
+    INSERT INTO tally_counts (campaign_id, variant_id, day, {SEGMENT}, {", ".join(EVENT_COUNTER.values())})
+    SELECT campaign_id, variant_id, day, {SEGMENT},
+        {", ".join(f"count(*) FILTER (WHERE type = '{kind}')" for kind in EVENT_COUNTER)}
+    FROM joined WHERE type IN ({", ".join(f"'{kind}'" for kind in EVENT_COUNTER)})
+    GROUP BY campaign_id, variant_id, day, {SEGMENT}
+), reached AS (
+    SELECT e.campaign_id, s.variant_id, e.visitor_id, s.step, e.day, e.id, {SEGMENT},
+        CASE WHEN coalesce(e.assigned_variant_id, 0) = coalesce(s.variant_id, 0) THEN e.assignment_id END
+            AS assignment_id,
+        {_STEP_BEFORE} AS before
+    FROM joined AS e
+    CROSS JOIN LATERAL (
+        SELECT e.variant_id, step FROM unnest(CASE e.type WHEN 'impression' THEN ARRAY['{Step.IMPRESSION}']
+            WHEN 'click' THEN ARRAY['{Step.ENGAGED}'] WHEN 'submit' THEN ARRAY['{Step.ENGAGED}', '{Step.SUBMIT}']
+        END) AS step
+        UNION ALL  -- a visitor shown a variant other than their assigned one: once per visitor, under the assigned one
+        SELECT e.assigned_variant_id, '{Step.MIXED}'
+        WHERE e.type IN ('exposure', 'impression') AND e.assignment_id IS NOT NULL
+            AND coalesce(e.variant_id, 0) <> coalesce(e.assigned_variant_id, 0)
+    ) AS s
+    WHERE e.type IN ('exposure', 'impression', 'click', 'submit')
+    UNION ALL
+    SELECT c.campaign_id, c.variant_id, c.visitor_id, '{Step.CONVERTED}', c.day, c.event_id, c.device, c.source,
+        c."returning", CASE WHEN coalesce(a.variant_id, 0) = coalesce(c.variant_id, 0) THEN a.id END, a.converted_on
+    FROM tally_conversions AS c LEFT JOIN tally_assignments AS a
+        ON a.campaign_id = c.campaign_id AND a.visitor_id = c.visitor_id
 ), placed AS (  -- steps the assignment holds already go first (all of a key share the assignment and the step)
-    SELECT r.*, a.id AS assignment_id
-    FROM reached AS r LEFT JOIN tally_assignments AS a ON a.campaign_id = r.campaign_id
-        AND a.visitor_id = r.visitor_id AND coalesce(a.variant_id, 0) = coalesce(r.variant_id, 0)
-    WHERE a.id IS NULL
-        OR CASE r.step {" ".join(f"WHEN '{step}' THEN a.{field}" for step, field in STEP_FIELD.items())} END IS NULL
+    SELECT * FROM reached WHERE assignment_id IS NULL OR before IS NULL
 ), earliest AS (
     SELECT DISTINCT ON (campaign_id, coalesce(variant_id, 0), visitor_id, step) * FROM placed
     ORDER BY campaign_id, coalesce(variant_id, 0), visitor_id, step, id
 ), filled AS (
     SELECT * FROM earliest WHERE assignment_id IS NOT NULL
 ), updated AS (
-    UPDATE {ASSIGNMENTS} AS a SET {", ".join(f"{field} = coalesce(a.{field}, f.{field})" for field in STEP_FIELD.values())}
+    UPDATE {ASSIGNMENTS} AS a
+    SET {", ".join(f"{field} = coalesce(a.{field}, f.{field})" for field in STEP_FIELD.values())}
     FROM (SELECT assignment_id,
               {", ".join(f"max(day) FILTER (WHERE step = '{step}') AS {field}" for step, field in STEP_FIELD.items())}
           FROM filled GROUP BY assignment_id) AS f
@@ -500,11 +521,9 @@ class _Batch:
 
     def fold(self) -> None:
         with connection.cursor() as cursor:
-            cursor.execute(_ASSIGN)
-            cursor.execute(_KNOWN)
-            cursor.execute(_SEGMENTS)
-            cursor.execute(_EVENT_COUNTS)
-            self._conversions(cursor)
+            goals = self._goals(cursor)
+            cursor.execute(_ASSIGN, {"late": [goal.campaign_id for _site, goal in goals if _looks_back(goal)]})
+            self._conversions(cursor, goals)
             cursor.execute(_KNOWN_CONVERTED)
             cursor.execute(_CONVERSION_COUNTS)
             cursor.execute(_REVENUE)
@@ -516,14 +535,18 @@ class _Batch:
         with connection.cursor() as cursor:
             cursor.execute(_COUNTERS)
 
-    def _conversions(self, cursor) -> None:
+    @staticmethod
+    def _goals(cursor) -> list[tuple[int, Goal]]:
+        """(site, goal) of every campaign of the batch's sites."""
         cursor.execute(
             f"SELECT c.id, c.site_id, c.goal FROM {Campaign._meta.db_table} AS c"
             " WHERE c.site_id IN (SELECT DISTINCT site_id FROM tally_events)"
         )
-        goals = [(site_id, goal) for campaign_id, site_id, raw in cursor.fetchall()
-                 if (goal := _goal(campaign_id=campaign_id, raw=json.loads(raw) if isinstance(raw, str) else raw))
-                 is not None]
+        return [(site_id, goal) for campaign_id, site_id, raw in cursor.fetchall()
+                if (goal := _goal(campaign_id=campaign_id, raw=json.loads(raw) if isinstance(raw, str) else raw))
+                is not None]
+
+    def _conversions(self, cursor, goals: list[tuple[int, Goal]]) -> None:
         on_campaign = [goal for _site, goal in goals if goal.type in EVENT_GOAL_OF]
         if on_campaign:
             cursor.execute(_CONVERT_ON_CAMPAIGN, {
@@ -542,7 +565,7 @@ class _Batch:
             })
             matched = [(campaign_id, url) for campaign_id, url in cursor.fetchall()
                        if _url_reached(url_goals[campaign_id][1], url)]
-        late = [goal for _site, goal in attributed if goal.type != "url" and goal.event_name is not None]
+        late = [goal for _site, goal in attributed if _looks_back(goal)]
         if late:
             cursor.execute(_CONVERT_LATE, {
                 "campaigns": [goal.campaign_id for goal in late], "names": [goal.event_name for goal in late],
@@ -564,8 +587,9 @@ class _Batch:
                  "payload", "ip_truncated", "user_agent")
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT {', '.join(names)} FROM tally_events"
-                " WHERE type = 'consent' OR (type = 'submit' AND campaign_id IS NOT NULL) ORDER BY id"
+                f"SELECT {', '.join(f'e.{name}' for name in names)} FROM {EVENTS} AS e WHERE e.id IN ("
+                "SELECT b.id FROM tally_events AS b"
+                " WHERE b.type = 'consent' OR (b.type = 'submit' AND b.campaign_id IS NOT NULL)) ORDER BY e.id"
             )
             events = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
         for event in events:
@@ -577,6 +601,11 @@ class _Batch:
             Response.objects.bulk_create(responses, ignore_conflicts=True)
         if consents:
             ConsentRecord.objects.bulk_create(consents, ignore_conflicts=True)
+
+
+def _looks_back(goal: Goal) -> bool:
+    """A goal whose conversions counted before their visitor's exposure are credited when it arrives (step 3c)."""
+    return goal.type in ATTRIBUTED_GOALS and goal.type != "url" and goal.event_name is not None
 
 
 def _url_reached(goal: Goal, url: str) -> bool:

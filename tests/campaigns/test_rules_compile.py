@@ -1,7 +1,7 @@
 """campaigns/rules_compile.py: the compiled config the widget evaluates (docs/contracts.md, "Compiled fields")."""
 
-from zoneinfo import ZoneInfo
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -87,25 +87,44 @@ def test_overlay_types_are_overlays_unless_their_position_makes_them_a_corner_or
         return config_compile(config=config, now=NOW)["campaigns"][0]["variants"][0]["ov"]
 
     assert [ov({}), ov({"position": "center"}), ov({"position": "bottom_left"}), ov({"position": "bottom"})] == [
-        True, True, False, False,
+        True,
+        True,
+        False,
+        False,
     ]
 
 
 @pytest.mark.parametrize("campaign_type", ["bar", "slide_in", "consent"])
 def test_bars_slide_ins_and_the_consent_banner_are_never_overlays(campaign_type):
-    config = {"campaigns": [{"id": 1, "type": campaign_type, "variants": [{"id": 1, "content": {"position": "center"}}]}]}
+    config = {
+        "campaigns": [{"id": 1, "type": campaign_type, "variants": [{"id": 1, "content": {"position": "center"}}]}]
+    }
     compiled = config_compile(config=config, now=NOW)["campaigns"][0]
     assert (compiled["ov"], compiled["variants"][0]["ov"]) == (False, False)
 
 
 def test_rule_values_arrive_normalized():
     assert leaf_compile({"attr": "path", "op": "in", "value": ["/Pricing/", 5, None, True]}) == [
-        1, 0, 1, ["/pricing", 5, "true"], 4,
+        1,
+        0,
+        1,
+        ["/pricing", 5, "true"],
+        4,
     ]
     assert leaf_compile({"attr": "host", "op": "not_contains", "value": "Shop", "case_sensitive": True}) == [
-        2, 0, 2, "Shop", 3,
+        2,
+        0,
+        2,
+        "Shop",
+        3,
     ]
-    assert leaf_compile({"attr": "cart.value", "op": "between", "value": [10, "x"]}) == [5, ["visitor", "cart", "value"], 6, None, 0]
+    assert leaf_compile({"attr": "cart.value", "op": "between", "value": [10, "x"]}) == [
+        5,
+        ["visitor", "cart", "value"],
+        6,
+        None,
+        0,
+    ]
 
 
 def test_rules_the_widget_could_not_run_compile_to_false():
@@ -120,8 +139,13 @@ def test_a_compiled_config_still_decides_the_same_in_python():
     config = {
         "site": {"tz": "Europe/Paris"},
         "campaigns": [
-            {"id": 2, "type": "popup", "priority": 1, "targeting": {"attr": "device", "op": "equals", "value": "mobile"},
-             "variants": [{"id": 21, "weight": 1, "content": {}}]},
+            {
+                "id": 2,
+                "type": "popup",
+                "priority": 1,
+                "targeting": {"attr": "device", "op": "equals", "value": "mobile"},
+                "variants": [{"id": 21, "weight": 1, "content": {}}],
+            },
             {"id": 1, "type": "bar", "priority": 5, "variants": [{"id": 11, "weight": 1, "content": {}}]},
         ],
     }
@@ -140,11 +164,16 @@ def test_trigger_params_may_be_flat_or_nested_and_get_their_defaults():
     assert triggers_compile([{"type": "page_load", "params": {"delay": 1}}]) == [["page_load", 1000]]
     assert triggers_compile([{"type": "exit_intent", "min_time": 3}]) == [["exit_intent", 20, 3000, 0]]
     assert triggers_compile([{"type": "mobile_exit", "back_button": True}]) == [["mobile_exit", True, True, True, 0]]
-    assert triggers_compile([{"type": "cart_abandonment"}, {"type": "cart_abandonment", "via": "inactivity", "seconds": 5}]) == [
+    assert triggers_compile(
+        [{"type": "cart_abandonment"}, {"type": "cart_abandonment", "via": "inactivity", "seconds": 5}]
+    ) == [
         ["cart_abandonment", False, 30000],
         ["cart_abandonment", True, 5000],
     ]
-    assert triggers_compile([{"type": "inactivity"}, {"type": "js", "name": "promo"}]) == [["inactivity", 30000], ["js", "promo"]]
+    assert triggers_compile([{"type": "inactivity"}, {"type": "js", "name": "promo"}]) == [
+        ["inactivity", 30000],
+        ["js", "promo"],
+    ]
 
 
 def test_an_unknown_trigger_is_kept_and_never_names_a_javascript_property():

@@ -43,8 +43,9 @@ def compiled_text() -> str:
     def section(cases: dict) -> str:
         return "{\n" + ",\n".join(f"  {one(name)}: {one(case)}" for name, case in cases.items()) + "\n }"
 
-    return f'{{"description": {one(compiled["description"])},\n "rules": {section(compiled["rules"])},\n "decide": {section(compiled["decide"])}}}\n'
-
+    parts = [f'"description": {one(compiled["description"])}']
+    parts += [f'"{key}": {section(compiled[key])}' for key in ("rules", "decide")]
+    return "{" + ",\n ".join(parts) + "}\n"
 
 
 if __name__ == "__main__":

@@ -14,20 +14,19 @@ safe(() => {
   if (!site) throw Error('data-site is missing on the <script> tag');
   const src = new URL(script.src, location.href);
   const handlers = { show: [], close: [], convert: [] };
-  const engine = createEngine({
-    site, api: (attr('data-api') || src.origin).replace(/\/+$/, ''), nonce: script.nonce || attr('nonce') || undefined,
-    base: new URL('.', src).href,
-    notify(name, detail) {
+  const engine = createEngine(
+    site, (attr('data-api') || src.origin).replace(/\/+$/, ''), script.nonce || attr('nonce') || undefined, new URL('.', src).href,
+    (name, detail) => {
       handlers[name].forEach((cb) => safe(cb)(detail));
       d.dispatchEvent(new CustomEvent('retarget:' + name, { detail }));
     },
-  });
+  );
 
   let waiting = [];
   const run = (args) => {
-    const [cmd, a, b] = args, fn = engine.commands[cmd];
+    const [cmd, a, b] = args, fn = engine._commands[cmd];
     if (cmd == 'on') return handlers[a] && typeof b == 'function' && handlers[a].push(b);
-    if (cmd == 'destroy') { engine.destroy(); offAll(); w.retarget = undefined; return; }
+    if (cmd == 'destroy') { engine._destroy(); offAll(); w.retarget = undefined; return; }
     if (waiting) return waiting.push(args);
     if (!fn) throw Error('unknown command ' + cmd);
     fn(a, b);
@@ -36,11 +35,11 @@ safe(() => {
   retarget.version = VERSION;
   ((prev && prev.q) || []).forEach((args) => retarget(...args));
 
-  engine.start().then(() => {
+  engine._start().then(() => {
     const queued = waiting;
     waiting = null;
     queued.forEach(safe(run));
   }, warn);
-  on(w, 'pagehide', engine.hide);
-  on(d, 'visibilitychange', () => { if (d.visibilityState == 'hidden') engine.hide(); });
+  on(w, 'pagehide', engine._hide);
+  on(d, 'visibilitychange', () => { if (d.visibilityState == 'hidden') engine._hide(); });
 })();

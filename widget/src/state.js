@@ -17,9 +17,11 @@ export function utmOf(url) {
 
 export function createState({ storage = memoryStorage(), now = Date.now } = {}) {
   // _raw: the stored text _data was read from or written as; the same text is not parsed again.
-  let _store = storage, _data = null, _raw;
+  // _dirty: _data was changed in this task and is written at its end (mut()).
+  let _store = storage, _data = null, _raw, _dirty;
 
   const load = () => {
+    if (_dirty) return _data; // this task's changes, not written yet, are the state
     let raw = null;
     try { raw = _store.getItem(KEY); } catch (_) { /* blocked */ }
     if (raw != null && raw === _raw) return _data;
@@ -37,10 +39,16 @@ export function createState({ storage = memoryStorage(), now = Date.now } = {}) 
     const raw = JSON.stringify(d);
     if (raw !== _raw) try { _raw = raw; _store.setItem(KEY, raw); } catch (_) { /* full or blocked */ }
   };
+  const flush = () => { if (_dirty) { _dirty = false; save(_data); } };
   // Another store from now on (memory or localStorage), starting with visitor d.
-  const move = (next, d) => { _store = next; _raw = undefined; save((_data = d)); };
-  // Read, change, write: another tab may have written in between.
-  const mut = (fn) => { const d = load(), r = fn(d); save(d); return r; };
+  const move = (next, d) => { _store = next; _raw = undefined; _dirty = false; save((_data = d)); };
+  // Read (another tab may have written since the last task), change, and write once the task's work is
+  // done: the changes of a page view (session, visited paths, variants ...) are one write, not one each.
+  const mut = (fn) => {
+    const d = load(), r = fn(d);
+    if (!_dirty) { _dirty = true; queueMicrotask(flush); }
+    return r;
+  };
 
   // A new session after 30 minutes without a page view or a widget event.
   const session = (d) => {
@@ -60,18 +68,18 @@ export function createState({ storage = memoryStorage(), now = Date.now } = {}) 
     load,
     // Move to the persistent store: a visitor stored there wins, else the memory state moves in
     // (consent granted during this page view keeps its visitor, session and variants).
-    useStorage(next) {
+    _useStorage(next) {
       const stored = readJSON(next, KEY);
       move(next, stored && stored.id ? stored : load());
     },
     // Consent denied: the stored visitor is removed; this page goes on in memory.
-    forget() {
+    _forget() {
       const d = load();
       try { _store.removeItem(KEY); } catch (_) { /* blocked */ }
       move(memoryStorage(), d);
     },
 
-    pageview(url, referrer) {
+    _pageview(url, referrer) {
       return mut((d) => {
         const s = session(d), utm = utmOf(url);
         let p = url;
@@ -84,23 +92,23 @@ export function createState({ storage = memoryStorage(), now = Date.now } = {}) 
         return s;
       });
     },
-    addTime(ms) { mut((d) => { session(d).time += ms; }); },
-    setAttrs(attrs) { mut((d) => { Object.assign(d.attrs, attrs); }); },
-    setCart(cart) { mut((d) => { d.cart = cart && { value: +cart.value || 0, items: Array.isArray(cart.items) ? cart.items : [] }; }); },
-    event(name) { mut((d) => { if (!d.events.includes(name)) push(d.events, name, MAX_TIMES); }); },
+    _addTime(ms) { mut((d) => { session(d).time += ms; }); },
+    _setAttrs(attrs) { mut((d) => { Object.assign(d.attrs, attrs); }); },
+    _setCart(cart) { mut((d) => { d.cart = cart && { value: +cart.value || 0, items: Array.isArray(cart.items) ? cart.items : [] }; }); },
+    _event(name) { mut((d) => { if (!d.events.includes(name)) push(d.events, name, MAX_TIMES); }); },
     // For the bookkeeping of shown messages (src/render/history.js): change the state, written once.
     _mut: mut,
     _session: session,
     _now: now,
     // The first answer is kept: a later change of weights never moves a visitor.
-    variant(cid, choose) {
+    _variant(cid, choose) {
       const v = load().variants;
       return cid in v ? v[cid] : mut((d) => (cid in d.variants ? d.variants[cid] : (d.variants[cid] = choose())));
     },
 
     // The visitor context of the stored state, without a copy: the rules only read it (and a copy, parsed
     // again on every decision, was a measurable share of the start-up at 4x throttling).
-    context(env) {
+    _context(env) {
       const d = load(), s = d.session || {};
       // The stored fields under their own names, and the contract's names for the session's
       return {

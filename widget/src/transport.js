@@ -70,19 +70,19 @@ export function createTransport({
   }
 
   return {
-    send,
-    flush,
-    unload,
-    pending: () => read().q.concat(_held || []),
+    _send: send,
+    _flush: flush,
+    _unload: unload,
+    _pending: () => read().q.concat(_held || []),
     // Before the consent decision: keep events in memory, send nothing.
-    hold() { _held = _held || []; },
+    _hold() { _held = _held || []; },
     // Decided: granted moves the held events to the (now persistent) outbox; denied drops them.
-    release(granted, store, ids) {
+    _release(granted, store, ids) {
       const held = _held || [];
       _held = null;
       if (store) _store = store;
       if (granted) held.forEach((e) => send(ids ? { ...e, ...ids } : e));
     },
-    stop() { cancel(_timer); _timer = null; },
+    _stop() { cancel(_timer); _timer = null; },
   };
 }

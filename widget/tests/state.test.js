@@ -10,8 +10,8 @@ const URL1 = 'https://shop.example/blog/a?utm_source=google&utm_medium=cpc&utm_c
 test('a first page view creates a visitor, a session and the first touch', () => {
   const now = clock();
   const s = createState({ storage: memoryStorage(), now });
-  s.pageview(URL1, 'https://www.google.com/');
-  const v = s.context({ url: URL1, device: 'desktop' }).visitor;
+  s._pageview(URL1, 'https://www.google.com/');
+  const v = s._context({ url: URL1, device: 'desktop' }).visitor;
   assert.match(v.id, /^v_/);
   assert.match(v.session_id, /^s_/);
   assert.equal(v.sessions, 1);
@@ -22,14 +22,32 @@ test('a first page view creates a visitor, a session and the first touch', () =>
   assert.deepEqual(v.utm, { source: 'google', medium: 'cpc', campaign: 'spring' });
 });
 
-test('the state survives a new page load through storage', () => {
+// Changes are written at the end of the task that made them.
+const taskEnd = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+test('changes of one task are written once, at its end', async () => {
+  const storage = memoryStorage(), writes = [];
+  const spy = { ...storage, setItem: (k, v) => { writes.push(k); storage.setItem(k, v); } };
+  const s = createState({ storage: spy, now: clock() });
+  s._pageview('https://shop.example/', '');
+  s._variant(3, () => 7);
+  s._setAttrs({ plan: 'pro' });
+  assert.equal(s.data.attrs.plan, 'pro');
+  assert.deepEqual(writes, []);
+  await taskEnd();
+  assert.deepEqual(writes, [KEY]);
+  assert.equal(JSON.parse(storage.getItem(KEY)).variants[3], 7);
+});
+
+test('the state survives a new page load through storage', async () => {
   const storage = memoryStorage();
   const now = clock();
   const a = createState({ storage, now });
-  a.pageview('https://shop.example/', '');
+  a._pageview('https://shop.example/', '');
+  await taskEnd();
   const b = createState({ storage, now });
-  b.pageview('https://shop.example/b', '');
-  const v = b.context({}).visitor;
+  b._pageview('https://shop.example/b', '');
+  const v = b._context({}).visitor;
   assert.equal(v.id, a.data.id);
   assert.equal(v.pageviews_session, 2);
   assert.ok(storage.getItem(KEY));
@@ -38,11 +56,11 @@ test('the state survives a new page load through storage', () => {
 test('thirty minutes without activity start a new session and reset the current utm', () => {
   const now = clock();
   const s = createState({ now });
-  s.pageview(URL1, '');
+  s._pageview(URL1, '');
   const first = s.data.session.id;
   now.t += SESSION_IDLE + 1;
-  s.pageview('https://shop.example/x', '');
-  const v = s.context({}).visitor;
+  s._pageview('https://shop.example/x', '');
+  const v = s._context({}).visitor;
   assert.notEqual(v.session_id, first);
   assert.equal(v.sessions, 2);
   assert.equal(v.pageviews_session, 1);
@@ -54,16 +72,16 @@ test('thirty minutes without activity start a new session and reset the current 
 test('activity within thirty minutes keeps the session', () => {
   const now = clock();
   const s = createState({ now });
-  s.pageview('https://shop.example/', '');
+  s._pageview('https://shop.example/', '');
   now.t += SESSION_IDLE - 1;
-  s.pageview('https://shop.example/', '');
+  s._pageview('https://shop.example/', '');
   assert.equal(s.data.sessions, 1);
 });
 
 test('visited paths are unique, most recent last, and bounded to 50', () => {
   const s = createState({ now: clock() });
-  for (let i = 0; i < 60; i++) s.pageview(`https://shop.example/p${i}`, '');
-  s.pageview('https://shop.example/p20', '');
+  for (let i = 0; i < 60; i++) s._pageview(`https://shop.example/p${i}`, '');
+  s._pageview('https://shop.example/p20', '');
   const visited = s.data.visited;
   assert.equal(visited.length, 50);
   assert.equal(visited[49], '/p20');
@@ -73,12 +91,12 @@ test('visited paths are unique, most recent last, and bounded to 50', () => {
 test('history records impressions, closes and conversions with the session', () => {
   const now = clock();
   const s = createState({ now });
-  s.pageview('https://shop.example/', '');
+  s._pageview('https://shop.example/', '');
   record(s, 12, 'impressions');
   now.t += 1000;
   record(s, 12, 'closes');
   overlayShown(s);
-  const v = s.context({}).visitor;
+  const v = s._context({}).visitor;
   assert.deepEqual(v.history['12'].impressions, [1767225600000]);
   assert.deepEqual(v.history['12'].closes, [1767225601000]);
   assert.deepEqual(v.history['12'].sessions, [v.session_id]);
@@ -87,10 +105,10 @@ test('history records impressions, closes and conversions with the session', () 
 
 test('a variant is sticky: the first answer is kept', () => {
   const s = createState({ now: clock() });
-  assert.equal(s.variant(5, () => 7), 7);
-  assert.equal(s.variant(5, () => 8), 7);
-  assert.equal(s.variant(6, () => null), null);
-  assert.equal(s.variant(6, () => 9), null);
+  assert.equal(s._variant(5, () => 7), 7);
+  assert.equal(s._variant(5, () => 8), 7);
+  assert.equal(s._variant(6, () => null), null);
+  assert.equal(s._variant(6, () => 9), null);
 });
 
 test('exposure is reported once per campaign', () => {
@@ -101,12 +119,12 @@ test('exposure is reported once per campaign', () => {
 
 test('attrs merge, cart is normalised, events are unique', () => {
   const s = createState({ now: clock() });
-  s.setAttrs({ plan: 'pro' });
-  s.setAttrs({ first_name: 'Ada' });
-  s.setCart({ value: '59.9', items: [{ id: 'sku-1', qty: 1 }] });
-  s.event('purchase');
-  s.event('purchase');
-  const v = s.context({}).visitor;
+  s._setAttrs({ plan: 'pro' });
+  s._setAttrs({ first_name: 'Ada' });
+  s._setCart({ value: '59.9', items: [{ id: 'sku-1', qty: 1 }] });
+  s._event('purchase');
+  s._event('purchase');
+  const v = s._context({}).visitor;
   assert.deepEqual(v.attrs, { plan: 'pro', first_name: 'Ada' });
   assert.deepEqual(v.cart, { value: 59.9, items: [{ id: 'sku-1', qty: 1 }] });
   assert.deepEqual(v.events, ['purchase']);
@@ -114,29 +132,30 @@ test('attrs merge, cart is normalised, events are unique', () => {
 
 test('moving to persistent storage keeps the memory visitor when nothing is stored', () => {
   const s = createState({ now: clock() });
-  s.pageview('https://shop.example/', '');
+  s._pageview('https://shop.example/', '');
   const id = s.data.id;
   const ls = memoryStorage();
-  s.useStorage(ls);
+  s._useStorage(ls);
   assert.equal(JSON.parse(ls.getItem(KEY)).id, id);
 });
 
-test('moving to persistent storage prefers the visitor stored there', () => {
+test('moving to persistent storage prefers the visitor stored there', async () => {
   const ls = memoryStorage();
   const old = createState({ storage: ls, now: clock() });
-  old.pageview('https://shop.example/', '');
+  old._pageview('https://shop.example/', '');
+  await taskEnd();
   const s = createState({ now: clock() });
-  s.pageview('https://shop.example/', '');
-  s.useStorage(ls);
+  s._pageview('https://shop.example/', '');
+  s._useStorage(ls);
   assert.equal(s.data.id, old.data.id);
 });
 
 test('forget removes the stored visitor and goes on in memory', () => {
   const ls = memoryStorage();
   const s = createState({ storage: ls, now: clock() });
-  s.pageview('https://shop.example/', '');
-  s.forget();
-  s.pageview('https://shop.example/b', '');
+  s._pageview('https://shop.example/', '');
+  s._forget();
+  s._pageview('https://shop.example/b', '');
   assert.equal(ls.getItem(KEY), null);
   assert.equal(s.data.pv, 2);
 });
@@ -144,8 +163,8 @@ test('forget removes the stored visitor and goes on in memory', () => {
 test('a storage that throws behaves like no storage', () => {
   const broken = { getItem() { throw new Error('denied'); }, setItem() { throw new Error('denied'); }, removeItem() {} };
   const s = createState({ storage: broken, now: clock() });
-  s.pageview('https://shop.example/', '');
-  assert.equal(s.context({}).visitor.pageviews_total, 1);
+  s._pageview('https://shop.example/', '');
+  assert.equal(s._context({}).visitor.pageviews_total, 1);
 });
 
 test('utm parameters are read from the url', () => {

@@ -13,16 +13,16 @@ function page(over = {}) {
   Object.assign(win, { scrollY: 0, innerHeight: 500, location: { href: 'https://shop.example/' }, history: { pushState() { win.pushed = true; } } });
   const signals = {};
   return {
-    win, doc, device: 'desktop', cart: () => null, pageviews: () => 1, siteTime: () => 0,
-    listen(kind, name, fn) { const k = kind + ':' + name; (signals[k] = signals[k] || new Set()).add(fn); return () => signals[k].delete(fn); },
+    _win: win, _doc: doc, _device: 'desktop', _cart: () => null, _pageviews: () => 1, _siteTime: () => 0,
+    _listen(kind, name, fn) { const k = kind + ':' + name; (signals[k] = signals[k] || new Set()).add(fn); return () => signals[k].delete(fn); },
     signal(kind, name) { (signals[kind + ':' + name] || []).forEach((fn) => fn()); },
     ...over,
   };
 }
-const leave = (x, clientY = 0) => { const e = new Event('mouseleave'); e.clientY = clientY; x.doc.documentElement.dispatchEvent(e); };
-const enter = (x) => x.doc.documentElement.dispatchEvent(new Event('mouseenter'));
-const scrollTo = (x, y) => { x.win.scrollY = y; x.win.dispatchEvent(new Event('scroll')); };
-const hide = (x, state = 'hidden') => { x.doc.visibilityState = state; x.doc.dispatchEvent(new Event('visibilitychange')); };
+const leave = (x, clientY = 0) => { const e = new Event('mouseleave'); e.clientY = clientY; x._doc.documentElement.dispatchEvent(e); };
+const enter = (x) => x._doc.documentElement.dispatchEvent(new Event('mouseenter'));
+const scrollTo = (x, y) => { x._win.scrollY = y; x._win.dispatchEvent(new Event('scroll')); };
+const hide = (x, state = 'hidden') => { x._doc.visibilityState = state; x._doc.dispatchEvent(new Event('visibilitychange')); };
 
 beforeEach(() => mock.timers.enable({ apis: ['setTimeout', 'setInterval', 'Date'], now: 1767225600000 }));
 afterEach(() => { mock.timers.reset(); offAll(); });
@@ -92,7 +92,7 @@ test('a campaign fires once even when several triggers match, and then listens n
 });
 
 test('disarm removes every listener it added', () => {
-  const x = page({ device: 'mobile' });
+  const x = page({ _device: 'mobile' });
   const before = listenerCount();
   const disarm = armAll([
     ['exit_intent', 20, 0, 0], ['mobile_exit', true, true, true, 0], ['scroll', 50],
@@ -130,7 +130,7 @@ test('time on page counts visible time only', () => {
 
 test('time on site goes on from the time already spent in the session', () => {
   const fire = mock.fn();
-  armAll([['time_on_site', 60000]], fire, page({ siteTime: () => 50000 }));
+  armAll([['time_on_site', 60000]], fire, page({ _siteTime: () => 50000 }));
   mock.timers.tick(9999);
   assert.equal(fire.mock.callCount(), 0);
   mock.timers.tick(1);
@@ -142,7 +142,7 @@ test('inactivity restarts on activity', () => {
   const x = page();
   armAll([['inactivity', 10000]], fire, x);
   mock.timers.tick(9000);
-  x.doc.dispatchEvent(new Event('keydown'));
+  x._doc.dispatchEvent(new Event('keydown'));
   mock.timers.tick(9000);
   assert.equal(fire.mock.callCount(), 0);
   mock.timers.tick(1000);
@@ -153,7 +153,7 @@ test('click fires for a matching selector, and an invalid selector never fires',
   const fire = mock.fn();
   const x = page();
   armAll([['click', '.chat']], fire, x);
-  const click = (target) => { const e = new Event('click'); Object.defineProperty(e, 'target', { value: target }); x.doc.dispatchEvent(e); };
+  const click = (target) => { const e = new Event('click'); Object.defineProperty(e, 'target', { value: target }); x._doc.dispatchEvent(e); };
   click({ closest: () => null });
   assert.equal(fire.mock.callCount(), 0);
   click({ closest: (s) => (s === '.chat' ? {} : null) });
@@ -167,8 +167,8 @@ test('click fires for a matching selector, and an invalid selector never fires',
 test('pageviews fires when the session has enough page views', () => {
   const few = mock.fn();
   const enough = mock.fn();
-  armAll([['pageviews', 3]], few, page({ pageviews: () => 2 }));
-  armAll([['pageviews', 3]], enough, page({ pageviews: () => 3 }));
+  armAll([['pageviews', 3]], few, page({ _pageviews: () => 2 }));
+  armAll([['pageviews', 3]], enough, page({ _pageviews: () => 3 }));
   mock.timers.tick(0);
   assert.equal(few.mock.callCount(), 0);
   assert.equal(enough.mock.callCount(), 1);
@@ -177,7 +177,7 @@ test('pageviews fires when the session has enough page views', () => {
 test('cart abandonment needs a cart that is not empty', () => {
   let cart = { value: 0, items: [] };
   const fire = mock.fn();
-  const x = page({ cart: () => cart });
+  const x = page({ _cart: () => cart });
   armAll([['cart_abandonment', false, 30000]], fire, x);
   leave(x, 0);
   mock.timers.tick(0);
@@ -190,7 +190,7 @@ test('cart abandonment needs a cart that is not empty', () => {
 
 test('cart abandonment via inactivity waits its seconds', () => {
   const fire = mock.fn();
-  armAll([['cart_abandonment', true, 30000]], fire, page({ cart: () => ({ value: 10, items: [{ id: 'a' }] }) }));
+  armAll([['cart_abandonment', true, 30000]], fire, page({ _cart: () => ({ value: 10, items: [{ id: 'a' }] }) }));
   mock.timers.tick(29999);
   assert.equal(fire.mock.callCount(), 0);
   mock.timers.tick(1);
@@ -199,7 +199,7 @@ test('cart abandonment via inactivity waits its seconds', () => {
 
 test('mobile exit: a fast scroll up fires, a slow one does not', () => {
   const fire = mock.fn();
-  const x = page({ device: 'mobile' });
+  const x = page({ _device: 'mobile' });
   armAll([['mobile_exit', true, false, false, 0]], fire, x);
   scrollTo(x, 1000);
   mock.timers.tick(1000);
@@ -216,7 +216,7 @@ test('mobile exit: a fast scroll up fires, a slow one does not', () => {
 
 test('mobile exit: the tab hidden fires; desktops never arm it', () => {
   const fire = mock.fn();
-  const x = page({ device: 'mobile' });
+  const x = page({ _device: 'mobile' });
   armAll([['mobile_exit', true, true, false, 0]], fire, x);
   hide(x);
   assert.equal(fire.mock.callCount(), 1);
@@ -229,13 +229,13 @@ test('mobile exit: the tab hidden fires; desktops never arm it', () => {
 
 test('mobile exit: the back button, after a gesture added a history entry', () => {
   const fire = mock.fn();
-  const x = page({ device: 'mobile' });
+  const x = page({ _device: 'mobile' });
   armAll([['mobile_exit', false, false, true, 0]], fire, x);
-  x.win.dispatchEvent(new Event('popstate'));
+  x._win.dispatchEvent(new Event('popstate'));
   assert.equal(fire.mock.callCount(), 0);
-  x.doc.dispatchEvent(new Event('pointerdown'));
-  assert.equal(x.win.pushed, true);
-  x.win.dispatchEvent(new Event('popstate'));
+  x._doc.dispatchEvent(new Event('pointerdown'));
+  assert.equal(x._win.pushed, true);
+  x._win.dispatchEvent(new Event('popstate'));
   assert.equal(fire.mock.callCount(), 1);
 });
 
@@ -263,12 +263,12 @@ test('the visible clock counts visible time and hands it over once', () => {
   mock.timers.tick(3000);
   hide(x);
   mock.timers.tick(10000);
-  assert.equal(clock.peek(), 3000);
+  assert.equal(clock._peek(), 3000);
   hide(x, 'visible');
   mock.timers.tick(1000);
-  assert.equal(clock.take(), 4000);
+  assert.equal(clock._take(), 4000);
   mock.timers.tick(500);
-  assert.equal(clock.take(), 500);
+  assert.equal(clock._take(), 500);
 });
 
 test('every trigger type of the contract is known', () => {

@@ -53,7 +53,7 @@ export function resolve(x, fired) {
     const v = x._variantOf(c, ok.get(c.id)), overlay = (v || c).ov;
     if (overlay && (overlayOpen(open) || capped())) return;
     if (v) {
-      try { show(x, c, v, overlay); } catch (e) { open.delete(c.id); throw e; }
+      try { show(x, c, v, overlay); } catch (e) { open.delete(c.id); x._warn(e); } // the others still show
     } else if (v === null && exposedFirst(x._state, c.id)) {
       x._emit('exposure', { campaign: c.id, data: { segment: segment(ctx.visitor) } });
     }
@@ -90,12 +90,12 @@ export function consentSet(x, decision, categories) {
   x._consentKeep({ ...rec, ts: Date.now() });
   if (ok) {
     // A visitor stored by an earlier consent wins; the events held on this page take its ids.
-    s.useStorage(ls);
+    s._useStorage(ls);
     const d = s.data;
-    t.release(true, ls, { visitor: d.id, session: d.session && d.session.id });
+    t._release(true, ls, { visitor: d.id, session: d.session && d.session.id });
   } else {
-    t.release(false, memoryStorage());
-    s.forget(); // a stored visitor (an earlier "granted") is forgotten
+    t._release(false, memoryStorage());
+    s._forget(); // a stored visitor (an earlier "granted") is forgotten
     try { ls.removeItem(OUTBOX); } catch (_) { /* blocked */ }
   }
   x._emit('consent', ok ? { data: rec } : { data: rec, visitor: null, session: null });
