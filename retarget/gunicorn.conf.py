@@ -7,7 +7,7 @@ it off; it is off on any database but PostgreSQL).
 """
 
 import os
-import subprocess
+import signal
 import sys
 import tempfile
 import threading
@@ -22,19 +22,32 @@ if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
 os.environ.setdefault("COLLECT_WRITER_SOCKET",
                       str(Path(tempfile.gettempdir()) / f"retarget-collect-{os.getpid()}.sock"))
 
-_writer: dict = {"process": None, "stopping": False}
+_writer: dict = {"pid": None, "stopping": False}
+
+
+def _writer_gone(pid: int) -> bool:
+    """Whether the writer has exited. gunicorn's master reaps every child that exits (waitpid(-1)), so the writer
+    may be gone before we look: then waitpid finds no such child."""
+    try:
+        done, _status = os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        return True
+    return done == pid
 
 
 def _writer_supervise(server, path: str) -> None:
+    command = [sys.executable, str(BASE_DIR / "manage.py"), "collect_writer", "--socket", path]
     while not _writer["stopping"]:
-        process = subprocess.Popen([sys.executable, str(BASE_DIR / "manage.py"), "collect_writer", "--socket", path],
-                                   cwd=BASE_DIR)
-        _writer["process"] = process
-        code = process.wait()
+        # posix_spawn, not subprocess: subprocess waits on a pipe that workers forked meanwhile by the master's main
+        # thread would hold open, and the wait would last as long as they live.
+        pid = os.posix_spawn(sys.executable, command, os.environ)
+        _writer["pid"] = pid
+        while not _writer["stopping"] and not _writer_gone(pid):
+            time.sleep(0.5)
         if _writer["stopping"]:
             return
-        server.log.warning("collect writer exited with %s; starting it again (web workers store alone meanwhile)",
-                           code)
+        server.log.warning("collect writer (pid %s) exited; starting it again (web workers store alone meanwhile)",
+                           pid)
         time.sleep(1)
 
 
@@ -46,10 +59,13 @@ def on_starting(server) -> None:
 
 def on_exit(server) -> None:
     _writer["stopping"] = True
-    process = _writer["process"]
-    if process is not None and process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+    pid = _writer["pid"]
+    if pid is None or _writer_gone(pid):
+        return
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + 10
+    while not _writer_gone(pid):
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            break
+        time.sleep(0.1)
