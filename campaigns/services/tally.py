@@ -8,9 +8,9 @@ follows it.
 
 Commit order, not id order: ids are handed out when rows are inserted, and a request that got lower ids
 may commit after one that got higher ids. Each event carries its transaction's id (Event.tx), and a batch
-takes only events of transactions older than every transaction still running (the snapshot's xmin), in
-(tx, id) order: all of those have finished, so nothing can later appear behind the cursor. A transaction
-left open for long holds the tally back (counted late, never lost).
+takes only events of transactions older than every transaction still running in this database (_horizon),
+in (tx, id) order: all of those have finished, so nothing can later appear behind the cursor. A transaction
+left open for long on this database holds the tally back (counted late, never lost).
 Unique counts come from rows with unique keys, never from memory, so they stay exact across batches, workers
 and retries: the visitor's Assignment (insert-if-absent) records their exposure and the day of each funnel step
 they reached on the assigned variant (a step counts when its field is first filled), and a step reached on
@@ -144,6 +144,46 @@ def tally_batch(*, batch_size: int = BATCH_SIZE) -> int:
         return batch.claimed
 
 
+# Transaction ids are server-wide, but only transactions in this database can store events. The horizon is the
+# oldest transaction id still running here (other than this one: its own events stand or fall with the batch,
+# as in a tally run by the transaction that stored them, as the tests do), so that a transaction left open in
+# another database on the same server (a report, a dump, another application) does not hold the tally back.
+# First an id below which every id was handed out before this moment (the snapshot's xmax, or one past our
+# own). Then, in a later statement, the ids of this database's running backends and prepared transactions, as
+# 64-bit ids (the 32-bit xid put in the epoch of xmax; a running xid is always within 2^31 of it). A
+# transaction that gets its id after the first statement is above that bound anyway. Where a backend's ids
+# are hidden from us (another role, without pg_read_all_stats), the server-wide xmin stands, as before.
+_HORIZON_XMAX = """
+SELECT greatest(pg_snapshot_xmax(pg_current_snapshot())::text::bigint,
+                pg_current_xact_id_if_assigned()::text::bigint + 1), pg_stat_clear_snapshot()
+"""
+_HORIZON = """
+WITH running AS (
+    SELECT backend_xid AS xid FROM pg_stat_activity
+    WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_xid IS NOT NULL
+    UNION ALL
+    SELECT transaction FROM pg_prepared_xacts WHERE database = current_database()
+), hidden AS (
+    SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND query = '<insufficient privilege>'
+)
+SELECT CASE WHEN EXISTS (SELECT 1 FROM hidden) THEN (
+        SELECT pg_snapshot_xmin(s)::text::bigint
+            + (pg_current_xact_id_if_assigned() IS NOT DISTINCT FROM pg_snapshot_xmin(s))::int
+        FROM pg_current_snapshot() AS s)
+    ELSE least(%(xmax)s, (SELECT min(%(xmax)s - ((%(xmax)s %% 4294967296 - xid::text::bigint + 4294967296)
+                                                 %% 4294967296)) FROM running))
+END
+"""
+
+
+def _horizon(cursor) -> int:
+    """Events of transactions below this id have all finished (committed or rolled back)."""
+    cursor.execute(_HORIZON_XMAX)
+    xmax = cursor.fetchone()[0]
+    cursor.execute(_HORIZON, {"xmax": xmax})
+    return cursor.fetchone()[0]
+
+
 def _cursor_ensure() -> None:
     with connection.cursor() as cursor:
         cursor.execute(_CURSOR_ENSURE)
@@ -215,22 +255,16 @@ _SOURCE_SQL = f"""CASE
 END"""
 
 # The next events in commit order land in tally_events, with their day in the site's zone and their own
-# segment (the assignment's replaces it once the visitor has one, see _SEGMENT_RESOLVED); the cursor moves past them
-# in the same statement. Only events of transactions older than every running one (the snapshot's xmin):
-# those have all finished, so none can commit behind the cursor later. When the oldest running transaction
-# is this one, its own events count too (they stand or fall with this batch): a tally run in the
-# transaction that stored the events, as the tests do. The advisory lock keeps other tallies out, so the
-# cursor row needs no row lock.
+# segment (the assignment's replaces it once the visitor has one, see _SEGMENT_RESOLVED); the cursor moves past
+# them in the same statement. Only events of transactions older than the horizon (see _horizon): those have all
+# finished, so none can commit behind the cursor later. The advisory lock keeps other tallies out, so the cursor
+# row needs no row lock.
 _CLAIM = f"""
-WITH horizon AS (
-    SELECT pg_snapshot_xmin(s)::text::bigint
-        + (pg_current_xact_id_if_assigned() IS NOT DISTINCT FROM pg_snapshot_xmin(s))::int AS tx
-    FROM pg_current_snapshot() AS s
-), picked AS (  -- what the fold reads (responses and consent proof read the rest from the few events they copy)
+WITH picked AS (  -- what the fold reads (responses and consent proof read the rest from the few events they copy)
     SELECT e.tx, e.id, e.site_id, e.type, e.ts, e.visitor_id, e.campaign_id, e.variant_id, e.url, e.payload, e.device
     FROM {EVENTS} AS e
     WHERE (e.tx, e.id) > (SELECT c.last_tx, c.last_id FROM {CURSOR} AS c WHERE c.id = 1)
-        AND e.tx < (SELECT tx FROM horizon)
+        AND e.tx < %(horizon)s
     ORDER BY e.tx, e.id LIMIT %(limit)s
 ), moved AS (
     UPDATE {CURSOR} AS c SET last_tx = last.tx, last_id = last.id
@@ -516,7 +550,8 @@ class _Batch:
 
     def claim(self, *, limit: int) -> None:
         with connection.cursor() as cursor:
-            cursor.execute(_CLAIM, {"limit": limit, "zones": list(_known_zones())})
+            horizon = _horizon(cursor)
+            cursor.execute(_CLAIM, {"limit": limit, "zones": list(_known_zones()), "horizon": horizon})
             self.claimed += cursor.rowcount
 
     def fold(self) -> None:

@@ -8,6 +8,7 @@ import threading
 import uuid
 from datetime import UTC, datetime
 
+import psycopg
 import pytest
 from django.db import connection, connections, transaction
 
@@ -69,3 +70,35 @@ def test_a_batch_counted_then_rolled_back_is_counted_again(transactional_db, sit
     assert tally.tally_drain() == 3
     variant = campaign.variants.order_by("id").first()
     assert variant_totals(campaign_id=campaign.id)[variant.id]["impressions"] == 3
+
+
+def open_transaction_with_an_id(dbname: str):
+    """A transaction on its own connection, holding a transaction id until rolled back."""
+    settings = connection.settings_dict
+    other = psycopg.connect(dbname=dbname, host=settings["HOST"], port=settings["PORT"] or 5432,
+                            user=settings["USER"], password=settings["PASSWORD"] or None)
+    other.execute("SELECT pg_current_xact_id()")
+    return other
+
+
+def test_a_transaction_left_open_in_another_database_does_not_hold_the_tally_back(transactional_db, site, campaign):
+    elsewhere = open_transaction_with_an_id("postgres")
+    try:
+        store(site, [impression(campaign, f"v{i}") for i in range(2)])
+        assert tally.tally_drain() == 2
+    finally:
+        elsewhere.rollback()
+        elsewhere.close()
+
+
+def test_a_transaction_left_open_in_this_database_holds_back_only_what_came_after_it(transactional_db, site,
+                                                                                     campaign):
+    store(site, [impression(campaign, "before")])
+    here = open_transaction_with_an_id(connection.settings_dict["NAME"])
+    try:
+        store(site, [impression(campaign, "after")])
+        assert tally.tally_drain() == 1  # "after" may still have a transaction committing before it
+    finally:
+        here.rollback()
+        here.close()
+    assert tally.tally_drain() == 1
