@@ -22,6 +22,7 @@ from campaigns.services.events import EventRow, events_record
 from campaigns.services.tally import tally_pending
 from campaigns.tasks import tally_drain
 from retarget.celery import app as celery_app
+from tests.app_process import app_environment
 from tests.campaigns.events_kit import BROWSER_UA, ORIGIN, event, events_url
 
 pytestmark = [
@@ -51,18 +52,7 @@ class Workers:
         self.processes: list[subprocess.Popen] = []
 
     def start(self) -> subprocess.Popen:
-        db = connection.settings_dict
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "retarget.settings",
-            "SECRET_KEY": settings.SECRET_KEY,
-            "DEBUG": "0",
-            "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}",
-            "REDIS_URL": settings.REDIS_URL,
-            "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
-            "CELERY_TASK_ALWAYS_EAGER": "0",
-            "PYTHONPATH": os.pathsep.join(filter(None, [str(BASE_DIR), os.environ.get("PYTHONPATH")])),
-        }
+        env = app_environment()
         log = open(self.tmp_path / f"worker-{len(self.processes)}.log", "w")  # noqa: SIM115
         process = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "retarget", "worker", "-Q", self.queue, "-P", "solo",

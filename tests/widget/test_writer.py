@@ -20,6 +20,7 @@ from django.db import connection
 
 from campaigns.models import Event
 from campaigns.services.events import EventRow, events_batch_json
+from tests.app_process import app_environment
 from tests.campaigns.events_kit import BROWSER_UA, ORIGIN, event, events_url, now_ms, post_events
 from widget import writer
 from widget.api.ratelimit import Limit
@@ -27,22 +28,6 @@ from widget.api.ratelimit import Limit
 pytestmark = pytest.mark.skipif(connection.vendor != "postgresql" or not settings.REDIS_URL,
                                 reason="the writer stores into PostgreSQL and counts rate limits in Redis")
 BASE_DIR = Path(settings.BASE_DIR)
-
-
-def app_environment(**extra: str) -> dict:
-    db = connection.settings_dict
-    return {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "retarget.settings",
-        "SECRET_KEY": settings.SECRET_KEY,
-        "DEBUG": "0",
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}",
-        "REDIS_URL": settings.REDIS_URL,
-        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
-        "CELERY_TASK_ALWAYS_EAGER": "0",
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(BASE_DIR), os.environ.get("PYTHONPATH")])),
-        **extra,
-    }
 
 
 def wait_for(condition, *, timeout: float = 20, what: str = "condition"):
