@@ -6,4 +6,4 @@ RUN pip install --no-cache-dir -r requirements.txt
 COPY . .
 RUN SECRET_KEY=build-only DEBUG=0 python manage.py collectstatic --noinput
 EXPOSE 8000
-CMD ["gunicorn", "-c", "retarget/gunicorn.conf.py", "retarget.wsgi", "--bind", "0.0.0.0:8000", "--workers", "4", "--access-logfile", "-"]
+CMD ["gunicorn", "-c", "retarget/gunicorn.conf.py", "retarget.wsgi", "--bind", "0.0.0.0:8000", "--access-logfile", "-"]

@@ -2,7 +2,7 @@
 
 Phases (each at least --seconds, default 10), all in one run, so the ratios compare like with like:
 1. requests/s of a trivial Django view and of POST /api/w/<key>/events (batches of 20 fresh events in the
-   widget's mix, see MIX), both served by the same gunicorn (retarget/gunicorn.conf.py: sync workers, 2 x cores
+   widget's mix, see MIX), both served by the same gunicorn (retarget/gunicorn.conf.py: sync workers, 4 x cores
    by default, and the collect writer, as in production), both loaded by the same wrk command (same threads,
    connections and CPU pinning; a Lua script builds each collect body with new ids), and the CPU each request
    costs the web, PostgreSQL and Redis;
@@ -188,7 +188,8 @@ def wait_http(path: str, timeout: float = 30) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=10)
-    parser.add_argument("--web-workers", type=int, default=2 * (os.cpu_count() or 1))
+    parser.add_argument("--web-workers", type=int, default=4 * (os.cpu_count() or 1),
+                        help="gunicorn sync workers; default as retarget/gunicorn.conf.py (4 per core)")
     parser.add_argument("--wrk-threads", type=int, default=1)
     parser.add_argument("--wrk-connections", type=int, default=16)
     parser.add_argument("--wrk-cpu", default=str((os.cpu_count() or 1) - 1),
