@@ -114,8 +114,8 @@ def pids_named(fragment: str) -> list[int]:
 
 
 class CpuMeter:
-    """CPU time spent by the web server (gunicorn's master, workers and collect writer), the benchmark database's
-    PostgreSQL backends and Redis during a phase.
+    """CPU time spent by the web server (gunicorn's master and workers), its collect writer, the benchmark
+    database's PostgreSQL backends and Redis during a phase.
 
     Unlike requests/s, CPU per request hardly moves when something else shares the machine: it tells where a
     request's cost goes (and stays readable on a busy machine).
@@ -126,8 +126,10 @@ class CpuMeter:
 
     def sample(self) -> dict[str, float]:
         web = [self.web_pid, *children(self.web_pid)]
+        writer = set(pids_named("collect_writer")) & set(web)
         return {
-            "web": sum(cpu_seconds(pid) for pid in web),
+            "web": sum(cpu_seconds(pid) for pid in web if pid not in writer),
+            "writer": sum(cpu_seconds(pid) for pid in writer),
             "postgres": sum(cpu_seconds(pid) for pid in pids_named(f": postgres {DB_NAME} ")),
             "redis": sum(cpu_seconds(pid) for pid in pids_named("redis-server")),
         }
@@ -316,7 +318,9 @@ def main() -> None:
             wrk_background.kill()
         for process in (web, worker):
             if process is not None and process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
+                # The master only: gunicorn stops its workers, then its collect writer (a signal to the whole group
+                # would stop the writer under requests still in flight).
+                process.send_signal(signal.SIGTERM)
                 process.wait(timeout=20)
         from django.db import connections
 

@@ -73,7 +73,7 @@ def gunicorn(*, env: dict, port: int, workers: int):
                 time.sleep(0.2)
         yield process
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
+        process.send_signal(signal.SIGTERM)  # the master stops its workers, then its collect writer
         process.wait(timeout=20)
 
 
