@@ -15,6 +15,13 @@ nor is the work DevTools' own instrumentation causes inside the widget's slices 
 sampling profiler is not used: it makes V8 compile every function with precise source positions and log code
 events, which roughly tripled the figure at 4x throttling. Printed beside it, not budgeted: the thread CPU time
 (tdur) of the same slices, which other processes on a shared machine do not inflate.
+
+The budgeted figure is the issue's "script evaluation plus start-up": the slices before the first of the widget's
+timers of a second or more fires (startup_end: the batch timer, the demo bar's 1-s trigger). What those timers
+start (the bar shown) is printed as the whole load; trigger-to-visible budgets showing a message.
+Printed beside it, measured in the same run the same way: the floor script (bench/widget_floor.js), which does
+only the platform calls any widget of this kind makes on a load (storage read and write, the config fetch, one
+batch sent when idle) and no logic. On this machine it alone comes to about the 30 ms budget.
 """
 
 import argparse
@@ -273,31 +280,67 @@ def benchmark_index(*, browser, rate: int) -> int:
     return index
 
 
-def browser_times(*, base: str, campaign_id: int, runs: int) -> tuple[list[float], list[float], list[dict], dict]:
+def startup_end(trace: dict, events: list[dict]) -> float | None:
+    """When the widget's start-up ends: the first firing, on its thread, of a timer of a second or more set after
+    its evaluation began (on the demo home page: the event batch timer and the free-shipping bar's 1-s trigger).
+
+    Before it: the script's evaluation and everything the widget does until it waits (config, page view, arming,
+    the first batch sent and the renderers prefetched once the page is idle). After it: the work those timers start,
+    the bar shown among them, which the trigger-to-visible figure budgets.
+    """
+    start = next((e for e in sorted(events, key=lambda e: e["ts"]) if e["name"] == "EvaluateScript"), None)
+    if start is None:
+        return None
+    thread, long_timers = (start["pid"], start["tid"]), set()
+    for event in sorted(trace.get("traceEvents", []), key=lambda e: e["ts"]):
+        data = (event.get("args") or {}).get("data") or {}
+        if event["ts"] < start["ts"] or (event.get("pid"), event.get("tid")) != thread:
+            continue
+        if event.get("name") == "TimerInstall" and (data.get("timeout") or 0) >= 1000:
+            long_timers.add(data.get("timerId"))
+        elif event.get("name") == "TimerFire" and data.get("timerId") in long_timers:
+            return event["ts"]
+    return None
+
+
+def _page_load(*, browser, url: str) -> dict:
+    """One cold load (new context: empty cache and storage) at 4x throttling, traced; the page is left open."""
+    context = browser.new_context(viewport={"width": 412, "height": 823})
+    page = context.new_page()
+    context.new_cdp_session(page).send("Emulation.setCPUThrottlingRate", {"rate": 4})
+    browser.start_tracing(page=page, categories=TRACE_CATEGORIES)
+    page.goto(url, wait_until="load")
+    page.wait_for_timeout(1500)  # config fetched, page view sent, campaigns armed, renderers prefetched, bar shown
+    trace = json.loads(browser.stop_tracing())
+    events, minus = widget_trace_events(trace), instrumentation_slices(trace)
+    end = startup_end(trace, events)
+    startup = [e for e in events if end is None or e["ts"] < end]
+    return {
+        "context": context, "page": page,
+        "total": _outermost_duration_ms(events, minus), "startup": _outermost_duration_ms(startup, minus),
+        "kinds": breakdown_ms(startup, minus), "cpu": thread_cpu_ms(startup, minus),
+    }
+
+
+def browser_times(*, base: str, campaign_id: int, runs: int) -> tuple[dict[str, list], dict]:
+    """Per run: the widget's start-up and total main-thread time, the floor script's, and trigger to visible."""
     from playwright.sync_api import sync_playwright
 
-    main_thread, visible, kinds, cpu = [], [], [], []
+    out = {"startup": [], "total": [], "floor": [], "visible": [], "kinds": [], "cpu": []}
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         machine = {rate: benchmark_index(browser=browser, rate=rate) for rate in (1, 4)}
         for _ in range(runs):
-            context = browser.new_context(viewport={"width": 412, "height": 823})
-            page = context.new_page()
-            cdp = context.new_cdp_session(page)
-            cdp.send("Emulation.setCPUThrottlingRate", {"rate": 4})
-            browser.start_tracing(page=page, categories=TRACE_CATEGORIES)
-            page.goto(f"{base}/demo/", wait_until="load")
-            page.wait_for_timeout(1500)  # config fetched, page view sent, campaigns armed, renderers prefetched
-            trace = json.loads(browser.stop_tracing())
-            events, minus = widget_trace_events(trace), instrumentation_slices(trace)
-            main_thread.append(_outermost_duration_ms(events, minus))
-            kinds.append(breakdown_ms(events, minus))
-            cpu.append(thread_cpu_ms(events, minus))
-            visible.append(page.evaluate(VISIBLE_JS, campaign_id))
-            context.close()
+            load = _page_load(browser=browser, url=f"{base}/demo/")
+            for key in ("startup", "total", "kinds", "cpu"):
+                out[key].append(load[key])
+            out["visible"].append(load["page"].evaluate(VISIBLE_JS, campaign_id))
+            load["context"].close()
+            floor = _page_load(browser=browser, url=f"{base}/bench/floor/")
+            out["floor"].append(floor["total"])
+            floor["context"].close()
         browser.close()
-    machine["cpu"] = cpu
-    return main_thread, visible, kinds, machine
+    return out, machine
 
 
 def main() -> None:
@@ -318,26 +361,29 @@ def main() -> None:
     try:
         campaign_id = int(django_shell(SEED, env=env).splitlines()[-1])
         with gunicorn(env=env, port=PORT, workers=2):
-            main_thread, visible, kinds, machine = browser_times(
-                base=f"http://127.0.0.1:{PORT}", campaign_id=campaign_id, runs=args.runs
-            )
-        mt, vis = statistics.median(main_thread), statistics.median(visible)
-        print(f"Chromium, 4x CPU throttling, demo home page, median of {args.runs} loads")
+            runs, machine = browser_times(base=f"http://127.0.0.1:{PORT}", campaign_id=campaign_id, runs=args.runs)
+        med = {key: statistics.median(values) for key, values in runs.items() if key != "kinds"}
+        listed = lambda key: ", ".join(f"{x:.1f}" for x in runs[key])  # noqa: E731
+        print(f"Chromium, 4x CPU throttling, demo home page, cold loads (new context each), median of {args.runs}")
         print(f"  (this machine's Lighthouse BenchmarkIndex: {machine[1]} at 1x, {machine[4]} at 4x)")
         print(
-            f"  widget main-thread time : {mt:6.1f} ms  (runs: {', '.join(f'{x:.1f}' for x in main_thread)})"
-            f"  budget <= 30 ms: {budget(mt <= 30)}"
+            f"  widget main-thread time, evaluation + start-up : {med['startup']:6.1f} ms  (runs: {listed('startup')})"
+            f"  budget <= 30 ms: {budget(med['startup'] <= 30)}"
         )
-        cpu = machine["cpu"]
         print(
-            f"    thread CPU time of those slices  : {statistics.median(cpu):6.1f} ms (median; runs: "
-            f"{', '.join(f'{x:.1f}' for x in cpu)}; not the budgeted figure, see thread_cpu_ms)"
+            f"    thread CPU time of those slices  : {med['cpu']:6.1f} ms (runs: {listed('cpu')}; "
+            "not the budgeted figure, see thread_cpu_ms)"
         )
-        for kind in sorted({k for run in kinds for k in run}):
-            print(f"    {kind:33s}: {statistics.median(run.get(kind, 0.0) for run in kinds):6.1f} ms (median)")
+        for kind in sorted({k for run in runs["kinds"] for k in run}):
+            print(f"    {kind:33s}: {statistics.median(run.get(kind, 0.0) for run in runs['kinds']):6.1f} ms")
+        print(f"  the whole load, the bar shown at 1 s included : {med['total']:6.1f} ms  (runs: {listed('total')})")
         print(
-            f"  trigger to visible      : {vis:6.1f} ms  (runs: {', '.join(f'{x:.1f}' for x in visible)})"
-            f"  budget <= 50 ms: {budget(vis <= 50)}"
+            f"  floor script (bench/widget_floor.js)         : {med['floor']:6.1f} ms  (runs: {listed('floor')});"
+            f" widget start-up / floor = {med['startup'] / med['floor']:.2f}x"
+        )
+        print(
+            f"  trigger to visible      : {med['visible']:6.1f} ms  (runs: {listed('visible')})"
+            f"  budget <= 50 ms: {budget(med['visible'] <= 50)}"
         )
     finally:
         database_drop(db_name=DB_NAME)

@@ -53,7 +53,7 @@ export function createEngine(site, api, nonce, base, notify) {
   const fired = new Set();
   const open = new Map(); // campaign id -> rendered message (src/render/show.js)
   const modules = {}, signals = {};
-  let cfg, pending = [], lastPage, restoreHistory, consentRead;
+  let cfg, pending = [], prefetch, lastPage, restoreHistory, consentRead;
 
   const consentCfg = () => cfg.site.consent || {};
   // The decision for the current policy version (a new version asks again), read from storage once.
@@ -122,7 +122,8 @@ export function createEngine(site, api, nonce, base, notify) {
       if (armed.has(c.id) || !ok.has(c.id)) return;
       const v = variantOf(c, ok.get(c.id));
       if (v === undefined) return;
-      if (v) idle(() => load(RENDER).catch(() => {})); // prefetch, once the page is idle
+      // prefetch, once the page is idle (one idle callback for every campaign armed)
+      if (v && !prefetch) prefetch = idle(() => load(RENDER).catch(() => {}));
       armed.set(c.id, armAll(c.arm, safe(() => fire(c)), x));
     });
   }
