@@ -154,8 +154,7 @@ def tally_batch(*, batch_size: int = BATCH_SIZE) -> int:
 # transaction that gets its id after the first statement is above that bound anyway. Where a backend's ids
 # are hidden from us (another role, without pg_read_all_stats), the server-wide xmin stands, as before.
 # Autovacuum workers are left out: they never store events, yet an ANALYZE takes an id to write its statistics
-# and, on a large table on a busy server, may run for seconds (seen as a tally test counting nothing while the
-# machine was loaded).
+# and, on a large table on a busy server, may run for seconds.
 _HORIZON_XMAX = """
 SELECT greatest(pg_snapshot_xmax(pg_current_snapshot())::text::bigint,
                 pg_current_xact_id_if_assigned()::text::bigint + 1), pg_stat_clear_snapshot()

@@ -4,6 +4,7 @@ Two real transactions on two connections (PostgreSQL only): ids are handed out a
 that got the lower id may commit last; a cursor kept in id order would already be past it.
 """
 
+import math
 import threading
 import uuid
 from datetime import UTC, datetime
@@ -13,11 +14,20 @@ import pytest
 from django.db import connection, connections, transaction
 
 from campaigns.selectors_events import variant_totals
+from campaigns.services import events as events_service
 from campaigns.services import tally
 from campaigns.services.events import EventRow, events_record
 from tests.campaigns.events_kit import now_ms
 
 pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="commit order needs concurrent writers")
+
+
+@pytest.fixture(autouse=True)
+def _drains_by_hand_only(monkeypatch):
+    """These tests count what each drain they run returns. Tasks run in-process under the test settings, so the
+    nudge after a commit would drain too, or not, depending on whether the previous test's debounce window
+    (NUDGE_DEBOUNCE_SECONDS) has ended: the way the nudge sees it when another process's drain is pending."""
+    monkeypatch.setattr(events_service, "_nudge_quiet_until", math.inf)
 
 
 def impression(campaign, visitor: str) -> EventRow:
