@@ -176,6 +176,15 @@ def post_over_http(port: int, site, events) -> int:
         return error.code
 
 
+def listening(port: int) -> bool:
+    """Whether gunicorn has bound its port yet (its master starts the writer first, so a writer is no sign)."""
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+    except OSError:
+        return False
+    return True
+
+
 def test_gunicorn_runs_the_writer_and_starts_it_again_when_it_dies(site, transactional_db, tmp_path):
     port, path = free_port(), str(tmp_path / "gunicorn-collect.sock")
     env = app_environment(COLLECT_WRITER_SOCKET=path, ALLOWED_HOSTS="127.0.0.1", SECURE_SSL_REDIRECT="0")
@@ -187,7 +196,8 @@ def test_gunicorn_runs_the_writer_and_starts_it_again_when_it_dies(site, transac
     )
     try:
         first_writer = wait_for(lambda: writer_pids(path), what="gunicorn's writer")[0]
-        wait_for(lambda: post_over_http(port, site, [event("pageview")]) == 202, timeout=30, what="gunicorn")
+        wait_for(lambda: listening(port) and post_over_http(port, site, [event("pageview")]) == 202, timeout=30,
+                 what="gunicorn")
         os.kill(first_writer, signal.SIGKILL)
         assert post_over_http(port, site, [event("pageview") for _ in range(4)]) == 202  # stored by the worker
         second_writer = wait_for(lambda: [p for p in writer_pids(path) if p != first_writer], what="a new writer")[0]
