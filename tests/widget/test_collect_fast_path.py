@@ -13,8 +13,7 @@ import uuid
 import pytest
 from django.conf import settings
 from django.core.handlers.wsgi import WSGIHandler
-from django.core.signals import request_finished, request_started
-from django.db import close_old_connections, connection
+from django.db import connection
 
 from campaigns.models import Event
 from tests.app_process import app_environment
@@ -41,15 +40,11 @@ class Spy:
 
 
 @pytest.fixture
-def apps(db):
-    """(Django's application, the fast path in front of it). The database connection is kept across requests,
-    as Django's test client keeps it: the test's transaction lives on it."""
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
+def apps(transactional_db):
+    """(Django's application, the fast path in front of it). Both check and recycle the database connection around
+    each request as in production: the test's data is committed (transactional_db), not in a transaction of its own."""
     spy = Spy()
-    yield spy, collect_fast_path(spy)
-    request_started.connect(close_old_connections)
-    request_finished.connect(close_old_connections)
+    return spy, collect_fast_path(spy)
 
 
 def environ_for(method: str, path: str, body: bytes = b"", **extra) -> dict:

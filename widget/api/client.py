@@ -69,5 +69,13 @@ def _daily_salt(day: date) -> bytes:
     return hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).digest()
 
 
+@lru_cache(maxsize=4)
+def _daily_hmac(day: date):
+    # Keyed once a day: each request copies it rather than deriving the keyed state from the salt again.
+    return hmac.new(_daily_salt(day), digestmod=hashlib.sha256)
+
+
 def ip_hash(ip: str, *, day: date) -> str:
-    return hmac.new(_daily_salt(day), ip.encode(), hashlib.sha256).hexdigest()[:32]
+    keyed = _daily_hmac(day).copy()
+    keyed.update(ip.encode())
+    return keyed.hexdigest()[:32]

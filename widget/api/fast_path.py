@@ -8,8 +8,10 @@ Everything else goes to Django unchanged, and so does any request this path woul
 another method or path, a key not in the form of public keys, a Host not in ALLOWED_HOSTS (Django's 400 and its
 security log), plain HTTP under SECURE_SSL_REDIRECT (Django's redirect). What Django adds to the answer is added
 here: Content-Length, and the headers of the middleware that run for a public endpoint (SecurityMiddleware's,
-XFrameOptionsMiddleware's), taken from those middleware themselves. request_started and request_finished are sent
-as Django sends them, so database connections are checked and recycled the same way.
+XFrameOptionsMiddleware's), taken from those middleware themselves. Database connections are checked and recycled
+as Django does around a request (close_old_connections, before and after); the request_started and request_finished
+signals themselves are not sent (their other receivers do nothing for this endpoint: a Redis cache's close, the
+urlconf, the DEBUG query log).
 
 The path is used only with the middleware it was written against in front of PublicEndpointMiddleware (see
 FRONT_MIDDLEWARE); with any other, every request goes to Django.
@@ -21,7 +23,7 @@ from functools import lru_cache
 from http import HTTPStatus
 
 from django.conf import settings
-from django.core import signals
+from django.db import close_old_connections
 from django.http import HttpResponse
 from django.http.request import split_domain_port, validate_host
 from django.middleware.clickjacking import XFrameOptionsMiddleware
@@ -104,7 +106,6 @@ def collect_fast_path(django_application):
     if list(settings.MIDDLEWARE[:len(FRONT_MIDDLEWARE)]) != FRONT_MIDDLEWARE or settings.FORCE_SCRIPT_NAME:
         request_logger.warning("collect fast path off: the middleware or FORCE_SCRIPT_NAME differ from its own")
         return django_application
-    handler_class = type(django_application)
 
     def application(environ, start_response):
         match = _EVENTS_PATH.fullmatch(environ.get("PATH_INFO", ""))
@@ -114,7 +115,7 @@ def collect_fast_path(django_application):
         secure = _secure(environ)
         if settings.SECURE_SSL_REDIRECT and not secure:
             return django_application(environ, start_response)
-        signals.request_started.send(sender=handler_class, environ=environ)
+        close_old_connections()
         try:
             reply = events_collect(
                 public_key=match[1], method=method, origin=environ.get("HTTP_ORIGIN"),
@@ -127,7 +128,7 @@ def collect_fast_path(django_application):
             request_logger.exception("Internal Server Error: %s", environ.get("PATH_INFO"))
             reply = SERVER_ERROR
         finally:
-            signals.request_finished.send(sender=handler_class)
+            close_old_connections()
         headers = [*reply.headers.items(), ("Content-Length", str(len(reply.body))), *middleware_headers(secure)]
         start_response(_STATUS_LINES[reply.status], headers)
         return [reply.body]
