@@ -9,9 +9,10 @@ another method or path, a key not in the form of public keys, a Host not in ALLO
 security log), plain HTTP under SECURE_SSL_REDIRECT (Django's redirect). What Django adds to the answer is added
 here: Content-Length, and the headers of the middleware that run for a public endpoint (SecurityMiddleware's,
 XFrameOptionsMiddleware's), taken from those middleware themselves. Database connections are checked and recycled
-as Django does around a request (close_old_connections, before and after); the request_started and request_finished
-signals themselves are not sent (their other receivers do nothing for this endpoint: a Redis cache's close, the
-urlconf, the DEBUG query log).
+as Django does (close_old_connections), once, before the request: a connection that became obsolete or failed is
+closed before its next use rather than right after the request that found it so (the web worker rarely queries: the
+collect writer stores). The request_started and request_finished signals are not sent; their other receivers do
+nothing for this endpoint (a Redis cache's close, the urlconf, the DEBUG query log).
 
 The path is used only with the middleware it was written against in front of PublicEndpointMiddleware (see
 FRONT_MIDDLEWARE); with any other, every request goes to Django.
@@ -91,6 +92,12 @@ def _host_allowed(environ) -> bool:
     allowed = settings.ALLOWED_HOSTS
     if settings.DEBUG and not allowed:
         allowed = [".localhost", "127.0.0.1", "[::1]"]
+    return _host_valid(host, tuple(allowed))
+
+
+@lru_cache(maxsize=256)
+def _host_valid(host: str, allowed: tuple[str, ...]) -> bool:
+    """Cached: a server is asked for the same few hosts; a client sending many others only churns this cache."""
     domain, _port = split_domain_port(host)
     return bool(domain) and validate_host(domain, allowed)
 
@@ -127,8 +134,6 @@ def collect_fast_path(django_application):
             # As Django's handler does with an exception in a view: logged for the admins, a 500 to the client.
             request_logger.exception("Internal Server Error: %s", environ.get("PATH_INFO"))
             reply = SERVER_ERROR
-        finally:
-            close_old_connections()
         headers = [*reply.headers.items(), ("Content-Length", str(len(reply.body))), *middleware_headers(secure)]
         start_response(_STATUS_LINES[reply.status], headers)
         return [reply.body]
