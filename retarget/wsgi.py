@@ -3,7 +3,12 @@ import os
 from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "retarget.settings")
-application = get_wsgi_application()
+django_application = get_wsgi_application()
+
+# Collect requests take a short way past Django's request machinery (widget/api/fast_path.py); the rest go to Django.
+from widget.api.fast_path import collect_fast_path  # noqa: E402
+
+application = collect_fast_path(django_application)
 
 # ua-parser compiles its rules on first use (about 0.3 s): at start-up, not in a visitor's first collect request.
 from widget.api.client import device_of  # noqa: E402

@@ -18,16 +18,17 @@ ERROR_TOO_DEEP = "body is nested too deeply"
 CONTENT_TYPES = frozenset({"application/json", "text/plain"})
 
 
-def body_read(request, *, max_bytes: int) -> bytes | None:
-    """At most max_bytes + 1 bytes of the body; None when it is bigger (it is never read whole)."""
+def body_read(read, *, content_length: str | None, max_bytes: int) -> bytes | None:
+    """The body, by `read(n)` (a request's or a WSGI input's read), when its declared size is at most max_bytes;
+    None when it is bigger (it is never read). Never more than declared is read (PEP 3333), and no declared size
+    reads nothing, as Django's request does."""
     try:
-        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+        declared = int(content_length or 0)
     except ValueError:
         declared = 0
     if declared > max_bytes:
         return None
-    body = request.read(max_bytes + 1)
-    return None if len(body) > max_bytes else body
+    return read(declared) if declared > 0 else b""
 
 
 def json_parse(body: bytes):

@@ -40,14 +40,16 @@ def device_of(user_agent: str) -> str:
     return DESKTOP
 
 
-def client_ip(request) -> str:
-    """REMOTE_ADDR, or with TRUSTED_PROXY_COUNT proxies in front the address the first of them saw."""
+def client_ip(meta) -> str:
+    """REMOTE_ADDR, or with TRUSTED_PROXY_COUNT proxies in front the address the first of them saw.
+
+    `meta`: a request's META or a WSGI environ (the same keys)."""
     proxies = getattr(settings, "TRUSTED_PROXY_COUNT", 0)
     if proxies:
-        forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+        forwarded = [part.strip() for part in meta.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
         if len(forwarded) >= proxies:
             return forwarded[-proxies]
-    return request.META.get("REMOTE_ADDR", "")
+    return meta.get("REMOTE_ADDR", "")
 
 
 def ip_truncate(ip: str) -> str:
@@ -67,5 +69,13 @@ def _daily_salt(day: date) -> bytes:
     return hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).digest()
 
 
+@lru_cache(maxsize=4)
+def _daily_hmac(day: date):
+    # Keyed once a day: each request copies it rather than deriving the keyed state from the salt again.
+    return hmac.new(_daily_salt(day), digestmod=hashlib.sha256)
+
+
 def ip_hash(ip: str, *, day: date) -> str:
-    return hmac.new(_daily_salt(day), ip.encode(), hashlib.sha256).hexdigest()[:32]
+    keyed = _daily_hmac(day).copy()
+    keyed.update(ip.encode())
+    return keyed.hexdigest()[:32]

@@ -34,7 +34,7 @@ def site_decide_api(request, public_key: str):
         return HttpResponse(status=204, headers=headers)
     if request.content_type not in CONTENT_TYPES | {""}:
         return error_response(415, ERROR_CONTENT_TYPE, headers=headers)
-    raw = body_read(request, max_bytes=MAX_BODY_BYTES)
+    raw = body_read(request.read, content_length=request.META.get("CONTENT_LENGTH"), max_bytes=MAX_BODY_BYTES)
     if raw is None:
         return error_response(413, ERROR_TOO_LARGE, {"max_bytes": MAX_BODY_BYTES}, headers=headers)
     body, error = json_parse(raw)

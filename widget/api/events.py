@@ -6,7 +6,9 @@ event is refused alone; the good ones of the batch are kept. Never a 500 for any
 """
 
 from collections import Counter
+from collections.abc import Callable
 from functools import partial
+from typing import NamedTuple
 
 import msgspec
 from django.conf import settings
@@ -34,7 +36,7 @@ from widget.api.body import (
 from widget.api.client import BOT, client_ip, device_of, ip_hash, ip_truncate
 from widget.api.event_input import REASON_BOT, REASON_CAMPAIGN, REASON_VARIANT, EventIn, Rejected, event_check
 from widget.api.ratelimit import Limit, rate_limit_hit
-from widget.api.responses import cors_headers, error_response
+from widget.api.responses import cors_headers
 from widget.writer import FAILED, LIMITED, writer_submit
 
 MAX_BATCH_BYTES = 64 * 1024
@@ -47,6 +49,10 @@ ERROR_TOO_MANY = "too many events in one batch"
 ERROR_SHAPE = 'body must be {"events": [...]}'
 ERROR_RATE_LIMITED = "too many events, slow down"
 
+JSON = "application/json"
+# What Django gives a response without a type (the preflight's empty answer).
+EMPTY = "text/html; charset=utf-8"
+
 # Reasons under which whole refused requests are counted (RejectedEventCount): the events of a batch over its
 # rate limit or over MAX_BATCH_EVENTS are counted one by one; a request whose events could not be read, once.
 REFUSED_ORIGIN = "request_origin"
@@ -57,22 +63,34 @@ REFUSED_TOO_MANY = "too_many_in_batch"
 REFUSED_RATE_LIMITED = "rate_limited"
 
 
-# Headers are read from META: `request.headers` would build a dict of every header on each request.
-def _request_origin(request) -> str | None:
+class Reply(NamedTuple):
+    """An answer as plain data: the Django view and the WSGI fast path (widget/api/fast_path.py) send it as it is."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+
+def _request_origin(origin: str | None, referer: str | None) -> str | None:
     """Origin, or for a beacon that sent none, the origin of its Referer."""
-    origin = request.META.get("HTTP_ORIGIN")
     if origin and origin != "null":
         return origin
-    referer = request.META.get("HTTP_REFERER")
     return origin_of_url(referer) if referer else None
 
 
+def _error(status: int, error: str, detail=None, *, headers: dict | None = None) -> Reply:
+    body = {"error": error}
+    if detail is not None:
+        body["detail"] = detail
+    return Reply(status, {"Content-Type": JSON, **(headers or {})}, msgspec.json.encode(body))
+
+
 def _refused(status: int, error: str, detail=None, *, site_id: int, reason: str, count: int = 1, headers: dict,
-             extra_headers: dict | None = None) -> HttpResponse:
+             extra_headers: dict | None = None) -> Reply:
     """A whole request refused: answered, and counted for the site's owner (events when they could be read,
     else the request once)."""
     refusals_note(site_id=site_id, day=timezone.now().date(), reason=reason, count=count)
-    return error_response(status, error, detail, headers={**headers, **(extra_headers or {})})
+    return _error(status, error, detail, headers={**headers, **(extra_headers or {})})
 
 
 def _check_all(raw_events: list, *, now_ms: int, ingest):
@@ -97,22 +115,35 @@ def _check_all(raw_events: list, *, now_ms: int, ingest):
 @public_endpoint
 @csrf_exempt
 def events_collect_api(request, public_key: str):
+    # Headers are read from META: `request.headers` would build a dict of every header on each request.
+    meta = request.META
+    reply = events_collect(
+        public_key=public_key, method=request.method, origin=meta.get("HTTP_ORIGIN"), referer=meta.get("HTTP_REFERER"),
+        content_type=request.content_type, content_length=meta.get("CONTENT_LENGTH"), read=request.read,
+        ip=client_ip(meta), user_agent=meta.get("HTTP_USER_AGENT", ""),
+    )
+    return HttpResponse(reply.body, status=reply.status, headers=reply.headers)
+
+
+def events_collect(*, public_key: str, method: str, origin: str | None, referer: str | None, content_type: str,
+                   content_length: str | None, read: Callable[[int], bytes], ip: str, user_agent: str) -> Reply:
+    """The whole endpoint on plain inputs: `content_type` without its parameters, `read(n)` the body's next n
+    bytes (called only once the checks before it passed), `ip` the client's address as client_ip reads it."""
     ingest = site_ingest_get(public_key=public_key)
     if ingest is None:
-        return error_response(404, ERROR_UNKNOWN_SITE)
-    allowed = origin_allowed(origin=_request_origin(request), allowed=ingest.allowed_origins)
-    headers = cors_headers(origin=request.META.get("HTTP_ORIGIN"), allowed_origins=ingest.allowed_origins,
-                           methods="POST")
-    if request.method == "OPTIONS":
-        return HttpResponse(status=204 if allowed else 403, headers=headers)
-    if request.method != "POST":
-        return error_response(405, ERROR_METHOD, headers={**headers, "Allow": "POST, OPTIONS"})
+        return _error(404, ERROR_UNKNOWN_SITE)
+    allowed = origin_allowed(origin=_request_origin(origin, referer), allowed=ingest.allowed_origins)
+    headers = cors_headers(origin=origin, allowed_origins=ingest.allowed_origins, methods="POST")
+    if method == "OPTIONS":
+        return Reply(204 if allowed else 403, {"Content-Type": EMPTY, **headers}, b"")
+    if method != "POST":
+        return _error(405, ERROR_METHOD, headers={**headers, "Allow": "POST, OPTIONS"})
     refused = partial(_refused, site_id=ingest.site_id, headers=headers)
     if not allowed:
         return refused(403, ERROR_ORIGIN, reason=REFUSED_ORIGIN)
-    if request.content_type not in CONTENT_TYPES:
+    if content_type not in CONTENT_TYPES:
         return refused(415, ERROR_CONTENT_TYPE, reason=REFUSED_CONTENT_TYPE)
-    body = body_read(request, max_bytes=MAX_BATCH_BYTES)
+    body = body_read(read, content_length=content_length, max_bytes=MAX_BATCH_BYTES)
     if body is None:
         return refused(413, ERROR_TOO_LARGE, {"max_bytes": MAX_BATCH_BYTES}, reason=REFUSED_TOO_LARGE)
     document, error = json_parse(body)
@@ -126,14 +157,12 @@ def events_collect_api(request, public_key: str):
                        count=len(raw_events))
 
     now = timezone.now()
-    ip = client_ip(request)
     hashed_ip = ip_hash(ip, day=now.date())
     limits = [
         Limit(key=f"s:{ingest.site_id}", limit=settings.RATE_LIMIT_SITE_PER_MINUTE),
         Limit(key=f"c:{hashed_ip}", limit=settings.RATE_LIMIT_CLIENT_PER_MINUTE),
     ]
     cost = max(1, len(raw_events))
-    user_agent = request.META.get("HTTP_USER_AGENT", "")
     device = device_of(user_agent[:1024])
     if device == BOT:
         accepted, accepted_ids = [], []
@@ -179,6 +208,6 @@ def _limited_or_stored(*, limits: list[Limit], cost: int, events: list[EventIn],
     return retry_after
 
 
-def _accepted_response(accepted_ids: list[str], rejected: list[dict], *, headers: dict) -> HttpResponse:
-    body = msgspec.json.encode({"accepted": accepted_ids, "rejected": rejected})
-    return HttpResponse(body, status=202, content_type="application/json", headers=headers)
+def _accepted_response(accepted_ids: list[str], rejected: list[dict], *, headers: dict) -> Reply:
+    return Reply(202, {"Content-Type": JSON, **headers},
+                 msgspec.json.encode({"accepted": accepted_ids, "rejected": rejected}))
