@@ -144,6 +144,27 @@ def test_the_fast_path_stores_the_good_events_and_adds_the_security_headers(apps
     assert headers["Access-Control-Allow-Origin"] == ORIGIN
 
 
+
+def test_a_database_outage_is_a_json_500_that_the_widget_retries_and_then_stored(apps, site, campaign):
+    """PostgreSQL unreachable (its port closed) while a batch arrives: a JSON 500, never an HTML page and never a
+    202; the widget keeps the batch and sends it again (5xx), and once the database is back it is stored once."""
+    _django_app, fast = apps
+    good = event("impression", campaign=campaign, variant=campaign.variants.first())
+    port = connection.settings_dict["PORT"]
+    connection.close()
+    connection.settings_dict["PORT"] = "1"  # nothing listens there
+    try:
+        status, headers, body = call(fast, environ_for("POST", events_url(site), batch(good)))
+    finally:
+        connection.close()
+        connection.settings_dict["PORT"] = port
+    assert status == 500
+    assert headers["Content-Type"] == "application/json"
+    assert json.loads(body) == {"error": "server error"}
+    status, _headers, body = call(fast, environ_for("POST", events_url(site), batch(good)))
+    assert status == 202
+    assert Event.objects.filter(event_id=good["id"]).count() == 1
+
 @pytest.mark.parametrize(
     ("method", "changes", "status"),
     [
