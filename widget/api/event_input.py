@@ -42,7 +42,8 @@ VISITOR_OPTIONAL = frozenset({"pageview", "consent"})
 EventIn = EventRow
 
 
-# The form the widget sends (str(uuid4())): taken as it is; any other form uuid.UUID accepts is normalized.
+# The form the widget sends (a lower-case version 7 UUID; any version is accepted): taken as it is; any other form
+# uuid.UUID accepts is normalized.
 _CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _canonical_uuid = _CANONICAL_UUID.fullmatch
 # EventIn's fields in order, without the Python-level __new__ a NamedTuple adds (once per event on the hot path).
