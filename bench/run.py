@@ -10,6 +10,7 @@ BENCHES = [
     ("Rule evaluation, JS (50 campaigns)", ["node", str(HERE / "rules_bench.mjs")]),
     ("Config endpoint", [sys.executable, str(HERE / "config_bench.py")]),
     ("Collect endpoint and tally", [sys.executable, str(HERE / "collect_bench.py")]),
+    ("Event ids: PostgreSQL CPU, random vs time-ordered", [sys.executable, str(HERE / "event_ids_bench.py")]),
     ("Widget size and speed", [sys.executable, str(HERE / "widget_bench.py")]),
     ("Results page, API and calculator", [sys.executable, str(HERE / "results_bench.py")]),
 ]

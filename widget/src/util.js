@@ -35,7 +35,7 @@ const _random = (n) => crypto.getRandomValues(new Uint8Array(n));
 // pages too, where crypto.randomUUID() does not exist.
 export const uuid = () => {
   const h = (Date.now() + 2 ** 48).toString(16).slice(1) + _hex(_random(10));
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-7${h.slice(13, 16)}-${'89ab'[h[16] % 4 | 0]}${h.slice(17, 20)}-${h.slice(20)}`;
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-7${h.slice(13, 16)}-${'89ab'[parseInt(h[16], 16) & 3]}${h.slice(17, 20)}-${h.slice(20)}`;
 };
 
 // Visitor and session ids: 80 random bits (no time in them: two visitors of the same millisecond stay apart).

@@ -1,0 +1,98 @@
+"""Event ids: PostgreSQL's CPU per stored collect request with random ids (UUID version 4) against time-ordered
+ids (version 7, what the widget makes: widget/src/util.js), in one run on one table. Prints figures, asserts
+nothing.
+
+Each round stores GROUPS groups of GROUP_REQUESTS requests of 20 events with each kind of id, the way the collect
+writer does (events_record_batches: one statement and one commit per group), and reads the CPU the PostgreSQL
+backend spent from /proc (PostgreSQL runs on this machine). The table grows from round to round: random ids land
+at random places of the unique (site, event id) index, time-ordered ones at its end.
+Needs PostgreSQL at 127.0.0.1:5432. Creates and drops the database `retarget_bench_ids`.
+Usage: python bench/event_ids_bench.py [--rounds 3]
+"""
+
+import argparse
+import math
+import os
+import secrets
+import sys
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import database_drop, database_fresh, environment  # noqa: E402
+
+DB_NAME = "retarget_bench_ids"
+GROUPS, GROUP_REQUESTS, BATCH = 400, 6, 20
+
+
+def uuid7() -> str:
+    """The widget's form: the time in ms, version 7, variant 10, random bits."""
+    raw = bytearray(int(time.time() * 1000).to_bytes(6, "big") + secrets.token_bytes(10))
+    raw[6] = (raw[6] & 0x0F) | 0x70
+    raw[8] = (raw[8] & 0x3F) | 0x80
+    return str(uuid.UUID(bytes=bytes(raw)))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    env = environment(db_name=DB_NAME)
+    database_fresh(db_name=DB_NAME, env=env)
+    os.environ.update(env)
+    import django
+
+    django.setup()
+    from django.db import connection, transaction
+
+    from campaigns.services import events
+
+    events._nudge_quiet_until = math.inf  # only the inserts are measured: no tally drain in this backend
+
+    def group(make_id) -> list[bytes]:
+        now_ms = int(time.time() * 1000)
+        return [
+            events.events_batch_json(
+                site_id=1, received_at=datetime.now(UTC), device="desktop", ip_hash="ab" * 16, ip_truncated="",
+                user_agent="Mozilla/5.0",
+                events=[events.EventRow(make_id(), "pageview", now_ms, f"v_{secrets.token_hex(10)}",
+                                        f"s_{secrets.token_hex(10)}", None, None, "https://shop.example/", "{}")
+                        for _ in range(BATCH)],
+            )
+            for _ in range(GROUP_REQUESTS)
+        ]
+
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            pid = cursor.fetchone()[0]
+
+        def backend_cpu() -> float:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+        def per_request_ms(make_id) -> float:
+            groups = [group(make_id) for _ in range(GROUPS)]
+            before = backend_cpu()
+            for batches in groups:
+                with transaction.atomic():
+                    events.events_record_batches(batches=batches)
+            return (backend_cpu() - before) / (GROUPS * GROUP_REQUESTS) * 1000
+
+        print(f"PostgreSQL CPU per stored request ({BATCH} events, groups of {GROUP_REQUESTS} requests), "
+              "random (v4) against time-ordered (v7) event ids, one table growing")
+        for round_ in range(1, args.rounds + 1):
+            random_ms, ordered_ms = per_request_ms(lambda: str(uuid.uuid4())), per_request_ms(uuid7)
+            rows = events.Event.objects.count()
+            print(f"  round {round_}: random {random_ms:.3f} ms, time-ordered {ordered_ms:.3f} ms, "
+                  f"ratio {ordered_ms / random_ms:.2f}  (table now {rows:,} events)")
+    finally:
+        connection.close()
+        database_drop(db_name=DB_NAME)
+
+
+if __name__ == "__main__":
+    main()
