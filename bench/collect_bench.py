@@ -2,7 +2,7 @@
 
 Phases (each at least --seconds, default 10), all in one run, so the ratios compare like with like:
 1. requests/s of a trivial Django view and of POST /api/w/<key>/events (batches of 20 fresh events in the
-   widget's mix, see MIX), both served by the same gunicorn (retarget/gunicorn.conf.py: sync workers, 4 x cores
+   widget's mix, see MIX), both served by the same gunicorn (retarget/gunicorn.conf.py: sync workers, 6 x cores
    by default, and the collect writer, as in production), both loaded by the same wrk command (same threads,
    connections and CPU pinning; a Lua script builds each collect body with new ids), and the CPU each request
    costs the web, PostgreSQL and Redis;
@@ -132,13 +132,38 @@ class CpuMeter:
             "writer": sum(cpu_seconds(pid) for pid in writer),
             "postgres": sum(cpu_seconds(pid) for pid in pids_named(f": postgres {DB_NAME} ")),
             "redis": sum(cpu_seconds(pid) for pid in pids_named("redis-server")),
+            # Not part of a request's cost; printed beside it: CPU left idle, and taken by the host (steal).
+            **machine_seconds(),
         }
 
     @staticmethod
-    def per_request(before: dict, after: dict, requests: int) -> str:
-        parts = {name: (after[name] - before[name]) * 1000 / max(1, requests) for name in before}
+    def add(total: dict | None, before: dict, after: dict) -> dict:
+        """`total` plus what was spent between the samples `before` and `after`."""
+        return {name: (total or {}).get(name, 0.0) + after[name] - before[name] for name in before}
+
+    @staticmethod
+    def per_request(spent: dict, requests: int) -> str:
+        parts = {name: seconds * 1000 / max(1, requests) for name, seconds in spent.items()}
+        machine = {name: parts.pop(name) for name in ("idle", "steal")}
         total = sum(parts.values())
-        return f"{total:.2f} ms CPU/request (" + ", ".join(f"{name} {ms:.2f}" for name, ms in parts.items()) + ")"
+        return (f"{total:.2f} ms CPU/request (" + ", ".join(f"{name} {ms:.2f}" for name, ms in parts.items())
+                + "); machine: " + ", ".join(f"{name} {ms:.2f}" for name, ms in machine.items()))
+
+
+def machine_seconds() -> dict[str, float]:
+    """CPU seconds, all CPUs together, the machine has been idle and has lost to the host (steal), from /proc/stat."""
+    fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()
+    tick = os.sysconf("SC_CLK_TCK")
+    return {"idle": int(fields[4]) / tick, "steal": int(fields[8]) / tick}
+
+
+def wrk_total(runs: list[dict]) -> dict:
+    """Several wrk runs of one phase as one: requests/s over their summed time."""
+    seconds = sum(run["seconds"] for run in runs)
+    good = sum(run["good"] for run in runs)
+    return {"rps": good / seconds if seconds else 0.0, "failed": sum(run["failed"] for run in runs),
+            "requests": sum(run["requests"] for run in runs), "good": good, "seconds": seconds,
+            "raw": "\n".join(run["raw"] for run in runs)}
 
 
 class Wrk:
@@ -173,7 +198,7 @@ def parse_wrk(output: str) -> dict:
     seconds = number(r"requests in ([\d.]+)s")
     good = requests - bad
     return {"rps": good / seconds if seconds else 0.0, "failed": int(bad + errors), "requests": int(requests),
-            "good": int(good), "raw": output}
+            "good": int(good), "seconds": seconds, "raw": output}
 
 
 def wait_http(path: str, timeout: float = 30) -> None:
@@ -190,8 +215,10 @@ def wait_http(path: str, timeout: float = 30) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=10)
-    parser.add_argument("--web-workers", type=int, default=4 * (os.cpu_count() or 1),
-                        help="gunicorn sync workers; default as retarget/gunicorn.conf.py (4 per core)")
+    parser.add_argument("--web-workers", type=int, default=6 * (os.cpu_count() or 1),
+                        help="gunicorn sync workers; default as retarget/gunicorn.conf.py (6 per core)")
+    parser.add_argument("--rounds", type=int, default=5,
+                        help="the trivial and collect phases alternate this many times, --seconds in all for each")
     parser.add_argument("--wrk-threads", type=int, default=1)
     parser.add_argument("--wrk-connections", type=int, default=16)
     parser.add_argument("--wrk-cpu", default=str((os.cpu_count() or 1) - 1),
@@ -259,24 +286,33 @@ def main() -> None:
         wrk.run(events_path, seconds=2, env=lua_env, lua=True)
         web_rss_before = tree_rss(web.pid)
         meter = CpuMeter(web.pid)
-        cpu_start = meter.sample()
-        trivial = wrk.run("/bench/trivial", seconds=options.seconds)
-        cpu_trivial = meter.sample()
-        collect = wrk.run(events_path, seconds=options.seconds, env=lua_env, lua=True)
-        cpu_collect = meter.sample()
+        # The two phases alternate in short rounds, so that a change of the machine's speed during the run (a
+        # shared host's CPUs vary by tens of percent from one minute to the next) weighs on both alike.
+        runs: dict[str, list[dict]] = {"trivial": [], "collect": []}
+        cpu_trivial = cpu_collect = None
+        round_seconds = max(1, round(options.seconds / options.rounds))
+        for _round in range(options.rounds):
+            before = meter.sample()
+            runs["trivial"].append(wrk.run("/bench/trivial", seconds=round_seconds))
+            middle = meter.sample()
+            runs["collect"].append(wrk.run(events_path, seconds=round_seconds, env=lua_env, lua=True))
+            after = meter.sample()
+            cpu_trivial = CpuMeter.add(cpu_trivial, before, middle)
+            cpu_collect = CpuMeter.add(cpu_collect, middle, after)
+        trivial, collect = wrk_total(runs["trivial"]), wrk_total(runs["collect"])
         web_rss_mid = tree_rss(web.pid)
         ratio = collect["rps"] / trivial["rps"] if trivial["rps"] else 0.0
         events_rate = collect["rps"] * BATCH
-        print(f"web: gunicorn sync x{options.web_workers}; load: {' '.join(wrk.prefix)} -d{options.seconds:g}s "
-              f"(the same for both), {os.cpu_count()} CPUs")
+        print(f"web: gunicorn sync x{options.web_workers}; load: {' '.join(wrk.prefix)} -d{round_seconds}s, "
+              f"{options.rounds} rounds of each, alternating (the same for both), {os.cpu_count()} CPUs")
         print(f"trivial view:      {trivial['rps']:8.0f} req/s (failed {trivial['failed']})")
         print(f"collect, batch {BATCH}: {collect['rps']:8.0f} req/s = {events_rate:8.0f} events/s "
               f"(failed {collect['failed']}); {verdict(events_rate >= EVENTS_PER_SECOND)} "
               f"(>= {EVENTS_PER_SECOND} events/s)")
         print(f"ratio collect/trivial (requests): {ratio:.2f}; {verdict(ratio >= COLLECT_VS_TRIVIAL)} "
               f"(>= {COLLECT_VS_TRIVIAL})")
-        print(f"CPU, trivial view: {meter.per_request(cpu_start, cpu_trivial, trivial['requests'])}")
-        print(f"CPU, collect:      {meter.per_request(cpu_trivial, cpu_collect, collect['requests'])}")
+        print(f"CPU, trivial view: {meter.per_request(cpu_trivial, trivial['requests'])}")
+        print(f"CPU, collect:      {meter.per_request(cpu_collect, collect['requests'])}")
         sys.stdout.flush()
         if options.collect_only:
             return

@@ -44,12 +44,6 @@ _ANSWER = struct.Struct("!Bi")
 MAX_FRAME_BYTES = 1 << 20
 # A group stops growing here; the requests after it form the next group.
 MAX_GROUP_REQUESTS = 64
-# Once a request is waiting, the writer waits this much longer for the other web workers' requests while fewer are
-# waiting than workers are connected. Most of a group's cost is per commit, not per row (PostgreSQL's CPU for one
-# request of a group of 1 is about twice that in a group of 6): under load the groups grow from about 4 requests to
-# about 6, and PostgreSQL and the writer spend a fifth less CPU per request (bench/collect_bench.py). A request
-# alone waits this much more for its 202.
-GROUP_LINGER_SECONDS = 0.001
 # A web worker waits this long for an answer, then stores the batch itself.
 ANSWER_TIMEOUT_SECONDS = 5.0
 # After failing to reach the writer, a web worker stores by itself for this long before trying again.
@@ -136,8 +130,9 @@ def _frames(buffer: bytearray) -> list[tuple[bytes, bytes]]:
     return frames
 
 
-def writer_serve(*, path: str) -> None:
-    """Serve until SIGTERM or SIGINT: read what the web workers sent, store it a group at a time, answer."""
+def writer_serve(*, path: str, parent: int | None = None) -> None:
+    """Serve until SIGTERM or SIGINT, or until `parent` (the process id of whoever started the writer; by default
+    its parent now) is no longer its parent: read what the web workers sent, store it a group at a time, answer."""
     if os.path.exists(path):
         os.unlink(path)  # left by a writer that was killed
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -151,12 +146,12 @@ def writer_serve(*, path: str) -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stopping.append(True))
     logger.info("collect writer listening on %s", path)
+    parent = os.getppid() if parent is None else parent
     try:
-        while not stopping:
+        # Ends with the process that started it (gunicorn's master), however that ended, even before this point: a
+        # writer left behind would hold its socket and connections for nothing.
+        while not stopping and os.getppid() == parent:
             pending = _wait(selector, listener, buffers, timeout=1.0)
-            linger_until = time.monotonic() + GROUP_LINGER_SECONDS
-            while pending and len(pending) < len(buffers) and (left := linger_until - time.monotonic()) > 0:
-                pending += _wait(selector, listener, buffers, timeout=left)
             for start in range(0, len(pending), MAX_GROUP_REQUESTS):
                 _group_store(pending[start:start + MAX_GROUP_REQUESTS])
     finally:

@@ -17,7 +17,7 @@ from typing import NamedTuple
 import msgspec
 from django.conf import settings
 from django.core.cache import cache
-from django.db import InterfaceError, OperationalError, connection, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
 
 from campaigns.models import Event, RejectedEventCount, Site
 from campaigns.redis_raw import cache_key, redis_raw
@@ -53,8 +53,9 @@ _COLUMNS = (
 # One statement, the same text for any number of batches and events: the events not stored yet. Each batch
 # travels as one JSON array (see events_batch_json): its sender's fields, then its rows in EventRow's field
 # order. The whole parameter is serialized in C and parsed once by jsonb; rows get ids in the order sent.
-# `tx` is the column's default made explicit (see Event.tx).
-_INSERT_SQL = f"""
+# `tx` is the column's default made explicit (see Event.tx). Two forms: _INSERT_SQL skips the ids the site has
+# already; _INSERT_NEW_SQL stores every row and fails whole when one is there already.
+_INSERT_NEW_SQL = f"""
 INSERT INTO {Event._meta.db_table} ({", ".join(_COLUMNS)})
 SELECT (b->>0)::bigint, (e->>0)::uuid, e->>1, 'epoch'::timestamptz + (e->>2)::bigint * interval '1 millisecond',
     'epoch'::timestamptz + (b->>1)::bigint * interval '1 microsecond', e->>3, e->>4, (e->>5)::bigint,
@@ -65,8 +66,13 @@ SELECT (b->>0)::bigint, (e->>0)::uuid, e->>1, 'epoch'::timestamptz + (e->>2)::bi
 FROM jsonb_array_elements(%(batches)s::jsonb) WITH ORDINALITY AS q(b, bn),
     jsonb_array_elements(q.b->6) WITH ORDINALITY AS r(e, n)
 ORDER BY q.bn, r.n
-ON CONFLICT (site_id, event_id) DO NOTHING
 """
+# Outside a transaction the plain form is tried first, and the skipping one runs only when it found a stored id.
+# Skipping costs PostgreSQL a sixth more CPU per row (a speculative insertion, then its confirmation in the WAL;
+# ad hoc, groups of 6 requests of 20 events), for rows that are new all but always: an id comes again only when a
+# client retries a batch whose answer it lost.
+_INSERT_SQL = _INSERT_NEW_SQL + "ON CONFLICT (site_id, event_id) DO NOTHING\n"
+_UNIQUE_CONSTRAINT = "event_unique_per_site"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -145,6 +151,13 @@ def _insert(params: dict) -> int:
 
 def _insert_once(params: dict) -> int:
     with _insert_cursor() as cursor:
+        if not connection.in_atomic_block:  # inside one, a failed statement would abort the whole transaction
+            try:
+                cursor.execute(_INSERT_NEW_SQL, params)
+                return cursor.rowcount
+            except IntegrityError as error:
+                if getattr(getattr(error.__cause__, "diag", None), "constraint_name", None) != _UNIQUE_CONSTRAINT:
+                    raise
         cursor.execute(_INSERT_SQL, params)
         return cursor.rowcount
 

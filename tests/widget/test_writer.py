@@ -185,6 +185,18 @@ def listening(port: int) -> bool:
     return True
 
 
+def test_the_writer_ends_when_the_process_that_started_it_dies(transactional_db, tmp_path):
+    path = str(tmp_path / "orphan.sock")
+    command = f'"{sys.executable}" manage.py collect_writer --socket "{path}" --parent $$ & wait'
+    parent = subprocess.Popen(["sh", "-c", command], cwd=BASE_DIR, env=app_environment())
+    try:
+        wait_for(lambda: writer_pids(path), what="the writer")  # started, not listening yet: the parent dies first
+    finally:
+        parent.kill()
+        parent.wait()
+    wait_for(lambda: not writer_pids(path), timeout=10, what="the orphaned writer to end")
+
+
 def test_gunicorn_runs_the_writer_and_starts_it_again_when_it_dies(site, transactional_db, tmp_path):
     port, path = free_port(), str(tmp_path / "gunicorn-collect.sock")
     env = app_environment(COLLECT_WRITER_SOCKET=path, ALLOWED_HOSTS="127.0.0.1", SECURE_SSL_REDIRECT="0")

@@ -1,0 +1,69 @@
+"""How accepted events are stored: every id once, whichever form of the insert ran (campaigns/services/events.py)."""
+
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+
+from campaigns.models import Event
+from campaigns.services.events import EventRow, events_batch_json, events_record_batches
+from tests.campaigns.events_kit import now_ms
+
+pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="the grouped insert is PostgreSQL's")
+
+
+def rows(count: int) -> list[EventRow]:
+    return [EventRow(str(uuid.uuid4()), "pageview", now_ms(), f"v{i}", "s", None, None, "https://shop.example/", "{}")
+            for i in range(count)]
+
+
+def batch(site, events: list[EventRow]) -> bytes:
+    return events_batch_json(site_id=site.id, events=events, received_at=datetime.now(UTC), device="desktop",
+                             ip_hash="h", ip_truncated="", user_agent="UA")
+
+
+def stored(site) -> list[uuid.UUID]:
+    return list(Event.objects.filter(site=site).values_list("event_id", flat=True))
+
+
+def inserts(queries) -> list[str]:
+    """'plain' or 'skipping' for each insert into the events table that ran."""
+    return ["skipping" if "ON CONFLICT" in q["sql"] else "plain"
+            for q in queries if q["sql"].lstrip().startswith(f"INSERT INTO {Event._meta.db_table}")]
+
+
+def test_new_events_are_stored_by_the_plain_insert_alone(transactional_db, site):
+    with CaptureQueriesContext(connection) as queries:
+        assert events_record_batches(batches=[batch(site, rows(20)), batch(site, rows(20))]) == 40
+    assert inserts(queries.captured_queries) == ["plain"]
+    assert len(stored(site)) == 40
+
+
+def test_a_group_with_an_id_stored_before_stores_the_others_once(transactional_db, site):
+    first = rows(5)
+    events_record_batches(batches=[batch(site, first)])
+    retried = [first[2], *rows(2)]  # a client's retry of an event stored before, with new ones beside it
+    fresh = rows(3)
+    with CaptureQueriesContext(connection) as queries:
+        assert events_record_batches(batches=[batch(site, fresh), batch(site, retried)]) == 5
+    assert inserts(queries.captured_queries) == ["plain", "skipping"]
+    assert sorted(stored(site)) == sorted(uuid.UUID(r.event_id) for r in [*first, *fresh, *retried[1:]])
+
+
+def test_two_requests_of_a_group_with_the_same_event_store_it_once(transactional_db, site):
+    shared = rows(1)
+    assert events_record_batches(batches=[batch(site, shared + rows(1)), batch(site, shared)]) == 2
+    assert len(stored(site)) == 2
+
+
+def test_inside_a_transaction_a_stored_id_is_skipped_and_the_transaction_goes_on(transactional_db, site):
+    first = rows(3)
+    with transaction.atomic():
+        events_record_batches(batches=[batch(site, first)])
+        with CaptureQueriesContext(connection) as queries:
+            assert events_record_batches(batches=[batch(site, first + rows(1))]) == 1
+        assert inserts(queries.captured_queries) == ["skipping"]
+        assert len(stored(site)) == 4  # the transaction was not aborted
+    assert len(stored(site)) == 4
