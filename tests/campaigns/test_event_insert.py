@@ -1,11 +1,11 @@
 """How accepted events are stored: every id once, whichever form of the insert ran (campaigns/services/events.py)."""
 
 import uuid
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import pytest
 from django.db import connection, transaction
-from django.test.utils import CaptureQueriesContext
 
 from campaigns.models import Event
 from campaigns.services.events import EventRow, events_batch_json, events_record_batches
@@ -28,16 +28,24 @@ def stored(site) -> list[uuid.UUID]:
     return list(Event.objects.filter(site=site).values_list("event_id", flat=True))
 
 
-def inserts(queries) -> list[str]:
-    """'plain' or 'skipping' for each insert into the events table that ran."""
-    return ["skipping" if "ON CONFLICT" in q["sql"] else "plain"
-            for q in queries if q["sql"].lstrip().startswith(f"INSERT INTO {Event._meta.db_table}")]
+@contextmanager
+def inserts():
+    """The forms of the events insert that run inside the block, in order: 'plain' or 'skipping'."""
+    forms: list[str] = []
+
+    def record(execute, sql, params, many, context):
+        if sql.lstrip().startswith(f"INSERT INTO {Event._meta.db_table}"):
+            forms.append("skipping" if "ON CONFLICT" in sql else "plain")
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        yield forms
 
 
 def test_new_events_are_stored_by_the_plain_insert_alone(transactional_db, site):
-    with CaptureQueriesContext(connection) as queries:
+    with inserts() as forms:
         assert events_record_batches(batches=[batch(site, rows(20)), batch(site, rows(20))]) == 40
-    assert inserts(queries.captured_queries) == ["plain"]
+    assert forms == ["plain"]
     assert len(stored(site)) == 40
 
 
@@ -46,9 +54,9 @@ def test_a_group_with_an_id_stored_before_stores_the_others_once(transactional_d
     events_record_batches(batches=[batch(site, first)])
     retried = [first[2], *rows(2)]  # a client's retry of an event stored before, with new ones beside it
     fresh = rows(3)
-    with CaptureQueriesContext(connection) as queries:
+    with inserts() as forms:
         assert events_record_batches(batches=[batch(site, fresh), batch(site, retried)]) == 5
-    assert inserts(queries.captured_queries) == ["plain", "skipping"]
+    assert forms == ["plain", "skipping"]
     assert sorted(stored(site)) == sorted(uuid.UUID(r.event_id) for r in [*first, *fresh, *retried[1:]])
 
 
@@ -62,8 +70,20 @@ def test_inside_a_transaction_a_stored_id_is_skipped_and_the_transaction_goes_on
     first = rows(3)
     with transaction.atomic():
         events_record_batches(batches=[batch(site, first)])
-        with CaptureQueriesContext(connection) as queries:
+        with inserts() as forms:
             assert events_record_batches(batches=[batch(site, first + rows(1))]) == 1
-        assert inserts(queries.captured_queries) == ["skipping"]
+        assert forms == ["skipping"]
         assert len(stored(site)) == 4  # the transaction was not aborted
     assert len(stored(site)) == 4
+
+
+def test_the_insert_is_prepared_once_per_connection_and_no_other_query_is(transactional_db, site, settings):
+    settings.DB_PREPARED_STATEMENTS = True
+    for _ in range(3):
+        events_record_batches(batches=[batch(site, rows(2))])
+        assert Event.objects.filter(site=site).exists()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [row[0] for row in cursor.fetchall()]
+    assert len(prepared) == 1
+    assert prepared[0].lstrip().startswith(f"INSERT INTO {Event._meta.db_table}")
