@@ -68,8 +68,8 @@ FROM jsonb_array_elements(%(batches)s::jsonb) WITH ORDINALITY AS q(b, bn),
 ORDER BY q.bn, r.n
 """
 # Outside a transaction the plain form is tried first, and the skipping one runs only when it found a stored id.
-# Skipping costs PostgreSQL a sixth more CPU per row (a speculative insertion, then its confirmation in the WAL;
-# ad hoc, groups of 6 requests of 20 events), for rows that are new all but always: an id comes again only when a
+# Skipping costs PostgreSQL a speculative insertion per row and its confirmation in the WAL (bench/event_ids_bench.py:
+# the plain form takes 0.72-0.84x its CPU), for rows that are new all but always: an id comes again only when a
 # client retries a batch whose answer it lost.
 _INSERT_SQL = _INSERT_NEW_SQL + "ON CONFLICT (site_id, event_id) DO NOTHING\n"
 _UNIQUE_CONSTRAINT = "event_unique_per_site"
