@@ -1,6 +1,7 @@
 """Event ids: PostgreSQL's CPU per stored collect request with random ids (UUID version 4) against time-ordered
 ids (version 7, what the widget makes: widget/src/util.js), in one run on one table; and, with time-ordered ids,
-the plain INSERT the collect writer tries first against the form that skips stored ids (ON CONFLICT DO NOTHING).
+the plain INSERT the collect writer tries first against the form that skips stored ids (ON CONFLICT DO NOTHING),
+and that INSERT prepared (as the writer runs it) against parsed and planned on every call.
 Prints figures, asserts nothing.
 
 Each round stores GROUPS groups of GROUP_REQUESTS requests of 20 events with each kind of id, the way the collect
@@ -47,6 +48,7 @@ def main() -> None:
     import django
 
     django.setup()
+    from django.conf import settings
     from django.db import connection, transaction
 
     from campaigns.services import events
@@ -75,10 +77,12 @@ def main() -> None:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
             return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
-        def per_request_ms(make_id, *, plain_first: bool = False) -> float:
+        def per_request_ms(make_id, *, plain_first: bool = False, prepared: bool = True) -> float:
             """In a transaction the insert skips stored ids (ON CONFLICT); outside one, as the collect writer runs
-            it, it is a plain INSERT first (plain_first)."""
+            it, it is a plain INSERT first (plain_first). Prepared unless `prepared` is False (DB_PREPARED_STATEMENTS
+            off: parsed and planned on every call)."""
             groups = [group(make_id) for _ in range(GROUPS)]
+            settings.DB_PREPARED_STATEMENTS = prepared
             before = backend_cpu()
             for batches in groups:
                 if plain_first:
@@ -92,11 +96,14 @@ def main() -> None:
               "random (v4) against time-ordered (v7) event ids, one table growing")
         for round_ in range(1, args.rounds + 1):
             random_ms, ordered_ms = per_request_ms(lambda: str(uuid.uuid4())), per_request_ms(uuid7)
-            rows = events.Event.objects.count()
             plain_ms = per_request_ms(uuid7, plain_first=True)
+            unprepared_ms = per_request_ms(uuid7, plain_first=True, prepared=False)
+            rows = events.Event.objects.count()
             print(f"  round {round_}: random {random_ms:.3f} ms, time-ordered {ordered_ms:.3f} ms, "
                   f"ratio {ordered_ms / random_ms:.2f}; time-ordered by a plain INSERT (the writer's first try) "
-                  f"{plain_ms:.3f} ms, ratio to ON CONFLICT {plain_ms / ordered_ms:.2f}  (table now {rows:,} events)")
+                  f"{plain_ms:.3f} ms, ratio to ON CONFLICT {plain_ms / ordered_ms:.2f}; the plain INSERT not "
+                  f"prepared {unprepared_ms:.3f} ms, prepared/not {plain_ms / unprepared_ms:.2f}  "
+                  f"(table now {rows:,} events)")
     finally:
         connection.close()
         database_drop(db_name=DB_NAME)
