@@ -3,8 +3,11 @@
 import json
 import time
 import uuid
+from datetime import UTC, datetime
 
 from django.urls import reverse
+
+from campaigns.services.events import EventRow, events_batch_json
 
 ORIGIN = "https://shop.example"
 BROWSER_UA = (
@@ -45,3 +48,15 @@ def post_events(client, site, events, *, origin: str = ORIGIN, content_type: str
         extra["HTTP_ORIGIN"] = origin
     extra.update(headers)
     return client.post(events_url(site), data=data, content_type=content_type, **extra)
+
+
+def stored_rows(count: int) -> list[EventRow]:
+    """`count` new page views as the collect endpoint hands them to the store (EventRow)."""
+    return [EventRow(str(uuid.uuid4()), "pageview", now_ms(), f"v{i}", "s", None, None, "https://shop.example/", "{}")
+            for i in range(count)]
+
+
+def batch_of(site, events: list[EventRow]) -> bytes:
+    """One request's rows as events_record_batches and the collect writer take them."""
+    return events_batch_json(site_id=site.id, events=events, received_at=datetime.now(UTC), device="desktop",
+                             ip_hash="h", ip_truncated="", user_agent=BROWSER_UA)

@@ -2,26 +2,15 @@
 
 import uuid
 from contextlib import contextmanager
-from datetime import UTC, datetime
 
 import pytest
 from django.db import connection, transaction
 
 from campaigns.models import Event
-from campaigns.services.events import EventRow, events_batch_json, events_record_batches
-from tests.campaigns.events_kit import now_ms
+from campaigns.services.events import events_record_batches
+from tests.campaigns.events_kit import batch_of, stored_rows
 
 pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="the grouped insert is PostgreSQL's")
-
-
-def rows(count: int) -> list[EventRow]:
-    return [EventRow(str(uuid.uuid4()), "pageview", now_ms(), f"v{i}", "s", None, None, "https://shop.example/", "{}")
-            for i in range(count)]
-
-
-def batch(site, events: list[EventRow]) -> bytes:
-    return events_batch_json(site_id=site.id, events=events, received_at=datetime.now(UTC), device="desktop",
-                             ip_hash="h", ip_truncated="", user_agent="UA")
 
 
 def stored(site) -> list[uuid.UUID]:
@@ -44,34 +33,34 @@ def inserts():
 
 def test_new_events_are_stored_by_the_plain_insert_alone(transactional_db, site):
     with inserts() as forms:
-        assert events_record_batches(batches=[batch(site, rows(20)), batch(site, rows(20))]) == 40
+        assert events_record_batches(batches=[batch_of(site, stored_rows(20)), batch_of(site, stored_rows(20))]) == 40
     assert forms == ["plain"]
     assert len(stored(site)) == 40
 
 
 def test_a_group_with_an_id_stored_before_stores_the_others_once(transactional_db, site):
-    first = rows(5)
-    events_record_batches(batches=[batch(site, first)])
-    retried = [first[2], *rows(2)]  # a client's retry of an event stored before, with new ones beside it
-    fresh = rows(3)
+    first = stored_rows(5)
+    events_record_batches(batches=[batch_of(site, first)])
+    retried = [first[2], *stored_rows(2)]  # a client's retry of an event stored before, with new ones beside it
+    fresh = stored_rows(3)
     with inserts() as forms:
-        assert events_record_batches(batches=[batch(site, fresh), batch(site, retried)]) == 5
+        assert events_record_batches(batches=[batch_of(site, fresh), batch_of(site, retried)]) == 5
     assert forms == ["plain", "skipping"]
     assert sorted(stored(site)) == sorted(uuid.UUID(r.event_id) for r in [*first, *fresh, *retried[1:]])
 
 
 def test_two_requests_of_a_group_with_the_same_event_store_it_once(transactional_db, site):
-    shared = rows(1)
-    assert events_record_batches(batches=[batch(site, shared + rows(1)), batch(site, shared)]) == 2
+    shared = stored_rows(1)
+    assert events_record_batches(batches=[batch_of(site, shared + stored_rows(1)), batch_of(site, shared)]) == 2
     assert len(stored(site)) == 2
 
 
 def test_inside_a_transaction_a_stored_id_is_skipped_and_the_transaction_goes_on(transactional_db, site):
-    first = rows(3)
+    first = stored_rows(3)
     with transaction.atomic():
-        events_record_batches(batches=[batch(site, first)])
+        events_record_batches(batches=[batch_of(site, first)])
         with inserts() as forms:
-            assert events_record_batches(batches=[batch(site, first + rows(1))]) == 1
+            assert events_record_batches(batches=[batch_of(site, first + stored_rows(1))]) == 1
         assert forms == ["skipping"]
         assert len(stored(site)) == 4  # the transaction was not aborted
     assert len(stored(site)) == 4
@@ -80,7 +69,7 @@ def test_inside_a_transaction_a_stored_id_is_skipped_and_the_transaction_goes_on
 def test_the_insert_is_prepared_once_per_connection_and_no_other_query_is(transactional_db, site, settings):
     settings.DB_PREPARED_STATEMENTS = True
     for _ in range(3):
-        events_record_batches(batches=[batch(site, rows(2))])
+        events_record_batches(batches=[batch_of(site, stored_rows(2))])
         assert Event.objects.filter(site=site).exists()
     with connection.cursor() as cursor:
         cursor.execute("SELECT statement FROM pg_prepared_statements")

@@ -11,7 +11,6 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -19,9 +18,16 @@ from django.conf import settings
 from django.db import connection
 
 from campaigns.models import Event
-from campaigns.services.events import EventRow, events_batch_json
 from tests.app_process import app_environment
-from tests.campaigns.events_kit import BROWSER_UA, ORIGIN, event, events_url, now_ms, post_events
+from tests.campaigns.events_kit import (
+    BROWSER_UA,
+    ORIGIN,
+    batch_of,
+    event,
+    events_url,
+    post_events,
+    stored_rows,
+)
 from widget import writer
 from widget.api.ratelimit import Limit
 
@@ -60,16 +66,6 @@ def writer_process(transactional_db, tmp_path, settings):
     log.close()
 
 
-def rows(count: int) -> list[EventRow]:
-    return [EventRow(str(uuid.uuid4()), "pageview", now_ms(), f"v{i}", "s", None, None, "https://shop.example/", "{}")
-            for i in range(count)]
-
-
-def batch_of(site, events) -> bytes:
-    return events_batch_json(site_id=site.id, events=events, received_at=datetime.now(UTC), device="desktop",
-                             ip_hash="h", ip_truncated="", user_agent=BROWSER_UA)
-
-
 LIMITS = [Limit(key="s:test", limit=10**9)]
 
 
@@ -106,7 +102,7 @@ def test_a_batch_sent_through_the_writer_is_stored_before_the_202(client, site, 
 
 
 def test_requests_waiting_together_share_one_commit_and_keep_their_events(site, writer_process):
-    batches = [rows(20) for _ in range(6)]
+    batches = [stored_rows(20) for _ in range(6)]
     answers = submit_together(writer_process, [batch_of(site, b) for b in batches])
     assert answers == [writer.Answer(writer.STORED, 0)] * 6
     stored = Event.objects.filter(site=site)
@@ -115,7 +111,7 @@ def test_requests_waiting_together_share_one_commit_and_keep_their_events(site, 
 
 
 def test_a_request_the_database_refuses_does_not_fail_the_others_of_its_group(site, writer_process):
-    good, bad = rows(3), rows(2)
+    good, bad = stored_rows(3), stored_rows(2)
     bad[1] = bad[1]._replace(event_id="not-a-uuid")  # past the endpoint's checks only in a forged frame
     answers = submit_together(writer_process, [batch_of(site, good), batch_of(site, bad)])
     assert answers == [writer.Answer(writer.STORED, 0), writer.Answer(writer.FAILED, 0)]
