@@ -117,6 +117,11 @@ DATABASES = {
 # The collect insert runs as a server-side prepared statement (planned once per connection). Turn off behind
 # a pooler in transaction mode that cannot keep prepared statements (PgBouncer before 1.21).
 DB_PREPARED_STATEMENTS = env_bool("DB_PREPARED_STATEMENTS", True)
+if DB_PREPARED_STATEMENTS and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django opens psycopg connections with prepare_threshold None: prepared statements off, and psycopg then
+    # ignores prepare=True as well. A threshold no query reaches turns them on for the statements that ask (the
+    # collect insert) and leaves every other query as Django runs it.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("prepare_threshold", 2**62)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL")

@@ -162,9 +162,6 @@ def _insert_once(params: dict) -> int:
         return cursor.rowcount
 
 
-_NEVER_BY_COUNT = 2**62
-
-
 def _insert_cursor():
     """A cursor for the collect insert: bound on the server and prepared (unless DB_PREPARED_STATEMENTS is off).
 
@@ -175,12 +172,7 @@ def _insert_cursor():
     connection.health_check_done = True  # the insert itself is the check, see _insert
     if not settings.DB_PREPARED_STATEMENTS:
         return connection.cursor()
-    connection.ensure_connection()
-    if connection.connection.prepare_threshold is None:
-        # Django opens psycopg connections with prepared statements off (prepare_threshold None), and then psycopg
-        # ignores prepare=True as well. A threshold no query reaches turns them on for the statements that ask, this
-        # one, and leaves every other query of the connection as Django runs it.
-        connection.connection.prepare_threshold = _NEVER_BY_COUNT
+    connection.ensure_connection()  # prepared only with settings' prepare_threshold (Django's None turns it off)
     with connection.wrap_database_errors:
         raw = _prepared_cursor_class()(connection.connection)
     return connection.make_debug_cursor(raw) if connection.queries_logged else connection.make_cursor(raw)
