@@ -141,6 +141,35 @@ def test_a_killed_writer_loses_no_batch_the_web_worker_stores_it(client, site, w
     assert Event.objects.count() == 6
 
 
+def test_a_writer_that_never_answers_holds_a_request_only_until_the_time_limit(client, site, transactional_db,
+                                                                              tmp_path, settings, monkeypatch):
+    path = str(tmp_path / "silent.sock")
+    events = [event("pageview") for _ in range(3)]
+    responses = []
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as silent:  # listens, never reads nor answers
+        silent.bind(path)
+        silent.listen(8)
+        settings.COLLECT_WRITER_SOCKET = path
+        monkeypatch.setattr(writer, "ANSWER_TIMEOUT_SECONDS", 0.3)
+        monkeypatch.setattr(writer, "_client", writer._Client())
+        def send() -> None:
+            try:
+                responses.append(post_events(client, site, events))
+            finally:
+                connection.close()  # this thread's own
+
+        # In a thread, so that a request waiting for ever fails the test instead of hanging it.
+        request = threading.Thread(target=send, daemon=True)
+        started = time.monotonic()
+        request.start()
+        request.join(timeout=10)
+        waited = time.monotonic() - started
+    assert not request.is_alive(), "the request still waits for the writer"
+    assert responses[0].status_code == 202
+    assert waited >= 0.3
+    assert set(Event.objects.values_list("event_id", flat=True)) == {uuid.UUID(e["id"]) for e in events}
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
