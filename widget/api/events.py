@@ -34,7 +34,16 @@ from widget.api.body import (
     json_parse,
 )
 from widget.api.client import BOT, client_ip, device_of, ip_hash, ip_truncate
-from widget.api.event_input import REASON_BOT, REASON_CAMPAIGN, REASON_VARIANT, EventIn, Rejected, event_check
+from widget.api.event_input import (
+    REASON_BOT,
+    REASON_CAMPAIGN,
+    REASON_VARIANT,
+    EventIn,
+    Rejected,
+    event_check,
+    events_check_widget,
+    events_read_widget,
+)
 from widget.api.ratelimit import Limit, rate_limit_hit
 from widget.api.responses import cors_headers
 from widget.writer import FAILED, LIMITED, writer_submit
@@ -146,12 +155,15 @@ def events_collect(*, public_key: str, method: str, origin: str | None, referer:
     body = body_read(read, content_length=content_length, max_bytes=MAX_BATCH_BYTES)
     if body is None:
         return refused(413, ERROR_TOO_LARGE, {"max_bytes": MAX_BATCH_BYTES}, reason=REFUSED_TOO_LARGE)
-    document, error = json_parse(body)
-    if error:
-        return refused(400, error, reason=REFUSED_MALFORMED)
-    raw_events = document.get("events") if isinstance(document, dict) else None
-    if not isinstance(raw_events, list):
-        return refused(400, ERROR_SHAPE, reason=REFUSED_MALFORMED)
+    # The widget's own form is read and typed in C; any other body as any JSON, to be checked event by event.
+    widget_events = raw_events = events_read_widget(body)
+    if raw_events is None:
+        document, error = json_parse(body)
+        if error:
+            return refused(400, error, reason=REFUSED_MALFORMED)
+        raw_events = document.get("events") if isinstance(document, dict) else None
+        if not isinstance(raw_events, list):
+            return refused(400, ERROR_SHAPE, reason=REFUSED_MALFORMED)
     if len(raw_events) > MAX_BATCH_EVENTS:
         return refused(413, ERROR_TOO_MANY, {"max_events": MAX_BATCH_EVENTS}, reason=REFUSED_TOO_MANY,
                        count=len(raw_events))
@@ -164,11 +176,18 @@ def events_collect(*, public_key: str, method: str, origin: str | None, referer:
     ]
     cost = max(1, len(raw_events))
     device = device_of(user_agent[:1024])
+    now_ms = int(now.timestamp() * 1000)
+    checked = None
+    if widget_events is not None and device != BOT:
+        checked = events_check_widget(widget_events, now_ms=now_ms, ingest=ingest)
     if device == BOT:
         accepted, accepted_ids = [], []
         rejected = [{"index": index, "reason": REASON_BOT} for index in range(len(raw_events))]
+    elif checked is not None:
+        (accepted, accepted_ids), rejected = checked, []
     else:
-        now_ms = int(now.timestamp() * 1000)
+        if widget_events is not None:  # an event to refuse, with its reason: each event as the JSON it came as
+            raw_events = msgspec.json.decode(body)["events"]
         accepted, accepted_ids, rejected = _check_all(raw_events, now_ms=now_ms, ingest=ingest)
         if any(r["reason"] in (REASON_CAMPAIGN, REASON_VARIANT) for r in rejected) and site_ingest_refresh_due(
             ingest=ingest
