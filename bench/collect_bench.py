@@ -5,7 +5,8 @@ Phases (each at least --seconds, default 10), all in one run, so the ratios comp
    widget's mix, see MIX), both served by the same gunicorn (retarget/gunicorn.conf.py: sync workers, 6 x cores
    by default, and the collect writer, as in production), both loaded by the same wrk command (same threads,
    connections and CPU pinning; a Lua script builds each collect body with new ids), and the CPU each request
-   costs the web, PostgreSQL and Redis;
+   costs the web, PostgreSQL and Redis; and, in the same rounds, the same load on the floor of any collect
+   endpoint on this stack (bench/wsgi.py: the batch only read, decoded, rate-limited and stored, none of the checks);
 2. the tally draining a backlog in that mix, then a worst-case backlog (every event a new visitor's first
    impression), each against a plain COPY of the stored rows into a table without indexes;
 3. lag from the 202 to counted, for probe events sent 20 times a second while wrk keeps loading the
@@ -273,7 +274,7 @@ def main() -> None:
     wrk = Wrk(threads=options.wrk_threads, connections=options.wrk_connections, cpu=options.wrk_cpu or None)
 
     web = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", "retarget/gunicorn.conf.py", "retarget.wsgi",
+        [sys.executable, "-m", "gunicorn", "-c", "retarget/gunicorn.conf.py", "bench.wsgi",
          "-w", str(options.web_workers), "-k", "sync",
          "-b", f"127.0.0.1:{PORT}", "--backlog", "2048", "--log-level", "warning"],
         cwd=BASE_DIR, env=env, start_new_session=True,
@@ -288,31 +289,41 @@ def main() -> None:
         meter = CpuMeter(web.pid)
         # The two phases alternate in short rounds, so that a change of the machine's speed during the run (a
         # shared host's CPUs vary by tens of percent from one minute to the next) weighs on both alike.
-        runs: dict[str, list[dict]] = {"trivial": [], "collect": []}
-        cpu_trivial = cpu_collect = None
+        runs: dict[str, list[dict]] = {"trivial": [], "collect": [], "store-only": []}
+        cpu: dict[str, dict | None] = dict.fromkeys(runs)
         round_seconds = max(1, round(options.seconds / options.rounds))
+        floor_env = {**lua_env, "BENCH_PATH": f"/bench/store-only/{site.id}"}
+        phases = [("trivial", {"path": "/bench/trivial"}),
+                  ("collect", {"path": events_path, "env": lua_env, "lua": True}),
+                  ("store-only", {"path": floor_env["BENCH_PATH"], "env": floor_env, "lua": True})]
         for _round in range(options.rounds):
-            before = meter.sample()
-            runs["trivial"].append(wrk.run("/bench/trivial", seconds=round_seconds))
-            middle = meter.sample()
-            runs["collect"].append(wrk.run(events_path, seconds=round_seconds, env=lua_env, lua=True))
-            after = meter.sample()
-            cpu_trivial = CpuMeter.add(cpu_trivial, before, middle)
-            cpu_collect = CpuMeter.add(cpu_collect, middle, after)
-        trivial, collect = wrk_total(runs["trivial"]), wrk_total(runs["collect"])
+            for name, phase in phases:
+                before = meter.sample()
+                runs[name].append(wrk.run(phase["path"], seconds=round_seconds, env=phase.get("env"),
+                                          lua=phase.get("lua", False)))
+                cpu[name] = CpuMeter.add(cpu[name], before, meter.sample())
+        trivial, collect, floor = (wrk_total(runs[name]) for name in ("trivial", "collect", "store-only"))
+        cpu_trivial, cpu_collect = cpu["trivial"], cpu["collect"]
         web_rss_mid = tree_rss(web.pid)
         ratio = collect["rps"] / trivial["rps"] if trivial["rps"] else 0.0
         events_rate = collect["rps"] * BATCH
         print(f"web: gunicorn sync x{options.web_workers}; load: {' '.join(wrk.prefix)} -d{round_seconds}s, "
               f"{options.rounds} rounds of each, alternating (the same for both), {os.cpu_count()} CPUs")
-        print(f"trivial view:      {trivial['rps']:8.0f} req/s (failed {trivial['failed']})")
+        print(f"trivial view:      {trivial['rps']:8.0f} req/s (failed {trivial['failed']}); rounds: "
+              + " ".join(f"{run['rps']:.0f}" for run in runs["trivial"]))
         print(f"collect, batch {BATCH}: {collect['rps']:8.0f} req/s = {events_rate:8.0f} events/s "
               f"(failed {collect['failed']}); {verdict(events_rate >= EVENTS_PER_SECOND)} "
-              f"(>= {EVENTS_PER_SECOND} events/s)")
+              f"(>= {EVENTS_PER_SECOND} events/s); rounds: " + " ".join(f"{run['rps']:.0f}" for run in runs["collect"]))
         print(f"ratio collect/trivial (requests): {ratio:.2f}; {verdict(ratio >= COLLECT_VS_TRIVIAL)} "
               f"(>= {COLLECT_VS_TRIVIAL})")
         print(f"CPU, trivial view: {meter.per_request(cpu_trivial, trivial['requests'])}")
         print(f"CPU, collect:      {meter.per_request(cpu_collect, collect['requests'])}")
+        floor_ratio = floor["rps"] / trivial["rps"] if trivial["rps"] else 0.0
+        print(f"store only (the floor, bench/wsgi.py: read, decode, rate-limit, store; no checks): "
+              f"{floor['rps']:.0f} req/s (failed {floor['failed']}), ratio to the trivial view {floor_ratio:.2f}, "
+              f"collect / store only {collect['rps'] / floor['rps'] if floor['rps'] else 0.0:.2f}; rounds: "
+              + " ".join(f"{run['rps']:.0f}" for run in runs["store-only"]))
+        print(f"CPU, store only:   {meter.per_request(cpu['store-only'], floor['requests'])}")
         sys.stdout.flush()
         if options.collect_only:
             return
