@@ -287,8 +287,8 @@ def main() -> None:
         wrk.run(events_path, seconds=2, env=lua_env, lua=True)
         web_rss_before = tree_rss(web.pid)
         meter = CpuMeter(web.pid)
-        # The two phases alternate in short rounds, so that a change of the machine's speed during the run (a
-        # shared host's CPUs vary by tens of percent from one minute to the next) weighs on both alike.
+        # The phases alternate in short rounds, so that a change of the machine's speed during the run (a shared
+        # host's CPUs vary by tens of percent from one minute to the next) weighs on all alike.
         runs: dict[str, list[dict]] = {"trivial": [], "collect": [], "store-only": []}
         cpu: dict[str, dict | None] = dict.fromkeys(runs)
         round_seconds = max(1, round(options.seconds / options.rounds))
@@ -308,7 +308,7 @@ def main() -> None:
         ratio = collect["rps"] / trivial["rps"] if trivial["rps"] else 0.0
         events_rate = collect["rps"] * BATCH
         print(f"web: gunicorn sync x{options.web_workers}; load: {' '.join(wrk.prefix)} -d{round_seconds}s, "
-              f"{options.rounds} rounds of each, alternating (the same for both), {os.cpu_count()} CPUs")
+              f"{options.rounds} rounds of each, alternating (the same for all), {os.cpu_count()} CPUs")
         print(f"trivial view:      {trivial['rps']:8.0f} req/s (failed {trivial['failed']}); rounds: "
               + " ".join(f"{run['rps']:.0f}" for run in runs["trivial"]))
         print(f"collect, batch {BATCH}: {collect['rps']:8.0f} req/s = {events_rate:8.0f} events/s "
