@@ -152,6 +152,7 @@ def test_a_writer_that_never_answers_holds_a_request_only_until_the_time_limit(c
         settings.COLLECT_WRITER_SOCKET = path
         monkeypatch.setattr(writer, "ANSWER_TIMEOUT_SECONDS", 0.3)
         monkeypatch.setattr(writer, "_client", writer._Client())
+
         def send() -> None:
             try:
                 responses.append(post_events(client, site, events))

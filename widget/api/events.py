@@ -177,9 +177,8 @@ def events_collect(*, public_key: str, method: str, origin: str | None, referer:
     cost = max(1, len(raw_events))
     device = device_of(user_agent[:1024])
     now_ms = int(now.timestamp() * 1000)
-    checked = None
-    if widget_events is not None and device != BOT:
-        checked = events_check_widget(widget_events, now_ms=now_ms, ingest=ingest)
+    checked = None if widget_events is None or device == BOT else events_check_widget(
+        widget_events, now_ms=now_ms, ingest=ingest)
     if device == BOT:
         accepted, accepted_ids = [], []
         rejected = [{"index": index, "reason": REASON_BOT} for index in range(len(raw_events))]
