@@ -50,7 +50,8 @@ if _redis:
     # The unit tests run tasks in-process; tests marked `worker` start real Celery workers on this broker,
     # which lives in its own Redis database so that clearing the test cache never drops queued tasks.
     CELERY_TASK_ALWAYS_EAGER = True  # noqa: F405
-    CELERY_BROKER_URL = _redis_url.rsplit("/", 1)[0] + "/14" if _redis_url.rsplit("/", 1)[-1].isdigit() else _redis_url
+    CELERY_BROKER_URL = os.environ.get("TEST_CELERY_BROKER_URL") or (
+        _redis_url.rsplit("/", 1)[0] + "/14" if _redis_url.rsplit("/", 1)[-1].isdigit() else _redis_url)
 if not _pg:
     DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "test-db.sqlite3")}  # noqa: F405
 
