@@ -61,7 +61,9 @@ export function createEngine(site, api, nonce, base, notify) {
     const r = consentRead !== undefined ? consentRead : (consentRead = readJSON(localStore(), CONSENT_KEY));
     return r && String(r.policy_version) == String(consentCfg().policy_version || null) ? r : null;
   };
-  const canStore = () => !consentCfg().required || allows(consentRec());
+  // A denial is obeyed on every site; a site that requires consent also waits for a grant before storing.
+  const denied = () => { const r = consentRec(); return !!r && !allows(r); };
+  const canStore = () => (consentCfg().required ? allows(consentRec()) : !denied());
   const page = () => location.href.split('#')[0];
 
   const context = () => {
@@ -75,8 +77,7 @@ export function createEngine(site, api, nonce, base, notify) {
   };
 
   function emit(type, extra) {
-    // denied: nothing leaves (canStore() first: without required consent the stored decision is not read)
-    if (!canStore() && consentRec() && type != 'consent') return;
+    if (denied() && type != 'consent') return; // nothing leaves after a denial but the denial itself
     const d = state.data;
     transport._send({
       id: uuid(), type, ts: Date.now(), visitor: d.id, session: d.session && d.session.id,
@@ -170,6 +171,8 @@ export function createEngine(site, api, nonce, base, notify) {
       },
       trigger(name) { signal('js', name); },
       consent(value) {
+        // Events made before the renderer file has taken the decision wait in memory: a denial drops them.
+        transport._hold();
         if (value == 'granted' || value == 'denied') setConsent(value, value == 'granted' ? ['marketing'] : []);
         else setConsent('custom', (value && value.categories) || []);
       },

@@ -72,11 +72,11 @@ export function createState({ storage = memoryStorage(), now = Date.now } = {}) 
       const stored = readJSON(next, KEY);
       move(next, stored && stored.id ? stored : load());
     },
-    // Consent denied: the stored visitor is removed; this page goes on in memory.
+    // Consent denied: the stored visitor is removed and this page goes on in memory as a new visitor, so a
+    // later grant starts fresh.
     _forget() {
-      const d = load();
       try { _store.removeItem(KEY); } catch (_) { /* blocked */ }
-      move(memoryStorage(), d);
+      _store = memoryStorage(); _raw = undefined; _dirty = false; _data = null;
     },
 
     _pageview(url, referrer) {

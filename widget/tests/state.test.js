@@ -150,14 +150,16 @@ test('moving to persistent storage prefers the visitor stored there', async () =
   assert.equal(s.data.id, old.data.id);
 });
 
-test('forget removes the stored visitor and goes on in memory', () => {
+test('forget removes the stored visitor and goes on in memory as a new visitor', () => {
   const ls = memoryStorage();
   const s = createState({ storage: ls, now: clock() });
   s._pageview('https://shop.example/', '');
+  const before = s.data.id;
   s._forget();
   s._pageview('https://shop.example/b', '');
   assert.equal(ls.getItem(KEY), null);
-  assert.equal(s.data.pv, 2);
+  assert.notEqual(s.data.id, before);
+  assert.equal(s.data.pv, 1);
 });
 
 test('a storage that throws behaves like no storage', () => {

@@ -8,6 +8,7 @@ from tests.widget.browser.conftest import site_settle
 from tests.widget.browser.kit import (
     accept_consent,
     events,
+    fixture_url,
     message,
     settle,
     storage,
@@ -132,3 +133,46 @@ def test_accepting_a_new_policy_version_keeps_the_visitor_for_the_events_held_un
     wait_for_events(demo_site, "consent", count=2)
     settle(page, 1200)
     assert {event.visitor_id for event in events(demo_site)} == {visitor}
+
+
+def test_a_denial_on_a_site_that_does_not_require_consent_stops_all_tracking_and_a_later_grant_starts_fresh(
+    page, live_server, shop
+):
+    sent = []
+    page.on("request", lambda request: "/events" in request.url and sent.append(request.post_data))
+    page.goto(fixture_url(live_server, shop))
+    [first_pageview] = wait_for_events(shop, "pageview")
+    visitor = visitor_id(page)
+    assert first_pageview.visitor_id == visitor
+
+    # Events made right before, with and after the denial: only the denial itself may leave the page.
+    page.evaluate("""() => {
+        retarget('track', 'before-denial');
+        retarget('consent', 'denied');
+        retarget('track', 'after-denial');
+        history.pushState({}, '', location.search + '&after=1');
+    }""")
+    [consent] = wait_for_events(shop, "consent")
+    page.evaluate("retarget('track', 'later')")
+    settle(page, 1500)  # longer than the 1 s batching window
+
+    assert consent.payload["decision"] == "denied"
+    assert consent.visitor_id == "", "the denial is sent without a visitor id"
+    assert [event.type for event in events(shop)] == ["pageview", "consent"]
+    assert set(storage(page)) == {"_rt_c"}, "no visitor and no outbox are kept after a denial"
+
+    sent.clear()
+    page.reload()
+    page.locator("#buy").click()
+    page.evaluate("history.pushState({}, '', location.search + '&browsing=1')")
+    settle(page, 1500)
+    assert sent == [], "the denial is remembered across page loads"
+    assert set(storage(page)) == {"_rt_c"}
+    assert [event.type for event in events(shop)] == ["pageview", "consent"]
+
+    page.evaluate("retarget('consent', 'granted')")
+    wait_for_events(shop, "consent", count=2)
+    page.evaluate("history.pushState({}, '', location.search + '&granted=1')")
+    pageviews = wait_for_events(shop, "pageview", count=2)
+    assert visitor_id(page) != visitor, "a grant after a denial starts as a new visitor"
+    assert pageviews[1].visitor_id == visitor_id(page)
