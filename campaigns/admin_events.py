@@ -7,6 +7,7 @@ rows are evidence. Consent records cannot be deleted by hand either; retention d
 from django.contrib import admin
 
 from campaigns.admin import OwnerScopedAdmin
+from campaigns.exports import consent_export
 from campaigns.models import ConsentRecord, RejectedEventCount, Response
 
 
@@ -40,6 +41,11 @@ class ConsentRecordAdmin(ReadOnlyAdmin):
     search_fields = ("consent_id",)
     date_hierarchy = "decided_at"
     list_select_related = ("site",)
+    actions = ["export_csv"]
+
+    @admin.action(description="Export the selected consent records as CSV")
+    def export_csv(self, request, queryset):
+        return consent_export(records=queryset)
 
 
 @admin.register(RejectedEventCount)

@@ -1,11 +1,16 @@
 """CSV exports, streamed row by row (a lead list may be long), safe to open in a spreadsheet.
 
 A cell that starts with = + - @ (or a tab or carriage return) would be read as a formula by
-Excel, LibreOffice or Google Sheets: such text cells get a leading apostrophe (OWASP's advice),
-so a visitor cannot plant `=HYPERLINK(...)` in a marketer's spreadsheet. Numbers stay numbers.
+Excel, LibreOffice or Google Sheets: such text gets a leading apostrophe (OWASP's advice), so a
+visitor cannot plant `=HYPERLINK(...)` in a marketer's spreadsheet. Spreadsheets look past
+leading spaces and quotes and read full-width forms (＝) as their ASCII letters, and in locales
+that split on `;` (fr, de, it, es, nl) a cell's text after a `;` or a line break starts a cell of
+its own: each such piece is escaped too. Every cell is quoted. Numbers stay numbers.
 """
 
 import csv
+import re
+import unicodedata
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 from decimal import Decimal
@@ -18,6 +23,10 @@ from campaigns.results import counters_daily
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 CHUNK_SIZE = 2000
+# Where a spreadsheet may start a new cell inside our cell's text: any list separator or line break.
+CELL_BREAKS = re.compile(r"([;,\t\r\n])")
+# What a spreadsheet skips before it reads a cell's first letter.
+LEADING_BLANKS = re.compile(r'^[\s"]+')
 
 
 class _Echo:
@@ -41,12 +50,18 @@ def cell(value) -> str | int | float:
         return value.isoformat()
     if isinstance(value, list | tuple):
         value = "; ".join(str(v) for v in value)
-    text = str(value)
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+    return "".join(_piece_escape(piece) for piece in CELL_BREAKS.split(str(value)))
+
+
+def _piece_escape(piece: str) -> str:
+    if piece.startswith(FORMULA_PREFIXES):
+        return "'" + piece
+    shown = LEADING_BLANKS.sub("", unicodedata.normalize("NFKC", piece))
+    return "'" + piece if shown.startswith(FORMULA_PREFIXES) else piece
 
 
 def csv_lines(*, header: list[str], rows: Iterable[Iterable]) -> Iterator[str]:
-    writer = csv.writer(_Echo())
+    writer = csv.writer(_Echo(), quoting=csv.QUOTE_ALL)
     yield "\ufeff" + writer.writerow([cell(h) for h in header])  # the BOM makes Excel read UTF-8
     for row in rows:
         yield writer.writerow([cell(v) for v in row])
@@ -111,6 +126,15 @@ def leads_export(*, campaign: Campaign, filters: reports.ReportFilter) -> Stream
         campaign=campaign, queryset=reports.leads(campaign=campaign, filters=filters), kind="leads",
         fields=["email", "name", "marketing_consent", "visitor_id"],
     )
+
+
+def consent_export(*, records) -> StreamingHttpResponse:
+    """Consent records as proof for an audit: one row per decision, oldest first."""
+    fields = ["decided_at", "received_at", "site_id", "consent_id", "decision", "categories", "policy_version",
+              "url", "ip_truncated", "user_agent"]
+    rows = ([row[f] for f in fields] for row in records.order_by("decided_at", "id").values(*fields)
+            .iterator(chunk_size=CHUNK_SIZE))
+    return csv_response(filename="consent-records.csv", header=fields, rows=rows)
 
 
 EXPORTS = {
