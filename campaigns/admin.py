@@ -6,14 +6,18 @@ pages, actions and autocomplete all read it) and in the foreign-key choices; an 
 the scope answers 404, never a redirect to a page that names it.
 """
 
+from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.forms.models import BaseInlineFormSet
-from django.http import Http404
+from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.html import format_html
 
 from campaigns import services
 from campaigns.admin_results import CampaignResultsAdminMixin
@@ -21,6 +25,7 @@ from campaigns.content import content_clean
 from campaigns.describe import campaign_describe
 from campaigns.models import Campaign, Site, Variant
 from campaigns.preview import preview_context_parse, site_preview, url_for_site
+from campaigns.services.members import invitations_pending, site_invitation_answer, site_member_invite
 from widget.snippet import embed_snippet
 
 
@@ -76,8 +81,25 @@ class OwnerScopedAdmin(admin.ModelAdmin):
         return super().history_view(request, object_id, extra_context)
 
 
+class SiteForm(forms.ModelForm):
+    invite = forms.CharField(
+        required=False, max_length=254, label="Invite a member",
+        help_text="Their exact username or e-mail address. The site appears in their admin once they accept.",
+    )
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "members" in self.fields and user is not None and not user.is_superuser:
+            # An owner sees, and may remove, only the site's own members: never the installation's users.
+            self.fields["members"].queryset = (
+                self.instance.members.all() if self.instance.pk else get_user_model().objects.none()
+            )
+            self.fields["members"].help_text = "Remove a member by moving them out; add one with an invitation."
+
+
 @admin.register(Site)
 class SiteAdmin(OwnerScopedAdmin):
+    form = SiteForm
     site_path = ""
     list_display = ("name", "public_key", "consent_required", "time_zone", "owner")
     search_fields = ("name", "public_key")
@@ -85,7 +107,7 @@ class SiteAdmin(OwnerScopedAdmin):
     filter_horizontal = ("members",)
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     fieldsets = (
-        (None, {"fields": ("name", "owner", "members", "allowed_origins")}),
+        (None, {"fields": ("name", "owner", "members", "invite", "allowed_origins")}),
         ("Embed", {"fields": ("public_key",)}),
         ("Consent", {"fields": ("consent_required", "show_before_consent", "privacy_policy_url", "policy_version")}),
         ("Visitor experience", {"fields": ("max_overlays_per_session", "min_overlay_gap_seconds")}),
@@ -103,11 +125,49 @@ class SiteAdmin(OwnerScopedAdmin):
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
         if request.user.is_superuser:
-            return fieldsets
-        # An owner cannot hand a site to someone else; members are managed by the owner.
-        return tuple(
-            (title, {**opts, "fields": tuple(f for f in opts["fields"] if f != "owner")}) for title, opts in fieldsets
-        )
+            return tuple((t, {**o, "fields": tuple(f for f in o["fields"] if f != "invite")}) for t, o in fieldsets)
+        # An owner cannot hand a site to someone else; members are managed by the owner alone.
+        hidden = {"owner"} if obj is None or obj.owner_id == request.user.id else {"owner", "members", "invite"}
+        return tuple((t, {**o, "fields": tuple(f for f in o["fields"] if f not in hidden)}) for t, o in fieldsets)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+
+        class FormForUser(form):
+            def __init__(self, *args, **kw):
+                super().__init__(*args, user=request.user, **kw)
+
+        return FormForUser
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        invitee = form.cleaned_data.get("invite")
+        if invitee:
+            site_member_invite(site=form.instance, invited_by=request.user, invitee=invitee)
+            messages.info(request, f"Invitation for {invitee!r} recorded: if such an account exists, it sees the "
+                                   "site once its user accepts.")
+
+    def changelist_view(self, request, extra_context=None):
+        count = invitations_pending(user=request.user).count()
+        if count:
+            messages.info(request, format_html('You are invited to help run {} site(s): <a href="{}">answer</a>.',
+                                               count, reverse("admin:campaigns_site_invitations")))
+        return super().changelist_view(request, extra_context)
+
+    def invitations_view(self, request):
+        """The invitations addressed to the signed-in user, to accept or decline."""
+        if request.method == "POST":
+            try:
+                site_invitation_answer(invitation_id=int(request.POST.get("invitation", 0) or 0), user=request.user,
+                                       accept=request.POST.get("answer") == "accept")
+            except (PermissionDenied, ValidationError, ValueError) as error:
+                messages.error(request, getattr(error, "messages", [str(error)])[0])
+            return HttpResponseRedirect(reverse("admin:campaigns_site_invitations"))
+        return TemplateResponse(request, "admin/campaigns/site/invitations.html", {
+            **self.admin_site.each_context(request),
+            "invitations": invitations_pending(user=request.user),
+            "title": "Invitations",
+        })
 
     def has_delete_permission(self, request, obj=None):
         return super().has_delete_permission(request, obj) and (
@@ -119,19 +179,12 @@ class SiteAdmin(OwnerScopedAdmin):
             obj.owner = request.user
         super().save_model(request, obj, form, change)
 
-    def formfield_for_manytomany(self, db_field, request, **kwargs):
-        if db_field.name == "members" and not request.user.is_superuser:
-            from django.contrib.auth import get_user_model
-
-            # Owners add members by username; they do not browse the whole user table.
-            kwargs["queryset"] = get_user_model().objects.filter(is_staff=True, is_active=True)
-        return super().formfield_for_manytomany(db_field, request, **kwargs)
-
     def get_urls(self):
         custom = [
             path(
                 "<int:site_id>/preview/", self.admin_site.admin_view(self.preview_view), name="campaigns_site_preview"
             ),
+            path("invitations/", self.admin_site.admin_view(self.invitations_view), name="campaigns_site_invitations"),
         ]
         return custom + super().get_urls()
 

@@ -1,4 +1,4 @@
 from campaigns.models.events import *  # noqa: F403
-from campaigns.models.site import Campaign, Site, SiteQuerySet, Variant, public_key_new
+from campaigns.models.site import Campaign, Site, SiteInvitation, SiteQuerySet, Variant, public_key_new
 
-__all__ = ["Campaign", "Site", "SiteQuerySet", "Variant", "public_key_new"]
+__all__ = ["Campaign", "Site", "SiteInvitation", "SiteQuerySet", "Variant", "public_key_new"]

@@ -89,6 +89,31 @@ class Site(models.Model):
         return self.name
 
 
+class SiteInvitation(models.Model):
+    """An owner's invitation to help run a site. The invitee becomes a member only when they accept, so nobody
+    is put on a site, or learns of it, without agreeing."""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="invitations")
+    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    # What the owner typed; `user` is the account it named exactly, if any (the owner is not told which).
+    invitee = models.CharField(max_length=254)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="site_invitations"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    accepted = models.BooleanField(null=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["site", "invitee"], condition=models.Q(answered_at__isnull=True),
+                                    name="invitation_unique_pending")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.invitee} to {self.site}"
+
+
 class Campaign(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
