@@ -11,7 +11,7 @@ import logging
 import threading
 import time
 from collections import Counter
-from contextlib import nullcontext
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import NamedTuple
@@ -126,7 +126,7 @@ def events_record(
         return 0
     if connection.vendor != "postgresql":
         try:
-            with PORTABLE_WRITE_LOCK:
+            with portable_write_turn():
                 inserted = _insert_portable(site_id, events, (received_at, device, ip_hash, ip_truncated, user_agent))
         except OperationalError as error:
             if _sqlite_busy(error):
@@ -209,6 +209,21 @@ def _prepared_cursor_class():
     return PreparedCursor
 
 
+@contextmanager
+def portable_write_turn():
+    """On SQLite, this process's turn to write, waited for no longer than the database's busy timeout (then
+    EventsStoreBusy); on PostgreSQL, which has no single writer, nothing to wait for."""
+    if connection.vendor == "postgresql":
+        yield
+        return
+    if not PORTABLE_WRITE_LOCK.acquire(timeout=connection.settings_dict["OPTIONS"].get("timeout", 5)):
+        raise EventsStoreBusy(ERROR_STORE_BUSY)
+    try:
+        yield
+    finally:
+        PORTABLE_WRITE_LOCK.release()
+
+
 def _sqlite_busy(error: OperationalError) -> bool:
     code = getattr(error.__cause__, "sqlite_errorcode", None)
     return code is not None and code & 0xFF in _SQLITE_BUSY_CODES
@@ -279,8 +294,18 @@ def tally_nudge() -> None:
 
 
 def rejected_events_count(*, site_id: int, day: date, reasons: Counter) -> None:
-    """Add to the per-site, per-day counts of refused events: one statement."""
-    _rejected_rows_add([(site_id, day, reason, count) for reason, count in reasons.items()])
+    """Add to the per-site, per-day counts of refused events: one statement.
+
+    On SQLite a count that does not get the write lock in time is dropped with a warning, as refusals_note drops
+    one when Redis is unavailable: a debugging aid is not worth failing the request that refused the events.
+    """
+    try:
+        _rejected_rows_add([(site_id, day, reason, count) for reason, count in reasons.items()])
+    except OperationalError as error:
+        if not (isinstance(error, EventsStoreBusy) or _sqlite_busy(error)):
+            raise
+        logger.warning("rejected_events_count: the database stayed locked, %s refused events went uncounted",
+                       sum(reasons.values()))
 
 
 def _rejected_rows_add(rows: list[tuple[int, date, str, int]]) -> None:
@@ -294,7 +319,7 @@ def _rejected_rows_add(rows: list[tuple[int, date, str, int]]) -> None:
         + ", ".join(["(%s, %s, %s, %s)"] * len(items))
         + f" ON CONFLICT (site_id, day, reason) DO UPDATE SET count = {table}.count + EXCLUDED.count"
     )
-    with PORTABLE_WRITE_LOCK if connection.vendor != "postgresql" else nullcontext(), connection.cursor() as cursor:
+    with portable_write_turn(), connection.cursor() as cursor:
         cursor.execute(sql, [value for row in items for value in row])
 
 

@@ -11,12 +11,11 @@ import logging
 import os
 import threading
 import time
-from contextlib import nullcontext
 
 from django.db import close_old_connections, connection
 
 from campaigns.services import tally, tally_portable
-from campaigns.services.events import NUDGE_DEBOUNCE_SECONDS, PORTABLE_WRITE_LOCK
+from campaigns.services.events import NUDGE_DEBOUNCE_SECONDS, portable_write_turn
 
 logger = logging.getLogger(__name__)
 
@@ -76,11 +75,10 @@ def _drain() -> int:
 
     On SQLite each batch takes its turn at the process's write lock with the collect requests.
     """
-    portable = connection.vendor != "postgresql"
-    batch_size = tally_portable.BATCH_SIZE if portable else tally.BATCH_SIZE
+    batch_size = tally.BATCH_SIZE if connection.vendor == "postgresql" else tally_portable.BATCH_SIZE
     total = 0
     while True:
-        with PORTABLE_WRITE_LOCK if portable else nullcontext():
+        with portable_write_turn():
             counted = tally.tally_batch(batch_size=batch_size)
         total += counted
         if counted < batch_size:

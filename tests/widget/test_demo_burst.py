@@ -188,11 +188,11 @@ def visitor_batch(demo: Demo) -> list[dict]:
     ]
 
 
-def post(server: str, demo: Demo, events: list[dict]) -> tuple[int, dict, dict]:
+def post(server: str, demo: Demo, events: list[dict], *, origin: str = DEMO_ORIGIN) -> tuple[int, dict, dict]:
     """POST a batch as the widget does (text/plain, the shop's origin): status, headers and JSON body."""
     request = urllib.request.Request(
         f"{server}/api/w/{demo.public_key}/events", data=json.dumps({"events": events}).encode(), method="POST",
-        headers={"Content-Type": "text/plain", "Origin": DEMO_ORIGIN, "User-Agent": BROWSER_UA},
+        headers={"Content-Type": "text/plain", "Origin": origin, "User-Agent": BROWSER_UA},
     )
     try:
         with urllib.request.urlopen(request, timeout=60) as response:
@@ -262,11 +262,14 @@ def test_a_write_lock_held_past_the_busy_timeout_is_answered_503_and_the_retried
         try:
             holder.execute("BEGIN IMMEDIATE")  # another writer, e.g. a second process, keeps the lock
             status, headers, body = post(server, demo, events)
+            # A refused request is still answered; only its count for the site's owner is lost.
+            refused = post(server, demo, events, origin="https://elsewhere.example")[0]
         finally:
             holder.execute("ROLLBACK")
             holder.close()
         assert (status, body["error"]) == (503, ERROR_BUSY)
         assert int(headers["Retry-After"]) > 0
+        assert refused == 403
         assert demo.counted() == before, "a 503 stores nothing"
 
         status, _headers, body = post(server, demo, events)  # the widget keeps the batch and sends it again
