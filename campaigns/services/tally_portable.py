@@ -1,8 +1,8 @@
 """The tally without PostgreSQL (the demo on SQLite): the same counts, folded in Python, one batch at a time.
 
 campaigns/services/tally.py does this in set-based SQL on PostgreSQL; this is the small fallback it calls
-on any other database. SQLite serializes writers, so ids are handed out in commit order (every `tx` is 0)
-and no lock is needed here.
+on any other database. SQLite serializes writers (a transaction takes the write lock when it begins: settings'
+`transaction_mode`), so ids are handed out in commit order (every `tx` is 0) and no lock is needed here.
 """
 
 from collections import defaultdict
