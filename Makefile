@@ -52,4 +52,4 @@ bench: install-dev widget/node_modules/.installed
 	$(PY) bench/run.py
 
 clean:
-	rm -rf $(VENV) widget/node_modules db.sqlite3 test-db.sqlite3
+	rm -rf $(VENV) widget/node_modules db.sqlite3 db.sqlite3-wal db.sqlite3-shm test-db.sqlite3

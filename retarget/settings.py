@@ -122,6 +122,16 @@ if DB_PREPARED_STATEMENTS and DATABASES["default"]["ENGINE"] == "django.db.backe
     # ignores prepare=True as well. A threshold no query reaches turns them on for the statements that ask (the
     # collect insert) and leaves every other query as Django runs it.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("prepare_threshold", 2**62)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The embedded default under concurrent requests. WAL lets readers run beside the one writer. A transaction
+    # takes the write lock when it begins (IMMEDIATE), where a busy database is waited for, up to the timeout
+    # (seconds; then collect answers 503); a deferred one that read first and then writes fails at once when
+    # another writer got in between.
+    DATABASES["default"].setdefault("OPTIONS", {}).update({
+        "transaction_mode": "IMMEDIATE",
+        "timeout": env_int("SQLITE_BUSY_TIMEOUT", 10),
+        "init_command": "PRAGMA journal_mode=WAL",
+    })
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL")
@@ -140,6 +150,9 @@ else:
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL or "memory://")
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", not REDIS_URL)
 CELERY_TASK_EAGER_PROPAGATES = True
+# Without a worker, each process counts in a background thread of its own after its commits, so that no
+# request waits for the tally (campaigns/services/tally_background.py).
+TALLY_IN_THREAD = CELERY_TASK_ALWAYS_EAGER
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

@@ -55,6 +55,8 @@ if _redis:
 if not _pg:
     DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "test-db.sqlite3")}  # noqa: F405
 
+# Tests count when they ask (or in the request that stored, with in-process tasks), never in a thread of their own.
+TALLY_IN_THREAD = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
 WHITENOISE_USE_FINDERS = True

@@ -8,8 +8,10 @@ depends on Redis; only the nudge that asks a worker to count sooner does.
 
 import json
 import logging
+import threading
 import time
 from collections import Counter
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import NamedTuple
@@ -29,6 +31,18 @@ NUDGE_DEBOUNCE_SECONDS = 1.0
 # Whole requests refused, noted in Redis until refusals_flush moves them into RejectedEventCount.
 REFUSALS_KEY = "refusals:pending"
 CONSENT = "consent"
+ERROR_STORE_BUSY = "the database stayed locked by another writer"
+# SQLite has one writer at a time. This process's collect requests and its tally thread wait for their turn here,
+# each woken as soon as the one before it commits; waiting in SQLite's busy handler instead, which polls with
+# growing sleeps, a writer could lose the race to newcomers for seconds.
+PORTABLE_WRITE_LOCK = threading.RLock()
+# SQLite's primary result codes SQLITE_BUSY and SQLITE_LOCKED (extended codes keep them in their low byte).
+_SQLITE_BUSY_CODES = frozenset({5, 6})
+
+
+class EventsStoreBusy(OperationalError):
+    """The embedded database (SQLite) stayed locked by another writer for longer than its busy timeout: nothing
+    was stored, and the same batch may simply be sent again."""
 
 
 class EventRow(NamedTuple):
@@ -111,7 +125,13 @@ def events_record(
     if not events:
         return 0
     if connection.vendor != "postgresql":
-        inserted = _insert_portable(site_id, events, (received_at, device, ip_hash, ip_truncated, user_agent))
+        try:
+            with portable_write_turn():
+                inserted = _insert_portable(site_id, events, (received_at, device, ip_hash, ip_truncated, user_agent))
+        except OperationalError as error:
+            if _sqlite_busy(error):
+                raise EventsStoreBusy(ERROR_STORE_BUSY) from error
+            raise
         if inserted:
             transaction.on_commit(tally_nudge)
         return inserted
@@ -189,6 +209,26 @@ def _prepared_cursor_class():
     return PreparedCursor
 
 
+@contextmanager
+def portable_write_turn():
+    """On SQLite, this process's turn to write, waited for no longer than the database's busy timeout (then
+    EventsStoreBusy); on PostgreSQL, which has no single writer, nothing to wait for."""
+    if connection.vendor == "postgresql":
+        yield
+        return
+    if not PORTABLE_WRITE_LOCK.acquire(timeout=connection.settings_dict["OPTIONS"].get("timeout", 5)):
+        raise EventsStoreBusy(ERROR_STORE_BUSY)
+    try:
+        yield
+    finally:
+        PORTABLE_WRITE_LOCK.release()
+
+
+def _sqlite_busy(error: OperationalError) -> bool:
+    code = getattr(error.__cause__, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF in _SQLITE_BUSY_CODES
+
+
 @transaction.atomic
 def _insert_portable(site_id: int, events: list[EventRow], sender: tuple) -> int:
     """SQLite (the demo): the same result in three statements inside one transaction."""
@@ -223,8 +263,14 @@ def tally_nudge() -> None:
     The first nudge of a window drains at once; events stored later in the window are drained by the
     nudge queued for its end, so none waits for beat. A process that lost the race knows when the
     winner's window ends and stays quiet until then, so most requests do not touch Redis at all.
+    Without a worker (TALLY_IN_THREAD) the process's own tally thread does the same, off the request's path.
     """
     global _nudge_quiet_until
+    if settings.TALLY_IN_THREAD:
+        from campaigns.services.tally_background import tally_soon
+
+        tally_soon()
+        return
     now = time.monotonic()
     if now < _nudge_quiet_until:
         return  # a drain is already queued for the end of the current window, after this commit
@@ -248,8 +294,18 @@ def tally_nudge() -> None:
 
 
 def rejected_events_count(*, site_id: int, day: date, reasons: Counter) -> None:
-    """Add to the per-site, per-day counts of refused events: one statement."""
-    _rejected_rows_add([(site_id, day, reason, count) for reason, count in reasons.items()])
+    """Add to the per-site, per-day counts of refused events: one statement.
+
+    On SQLite a count that does not get the write lock in time is dropped with a warning, as refusals_note drops
+    one when Redis is unavailable: a debugging aid is not worth failing the request that refused the events.
+    """
+    try:
+        _rejected_rows_add([(site_id, day, reason, count) for reason, count in reasons.items()])
+    except OperationalError as error:
+        if not (isinstance(error, EventsStoreBusy) or _sqlite_busy(error)):
+            raise
+        logger.warning("rejected_events_count: the database stayed locked, %s refused events went uncounted",
+                       sum(reasons.values()))
 
 
 def _rejected_rows_add(rows: list[tuple[int, date, str, int]]) -> None:
@@ -263,7 +319,7 @@ def _rejected_rows_add(rows: list[tuple[int, date, str, int]]) -> None:
         + ", ".join(["(%s, %s, %s, %s)"] * len(items))
         + f" ON CONFLICT (site_id, day, reason) DO UPDATE SET count = {table}.count + EXCLUDED.count"
     )
-    with connection.cursor() as cursor:
+    with portable_write_turn(), connection.cursor() as cursor:
         cursor.execute(sql, [value for row in items for value in row])
 
 

@@ -1,8 +1,8 @@
 """The tally without PostgreSQL (the demo on SQLite): the same counts, folded in Python, one batch at a time.
 
 campaigns/services/tally.py does this in set-based SQL on PostgreSQL; this is the small fallback it calls
-on any other database. SQLite serializes writers, so ids are handed out in commit order (every `tx` is 0)
-and no lock is needed here.
+on any other database. SQLite serializes writers (a transaction takes the write lock when it begins: settings'
+`transaction_mode`), so ids are handed out in commit order (every `tx` is 0) and no lock is needed here.
 """
 
 from collections import defaultdict
@@ -33,10 +33,15 @@ from campaigns.services.tally import (
 
 Segment = tuple[str, str, bool]  # device, source, returning
 
+# A batch is one write transaction, and SQLite has one writer at a time: collect requests wait for the batch's
+# commit to store theirs. Batches this small commit within a fraction of a second.
+BATCH_SIZE = 2_000
+
 
 def tally_batch(*, batch_size: int) -> int:
-    """Claim and count up to batch_size events past the cursor (inside the caller's transaction)."""
-    event_ids = _claim(batch_size=batch_size)
+    """Claim and count up to batch_size (at most BATCH_SIZE) events past the cursor (inside the caller's
+    transaction)."""
+    event_ids = _claim(batch_size=min(batch_size, BATCH_SIZE))
     if event_ids:
         _fold(event_ids=event_ids)
     return len(event_ids)

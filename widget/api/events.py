@@ -20,6 +20,7 @@ from campaigns.origins import origin_allowed, origin_of_url
 from campaigns.selectors_events import site_ingest_get, site_ingest_refresh_due
 from campaigns.services.events import (
     CONSENT,
+    EventsStoreBusy,
     events_batch_json,
     events_record,
     refusals_note,
@@ -57,6 +58,9 @@ ERROR_ORIGIN = "origin not allowed"
 ERROR_TOO_MANY = "too many events in one batch"
 ERROR_SHAPE = 'body must be {"events": [...]}'
 ERROR_RATE_LIMITED = "too many events, slow down"
+ERROR_BUSY = "busy, try again shortly"
+# The widget keeps a batch answered 503 and sends it again; the stored ids make the retry safe.
+BUSY_RETRY_AFTER_SECONDS = 2
 
 JSON = "application/json"
 # What Django gives a response without a type (the preflight's empty answer).
@@ -197,7 +201,11 @@ def events_collect(*, public_key: str, method: str, origin: str | None, referer:
     sender = {"site_id": ingest.site_id, "received_at": now, "device": device, "ip_hash": hashed_ip,
               "ip_truncated": ip_truncate(ip) if any(event.type == CONSENT for event in accepted) else "",
               "user_agent": user_agent}
-    retry_after = _limited_or_stored(limits=limits, cost=cost, events=accepted, sender=sender)
+    try:
+        retry_after = _limited_or_stored(limits=limits, cost=cost, events=accepted, sender=sender)
+    except EventsStoreBusy as busy:
+        return _error(503, ERROR_BUSY, str(busy),
+                      headers={**headers, "Retry-After": str(BUSY_RETRY_AFTER_SECONDS)})
     if retry_after is not None:
         return refused(429, ERROR_RATE_LIMITED, reason=REFUSED_RATE_LIMITED, count=cost,
                        extra_headers={"Retry-After": str(retry_after)})
