@@ -235,3 +235,5 @@ RATE_LIMIT_CLIENT_PER_MINUTE = env_int("RATE_LIMIT_CLIENT_PER_MINUTE", 600)
 COLLECT_WRITER_SOCKET = env_str("COLLECT_WRITER_SOCKET")
 # Where the widget and the demo shop find the API when they are not on the same origin.
 PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "")
+# The demo shop (/demo/) and the / redirect to it: on in development, off in production unless asked for.
+DEMO = env_bool("DEMO", DEBUG)

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.urls import path
 
 from widget import demo
@@ -11,11 +12,16 @@ urlpatterns = [
     path("api/w/<str:public_key>/config", site_config_api, name="config"),
     path("api/w/<str:public_key>/decide", site_decide_api, name="decide"),
     path("api/w/<str:public_key>/events", events_collect_api, name="events"),
-    path("demo/", demo.home, name="demo-home"),
-    path("demo/blog/<slug:slug>/", demo.article, name="demo-article"),
-    path("demo/product/<slug:slug>/", demo.product, name="demo-product"),
-    path("demo/cart/", demo.cart, name="demo-cart"),
-    path("demo/cart/add/", demo.cart_add, name="demo-cart-add"),
-    path("demo/checkout/", demo.checkout, name="demo-checkout"),
-    path("demo/thanks/", demo.thanks, name="demo-thanks"),
 ]
+
+# The demo shop serves the first site named "Demo shop": a development and trial aid, never a production page.
+if settings.DEMO:
+    urlpatterns += [
+        path("demo/", demo.home, name="demo-home"),
+        path("demo/blog/<slug:slug>/", demo.article, name="demo-article"),
+        path("demo/product/<slug:slug>/", demo.product, name="demo-product"),
+        path("demo/cart/", demo.cart, name="demo-cart"),
+        path("demo/cart/add/", demo.cart_add, name="demo-cart-add"),
+        path("demo/checkout/", demo.checkout, name="demo-checkout"),
+        path("demo/thanks/", demo.thanks, name="demo-thanks"),
+    ]
