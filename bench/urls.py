@@ -17,7 +17,7 @@ def trivial(request):
 def floor_page(request):
     """The demo home page with the widget's script replaced by bench/widget_floor.js (see there)."""
     response = demo.home(request)
-    html = re.sub(r'src="[^"]*/static/widget/retarget\.[^"]+\.js"', f'src="{FLOOR_URL}"', response.content.decode())
+    html = re.sub(r'src="[^"]*/static/widget/retarget(\.[^"]+)?\.js"', f'src="{FLOOR_URL}"', response.content.decode())
     return HttpResponse(html)
 
 

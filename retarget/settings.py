@@ -12,6 +12,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from widget.embed import static_headers_add
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -59,6 +61,8 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG el
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
+    # runserver leaves static files to WhiteNoise, so they get the same headers and fallbacks as in production.
+    "whitenoise.runserver_nostatic",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -176,9 +180,13 @@ STORAGES = {
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
-# The widget bundles carry their version in the file name, so they can be cached for a year.
-WHITENOISE_MAX_AGE = 60 * 60 * 24 * 365 if not DEBUG else 0
+# Static files without a hash in their name (the admin's, the demo's): an hour. The widget's files have their own
+# policy (widget/embed.py): the stable core URL minutes, the content-hashed lazy files a year, immutable.
+WHITENOISE_MAX_AGE = 60 * 60 if not DEBUG else 0
 WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_ADD_HEADERS_FUNCTION = static_headers_add
+# Browser max-age of the widget's stable script URL: how long a release takes to reach a returning visitor.
+WIDGET_CORE_MAX_AGE = env_int("WIDGET_CORE_MAX_AGE", 300)
 
 # Security: safe by default when DEBUG is off; a TLS-terminating proxy sets SECURE_PROXY_SSL_HEADER.
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
