@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from widget.embed import static_headers_add
@@ -72,6 +73,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "axes",
+    "csp",
     "campaigns",
     "widget",
 ]
@@ -81,12 +84,14 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Views marked @public_endpoint (the collect endpoint) are called from here, without the middleware below.
     "retarget.middleware.PublicEndpointMiddleware",
+    "retarget.hardening.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes requires: turns a lockout into its 429 answer
 ]
 
 ROOT_URLCONF = "retarget.urls"
@@ -198,6 +203,36 @@ SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
 X_FRAME_OPTIONS = "DENY"
+
+# Admin login throttle (django-axes): after AXES_FAILURE_LIMIT failures an account is locked whatever the address,
+# and an address whatever the account, for AXES_COOLOFF_TIME after the last failure counted. Attempts are kept in
+# the database, not the cache: a Redis restart or flush forgets no lockout, and admin lists them ("Access
+# attempts", where a lockout can be lifted early). Failures during a lockout do not extend it, so an attacker cannot
+# keep an owner out of their account for longer than that.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = 10
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_CLIENT_IP_CALLABLE = "retarget.hardening.login_client_ip"
+
+# Content-Security-Policy on every page Django renders (django-csp): no inline script or style anywhere in the
+# admin and the results pages. Not on the demo shop (it embeds the snippet as a customer's page would, inline queue
+# stub included) nor on the API docs page (Swagger UI from its CDN); the widget's endpoints skip the middleware.
+CONTENT_SECURITY_POLICY = {
+    "EXCLUDE_URL_PREFIXES": ["/demo/", "/api/docs/"],
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 if env_bool("BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
