@@ -45,6 +45,13 @@ def test_admin_and_results_pages_send_the_policy(client, admin_client, campaign)
         assert "object-src 'none'" in policy and "frame-ancestors 'none'" in policy, url
 
 
+def test_the_browsable_api_may_use_style_attributes_and_nothing_else_inline(admin_client):
+    policy = admin_client.get("/api/sites/", HTTP_ACCEPT="text/html")["Content-Security-Policy"]
+    assert "style-src-attr 'unsafe-inline'" in policy and "script-src 'self'" in policy
+    admin = admin_client.get(reverse("admin:index"))["Content-Security-Policy"]
+    assert "style-src-attr" not in admin
+
+
 def test_the_widget_endpoints_and_the_demo_carry_no_policy(client, site):
     config = client.get(f"/api/w/{site.public_key}/config", HTTP_ORIGIN="https://shop.example")
     assert config.status_code == 200 and "Content-Security-Policy" not in config
