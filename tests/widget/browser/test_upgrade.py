@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -22,7 +23,6 @@ from playwright.sync_api import expect
 from campaigns import services
 from tests.app_process import app_environment
 from tests.widget.browser.kit import campaign_add, message, wait_until
-from tests.widget.test_writer import free_port
 from widget.snippet import embed_snippet
 
 pytestmark = pytest.mark.browser
@@ -30,6 +30,12 @@ pytestmark = pytest.mark.browser
 WIDGET = Path(settings.BASE_DIR) / "widget"
 NEXT_VERSION = "0.1.0-next"
 OLD_SNIPPET_CORE = "/static/widget/retarget.2857cef47e.js"  # pasted before the stable URL existed
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 class Server:
