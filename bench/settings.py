@@ -5,6 +5,7 @@ import os
 os.environ.setdefault("SECRET_KEY", "bench-secret-key-not-for-production-" + "x" * 20)
 os.environ.setdefault("ALLOWED_HOSTS", "*")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
+os.environ.setdefault("DEMO", "1")  # the widget benches load the demo shop
 
 from retarget.settings import *  # noqa: E402,F403
 

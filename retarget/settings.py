@@ -10,7 +10,10 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
+
+from widget.embed import static_headers_add
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -59,6 +62,8 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG el
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
+    # runserver leaves static files to WhiteNoise, so they get the same headers and fallbacks as in production.
+    "whitenoise.runserver_nostatic",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -68,6 +73,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "axes",
+    "csp",
     "campaigns",
     "widget",
 ]
@@ -77,12 +84,14 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Views marked @public_endpoint (the collect endpoint) are called from here, without the middleware below.
     "retarget.middleware.PublicEndpointMiddleware",
+    "retarget.hardening.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes requires: turns a lockout into its 429 answer
 ]
 
 ROOT_URLCONF = "retarget.urls"
@@ -189,9 +198,13 @@ STORAGES = {
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
-# The widget bundles carry their version in the file name, so they can be cached for a year.
-WHITENOISE_MAX_AGE = 60 * 60 * 24 * 365 if not DEBUG else 0
+# Static files without a hash in their name (the admin's, the demo's): an hour. The widget's files have their own
+# policy (widget/embed.py): the stable core URL minutes, the content-hashed lazy files a year, immutable.
+WHITENOISE_MAX_AGE = 60 * 60 if not DEBUG else 0
 WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_ADD_HEADERS_FUNCTION = static_headers_add
+# Browser max-age of the widget's stable script URL: how long a release takes to reach a returning visitor.
+WIDGET_CORE_MAX_AGE = env_int("WIDGET_CORE_MAX_AGE", 300)
 
 # Security: safe by default when DEBUG is off; a TLS-terminating proxy sets SECURE_PROXY_SSL_HEADER.
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
@@ -205,6 +218,36 @@ SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
 X_FRAME_OPTIONS = "DENY"
 if env_bool("BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Admin login throttle (django-axes): after AXES_FAILURE_LIMIT failures an account is locked whatever the address,
+# and an address whatever the account, for AXES_COOLOFF_TIME after the last failure counted. Attempts are kept in
+# the database, not the cache: a Redis restart or flush forgets no lockout, and admin lists them ("Access
+# attempts", where a lockout can be lifted early). Failures during a lockout do not extend it, so an attacker cannot
+# keep an owner out of their account for longer than that.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = 10
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_CLIENT_IP_CALLABLE = "retarget.hardening.login_client_ip"
+
+# Content-Security-Policy on every page Django renders (django-csp): no inline script or style anywhere in the
+# admin and the results pages. Not on the demo shop (it embeds the snippet as a customer's page would, inline queue
+# stub included) nor on the API docs page (Swagger UI from its CDN); the widget's endpoints skip the middleware.
+CONTENT_SECURITY_POLICY = {
+    "EXCLUDE_URL_PREFIXES": ["/demo/", "/api/docs/"],
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -248,3 +291,5 @@ RATE_LIMIT_CLIENT_PER_MINUTE = env_int("RATE_LIMIT_CLIENT_PER_MINUTE", 600)
 COLLECT_WRITER_SOCKET = env_str("COLLECT_WRITER_SOCKET")
 # Where the widget and the demo shop find the API when they are not on the same origin.
 PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "")
+# The demo shop (/demo/) and the / redirect to it: on in development, off in production unless asked for.
+DEMO = env_bool("DEMO", DEBUG)

@@ -12,6 +12,7 @@ os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production-" + "x" 
 os.environ.setdefault("DEBUG", "0")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
 os.environ.setdefault("ALLOWED_HOSTS", "*")
+os.environ.setdefault("DEMO", "1")  # the browser tests drive the demo shop
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/retarget"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/15"

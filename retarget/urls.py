@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
@@ -12,10 +13,11 @@ admin.site.site_title = "Retarget"
 admin.site.index_title = "Sites, campaigns and results"
 
 urlpatterns = [
-    path("", RedirectView.as_view(url="/demo/", permanent=False)),
     path("admin/", admin.site.urls),
     path("healthz", healthz),
     # The widget's public endpoints first: they are the hot path, matched before the API's many patterns.
     path("", include("widget.urls")),
     path("", include("campaigns.urls")),
 ]
+if settings.DEMO:
+    urlpatterns.insert(0, path("", RedirectView.as_view(url="/demo/", permanent=False)))

@@ -1,9 +1,14 @@
-// Builds the widget into static/widget/: the core (one classic script, IIFE), the lazy modules
-// (renderers and debug: ES modules loaded with import() on demand, shared code split into
-// chunks) and manifest.json. Every file is minified by esbuild (with `_`-prefixed properties
-// renamed, one rename map for all files) and then by terser, whichever is smaller.
+// Builds the widget into static/widget/: the core (one classic script, IIFE) under the stable name
+// retarget.js that every embed snippet names, the lazy modules (renderers and debug: ES modules
+// loaded with import() on demand, shared code split into chunks, content-hashed names) and
+// manifest.json. Every file is minified by esbuild (with `_`-prefixed properties renamed, one rename
+// map for all files) and then by terser, whichever is smaller.
+// The lazy files of earlier builds stay beside the new ones for KEEP_DAYS after the build that
+// superseded them (manifest "superseded": file -> that day), so a page still running an earlier
+// core can load the renderer it knows.
 //   node build.mjs            build, print sizes; exits 1 when over the size budget (files still written)
-//   node build.mjs --check    fail if the committed files differ from a fresh build (sizes not checked)
+//   node build.mjs --check    fail if the committed files differ from a fresh build (sizes not checked;
+//                             the superseded files are taken as the manifest lists them, whatever the date)
 //   node build.mjs --out DIR  build somewhere else (`npm run size` builds into a temporary folder)
 import { build } from 'esbuild';
 import { minify } from 'terser';
@@ -23,8 +28,11 @@ const RENDERERS = Object.values(RENDER_FILES).flat();
 const LAZY = { debug: path.join(HERE, 'src', 'debug.js') }; // lazy modules that are not renderers
 // message types -> renderer module (popup, bar, slide_in and fullscreen share one)
 const TYPES = { popup: 'message', bar: 'message', slide_in: 'message', fullscreen: 'message' };
-const BUDGET = { core: 6 * 1024, total: 16 * 1024 }; // gzipped bytes
-const OURS = /^(retarget\.[\w-]+\.js|render-[\w-]+\.[\w-]+\.js|(chunk|debug)\.[\w-]+\.js|manifest\.json)$/;
+const BUDGET = { core: 7 * 1024, total: 16 * 1024 }; // gzipped bytes
+export const CORE = 'retarget.js';
+// Earlier hashed cores (retarget.<hash>.js) are ours too: a build removes them (the server answers their URLs).
+const OURS = /^(retarget(\.[\w-]+)?\.js|render-[\w-]+\.[\w-]+\.js|(chunk|debug)\.[\w-]+\.js|manifest\.json)$/;
+export const KEEP_DAYS = 7;
 const TARGET = ['es2020'];
 const { version } = JSON.parse(fs.readFileSync(path.join(HERE, 'package.json'), 'utf8'));
 
@@ -82,12 +90,11 @@ async function bundle() {
     define: { __RT_VERSION__: JSON.stringify(version), __RT_FILES__: JSON.stringify(coreFiles) },
   });
   const coreText = HINT + await smaller(core.outputFiles[0].text, false);
-  const coreName = `retarget.${hash(coreText)}.js`;
-  files[coreName] = coreText;
+  files[CORE] = coreText;
   const manifest = {
     version,
-    core: coreName,
-    integrity: 'sha384-' + createHash('sha384').update(coreText).digest('base64'),
+    core: CORE,
+    core_hash: hash(coreText),
     renderers: {
       ...Object.fromEntries(Object.entries(TYPES).map(([t, n]) => [t, names[n]])),
       ...Object.fromEntries(RENDERERS.map((n) => [n, names[n]])),
@@ -95,17 +102,53 @@ async function bundle() {
     chunks: Object.keys(files).filter((f) => f.startsWith('chunk.')).sort(),
     lazy: Object.keys(LAZY).map((n) => names[n]),
   };
-  files['manifest.json'] = JSON.stringify(manifest, null, 2) + '\n';
   return { files, manifest };
+}
+
+// The lazy files a manifest names as current.
+export const lazyFiles = (manifest) => new Set([
+  ...Object.values(manifest.renderers || {}), ...(manifest.chunks || []), ...(manifest.lazy || []),
+]);
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+// Which earlier lazy files stay, and since when they are superseded: plain data in, a map out.
+// previous: the manifest the folder held (or null); current: the new build's lazy files; today: 'YYYY-MM-DD'.
+// prune false keeps every listed file whatever its date (the check must not depend on the day it runs).
+export function superseded({ previous, current, today, prune = true }) {
+  const kept = { ...((previous && previous.superseded) || {}) };
+  if (previous && prune) lazyFiles(previous).forEach((f) => { if (!(f in kept)) kept[f] = today; });
+  const oldest = Date.parse(today) - KEEP_DAYS * DAY_MS;
+  return Object.fromEntries(Object.entries(kept)
+    .filter(([f, day]) => !current.has(f) && (!prune || Date.parse(day) >= oldest))
+    .sort(([a], [b]) => (a < b ? -1 : 1)));
+}
+
+const readManifest = (dir) => {
+  const file = path.join(dir, 'manifest.json');
+  return fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : null;
+};
+
+// The build's files plus the earlier lazy files still kept (read from dir, where they are), and the manifest.
+function withSuperseded({ files, manifest }, dir, { today, prune }) {
+  const all = { ...files };
+  const kept = superseded({ previous: readManifest(dir), current: lazyFiles(manifest), today, prune });
+  Object.keys(kept).forEach((f) => {
+    if (fs.existsSync(path.join(dir, f))) all[f] = fs.readFileSync(path.join(dir, f), 'utf8');
+    else delete kept[f];
+  });
+  const full = Object.keys(kept).length ? { ...manifest, superseded: kept } : manifest;
+  all['manifest.json'] = JSON.stringify(full, null, 2) + '\n';
+  return all;
 }
 
 function write(dir, files) {
   fs.mkdirSync(dir, { recursive: true });
-  fs.readdirSync(dir).filter((f) => OURS.test(f)).forEach((f) => fs.rmSync(path.join(dir, f)));
+  fs.readdirSync(dir).filter((f) => OURS.test(f) && !(f in files)).forEach((f) => fs.rmSync(path.join(dir, f)));
   Object.entries(files).forEach(([name, text]) => fs.writeFileSync(path.join(dir, name), text));
 }
 
-// Prints the sizes; returns false when over budget.
+// Prints the sizes of this build's files (not the superseded ones kept); returns false when over budget.
 function report({ files, manifest }) {
   const js = Object.keys(files).filter((f) => f.endsWith('.js'));
   const total = js.reduce((n, f) => n + gz(files[f]), 0);
@@ -117,22 +160,31 @@ function report({ files, manifest }) {
   return false;
 }
 
-const args = process.argv.slice(2);
-const built = await bundle();
-if (args.includes('--check')) {
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'rt-widget-'));
-  write(tmp, built.files);
-  const list = (d) => fs.readdirSync(d).filter((f) => OURS.test(f)).sort();
-  const stale = JSON.stringify(list(tmp)) !== JSON.stringify(fs.existsSync(OUT) ? list(OUT) : [])
-    || list(tmp).some((f) => fs.readFileSync(path.join(tmp, f), 'utf8') !== fs.readFileSync(path.join(OUT, f), 'utf8'));
-  fs.rmSync(tmp, { recursive: true });
-  if (stale) {
-    console.error('widget/static/widget/ is stale: run `npm --prefix widget run build` and commit the result');
-    process.exit(1);
+async function main(args) {
+  const built = await bundle();
+  const today = new Date().toISOString().slice(0, 10);
+  if (args.includes('--check')) {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'rt-widget-'));
+    write(tmp, withSuperseded(built, OUT, { today, prune: false }));
+    const list = (d) => fs.readdirSync(d).filter((f) => OURS.test(f)).sort();
+    const stale = JSON.stringify(list(tmp)) !== JSON.stringify(fs.existsSync(OUT) ? list(OUT) : [])
+      || list(tmp).some((f) => fs.readFileSync(path.join(tmp, f), 'utf8') !== fs.readFileSync(path.join(OUT, f), 'utf8'));
+    fs.rmSync(tmp, { recursive: true });
+    if (stale) {
+      console.error('widget/static/widget/ is stale: run `npm --prefix widget run build` and commit the result');
+      process.exit(1);
+    }
+    console.log('widget/static/widget/ is up to date');
+  } else {
+    const i = args.indexOf('--out');
+    const dir = i >= 0 ? path.resolve(args[i + 1]) : OUT;
+    const files = withSuperseded(built, dir, { today, prune: true });
+    write(dir, files);
+    const kept = Object.keys(files).filter((f) => f.endsWith('.js') && !(f in built.files));
+    if (kept.length) console.log(`kept from earlier builds (${KEEP_DAYS} days): ${kept.join(', ')}`);
+    if (!report(built)) process.exitCode = 1; // over budget fails the build (and `npm run size`)
   }
-  console.log('widget/static/widget/ is up to date');
-} else {
-  const i = args.indexOf('--out');
-  write(i >= 0 ? path.resolve(args[i + 1]) : OUT, built.files);
-  if (!report(built)) process.exitCode = 1; // over budget fails the build (and `npm run size`)
 }
+
+// Run as a script (node build.mjs); imported by the tests for superseded().
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) await main(process.argv.slice(2));

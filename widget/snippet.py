@@ -1,25 +1,17 @@
 """The copy-paste embed snippet of the widget (docs/widget.md).
 
-The script's file name comes from widget/static/widget/manifest.json ("core"), so a new build
-changes the URL and browsers never run a stale cached copy.
+The script's URL never changes across releases (widget/embed.py serves it with a short cache), so a
+snippet pasted once keeps running the current core after every upgrade.
 """
 
-import json
 from html import escape
-from pathlib import Path
 
-MANIFEST_PATH = Path(__file__).resolve().parent / "static" / "widget" / "manifest.json"
-STATIC_PREFIX = "/static/widget/"
+from widget.embed import core_url
 
 # The queue stub: calls made before the script has loaded are kept in retarget.q and replayed in order.
 QUEUE_STUB = "window.retarget=window.retarget||function(){(retarget.q=retarget.q||[]).push(arguments)};"
 
 ERROR_NO_KEY = "public_key is required"
-
-
-def core_file_name(*, manifest_path: Path = MANIFEST_PATH) -> str:
-    """retarget.<hash>.js, as built by `npm --prefix widget run build`."""
-    return json.loads(manifest_path.read_text())["core"]
 
 
 def embed_script_tag(*, public_key: str, base_url: str = "", nonce: str | None = None) -> str:
@@ -30,7 +22,7 @@ def embed_script_tag(*, public_key: str, base_url: str = "", nonce: str | None =
     if not public_key:
         raise ValueError(ERROR_NO_KEY)
     base = base_url.rstrip("/")
-    attrs = [f'src="{escape(base + STATIC_PREFIX + core_file_name())}"', f'data-site="{escape(public_key)}"']
+    attrs = [f'src="{escape(base + core_url())}"', f'data-site="{escape(public_key)}"']
     if base:
         attrs.append(f'data-api="{escape(base)}"')
     if nonce:
