@@ -366,7 +366,8 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: done.set())
     signal.signal(signal.SIGHUP, lambda *_: stack.signal(signal.SIGHUP, names=RELOADS_ON_HUP))
     try:
-        stack.start()
+        # Generous: a dozen gunicorn workers, the writer, the worker and beat all import Django at once.
+        stack.start(timeout=300)
         scheme_port = f"https://localhost:{stack.https_port}"
         print(f"prod: ready on {scheme_port}/admin/ and http://localhost:{stack.http_port}/ "
               f"(run dir {stack.run_dir}); Ctrl-C stops everything", flush=True)

@@ -59,7 +59,7 @@ def stack(postgres, redis, tmp_path_factory):
             "RATE_LIMIT_SITE_PER_MINUTE": "100000000",
         },
     )
-    running.start(collectstatic=False, timeout=90)
+    running.start(collectstatic=False, timeout=180)
     yield running
     running.stop()
     shutil.rmtree(running.run_dir, ignore_errors=True)
