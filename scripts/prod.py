@@ -229,6 +229,14 @@ class Stack:
         return f"http://127.0.0.1:{self.http_port}{path}"
 
     def start(self, *, collectstatic: bool = True, timeout: float = 60) -> None:
+        """Everything, or nothing left running when a step fails."""
+        try:
+            self._start(collectstatic=collectstatic, timeout=timeout)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self, *, collectstatic: bool, timeout: float) -> None:
         self.run_dir.mkdir(parents=True, exist_ok=True)
         self.run_dir.chmod(0o755)  # nginx's workers (nobody when started as root) reach their temp folders
         nginx_ensure()
