@@ -19,6 +19,7 @@ from tests.faults.kit import (
     assert_recovered,
     children,
     get,
+    processes,
     readiness,
     ready_again,
     wait_for,
@@ -57,7 +58,7 @@ def slow_header_client(*, port: int, dropped: list, index: int, stop: threading.
 
 
 def test_slow_header_clients_never_reach_gunicorn_and_config_requests_are_answered(stack, shops):
-    shop, exits_before = shops["slow"], len(stack.exits)
+    shop, before = shops["slow"], processes(stack)
     dropped = [False] * SLOW_CLIENTS
     stop = threading.Event()
     clients = [threading.Thread(target=slow_header_client,
@@ -77,12 +78,11 @@ def test_slow_header_clients_never_reach_gunicorn_and_config_requests_are_answer
     assert statuses and set(statuses) == {200}, statuses
     assert all(dropped), f"{dropped.count(False)} slow clients still connected to the proxy"
     assert SLOW_PATH not in (stack.log_dir / "web.log").read_text(), "a slow client's request reached gunicorn"
-    assert stack.exits[exits_before:] == []
-    assert all(stack.alive().values())
+    assert processes(stack) == before
 
 
 def test_the_collect_writer_killed_under_load_loses_nothing(stack, shops):
-    shop, exits_before = shops["writer"], len(stack.exits)
+    shop, before = shops["writer"], processes(stack)
     load = Load(stack=stack, shop=shop).start()
     time.sleep(2)
     killed = writer_pid(stack)
@@ -93,7 +93,7 @@ def test_the_collect_writer_killed_under_load_loses_nothing(stack, shops):
     load.stop()
 
     assert restarted, "gunicorn did not start its collect writer again"
-    assert_recovered(stack=stack, load=load, shop=shop, outage=Outage(), exits_before=exits_before)
+    assert_recovered(stack=stack, load=load, shop=shop, outage=Outage(), before=before, killed="writer")
 
 
 def tally_holder(connection: psycopg.Connection) -> int | None:
@@ -105,7 +105,7 @@ def tally_holder(connection: psycopg.Connection) -> int | None:
 
 
 def test_the_worker_killed_mid_tally_counts_everything_once_after(stack, shops):
-    shop, exits_before = shops["worker"], len(stack.exits)
+    shop, before = shops["worker"], processes(stack)
     pool = wait_for(lambda: children(stack.processes["worker"].pid), timeout=20)
     assert len(pool) == 1
     load = Load(stack=stack, shop=shop).start()
@@ -120,11 +120,11 @@ def test_the_worker_killed_mid_tally_counts_everything_once_after(stack, shops):
     load.stop()
 
     assert holder, "the tally never ran"
-    assert_recovered(stack=stack, load=load, shop=shop, outage=Outage(), exits_before=exits_before)
+    assert_recovered(stack=stack, load=load, shop=shop, outage=Outage(), before=before, killed="worker pool")
 
 
 def test_redis_restarted_and_flushed_under_load(stack, shops, redis):
-    shop, exits_before = shops["redis"], len(stack.exits)
+    shop, before = shops["redis"], processes(stack)
     load = Load(stack=stack, shop=shop).start()
     time.sleep(3)
     outage = Outage(began=time.time())
@@ -139,12 +139,12 @@ def test_redis_restarted_and_flushed_under_load(stack, shops, redis):
     time.sleep(3)
     load.stop()
 
-    assert_recovered(stack=stack, load=load, shop=shop, outage=outage, exits_before=exits_before,
+    assert_recovered(stack=stack, load=load, shop=shop, outage=outage, before=before,
                      readiness_seen=(during, after))
 
 
 def test_postgres_stopped_for_20_seconds_under_load(stack, shops, postgres):
-    shop, exits_before = shops["postgres"], len(stack.exits)
+    shop, before = shops["postgres"], processes(stack)
     load = Load(stack=stack, shop=shop).start()
     time.sleep(3)
     outage = Outage(began=time.time())
@@ -158,5 +158,5 @@ def test_postgres_stopped_for_20_seconds_under_load(stack, shops, postgres):
     time.sleep(3)
     load.stop()
 
-    assert_recovered(stack=stack, load=load, shop=shop, outage=outage, exits_before=exits_before,
+    assert_recovered(stack=stack, load=load, shop=shop, outage=outage, before=before,
                      readiness_seen=(during, after))
