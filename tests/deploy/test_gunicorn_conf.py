@@ -2,33 +2,27 @@
 at a path of each instance's own)."""
 
 import os
-import socket
 import subprocess
 import sys
-import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
 import pytest
 
+from tests.faults.servers import spare_port, wait_port
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 
-def spare_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def healthz(port: int, *, timeout: float = 30) -> int:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:
-                return response.status
-        except OSError:
-            time.sleep(0.2)
-    return 0
+    """The status of GET /healthz once gunicorn listens."""
+    wait_port(port=port, what="gunicorn", timeout=timeout)
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=timeout) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
 
 
 @pytest.fixture
@@ -69,3 +63,13 @@ def test_a_control_socket_asked_for_is_each_instances_own(start_gunicorn, tmp_pa
     assert [healthz(port) for port in ports] == [200, 200]
     assert all(path.is_socket() for path in paths)
     assert list((tmp_path / "home").rglob("*")) == []
+
+
+def test_the_web_containers_health_check_passes_the_host_check_and_the_https_redirect(start_gunicorn):
+    port = start_gunicorn(ALLOWED_HOSTS="retarget.example,.example.org", SECURE_SSL_REDIRECT="1",
+                          BEHIND_TLS_PROXY="1")
+    assert healthz(port) == 400  # asked plainly, by an address that is not an allowed host
+    check = subprocess.run([sys.executable, "deploy/healthcheck.py", f"http://127.0.0.1:{port}/healthz"],
+                           cwd=BASE_DIR, env={**os.environ, "ALLOWED_HOSTS": "retarget.example,.example.org"},
+                           capture_output=True, text=True)
+    assert check.returncode == 0, check.stderr
