@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 
-.PHONY: demo test lint widget widget-check bench install install-dev clean
+.PHONY: demo prod test lint widget widget-check bench wrk-installed install install-dev clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,13 @@ demo: install
 	DEBUG=1 $(PY) manage.py demo_seed
 	DEBUG=1 $(PY) manage.py results_seed --days 30
 	DEBUG=1 $(PY) manage.py runserver 127.0.0.1:8000
+
+## The production stack on this machine, as docker-compose.yml runs it (deploy/Procfile): nginx on
+## https://localhost:8443 (and http://localhost:8080), gunicorn with its collect writer, a Celery worker and beat,
+## against DATABASE_URL and REDIS_URL (the local PostgreSQL and Redis by default), migrated first. Installs Debian's
+## nginx when missing. HTTPS_ONLY=0 for plain HTTP; HTTP_PORT, HTTPS_PORT, WEB_PORT, TLS_DIR; see scripts/prod.py.
+prod: install
+	$(PY) scripts/prod.py
 
 widget/node_modules/.installed: widget/package.json widget/package-lock.json
 	cd widget && npm ci --no-audit --no-fund --loglevel=error
@@ -48,7 +55,14 @@ test: install-dev widget/node_modules/.installed
 	node --test widget/tests/
 	$(VENV)/bin/pytest
 
-bench: install-dev widget/node_modules/.installed
+# wrk drives the HTTP benchmarks: installed from Debian's packages when missing.
+SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
+wrk-installed:
+	@command -v wrk >/dev/null 2>&1 || { echo "installing Debian's wrk for the benchmarks"; \
+	  $(SUDO) apt-get install -y -q wrk >/dev/null 2>&1 || \
+	  { $(SUDO) apt-get update -q >/dev/null && $(SUDO) apt-get install -y -q wrk >/dev/null; }; }
+
+bench: install-dev widget/node_modules/.installed wrk-installed
 	$(PY) bench/run.py
 
 clean:

@@ -1,9 +1,9 @@
 """gunicorn settings for the web service: `gunicorn -c retarget/gunicorn.conf.py retarget.wsgi --bind ...`.
 
-Used by docker-compose, the Dockerfile and the benchmarks. Beside the sync workers it runs the collect writer
-(widget/writer.py), which stores the batches of concurrent collect requests in one commit, and starts it
-again should it exit. Web workers store on their own whenever it is not there (COLLECT_WRITER_SOCKET="" turns
-it off; it is off on any database but PostgreSQL).
+Used by deploy/Procfile (docker-compose and `make prod`), the Dockerfile and the benchmarks. Beside the sync
+workers it runs the collect writer (widget/writer.py), which stores the batches of concurrent collect requests in
+one commit, and starts it again should it exit. Web workers store on their own whenever it is not there
+(COLLECT_WRITER_SOCKET="" turns it off; it is off on any database but PostgreSQL).
 """
 
 import os
@@ -26,6 +26,14 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 # and slowed the trivial view by 15-30 %: the writer's commit chain, not the number of workers, is the limit.
 workers = int(os.environ.get("WEB_CONCURRENCY") or 6 * (os.cpu_count() or 1))
 worker_class = "sync"
+
+# gunicorn's control socket (for `gunicornc`) sits by default at one path per user ($XDG_RUNTIME_DIR/gunicorn.ctl or
+# ~/.gunicorn/gunicorn.ctl): a second instance under the same user takes it over, and removes it when it stops. Off,
+# unless GUNICORN_CONTROL_SOCKET names this instance's own path.
+if os.environ.get("GUNICORN_CONTROL_SOCKET"):
+    control_socket = os.environ["GUNICORN_CONTROL_SOCKET"]
+else:
+    control_socket_disable = True
 
 if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
     os.environ["COLLECT_WRITER_SOCKET"] = ""
