@@ -169,7 +169,10 @@ def test_outages_of_postgres_and_redis_are_503s_then_every_retry_is_stored_once_
     assert outage(cluster.stop, cluster.start) < RECOVERY_SECONDS
     assert send(new_batch())[0] == 202  # a drain queued with a countdown is held by the worker when Redis goes
     assert outage(redis.stop, redis.start) < RECOVERY_SECONDS
+    sent = stack.log("beat").count("Sending due task")
     assert send(new_batch())[0] == 202
+    wait_until(lambda: stack.log("beat").count("Sending due task") > sent, timeout=RECOVERY_SECONDS,
+               what="beat to queue its periodic tasks again")
 
     impressions = sum(1 for e in accepted.values() if e["type"] == "impression")
     assert sql(cluster, "SELECT count(*) FROM campaigns_event") == str(len(accepted))  # each stored once
