@@ -1,3 +1,4 @@
+import logging
 import time
 
 from django.db import connection
@@ -8,6 +9,8 @@ from campaigns.outages import DATABASE_ERRORS, REDIS_ERRORS
 from campaigns.redis_raw import redis_raw
 from campaigns.selectors_events import tally_lag_seconds, worker_last_seen
 from widget.api.responses import unavailable_headers
+
+logger = logging.getLogger(__name__)
 
 
 def healthz(request):
@@ -51,10 +54,12 @@ def _redis_ping() -> None:
 
 
 def _check(ping, errors: tuple) -> dict:
+    """The error's class only: its message names internal hosts and ports, and /readyz is public (it is logged)."""
     try:
         ping()
     except errors as error:
-        return {"ok": False, "detail": f"{error.__class__.__name__}: {error}"}
+        logger.warning("readyz: %s", error)
+        return {"ok": False, "detail": error.__class__.__name__}
     return {"ok": True}
 
 
