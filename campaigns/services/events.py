@@ -20,7 +20,7 @@ from django.core.cache import cache
 from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
 
 from campaigns.models import Event, RejectedEventCount, Site
-from campaigns.outages import REDIS_ERRORS
+from campaigns.outages import DATABASE_ERRORS, REDIS_ERRORS
 from campaigns.redis_raw import cache_key, redis_raw
 from campaigns.selectors_events import WORKER_SEEN_KEY
 
@@ -228,8 +228,9 @@ def tally_nudge() -> None:
     nudge queued for its end, so none waits for beat. A process that lost the race knows when the
     winner's window ends and stays quiet until then, so most requests do not touch Redis at all.
 
-    It runs after the events' commit: a failure to reach Redis or the broker is logged and goes no further, so the
-    request (or the collect writer's group) is still answered "stored"; beat's periodic drain counts the events.
+    It runs after the events' commit: a failure to reach Redis or the broker (or, with tasks in-process, the
+    database in the drain itself) is logged and goes no further, so the request (or the collect writer's group) is
+    still answered "stored"; the next drain counts the events (beat's, every few seconds).
     """
     global _nudge_quiet_until
     now = time.monotonic()
@@ -239,9 +240,10 @@ def tally_nudge() -> None:
 
     try:
         _tally_nudge_send(now=now)
-    except (*REDIS_ERRORS, BrokerError) as error:
+    except (*REDIS_ERRORS, BrokerError, *DATABASE_ERRORS) as error:
         _nudge_quiet_until = now + NUDGE_FAILED_QUIET_SECONDS
-        logger.warning("tally_nudge: Redis or the broker unreachable (%s); beat's drain will count the events", error)
+        logger.warning("tally_nudge failed (%s: %s); the next drain counts the events", error.__class__.__name__,
+                       error)
 
 
 def _tally_nudge_send(*, now: float) -> None:
