@@ -108,11 +108,12 @@ def test_collect_answers_503_on_both_paths_while_redis_is_down_and_stores_the_re
 
 
 def test_collect_through_django_answers_503_while_the_database_is_down_and_stores_the_retry_once(
-        transactional_db, client, site, campaign):
+        transactional_db, client, site, campaign, outsider_site):
     batch = [event("impression", campaign=campaign, variant=campaign.variants.first())]
+    assert post_events(client, site, [event("pageview")]).status_code == 202  # the site map is cached now
     with database_unreachable():
-        assert_unavailable(post_events(client, site, batch))  # the site map is cached: the insert fails
-        assert_unavailable(client.post("/api/w/pk_not_cached_anywhere/events", data="{}", content_type="text/plain"))
+        assert_unavailable(post_events(client, site, batch))  # the insert fails
+        assert_unavailable(post_events(client, outsider_site, [event("pageview")]))  # its map cannot be read
     assert post_events(client, site, batch).status_code == 202
     assert stored([e["id"] for e in batch]) == 1
 
