@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -14,10 +15,13 @@ from django.utils import timezone
 from campaigns.content import content_clean
 from campaigns.local_copies import LocalCopies
 from campaigns.models import Campaign, Site, Variant
+from campaigns.outages import DATABASE_ERRORS, REDIS_ERRORS
 from campaigns.redis_raw import cache_key, loads, redis_raw
 from campaigns.rules_compile import config_compile
 
 CONFIG_CACHE_PREFIX = "config:v2:"  # v2: the body carries the compiled fields (rules_compile)
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -141,7 +145,32 @@ def _local_config_keep(public_key: str, config: SiteConfig) -> None:
     _LOCAL_CONFIGS.keep(public_key, config)
 
 
+# Per process: the last config each site was served with, and when it was last known good. While the database or
+# Redis cannot be reached, it is served (same body, same ETag) for up to settings.CONFIG_STALE_SECONDS.
+_LAST_GOOD_CONFIGS = LocalCopies(trust_seconds=3600.0)
+
+
 def site_config_get(*, public_key: str) -> SiteConfig | None:
+    """The site's config; during an outage of the database or Redis its last good one, for a while.
+
+    Raises the outage's error when this process has no config of the site, or only one older than
+    CONFIG_STALE_SECONDS: the endpoint then answers 503.
+    """
+    try:
+        config = _site_config_fresh(public_key=public_key)
+    except (*DATABASE_ERRORS, *REDIS_ERRORS) as error:
+        entry = _LAST_GOOD_CONFIGS.get(public_key, trust_seconds=settings.CONFIG_STALE_SECONDS)
+        if entry is None or not entry[1]:
+            raise
+        logger.warning("site_config_get: %s; serving the last good config of %s", error.__class__.__name__,
+                       public_key)
+        return entry[0]
+    if config is not None:
+        _LAST_GOOD_CONFIGS.keep(public_key, config)
+    return config
+
+
+def _site_config_fresh(*, public_key: str) -> SiteConfig | None:
     """The cached config, or built and cached until the next schedule boundary; None for an unknown key."""
     local = _local_config(public_key)
     if local is not None:
@@ -177,6 +206,7 @@ def site_config_get(*, public_key: str) -> SiteConfig | None:
 
 def config_invalidate(*, public_key: str) -> None:
     _LOCAL_CONFIGS.forget(public_key)
+    _LAST_GOOD_CONFIGS.forget(public_key)
     cache.delete_many([config_cache_key(public_key), config_version_key(public_key)])
 
 

@@ -24,6 +24,7 @@ TASK_OPTIONS = {
 
 @shared_task(name="campaigns.tally_drain", **TASK_OPTIONS)
 def tally_drain(*, batch_size: int | None = None, **kwargs) -> int:
+    events.worker_seen_note()
     counted = tally.tally_drain(batch_size=batch_size) if batch_size else tally.tally_drain()
     if counted:
         logger.info("tally_drain: counted %s events", counted)

@@ -5,11 +5,15 @@ and CSRF (the view is exempt) do nothing for it, yet the chain cost about as muc
 A view marked with `@public_endpoint` is called straight from here; every other request takes the whole chain.
 The middleware that do change such a response still run: CommonMiddleware (allowed hosts, Content-Length) and
 XFrameOptionsMiddleware, here; SecurityMiddleware and WhiteNoise, placed before this one.
+An outage of the database or Redis that reaches this point is answered 503 with Retry-After, as the views do.
 """
 
 from django.middleware.clickjacking import XFrameOptionsMiddleware
 from django.middleware.common import CommonMiddleware
 from django.urls import Resolver404, resolve
+
+from campaigns.outages import OUTAGE_ERRORS
+from widget.api.responses import service_unavailable
 
 PUBLIC_PREFIX = "/api/w/"
 
@@ -38,6 +42,9 @@ class PublicEndpointMiddleware:
         response = self.common.process_request(request)  # DisallowedHost (400) for a host not allowed
         if response is None:
             request.resolver_match = match
-            response = match.func(request, *match.args, **match.kwargs)
+            try:
+                response = match.func(request, *match.args, **match.kwargs)
+            except OUTAGE_ERRORS:
+                response = service_unavailable()
         response = self.common.process_response(request, response)
         return self.xframe.process_response(request, response)

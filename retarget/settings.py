@@ -167,6 +167,9 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "retarget"
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 300}
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    # kombu's Redis transport with one fix: a worker survives a Redis restart (see retarget/celery.py).
+    CELERY_BROKER_TRANSPORT = "retarget.celery:RedisTransport"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BEAT_SCHEDULE = {
@@ -283,6 +286,8 @@ LOGGING = {
 CONFIG_CACHE_SECONDS = env_int("CONFIG_CACHE_SECONDS", 300)
 # max-age sent to browsers and CDNs for the config.
 CONFIG_MAX_AGE = env_int("CONFIG_MAX_AGE", 60)
+# While the database or Redis cannot be reached, each process serves a site's last good config for this long.
+CONFIG_STALE_SECONDS = env_int("CONFIG_STALE_SECONDS", 3600)
 # Public endpoint rate limits, per minute.
 RATE_LIMIT_SITE_PER_MINUTE = env_int("RATE_LIMIT_SITE_PER_MINUTE", 60000)
 RATE_LIMIT_CLIENT_PER_MINUTE = env_int("RATE_LIMIT_CLIENT_PER_MINUTE", 600)

@@ -16,7 +16,11 @@ settings.COLLECT_WRITER_SOCKET.
 
 Wire format, both ways big-endian: a request is `!II` (header length, batch length), the header (JSON:
 [[[rate-limit key, limit], ...], cost]) and the batch (events_batch_json's bytes, empty for none); an answer
-is `!Bi` (STORED, LIMITED or FAILED; seconds to wait when LIMITED).
+is `!Bi` (STORED, LIMITED, FAILED or UNAVAILABLE; seconds to wait when LIMITED).
+
+An outage does not end the writer: while the database or Redis cannot be reached it answers UNAVAILABLE (the web worker
+answers 503, nothing stored) and stores again once they are back; what runs after a commit (the tally's nudge) catches
+its own failures, so a request whose events were committed is always answered STORED and never stored twice.
 """
 
 import logging
@@ -33,12 +37,14 @@ import msgspec
 from django.conf import settings
 from django.db import DatabaseError
 
+from campaigns.outages import DATABASE_ERRORS, REDIS_ERRORS
 from campaigns.services.events import events_record_batches
 from widget.api.ratelimit import Limit, rate_limits_hit
 
 logger = logging.getLogger(__name__)
 
-STORED, LIMITED, FAILED = 0, 1, 2
+# FAILED: the web worker stores the request itself; UNAVAILABLE: the database or Redis is out, the request gets 503.
+STORED, LIMITED, FAILED, UNAVAILABLE = 0, 1, 2, 3
 _REQUEST_HEAD = struct.Struct("!II")
 _ANSWER = struct.Struct("!Bi")
 MAX_FRAME_BYTES = 1 << 20
@@ -229,7 +235,12 @@ def _read(sock, selector, buffers) -> list[_Request]:
 
 def _group_store(group: list[_Request]) -> None:
     """Rate limits of the whole group in one round trip; the events of those within them in one commit."""
-    retry_afters = rate_limits_hit(requests=[(request.limits, request.cost) for request in group])
+    try:
+        retry_afters = rate_limits_hit(requests=[(request.limits, request.cost) for request in group])
+    except REDIS_ERRORS as error:
+        logger.warning("collect writer: Redis unreachable (%s); %s requests answered unavailable", error, len(group))
+        _answer(group, {}, default=Answer(UNAVAILABLE, 0))
+        return
     answers = {id(request): Answer(LIMITED, retry_after) for request, retry_after in zip(group, retry_afters,
                                                                                              strict=True)
                if retry_after is not None}
@@ -237,17 +248,28 @@ def _group_store(group: list[_Request]) -> None:
     try:
         if storing:
             events_record_batches(batches=[request.batch for request in storing])
+    except DATABASE_ERRORS as error:
+        # The database is out (or the connection died mid-commit): a 503, and the widget sends the same ids again.
+        logger.warning("collect writer: the database is unreachable (%s); %s requests answered unavailable", error,
+                       len(storing))
+        answers.update({id(request): Answer(UNAVAILABLE, 0) for request in storing})
     except DatabaseError:
         # One request's events refused by the database must not fail the others': each on its own.
         logger.exception("collect writer: a group failed; storing its requests one by one")
         for request in storing:
             try:
                 events_record_batches(batches=[request.batch])
+            except DATABASE_ERRORS:
+                answers[id(request)] = Answer(UNAVAILABLE, 0)
             except DatabaseError:
                 logger.exception("collect writer: a request's events could not be stored")
                 answers[id(request)] = Answer(FAILED, 0)
+    _answer(group, answers, default=Answer(STORED, 0))
+
+
+def _answer(group: list[_Request], answers: dict[int, Answer], *, default: Answer) -> None:
     for request in group:
-        answer = answers.get(id(request), Answer(STORED, 0))
+        answer = answers.get(id(request), default)
         try:
             request.sock.sendall(_ANSWER.pack(*answer))
         except OSError:

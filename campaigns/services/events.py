@@ -22,7 +22,9 @@ from django.core.cache import cache
 from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
 
 from campaigns.models import Event, RejectedEventCount, Site
+from campaigns.outages import DATABASE_ERRORS, REDIS_ERRORS
 from campaigns.redis_raw import cache_key, redis_raw
+from campaigns.selectors_events import WORKER_SEEN_KEY
 
 logger = logging.getLogger(__name__)
 
@@ -255,6 +257,8 @@ def _insert_portable(site_id: int, events: list[EventRow], sender: tuple) -> int
 
 # Per process: when this process may next try to claim the nudge (monotonic seconds).
 _nudge_quiet_until = 0.0
+# After a failed nudge, the next is tried no sooner than this: the events wait for beat's drain (every few seconds).
+NUDGE_FAILED_QUIET_SECONDS = 5.0
 
 
 def tally_nudge() -> None:
@@ -264,6 +268,10 @@ def tally_nudge() -> None:
     nudge queued for its end, so none waits for beat. A process that lost the race knows when the
     winner's window ends and stays quiet until then, so most requests do not touch Redis at all.
     Without a worker (TALLY_IN_THREAD) the process's own tally thread does the same, off the request's path.
+
+    It runs after the events' commit: a failure to reach Redis or the broker (or, with tasks in-process, the
+    database in the drain itself) is logged and goes no further, so the request (or the collect writer's group) is
+    still answered "stored"; the next drain counts the events (beat's, every few seconds).
     """
     global _nudge_quiet_until
     if settings.TALLY_IN_THREAD:
@@ -274,6 +282,18 @@ def tally_nudge() -> None:
     now = time.monotonic()
     if now < _nudge_quiet_until:
         return  # a drain is already queued for the end of the current window, after this commit
+    from kombu.exceptions import OperationalError as BrokerError
+
+    try:
+        _tally_nudge_send(now=now)
+    except (*REDIS_ERRORS, BrokerError, *DATABASE_ERRORS) as error:
+        _nudge_quiet_until = now + NUDGE_FAILED_QUIET_SECONDS
+        logger.warning("tally_nudge failed (%s: %s); the next drain counts the events", error.__class__.__name__,
+                       error)
+
+
+def _tally_nudge_send(*, now: float) -> None:
+    global _nudge_quiet_until
     from campaigns.tasks import tally_drain
 
     window_ms = int(NUDGE_DEBOUNCE_SECONDS * 1000)
@@ -371,3 +391,11 @@ def refusals_flush() -> int:
         restore.execute()
         raise
     return sum(int(value) for value in noted.values())
+
+
+def worker_seen_note() -> None:
+    """Note that a worker runs now; without Redis it cannot be noted, and the worker has nothing to run anyway."""
+    try:
+        cache.set(WORKER_SEEN_KEY, time.time(), None)
+    except REDIS_ERRORS:
+        logger.warning("worker_seen_note: Redis unreachable")

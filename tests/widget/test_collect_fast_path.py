@@ -145,9 +145,10 @@ def test_the_fast_path_stores_the_good_events_and_adds_the_security_headers(apps
 
 
 
-def test_a_database_outage_is_a_json_500_that_the_widget_retries_and_then_stored(apps, site, campaign):
-    """PostgreSQL unreachable (its port closed) while a batch arrives: a JSON 500, never an HTML page and never a
-    202; the widget keeps the batch and sends it again (5xx), and once the database is back it is stored once."""
+def test_a_database_outage_is_a_json_503_that_the_widget_retries_and_then_stored(apps, site, campaign):
+    """PostgreSQL unreachable (its port closed) while a batch arrives: a JSON 503 with Retry-After, never a 500
+    and never a 202; the widget keeps the batch and sends it again (5xx), and once the database is back it is
+    stored once."""
     _django_app, fast = apps
     good = event("impression", campaign=campaign, variant=campaign.variants.first())
     port = connection.settings_dict["PORT"]
@@ -158,12 +159,14 @@ def test_a_database_outage_is_a_json_500_that_the_widget_retries_and_then_stored
     finally:
         connection.close()
         connection.settings_dict["PORT"] = port
-    assert status == 500
+    assert status == 503
     assert headers["Content-Type"] == "application/json"
-    assert json.loads(body) == {"error": "server error"}
+    assert int(headers["Retry-After"]) > 0
+    assert json.loads(body)["error"] == "service unavailable"
     status, _headers, body = call(fast, environ_for("POST", events_url(site), batch(good)))
     assert status == 202
     assert Event.objects.filter(event_id=good["id"]).count() == 1
+
 
 @pytest.mark.parametrize(
     ("method", "changes", "status"),

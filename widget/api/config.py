@@ -4,9 +4,10 @@ from django.conf import settings
 from django.http import HttpResponse, HttpResponseNotModified
 from django.views.decorators.http import require_http_methods
 
+from campaigns.outages import OUTAGE_ERRORS
 from campaigns.selectors import site_config_get
 from retarget.middleware import public_endpoint
-from widget.api.responses import cors_headers, error_response
+from widget.api.responses import cors_headers, error_response, service_unavailable
 
 ERROR_UNKNOWN_SITE = "unknown site key"
 
@@ -14,7 +15,10 @@ ERROR_UNKNOWN_SITE = "unknown site key"
 @public_endpoint
 @require_http_methods(["GET", "HEAD", "OPTIONS"])
 def site_config_api(request, public_key: str):
-    config = site_config_get(public_key=public_key)
+    try:
+        config = site_config_get(public_key=public_key)  # during an outage, this process's last good config
+    except OUTAGE_ERRORS:
+        return service_unavailable()
     if config is None:
         return error_response(404, ERROR_UNKNOWN_SITE)
     headers = cors_headers(origin=request.headers.get("Origin"), allowed_origins=config.allowed_origins)

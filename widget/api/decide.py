@@ -11,11 +11,12 @@ from django.http import HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from campaigns.outages import OUTAGE_ERRORS
 from campaigns.rules import decide
 from campaigns.selectors import site_config_get
 from widget.api.body import CONTENT_TYPES, ERROR_CONTENT_TYPE, ERROR_TOO_LARGE, body_read, json_parse
 from widget.api.config import ERROR_UNKNOWN_SITE
-from widget.api.responses import cors_headers, error_response
+from widget.api.responses import cors_headers, error_response, service_unavailable
 
 MAX_BODY_BYTES = 64 * 1024
 ERROR_NO_CONTEXT = "context must be an object"
@@ -24,7 +25,10 @@ ERROR_NO_CONTEXT = "context must be an object"
 @csrf_exempt
 @require_http_methods(["POST", "OPTIONS"])
 def site_decide_api(request, public_key: str):
-    config = site_config_get(public_key=public_key)
+    try:
+        config = site_config_get(public_key=public_key)  # during an outage, this process's last good config
+    except OUTAGE_ERRORS:
+        return service_unavailable()
     if config is None:
         return error_response(404, ERROR_UNKNOWN_SITE)
     headers = cors_headers(

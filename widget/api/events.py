@@ -5,6 +5,7 @@ declared size, body read up to the limit, UTF-8 and JSON, rate limits, then each
 event is refused alone; the good ones of the batch are kept. Never a 500 for anything a client sends.
 """
 
+import logging
 from collections import Counter
 from collections.abc import Callable
 from functools import partial
@@ -17,6 +18,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from campaigns.origins import origin_allowed, origin_of_url
+from campaigns.outages import DATABASE_ERRORS, OUTAGE_ERRORS, Unavailable
 from campaigns.selectors_events import site_ingest_get, site_ingest_refresh_due
 from campaigns.services.events import (
     CONSENT,
@@ -46,8 +48,8 @@ from widget.api.event_input import (
     events_read_widget,
 )
 from widget.api.ratelimit import Limit, rate_limit_hit
-from widget.api.responses import cors_headers
-from widget.writer import FAILED, LIMITED, writer_submit
+from widget.api.responses import DETAIL_UNAVAILABLE, ERROR_UNAVAILABLE, cors_headers, unavailable_headers
+from widget.writer import FAILED, LIMITED, UNAVAILABLE, writer_submit
 
 MAX_BATCH_BYTES = 64 * 1024
 MAX_BATCH_EVENTS = 50
@@ -74,6 +76,8 @@ REFUSED_TOO_LARGE = "request_too_large"
 REFUSED_MALFORMED = "request_malformed"
 REFUSED_TOO_MANY = "too_many_in_batch"
 REFUSED_RATE_LIMITED = "rate_limited"
+
+logger = logging.getLogger(__name__)
 
 
 class Reply(NamedTuple):
@@ -138,10 +142,30 @@ def events_collect_api(request, public_key: str):
     return HttpResponse(reply.body, status=reply.status, headers=reply.headers)
 
 
+def unavailable_reply() -> Reply:
+    """503 with Retry-After: the database or Redis could not be reached, and nothing of the request was stored."""
+    return _error(503, ERROR_UNAVAILABLE, DETAIL_UNAVAILABLE, headers=unavailable_headers())
+
+
 def events_collect(*, public_key: str, method: str, origin: str | None, referer: str | None, content_type: str,
                    content_length: str | None, read: Callable[[int], bytes], ip: str, user_agent: str) -> Reply:
     """The whole endpoint on plain inputs: `content_type` without its parameters, `read(n)` the body's next n
-    bytes (called only once the checks before it passed), `ip` the client's address as client_ip reads it."""
+    bytes (called only once the checks before it passed), `ip` the client's address as client_ip reads it.
+
+    An outage of the database or Redis is answered 503: it can only happen before the events are stored (what
+    follows the commit catches its own failures), so a 503 never hides stored events and a 202 always means stored.
+    """
+    try:
+        return _events_collect(public_key=public_key, method=method, origin=origin, referer=referer,
+                               content_type=content_type, content_length=content_length, read=read, ip=ip,
+                               user_agent=user_agent)
+    except OUTAGE_ERRORS as error:
+        logger.warning("collect: %s; answered 503", error.__class__.__name__)
+        return unavailable_reply()
+
+
+def _events_collect(*, public_key: str, method: str, origin: str | None, referer: str | None, content_type: str,
+                    content_length: str | None, read: Callable[[int], bytes], ip: str, user_agent: str) -> Reply:
     ingest = site_ingest_get(public_key=public_key)
     if ingest is None:
         return _error(404, ERROR_UNKNOWN_SITE)
@@ -210,9 +234,13 @@ def events_collect(*, public_key: str, method: str, origin: str | None, referer:
         return refused(429, ERROR_RATE_LIMITED, reason=REFUSED_RATE_LIMITED, count=cost,
                        extra_headers={"Retry-After": str(retry_after)})
     if rejected:
-        rejected_events_count(
-            site_id=ingest.site_id, day=now.date(), reasons=Counter(r["reason"] for r in rejected)
-        )
+        try:
+            rejected_events_count(
+                site_id=ingest.site_id, day=now.date(), reasons=Counter(r["reason"] for r in rejected)
+            )
+        except DATABASE_ERRORS:
+            # The accepted events are stored already: the answer stays 202, only the refusals' count is lost.
+            logger.warning("collect: refused events of site %s went uncounted", ingest.site_id, exc_info=True)
     return _accepted_response(accepted_ids, rejected, headers=headers)
 
 
@@ -226,6 +254,9 @@ def _limited_or_stored(*, limits: list[Limit], cost: int, events: list[EventIn],
     if settings.COLLECT_WRITER_SOCKET:
         batch = events_batch_json(events=events, **sender) if events else b""
         answer = writer_submit(limits=limits, cost=cost, batch=batch)
+        if answer is not None and answer.status == UNAVAILABLE:
+            # The writer could not reach the database or Redis; doing its work here would meet the same outage.
+            raise Unavailable("the collect writer could not store")
         if answer is not None and answer.status != FAILED:
             return answer.retry_after if answer.status == LIMITED else None
     retry_after = rate_limit_hit(limits=limits, cost=cost)

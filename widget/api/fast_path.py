@@ -31,8 +31,9 @@ from django.middleware.clickjacking import XFrameOptionsMiddleware
 from django.middleware.security import SecurityMiddleware
 from django.utils.http import parse_header_parameters
 
+from campaigns.outages import OUTAGE_ERRORS
 from widget.api.client import client_ip
-from widget.api.events import JSON, Reply, events_collect
+from widget.api.events import JSON, Reply, events_collect, unavailable_reply
 
 # The middleware before PublicEndpointMiddleware that this path stands in for: SecurityMiddleware's redirect and
 # headers are reproduced here; WhiteNoise answers under STATIC_URL only, never on /api/w/.
@@ -122,14 +123,16 @@ def collect_fast_path(django_application):
         secure = _secure(environ)
         if settings.SECURE_SSL_REDIRECT and not secure:
             return django_application(environ, start_response)
-        close_old_connections()
         try:
+            close_old_connections()
             reply = events_collect(
                 public_key=match[1], method=method, origin=environ.get("HTTP_ORIGIN"),
                 referer=environ.get("HTTP_REFERER"), content_type=_media_type(environ.get("CONTENT_TYPE", "")),
                 content_length=environ.get("CONTENT_LENGTH"), read=environ["wsgi.input"].read,
                 ip=client_ip(environ), user_agent=environ.get("HTTP_USER_AGENT", ""),
             )
+        except OUTAGE_ERRORS:
+            reply = unavailable_reply()  # events_collect answers its own; this is the connection check before it
         except Exception:
             # As Django's handler does with an exception in a view: logged for the admins, a 500 to the client.
             request_logger.exception("Internal Server Error: %s", environ.get("PATH_INFO"))

@@ -1,9 +1,9 @@
 """Fixed-window rate limits for the public endpoints, in Redis (or the local cache without Redis).
 
 A window is one minute; a key counts events and expires with its window. One round trip (a script) for all keys.
+Without Redis nothing can be counted: its errors go up, and the collect endpoint answers 503 (nothing stored).
 """
 
-import logging
 import time
 from dataclasses import dataclass
 from functools import lru_cache
@@ -14,7 +14,6 @@ from django.core.cache import cache
 from campaigns.redis_raw import redis_raw
 
 WINDOW_SECONDS = 60
-logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -52,6 +51,8 @@ def rate_limit_hit(*, limits: list[Limit], cost: int, now: float | None = None) 
 
 def rate_limits_hit(*, requests: list[tuple[list[Limit], int]], now: float | None = None) -> list[int | None]:
     """rate_limit_hit for several requests in one round trip (the collect writer's group), in their order."""
+    if not any(limits for limits, _cost in requests):
+        return [None] * len(requests)
     now = time.time() if now is None else now
     window = int(now // WINDOW_SECONDS)
     retry_after = max(1, int((window + 1) * WINDOW_SECONDS - now + 0.999))
@@ -60,14 +61,7 @@ def rate_limits_hit(*, requests: list[tuple[list[Limit], int]], now: float | Non
     costs = [cost for limits, cost in requests for _limit in limits]
     client = redis_raw()
     if client is not None:
-        import redis
-
-        try:
-            counts = _hit_script(client)(keys=keys, args=[WINDOW_SECONDS + 5, *costs])
-        except redis.RedisError:
-            # Without Redis nothing can be counted; refusing every visitor would be worse than not limiting.
-            logger.warning("rate limit: Redis unavailable, not limiting", exc_info=True)
-            return [None] * len(requests)
+        counts = _hit_script(client)(keys=keys, args=[WINDOW_SECONDS + 5, *costs])
     else:
         counts = []
         for key, cost in zip(keys, costs, strict=True):
