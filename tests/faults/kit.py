@@ -11,7 +11,6 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,8 +27,6 @@ VISITORS_PER_BATCH = 4
 # One visitor's page views, impression and close, as the widget sends them (bench/collect_bench.py's mix).
 VISITOR_KINDS = ("pageview", "pageview", "pageview", "impression", "close")
 RECOVERY_SECONDS = 30
-READYZ_MISSING = ("/readyz answers 404 on this branch: readiness assertions skipped until it exists "
-                  "(tests/faults/kit.py readiness())")
 
 SEED = """
 import json, sys
@@ -212,21 +209,18 @@ def get(stack: Stack, path: str, *, timeout: float = 10) -> tuple[int, dict]:
         return 0, {}
 
 
-def readiness(stack: Stack) -> int | None:
-    """/readyz's status through the proxy; None (with a warning) where the branch has no /readyz yet."""
+def readiness(stack: Stack) -> int:
+    """/readyz's status through the proxy."""
     status, _ = get(stack, "/readyz")
-    if status == 404:
-        warnings.warn(READYZ_MISSING, stacklevel=2)
-        return None
     return status
 
 
-def ready_again(stack: Stack, *, timeout: float = RECOVERY_SECONDS) -> int | None:
+def ready_again(stack: Stack, *, timeout: float = RECOVERY_SECONDS) -> int:
     """/readyz's status once it is 200, or its last one after `timeout`."""
     deadline = time.monotonic() + timeout
     while True:
         status = readiness(stack)
-        if status in (200, None) or time.monotonic() > deadline:
+        if status == 200 or time.monotonic() > deadline:
             return status
         time.sleep(0.5)
 
