@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods
 
 from campaigns.rules import decide
 from campaigns.selectors import site_config_get
+from campaigns.site_keys import site_key_known
 from widget.api.body import CONTENT_TYPES, ERROR_CONTENT_TYPE, ERROR_TOO_LARGE, body_read, json_parse
 from widget.api.config import ERROR_UNKNOWN_SITE
 from widget.api.responses import cors_headers, error_response
@@ -24,6 +25,8 @@ ERROR_NO_CONTEXT = "context must be an object"
 @csrf_exempt
 @require_http_methods(["POST", "OPTIONS"])
 def site_decide_api(request, public_key: str):
+    if not site_key_known(public_key=public_key):
+        return error_response(404, ERROR_UNKNOWN_SITE)
     config = site_config_get(public_key=public_key)
     if config is None:
         return error_response(404, ERROR_UNKNOWN_SITE)

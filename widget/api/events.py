@@ -25,6 +25,7 @@ from campaigns.services.events import (
     refusals_note,
     rejected_events_count,
 )
+from campaigns.site_keys import site_key_known
 from retarget.middleware import public_endpoint
 from widget.api.body import (
     CONTENT_TYPES,
@@ -138,6 +139,8 @@ def events_collect(*, public_key: str, method: str, origin: str | None, referer:
                    content_length: str | None, read: Callable[[int], bytes], ip: str, user_agent: str) -> Reply:
     """The whole endpoint on plain inputs: `content_type` without its parameters, `read(n)` the body's next n
     bytes (called only once the checks before it passed), `ip` the client's address as client_ip reads it."""
+    if not site_key_known(public_key=public_key):
+        return _error(404, ERROR_UNKNOWN_SITE)
     ingest = site_ingest_get(public_key=public_key)
     if ingest is None:
         return _error(404, ERROR_UNKNOWN_SITE)
