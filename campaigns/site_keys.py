@@ -40,6 +40,9 @@ class _Known(NamedTuple):
     trusted: bool
     loaded_at: float
     checked_at: float
+    # After the cache failed to answer, the version is not read again before CHECK_SECONDS (a cache that times out
+    # would otherwise hold every request with an unknown key for the timeout).
+    cache_failed_at: float = -math.inf
 
 
 # Replaced whole, never changed in place: a thread reads one consistent state without a lock.
@@ -55,21 +58,23 @@ def site_key_known(*, public_key: str) -> bool:
     due = now - known.checked_at >= CHECK_SECONDS
     if not known.trusted or now - known.loaded_at >= settings.KNOWN_KEYS_REFRESH_SECONDS:
         if due:
-            known = _load(now=now, version=_version())
-    elif due or public_key not in known.keys:
-        version = _version()
+            known = _load(now=now, version=_version(now=now))
+    elif (due or public_key not in known.keys) and now - known.cache_failed_at >= CHECK_SECONDS:
+        version = _version(now=now)
         known = _load(now=now, version=version) if version != known.version else _checked(now=now)
     return not known.trusted or public_key in known.keys
 
 
-def _version() -> int | None:
+def _version(*, now: float) -> int | None:
     """The version in the cache, read before the keys: a site created meanwhile changes it again."""
+    global _known
     try:
         client = redis_raw()
         return loads(client.get(cache_key(VERSION_KEY))) if client is not None else cache.get(VERSION_KEY)
     except RedisError:
         # Taken as unchanged while the cache is away: the keys are still loaded again after the refresh period.
         logger.warning("site keys: the cache is unavailable, version not read", exc_info=True)
+        _known = _known._replace(cache_failed_at=now)
         return _known.version
 
 
@@ -88,7 +93,8 @@ def _load(*, now: float, version: int | None) -> _Known:
         logger.warning("site keys: the database is unavailable, keys not loaded", exc_info=True)
         _known = _known._replace(trusted=False, checked_at=now)
         return _known
-    _known = _Known(keys=keys, version=version, trusted=True, loaded_at=now, checked_at=now)
+    _known = _Known(keys=keys, version=version, trusted=True, loaded_at=now, checked_at=now,
+                    cache_failed_at=_known.cache_failed_at)
     return _known
 
 

@@ -111,3 +111,16 @@ def test_loading_the_keys_reads_one_column_in_one_query(site, outsider_site, dja
     assert site_keys.site_key_known(public_key=outsider_site.public_key)
     assert not site_keys.site_key_known(public_key=random_key())
 
+
+
+def test_with_the_cache_unreachable_the_loaded_keys_still_answer_without_a_query(client, site, settings,
+                                                                                 django_assert_num_queries):
+    assert_unknown(ask(client, "events", random_key()))
+    location = settings.CACHES["default"].get("LOCATION")
+    if not str(location).startswith("redis://"):
+        pytest.skip("the local-memory cache never fails")
+    settings.CACHES = {"default": {**settings.CACHES["default"], "LOCATION": "redis://127.0.0.1:1/0"}}  # closed
+    with django_assert_num_queries(0):
+        for _ in range(3):
+            assert_unknown(ask(client, "events", random_key()))
+        assert site_keys.site_key_known(public_key=site.public_key)
