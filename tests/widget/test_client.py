@@ -4,7 +4,7 @@ import pytest
 from django.core.handlers.wsgi import WSGIHandler
 
 from campaigns.models import Event
-from tests.campaigns.events_kit import event, events_url, post_events
+from tests.campaigns.events_kit import BROWSER_UA, event, events_url, post_events
 from tests.widget.test_collect_fast_path import batch, call, environ_for
 from widget.api.client import client_ip
 from widget.api.fast_path import collect_fast_path
@@ -78,3 +78,11 @@ def test_a_spoofed_left_entry_gives_no_new_bucket_nor_ip_hash(send, settings):
     statuses, _shared = buckets_and_hashes(send, settings, proxies=1, first="6.6.6.6, 203.0.113.7",
                                           second="7.7.7.7, 203.0.113.7")
     assert statuses == [202, 429, 429]
+
+
+def test_a_nul_in_the_user_agent_is_dropped_not_a_500(client, site):
+    consent = event("consent", data={"decision": "granted", "categories": ["necessary"], "policy_version": "1",
+                                     "consent_id": "c-1"})
+    response = post_events(client, site, [consent], HTTP_USER_AGENT=BROWSER_UA + "\x00x")
+    assert response.status_code == 202
+    assert Event.objects.get().user_agent == BROWSER_UA + "x"

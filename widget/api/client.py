@@ -40,6 +40,11 @@ def device_of(user_agent: str) -> str:
     return DESKTOP
 
 
+def user_agent_clean(user_agent: str) -> str:
+    """The User-Agent as it can be stored: PostgreSQL refuses NUL in text, which a client may send in a header."""
+    return user_agent.replace("\x00", "") if "\x00" in user_agent else user_agent
+
+
 def client_ip(meta) -> str:
     """The client's address: REMOTE_ADDR, or behind TRUSTED_PROXY_COUNT proxies the entry of X-Forwarded-For that the
     first of them added, counted from the right (each proxy appends the address it saw; anything to the left of the

@@ -34,7 +34,7 @@ from widget.api.body import (
     body_read,
     json_parse,
 )
-from widget.api.client import BOT, client_ip, device_of, ip_hash, ip_truncate
+from widget.api.client import BOT, client_ip, device_of, ip_hash, ip_truncate, user_agent_clean
 from widget.api.event_input import (
     REASON_BOT,
     REASON_CAMPAIGN,
@@ -178,6 +178,7 @@ def events_collect(*, public_key: str, method: str, origin: str | None, referer:
         Limit(key=f"c:{hashed_ip}", limit=settings.RATE_LIMIT_CLIENT_PER_MINUTE),
     ]
     cost = max(1, len(raw_events))
+    user_agent = user_agent_clean(user_agent)
     device = device_of(user_agent[:1024])
     now_ms = int(now.timestamp() * 1000)
     checked = None if widget_events is None or device == BOT else events_check_widget(
