@@ -154,7 +154,8 @@ def batch_with_bytes(draw) -> bytes:
         events[target]["data"] = {"text": PLACE.decode()}
     elif where != "anywhere":
         events[target][where] = PLACE.decode()
-    body = json.dumps({"events": events}, ensure_ascii=False).encode()
+    # Raw UTF-8; a lone surrogate (one of OTHER_FORMS) as the three bytes that are not UTF-8.
+    body = json.dumps({"events": events}, ensure_ascii=False).encode("utf-8", "surrogatepass")
     raw = b"".join(inserted)
     if where == "anywhere":
         at = draw(st.integers(0, len(body)))
