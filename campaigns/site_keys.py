@@ -5,7 +5,8 @@ do not help against random keys). The set holds the keys only (a few hundred kil
 is loaded whole, in one query of one column. A version in the cache changes whenever a site is saved or deleted
 (campaigns/signals.py): a key not in the set reads it (one Redis GET, so a site created by another process is known
 at once), a key in the set at most every CHECK_SECONDS (so a deleted site's key is refused soon everywhere); the keys
-are loaded again when it changed, and in any case after KNOWN_KEYS_REFRESH_SECONDS.
+are loaded again when it changed, and in any case after KNOWN_KEYS_REFRESH_SECONDS. With the local-memory cache (no
+Redis), which other processes do not share, an unknown key loads the keys again at most every CHECK_SECONDS.
 """
 
 import logging
@@ -24,6 +25,7 @@ from campaigns.models import Site
 from campaigns.redis_raw import cache_key, loads, redis_raw
 
 VERSION_KEY = "site-keys:version"
+LOCAL_CACHE_BACKEND = "django.core.cache.backends.locmem.LocMemCache"
 CHECK_SECONDS = 1.0
 # Site.public_key's alphabet and length (public_key_new): anything else, NUL and control characters included, is
 # not a key and is never looked up.
@@ -59,10 +61,19 @@ def site_key_known(*, public_key: str) -> bool:
     if not known.trusted or now - known.loaded_at >= settings.KNOWN_KEYS_REFRESH_SECONDS:
         if due:
             known = _load(now=now, version=_version(now=now))
+    elif _cache_is_local():
+        # No cache shared with the other processes, so no version to read: an unknown key loads the keys again, at
+        # most every CHECK_SECONDS (a site created by another process is known within that time).
+        if due and public_key not in known.keys:
+            known = _load(now=now, version=None)
     elif (due or public_key not in known.keys) and now - known.cache_failed_at >= CHECK_SECONDS:
         version = _version(now=now)
         known = _load(now=now, version=version) if version != known.version else _checked(now=now)
     return not known.trusted or public_key in known.keys
+
+
+def _cache_is_local() -> bool:
+    return settings.CACHES["default"]["BACKEND"] == LOCAL_CACHE_BACKEND
 
 
 def _version(*, now: float) -> int | None:
