@@ -7,11 +7,12 @@ from urllib.parse import urlsplit
 from django.utils import timezone
 
 from campaigns.models import Campaign, Site
-from campaigns.rules import decide
+from campaigns.rules import context_problem, decide
 from campaigns.selectors import site_config_build
 
 ERROR_CONTEXT_JSON = "The visitor context is not valid JSON: {error}"
 ERROR_CONTEXT_OBJECT = "The visitor context must be a JSON object."
+ERROR_CONTEXT_SHAPE = "The visitor context has a field of the wrong type: {problem}"
 
 
 def preview_context_parse(*, url: str, context_text: str) -> tuple[dict, str | None]:
@@ -31,6 +32,9 @@ def preview_context_parse(*, url: str, context_text: str) -> tuple[dict, str | N
     context.setdefault("now", int(time.time() * 1000))
     context.setdefault("device", "desktop")
     context.setdefault("consent", "granted")
+    problem = context_problem(context=context)
+    if problem:
+        return {}, ERROR_CONTEXT_SHAPE.format(problem=problem)
     return context, None
 
 

@@ -19,9 +19,11 @@ import re
 import time
 import warnings
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any, TypedDict
 from urllib.parse import unquote_to_bytes
 from zoneinfo import ZoneInfo
+
+import msgspec
 
 from campaigns.assignment import assign
 
@@ -229,6 +231,84 @@ def _parse_query(query: str) -> dict[str, str]:
 
 
 # ---------------------------------------------------------------- the visitor context
+
+# The context's shape (docs/contracts.md), for a context that comes from outside the widget (the decide endpoint,
+# the admin's preview): every field optional, null the same as missing, other fields ignored (the widget sends its
+# stored state as it is). The evaluator below reads only contexts of this shape.
+ERROR_CONTEXT_SHAPE = "context has a field of the wrong type"
+# The latest time the time zone functions read whatever the zone (a few days before year 9999 ends).
+MAX_TIME_MS = 253_400_000_000_000
+_Number = Annotated[float, msgspec.Meta(ge=-1e300, le=1e300)]  # a JSON number: not a boolean, NaN or infinite
+_Time = Annotated[float, msgspec.Meta(ge=0, le=MAX_TIME_MS)]
+
+
+class _Utm(TypedDict, total=False):
+    source: str | None
+    medium: str | None
+    campaign: str | None
+
+
+class _Touch(TypedDict, total=False):
+    referrer: str | None
+    utm: _Utm | None
+
+
+class _CartItem(TypedDict, total=False):
+    id: str | _Number | None
+    qty: _Number | None
+    price: _Number | None
+
+
+class _Cart(TypedDict, total=False):
+    value: _Number | None
+    items: list[_CartItem] | None
+
+
+class _History(TypedDict, total=False):
+    impressions: list[_Number] | None
+    closes: list[_Number] | None
+    conversions: list[_Number] | None
+    sessions: list[str] | None
+
+
+class _Visitor(TypedDict, total=False):
+    id: str | None
+    first_seen: _Number | None
+    sessions: _Number | None
+    session_id: str | None
+    session_start: _Number | None
+    pageviews_session: _Number | None
+    pageviews_total: _Number | None
+    visited: list[str] | None
+    first_touch: _Touch | None
+    utm: _Utm | None
+    attrs: dict[str, Any] | None
+    cart: _Cart | None
+    history: dict[str, _History] | None
+    overlays: list[_Number] | None
+    overlays_session: _Number | None
+    events: list[str] | None
+
+
+class _Context(TypedDict, total=False):
+    now: _Time | None
+    url: str | None
+    referrer: str | None
+    device: str | None
+    language: str | None
+    consent: str | None
+    cookies: dict[str, str] | None
+    visitor: _Visitor | None
+
+
+def context_problem(*, context: object) -> str | None:
+    """Where a visitor context from outside differs from the contract's shape (as "Expected `array`, got `str` - at
+    `$.visitor.overlays`"), or None when decide() can read it."""
+    try:
+        msgspec.convert(context, _Context)
+    except msgspec.ValidationError as error:
+        return str(error)
+    return None
 
 
 class _Ctx:

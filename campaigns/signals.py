@@ -1,4 +1,5 @@
-"""Cache invalidation only: any change to a site, a campaign or a variant drops the site's config.
+"""Cache invalidation only: any change to a site, a campaign or a variant drops the site's config; a site saved or
+deleted changes the set of known public keys.
 
 Signals catch every write path (admin, API, shell, queryset.update through services), which a
 service-only hook would miss; they do no business logic.
@@ -12,6 +13,7 @@ from django.db.models.signals import post_delete, post_save
 from campaigns.models import Campaign, Site, Variant
 from campaigns.selectors import config_invalidate
 from campaigns.selectors_events import site_ingest_forget
+from campaigns.site_keys import site_keys_changed
 
 
 def _public_key(instance) -> str | None:
@@ -39,7 +41,15 @@ def _changed(sender, instance, **kwargs) -> None:
         transaction.on_commit(partial(_invalidate, public_key))
 
 
+def _site_keys_changed(sender, instance, **kwargs) -> None:
+    site_keys_changed()
+    # Again after commit: a process that loaded the keys before the commit loads them once more.
+    transaction.on_commit(site_keys_changed)
+
+
 def connect() -> None:
+    post_save.connect(_site_keys_changed, sender=Site, dispatch_uid="site-keys-save")
+    post_delete.connect(_site_keys_changed, sender=Site, dispatch_uid="site-keys-delete")
     for model in (Site, Campaign, Variant):
         post_save.connect(_changed, sender=model, dispatch_uid=f"config-{model.__name__}-save")
         post_delete.connect(_changed, sender=model, dispatch_uid=f"config-{model.__name__}-delete")

@@ -291,6 +291,14 @@ CONFIG_STALE_SECONDS = env_int("CONFIG_STALE_SECONDS", 3600)
 # Public endpoint rate limits, per minute.
 RATE_LIMIT_SITE_PER_MINUTE = env_int("RATE_LIMIT_SITE_PER_MINUTE", 60000)
 RATE_LIMIT_CLIENT_PER_MINUTE = env_int("RATE_LIMIT_CLIENT_PER_MINUTE", 600)
+# The widget's endpoints refuse unknown keys from a per-process set of every site's key, loaded again when a site
+# is saved or deleted and at least this often.
+KNOWN_KEYS_REFRESH_SECONDS = env_int("KNOWN_KEYS_REFRESH_SECONDS", 60)
+# Reverse proxies in front of the app that append the client's address to X-Forwarded-For (1 behind the proxy of
+# docker-compose.yml); 0 reads the address of the connection and ignores the header, which any client can send.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured(f"TRUSTED_PROXY_COUNT={TRUSTED_PROXY_COUNT} must be 0 or more")
 # Unix socket of the collect writer (widget/writer.py), which stores the batches of concurrent collect requests
 # in one commit. retarget/gunicorn.conf.py starts one and sets this; empty: each web worker stores on its own.
 COLLECT_WRITER_SOCKET = env_str("COLLECT_WRITER_SOCKET")

@@ -11,6 +11,7 @@ from campaigns.rules import (
     OPERATORS,
     REASONS,
     compile_regex,
+    context_problem,
     decide,
     explain,
     local_weekday_hour,
@@ -224,3 +225,9 @@ def test_a_negated_operator_is_the_opposite_unless_the_regex_is_invalid(context,
         assert not positive and not negated
     elif attr != "nope":
         assert negated is not positive
+
+
+def test_every_context_of_the_conformance_cases_is_of_the_shape_the_endpoints_accept():
+    contexts = [*CASES["contexts"].values(), *(context_of(case) for case in CASES["rules"] + CASES["decide"])]
+    assert len(contexts) > 50
+    assert {json.dumps(c): context_problem(context=c) for c in contexts if context_problem(context=c)} == {}

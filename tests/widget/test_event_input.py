@@ -3,12 +3,17 @@
 import json
 import time
 import uuid
+from unittest import mock
 
-from hypothesis import given, settings
+import pytest
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from campaigns.models import Event
 from campaigns.selectors_events import SiteIngest
-from widget.api.body import json_parse
+from tests.campaigns.events_kit import post_events
+from widget.api import events as collect
+from widget.api.body import ERROR_NOT_UTF8, json_parse
 from widget.api.event_input import DAY_MS, TYPES, events_check_widget, events_read_widget
 from widget.api.events import _check_all
 
@@ -121,3 +126,86 @@ def test_whenever_the_typed_path_accepts_a_batch_event_check_accepts_it_the_same
     checked = None if read is None else events_check_widget(read, now_ms=NOW_MS, ingest=INGEST)
     if checked is not None:
         assert generic(body) == (*checked, [])
+
+
+# ---- whole requests: both ways through the collect endpoint give the same answer and store the same rows -------
+STORED_FIELDS = ("event_id", "type", "ts", "visitor_id", "session_id", "campaign_id", "variant_id", "url", "payload",
+                 "device", "ip_hash", "ip_truncated")
+# Bytes that are not UTF-8 (a lone continuation, a truncated sequence, an encoded surrogate, an overlong form), raw
+# control characters, JSON's own delimiters and escapes, and valid multi-byte text.
+ODD_BYTES = [b"\xff", b"\x80", b"\xc3", b"\xed\xa0\x80", b"\xc0\xaf", b"\x00", b"\x01", b"\x1f", b"\x7f", b'"', b"\\",
+             b"\\u0000", b"\\ud800", b"\\x", b"{", b"]", b",", b"\xc3\xa9", b"\xf0\x9f\x98\x80", b"\xe2\x80\xa8"]
+PLACE = b"@@PLACE@@"
+
+
+@st.composite
+def batch_with_bytes(draw) -> bytes:
+    """A batch as the widget would send it, with arbitrary bytes in one string (a known field, an unknown one, a key
+    in data) or anywhere in the body."""
+    events = draw(st.lists(raw_events(), min_size=1, max_size=3))
+    inserted = draw(st.lists(st.one_of(st.sampled_from(ODD_BYTES), st.binary(max_size=4)), min_size=1, max_size=3))
+    where = draw(st.sampled_from(["url", "visitor", "session", "unknown", "data_key", "data_value", "anywhere"]))
+    target = draw(st.integers(0, len(events) - 1))
+    if where == "unknown":
+        events[target]["note"] = PLACE.decode()
+    elif where == "data_key":
+        events[target]["data"] = {PLACE.decode(): 1}
+    elif where == "data_value":
+        events[target]["data"] = {"text": PLACE.decode()}
+    elif where != "anywhere":
+        events[target][where] = PLACE.decode()
+    # Raw UTF-8; a lone surrogate (one of OTHER_FORMS) as the three bytes that are not UTF-8.
+    body = json.dumps({"events": events}, ensure_ascii=False).encode("utf-8", "surrogatepass")
+    raw = b"".join(inserted)
+    if where == "anywhere":
+        at = draw(st.integers(0, len(body)))
+        return body[:at] + raw + body[at:]
+    return body.replace(PLACE, raw)
+
+
+@pytest.fixture
+def real_ids(site):
+    """Campaign and variant ids of the site in place of the ids the strategies above use (5, 6, 7, 8)."""
+    from tests.conftest import popup_campaign_create
+
+    first, second = popup_campaign_create(site=site), popup_campaign_create(site=site, name="Second")
+    a, b = first.variants.order_by("id")
+    return {"campaign": {5: first.id, 6: second.id}, "variant": {7: a.id, 8: b.id}}
+
+
+def with_real_ids(body: bytes, ids: dict) -> bytes:
+    for field, mapping in ids.items():
+        for placeholder, real in mapping.items():
+            body = body.replace(f'"{field}": {placeholder},'.encode(), f'"{field}": {real},'.encode())
+            body = body.replace(f'"{field}": {placeholder}}}'.encode(), f'"{field}": {real}}}'.encode())
+    return body
+
+
+def collect_outcome(client, site, body: bytes):
+    """(status, answer, stored rows) of one request; the rows are deleted after, for the other way's request."""
+    response = post_events(client, site, None, body=body)
+    stored = Event.objects.filter(site=site)
+    rows = sorted(stored.values_list(*STORED_FIELDS), key=repr)
+    stored.delete()
+    return response.status_code, response.json(), rows
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=batch_with_bytes())
+def test_any_bytes_in_a_batch_get_the_same_answer_and_rows_whichever_way_the_endpoint_reads_it(client, site,
+                                                                                                real_ids, body):
+    body = with_real_ids(body, real_ids)
+    either_way = collect_outcome(client, site, body)
+    with mock.patch.object(collect, "events_read_widget", lambda _body: None):  # every body as any JSON
+        generic_way = collect_outcome(client, site, body)
+    assert either_way == generic_way
+    assert either_way[0] in (202, 400, 413)
+
+
+def test_invalid_utf8_in_a_field_the_widget_does_not_send_refuses_the_body_both_ways(client, site):
+    events = widget_batch()[:1]
+    events[0]["note"] = PLACE.decode()
+    body = json.dumps({"events": events}).encode().replace(PLACE, b"\xff")
+    assert events_read_widget(body) is None
+    status, answer, rows = collect_outcome(client, site, body)
+    assert (status, answer, rows) == (400, {"error": ERROR_NOT_UTF8}, [])

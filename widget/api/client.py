@@ -40,11 +40,18 @@ def device_of(user_agent: str) -> str:
     return DESKTOP
 
 
+def user_agent_clean(user_agent: str) -> str:
+    """The User-Agent as it can be stored: PostgreSQL refuses NUL in text, which a client may send in a header."""
+    return user_agent.replace("\x00", "") if "\x00" in user_agent else user_agent
+
+
 def client_ip(meta) -> str:
-    """REMOTE_ADDR, or with TRUSTED_PROXY_COUNT proxies in front the address the first of them saw.
+    """The client's address: REMOTE_ADDR, or behind TRUSTED_PROXY_COUNT proxies the entry of X-Forwarded-For that the
+    first of them added, counted from the right (each proxy appends the address it saw; anything to the left of the
+    entries they added came from the client and is ignored). REMOTE_ADDR when the header has fewer entries.
 
     `meta`: a request's META or a WSGI environ (the same keys)."""
-    proxies = getattr(settings, "TRUSTED_PROXY_COUNT", 0)
+    proxies = settings.TRUSTED_PROXY_COUNT
     if proxies:
         forwarded = [part.strip() for part in meta.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
         if len(forwarded) >= proxies:

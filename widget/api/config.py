@@ -6,6 +6,7 @@ from django.views.decorators.http import require_http_methods
 
 from campaigns.outages import OUTAGE_ERRORS
 from campaigns.selectors import site_config_get
+from campaigns.site_keys import site_key_known
 from retarget.middleware import public_endpoint
 from widget.api.responses import cors_headers, error_response, service_unavailable
 
@@ -15,6 +16,8 @@ ERROR_UNKNOWN_SITE = "unknown site key"
 @public_endpoint
 @require_http_methods(["GET", "HEAD", "OPTIONS"])
 def site_config_api(request, public_key: str):
+    if not site_key_known(public_key=public_key):
+        return error_response(404, ERROR_UNKNOWN_SITE)
     try:
         config = site_config_get(public_key=public_key)  # during an outage, this process's last good config
     except OUTAGE_ERRORS:

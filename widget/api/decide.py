@@ -12,8 +12,9 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from campaigns.outages import OUTAGE_ERRORS
-from campaigns.rules import decide
+from campaigns.rules import ERROR_CONTEXT_SHAPE, context_problem, decide
 from campaigns.selectors import site_config_get
+from campaigns.site_keys import site_key_known
 from widget.api.body import CONTENT_TYPES, ERROR_CONTENT_TYPE, ERROR_TOO_LARGE, body_read, json_parse
 from widget.api.config import ERROR_UNKNOWN_SITE
 from widget.api.responses import cors_headers, error_response, service_unavailable
@@ -25,6 +26,8 @@ ERROR_NO_CONTEXT = "context must be an object"
 @csrf_exempt
 @require_http_methods(["POST", "OPTIONS"])
 def site_decide_api(request, public_key: str):
+    if not site_key_known(public_key=public_key):
+        return error_response(404, ERROR_UNKNOWN_SITE)
     try:
         config = site_config_get(public_key=public_key)  # during an outage, this process's last good config
     except OUTAGE_ERRORS:
@@ -47,6 +50,9 @@ def site_decide_api(request, public_key: str):
     context = body.get("context") if isinstance(body, dict) else None
     if not isinstance(context, dict):
         return error_response(400, ERROR_NO_CONTEXT, headers=headers)
+    problem = context_problem(context=context)
+    if problem:
+        return error_response(400, ERROR_CONTEXT_SHAPE, problem, headers=headers)
     context = {"now": int(time.time() * 1000), **context}
     site_config = json.loads(config.body)
     decision = decide(config=site_config, context=context)

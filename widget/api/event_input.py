@@ -220,15 +220,26 @@ _CANONICAL_UUIDS = re.compile(f"{_CANONICAL_UUID.pattern}(?:\n{_CANONICAL_UUID.p
 _NUL_ESCAPE = b"\\u0000"
 
 
+def _utf8(body: bytes) -> bool:
+    if body.isascii():  # the widget's usual body, checked without decoding it
+        return True
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def events_read_widget(body: bytes) -> list | None:
     """The batch's events when the body is in the widget's own form (see _WidgetEvent); None for any other body,
     which the caller reads as any JSON (json_parse) and checks event by event.
 
     A body holding \\u0000 (a NUL, or a string with those six characters) goes the other way too: event_check
     refuses both, as PostgreSQL stores neither; the only other text it cannot store, a lone surrogate, fails
-    msgspec's decode.
+    msgspec's decode. So does a body that is not UTF-8: msgspec checks only the strings it keeps, not those of a
+    field it skips, and the other way refuses the whole body.
     """
-    if _NUL_ESCAPE in body:
+    if _NUL_ESCAPE in body or not _utf8(body):
         return None
     try:
         return _widget_batch(body).events

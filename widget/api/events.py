@@ -28,6 +28,7 @@ from campaigns.services.events import (
     refusals_note,
     rejected_events_count,
 )
+from campaigns.site_keys import site_key_known
 from retarget.middleware import public_endpoint
 from widget.api.body import (
     CONTENT_TYPES,
@@ -36,7 +37,7 @@ from widget.api.body import (
     body_read,
     json_parse,
 )
-from widget.api.client import BOT, client_ip, device_of, ip_hash, ip_truncate
+from widget.api.client import BOT, client_ip, device_of, ip_hash, ip_truncate, user_agent_clean
 from widget.api.event_input import (
     REASON_BOT,
     REASON_CAMPAIGN,
@@ -166,6 +167,8 @@ def events_collect(*, public_key: str, method: str, origin: str | None, referer:
 
 def _events_collect(*, public_key: str, method: str, origin: str | None, referer: str | None, content_type: str,
                     content_length: str | None, read: Callable[[int], bytes], ip: str, user_agent: str) -> Reply:
+    if not site_key_known(public_key=public_key):
+        return _error(404, ERROR_UNKNOWN_SITE)
     ingest = site_ingest_get(public_key=public_key)
     if ingest is None:
         return _error(404, ERROR_UNKNOWN_SITE)
@@ -203,6 +206,7 @@ def _events_collect(*, public_key: str, method: str, origin: str | None, referer
         Limit(key=f"c:{hashed_ip}", limit=settings.RATE_LIMIT_CLIENT_PER_MINUTE),
     ]
     cost = max(1, len(raw_events))
+    user_agent = user_agent_clean(user_agent)
     device = device_of(user_agent[:1024])
     now_ms = int(now.timestamp() * 1000)
     checked = None if widget_events is None or device == BOT else events_check_widget(
