@@ -20,7 +20,7 @@ from django.core.handlers.wsgi import WSGIHandler
 from django.db import connection
 from django.utils import timezone
 
-from campaigns import selectors
+from campaigns import selectors, services
 from campaigns.models import Event
 from campaigns.services import events as event_services
 from tests.app_process import app_environment
@@ -134,6 +134,7 @@ def test_config_and_decide_serve_the_last_good_config_during_an_outage_then_503(
                                                                                 settings, monkeypatch):
     monkeypatch.setattr(selectors, "LOCAL_CONFIG_TRUST_SECONDS", 0.0)  # every request asks Redis, as after 1 s
     url = f"/api/w/{site.public_key}/config"
+    never_served = services.site_create(owner=site.owner, name="Never served", allowed_origins=[])
     fresh = client.get(url)
     assert fresh.status_code == 200
     redis_server.stop()
@@ -144,7 +145,9 @@ def test_config_and_decide_serve_the_last_good_config_during_an_outage_then_503(
         decided = client.post(f"/api/w/{site.public_key}/decide", data=json.dumps({"context": {}}),
                               content_type="application/json")
         assert decided.status_code == 200
-        assert_unavailable(client.get("/api/w/pk_never_served_here/config"))
+        assert_unavailable(client.get(f"/api/w/{never_served.public_key}/config"))
+        # A key the process's set of public keys does not hold is refused without the database or Redis.
+        assert client.get("/api/w/pk_never_served_here/config").status_code == 404
 
         settings.CONFIG_STALE_SECONDS = 0
         assert_unavailable(client.get(url))
