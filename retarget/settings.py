@@ -131,6 +131,10 @@ if DB_PREPARED_STATEMENTS and DATABASES["default"]["ENGINE"] == "django.db.backe
     # ignores prepare=True as well. A threshold no query reaches turns them on for the statements that ask (the
     # collect insert) and leaves every other query as Django runs it.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("prepare_threshold", 2**62)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A database host that drops packets (rather than refusing) would otherwise hold each request for the kernel's
+    # TCP timeout (minutes) before the outage could be answered 503.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", env_int("DB_CONNECT_TIMEOUT", 5))
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The embedded default under concurrent requests. WAL lets readers run beside the one writer. A transaction
     # takes the write lock when it begins (IMMEDIATE), where a busy database is waited for, up to the timeout

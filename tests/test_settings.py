@@ -78,3 +78,27 @@ def test_ci_refuses_to_run_the_suite_without_postgresql_and_redis():
                  {"CI": "true", "DATABASE_URL": "postgres://postgres@127.0.0.1:9/nowhere", "DEBUG": "0"})
     assert result.returncode != 0
     assert "CI=true but PostgreSQL (down)" in result.stderr
+
+
+SILENT_DATABASE = """
+import os, socket, time, django
+listener = socket.socket()
+listener.bind(("127.0.0.1", 0))
+listener.listen(8)  # the kernel completes the handshake; nothing ever answers, like a host that drops packets
+os.environ["DATABASE_URL"] = "postgres://nobody@127.0.0.1:%d/db" % listener.getsockname()[1]
+django.setup()
+from django.db import OperationalError, connection
+started = time.monotonic()
+try:
+    connection.ensure_connection()
+except OperationalError:
+    print(round(time.monotonic() - started))
+"""
+
+
+def test_a_database_that_never_answers_is_given_up_after_db_connect_timeout():
+    result = run(["-c", SILENT_DATABASE], {"DEBUG": "1", "DB_CONNECT_TIMEOUT": "2"})
+
+    # Without a connect timeout the attempt never ends and run() gives up after 60 s with TimeoutExpired.
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[-1].isdigit(), "the attempt ended with OperationalError, then a 503"
