@@ -1,6 +1,7 @@
 """Data-subject requests: a visitor's data exported and erased by visitor id or e-mail, from admin, the API and
 the command; counters stay, a returning visitor starts fresh, and no owner reaches another owner's visitors."""
 
+import importlib
 import json
 import uuid
 from io import StringIO
@@ -352,3 +353,38 @@ def test_uuid_event_ids_survive_the_export_as_text(visited):
 
     text = visitor_data_json(export=export)
     assert str(uuid.UUID(json.loads(text)["data"]["events"][0]["event_id"])) in text
+
+
+def test_the_migration_fills_the_hashes_of_rows_stored_before_it(site):
+    from datetime import UTC, datetime
+
+    migration = importlib.import_module("campaigns.migrations.0012_visitor_data")
+    at = datetime(2026, 11, 30, tzinfo=UTC)
+    lead = Response.objects.create(site=site, event_id=uuid.uuid4(), campaign_id=1, visitor_id=VISITOR, form="lead",
+                                   email=" Ann.Smith@example.com", created_at=at)
+    nps = Response.objects.create(site=site, event_id=uuid.uuid4(), campaign_id=1, visitor_id=VISITOR, form="nps",
+                                  score=9, created_at=at)
+    records = {}
+    for consent_id, visitor, keep_event in (("kept", VISITOR, True), ("expired", VISITOR, False), ("denial", "", True)):
+        event_id = uuid.uuid4()
+        records[consent_id] = ConsentRecord.objects.create(
+            site=site, event_id=event_id, consent_id=consent_id, decided_at=at, received_at=at, policy_version="1",
+            decision="granted")
+        if keep_event:
+            Event.objects.create(site=site, event_id=event_id, type="consent", ts=at, received_at=at,
+                                 visitor_id=visitor)
+    migration.hashes_fill(apps, None)
+    lead.refresh_from_db()
+    nps.refresh_from_db()
+    assert (lead.email_hash, nps.email_hash) == (email_hash(email=EMAIL), "")
+    hashes = {key: ConsentRecord.objects.get(id=record.id).visitor_hash for key, record in records.items()}
+    assert hashes == {"kept": visitor_hash(visitor_id=VISITOR), "expired": "", "denial": ""}
+
+
+def test_the_results_page_says_how_many_visitors_were_erased(owner_client, visited, lead):
+    url = reverse("admin:campaigns_campaign_results", args=[lead.id])
+    assert 'id="visitors-erased"' not in owner_client.get(url).content.decode()
+    visitor_data_erase(site=visited, requested_by=None, channel="command", visitor_id=VISITOR)
+    visitor_data_erase(site=visited, requested_by=None, channel="command", visitor_id="v_never_seen")
+    page = owner_client.get(url).content.decode()
+    assert "1 visitor erased on this site" in page
