@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from campaigns.admin import OwnerScopedAdmin
 from campaigns.models import DataRequest, Site
+from campaigns.pseudonyms import email_hash, visitor_hash
 from campaigns.selectors_visitor_data import (
     MAX_INPUT_LENGTH,
     LookupInvalid,
@@ -43,7 +44,8 @@ def _counts_text(counts: dict[str, int]) -> str:
 class AnswerForm(forms.Form):
     site = forms.ModelChoiceField(queryset=Site.objects.none())
     visitor_id = forms.CharField(required=False, max_length=MAX_INPUT_LENGTH, strip=True,
-                                 help_text="As the widget stores it (retarget('debug') shows it).")
+                                 help_text="As the widget stored it: the id in the site's _rt_v entry of the "
+                                 "browser's localStorage.")
     email = forms.CharField(required=False, max_length=MAX_INPUT_LENGTH, strip=True, label="E-mail address",
                             help_text="Finds the answers sent with it, and everything of the visitors who sent them.")
     action = forms.ChoiceField(choices=DataRequest.Action.choices, widget=forms.HiddenInput, required=False)
@@ -87,6 +89,14 @@ class DataRequestAdmin(OwnerScopedAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return [field.name for field in self.model._meta.fields]
+
+    def get_search_results(self, request, queryset, search_term):
+        """The search box takes a visitor id or an e-mail as typed (hashed here), or a hash."""
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        keys = {term, visitor_hash(visitor_id=term), email_hash(email=term)}
+        return queryset.filter(lookup_hash__in=keys), False
 
     @admin.display(description="Found")
     def found_text(self, obj):

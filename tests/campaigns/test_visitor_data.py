@@ -233,6 +233,10 @@ def test_the_data_requests_page_exports_then_erases_a_visitor_and_logs_both(owne
     assert counters(lead, nps) == before
     log = owner_client.get(reverse("admin:campaigns_datarequest_changelist")).content.decode()
     assert "Export" in log and "Erase" in log and "1 visitor erased on Owner shop" in log
+    changelist = reverse("admin:campaigns_datarequest_changelist")
+    by_email = owner_client.get(changelist, {"q": "ann.smith@example.com"}).context["cl"].result_list
+    by_visitor = owner_client.get(changelist, {"q": VISITOR}).context["cl"].result_list
+    assert [r.action for r in by_email] == ["erase"] and [r.action for r in by_visitor] == ["export"]
 
 
 def test_the_data_requests_page_refuses_another_owners_site(owner_client, outsider_site):
