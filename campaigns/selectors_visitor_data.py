@@ -24,6 +24,7 @@ MAX_INPUT_LENGTH = 254  # an e-mail address at most; visitor ids are 64 characte
 LOOKUP_MISSING = "give exactly one of a visitor id or an e-mail address"
 EMAIL_INVALID = "not an e-mail address"
 LOOKUP_TOO_LONG = f"longer than {MAX_INPUT_LENGTH} characters"
+LOOKUP_NOT_TEXT = "not valid text (a control character or a lone surrogate)"
 
 
 class LookupInvalid(ValueError):
@@ -108,6 +109,8 @@ def subject_resolve(*, site: Site, visitor_id: str = "", email: str = "") -> Sub
         raise LookupInvalid(LOOKUP_MISSING)
     if len(visitor_id) > MAX_INPUT_LENGTH or len(email) > MAX_INPUT_LENGTH:
         raise LookupInvalid(LOOKUP_TOO_LONG)
+    if not _is_text(visitor_id + email):
+        raise LookupInvalid(LOOKUP_NOT_TEXT)
     if visitor_id:
         lookup, key, visitors = DataRequest.Lookup.VISITOR, visitor_hash(visitor_id=visitor_id), {visitor_id}
         normalized = hashed = ""
@@ -161,6 +164,15 @@ def visitors_erased(*, site_id: int) -> int:
     """How many visitors' data was erased on a site (their counts stay in the results; one who returns is new)."""
     total = DataRequest.objects.filter(site_id=site_id, action=DataRequest.Action.ERASE).aggregate(n=Sum("visitors"))
     return total["n"] or 0
+
+
+def _is_text(value: str) -> bool:
+    """Storable and hashable: encodes as UTF-8 (no lone surrogate) and holds no control character."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return value.isprintable()
 
 
 def _row(row: Model) -> dict:

@@ -14,6 +14,7 @@ count); a consent decision among them is first made into its record, without the
 import logging
 from datetime import timedelta
 
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
@@ -39,7 +40,7 @@ class VisitorDataBusy(Exception):
 
 
 def visitor_data_export(
-    *, site: Site, requested_by, channel: str, visitor_id: str = "", email: str = ""
+    *, site: Site, requested_by: AbstractBaseUser | None, channel: str, visitor_id: str = "", email: str = ""
 ) -> tuple[DataRequest, dict]:
     """The person's data as a JSON-ready dict, and the logged request (its id is in the export)."""
     subject = subject_resolve(site=site, visitor_id=visitor_id, email=email)
@@ -49,7 +50,9 @@ def visitor_data_export(
     return request, {"request": request.id, **export}
 
 
-def visitor_data_erase(*, site: Site, requested_by, channel: str, visitor_id: str = "", email: str = "") -> DataRequest:
+def visitor_data_erase(
+    *, site: Site, requested_by: AbstractBaseUser | None, channel: str, visitor_id: str = "", email: str = ""
+) -> DataRequest:
     """Erase the person's rows on this site (see the module's docstring); the request says what was found and
     erased. Raises VisitorDataBusy when the tally keeps its lock too long, LookupInvalid on a bad look-up."""
     with transaction.atomic():
@@ -70,12 +73,12 @@ def visitor_data_erase(*, site: Site, requested_by, channel: str, visitor_id: st
     return request
 
 
-def _log(*, site: Site, requested_by, channel: str, action: str, subject: Subject, found: dict,
-         erased: dict) -> DataRequest:
+def _log(*, site: Site, requested_by: AbstractBaseUser | None, channel: str, action: str, subject: Subject,
+         found: dict, erased: dict) -> DataRequest:
     # A look-up by visitor id that found nothing led to no one: "N erased" counts people whose data was stored.
     visitors = len(subject.visitor_ids) if any(found.values()) else 0
     return DataRequest.objects.create(
-        site=site, requested_by=requested_by if getattr(requested_by, "pk", None) else None, channel=channel,
+        site=site, requested_by=requested_by, channel=channel,
         action=action, lookup=subject.lookup, lookup_hash=subject.lookup_hash, visitors=visitors, found=found,
         erased=erased,
     )
@@ -85,7 +88,7 @@ def _tally_lock() -> None:
     if connection.vendor != "postgresql":
         return  # SQLite runs one writing transaction at a time: the tally cannot interleave
     with connection.cursor() as cursor:
-        cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_WAIT_SECONDS * 1000}ms'")
+        cursor.execute(f"SET LOCAL lock_timeout = '{int(LOCK_WAIT_SECONDS * 1000)}ms'")
         try:
             with transaction.atomic():
                 cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [tally.LOCK_NAMESPACE, tally.LOCK_TALLY])

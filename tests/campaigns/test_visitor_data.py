@@ -392,3 +392,39 @@ def test_the_results_page_says_how_many_visitors_were_erased(owner_client, visit
     visitor_data_erase(site=visited, requested_by=None, channel="command", visitor_id="v_never_seen")
     page = owner_client.get(url).content.decode()
     assert "1 visitor erased on this site" in page
+
+
+@pytest.mark.parametrize("body", [
+    {"visitor_id": "v_\ud800"}, {"email": "ann\x00@example.com"}, {"visitor_id": ["v_1"]}, ["v_1"],
+    {"visitor_id": "v" * 300},
+])
+def test_the_api_answers_malformed_lookups_with_a_json_400(owner_api, visited, body):
+    answer = owner_api.post(reverse("campaigns:site-visitor-data-erase", args=[visited.id]),
+                            json.dumps(body), content_type="application/json")
+    assert answer.status_code == 400 and answer.json()["error"] == "invalid_lookup"
+    assert rows_of(VISITOR)["responses"] == 2 and not DataRequest.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)  # the tally's lock taken by the fixture's tally must be released
+def test_an_erasure_waits_for_the_tally_and_answers_503_when_it_keeps_its_lock(owner_api, visited, monkeypatch):
+    import psycopg
+    from django.db import connection
+
+    from campaigns.services import visitor_data
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the tally's advisory lock is PostgreSQL's")
+    monkeypatch.setattr(visitor_data, "LOCK_WAIT_SECONDS", 0.2)
+    params = connection.get_connection_params()
+    with psycopg.connect(**{k: v for k, v in params.items() if k in ("dbname", "host", "port", "user", "password")},
+                         autocommit=True) as tally_worker:
+        assert tally_worker.execute("SELECT pg_try_advisory_lock(%s, %s)",
+                                    [tally.LOCK_NAMESPACE, tally.LOCK_TALLY]).fetchone()[0]
+        answer = owner_api.post(reverse("campaigns:site-visitor-data-erase", args=[visited.id]),
+                                {"visitor_id": VISITOR}, format="json")
+    assert answer.status_code == 503 and answer["Retry-After"] == "60"
+    assert answer.json()["error"] == "busy"
+    assert rows_of(VISITOR)["responses"] == 2 and not DataRequest.objects.exists()
+    retried = owner_api.post(reverse("campaigns:site-visitor-data-erase", args=[visited.id]),
+                             {"visitor_id": VISITOR}, format="json")
+    assert retried.status_code == 200 and rows_of(VISITOR)["responses"] == 0
