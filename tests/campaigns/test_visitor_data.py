@@ -392,6 +392,8 @@ def test_the_results_page_says_how_many_visitors_were_erased(owner_client, visit
     visitor_data_erase(site=visited, requested_by=None, channel="command", visitor_id="v_never_seen")
     page = owner_client.get(url).content.decode()
     assert "1 visitor erased on this site" in page
+    results = owner_client.get(reverse("campaigns:campaign-results", args=[lead.id])).json()
+    assert results["visitors_erased_on_site"] == 1
 
 
 @pytest.mark.parametrize("body", [
