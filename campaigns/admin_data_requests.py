@@ -29,6 +29,7 @@ from campaigns.services.visitor_data import VisitorDataBusy, visitor_data_erase,
 
 TEMPLATES = "admin/campaigns/datarequest/"
 CONFIRM = "yes"
+NO_VISITORS = "None of the selected rows names a visitor of your sites."
 
 
 def _json_download(*, export: dict, name: str) -> HttpResponse:
@@ -155,13 +156,20 @@ class VisitorDataActions:
 
     @admin.action(description="Export all data of the selected answers' visitors (JSON)")
     def visitor_data_export(self, request, queryset):
+        visitors = self._visitors(queryset)
+        if not visitors:
+            self.message_user(request, NO_VISITORS, messages.WARNING)
+            return None
         exports = [visitor_data_export(site=site, requested_by=request.user, channel=DataRequest.Channel.ADMIN,
-                                       visitor_id=visitor)[1] for site, visitor in self._visitors(queryset)]
+                                       visitor_id=visitor)[1] for site, visitor in visitors]
         return _json_download(export={"visitors": exports}, name="visitor-data")
 
     @admin.action(description="Erase all data of the selected answers' visitors")
     def visitor_data_erase(self, request, queryset):
         visitors = self._visitors(queryset)
+        if not visitors:
+            self.message_user(request, NO_VISITORS, messages.WARNING)
+            return None
         if request.POST.get("confirm") != CONFIRM:
             return TemplateResponse(request, TEMPLATES + "confirm_erase.html", {
                 **self.admin_site.each_context(request), "opts": self.model._meta, "title": "Erase visitors' data",

@@ -430,3 +430,13 @@ def test_an_erasure_waits_for_the_tally_and_answers_503_when_it_keeps_its_lock(o
     retried = owner_api.post(reverse("campaigns:site-visitor-data-erase", args=[visited.id]),
                              {"visitor_id": VISITOR}, format="json")
     assert retried.status_code == 200 and rows_of(VISITOR)["responses"] == 0
+
+
+def test_another_owner_selecting_these_answers_in_admin_erases_and_exports_nothing(client, outsider, visited):
+    client.force_login(outsider)
+    url = reverse("admin:campaigns_response_changelist")
+    ids = list(Response.objects.values_list("id", flat=True))
+    for action in ("visitor_data_export", "visitor_data_erase"):
+        answer = client.post(url, {"action": action, "_selected_action": ids, "confirm": "yes"})
+        assert answer.status_code in (200, 302) and answer.get("Content-Type", "").startswith("text/html")
+    assert rows_of(VISITOR)["responses"] == 2 and not DataRequest.objects.exists()
