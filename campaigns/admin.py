@@ -111,7 +111,8 @@ class SiteAdmin(OwnerScopedAdmin):
         ("Embed", {"fields": ("public_key",)}),
         ("Consent", {"fields": ("consent_required", "show_before_consent", "privacy_policy_url", "policy_version")}),
         ("Visitor experience", {"fields": ("max_overlays_per_session", "min_overlay_gap_seconds")}),
-        ("Data", {"fields": ("time_zone", "event_retention_days", "consent_retention_days")}),
+        ("Data", {"fields": ("time_zone", "event_retention_days", "consent_retention_days",
+                             "response_retention_days")}),
     )
 
     def get_queryset(self, request):

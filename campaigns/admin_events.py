@@ -1,12 +1,15 @@
 """Read-only admin for what the tally and the collect endpoint write: responses, consent proof, refusals.
 
 Owner-scoped like every admin page (OwnerScopedAdmin). Nothing here can be added or edited: these
-rows are evidence. Consent records cannot be deleted by hand either; retention deletes them.
+rows are evidence. Responses are the visitors' own data: their site's owners may delete them, and export or
+erase everything of the visitors who sent them (campaigns/admin_data_requests.py). Consent records cannot be
+deleted by hand; retention deletes them.
 """
 
 from django.contrib import admin
 
 from campaigns.admin import OwnerScopedAdmin
+from campaigns.admin_data_requests import VisitorDataActions
 from campaigns.exports import consent_export
 from campaigns.models import ConsentRecord, RejectedEventCount, Response
 
@@ -26,12 +29,16 @@ class ReadOnlyAdmin(OwnerScopedAdmin):
 
 
 @admin.register(Response)
-class ResponseAdmin(ReadOnlyAdmin):
+class ResponseAdmin(VisitorDataActions, ReadOnlyAdmin):
     list_display = ("created_at", "site", "campaign_id", "variant_id", "form", "score", "email", "text")
     list_filter = (("site", admin.RelatedOnlyFieldListFilter), "form")
     search_fields = ("email", "name", "text", "followup", "visitor_id")
     date_hierarchy = "created_at"
     list_select_related = ("site",)
+    actions = ["visitor_data_export", "visitor_data_erase"]
+
+    def has_delete_permission(self, request, obj=None):
+        return OwnerScopedAdmin.has_delete_permission(self, request, obj)
 
 
 @admin.register(ConsentRecord)

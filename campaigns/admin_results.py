@@ -23,6 +23,7 @@ from django.utils.safestring import mark_safe
 from campaigns import calculator, charts, exports, reports
 from campaigns.models import Campaign, Variant
 from campaigns.results import FUNNEL, ResultsFilter, campaign_results, segments_present
+from campaigns.selectors_visitor_data import visitors_erased
 from campaigns.services.results import campaign_winner_clear, campaign_winner_declare
 
 PAGE_SIZE = 50
@@ -263,6 +264,7 @@ class CampaignResultsAdminMixin:
             charts=results_charts(results), query=request.GET.urlencode(),
             can_change=self.has_change_permission(request, campaign),
             calculator_spec=json.dumps(results["comparison"]["spec"]) if results["comparison"] else "",
+            visitors_erased=visitors_erased(site_id=campaign.site_id),
         ))
 
     def winner_view(self, request, object_id: int):

@@ -57,6 +57,9 @@ if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
     SECRET_KEY = "django-insecure-dev-only-key-never-use-in-production"
+# The key of the hashes that find a visitor's e-mail and consent proof (campaigns/pseudonyms.py). Set it to
+# keep those look-ups working when SECRET_KEY is rotated; empty: derived from SECRET_KEY.
+PRIVACY_HASH_KEY = env_str("PRIVACY_HASH_KEY")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])

@@ -18,6 +18,7 @@ from campaigns.models import Campaign, Response
 from campaigns.results import ResultsFilter, campaign_results
 from campaigns.segments import DEVICES, SOURCE_MAX_LENGTH, source_normalize
 from campaigns.selectors import campaigns_for_user, sites_for_user
+from campaigns.selectors_visitor_data import visitors_erased
 
 TAG = "results"
 INVALID_SPEC = "invalid_spec"
@@ -260,6 +261,9 @@ class ResultsOutput(serializers.Serializer):
     verdicts = VerdictOutput(many=True)
     verdict = serializers.CharField()
     over_time = SeriesOutput(many=True)
+    visitors_erased_on_site = serializers.IntegerField(
+        help_text="Visitors of the campaign's site erased at their request: their counts stay in these numbers, "
+        "and one who returns is counted as a new visitor.")
 
 
 class CampaignResultsApi(APIView):
@@ -285,7 +289,7 @@ class CampaignResultsApi(APIView):
             since=data.get("since"), until=data.get("until"), mde=data.get("mde"), **params.segment()))
         # The selector's dict as is (ResultsOutput documents it; a test keeps the two in step): the same
         # numbers as the page, without a serializer pass over every point of every curve.
-        return ApiResponse(results)
+        return ApiResponse({**results, "visitors_erased_on_site": visitors_erased(site_id=campaign.site_id)})
 
 
 class NpsOutput(serializers.Serializer):

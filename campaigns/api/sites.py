@@ -20,6 +20,7 @@ class SiteSerializer(serializers.ModelSerializer):
         fields = (
             "id", "name", "allowed_origins", "public_key", "snippet", "consent_required", "show_before_consent",
             "privacy_policy_url", "policy_version", "time_zone", "event_retention_days", "consent_retention_days",
+            "response_retention_days",
             "max_overlays_per_session", "min_overlay_gap_seconds", "created_at",
         )
         read_only_fields = ("public_key", "created_at")

@@ -240,13 +240,22 @@ class Response(models.Model):
     choices = models.JSONField(default=list, blank=True)
     text = models.TextField(blank=True)
     email = models.EmailField(blank=True)
+    # A keyed hash of the normalised address (campaigns/pseudonyms.py): a data-subject request by e-mail is one
+    # index probe, whatever the case or spaces the visitor typed.
+    email_hash = models.CharField(max_length=64, blank=True, default="", db_default="", editable=False)
     name = models.CharField(max_length=200, blank=True)
     marketing_consent = models.BooleanField(null=True, blank=True)
     created_at = models.DateTimeField()
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["site", "event_id"], name="response_unique_event")]
-        indexes = [models.Index(fields=["campaign_id", "created_at"], name="response_campaign_time")]
+        indexes = [
+            models.Index(fields=["campaign_id", "created_at"], name="response_campaign_time"),
+            models.Index(fields=["site", "email_hash"], name="response_site_email",
+                         condition=~models.Q(email_hash="")),
+            models.Index(fields=["site", "visitor_id"], name="response_site_visitor"),
+            models.Index(fields=["site", "created_at"], name="response_site_time"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.form} response {self.event_id}"
@@ -271,10 +280,17 @@ class ConsentRecord(models.Model):
     ip_truncated = models.CharField(max_length=45, blank=True)
     user_agent = models.TextField(blank=True)
     url = models.TextField(blank=True, help_text="Without its query string or fragment.")
+    # A keyed hash of the visitor id that decided (campaigns/pseudonyms.py), so one visitor's proof can be found
+    # without the record naming them; blank for a denial (sent without a visitor id) and once their data is erased.
+    visitor_hash = models.CharField(max_length=64, blank=True, default="", db_default="", editable=False)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["site", "event_id"], name="consent_unique_event")]
-        indexes = [models.Index(fields=["site", "received_at"], name="consent_site_received")]
+        indexes = [
+            models.Index(fields=["site", "received_at"], name="consent_site_received"),
+            models.Index(fields=["site", "visitor_hash"], name="consent_site_visitor",
+                         condition=~models.Q(visitor_hash="")),
+        ]
 
     def __str__(self) -> str:
         return f"{self.decision} {self.consent_id}"

@@ -69,7 +69,12 @@ class Site(models.Model):
         help_text="Raw events older than this are deleted; counters and responses stay.",
     )
     consent_retention_days = models.PositiveIntegerField(
-        default=5 * 365, validators=[MinValueValidator(1), MaxValueValidator(3650)]
+        default=3 * 365, validators=[MinValueValidator(1), MaxValueValidator(3650)],
+        help_text="Consent records older than this are deleted (also those whose visitor's data was erased).",
+    )
+    response_retention_days = models.PositiveIntegerField(
+        default=730, validators=[MinValueValidator(1), MaxValueValidator(3650)],
+        help_text="Answers and leads older than this are deleted; their counts in results stay.",
     )
     max_overlays_per_session = models.PositiveIntegerField(
         null=True, blank=True, default=2,

@@ -51,6 +51,7 @@ from campaigns.models import (
     TallyCursor,
     VariantDailyStats,
 )
+from campaigns.pseudonyms import email_hash, visitor_hash
 from campaigns.rules import rule_matches
 from campaigns.segments import DIRECT, OTHER, SOURCE_MAX_LENGTH, WHITESPACE
 
@@ -725,6 +726,7 @@ def _response(e: dict) -> Response | None:
         choices=[c[:200] for c in choices[:50] if isinstance(c, str)] if isinstance(choices, list) else [],
         text=_text(data.get("text"), 5000),
         email=email if "@" in email else "",
+        email_hash=email_hash(email=email) if "@" in email else "",
         name=_text(data.get("name"), 200),
         marketing_consent=consent if isinstance(consent, bool) else None,
         created_at=e["ts"],
@@ -758,4 +760,5 @@ def _consent(e: dict) -> ConsentRecord | None:
         ip_truncated=e["ip_truncated"],
         user_agent=e["user_agent"],
         url=url_without_query(e["url"]),
+        visitor_hash=visitor_hash(visitor_id=e["visitor_id"]),
     )

@@ -57,3 +57,20 @@ def test_the_beat_task_expires_every_site(client, site, outsider_site):
     age_everything(1000)
     events_expire_task.delay()
     assert not Event.objects.exists()
+
+
+def test_responses_follow_their_own_retention(client, site, campaign):
+    from campaigns.services.retention import responses_expire
+
+    variant = campaign.variants.first()
+    post_events(client, site, [
+        event("submit", campaign=campaign, variant=variant, data={"form": "lead", "email": "ann@example.com"}),
+    ])
+    tally_drain()
+    site.response_retention_days = 730
+    site.save()
+    Response.objects.update(created_at=timezone.now() - timedelta(days=729))
+    assert responses_expire(site=site) == 0
+    Response.objects.update(created_at=timezone.now() - timedelta(days=731))
+    events_expire(site=site)
+    assert not Response.objects.exists() and VariantDailyStats.objects.exists()
