@@ -1,5 +1,7 @@
 """A/B results from the daily counters: selectors, verdict, SRM, uplift, sample size, and the admin pages."""
 
+import csv
+import io
 from datetime import date, timedelta
 
 import pytest
@@ -488,7 +490,7 @@ def test_results_csv_of_the_page_has_the_segment_columns_and_follows_the_segment
 
     text = b"".join(owner_client.get(url, {"source": "google/cpc"}).streaming_content).decode().lstrip("\ufeff")
 
-    header, *rows = [line.split(",") for line in text.splitlines()]
+    header, *rows = list(csv.reader(io.StringIO(text, newline="")))
     assert header[-3:] == ["device", "source", "returning"]
     assert sorted((r[2], r[-3], r[-1], r[header.index("exposed")]) for r in rows) == [
         ("A", "desktop", "no", "100"), ("A", "mobile", "yes", "40"),
