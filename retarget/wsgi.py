@@ -14,3 +14,12 @@ application = collect_fast_path(django_application)
 from widget.api.client import device_of  # noqa: E402
 
 device_of("Mozilla/5.0 (warm-up)")
+
+# Without a Celery worker (tasks in-process, the demo) the process counts in a thread of its own: events stored but
+# not counted when the server last stopped are counted now, not when the next request nudges it.
+from django.conf import settings  # noqa: E402
+
+if settings.TALLY_IN_THREAD:
+    from campaigns.services.tally_background import tally_soon
+
+    tally_soon()

@@ -278,3 +278,28 @@ def test_a_write_lock_held_past_the_busy_timeout_is_answered_503_and_the_retried
 
     assert added == accepted_of(events, body) + Counter(
         {"counted impression": 6, "counted close": 5, "counted consent": 1})
+
+
+STORE_UNCOUNTED = """
+import sys, time, uuid
+from django.utils import timezone
+from campaigns.models import Site
+from campaigns.services import events
+events.tally_nudge = lambda: None  # stored as by a server that stopped before its tally thread ran
+site = Site.objects.get()
+rows = [events.EventRow(str(uuid.uuid4()), "pageview", int(time.time() * 1000), "v_restart", "s_restart", None, None,
+                        "http://127.0.0.1:8000/demo/", "{}") for _ in range(int(sys.argv[1]))]
+print(events.events_record(site_id=site.id, events=rows, received_at=timezone.now(), device="desktop", ip_hash="",
+                           ip_truncated="", user_agent=""))
+"""
+
+
+def test_events_left_uncounted_by_a_stopped_server_are_counted_when_it_starts_again(demo, tmp_path):
+    stored = subprocess.run([sys.executable, "-c", "import django; django.setup()\n" + STORE_UNCOUNTED, "7"],
+                            cwd=BASE_DIR, env=demo_environment(demo.database), check=True, capture_output=True,
+                            text=True, timeout=60)
+    assert stored.stdout.split()[-1] == "7"
+    assert demo.pending() >= 7
+
+    with demo_server(demo, tmp_path / "runserver.log"):
+        demo.settled(timeout=30)  # no request is sent to the server
