@@ -20,7 +20,7 @@ PACKAGES = ("campaigns", "widget", "retarget")
 
 # Module cycles (strongly connected components of the module graph), each with the edges that close it.
 ALLOWED_CYCLES = {
-    # admin_events builds its admins on admin.OwnerScopedAdmin; admin imports admin_events (at its end) to register them.
+    # admin_events builds its admins on admin.OwnerScopedAdmin; admin imports admin_events at its end to register them.
     frozenset({"campaigns.admin", "campaigns.admin_events"}),
     # services.events queues tasks.tally_drain (lazily); tasks calls services.events.refusals_flush.
     frozenset({"campaigns.services.events", "campaigns.tasks"}),
