@@ -62,10 +62,10 @@ CONVERTING = (2, 3, 4, 5, 6)
 
 
 @pytest.fixture
-def shops(site, outsider_site):
+def shops(owner, outsider_site):
     """Eight campaigns, one per message type, on a site in Santiago's time zone; one more on a UTC site."""
-    site.time_zone = "America/Santiago"
-    site.save(update_fields=["time_zone"])
+    site = services.site_create(owner=owner, name="Santiago shop", allowed_origins=["https://shop.example"],
+                                time_zone="America/Santiago")
     contents = {spec["message_type"]: spec["variants"][0]["content"] for spec in DEMO_CAMPAIGNS}
     campaigns = []
     for i, message_type in enumerate(MESSAGE_TYPES):
