@@ -14,6 +14,9 @@ from campaigns.services import tally
 from tests.campaigns.events_kit import event, now_ms, post_events
 from tests.conftest import popup_campaign_create
 
+# Every test here runs with each fold of the tally (tests/campaigns/conftest.py).
+pytestmark = pytest.mark.usefixtures("tally_fold")
+
 HOUR_MS = 3_600_000
 DAY_MS = 24 * HOUR_MS
 

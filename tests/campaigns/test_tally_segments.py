@@ -1,7 +1,7 @@
 """Segments in the tally: every count is booked under the visitor's assignment segment, and the segments add up.
 
-Like test_tally.py, these run on whichever database the suite has: the set-based SQL on PostgreSQL,
-the Python fallback on SQLite. Both must give the same rows.
+Like test_tally.py, each test runs with both folds: the set-based SQL (PostgreSQL only) and the Python
+fold (forced on PostgreSQL, as the SQLite demo runs it). Both must give the same rows.
 """
 
 import uuid
@@ -19,6 +19,9 @@ from campaigns.selectors_events import variant_totals
 from campaigns.services import tally
 from tests.campaigns.events_kit import BROWSER_UA, event, now_ms, post_events
 from tests.conftest import popup_campaign_create
+
+# Every test here runs with each fold of the tally (tests/campaigns/conftest.py).
+pytestmark = pytest.mark.usefixtures("tally_fold")
 
 HOUR_MS = 3_600_000
 MOBILE_UA = (
