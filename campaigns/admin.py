@@ -320,6 +320,3 @@ class CampaignAdmin(CampaignResultsAdminMixin, OwnerScopedAdmin):
         for campaign in queryset.prefetch_related("variants"):
             services.campaign_duplicate(campaign=campaign)
         self.message_user(request, f"{queryset.count()} campaign(s) duplicated as drafts.", messages.SUCCESS)
-
-
-from campaigns import admin_events  # noqa: E402,F401  (registers the ingestion admins)

@@ -6,6 +6,7 @@ class CampaignsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from campaigns import signals
+        # The read-only admins build on campaigns.admin; registered from here so that admin need not import them.
+        from campaigns import admin_events, signals  # noqa: F401
 
         signals.connect()
