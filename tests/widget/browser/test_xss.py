@@ -154,7 +154,8 @@ def hostile_rows(shop):
                 site=shop, event_id=uuid.uuid4(), campaign_id=campaign.id, variant_id=campaign.variants.first().id,
                 visitor_id=short(f"{form}.visitor", 64), form=form, score=n * 9 if form == "nps" else None,
                 followup=corpus(f"{form}.followup"), text=corpus(f"{form}.text"), choices=[corpus(f"{form}.choice")],
-                email=f"x{n}@example.com", name=short(f"{form}.lead_name", 200), created_at=at)
+                email=f"<svg/onload=__xss('{form}.email{n}')>@x.example", name=short(f"{form}.lead_name", 200),
+                created_at=at)
             made["response"] = row.id
     made["campaign"] = made["nps"]
     record = ConsentRecord.objects.create(
