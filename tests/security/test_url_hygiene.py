@@ -14,7 +14,7 @@ from django.db import connection
 from django.urls import reverse
 
 from campaigns.models import Event
-from campaigns.url_hygiene import url_clean
+from campaigns.url_hygiene import BAD_PARAM_NAME, url_clean
 from campaigns.validation import PARAM_NOT_KEPT
 from tests.campaigns.events_kit import event, post_events
 from tests.conftest import popup_campaign_create
@@ -126,3 +126,17 @@ def test_the_api_refuses_a_rule_on_a_parameter_not_kept_with_a_clear_message(cli
     assert response.json()["errors"] == [
         PARAM_NOT_KEPT.format(path="targeting.value", name="token", kept=DEFAULT_KEPT)
     ]
+
+
+def test_a_site_names_its_kept_parameters_in_the_api_and_a_malformed_name_is_refused(client, owner, site):
+    client.force_login(owner)
+    url = reverse("campaigns:site-detail", args=[site.id])
+    response = client.patch(url, data=json.dumps({"kept_query_params": ["ref", "bad name!"]}),
+                            content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["kept_query_params"] == [BAD_PARAM_NAME.format(name="bad name!")]
+    response = client.patch(url, data=json.dumps({"kept_query_params": ["ref", "gclid"]}),
+                            content_type="application/json")
+    assert response.status_code == 200
+    site.refresh_from_db()
+    assert site.kept_query_params == ["ref", "gclid"]
