@@ -112,7 +112,7 @@ class SiteAdmin(OwnerScopedAdmin):
         ("Consent", {"fields": ("consent_required", "show_before_consent", "privacy_policy_url", "policy_version")}),
         ("Visitor experience", {"fields": ("max_overlays_per_session", "min_overlay_gap_seconds")}),
         ("Data", {"fields": ("time_zone", "event_retention_days", "consent_retention_days",
-                             "response_retention_days")}),
+                             "response_retention_days", "kept_query_params")}),
     )
 
     def get_queryset(self, request):

@@ -12,8 +12,11 @@ from django.utils.dateparse import parse_datetime
 from campaigns.local_copies import LocalCopies
 from campaigns.models import Campaign, Event, Site, TallyCursor, Variant, VariantDailyStats
 from campaigns.redis_raw import cache_key, dumps, loads, redis_raw
+from campaigns.url_hygiene import DEFAULT_KEPT_PARAMS
 
-INGEST_CACHE_PREFIX = "ingest:v1:"
+DEFAULT_KEPT = frozenset(DEFAULT_KEPT_PARAMS)
+
+INGEST_CACHE_PREFIX = "ingest:v2:"
 INGEST_CACHE_SECONDS = 60
 # An unknown campaign id in an event refreshes a cached map at most this often (a campaign created
 # a moment ago is accepted quickly; a client sending random ids cannot force a query per request).
@@ -30,6 +33,8 @@ class SiteIngest:
     # campaign id -> ids of its variants
     campaigns: dict[int, frozenset[int]] = field(default_factory=dict)
     built_at: float = 0.0
+    # The query parameters stored page URLs keep (campaigns/url_hygiene.py).
+    kept_params: frozenset[str] = DEFAULT_KEPT
 
 
 def ingest_cache_key(public_key: str) -> str:
@@ -40,13 +45,13 @@ def _site_ingest_build(*, public_key: str) -> SiteIngest | None:
     """One query: the site with its campaigns' variant ids (campaigns without variants included)."""
     rows = list(
         Site.objects.filter(public_key=public_key).values_list(
-            "id", "allowed_origins", "campaigns__id", "campaigns__variants__id"
+            "id", "allowed_origins", "kept_query_params", "campaigns__id", "campaigns__variants__id"
         )
     )
     if not rows:
         return None
     campaigns: dict[int, set[int]] = {}
-    for _site_id, _origins, campaign_id, variant_id in rows:
+    for _site_id, _origins, _kept, campaign_id, variant_id in rows:
         if campaign_id is not None:
             variants = campaigns.setdefault(campaign_id, set())
             if variant_id is not None:
@@ -56,6 +61,7 @@ def _site_ingest_build(*, public_key: str) -> SiteIngest | None:
         allowed_origins=tuple(rows[0][1] or ()),
         campaigns={c: frozenset(v) for c, v in campaigns.items()},
         built_at=time.time(),
+        kept_params=frozenset(name for name in rows[0][2] or () if isinstance(name, str)),
     )
 
 

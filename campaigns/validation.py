@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from campaigns.rules import OPERATORS, REGEX_MAX_LENGTH, attribute_kind, regex_problem
+from campaigns.url_hygiene import url_param_names
 
 NOT_ONE_OF = "{path}: {value!r} is not one of {choices}"
 WRONG_TYPE = "{path}: expected {expected}, got {got}"
@@ -33,6 +34,10 @@ DUPLICATES = "{path}: has duplicates"
 BETWEEN_ORDER = "{path}: the low bound is above the high bound"
 SAME_HOURS = "{path}: from and to are the same hour; use null for all day"
 BLANK = "{path}: must not be blank"
+PARAM_NOT_KEPT = (
+    "{path}: the query parameter {name!r} is not kept in this site's stored URLs; add it to the site's "
+    "kept query parameters (now: {kept}) or match without it"
+)
 
 MAX_DEPTH = 8
 MAX_RULES = 100
@@ -442,16 +447,71 @@ def validate_goal(*, goal: object) -> list[str]:
     return errors
 
 
+# ---------------------------------------------------------------- query parameters a site keeps
+
+
+def _leaves(path: str, node: object, depth: int = 0):
+    """(path, leaf) of every {"attr", ...} rule of a tree; malformed parts are validate_targeting's to report."""
+    if depth > MAX_DEPTH or not isinstance(node, dict):
+        return
+    for key in ("all", "any"):
+        if isinstance(node.get(key), list):
+            for i, child in enumerate(node[key]):
+                yield from _leaves(f"{path}.{key}[{i}]", child, depth + 1)
+            return
+    if "not" in node:
+        yield from _leaves(f"{path}.not", node["not"], depth + 1)
+    elif "attr" in node:
+        yield path, node
+
+
+def _url_value_params(value: object) -> list[str]:
+    values = value if isinstance(value, list) else [value]
+    return [name for v in values if isinstance(v, str) and "?" in v for name in url_param_names(v)]
+
+
+def validate_kept_params(*, targeting: object, goal: object, kept: frozenset[str]) -> list[str]:
+    """A page rule or URL goal may only name query parameters the site keeps in stored URLs (kept_query_params):
+    a goal is matched on stored events, and a rule on a parameter that is never stored reads as a leak."""
+    errors: list[str] = []
+    shown = ", ".join(sorted(kept)) or "none"
+
+    def refuse(path: str, names: list[str]) -> None:
+        for name in dict.fromkeys(names):
+            if name not in kept:
+                errors.append(PARAM_NOT_KEPT.format(path=path, name=name, kept=shown))
+
+    for path, leaf in _leaves("targeting", targeting):
+        attr = leaf.get("attr")
+        if isinstance(attr, str) and attr.startswith("query.") and attr != "query.":
+            refuse(f"{path}.attr", [attr[len("query."):]])
+        elif attr == "url" and leaf.get("op") not in ("regex", "not_regex"):
+            refuse(f"{path}.value", _url_value_params(leaf.get("value")))
+    if isinstance(goal, dict) and goal.get("type") == "url" and isinstance(goal.get("url"), dict):
+        url = goal["url"]
+        if url.get("op") != "regex":
+            refuse("goal.url.value", _url_value_params(url.get("value")))
+    return errors
+
+
 def validate_campaign_rules(
-    *, triggers: object, targeting: object, frequency: object, schedule: object, goal: object
+    *,
+    triggers: object,
+    targeting: object,
+    frequency: object,
+    schedule: object,
+    goal: object,
+    kept_params: frozenset[str] | None = None,
 ) -> list[str]:
-    """Every problem in a campaign's rule JSON; empty when valid."""
+    """Every problem in a campaign's rule JSON; empty when valid. With `kept_params` (the site's kept query
+    parameters), rules naming any other query parameter are refused too."""
     return [
         *validate_triggers(triggers=triggers),
         *validate_targeting(targeting=targeting),
         *validate_frequency(frequency=frequency),
         *validate_schedule(schedule=schedule),
         *validate_goal(goal=goal),
+        *(validate_kept_params(targeting=targeting, goal=goal, kept=kept_params) if kept_params is not None else ()),
     ]
 
 
@@ -464,11 +524,18 @@ class RulesInvalid(ValueError):
 
 
 def campaign_rules_check(
-    *, triggers: object, targeting: object, frequency: object, schedule: object, goal: object
+    *,
+    triggers: object,
+    targeting: object,
+    frequency: object,
+    schedule: object,
+    goal: object,
+    kept_params: frozenset[str] | None = None,
 ) -> None:
     """validate_campaign_rules(), raising RulesInvalid instead of returning messages."""
     errors = validate_campaign_rules(
-        triggers=triggers, targeting=targeting, frequency=frequency, schedule=schedule, goal=goal
+        triggers=triggers, targeting=targeting, frequency=frequency, schedule=schedule, goal=goal,
+        kept_params=kept_params,
     )
     if errors:
         raise RulesInvalid(errors)

@@ -20,7 +20,7 @@ class SiteSerializer(serializers.ModelSerializer):
         fields = (
             "id", "name", "allowed_origins", "public_key", "snippet", "consent_required", "show_before_consent",
             "privacy_policy_url", "policy_version", "time_zone", "event_retention_days", "consent_retention_days",
-            "response_retention_days",
+            "response_retention_days", "kept_query_params",
             "max_overlays_per_session", "min_overlay_gap_seconds", "created_at",
         )
         read_only_fields = ("public_key", "created_at")
@@ -65,7 +65,9 @@ class CampaignSerializer(serializers.ModelSerializer):
         defaults = {"triggers": [], "frequency": {}, "schedule": {}, "goal": {}}
         merged = {key: (defaults.get(key) if value is None and key != "targeting" else value)
                   for key, value in merged.items()}
-        errors = validate_campaign_rules(**merged)
+        site = attrs.get("site", getattr(instance, "site", None) if instance else None)
+        kept = frozenset(site.kept_query_params or ()) if site is not None else None
+        errors = validate_campaign_rules(**merged, kept_params=kept)
         starts_at = attrs.get("starts_at", getattr(instance, "starts_at", None))
         ends_at = attrs.get("ends_at", getattr(instance, "ends_at", None))
         if starts_at and ends_at and ends_at <= starts_at:

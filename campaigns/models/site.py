@@ -21,6 +21,20 @@ def validate_time_zone(value: str) -> None:
         raise ValidationError(f"{value!r} is not a known time zone (e.g. Europe/Paris)")
 
 
+def validate_kept_params(value) -> None:
+    from campaigns.url_hygiene import kept_params_errors
+
+    errors = kept_params_errors(value)
+    if errors:
+        raise ValidationError(errors)
+
+
+def kept_params_default() -> list[str]:
+    from campaigns.url_hygiene import kept_params_default as default
+
+    return default()
+
+
 def validate_origins(value) -> None:
     from campaigns.origins import origins_errors
 
@@ -64,6 +78,12 @@ class Site(models.Model):
         max_length=40, default="1", help_text="Change it to ask every visitor again for consent."
     )
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
+    kept_query_params = models.JSONField(
+        default=kept_params_default, blank=True, validators=[validate_kept_params],
+        help_text='The only query parameters kept in stored page URLs, e.g. ["utm_source", "ref"]; every other one '
+        "(an e-mail address or a token in a link) is dropped before an event is stored. Targeting and URL goals "
+        "may only name these.",
+    )
     event_retention_days = models.PositiveIntegerField(
         default=90, validators=[MinValueValidator(1), MaxValueValidator(3650)],
         help_text="Raw events older than this are deleted; counters and responses stay.",
@@ -237,6 +257,7 @@ class Campaign(models.Model):
             frequency=self.frequency,
             schedule=self.schedule,
             goal=self.goal,
+            kept_params=frozenset(self.site.kept_query_params or ()) if self.site_id else None,
         )
         if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
             errors.append("ends_at: must be after starts_at")

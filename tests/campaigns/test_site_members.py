@@ -25,6 +25,7 @@ def site_form(site: Site, **overrides) -> dict:
         "event_retention_days": site.event_retention_days,
         "consent_retention_days": site.consent_retention_days,
         "response_retention_days": site.response_retention_days,
+        "kept_query_params": json.dumps(site.kept_query_params),
         "max_overlays_per_session": site.max_overlays_per_session or "",
         "min_overlay_gap_seconds": site.min_overlay_gap_seconds,
     }

@@ -177,6 +177,8 @@ def wrong_at_one_place(draw):
 @pytest.fixture
 def site_of_every_check(site):
     """Campaigns whose targeting reads every attribute of the context, and whose frequency reads the history."""
+    site.kept_query_params = [*site.kept_query_params, "x"]  # a rule may only name a parameter the site keeps
+    site.save()
     leaves = [
         {"attr": "url", "op": "contains", "value": "x"}, {"attr": "path", "op": "equals", "value": "/a"},
         {"attr": "referrer_host", "op": "equals", "value": "g.example"}, {"attr": "device", "op": "equals",

@@ -11,6 +11,7 @@ import msgspec
 from campaigns.models import EventType
 from campaigns.selectors_events import SiteIngest
 from campaigns.services.events import EventRow
+from campaigns.url_hygiene import url_clean
 
 MAX_EVENT_BYTES = 32 * 1024
 MAX_DATA_DEPTH = 8
@@ -129,6 +130,12 @@ def _payload_json(data) -> str:
         raise Rejected(REASON_SCHEMA) from None
 
 
+def _referrer_cleaned(data: dict, *, kept: frozenset[str]) -> str:
+    """The payload as stored when it names a referrer: that URL keeps only the site's parameters too (the data
+    was already checked as JSON, so encoding it again cannot fail)."""
+    return _dumps({**data, "referrer": url_clean(data["referrer"], kept=kept)})
+
+
 def event_check(*, raw, now_ms: int, ingest: SiteIngest) -> EventIn:
     """The event, cleaned; raises Rejected with the reason. Campaign ids are checked against `ingest`.
 
@@ -190,6 +197,10 @@ def event_check(*, raw, now_ms: int, ingest: SiteIngest) -> EventIn:
                 raise Rejected(REASON_VARIANT)
         elif variant_id is not None:
             raise Rejected(REASON_VARIANT)
+    if "?" in url or "#" in url:
+        url = url_clean(url, kept=ingest.kept_params)
+    if type(data) is dict and type(data.get("referrer")) is str:
+        payload_json = _referrer_cleaned(data, kept=ingest.kept_params)
     return _event_new(EventIn, (event_id, kind, ts, visitor, session, campaign_id, variant_id, url, payload_json))
 
 
@@ -257,6 +268,7 @@ def events_check_widget(events: list, *, now_ms: int, ingest: SiteIngest) -> tup
         return None
     earliest, latest = now_ms - MAX_AGE_MS, now_ms + MAX_FUTURE_MS
     campaigns = ingest.campaigns
+    kept = ingest.kept_params
     accepted: list[EventIn] = []
     accepted_ids: list[str] = []
     seen: set[str] = set()
@@ -271,6 +283,8 @@ def events_check_widget(events: list, *, now_ms: int, ingest: SiteIngest) -> tup
                 return None
             if len(payload_json) + len(event.url) > MAX_EVENT_BYTES:
                 return None
+            if type(event.data.get("referrer")) is str:
+                payload_json = _referrer_cleaned(event.data, kept=kept)
         else:
             payload_json = "{}"  # and the URL is within MAX_URL_LENGTH, far below MAX_EVENT_BYTES
         campaign_id = variant_id = None
@@ -290,6 +304,9 @@ def events_check_widget(events: list, *, now_ms: int, ingest: SiteIngest) -> tup
         if event_id in seen:
             continue  # the same event twice in a batch: accepted, stored once
         seen.add(event_id)
+        url = event.url
+        if "?" in url or "#" in url:
+            url = url_clean(url, kept=kept)
         accepted.append(_event_new(EventIn, (event_id, kind, event.ts, event.visitor, event.session, campaign_id,
-                                             variant_id, event.url, payload_json)))
+                                             variant_id, url, payload_json)))
     return accepted, accepted_ids

@@ -201,6 +201,9 @@ class Command(BaseCommand):
                 owner=admin, name=DEMO_SITE_NAME, allowed_origins=DEMO_ORIGINS, consent_required=True,
                 privacy_policy_url="http://127.0.0.1:8000/demo/", policy_version="1", time_zone="Europe/Paris",
             )
+        if "promo" not in site.kept_query_params:  # the Black Friday campaign targets ?promo=
+            site.kept_query_params = [*site.kept_query_params, "promo"]
+            site.save(update_fields=["kept_query_params"])
         for spec in DEMO_CAMPAIGNS:
             self._campaign(site=site, spec=spec)
 
