@@ -432,6 +432,9 @@ WHERE a.id IN (SELECT c.assignment_id FROM tally_conversions AS c
 
 # 4. Conversions; each visitor's revenue added to their assignment, the counters getting the sum and the change
 # of the squares (so the sum of squares stays per visitor). A batch's revenue lands on its last conversion's day.
+# A campaign's revenue cap applies to the visitor's running total (GrowthBook's absolute capping per user): the
+# counters get the change of min(total, cap), so a visitor adds at most the cap to the sum and its square to the
+# squares, however many or large their purchases (least() ignores a NULL cap).
 _CONVERSION_COUNTS = f"""
 INSERT INTO tally_counts (campaign_id, variant_id, day, {SEGMENT}, conversions)
 SELECT campaign_id, variant_id, day, {SEGMENT}, count(*) FROM tally_conversions
@@ -447,9 +450,11 @@ WITH delta AS (
     WHERE a.id = delta.assignment_id RETURNING a.id, a.revenue
 )
 INSERT INTO tally_counts (campaign_id, variant_id, day, {SEGMENT}, revenue_sum, revenue_sum_squares)
-SELECT d.campaign_id, d.variant_id, d.day, d.device, d.source, d."returning", d.amount,
-    u.revenue * u.revenue - (u.revenue - d.amount) ^ 2
+SELECT d.campaign_id, d.variant_id, d.day, d.device, d.source, d."returning",
+    least(u.revenue, c.revenue_cap) - least(u.revenue - d.amount, c.revenue_cap),
+    least(u.revenue, c.revenue_cap) ^ 2 - least(u.revenue - d.amount, c.revenue_cap) ^ 2
 FROM delta AS d JOIN updated AS u ON u.id = d.assignment_id
+LEFT JOIN {Campaign._meta.db_table} AS c ON c.id = d.campaign_id
 """
 
 # 5. Funnel steps, each on the day of the batch's first event that reached it and under the segment that event
@@ -688,6 +693,11 @@ def _goal_reached(goal: Goal, event: dict) -> bool:
         payload = event["payload"] if isinstance(event["payload"], dict) else {}
         return event["type"] == "conversion" and goal.event_name is not None and payload.get("name") == goal.event_name
     return False
+
+
+def revenue_capped(amount: Decimal, *, cap: Decimal | None) -> Decimal:
+    """A visitor's revenue as results count it: at most the campaign's cap (none: all of it)."""
+    return amount if cap is None else min(amount, cap)
 
 
 def _revenue(payload) -> Decimal | None:

@@ -29,6 +29,7 @@ from campaigns.services.tally import (
     _response,
     _revenue,
     _zone,
+    revenue_capped,
 )
 
 Segment = tuple[str, str, bool]  # device, source, returning
@@ -375,13 +376,18 @@ def _revenue_apply(fold: _Fold) -> None:
             cursor.execute(f"UPDATE {table} SET revenue = revenue + %s WHERE id = %s", [delta, assignment_id])
             cursor.execute(f"SELECT revenue FROM {table} WHERE id = %s", [assignment_id])
             totals[assignment_id] = cursor.fetchone()[0]
+    # The campaigns' revenue caps, one query a batch; the counters get the change of the capped total (see tally).
+    caps = dict(Campaign.objects.filter(id__in={campaign_id for _delta, campaign_id, *_rest in fold.revenue.values()},
+                                        revenue_cap__isnull=False).values_list("id", "revenue_cap"))
     for assignment_id, (delta, campaign_id, variant_id, day, segment) in items:
         if assignment_id not in totals:
             continue
+        cap = caps.get(campaign_id)
         after = Decimal(str(totals[assignment_id]))
-        before = after - delta
+        before = revenue_capped(after - delta, cap=cap)
+        after = revenue_capped(after, cap=cap)
         key = (campaign_id, variant_id, day)
-        fold.add(key, segment, "revenue_sum", delta)
+        fold.add(key, segment, "revenue_sum", after - before)
         fold.add(key, segment, "revenue_sum_squares", after * after - before * before)
 
 
