@@ -32,11 +32,6 @@ class SiteIngest:
     built_at: float = 0.0
     # A purchase or conversion value above this is refused (Site.max_order_value).
     max_order_value: float = 100_000.0
-    # Form answers: the least time from the stored impression to the submit, and the per-e-mail and per-address
-    # limits (Site.form_min_fill_seconds, leads_per_email_per_day, leads_per_address_per_hour).
-    form_min_fill_seconds: float = 2.0
-    leads_per_email_per_day: int = 5
-    leads_per_address_per_hour: int = 20
 
 
 def ingest_cache_key(public_key: str) -> str:
@@ -47,14 +42,13 @@ def _site_ingest_build(*, public_key: str) -> SiteIngest | None:
     """One query: the site with its campaigns' variant ids (campaigns without variants included)."""
     rows = list(
         Site.objects.filter(public_key=public_key).values_list(
-            "id", "allowed_origins", "campaigns__id", "campaigns__variants__id", "max_order_value",
-            "form_min_fill_seconds", "leads_per_email_per_day", "leads_per_address_per_hour",
+            "id", "allowed_origins", "campaigns__id", "campaigns__variants__id", "max_order_value"
         )
     )
     if not rows:
         return None
     campaigns: dict[int, set[int]] = {}
-    for _site_id, _origins, campaign_id, variant_id, *_limits in rows:
+    for _site_id, _origins, campaign_id, variant_id, _max_order_value in rows:
         if campaign_id is not None:
             variants = campaigns.setdefault(campaign_id, set())
             if variant_id is not None:
@@ -65,9 +59,6 @@ def _site_ingest_build(*, public_key: str) -> SiteIngest | None:
         campaigns={c: frozenset(v) for c, v in campaigns.items()},
         built_at=time.time(),
         max_order_value=float(rows[0][4]),
-        form_min_fill_seconds=rows[0][5],
-        leads_per_email_per_day=rows[0][6],
-        leads_per_address_per_hour=rows[0][7],
     )
 
 

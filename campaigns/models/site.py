@@ -92,11 +92,11 @@ class Site(models.Model):
         default=2.0, validators=[MinValueValidator(0.0), MaxValueValidator(600.0)],
         help_text="A form submitted sooner than this after the server received its impression is refused as a bot's.",
     )
-    leads_per_email_per_day = models.PositiveIntegerField(
+    leads_per_mailbox_per_day = models.PositiveIntegerField(
         default=5, validators=[MinValueValidator(1)],
         help_text="At most this many answers with the same e-mail address per day are kept.",
     )
-    leads_per_address_per_hour = models.PositiveIntegerField(
+    leads_per_ip_per_hour = models.PositiveIntegerField(
         default=20, validators=[MinValueValidator(1)],
         help_text="At most this many form answers from one network address per hour are kept.",
     )

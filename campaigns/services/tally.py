@@ -54,6 +54,7 @@ from campaigns.models import (
 from campaigns.pseudonyms import email_hash, visitor_hash
 from campaigns.rules import rule_matches
 from campaigns.segments import DIRECT, OTHER, SOURCE_MAX_LENGTH, WHITESPACE
+from campaigns.services.tally_forms import submits_screen
 
 logger = logging.getLogger(__name__)
 
@@ -141,6 +142,7 @@ def tally_batch(*, batch_size: int = BATCH_SIZE) -> int:
         batch = _Batch()
         batch.claim(limit=batch_size)
         if batch.claimed:
+            batch.screen()
             batch.fold()
         return batch.claimed
 
@@ -564,6 +566,15 @@ class _Batch:
             cursor.execute(_CLAIM, {"limit": limit, "zones": list(_known_zones()), "horizon": horizon})
             self.claimed += cursor.rowcount
 
+    def screen(self) -> None:
+        """Submits refused as a bot's (tally_forms) leave the batch before anything counts them."""
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT id FROM tally_events WHERE type = 'submit' AND campaign_id IS NOT NULL")
+            submits = [row[0] for row in cursor.fetchall()]
+            refused = submits_screen(event_ids=submits) if submits else set()
+            if refused:
+                cursor.execute("DELETE FROM tally_events WHERE id = ANY(%s)", [list(refused)])
+
     def fold(self) -> None:
         with connection.cursor() as cursor:
             goals = self._goals(cursor)
@@ -629,7 +640,7 @@ class _Batch:
     def _records(self) -> None:
         """Responses and consent proof: copies of the few submit and consent events, built as the fallback does."""
         names = ("site_id", "event_id", "type", "ts", "received_at", "visitor_id", "campaign_id", "variant_id", "url",
-                 "payload", "ip_truncated", "user_agent")
+                 "payload", "ip_truncated", "user_agent", "ip_hash")
         with connection.cursor() as cursor:
             cursor.execute(
                 f"SELECT {', '.join(f'e.{name}' for name in names)} FROM {EVENTS} AS e WHERE e.id IN ("
@@ -740,6 +751,8 @@ def _response(e: dict) -> Response | None:
         name=_text(data.get("name"), 200),
         marketing_consent=consent if isinstance(consent, bool) else None,
         created_at=e["ts"],
+        received_at=e["received_at"],
+        ip_hash=e["ip_hash"],
     )
 
 

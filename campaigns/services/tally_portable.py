@@ -31,6 +31,7 @@ from campaigns.services.tally import (
     _zone,
     revenue_capped,
 )
+from campaigns.services.tally_forms import submits_screen
 
 Segment = tuple[str, str, bool]  # device, source, returning
 
@@ -44,7 +45,9 @@ def tally_batch(*, batch_size: int) -> int:
     transaction)."""
     event_ids = _claim(batch_size=min(batch_size, BATCH_SIZE))
     if event_ids:
-        _fold(event_ids=event_ids)
+        # Submits refused as a bot's (tally_forms) leave the batch before anything counts them.
+        refused = submits_screen(event_ids=event_ids)
+        _fold(event_ids=[event_id for event_id in event_ids if event_id not in refused] if refused else event_ids)
     return len(event_ids)
 
 
@@ -92,7 +95,7 @@ def _fold(*, event_ids: list[int]) -> None:
         .order_by("id")
         .values(
             "id", "site_id", "event_id", "type", "ts", "received_at", "visitor_id", "campaign_id", "variant_id",
-            "url", "payload", "ip_truncated", "user_agent", "device",
+            "url", "payload", "ip_truncated", "user_agent", "device", "ip_hash",
         )
     )
     if not events:

@@ -94,7 +94,7 @@ def widget_events(draw):
         "campaign": draw(often(st.just(campaign), 5, 6, 99, None, MISSING)),
         "variant": draw(often(st.just(variant), 7, 8, 9, None, MISSING)),
         "url": draw(value("https://shop.example/", "", "é", "x" * 4096, MISSING)),
-        "data": draw(often(value({}, None, {"a": [1, "é"]}, MISSING, *PURCHASES),
+        "data": draw(often(value({}, None, {"a": [1, "é"]}, MISSING, *PURCHASES, *HONEYPOTS),
                            {"a": {"b": {"c": {"d": {"e": {"f": {"g": {"h": {}}}}}}}}}, {"big": "x" * 32_740})),
     }
 
@@ -103,6 +103,8 @@ def widget_events(draw):
 # maximum, not a number); any event type may carry one, only a conversion's is checked.
 PURCHASES = [{"name": "purchase", "value": v} for v in (59.9, 0, 100_000, 100_000.0, None, -0.0, -1, -999_999.99,
                                                       100_000.01, 999_999_999.99, 1e308, 10**30, True, "59.9", [1])]
+# Form answers: the honeypot empty or absent (kept), or filled in (a submit's is refused).
+HONEYPOTS = [{"form": "lead", "email": "a@b.example", "hp": v} for v in ("", None, "http://spam.example", 0, False)]
 OTHER_FORMS = [("id", None), ("id", "not-a-uuid"), ("type", "bogus"), ("type", 3), ("ts", 1.5), ("ts", True),
                ("ts", None), ("visitor", None), ("visitor", 5), ("visitor", "x" * 65), ("visitor", "a\x00"),
                ("visitor", "\ud800"), ("session", None), ("campaign", True), ("campaign", "5"), ("campaign", 5.0),
@@ -151,6 +153,16 @@ def test_a_purchase_within_the_sites_maximum_is_accepted_both_ways(value):
     body = body_of([event])
     checked = events_check_widget(events_read_widget(body), now_ms=NOW_MS, ingest=INGEST)
     assert checked is not None and generic(body) == (*checked, [])
+
+
+@pytest.mark.parametrize("filled", ["http://spam.example", " ", 0, [], False])
+def test_a_submit_with_its_honeypot_filled_in_is_refused_both_ways(filled):
+    event = widget_batch()[2]
+    event["data"] = {**event["data"], "hp": filled}
+    body = body_of([event])
+    read = events_read_widget(body)
+    assert read is None or events_check_widget(read, now_ms=NOW_MS, ingest=INGEST) is None
+    assert generic(body) == ([], [], [{"index": 0, "reason": "form_honeypot"}])
 
 
 # ---- whole requests: both ways through the collect endpoint give the same answer and store the same rows -------

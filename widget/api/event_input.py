@@ -35,6 +35,10 @@ REASON_BOT = "bot"
 # A conversion's value that is not a finite number at least 0, or that exceeds the site's maximum order value.
 REASON_VALUE = "value"
 REASON_VALUE_OVER_MAX = "value_over_max"
+# A form's hidden field (widget/src/render/kit.js honeypot()) that a person never sees and a bot fills in: the
+# widget sends it in a submit's data under this key only when it is filled.
+HONEYPOT_FIELD = "hp"
+REASON_HONEYPOT = "form_honeypot"
 
 TYPES = frozenset(EventType.values)
 # The campaign is part of these events; a variant too, except an exposure of the holdout.
@@ -192,6 +196,8 @@ def event_check(*, raw, now_ms: int, ingest: SiteIngest) -> EventIn:
         raise Rejected(REASON_ENCODING)
     if kind == "conversion" and data and (refusal := value_refusal(data, max_value=ingest.max_order_value)):
         raise Rejected(refusal)
+    if kind == "submit" and data and data.get(HONEYPOT_FIELD) not in (None, ""):
+        raise Rejected(REASON_HONEYPOT)
 
     campaign_id = variant_id = None
     if kind in WITH_CAMPAIGN or kind in CAMPAIGN_OPTIONAL:
@@ -291,6 +297,8 @@ def events_check_widget(events: list, *, now_ms: int, ingest: SiteIngest) -> tup
             if len(payload_json) + len(event.url) > MAX_EVENT_BYTES:
                 return None
             if kind == "conversion" and value_refusal(event.data, max_value=ingest.max_order_value):
+                return None
+            if kind == "submit" and event.data.get(HONEYPOT_FIELD) not in (None, ""):
                 return None
         else:
             payload_json = "{}"  # and the URL is within MAX_URL_LENGTH, far below MAX_EVENT_BYTES
