@@ -85,8 +85,8 @@ class Site(models.Model):
     )
     max_order_value = models.DecimalField(
         max_digits=12, decimal_places=2, default=100_000, validators=[MinValueValidator(0)],
-        help_text="A purchase or conversion worth more than this is refused at collect, so one forged request "
-        "cannot decide a test.",
+        help_text="A purchase or conversion worth more than this is refused at collect: one forged request adds at "
+        "most this much to a campaign's revenue.",
     )
     form_min_fill_seconds = models.FloatField(
         default=2.0, validators=[MinValueValidator(0.0), MaxValueValidator(600.0)],

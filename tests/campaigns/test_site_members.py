@@ -24,6 +24,7 @@ def site_form(site: Site, **overrides) -> dict:
         "time_zone": site.time_zone,
         "event_retention_days": site.event_retention_days,
         "consent_retention_days": site.consent_retention_days,
+        "response_retention_days": site.response_retention_days,
         "max_overlays_per_session": site.max_overlays_per_session or "",
         "min_overlay_gap_seconds": site.min_overlay_gap_seconds,
         "form_min_fill_seconds": site.form_min_fill_seconds,
