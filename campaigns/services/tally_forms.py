@@ -10,9 +10,10 @@ counted in RejectedEventCount under its reason, as collect counts the events it 
 from collections import Counter, defaultdict
 from datetime import datetime, timedelta
 
-from campaigns.models import Event, Response, Site
+from django.db import connection
+
+from campaigns.models import Event, RejectedEventCount, Response, Site
 from campaigns.pseudonyms import email_hash
-from campaigns.services.events import rejected_events_count
 
 # Reasons, as stored in RejectedEventCount (the honeypot is collect's own: widget/api/event_input.py).
 REASON_NO_IMPRESSION = "form_no_impression"
@@ -104,9 +105,19 @@ def submits_screen(*, event_ids: list[int]) -> set[int]:
     if not refused:
         return set()
     Event.objects.filter(id__in=list(refused)).delete()
-    per_day: dict[tuple[int, object], Counter] = defaultdict(Counter)
-    for site_id, received, reason in refused.values():
-        per_day[(site_id, received.date())][reason] += 1
-    for (site_id, day), reasons in sorted(per_day.items()):
-        rejected_events_count(site_id=site_id, day=day, reasons=reasons)
+    _refusals_count(Counter((site_id, received.date(), reason) for site_id, received, reason in refused.values()))
     return set(refused)
+
+
+def _refusals_count(counts: Counter) -> None:
+    """Added to RejectedEventCount in one upsert, as collect adds its refusals (in the tally's transaction, so a
+    batch counted again after a rollback counts them once)."""
+    table = RejectedEventCount._meta.db_table
+    rows = sorted(counts.items())  # a stable order, so concurrent upserts lock rows in the same order
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (site_id, day, reason, count) VALUES "
+            + ", ".join(["(%s, %s, %s, %s)"] * len(rows))
+            + f" ON CONFLICT (site_id, day, reason) DO UPDATE SET count = {table}.count + EXCLUDED.count",
+            [value for (site_id, day, reason), count in rows for value in (site_id, day, reason, count)],
+        )
