@@ -4,9 +4,10 @@ results, the same in both folds of the tally."""
 from decimal import Decimal
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
-from campaigns.models import Assignment, Event, RejectedEventCount
+from campaigns.models import Assignment, Event, RejectedEventCount, Site
 from campaigns.selectors_events import variant_totals
 from campaigns.services import tally, tally_portable
 from tests.campaigns.events_kit import event, now_ms, post_events
@@ -62,6 +63,14 @@ def test_the_maximum_order_value_is_the_sites_own(client, site, shop):
     response = post_events(client, site, [purchase("v", 50), purchase("v", 50.01)])
     assert response.json()["rejected"] == [{"index": 1, "reason": "value_over_max"}]
     assert Event.objects.filter(site=site, type="conversion").count() == 1
+
+
+def test_the_maximum_is_read_from_the_cached_site_map_not_per_request(client, site, shop):
+    assert post_events(client, site, [purchase("v", 10)]).status_code == 202  # the site map is built and cached
+    with CaptureQueriesContext(connection) as queries:
+        response = post_events(client, site, [purchase("v", 100_000.01)])
+    assert response.json()["rejected"] == [{"index": 0, "reason": "value_over_max"}]
+    assert not [q["sql"] for q in queries if Site._meta.db_table in q["sql"] and "SELECT" in q["sql"]]
 
 
 @pytest.mark.parametrize("fold", FOLDS)
