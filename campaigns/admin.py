@@ -111,6 +111,8 @@ class SiteAdmin(OwnerScopedAdmin):
         ("Embed", {"fields": ("public_key",)}),
         ("Consent", {"fields": ("consent_required", "show_before_consent", "privacy_policy_url", "policy_version")}),
         ("Visitor experience", {"fields": ("max_overlays_per_session", "min_overlay_gap_seconds")}),
+        ("Forms and revenue", {"fields": ("form_min_fill_seconds", "leads_per_mailbox_per_day", "leads_per_ip_per_hour",
+                                          "max_order_value")}),
         ("Data", {"fields": ("time_zone", "event_retention_days", "consent_retention_days",
                              "response_retention_days", "kept_query_params")}),
     )
@@ -270,7 +272,7 @@ class CampaignAdmin(CampaignResultsAdminMixin, OwnerScopedAdmin):
         (None, {"fields": ("site", "name", "message_type", "status", "priority", "summary")}),
         ("When", {"fields": ("triggers", "starts_at", "ends_at", "schedule")}),
         ("Who and how often", {"fields": ("targeting", "frequency")}),
-        ("Measurement", {"fields": ("goal", "control_share", "allocation_mode")}),
+        ("Measurement", {"fields": ("goal", "control_share", "allocation_mode", "revenue_cap")}),
         (
             "Statistics",
             {

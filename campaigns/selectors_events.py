@@ -35,6 +35,8 @@ class SiteIngest:
     built_at: float = 0.0
     # The query parameters stored page URLs keep (campaigns/url_hygiene.py).
     kept_params: frozenset[str] = DEFAULT_KEPT
+    # A purchase or conversion value above this is refused (Site.max_order_value).
+    max_order_value: float = 100_000.0
 
 
 def ingest_cache_key(public_key: str) -> str:
@@ -45,13 +47,13 @@ def _site_ingest_build(*, public_key: str) -> SiteIngest | None:
     """One query: the site with its campaigns' variant ids (campaigns without variants included)."""
     rows = list(
         Site.objects.filter(public_key=public_key).values_list(
-            "id", "allowed_origins", "kept_query_params", "campaigns__id", "campaigns__variants__id"
+            "id", "allowed_origins", "kept_query_params", "campaigns__id", "campaigns__variants__id", "max_order_value"
         )
     )
     if not rows:
         return None
     campaigns: dict[int, set[int]] = {}
-    for _site_id, _origins, _kept, campaign_id, variant_id in rows:
+    for _site_id, _origins, _kept, campaign_id, variant_id, _max_order_value in rows:
         if campaign_id is not None:
             variants = campaigns.setdefault(campaign_id, set())
             if variant_id is not None:
@@ -62,6 +64,7 @@ def _site_ingest_build(*, public_key: str) -> SiteIngest | None:
         campaigns={c: frozenset(v) for c, v in campaigns.items()},
         built_at=time.time(),
         kept_params=frozenset(name for name in rows[0][2] or () if isinstance(name, str)),
+        max_order_value=float(rows[0][5]),
     )
 
 

@@ -21,7 +21,8 @@ class SiteSerializer(serializers.ModelSerializer):
             "id", "name", "allowed_origins", "public_key", "snippet", "consent_required", "show_before_consent",
             "privacy_policy_url", "policy_version", "time_zone", "event_retention_days", "consent_retention_days",
             "response_retention_days", "kept_query_params",
-            "max_overlays_per_session", "min_overlay_gap_seconds", "created_at",
+            "max_overlays_per_session", "min_overlay_gap_seconds", "form_min_fill_seconds", "leads_per_mailbox_per_day",
+            "leads_per_ip_per_hour", "max_order_value", "created_at",
         )
         read_only_fields = ("public_key", "created_at")
 

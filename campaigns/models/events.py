@@ -78,6 +78,9 @@ class Event(models.Model):
             # A visitor's conversions, for crediting them when their exposure reaches the tally later (rare rows).
             models.Index(fields=["site", "visitor_id"], name="event_conversion_visitor",
                          condition=models.Q(type="conversion")),
+            # A visitor's impressions, for the time a form took from its impression to its submit (tally_forms).
+            models.Index(fields=["site", "visitor_id", "campaign_id"], name="event_impression_visitor",
+                         condition=models.Q(type="impression")),
         ]
 
     def __str__(self) -> str:
@@ -246,6 +249,10 @@ class Response(models.Model):
     name = models.CharField(max_length=200, blank=True)
     marketing_consent = models.BooleanField(null=True, blank=True)
     created_at = models.DateTimeField()
+    # When the server received the answer and the daily-salted hash of the sender's address (as on the event):
+    # the per-e-mail and per-address limits of form answers count by these, which a client cannot set.
+    received_at = models.DateTimeField(null=True, blank=True, editable=False)
+    ip_hash = models.CharField(max_length=32, blank=True, default="", db_default="", editable=False)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["site", "event_id"], name="response_unique_event")]
@@ -255,6 +262,8 @@ class Response(models.Model):
                          condition=~models.Q(email_hash="")),
             models.Index(fields=["site", "visitor_id"], name="response_site_visitor"),
             models.Index(fields=["site", "created_at"], name="response_site_time"),
+            models.Index(fields=["site", "ip_hash", "received_at"], name="response_site_address",
+                         condition=~models.Q(ip_hash="")),
         ]
 
     def __str__(self) -> str:

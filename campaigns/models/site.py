@@ -103,6 +103,23 @@ class Site(models.Model):
     min_overlay_gap_seconds = models.PositiveIntegerField(
         default=60, help_text="Minimum time between any two overlay messages for one visitor."
     )
+    max_order_value = models.DecimalField(
+        max_digits=12, decimal_places=2, default=100_000, validators=[MinValueValidator(0)],
+        help_text="A purchase or conversion worth more than this is refused at collect: one forged request adds at "
+        "most this much to a campaign's revenue.",
+    )
+    form_min_fill_seconds = models.FloatField(
+        default=2.0, validators=[MinValueValidator(0.0), MaxValueValidator(600.0)],
+        help_text="A form submitted sooner than this after the server received its impression is refused as a bot's.",
+    )
+    leads_per_mailbox_per_day = models.PositiveIntegerField(
+        default=5, validators=[MinValueValidator(1)],
+        help_text="At most this many answers with the same e-mail address per day are kept.",
+    )
+    leads_per_ip_per_hour = models.PositiveIntegerField(
+        default=20, validators=[MinValueValidator(1)],
+        help_text="At most this many form answers from one network address per hour are kept.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = SiteQuerySet.as_manager()
@@ -222,6 +239,11 @@ class Campaign(models.Model):
     stats_prior_mean = models.FloatField(null=True, blank=True, help_text="Bayesian prior on the lift (empty: flat).")
     stats_prior_variance = models.FloatField(null=True, blank=True, validators=[MinValueValidator(0.0)])
     stats_correction = models.CharField(max_length=5, choices=Correction.choices, default=Correction.NONE)
+    revenue_cap = models.DecimalField(
+        max_digits=12, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(0)],
+        help_text="Revenue per visitor counts in results up to this amount (GrowthBook's absolute capping), so one "
+        "outlier cannot decide a test. Empty: no cap. A change applies to revenue counted from then on.",
+    )
     winner = models.ForeignKey(
         "Variant", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
         help_text="Set by 'declare winner': all traffic goes to this variant.",

@@ -54,6 +54,7 @@ from campaigns.models import (
 from campaigns.pseudonyms import email_hash, visitor_hash
 from campaigns.rules import rule_matches
 from campaigns.segments import DIRECT, OTHER, SOURCE_MAX_LENGTH, WHITESPACE
+from campaigns.services.tally_forms import submits_screen
 
 logger = logging.getLogger(__name__)
 
@@ -141,6 +142,7 @@ def tally_batch(*, batch_size: int = BATCH_SIZE) -> int:
         batch = _Batch()
         batch.claim(limit=batch_size)
         if batch.claimed:
+            batch.screen()
             batch.fold()
         return batch.claimed
 
@@ -432,6 +434,9 @@ WHERE a.id IN (SELECT c.assignment_id FROM tally_conversions AS c
 
 # 4. Conversions; each visitor's revenue added to their assignment, the counters getting the sum and the change
 # of the squares (so the sum of squares stays per visitor). A batch's revenue lands on its last conversion's day.
+# A campaign's revenue cap applies to the visitor's running total (GrowthBook's absolute capping per user): the
+# counters get the change of min(total, cap), so a visitor adds at most the cap to the sum and its square to the
+# squares, however many or large their purchases (least() ignores a NULL cap).
 _CONVERSION_COUNTS = f"""
 INSERT INTO tally_counts (campaign_id, variant_id, day, {SEGMENT}, conversions)
 SELECT campaign_id, variant_id, day, {SEGMENT}, count(*) FROM tally_conversions
@@ -447,9 +452,11 @@ WITH delta AS (
     WHERE a.id = delta.assignment_id RETURNING a.id, a.revenue
 )
 INSERT INTO tally_counts (campaign_id, variant_id, day, {SEGMENT}, revenue_sum, revenue_sum_squares)
-SELECT d.campaign_id, d.variant_id, d.day, d.device, d.source, d."returning", d.amount,
-    u.revenue * u.revenue - (u.revenue - d.amount) ^ 2
+SELECT d.campaign_id, d.variant_id, d.day, d.device, d.source, d."returning",
+    least(u.revenue, c.revenue_cap) - least(u.revenue - d.amount, c.revenue_cap),
+    least(u.revenue, c.revenue_cap) ^ 2 - least(u.revenue - d.amount, c.revenue_cap) ^ 2
 FROM delta AS d JOIN updated AS u ON u.id = d.assignment_id
+LEFT JOIN {Campaign._meta.db_table} AS c ON c.id = d.campaign_id
 """
 
 # 5. Funnel steps, each on the day of the batch's first event that reached it and under the segment that event
@@ -559,6 +566,15 @@ class _Batch:
             cursor.execute(_CLAIM, {"limit": limit, "zones": list(_known_zones()), "horizon": horizon})
             self.claimed += cursor.rowcount
 
+    def screen(self) -> None:
+        """Submits refused as a bot's (tally_forms) leave the batch before anything counts them."""
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT id FROM tally_events WHERE type = 'submit' AND campaign_id IS NOT NULL")
+            submits = [row[0] for row in cursor.fetchall()]
+            refused = submits_screen(event_ids=submits) if submits else set()
+            if refused:
+                cursor.execute("DELETE FROM tally_events WHERE id = ANY(%s)", [list(refused)])
+
     def fold(self) -> None:
         with connection.cursor() as cursor:
             goals = self._goals(cursor)
@@ -624,7 +640,7 @@ class _Batch:
     def _records(self) -> None:
         """Responses and consent proof: copies of the few submit and consent events, built as the fallback does."""
         names = ("site_id", "event_id", "type", "ts", "received_at", "visitor_id", "campaign_id", "variant_id", "url",
-                 "payload", "ip_truncated", "user_agent")
+                 "payload", "ip_truncated", "user_agent", "ip_hash")
         with connection.cursor() as cursor:
             cursor.execute(
                 f"SELECT {', '.join(f'e.{name}' for name in names)} FROM {EVENTS} AS e WHERE e.id IN ("
@@ -690,6 +706,11 @@ def _goal_reached(goal: Goal, event: dict) -> bool:
     return False
 
 
+def revenue_capped(amount: Decimal, *, cap: Decimal | None) -> Decimal:
+    """A visitor's revenue as results count it: at most the campaign's cap (none: all of it)."""
+    return amount if cap is None else min(amount, cap)
+
+
 def _revenue(payload) -> Decimal | None:
     value = payload.get("value") if isinstance(payload, dict) else None
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
@@ -730,6 +751,8 @@ def _response(e: dict) -> Response | None:
         name=_text(data.get("name"), 200),
         marketing_consent=consent if isinstance(consent, bool) else None,
         created_at=e["ts"],
+        received_at=e["received_at"],
+        ip_hash=e["ip_hash"],
     )
 
 

@@ -29,7 +29,9 @@ from campaigns.services.tally import (
     _response,
     _revenue,
     _zone,
+    revenue_capped,
 )
+from campaigns.services.tally_forms import submits_screen
 
 Segment = tuple[str, str, bool]  # device, source, returning
 
@@ -43,7 +45,9 @@ def tally_batch(*, batch_size: int) -> int:
     transaction)."""
     event_ids = _claim(batch_size=min(batch_size, BATCH_SIZE))
     if event_ids:
-        _fold(event_ids=event_ids)
+        # Submits refused as a bot's (tally_forms) leave the batch before anything counts them.
+        refused = submits_screen(event_ids=event_ids)
+        _fold(event_ids=[event_id for event_id in event_ids if event_id not in refused] if refused else event_ids)
     return len(event_ids)
 
 
@@ -91,7 +95,7 @@ def _fold(*, event_ids: list[int]) -> None:
         .order_by("id")
         .values(
             "id", "site_id", "event_id", "type", "ts", "received_at", "visitor_id", "campaign_id", "variant_id",
-            "url", "payload", "ip_truncated", "user_agent", "device",
+            "url", "payload", "ip_truncated", "user_agent", "device", "ip_hash",
         )
     )
     if not events:
@@ -375,13 +379,18 @@ def _revenue_apply(fold: _Fold) -> None:
             cursor.execute(f"UPDATE {table} SET revenue = revenue + %s WHERE id = %s", [delta, assignment_id])
             cursor.execute(f"SELECT revenue FROM {table} WHERE id = %s", [assignment_id])
             totals[assignment_id] = cursor.fetchone()[0]
+    # The campaigns' revenue caps, one query a batch; the counters get the change of the capped total (see tally).
+    caps = dict(Campaign.objects.filter(id__in={campaign_id for _delta, campaign_id, *_rest in fold.revenue.values()},
+                                        revenue_cap__isnull=False).values_list("id", "revenue_cap"))
     for assignment_id, (delta, campaign_id, variant_id, day, segment) in items:
         if assignment_id not in totals:
             continue
+        cap = caps.get(campaign_id)
         after = Decimal(str(totals[assignment_id]))
-        before = after - delta
+        before = revenue_capped(after - delta, cap=cap)
+        after = revenue_capped(after, cap=cap)
         key = (campaign_id, variant_id, day)
-        fold.add(key, segment, "revenue_sum", delta)
+        fold.add(key, segment, "revenue_sum", after - before)
         fold.add(key, segment, "revenue_sum_squares", after * after - before * before)
 
 

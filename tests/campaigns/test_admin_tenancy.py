@@ -166,6 +166,10 @@ def test_new_site_belongs_to_the_staff_user_who_created_it(owner_client, owner, 
             "response_retention_days": 730,
             "max_overlays_per_session": 2,
             "min_overlay_gap_seconds": 60,
+            "form_min_fill_seconds": 2,
+            "leads_per_mailbox_per_day": 5,
+            "leads_per_ip_per_hour": 20,
+            "max_order_value": "100000",
         },
     )
     assert response.status_code == 302, response.content.decode()[:3000]

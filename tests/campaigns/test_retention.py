@@ -64,6 +64,7 @@ def test_responses_follow_their_own_retention(client, site, campaign):
 
     variant = campaign.variants.first()
     post_events(client, site, [
+        event("impression", campaign=campaign, variant=variant),
         event("submit", campaign=campaign, variant=variant, data={"form": "lead", "email": "ann@example.com"}),
     ])
     tally_drain()

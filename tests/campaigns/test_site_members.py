@@ -28,6 +28,10 @@ def site_form(site: Site, **overrides) -> dict:
         "kept_query_params": json.dumps(site.kept_query_params),
         "max_overlays_per_session": site.max_overlays_per_session or "",
         "min_overlay_gap_seconds": site.min_overlay_gap_seconds,
+        "form_min_fill_seconds": site.form_min_fill_seconds,
+        "leads_per_mailbox_per_day": site.leads_per_mailbox_per_day,
+        "leads_per_ip_per_hour": site.leads_per_ip_per_hour,
+        "max_order_value": site.max_order_value,
     }
     data.update(overrides)
     return data

@@ -19,7 +19,7 @@ from widget.api.events import _check_all
 
 NOW_MS = int(time.time() * 1000)
 INGEST = SiteIngest(site_id=1, allowed_origins=("https://shop.example",),
-                    campaigns={5: frozenset({7, 8}), 6: frozenset()})
+                    campaigns={5: frozenset({7, 8}), 6: frozenset()}, max_order_value=100_000.0)
 MISSING = object()
 
 
@@ -94,11 +94,17 @@ def widget_events(draw):
         "campaign": draw(often(st.just(campaign), 5, 6, 99, None, MISSING)),
         "variant": draw(often(st.just(variant), 7, 8, 9, None, MISSING)),
         "url": draw(value("https://shop.example/", "", "é", "x" * 4096, MISSING)),
-        "data": draw(often(value({}, None, {"a": [1, "é"]}, MISSING),
+        "data": draw(often(value({}, None, {"a": [1, "é"]}, MISSING, *PURCHASES, *HONEYPOTS),
                            {"a": {"b": {"c": {"d": {"e": {"f": {"g": {"h": {}}}}}}}}}, {"big": "x" * 32_740})),
     }
 
 
+# Purchases: counted (a value from 0 to the site's maximum, or none), or refused for their value (negative, over the
+# maximum, not a number); any event type may carry one, only a conversion's is checked.
+PURCHASES = [{"name": "purchase", "value": v} for v in (59.9, 0, 100_000, 100_000.0, None, -0.0, -1, -999_999.99,
+                                                      100_000.01, 999_999_999.99, 1e308, 10**30, True, "59.9", [1])]
+# Form answers: the honeypot empty or absent (kept), or filled in (a submit's is refused).
+HONEYPOTS = [{"form": "lead", "email": "a@b.example", "hp": v} for v in ("", None, "http://spam.example", 0, False)]
 OTHER_FORMS = [("id", None), ("id", "not-a-uuid"), ("type", "bogus"), ("type", 3), ("ts", 1.5), ("ts", True),
                ("ts", None), ("visitor", None), ("visitor", 5), ("visitor", "x" * 65), ("visitor", "a\x00"),
                ("visitor", "\ud800"), ("session", None), ("campaign", True), ("campaign", "5"), ("campaign", 5.0),
@@ -126,6 +132,37 @@ def test_whenever_the_typed_path_accepts_a_batch_event_check_accepts_it_the_same
     checked = None if read is None else events_check_widget(read, now_ms=NOW_MS, ingest=INGEST)
     if checked is not None:
         assert generic(body) == (*checked, [])
+
+
+@pytest.mark.parametrize(("value", "reason"), [
+    (-999_999.99, "value"), (-1, "value"), ("59.9", "value"), (True, "value"), ({"v": 1}, "value"),
+    (999_999_999.99, "value_over_max"), (1e308, "value_over_max"), (100_000.01, "value_over_max"),
+    (10**30, "value_over_max"),
+])
+def test_a_forged_purchase_value_is_refused_both_ways_with_its_reason(value, reason):
+    event = {**widget_batch()[0], "type": "conversion", "data": {"name": "purchase", "value": value}}
+    body = body_of([event])
+    read = events_read_widget(body)
+    assert read is None or events_check_widget(read, now_ms=NOW_MS, ingest=INGEST) is None
+    assert generic(body) == ([], [], [{"index": 0, "reason": reason}])
+
+
+@pytest.mark.parametrize("value", [0, 59.9, 100_000, None])
+def test_a_purchase_within_the_sites_maximum_is_accepted_both_ways(value):
+    event = {**widget_batch()[0], "type": "conversion", "data": {"name": "purchase", "value": value}}
+    body = body_of([event])
+    checked = events_check_widget(events_read_widget(body), now_ms=NOW_MS, ingest=INGEST)
+    assert checked is not None and generic(body) == (*checked, [])
+
+
+@pytest.mark.parametrize("filled", ["http://spam.example", " ", 0, [], False])
+def test_a_submit_with_its_honeypot_filled_in_is_refused_both_ways(filled):
+    event = widget_batch()[2]
+    event["data"] = {**event["data"], "hp": filled}
+    body = body_of([event])
+    read = events_read_widget(body)
+    assert read is None or events_check_widget(read, now_ms=NOW_MS, ingest=INGEST) is None
+    assert generic(body) == ([], [], [{"index": 0, "reason": "form_honeypot"}])
 
 
 # ---- whole requests: both ways through the collect endpoint give the same answer and store the same rows -------

@@ -33,6 +33,13 @@ REASON_VARIANT = "variant"
 REASON_FUTURE = "future"
 REASON_TOO_OLD = "too_old"
 REASON_BOT = "bot"
+# A conversion's value that is not a finite number at least 0, or that exceeds the site's maximum order value.
+REASON_VALUE = "value"
+REASON_VALUE_OVER_MAX = "value_over_max"
+# A form's hidden field (widget/src/render/kit.js honeypot()) that a person never sees and a bot fills in: the
+# widget sends it in a submit's data under this key only when it is filled.
+HONEYPOT_FIELD = "hp"
+REASON_HONEYPOT = "form_honeypot"
 
 TYPES = frozenset(EventType.values)
 # The campaign is part of these events; a variant too, except an exposure of the holdout.
@@ -136,6 +143,20 @@ def _referrer_cleaned(data: dict, *, kept: frozenset[str]) -> str:
     return _dumps({**data, "referrer": url_clean(data["referrer"], kept=kept)})
 
 
+def value_refusal(data, *, max_value: float) -> str | None:
+    """The reason to refuse a conversion's `data` for its value, None when it may count: absent (or null), or a
+    finite number from 0 to `max_value`. Anyone can send a conversion, so its value is the one number a forger
+    would choose; the site's maximum order value bounds what one request can add to a campaign's revenue."""
+    value = data.get("value") if type(data) is dict else None
+    if value is None:
+        return None
+    if type(value) is not int and type(value) is not float:  # bool, str, list...
+        return REASON_VALUE
+    if not math.isfinite(value) or value < 0:
+        return REASON_VALUE
+    return REASON_VALUE_OVER_MAX if value > max_value else None
+
+
 def event_check(*, raw, now_ms: int, ingest: SiteIngest) -> EventIn:
     """The event, cleaned; raises Rejected with the reason. Campaign ids are checked against `ingest`.
 
@@ -180,6 +201,10 @@ def event_check(*, raw, now_ms: int, ingest: SiteIngest) -> EventIn:
     # All four in one pass; the newlines keep an escape from forming across two of them.
     if not _text_storable(f"{payload_json}\n{url}\n{visitor}\n{session}"):
         raise Rejected(REASON_ENCODING)
+    if kind == "conversion" and data and (refusal := value_refusal(data, max_value=ingest.max_order_value)):
+        raise Rejected(refusal)
+    if kind == "submit" and data and data.get(HONEYPOT_FIELD) not in (None, ""):
+        raise Rejected(REASON_HONEYPOT)
 
     campaign_id = variant_id = None
     if kind in WITH_CAMPAIGN or kind in CAMPAIGN_OPTIONAL:
@@ -282,6 +307,10 @@ def events_check_widget(events: list, *, now_ms: int, ingest: SiteIngest) -> tup
             except Rejected:
                 return None
             if len(payload_json) + len(event.url) > MAX_EVENT_BYTES:
+                return None
+            if kind == "conversion" and value_refusal(event.data, max_value=ingest.max_order_value):
+                return None
+            if kind == "submit" and event.data.get(HONEYPOT_FIELD) not in (None, ""):
                 return None
             if type(event.data.get("referrer")) is str:
                 payload_json = _referrer_cleaned(event.data, kept=kept)

@@ -5,7 +5,7 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from campaigns.models import Campaign, Response
+from campaigns.models import Campaign, RejectedEventCount, Response
 from tests.widget.browser.kit import (
     ROOT,
     accept_consent,
@@ -23,6 +23,8 @@ pytestmark = pytest.mark.browser
 
 NPS = "Post-purchase NPS"
 LEAD = "Exit-intent lead popup (A/B headline)"
+# Longer than the demo site's minimum fill time (2 s): how long a person takes to fill a form in these tests.
+FILL_MS = 2500
 ACTIVE_IN_SHADOW = """() => {
   const a = document.getElementById('retarget-root').shadowRoot.activeElement;
   return a ? (a.getAttribute('name') || a.getAttribute('type') || a.tagName.toLowerCase()) : null;
@@ -42,6 +44,7 @@ def test_nps_on_the_thank_you_page_after_two_seconds_sends_the_score_and_the_fol
     expect(nps.locator(".nps button")).to_have_text([str(score) for score in range(11)])
     nps.get_by_role("button", name="9", exact=True).click()
     nps.get_by_label("What do you love about us?").fill("The grippy soles")
+    page.wait_for_timeout(FILL_MS)  # a person takes a while to write; the server refuses faster answers
     nps.get_by_role("button", name="Send").click()
     expect(nps.get_by_role("heading", name="Thank you!")).to_be_visible()
 
@@ -76,6 +79,7 @@ def test_the_lead_form_refuses_an_invalid_email_and_a_valid_one_reveals_the_coup
     expect(lead.locator("output")).to_have_count(0)
 
     email.fill("ada@example.com")
+    page.wait_for_timeout(FILL_MS)  # a person takes more than the site's minimum fill time (2 s)
     lead.get_by_role("button", name="Subscribe").click()
     expect(lead.locator("output")).to_have_text("RIDGE10")
     expect(lead.get_by_text("Your code")).to_be_visible()
@@ -83,6 +87,7 @@ def test_the_lead_form_refuses_an_invalid_email_and_a_valid_one_reveals_the_coup
     [submit] = wait_for_events(demo_site, "submit", campaign_id=lead_campaign.id)
     assert submit.payload["email"] == "ada@example.com"
     assert submit.payload["consent"] is True
+    assert "hp" not in submit.payload, "an empty honeypot is not sent"
     settle(page, 300)
     assert len(events(demo_site, "submit")) == 1, "the refused attempt sent nothing"
     tally()
@@ -126,3 +131,27 @@ def test_a_keyboard_only_visitor_subscribes_with_enter_and_esc_closes_and_gives_
     [submit] = wait_for_events(demo_site, "submit", campaign_id=lead_campaign.id)
     assert submit.payload["email"] == "ada@example.com"
     wait_for_events(demo_site, "close", campaign_id=lead_campaign.id)
+
+
+def test_a_bot_that_fills_the_hidden_field_too_is_refused_and_a_person_never_meets_it(page, live_server, demo_site):
+    lead_campaign = Campaign.objects.get(site=demo_site, name=LEAD)
+    page.goto(f"{live_server.url}/demo/")
+    accept_consent(page)
+    leave_through_top(page)
+    lead = message(page, "lead")
+    expect(lead).to_be_visible()
+    trap = lead.locator("input[name=homepage]")
+    # Off-screen and hidden from assistive technology: not a field a person sees, hears or tabs to.
+    assert trap.bounding_box()["x"] < 0
+    expect(lead.locator(".hp")).to_have_attribute("aria-hidden", "true")
+    expect(trap).to_have_attribute("tabindex", "-1")
+    # What a form-filling bot does: every input filled, then submitted.
+    lead.get_by_label("Email", exact=True).fill("bot@example.com")
+    lead.get_by_role("checkbox").check()
+    trap.fill("http://spam.example", force=True)
+    lead.get_by_role("button", name="Subscribe").click()
+    wait_until(lambda: RejectedEventCount.objects.filter(site=demo_site, reason="form_honeypot").first(),
+               message="the honeypot refusal counted")
+    assert not [e for e in events(demo_site, "submit") if e.campaign_id == lead_campaign.id]
+    tally()
+    assert not Response.objects.filter(site=demo_site).exists()

@@ -9,7 +9,7 @@ import { CSS } from './styles.js';
 import { fill, placeholderData } from '../placeholders.js';
 
 export const ROOT_ID = 'retarget-root';
-const FOCUSABLE = 'a[href],button:not([disabled]),input:not([disabled]),textarea,select,[tabindex]:not([tabindex="-1"])';
+const FOCUSABLE = 'a[href],button:not([disabled]),input:not([disabled]):not([tabindex="-1"]),textarea,select,[tabindex]:not([tabindex="-1"])';
 const KEEP = /^(P|BR|STRONG|EM|B|I|U|A|UL|OL|LI|SPAN|SMALL)$/;
 const DROP = /^(SCRIPT|STYLE|TEMPLATE|NOSCRIPT|IFRAME|OBJECT|EMBED|SVG|MATH|TITLE)$/;
 const D = document;
@@ -34,6 +34,17 @@ export function h(tag, props, ...children) {
 }
 
 export const uid = (p) => `rt-${p}-${++_ids}`;
+
+// A field people never meet (off-screen, hidden from assistive technology, skipped by Tab and autofill) that
+// form-filling bots fill in. Returns [element, add(data)]: add puts its value in the answer only when filled, and
+// the server refuses such an answer.
+export function honeypot() {
+  const input = h('input', { type: 'text', name: 'homepage', tabindex: '-1', autocomplete: 'off' });
+  return [h('div', { class: 'hp', 'aria-hidden': 'true' }, input), (data) => {
+    if (input.value) data.hp = input.value;
+    return data;
+  }];
+}
 
 // The one host element, with an open shadow root holding the stylesheet.
 export function root(nonce) {

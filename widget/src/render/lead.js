@@ -1,5 +1,5 @@
 // Lead capture: email (validated), optional name/phone, consent checkbox, then the coupon.
-import { open, h, uid } from './kit.js';
+import { open, h, uid, honeypot } from './kit.js';
 
 export const EMAIL_RE = /^[^\s@]+@[^\s@.]+(\.[^\s@.]+)+$/;
 const TYPES = { email: 'email', phone: 'tel' };
@@ -13,6 +13,7 @@ export function render(api) {
   });
   const consent = c.consent_label && h('input', { type: 'checkbox', required: true });
   const err = h('p', { class: 'err', role: 'alert' });
+  const [trap, trapped] = honeypot();
 
   const problem = () => {
     for (const [f, input] of fields) {
@@ -40,7 +41,7 @@ export function render(api) {
   };
 
   const form = h('form', { novalidate: true }, fields.map(([f, input, id]) => [m._text('label', f.label || f.name, { for: id }), input]),
-    consent && h('label', { class: 'opt' }, consent, m._text('span', c.consent_label)),
+    consent && h('label', { class: 'opt' }, consent, m._text('span', c.consent_label)), trap,
     err, m._row(h('button', { class: 'b', type: 'submit', text: m._tx((!cta.url && cta.label) || 'Subscribe') })));
   form.addEventListener('submit', (e) => {
     e.preventDefault();
@@ -49,7 +50,7 @@ export function render(api) {
     if (bad) return;
     fields.forEach(([f, input]) => { data[f.name] = input.value.trim(); });
     if (consent) data.consent = consent.checked;
-    api.submit(data);
+    api.submit(trapped(data));
     coupon();
   });
   m._steps(() => [m._blocks(c), form]);

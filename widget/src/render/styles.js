@@ -2,6 +2,7 @@
 // Buttons and fields inherit the message's font and colour (one rule instead of one per control).
 export const CSS = `:host{all:initial!important;display:contents!important}
 *{box-sizing:border-box}
+.hp{position:absolute;left:-9999px;width:1px;height:1px;overflow:hidden}
 .m{--bg:#fff;--fg:#111;--ac:#2f5bea;font:15px/1.45 system-ui,sans-serif;color:var(--fg);position:fixed;z-index:2147483000;text-align:left}
 .ov{inset:0;display:flex;align-items:center;justify-content:center;padding:16px}
 .bd{position:absolute;inset:0;background:#0008}
