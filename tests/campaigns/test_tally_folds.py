@@ -63,9 +63,12 @@ CONVERTING = (2, 3, 4, 5, 6)
 
 @pytest.fixture
 def shops(owner, outsider_site):
-    """Eight campaigns, one per message type, on a site in Santiago's time zone; one more on a UTC site."""
+    """Eight campaigns, one per message type, on a site in Santiago's time zone; one more on a UTC site.
+
+    The streams store an impression and its form's answer at one time of receipt: without a minimum fill time, so
+    that the folds' answers are compared, not only their refusals."""
     site = services.site_create(owner=owner, name="Santiago shop", allowed_origins=["https://shop.example"],
-                                time_zone="America/Santiago")
+                                time_zone="America/Santiago", form_min_fill_seconds=0)
     contents = {spec["message_type"]: spec["variants"][0]["content"] for spec in DEMO_CAMPAIGNS}
     campaigns = []
     for i, message_type in enumerate(MESSAGE_TYPES):
