@@ -25,7 +25,8 @@ const OUT = path.join(HERE, 'static', 'widget');
 // One file for all: fewer files gzip smaller and load without a chunk waterfall.
 const RENDER_FILES = { all: ['message', 'consent', 'nps', 'feedback', 'lead', 'cart_recovery'] };
 const RENDERERS = Object.values(RENDER_FILES).flat();
-const LAZY = { debug: path.join(HERE, 'src', 'debug.js') }; // lazy modules that are not renderers
+// lazy modules that are not renderers; consent: Consent Mode and the other tools' adapters (sites with one)
+const LAZY = { debug: path.join(HERE, 'src', 'debug.js'), consent: path.join(HERE, 'src', 'consent.js') };
 // message types -> renderer module (popup, bar, slide_in and fullscreen share one)
 const TYPES = { popup: 'message', bar: 'message', slide_in: 'message', fullscreen: 'message' };
 const BUDGET = { core: 7 * 1024, total: 16 * 1024 }; // gzipped bytes

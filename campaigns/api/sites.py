@@ -9,7 +9,7 @@ from campaigns.content import content_clean
 from campaigns.models import Campaign, Site, Variant
 from campaigns.selectors import campaigns_for_user, sites_for_user
 from campaigns.validation import validate_campaign_rules
-from widget.snippet import embed_snippet
+from widget.snippet import consent_mode_defaults, embed_snippet
 
 
 class SiteSerializer(serializers.ModelSerializer):
@@ -20,13 +20,13 @@ class SiteSerializer(serializers.ModelSerializer):
         fields = (
             "id", "name", "allowed_origins", "public_key", "snippet", "consent_required", "show_before_consent",
             "privacy_policy_url", "policy_version", "time_zone", "event_retention_days", "consent_retention_days",
-            "response_retention_days",
+            "response_retention_days", "consent_source", "consent_mode", "consent_mode_map", "consent_erase_on_denial",
             "max_overlays_per_session", "min_overlay_gap_seconds", "created_at",
         )
         read_only_fields = ("public_key", "created_at")
 
     def get_snippet(self, site) -> str:
-        return embed_snippet(public_key=site.public_key)
+        return embed_snippet(public_key=site.public_key, consent_mode=consent_mode_defaults(site=site))
 
 
 class VariantSerializer(serializers.ModelSerializer):
