@@ -1,6 +1,8 @@
 """Consent with Google Consent Mode v2 and with another consent tool (IAB TCF v2.2, the site's own Consent Mode
 updates), and the erase on denial: fixture pages with a stub gtag/dataLayer and a stub __tcfapi drive the state."""
 
+import json
+
 import pytest
 
 from campaigns.models import Assignment, ConsentRecord, DataRequest, Site
@@ -23,7 +25,7 @@ pytestmark = pytest.mark.browser
 DENIED = {"ad_storage": "denied", "ad_user_data": "denied", "ad_personalization": "denied",
           "analytics_storage": "denied"}
 GRANTED = dict.fromkeys(DENIED, "granted")
-ALL_GRANTED = "gtag('consent', 'update', %s)" % GRANTED
+ALL_GRANTED = f"gtag('consent', 'update', {json.dumps(GRANTED)})"
 
 
 def site_update(site: Site, **fields) -> Site:

@@ -13,8 +13,8 @@ from csp.decorators import csp_exempt
 from django.http import Http404, HttpResponse
 from django.urls import path
 
-from retarget.urls import urlpatterns as app_urlpatterns
 from campaigns.models import Site
+from retarget.urls import urlpatterns as app_urlpatterns
 from widget.snippet import consent_mode_defaults, embed_script_tag, embed_snippet
 
 FIXTURES = Path(__file__).resolve().parents[3] / "widget" / "fixtures"
