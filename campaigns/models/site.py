@@ -74,7 +74,7 @@ class SiteQuerySet(models.QuerySet):
 
 class Site(models.Model):
     class ConsentSource(models.TextChoices):
-        OURS = "ours", "Retarget's banner or retarget('consent', ...)"
+        OURS = "ours", "Retarget's own consent message or retarget('consent', ...)"
         TCF = "tcf", "Another consent tool through IAB TCF v2.2 (__tcfapi)"
         GCM = "gcm", "Another consent tool through Google Consent Mode updates"
 
@@ -114,7 +114,7 @@ class Site(models.Model):
         "your gtag snippet) and the visitor's decision updates them.",
     )
     consent_mode_map = models.JSONField(
-        default=consent_mode_map_default, blank=True, validators=[validate_consent_mode_map],
+        default=consent_mode_map_default, validators=[validate_consent_mode_map],
         help_text='Consent Mode type -> our category id, e.g. {"ad_storage": "marketing", "analytics_storage": '
         '"analytics"}. A type mapped to "necessary" is granted by default.',
     )

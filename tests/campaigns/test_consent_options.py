@@ -1,9 +1,14 @@
 """The site's consent options: the Consent Mode mapping's validation, what the config carries, the snippet."""
 
+import json
+
 import pytest
 from django.core.exceptions import ValidationError
+from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
+from campaigns.models import Site
 from campaigns.models.site import ERROR_MAP_NOT_OBJECT, consent_mode_map_default, validate_consent_mode_map
 from campaigns.selectors import site_config_build
 from widget.snippet import QUEUE_STUB, consent_mode_defaults, embed_snippet
@@ -62,3 +67,37 @@ def test_the_snippet_sets_the_consent_mode_default_before_anything_else_only_whe
     assert default in snippet
     assert snippet.index(default) < snippet.index(QUEUE_STUB) < snippet.index("<script src=")
     assert snippet.startswith("<!-- Paste above your Google tag")
+
+
+def admin_client(user) -> Client:
+    browser = Client()
+    browser.force_login(user)
+    return browser
+
+
+def test_the_admin_shows_the_snippet_with_the_consent_mode_default_and_refuses_a_bad_mapping(owner, site):
+    browser = admin_client(owner)
+    change = reverse("admin:campaigns_site_change", args=[site.id])
+    assert "consent&#x27;,&#x27;default" not in browser.get(change).content.decode()
+
+    Site.objects.filter(pk=site.pk).update(consent_mode=True)
+    body = browser.get(change).content.decode()
+    assert "gtag(&#x27;consent&#x27;,&#x27;default&#x27;" in body
+    assert "Paste above your Google tag" in body
+
+    form = {
+        "name": site.name, "allowed_origins": json.dumps(site.allowed_origins), "policy_version": "1",
+        "consent_source": "tcf", "consent_mode": "on", "consent_mode_map": json.dumps({"ads": "marketing"}),
+        "time_zone": "UTC", "event_retention_days": 90, "consent_retention_days": 365,
+        "response_retention_days": 730, "max_overlays_per_session": 2, "min_overlay_gap_seconds": 60,
+    }
+    response = browser.post(change, form)
+    assert response.status_code == 200
+    assert "&#x27;ads&#x27; is not a Consent Mode type" in response.content.decode()
+    site.refresh_from_db()
+    assert site.consent_source == "ours"
+
+    response = browser.post(change, {**form, "consent_mode_map": json.dumps({"ad_storage": "marketing"})})
+    assert response.status_code == 302
+    site.refresh_from_db()
+    assert (site.consent_source, site.consent_mode_map) == ("tcf", {"ad_storage": "marketing"})
