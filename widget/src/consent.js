@@ -34,8 +34,13 @@ function decide(x, decision, categories, proof) {
 
 // IAB TCF v2.2: the CMP calls back when its decision is loaded and whenever the visitor acts; marketing is
 // granted when every purpose we need has consent, or when the GDPR does not apply to this visitor.
-function tcf(x, w) {
-  if (typeof w.__tcfapi != 'function') return x._warn(Error('consent source tcf: no __tcfapi on this page'));
+// A CMP without an inline stub defines __tcfapi later: the widget looks once more when the page has loaded.
+function tcf(x, w, again) {
+  if (typeof w.__tcfapi != 'function') {
+    if (again || x._doc.readyState == 'complete') return x._warn(Error('consent source tcf: no __tcfapi on this page'));
+    const off = x.on(w, 'load', () => { off(); tcf(x, w, true); });
+    return;
+  }
   w.__tcfapi('addEventListener', 2, x._safe((d, ok) => {
     if (!ok || !d || (d.eventStatus != 'tcloaded' && d.eventStatus != 'useractioncomplete')) return;
     const p = (d.purpose && d.purpose.consents) || {};

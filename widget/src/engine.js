@@ -195,7 +195,7 @@ export function createEngine(site, api, nonce, base, notify) {
       } else if (!consentRec()) transport._hold();
       // Consent Mode or another consent tool: its code is a lazy file that only such sites load.
       const cc = consentCfg();
-      if (cc.gcm || cc.source) load('consent').then((m) => m.start(x), warn);
+      if (cc.gcm || cc.source) load('cmp').then((m) => m.start(x), warn);
       pageview();
       // SPA: pushState, replaceState and popstate to another URL count as page views.
       const H = history, orig = { pushState: H.pushState, replaceState: H.replaceState };

@@ -106,7 +106,7 @@ export function consentSet(x, decision, categories, proof) {
   x._emit('consent', ok ? { data: rec } : {
     data: c.erase && stored && stored.id ? { ...rec, erase: stored.id } : rec, visitor: null, session: null,
   });
-  if (c.gcm && !c.source) x._load('consent').then((m) => m.update(x, rec), x._warn);
+  if (c.gcm && !c.source) x._load('cmp').then((m) => m.update(x, rec), x._warn);
   x._open.forEach((m, id) => { if (m && x._cfg().campaigns.some((k) => k.id === id && k.type == 'consent')) m.close(); });
   x._arm();
 }
