@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from campaigns.models import Site
 from campaigns.models.site import ERROR_MAP_NOT_OBJECT, consent_mode_map_default, validate_consent_mode_map
@@ -101,3 +102,19 @@ def test_the_admin_shows_the_snippet_with_the_consent_mode_default_and_refuses_a
     assert response.status_code == 302
     site.refresh_from_db()
     assert (site.consent_source, site.consent_mode_map) == ("tcf", {"ad_storage": "marketing"})
+
+
+def test_the_api_sets_the_consent_options_and_refuses_a_bad_mapping(owner, site):
+    api = APIClient()
+    api.force_authenticate(owner)
+    url = f"/api/sites/{site.id}/"
+    bad = api.patch(url, {"consent_mode_map": {"ad_storage": "no spaces"}}, format="json")
+    assert bad.status_code == 400
+    assert "is not a category id" in str(bad.json()["consent_mode_map"])
+
+    good = api.patch(url, {"consent_mode": True, "consent_source": "gcm", "consent_erase_on_denial": True},
+                     format="json")
+    assert good.status_code == 200
+    assert "gtag('consent','default'" in good.json()["snippet"]
+    site.refresh_from_db()
+    assert (site.consent_source, site.consent_mode, site.consent_erase_on_denial) == ("gcm", True, True)
