@@ -7,6 +7,7 @@ from rest_framework import generics, serializers
 from campaigns import services
 from campaigns.content import content_clean
 from campaigns.models import Campaign, Site, Variant
+from campaigns.models.site import validate_consent_mode_map
 from campaigns.selectors import campaigns_for_user, sites_for_user
 from campaigns.validation import validate_campaign_rules
 from widget.snippet import consent_mode_defaults, embed_snippet
@@ -14,6 +15,11 @@ from widget.snippet import consent_mode_defaults, embed_snippet
 
 class SiteSerializer(serializers.ModelSerializer):
     snippet = serializers.SerializerMethodField()
+    # Declared so that the schema says what the mapping is: Consent Mode type -> category id.
+    consent_mode_map = serializers.DictField(
+        child=serializers.CharField(max_length=64), required=False, validators=[validate_consent_mode_map],
+        help_text=Site._meta.get_field("consent_mode_map").help_text,
+    )
 
     class Meta:
         model = Site

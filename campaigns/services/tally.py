@@ -552,7 +552,7 @@ class _Batch:
 
     def __init__(self) -> None:
         self.claimed = 0
-        self.denials: list[dict] = []
+        self.consent_events: list[dict] = []  # read by _records, for the erasures the denials ask for
         with connection.cursor() as cursor:
             cursor.execute(_TEMP_TABLES)
 
@@ -573,7 +573,7 @@ class _Batch:
             cursor.execute(_STEPS)
         self._records()
         _counters_upsert(self)
-        _denials_erase(self.denials)
+        _denials_erase(self.consent_events)
 
     def counters_write(self) -> None:
         with connection.cursor() as cursor:
@@ -645,7 +645,7 @@ class _Batch:
             Response.objects.bulk_create(responses, ignore_conflicts=True)
         if consents:
             ConsentRecord.objects.bulk_create(consents, ignore_conflicts=True)
-        self.denials = events
+        self.consent_events = [e for e in events if e["type"] == "consent"]
 
 
 def _looks_back(goal: Goal) -> bool:
@@ -770,6 +770,12 @@ def _consent(e: dict) -> ConsentRecord | None:
     )
 
 
+def _allows(payload: dict) -> bool:
+    """As the widget reads a decision: granted, or chosen categories that include marketing."""
+    categories = payload.get("categories")
+    return payload.get("decision") == "granted" or (isinstance(categories, list) and "marketing" in categories)
+
+
 def _denials_erase(events: list[dict]) -> None:
     """A denial on a site that erases on denial names the visitor it forgets (payload "erase", sent only inside
     the denial): what the server holds for them is erased as the fold counts the event, so once, in the fold's
@@ -784,7 +790,7 @@ def _denials_erase(events: list[dict]) -> None:
     sites = Site.objects.in_bulk({e["site_id"] for e in wanted})
     for e in wanted:
         site, visitor_id = sites.get(e["site_id"]), e["payload"]["erase"]
-        if site is not None and site.consent_erase_on_denial and e["payload"].get("decision") != "granted":
+        if site is not None and site.consent_erase_on_denial and not _allows(e["payload"]):
             try:
                 visitor_data_erase(site=site, requested_by=None, channel=DataRequest.Channel.DENIAL,
                                    visitor_id=visitor_id)

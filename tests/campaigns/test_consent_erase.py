@@ -41,9 +41,10 @@ def visited(client, site):
     return site, (lead, nps)
 
 
-def denial(*, erase, decision: str = "denied", consent_id: str = "c-denial") -> dict:
+def denial(*, erase, decision: str = "denied", categories=(), consent_id: str = "c-denial") -> dict:
     return event("consent", visitor=None, session=None, data={
-        "decision": decision, "categories": [], "policy_version": "1", "consent_id": consent_id, "erase": erase})
+        "decision": decision, "categories": list(categories), "policy_version": "1", "consent_id": consent_id,
+        "erase": erase})
 
 
 def stored_denial(consent_id: str = "c-denial") -> Event:
@@ -84,7 +85,8 @@ def test_a_site_that_did_not_opt_in_erases_nothing_and_drops_the_id(client, visi
 def test_a_grant_with_an_erase_flag_erases_nothing(client, visited, fold):
     site, _campaigns = visited
     Site.objects.filter(pk=site.pk).update(consent_erase_on_denial=True)
-    send(client, site, [denial(erase=VISITOR, decision="granted")])
+    send(client, site, [denial(erase=VISITOR, decision="granted"),
+                        denial(erase=VISITOR, decision="custom", categories=["marketing"], consent_id="c-custom")])
     fold()
 
     assert rows_of(VISITOR)["responses"] == 2
