@@ -26,7 +26,7 @@ from campaigns.describe import campaign_describe
 from campaigns.models import Campaign, Site, Variant
 from campaigns.preview import preview_context_parse, site_preview, url_for_site
 from campaigns.services.members import invitations_pending, site_invitation_answer, site_member_invite
-from widget.snippet import embed_snippet
+from widget.snippet import consent_mode_defaults, embed_snippet
 
 
 class OwnerScopedAdmin(admin.ModelAdmin):
@@ -109,7 +109,8 @@ class SiteAdmin(OwnerScopedAdmin):
     fieldsets = (
         (None, {"fields": ("name", "owner", "members", "invite", "allowed_origins")}),
         ("Embed", {"fields": ("public_key",)}),
-        ("Consent", {"fields": ("consent_required", "show_before_consent", "privacy_policy_url", "policy_version")}),
+        ("Consent", {"fields": ("consent_required", "show_before_consent", "privacy_policy_url", "policy_version",
+                                "consent_source", "consent_mode", "consent_mode_map", "consent_erase_on_denial")}),
         ("Visitor experience", {"fields": ("max_overlays_per_session", "min_overlay_gap_seconds")}),
         ("Forms and revenue", {"fields": ("form_min_fill_seconds", "leads_per_mailbox_per_day", "leads_per_ip_per_hour",
                                           "max_order_value")}),
@@ -220,7 +221,9 @@ class SiteAdmin(OwnerScopedAdmin):
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None and obj.pk:
             base_url = settings.PUBLIC_BASE_URL or request.build_absolute_uri("/").rstrip("/")
-            context["embed_snippet"] = embed_snippet(public_key=obj.public_key, base_url=base_url)
+            context["embed_snippet"] = embed_snippet(
+                public_key=obj.public_key, base_url=base_url, consent_mode=consent_mode_defaults(site=obj)
+            )
             context["preview_url"] = reverse("admin:campaigns_site_preview", args=[obj.pk])
         return super().render_change_form(request, context, add, change, form_url, obj)
 

@@ -131,7 +131,7 @@ def leads_export(*, campaign: Campaign, filters: reports.ReportFilter) -> Stream
 def consent_export(*, records) -> StreamingHttpResponse:
     """Consent records as proof for an audit: one row per decision, oldest first."""
     fields = ["decided_at", "received_at", "site_id", "consent_id", "decision", "categories", "policy_version",
-              "url", "ip_truncated", "user_agent"]
+              "url", "ip_truncated", "user_agent", "tc_string"]
     rows = ([row[f] for f in fields] for row in records.order_by("decided_at", "id").values(*fields)
             .iterator(chunk_size=CHUNK_SIZE))
     return csv_response(filename="consent-records.csv", header=fields, rows=rows)

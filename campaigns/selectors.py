@@ -15,6 +15,7 @@ from django.utils import timezone
 from campaigns.content import content_clean
 from campaigns.local_copies import LocalCopies
 from campaigns.models import Campaign, Site, Variant
+from campaigns.models.site import consent_mode_map_default
 from campaigns.outages import DATABASE_ERRORS, REDIS_ERRORS
 from campaigns.redis_raw import cache_key, loads, redis_raw
 from campaigns.rules_compile import config_compile
@@ -101,6 +102,7 @@ def site_config_build(*, site: Site, now: datetime) -> dict:
                 "policy_url": site.privacy_policy_url,
                 "policy_version": site.policy_version,
                 "show_before_consent": site.show_before_consent,
+                **site_consent_extras(site=site),
             },
             "cap": {
                 "max_overlays_per_session": site.max_overlays_per_session,
@@ -110,6 +112,20 @@ def site_config_build(*, site: Site, now: datetime) -> dict:
         },
         "campaigns": campaigns,
     }
+
+
+def site_consent_extras(*, site: Site) -> dict:
+    """What the widget needs of the consent options, only when set: `source` (another consent tool to read),
+    `gcm` (Consent Mode type -> category, to send updates or to read them) and `erase` (a denial asks the server
+    to erase the visitor)."""
+    extras = {}
+    if site.consent_source != Site.ConsentSource.OURS:
+        extras["source"] = site.consent_source
+    if site.consent_mode or site.consent_source == Site.ConsentSource.GCM:
+        extras["gcm"] = site.consent_mode_map or consent_mode_map_default()
+    if site.consent_erase_on_denial:
+        extras["erase"] = True
+    return extras
 
 
 # Per process: the last config served for each site. For LOCAL_CONFIG_TRUST_SECONDS it is served as is; after

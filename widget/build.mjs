@@ -25,13 +25,15 @@ const OUT = path.join(HERE, 'static', 'widget');
 // One file for all: fewer files gzip smaller and load without a chunk waterfall.
 const RENDER_FILES = { all: ['message', 'consent', 'nps', 'feedback', 'lead', 'cart_recovery'] };
 const RENDERERS = Object.values(RENDER_FILES).flat();
-const LAZY = { debug: path.join(HERE, 'src', 'debug.js') }; // lazy modules that are not renderers
+// Lazy modules that are not renderers. cmp: Consent Mode and the other consent tools' adapters (src/consent.js,
+// loaded by sites with one); not named `consent`, which is a renderer's name.
+const LAZY = { debug: path.join(HERE, 'src', 'debug.js'), cmp: path.join(HERE, 'src', 'consent.js') };
 // message types -> renderer module (popup, bar, slide_in and fullscreen share one)
 const TYPES = { popup: 'message', bar: 'message', slide_in: 'message', fullscreen: 'message' };
 const BUDGET = { core: 7 * 1024, total: 16 * 1024 }; // gzipped bytes
 export const CORE = 'retarget.js';
 // Earlier hashed cores (retarget.<hash>.js) are ours too: a build removes them (the server answers their URLs).
-const OURS = /^(retarget(\.[\w-]+)?\.js|render-[\w-]+\.[\w-]+\.js|(chunk|debug)\.[\w-]+\.js|manifest\.json)$/;
+const OURS = /^(retarget(\.[\w-]+)?\.js|render-[\w-]+\.[\w-]+\.js|(chunk|debug|cmp)\.[\w-]+\.js|manifest\.json)$/;
 export const KEEP_DAYS = 7;
 const TARGET = ['es2020'];
 const { version } = JSON.parse(fs.readFileSync(path.join(HERE, 'package.json'), 'utf8'));

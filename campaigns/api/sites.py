@@ -7,27 +7,34 @@ from rest_framework import generics, serializers
 from campaigns import services
 from campaigns.content import content_clean
 from campaigns.models import Campaign, Site, Variant
+from campaigns.models.site import validate_consent_mode_map
 from campaigns.selectors import campaigns_for_user, sites_for_user
 from campaigns.validation import validate_campaign_rules
-from widget.snippet import embed_snippet
+from widget.snippet import consent_mode_defaults, embed_snippet
 
 
 class SiteSerializer(serializers.ModelSerializer):
     snippet = serializers.SerializerMethodField()
+    # Declared so that the schema says what the mapping is: Consent Mode type -> category id.
+    consent_mode_map = serializers.DictField(
+        child=serializers.CharField(max_length=64), required=False, validators=[validate_consent_mode_map],
+        help_text=Site._meta.get_field("consent_mode_map").help_text,
+    )
 
     class Meta:
         model = Site
         fields = (
             "id", "name", "allowed_origins", "public_key", "snippet", "consent_required", "show_before_consent",
             "privacy_policy_url", "policy_version", "time_zone", "event_retention_days", "consent_retention_days",
-            "response_retention_days", "kept_query_params",
+            "response_retention_days", "kept_query_params", "consent_source", "consent_mode", "consent_mode_map",
+            "consent_erase_on_denial",
             "max_overlays_per_session", "min_overlay_gap_seconds", "form_min_fill_seconds", "leads_per_mailbox_per_day",
             "leads_per_ip_per_hour", "max_order_value", "created_at",
         )
         read_only_fields = ("public_key", "created_at")
 
     def get_snippet(self, site) -> str:
-        return embed_snippet(public_key=site.public_key)
+        return embed_snippet(public_key=site.public_key, consent_mode=consent_mode_defaults(site=site))
 
 
 class VariantSerializer(serializers.ModelSerializer):

@@ -289,6 +289,9 @@ class ConsentRecord(models.Model):
     ip_truncated = models.CharField(max_length=45, blank=True)
     user_agent = models.TextField(blank=True)
     url = models.TextField(blank=True, help_text="Without its query string or fragment.")
+    tc_string = models.TextField(
+        blank=True, default="", help_text="The IAB TCF consent string the decision was read from (TCF sites)."
+    )
     # A keyed hash of the visitor id that decided (campaigns/pseudonyms.py), so one visitor's proof can be found
     # without the record naming them; blank for a denial (sent without a visitor id) and once their data is erased.
     visitor_hash = models.CharField(max_length=64, blank=True, default="", db_default="", editable=False)

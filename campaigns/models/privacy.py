@@ -27,6 +27,7 @@ class DataRequest(models.Model):
         ADMIN = "admin", "Admin"
         API = "api", "REST API"
         COMMAND = "command", "Management command"
+        DENIAL = "denial", "Visitor's denial (erase on denial)"
 
     site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="data_requests")
     requested_by = models.ForeignKey(

@@ -1,3 +1,4 @@
+import re
 import secrets
 import zoneinfo
 
@@ -29,6 +30,38 @@ def validate_kept_params(value) -> None:
         raise ValidationError(errors)
 
 
+# Google Consent Mode v2's consent types (developers.google.com/tag-platform/security/guides/consent).
+CONSENT_MODE_TYPES = (
+    "ad_storage", "analytics_storage", "ad_user_data", "ad_personalization", "functionality_storage",
+    "personalization_storage", "security_storage",
+)
+# The category that is granted on every site: a Consent Mode type mapped to it is granted by default.
+NECESSARY = "necessary"
+CATEGORY_ID = re.compile(r"^[\w-]{1,64}$")
+ERROR_MAP_NOT_OBJECT = "The mapping is an object of Consent Mode type -> category id."
+ERROR_MAP_TYPE = "{type!r} is not a Consent Mode type (one of: {types})."
+ERROR_MAP_CATEGORY = "{type}: {category!r} is not a category id (letters, digits, _ and -)."
+
+
+def consent_mode_map_default() -> dict:
+    """Our categories as Google's four v2 types: marketing covers ads, analytics covers measurement."""
+    return {"ad_storage": "marketing", "ad_user_data": "marketing", "ad_personalization": "marketing",
+            "analytics_storage": "analytics"}
+
+
+def validate_consent_mode_map(value) -> None:
+    if not isinstance(value, dict):
+        raise ValidationError(ERROR_MAP_NOT_OBJECT)
+    errors = []
+    for key, category in value.items():
+        if key not in CONSENT_MODE_TYPES:
+            errors.append(ERROR_MAP_TYPE.format(type=key, types=", ".join(CONSENT_MODE_TYPES)))
+        elif not isinstance(category, str) or not CATEGORY_ID.match(category):
+            errors.append(ERROR_MAP_CATEGORY.format(type=key, category=category))
+    if errors:
+        raise ValidationError(errors)
+
+
 def kept_params_default() -> list[str]:
     from campaigns.url_hygiene import kept_params_default as default
 
@@ -54,6 +87,11 @@ class SiteQuerySet(models.QuerySet):
 
 
 class Site(models.Model):
+    class ConsentSource(models.TextChoices):
+        OURS = "ours", "Retarget's own consent message or retarget('consent', ...)"
+        TCF = "tcf", "Another consent tool through IAB TCF v2.2 (__tcfapi)"
+        GCM = "gcm", "Another consent tool through Google Consent Mode updates"
+
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_sites")
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="member_sites")
     name = models.CharField(max_length=200)
@@ -76,6 +114,28 @@ class Site(models.Model):
     privacy_policy_url = models.URLField(blank=True)
     policy_version = models.CharField(
         max_length=40, default="1", help_text="Change it to ask every visitor again for consent."
+    )
+    consent_source = models.CharField(
+        max_length=8, choices=ConsentSource.choices, default=ConsentSource.OURS,
+        help_text="Where the visitor's decision comes from. With another tool, the widget reads its decision: "
+        "TCF purposes 1, 5 and 6 (store on a device, create and use content profiles) all consented grant "
+        "marketing; with Consent Mode, "
+        "a category is granted when every type mapped to it is granted.",
+    )
+    consent_mode = models.BooleanField(
+        default=False,
+        help_text="Google Consent Mode v2: the snippet sets every mapped type to denied by default (paste it above "
+        "your gtag snippet) and the visitor's decision updates them.",
+    )
+    consent_mode_map = models.JSONField(
+        default=consent_mode_map_default, validators=[validate_consent_mode_map],
+        help_text='Consent Mode type -> our category id, e.g. {"ad_storage": "marketing", "analytics_storage": '
+        '"analytics"}. A type mapped to "necessary" is granted by default.',
+    )
+    consent_erase_on_denial = models.BooleanField(
+        default=False,
+        help_text="A denial also erases what the server holds for that visitor (events, assignments, answers); "
+        "the consent records stay as proof.",
     )
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
     kept_query_params = models.JSONField(

@@ -44,6 +44,7 @@ from campaigns.models import (
     Assignment,
     Campaign,
     ConsentRecord,
+    DataRequest,
     Event,
     FunnelStep,
     Response,
@@ -66,6 +67,7 @@ LOCK_WAIT_SECONDS = 2.0
 DEFAULT_ATTRIBUTION_DAYS = 7
 MAX_REVENUE = Decimal("1000000000")
 CENT = Decimal("0.01")
+TC_STRING_MAX = 10_000  # a TCF string naming many vendors runs to a few kilobytes
 Step = FunnelStep.Step
 STEP_FIELD = Assignment.STEPS  # a step on the visitor's assigned variant: the Assignment field that holds it
 STEP_COUNTER = {
@@ -557,6 +559,7 @@ class _Batch:
 
     def __init__(self) -> None:
         self.claimed = 0
+        self.consent_events: list[dict] = []  # read by _records, for the erasures the denials ask for
         with connection.cursor() as cursor:
             cursor.execute(_TEMP_TABLES)
 
@@ -586,6 +589,7 @@ class _Batch:
             cursor.execute(_STEPS)
         self._records()
         _counters_upsert(self)
+        _denials_erase(self.consent_events)
 
     def counters_write(self) -> None:
         with connection.cursor() as cursor:
@@ -657,6 +661,7 @@ class _Batch:
             Response.objects.bulk_create(responses, ignore_conflicts=True)
         if consents:
             ConsentRecord.objects.bulk_create(consents, ignore_conflicts=True)
+        self.consent_events = [e for e in events if e["type"] == "consent"]
 
 
 def _looks_back(goal: Goal) -> bool:
@@ -784,4 +789,36 @@ def _consent(e: dict) -> ConsentRecord | None:
         user_agent=e["user_agent"],
         url=url_without_query(e["url"]),
         visitor_hash=visitor_hash(visitor_id=e["visitor_id"]),
+        tc_string=_text(data.get("tc_string"), TC_STRING_MAX),
     )
+
+
+def _allows(payload: dict) -> bool:
+    """As the widget reads a decision: granted, or chosen categories that include marketing."""
+    categories = payload.get("categories")
+    return payload.get("decision") == "granted" or (isinstance(categories, list) and "marketing" in categories)
+
+
+def _denials_erase(events: list[dict]) -> None:
+    """A denial on a site that erases on denial names the visitor it forgets (payload "erase", sent only inside
+    the denial): what the server holds for them is erased as the fold counts the event, so once, in the fold's
+    transaction. The id is then removed from the stored denial, so it is kept nowhere."""
+    wanted = [e for e in events if e["type"] == "consent" and isinstance(e["payload"], dict)
+              and isinstance(e["payload"].get("erase"), str)]
+    if not wanted:
+        return
+    from campaigns.selectors_visitor_data import LookupInvalid
+    from campaigns.services.visitor_data import visitor_data_erase
+
+    sites = Site.objects.in_bulk({e["site_id"] for e in wanted})
+    for e in wanted:
+        site, visitor_id = sites.get(e["site_id"]), e["payload"]["erase"]
+        if site is not None and site.consent_erase_on_denial and not _allows(e["payload"]):
+            try:
+                visitor_data_erase(site=site, requested_by=None, channel=DataRequest.Channel.DENIAL,
+                                   visitor_id=visitor_id)
+            except LookupInvalid as error:
+                logger.info("denial erase: site %s, event %s: %s", site.id, e["event_id"], error)
+        Event.objects.filter(site_id=e["site_id"], event_id=e["event_id"]).update(
+            payload={**e["payload"], "erase": True}
+        )

@@ -6,6 +6,7 @@ import pytest
 from django.urls import reverse
 
 from campaigns.models import Campaign, Site, Variant
+from campaigns.models.site import consent_mode_map_default
 
 pytestmark = pytest.mark.django_db
 
@@ -160,6 +161,8 @@ def test_new_site_belongs_to_the_staff_user_who_created_it(owner_client, owner, 
             "allowed_origins": json.dumps(["https://second.example"]),
             "owner": outsider.id,  # crafted: ignored, the field is not on the owner's form
             "policy_version": "1",
+            "consent_source": "ours",
+            "consent_mode_map": json.dumps(consent_mode_map_default()),
             "time_zone": "Europe/Paris",
             "event_retention_days": 90,
             "consent_retention_days": 365,

@@ -21,6 +21,8 @@ def site_form(site: Site, **overrides) -> dict:
         "allowed_origins": json.dumps(site.allowed_origins),
         "members": [user.id for user in site.members.all()],
         "policy_version": site.policy_version,
+        "consent_source": site.consent_source,
+        "consent_mode_map": json.dumps(site.consent_mode_map),
         "time_zone": site.time_zone,
         "event_retention_days": site.event_retention_days,
         "consent_retention_days": site.consent_retention_days,

@@ -112,6 +112,7 @@ export function createEngine(site, api, nonce, base, notify) {
     _state: state, _transport: transport, _emit: emit, _notify: notify, _context: context, _open: open, _nonce: nonce,
     _safe: safe, _warn: warn, on, _uuid: uuid, _store: localStore, _allows: allows, _arm: arm, _cfg: () => cfg,
     _rt: { decide, match, valueOf, contextOf }, _eligible: eligible, _variantOf: variantOf, _armed: armed, _fired: fired,
+    _load: load, _consentRec: consentRec,
     _consentKeep(rec) { writeJSON(localStore(), CONSENT_KEY, (consentRead = rec)); },
   };
   const signal = (kind, name) => [...(signals[kind + ':' + name] || [])].forEach((fn) => fn());
@@ -192,6 +193,9 @@ export function createEngine(site, api, nonce, base, notify) {
         transport._release(true, ls);
         idle(transport._flush); // events left by an earlier page: they can wait until the page is idle
       } else if (!consentRec()) transport._hold();
+      // Consent Mode or another consent tool: its code is a lazy file that only such sites load.
+      const cc = consentCfg();
+      if (cc.gcm || cc.source) load('cmp').then((m) => m.start(x), warn);
       pageview();
       // SPA: pushState, replaceState and popstate to another URL count as page views.
       const H = history, orig = { pushState: H.pushState, replaceState: H.replaceState };

@@ -1,7 +1,8 @@
 """The app's URLs plus the HTML fixture pages of widget/fixtures/, for the browser tests only.
 
 `/fixtures/<page>.html?site=<public key>` serves the page with its `<!--RETARGET ...-->` marker
-replaced by the site's snippet (docs/widget.md, "Test fixtures"), and with the response headers
+replaced by the site's snippet (docs/widget.md, "Test fixtures"; with the Consent Mode default of a site that
+turned it on), and with the response headers
 the page asks for in HEADERS (a Content-Security-Policy sent as a real header, not a <meta>).
 """
 
@@ -12,8 +13,9 @@ from csp.decorators import csp_exempt
 from django.http import Http404, HttpResponse
 from django.urls import path
 
+from campaigns.models import Site
 from retarget.urls import urlpatterns as app_urlpatterns
-from widget.snippet import embed_script_tag, embed_snippet
+from widget.snippet import consent_mode_defaults, embed_script_tag, embed_snippet
 
 FIXTURES = Path(__file__).resolve().parents[3] / "widget" / "fixtures"
 MARKER = re.compile(r"<!--RETARGET(?: nonce=(?P<nonce>[\w-]+)| (?P<noinline>no-inline))?-->")
@@ -41,7 +43,9 @@ def fixture_page(request, name: str):
             return embed_script_tag(public_key=key, base_url=base)
         if match["nonce"]:
             nonces.append(match["nonce"])
-        return embed_snippet(public_key=key, base_url=base, nonce=match["nonce"])
+        site = Site.objects.filter(public_key=key).first()
+        consent_mode = consent_mode_defaults(site=site) if site else None
+        return embed_snippet(public_key=key, base_url=base, nonce=match["nonce"], consent_mode=consent_mode)
 
     text = MARKER.sub(snippet, text)
     response = HttpResponse(text, content_type="text/html; charset=utf-8")

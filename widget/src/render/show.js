@@ -10,7 +10,8 @@ import { render as lead } from './lead.js';
 import { render as cart_recovery } from './cart_recovery.js';
 import { record, overlayShown, exposedFirst } from './history.js';
 import { OUTBOX } from '../transport.js';
-import { memoryStorage } from '../util.js';
+import { memoryStorage, readJSON } from '../util.js';
+import { KEY } from '../state.js';
 
 // Message types with a renderer of their own; popup, bar, slide_in and fullscreen are `message`.
 const RENDER = { consent, nps, feedback, lead, cart_recovery };
@@ -81,12 +82,16 @@ export function show(x, c, v, overlay) {
 
 // The visitor's consent decision (docs/widget.md, "Consent"): granted (or chosen categories with marketing)
 // moves the state to storage and sends the events held; denied drops them and forgets a stored visitor.
-export function consentSet(x, decision, categories) {
-  const rec = {
+// From another consent tool (src/consent.js), `proof` is its record of the decision (the TCF string), kept with ours.
+// On a site that erases on denial, the denial names the visitor stored until then (only there: the event itself
+// carries no visitor id), so the server can erase them.
+export function consentSet(x, decision, categories, proof) {
+  const c = x._cfg().site.consent, rec = {
     decision: decision == 'granted' || decision == 'denied' ? decision : 'custom',
-    categories: categories || [], policy_version: x._cfg().site.consent.policy_version || null, consent_id: x._uuid(),
+    categories: categories || [], policy_version: c.policy_version || null, consent_id: x._uuid(),
   };
-  const ls = x._store(), ok = x._allows(rec), s = x._state, t = x._transport;
+  if (proof) rec.tc_string = proof;
+  const ls = x._store(), ok = x._allows(rec), s = x._state, t = x._transport, stored = readJSON(ls, KEY);
   x._consentKeep({ ...rec, ts: Date.now() });
   if (ok) {
     // A visitor stored by an earlier consent wins; the events held on this page take its ids.
@@ -98,7 +103,10 @@ export function consentSet(x, decision, categories) {
     s._forget(); // a stored visitor (an earlier "granted") is forgotten
     try { ls.removeItem(OUTBOX); } catch (_) { /* blocked */ }
   }
-  x._emit('consent', ok ? { data: rec } : { data: rec, visitor: null, session: null });
+  x._emit('consent', ok ? { data: rec } : {
+    data: c.erase && stored && stored.id ? { ...rec, erase: stored.id } : rec, visitor: null, session: null,
+  });
+  if (c.gcm && !c.source) x._load('cmp').then((m) => m.update(x, rec), x._warn);
   x._open.forEach((m, id) => { if (m && x._cfg().campaigns.some((k) => k.id === id && k.type == 'consent')) m.close(); });
   x._arm();
 }
