@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.faults.servers import spare_port, wait_port
+from tests.servers import spare_port, wait_port
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from scripts import prod
-from tests.faults.servers import spare_port, wait_port
+from tests.servers import spare_port, wait_port
 
 
 class Echo(BaseHTTPRequestHandler):

@@ -10,7 +10,7 @@ import pytest
 
 from scripts.prod import Stack
 from tests.faults.kit import shops_seed
-from tests.faults.servers import Postgres, Redis, postgres_bin, spare_port
+from tests.servers import Postgres, Redis, postgres_bin, spare_port
 
 SCENARIOS = ["slow", "writer", "worker", "redis", "postgres"]
 MISSING = "the fault tests need PostgreSQL's server binaries and redis-server"

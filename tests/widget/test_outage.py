@@ -25,7 +25,7 @@ from campaigns.models import Event
 from campaigns.services import events as event_services
 from tests.app_process import app_environment
 from tests.campaigns.events_kit import BROWSER_UA, ORIGIN, batch_of, event, events_url, post_events, stored_rows
-from tests.widget.outage_services import RedisServer
+from tests.servers import Redis
 from widget import writer
 from widget.api.fast_path import collect_fast_path
 from widget.api.ratelimit import Limit
@@ -39,7 +39,7 @@ BASE_DIR = Path(settings.BASE_DIR)
 @pytest.fixture
 def redis_server(tmp_path, settings):
     """A Redis server of this test's own as the cache (rate limits, site maps, config); stopped at will."""
-    server = RedisServer(root=tmp_path)
+    server = Redis(root=tmp_path)
     server.start()
     settings.CACHES = {"default": {**settings.CACHES["default"], "LOCATION": server.url}}
     yield server

@@ -17,7 +17,7 @@ from django.db import connection
 
 from tests.app_process import app_environment
 from tests.campaigns.events_kit import BROWSER_UA, ORIGIN, event
-from tests.widget.outage_services import PostgresCluster, RedisServer, spare_port, wait_port
+from tests.servers import Postgres, Redis, spare_port, wait_port
 
 pytestmark = [
     pytest.mark.worker,
@@ -79,7 +79,7 @@ class Stack:
 
 @pytest.fixture
 def services(tmp_path):
-    cluster, redis = PostgresCluster(), RedisServer(root=tmp_path)
+    cluster, redis = Postgres(), Redis(root=tmp_path)
     cluster.create()
     redis.start()
     yield cluster, redis
@@ -90,7 +90,7 @@ def services(tmp_path):
 @pytest.fixture
 def stack(services, tmp_path):
     cluster, redis = services
-    env = app_environment(DATABASE_URL=cluster.url(), REDIS_URL=redis.url, CELERY_BROKER_URL=redis.url,
+    env = app_environment(DATABASE_URL=cluster.url, REDIS_URL=redis.url, CELERY_BROKER_URL=redis.url,
                           ALLOWED_HOSTS="127.0.0.1", SECURE_SSL_REDIRECT="0", WEB_CONCURRENCY="1",
                           COLLECT_WRITER_SOCKET=str(tmp_path / "collect.sock"))
     subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=BASE_DIR, env=env, check=True)
@@ -120,7 +120,7 @@ def wait_until(condition, *, timeout: float = 30, what: str):
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def sql(cluster: PostgresCluster, query: str) -> str:
+def sql(cluster: Postgres, query: str) -> str:
     return subprocess.run(["psql", "-h", "127.0.0.1", "-p", str(cluster.port), "-U", "postgres", "-d", "retarget",
                            "-Atc", query], check=True, capture_output=True, text=True).stdout.strip()
 

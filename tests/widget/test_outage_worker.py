@@ -16,7 +16,7 @@ from campaigns.services.tally import tally_pending
 from retarget.celery import app as celery_app
 from tests.app_process import app_environment
 from tests.campaigns.events_kit import BROWSER_UA, stored_rows
-from tests.widget.outage_services import RedisServer
+from tests.servers import Redis
 
 pytestmark = [
     pytest.mark.worker,
@@ -42,7 +42,7 @@ def wait_for(condition, *, timeout: float, what: str, poke=None):
 
 @pytest.fixture
 def broker(tmp_path):
-    server = RedisServer(root=tmp_path)
+    server = Redis(root=tmp_path)
     server.start()
     yield server
     server.stop()
@@ -67,7 +67,7 @@ def worker(transactional_db, tmp_path, broker):
             process.kill()
 
 
-def drain_via(broker: RedisServer, **options) -> None:
+def drain_via(broker: Redis, **options) -> None:
     """Queue a tally_drain on the worker's broker (the test's own tasks run in-process)."""
     eager, celery_app.conf.task_always_eager = celery_app.conf.task_always_eager, False
     try:

@@ -5,7 +5,7 @@ from django.http import HttpResponse, HttpResponseNotModified
 from django.views.decorators.http import require_http_methods
 
 from campaigns.outages import OUTAGE_ERRORS
-from campaigns.selectors import site_config_get
+from campaigns.selectors import SiteConfig, site_config_get
 from campaigns.site_keys import site_key_known
 from retarget.middleware import public_endpoint
 from widget.api.responses import cors_headers, error_response, service_unavailable
@@ -13,17 +13,26 @@ from widget.api.responses import cors_headers, error_response, service_unavailab
 ERROR_UNKNOWN_SITE = "unknown site key"
 
 
-@public_endpoint
-@require_http_methods(["GET", "HEAD", "OPTIONS"])
-def site_config_api(request, public_key: str):
+def site_config_or_answer(*, public_key: str) -> tuple[SiteConfig | None, HttpResponse | None]:
+    """The site's config, or the answer to give instead: 404 for a key no site has (from the process's key set, no
+    query), 503 during an outage when this process holds no good config of the site."""
     if not site_key_known(public_key=public_key):
-        return error_response(404, ERROR_UNKNOWN_SITE)
+        return None, error_response(404, ERROR_UNKNOWN_SITE)
     try:
         config = site_config_get(public_key=public_key)  # during an outage, this process's last good config
     except OUTAGE_ERRORS:
-        return service_unavailable()
+        return None, service_unavailable()
     if config is None:
-        return error_response(404, ERROR_UNKNOWN_SITE)
+        return None, error_response(404, ERROR_UNKNOWN_SITE)
+    return config, None
+
+
+@public_endpoint
+@require_http_methods(["GET", "HEAD", "OPTIONS"])
+def site_config_api(request, public_key: str):
+    config, answer = site_config_or_answer(public_key=public_key)
+    if answer is not None:
+        return answer
     headers = cors_headers(origin=request.headers.get("Origin"), allowed_origins=config.allowed_origins)
     if request.method == "OPTIONS":
         return HttpResponse(status=204, headers=headers)

@@ -11,13 +11,10 @@ from django.http import HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from campaigns.outages import OUTAGE_ERRORS
 from campaigns.rules import ERROR_CONTEXT_SHAPE, context_problem, decide
-from campaigns.selectors import site_config_get
-from campaigns.site_keys import site_key_known
 from widget.api.body import CONTENT_TYPES, ERROR_CONTENT_TYPE, ERROR_TOO_LARGE, body_read, json_parse
-from widget.api.config import ERROR_UNKNOWN_SITE
-from widget.api.responses import cors_headers, error_response, service_unavailable
+from widget.api.config import site_config_or_answer
+from widget.api.responses import cors_headers, error_response
 
 MAX_BODY_BYTES = 64 * 1024
 ERROR_NO_CONTEXT = "context must be an object"
@@ -26,14 +23,9 @@ ERROR_NO_CONTEXT = "context must be an object"
 @csrf_exempt
 @require_http_methods(["POST", "OPTIONS"])
 def site_decide_api(request, public_key: str):
-    if not site_key_known(public_key=public_key):
-        return error_response(404, ERROR_UNKNOWN_SITE)
-    try:
-        config = site_config_get(public_key=public_key)  # during an outage, this process's last good config
-    except OUTAGE_ERRORS:
-        return service_unavailable()
-    if config is None:
-        return error_response(404, ERROR_UNKNOWN_SITE)
+    config, answer = site_config_or_answer(public_key=public_key)
+    if answer is not None:
+        return answer
     headers = cors_headers(
         origin=request.headers.get("Origin"), allowed_origins=config.allowed_origins, methods="POST"
     )

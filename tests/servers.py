@@ -1,5 +1,5 @@
-"""A PostgreSQL cluster and a Redis server of the fault tests' own, on spare loopback ports in a temp folder, so that
-stopping them never touches the shared servers."""
+"""A PostgreSQL cluster and a Redis server of a test's own, on spare loopback ports in a temp folder, to stop,
+flush and start for real: the shared servers are never touched."""
 
 import glob
 import os
@@ -53,7 +53,8 @@ class Postgres:
             raise RuntimeError(ERROR_NO_POSTGRES)
         self.bin = binaries
         # Its own folder under the temp dir: pytest's are private to our user, and the cluster's owner must reach it.
-        self.root = Path(tempfile.mkdtemp(prefix="retarget-faults-pg-"))
+        # A short name: the server's socket path has a length limit.
+        self.root = Path(tempfile.mkdtemp(prefix="rt-pg-"))
         self.data = self.root / "pgdata"
         self.port = spare_port()
         self.log = self.root / "postgres.log"
