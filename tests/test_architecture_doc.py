@@ -1,12 +1,15 @@
-"""docs/architecture.md names real files and symbols: its "where is" table and its walk cannot drift from the tree.
+"""docs/architecture.md names real files and symbols: its layout, its walk and its "where is" table cannot drift.
 
 Each row of those tables names a `path` and a `symbol`. A Python symbol is defined at module level in that file
 (`def`, `class` or an assignment), or `Class.member` inside such a class; a JavaScript symbol is a `function`,
 `const`, `let` or `class` of that name in that file. A row for something not built yet names the folder reserved
 for it, with the symbol `-`: the folder must not exist yet, so building it makes this test demand a real row.
+In the layout, each file or folder named in backticks under a package's heading exists somewhere in that package
+(or, when it starts with a package's name, at that path).
 """
 
 import ast
+import os
 import re
 from functools import cache
 from pathlib import Path
@@ -20,6 +23,10 @@ NOT_BUILT = "-"
 MAX_HOPS = 10
 
 _CODE = re.compile(r"`([^`]+)`")
+_PACKAGE_HEADING = re.compile(r"^### `([a-z]+)/`", flags=re.MULTILINE)
+_FILE_OR_FOLDER = re.compile(r"[\w./-]+(?:\.py|\.js|\.mjs|/)")
+SKIPPED_FOLDERS = {"node_modules", "__pycache__"}
+LAYOUT_PACKAGES = ("campaigns", "widget", "retarget")
 
 
 def _section(text: str, heading: str) -> str:
@@ -111,3 +118,43 @@ def test_every_row_names_a_file_that_defines_its_symbol(what: str, path: str, sy
         return
     assert (ROOT / path).is_file(), f"{what}: {path} is not a file (moved? update docs/architecture.md)"
     assert defines(ROOT / path, symbol), f"{what}: {path} defines no {symbol} (renamed? update docs/architecture.md)"
+
+
+def layout_names(text: str) -> list[tuple[str, str]]:
+    """(package, name) for each file or folder in backticks under a `### `package/`` heading of the layout."""
+    layout = _section(text, "## Layout")
+    headings = list(_PACKAGE_HEADING.finditer(layout))
+    return [
+        (heading[1], name)
+        for heading, following in zip(headings, [*headings[1:], None], strict=True)
+        for name in _CODE.findall(layout[heading.end():following.start() if following else len(layout)])
+        if _FILE_OR_FOLDER.fullmatch(name)
+    ]
+
+
+@cache
+def package_paths(package: str) -> frozenset[str]:
+    """Every file and folder of a package, relative to it, folders ending in "/"."""
+    paths = set()
+    for folder, folders, files in os.walk(ROOT / package):
+        folders[:] = [name for name in folders if name not in SKIPPED_FOLDERS]
+        relative = Path(folder).relative_to(ROOT / package).as_posix()
+        prefix = "" if relative == "." else relative + "/"
+        paths.update(prefix + name + "/" for name in folders)
+        paths.update(prefix + name for name in files)
+    return frozenset(paths)
+
+
+def test_the_layout_is_read_whole():
+    names = layout_names(DOC.read_text())
+    assert {package for package, _name in names} == set(LAYOUT_PACKAGES)
+    assert len(names) >= 60
+
+
+@pytest.mark.parametrize(("package", "name"), layout_names(DOC.read_text()), ids=lambda value: str(value))
+def test_every_file_the_layout_names_exists_in_its_package(package: str, name: str):
+    if name.split("/")[0] in LAYOUT_PACKAGES:  # a path from the root, such as retarget/gunicorn.conf.py
+        assert (ROOT / name).exists(), f"the layout names {name}, which does not exist"
+        return
+    found = [path for path in package_paths(package) if path == name or path.endswith("/" + name)]
+    assert found, f"the layout names {name} under {package}/, which has no such file or folder"
