@@ -128,7 +128,7 @@ def wilson_interval(*, conversions: int, visitors: int, alpha: float) -> tuple[f
     """Wilson score interval of a conversion rate: sensible at 0 % and with few visitors."""
     if visitors <= 0:
         return None
-    z = NormalDist().inv_cdf(1 - alpha / 2)  # pure Python: scipy's ppf costs ~0.3 ms a call, per point of a curve
+    z = NormalDist().inv_cdf(1 - alpha / 2)  # pure Python: scipy's ppf has a per-call cost, paid per point of a curve
     p = conversions / visitors
     denominator = 1 + z * z / visitors
     centre = (p + z * z / (2 * visitors)) / denominator

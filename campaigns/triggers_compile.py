@@ -2,7 +2,7 @@
 
 Each trigger becomes [type, ...its parameters in a fixed order], defaults applied and times in ms, so the
 widget carries neither parameter names nor defaults. No trigger at all means page load. An unknown type is
-kept (the widget never fires it, as before: a bad trigger hides a campaign, it never shows one everywhere).
+kept (the widget never fires it: a bad trigger hides a campaign, it never shows one everywhere).
 """
 
 from __future__ import annotations

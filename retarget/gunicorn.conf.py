@@ -16,14 +16,10 @@ from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-# Sync workers, six per core unless WEB_CONCURRENCY (or --workers) says otherwise. A collect request spends most
-# of its time waiting for the writer's commit, not on the CPU, and the writer stores whatever arrived while it was
-# busy: the more requests wait together, the larger and cheaper its groups. On 2 cores (bench/collect_bench.py
-# --web-workers, several runs each): 12 workers took about 25 % more collect requests/s than 8 did with the 1 ms
-# group linger of before (8 without it was not measured), with the trivial view's rate unchanged; 16 took no more
-# collect requests than 12 and slowed the trivial view by up to a tenth; 24 (with 64 load connections, so that all
-# could be busy) took fewer collect requests than 12 (1,080-1,119 against 1,261-1,362 req/s, runs taken in turn)
-# and slowed the trivial view by 15-30 %: the writer's commit chain, not the number of workers, is the limit.
+# Sync workers, six per core unless WEB_CONCURRENCY (or --workers) says otherwise: a collect request mostly waits
+# for the writer's commit, not on the CPU, and more requests waiting together make the writer's groups larger and
+# cheaper, up to where its commit chain is the limit (`bench/collect_bench.py --web-workers N` compares counts;
+# docs/bench-notes.md).
 workers = int(os.environ.get("WEB_CONCURRENCY") or 6 * (os.cpu_count() or 1))
 worker_class = "sync"
 

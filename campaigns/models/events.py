@@ -1,4 +1,4 @@
-"""Events, assignments, counters, responses and consent records (the Ingestion issue).
+"""Events, assignments, counters, responses and consent records.
 
 Write path: the collect endpoint inserts `Event` rows, nothing else. A worker reads the events past the
 `TallyCursor` in commit order, folds them into the tables below and moves the cursor in the same

@@ -157,7 +157,7 @@ def tally_batch(*, batch_size: int = BATCH_SIZE) -> int:
 # own). Then, in a later statement, the ids of this database's running backends and prepared transactions, as
 # 64-bit ids (the 32-bit xid put in the epoch of xmax; a running xid is always within 2^31 of it). A
 # transaction that gets its id after the first statement is above that bound anyway. Where a backend's ids
-# are hidden from us (another role, without pg_read_all_stats), the server-wide xmin stands, as before.
+# are hidden from us (another role, without pg_read_all_stats), the server-wide xmin stands for them.
 # Autovacuum workers are left out: they never store events, yet an ANALYZE takes an id to write its statistics
 # and, on a large table on a busy server, may run for seconds.
 _HORIZON_XMAX = """
