@@ -13,7 +13,7 @@ from campaigns.describe import (
 )
 
 
-def test_the_issue_example_reads_as_one_sentence():
+def test_an_exit_intent_popup_with_its_rules_reads_as_one_sentence():
     sentence = campaign_describe(
         message_type="popup",
         triggers=[{"type": "exit_intent"}],
