@@ -29,6 +29,7 @@ import signal
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -74,13 +75,17 @@ def serve(*, env: dict, port: int, workers: int) -> subprocess.Popen:
          "-w", str(workers), "-k", "sync", "-b", f"127.0.0.1:{port}", "--backlog", "2048", "--log-level", "warning"],
         cwd=BASE_DIR, env=env, start_new_session=True,
     )
+    # retarget/gunicorn.conf.py's default path for the writer's socket: until it is there, workers store on their own.
+    writer = Path(tempfile.gettempdir()) / f"retarget-collect-{process.pid}.sock"
     deadline = time.time() + 60
     while time.time() < deadline:
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/bench/trivial", timeout=2).read()
-            return process
+            if env.get("COLLECT_WRITER_SOCKET") == "" or writer.exists():
+                return process
         except OSError:
-            time.sleep(0.2)
+            pass
+        time.sleep(0.2)
     stop(process)
     raise SystemExit(f"gunicorn on port {port} did not start")
 
