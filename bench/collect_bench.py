@@ -170,7 +170,8 @@ def wrk_total(runs: list[dict]) -> dict:
 class Wrk:
     """One wrk command line for every load phase: the same threads, connections and CPU pinning."""
 
-    def __init__(self, *, threads: int, connections: int, cpu: str | None) -> None:
+    def __init__(self, *, threads: int, connections: int, cpu: str | None, port: int = PORT) -> None:
+        self.port = port
         self.prefix = (["taskset", "-c", cpu] if cpu and shutil.which("taskset") else []) + [
             "wrk", f"-t{threads}", f"-c{connections}", "--latency", "--timeout", "10s",
         ]
@@ -179,12 +180,12 @@ class Wrk:
         args = [*self.prefix, f"-d{max(1, round(seconds))}s"]
         if lua:
             args += ["-s", str(LUA)]
-        args.append(f"http://127.0.0.1:{PORT}{path}")
+        args.append(f"http://127.0.0.1:{self.port}{path}")
         output = subprocess.run(args, capture_output=True, text=True, env=env, check=True).stdout
         return parse_wrk(output)
 
     def start(self, path: str, *, seconds: float, env: dict) -> subprocess.Popen:
-        args = [*self.prefix, f"-d{max(1, round(seconds))}s", "-s", str(LUA), f"http://127.0.0.1:{PORT}{path}"]
+        args = [*self.prefix, f"-d{max(1, round(seconds))}s", "-s", str(LUA), f"http://127.0.0.1:{self.port}{path}"]
         return subprocess.Popen(args, stdout=subprocess.PIPE, text=True, env=env)
 
 

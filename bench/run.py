@@ -1,4 +1,7 @@
-"""`make bench`: every benchmark in one run, figures printed (budgets are reported, never asserted)."""
+"""`make bench`: every benchmark in one run, figures printed (budgets are reported, never asserted).
+
+`python bench/run.py WORD...` runs only the benchmarks whose title holds one of the words (`ablation`).
+"""
 
 import subprocess
 import sys
@@ -10,6 +13,7 @@ BENCHES = [
     ("Rule evaluation, JS (50 campaigns)", ["node", str(HERE / "rules_bench.mjs")]),
     ("Config endpoint", [sys.executable, str(HERE / "config_bench.py")]),
     ("Collect endpoint and tally", [sys.executable, str(HERE / "collect_bench.py")]),
+    ("Collect ablation", [sys.executable, str(HERE / "collect_ablation.py")]),
     ("Event ids: PostgreSQL CPU, random vs time-ordered", [sys.executable, str(HERE / "event_ids_bench.py")]),
     ("Widget size and speed", [sys.executable, str(HERE / "widget_bench.py")]),
     ("Results page, API and calculator", [sys.executable, str(HERE / "results_bench.py")]),

@@ -8,6 +8,8 @@ XFrameOptionsMiddleware, here; SecurityMiddleware and WhiteNoise, placed before 
 An outage of the database or Redis that reaches this point is answered 503 with Retry-After, as the views do.
 """
 
+from django.conf import settings
+from django.core.exceptions import MiddlewareNotUsed
 from django.middleware.clickjacking import XFrameOptionsMiddleware
 from django.middleware.common import CommonMiddleware
 from django.urls import Resolver404, resolve
@@ -26,6 +28,8 @@ def public_endpoint(view):
 
 class PublicEndpointMiddleware:
     def __init__(self, get_response):
+        if not settings.PUBLIC_SHORTCUT:  # RETARGET_PUBLIC_SHORTCUT=0: Django leaves this middleware out
+            raise MiddlewareNotUsed
         self.get_response = get_response
         self.common = CommonMiddleware(get_response)
         self.xframe = XFrameOptionsMiddleware(get_response)
