@@ -81,6 +81,22 @@ class OwnerScopedAdmin(admin.ModelAdmin):
         return super().history_view(request, object_id, extra_context)
 
 
+class ReadOnlyAdmin(OwnerScopedAdmin):
+    """Evidence: rows the tally or the collect endpoint wrote, shown to their site's people and never edited."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in self.model._meta.fields]
+
+
 class SiteForm(forms.ModelForm):
     invite = forms.CharField(
         required=False, max_length=254, label="Invite a member",

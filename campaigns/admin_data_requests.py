@@ -14,7 +14,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 
-from campaigns.admin import OwnerScopedAdmin
+from campaigns.admin import ReadOnlyAdmin
 from campaigns.models import DataRequest, Site
 from campaigns.pseudonyms import email_hash, visitor_hash
 from campaigns.selectors_visitor_data import (
@@ -68,7 +68,7 @@ class AnswerForm(forms.Form):
 
 
 @admin.register(DataRequest)
-class DataRequestAdmin(OwnerScopedAdmin):
+class DataRequestAdmin(ReadOnlyAdmin):
     """The log: read-only, kept after the data it names is gone."""
 
     list_display = ("created_at", "site", "action", "lookup", "channel", "requested_by", "visitors", "found_text",
@@ -78,18 +78,6 @@ class DataRequestAdmin(OwnerScopedAdmin):
     date_hierarchy = "created_at"
     list_select_related = ("site", "requested_by")
     change_list_template = TEMPLATES + "change_list.html"
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def get_readonly_fields(self, request, obj=None):
-        return [field.name for field in self.model._meta.fields]
 
     def get_search_results(self, request, queryset, search_term):
         """The search box takes a visitor id or an e-mail as typed (hashed here), or a hash."""

@@ -8,24 +8,10 @@ deleted by hand; retention deletes them.
 
 from django.contrib import admin
 
-from campaigns.admin import OwnerScopedAdmin
+from campaigns.admin import OwnerScopedAdmin, ReadOnlyAdmin
 from campaigns.admin_data_requests import VisitorDataActions
 from campaigns.exports import consent_export
 from campaigns.models import ConsentRecord, RejectedEventCount, Response
-
-
-class ReadOnlyAdmin(OwnerScopedAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def get_readonly_fields(self, request, obj=None):
-        return [field.name for field in self.model._meta.fields]
 
 
 @admin.register(Response)
