@@ -123,17 +123,18 @@ def test_the_worker_killed_mid_tally_counts_everything_once_after(stack, shops):
     assert_recovered(stack=stack, load=load, shop=shop, outage=Outage(), before=before, killed="worker pool")
 
 
-def test_redis_restarted_and_flushed_under_load(stack, shops, redis):
-    shop, before = shops["redis"], processes(stack)
+def outage_under_load(*, stack, shop, stop, start, ask_after: float, down_for: float) -> None:
+    """Widget-shaped load; a service stopped, /readyz asked `ask_after` s later, the service back after `down_for` s;
+    then every check of assert_recovered, /readyz 503 during and 200 within RECOVERY_SECONDS after included."""
+    before = processes(stack)
     load = Load(stack=stack, shop=shop).start()
     time.sleep(3)
     outage = Outage(began=time.time())
-    redis.stop()
-    time.sleep(1)
+    stop()
+    time.sleep(ask_after)
     during = readiness(stack)
-    time.sleep(3)
-    redis.start()
-    redis.flush()
+    time.sleep(down_for - ask_after)
+    start()
     outage.ended = time.time()
     after = ready_again(stack, timeout=RECOVERY_SECONDS)
     time.sleep(3)
@@ -141,22 +142,16 @@ def test_redis_restarted_and_flushed_under_load(stack, shops, redis):
 
     assert_recovered(stack=stack, load=load, shop=shop, outage=outage, before=before,
                      readiness_seen=(during, after))
+
+
+def test_redis_restarted_and_flushed_under_load(stack, shops, redis):
+    def start_empty() -> None:
+        redis.start()
+        redis.flush()
+
+    outage_under_load(stack=stack, shop=shops["redis"], stop=redis.stop, start=start_empty, ask_after=1, down_for=4)
 
 
 def test_postgres_stopped_for_20_seconds_under_load(stack, shops, postgres):
-    shop, before = shops["postgres"], processes(stack)
-    load = Load(stack=stack, shop=shop).start()
-    time.sleep(3)
-    outage = Outage(began=time.time())
-    postgres.stop()
-    time.sleep(2)
-    during = readiness(stack)
-    time.sleep(18)
-    postgres.start()
-    outage.ended = time.time()
-    after = ready_again(stack, timeout=RECOVERY_SECONDS)
-    time.sleep(3)
-    load.stop()
-
-    assert_recovered(stack=stack, load=load, shop=shop, outage=outage, before=before,
-                     readiness_seen=(during, after))
+    outage_under_load(stack=stack, shop=shops["postgres"], stop=postgres.stop, start=postgres.start, ask_after=2,
+                      down_for=20)
