@@ -1,14 +1,14 @@
 // One page view against 50 campaigns through widget/src/rules.js decide(); prints µs per evaluation.
 //   node bench/rules_bench.mjs [iterations]
 // Budget: < 1 ms per evaluation. Figures only, no assertions. Same config as bench/rules_bench.py, compiled
-// as the server sends it (campaigns/rules_compile.py, run through the project's Python).
+// as the server sends it (campaigns/targeting/compile.py, run through the project's Python).
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { decide } from '../widget/src/rules.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const PYTHON = existsSync(`${ROOT}.venv/bin/python`) ? `${ROOT}.venv/bin/python` : 'python3';
-const COMPILE = 'import json, sys; from campaigns.rules_compile import config_compile; '
+const COMPILE = 'import json, sys; from campaigns.targeting.compile import config_compile; '
   + 'print(json.dumps(config_compile(config=json.load(sys.stdin), now=int(sys.argv[1]))))';
 const compiled = (config) => JSON.parse(execFileSync(PYTHON, ['-c', COMPILE, String(NOW)], { cwd: ROOT, input: JSON.stringify(config) }));
 

@@ -18,9 +18,9 @@ from campaigns.models import Campaign, Site, Variant
 from campaigns.models.site import consent_mode_map_default
 from campaigns.outages import DATABASE_ERRORS, REDIS_ERRORS
 from campaigns.redis_raw import cache_key, loads, redis_raw
-from campaigns.rules_compile import config_compile
+from campaigns.targeting.compile import config_compile
 
-CONFIG_CACHE_PREFIX = "config:v2:"  # v2: the body carries the compiled fields (rules_compile)
+CONFIG_CACHE_PREFIX = "config:v2:"  # v2: the body carries the compiled fields (targeting.compile)
 
 logger = logging.getLogger(__name__)
 

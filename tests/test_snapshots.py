@@ -17,10 +17,10 @@ import json
 import os
 from pathlib import Path
 
-from campaigns.describe import campaign_describe, describe_frequency, describe_targeting, describe_triggers
-from campaigns.rules_compile import config_compile, rule_compile
-from campaigns.triggers_compile import triggers_compile
-from campaigns.validation import (
+from campaigns.targeting.describe import campaign_describe, describe_frequency, describe_targeting, describe_triggers
+from campaigns.targeting.compile import config_compile, rule_compile
+from campaigns.targeting.triggers import triggers_compile
+from campaigns.targeting.validation import (
     validate_campaign_rules,
     validate_frequency,
     validate_goal,

@@ -9,7 +9,7 @@ from campaigns.content import content_clean
 from campaigns.models import Campaign, Site, Variant
 from campaigns.models.site import validate_consent_mode_map
 from campaigns.selectors import campaigns_for_user, sites_for_user
-from campaigns.validation import validate_campaign_rules
+from campaigns.targeting.validation import validate_campaign_rules
 from widget.snippet import consent_mode_defaults, embed_snippet
 
 

@@ -331,7 +331,7 @@ class Campaign(models.Model):
         return self.name
 
     def clean(self) -> None:
-        from campaigns.validation import validate_campaign_rules
+        from campaigns.targeting.validation import validate_campaign_rules
 
         errors = validate_campaign_rules(
             triggers=self.triggers,

@@ -1,8 +1,8 @@
-"""campaigns/describe.py: frequency and targeting in plain English."""
+"""campaigns/targeting/describe.py: frequency and targeting in plain English."""
 
 import pytest
 
-from campaigns.describe import (
+from campaigns.targeting.describe import (
     EVERY_TIME,
     EVERYONE,
     campaign_describe,

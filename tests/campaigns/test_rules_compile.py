@@ -1,4 +1,4 @@
-"""campaigns/rules_compile.py: the compiled config the widget evaluates (docs/contracts.md, "Compiled fields")."""
+"""campaigns/targeting/compile.py: the compiled config the widget evaluates (docs/contracts.md, "Compiled fields")."""
 
 import datetime as dt
 from zoneinfo import ZoneInfo
@@ -6,8 +6,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from campaigns.rules import decide, rule_matches
-from campaigns.rules_compile import config_compile, display_of, leaf_compile, rule_compile, tz_offsets
-from campaigns.triggers_compile import triggers_compile
+from campaigns.targeting.compile import config_compile, display_of, leaf_compile, rule_compile, tz_offsets
+from campaigns.targeting.triggers import triggers_compile
 from tests.conformance.compiled import COMPILED_FILE, compiled_text
 
 PARIS_SPRING_CHANGE = 1774746000000  # 2026-03-29T01:00:00Z

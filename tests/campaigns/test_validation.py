@@ -1,12 +1,12 @@
-"""campaigns/validation.py: every message names the field path and what is wrong."""
+"""campaigns/targeting/validation.py: every message names the field path and what is wrong."""
 
 import json
 from pathlib import Path
 
 import pytest
 
-from campaigns import validation as v
-from campaigns.validation import (
+from campaigns.targeting import validation as v
+from campaigns.targeting.validation import (
     RulesInvalid,
     campaign_rules_check,
     validate_campaign_rules,

@@ -1,4 +1,4 @@
-"""tests/conformance/rules.compiled.json: every case of rules.json compiled by campaigns/rules_compile.py.
+"""tests/conformance/rules.compiled.json: every case of rules.json compiled by campaigns/targeting/compile.py.
 
 widget/src/rules.js evaluates the compiled config the server sends, so node runs this file's rules and
 configs against the expectations of rules.json, with the same compiler the server uses. A pytest check
@@ -9,7 +9,7 @@ after changing rules.json or the compiler, run `.venv/bin/python -m tests.confor
 import json
 from pathlib import Path
 
-from campaigns.rules_compile import config_compile, rule_compile, tz_offsets
+from campaigns.targeting.compile import config_compile, rule_compile, tz_offsets
 
 HERE = Path(__file__).resolve().parent
 CASES_FILE = HERE / "rules.json"

@@ -27,7 +27,7 @@ const hide = (x, state = 'hidden') => { x._doc.visibilityState = state; x._doc.d
 beforeEach(() => mock.timers.enable({ apis: ['setTimeout', 'setInterval', 'Date'], now: 1767225600000 }));
 afterEach(() => { mock.timers.reset(); offAll(); });
 
-// Triggers arrive compiled, [type, ...parameters] with times in ms (campaigns/triggers_compile.py; the
+// Triggers arrive compiled, [type, ...parameters] with times in ms (campaigns/targeting/triggers.py; the
 // defaults, nested params and "no trigger means page load" are tested in tests/campaigns/test_rules_compile.py).
 
 test('page_load waits for its delay', () => {

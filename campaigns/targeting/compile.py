@@ -2,7 +2,7 @@
 
 The config keeps its readable fields (campaigns/rules.py decides from them: previews, /decide, the tally);
 this adds, per campaign, what widget/src/rules.js needs in a form it can run with little code: every check
-of decide() as a rule (campaigns/rules_checks.py) whose leaves name a resolver by number and carry their
+of decide() as a rule (campaigns/targeting/checks.py) whose leaves name a resolver by number and carry their
 values already lower-cased, path-trimmed and validated (regexes checked here, so the widget has no
 validator), dates as epoch ms; each variant's display; the site's time zone as UTC offsets (so the widget
 needs no Intl). Pure
@@ -27,8 +27,8 @@ from campaigns.rules import (
     compile_regex,
     is_overlay,
 )
-from campaigns.rules_checks import campaign_checks, site_caps
-from campaigns.triggers_compile import triggers_compile
+from campaigns.targeting.checks import campaign_checks, site_caps
+from campaigns.targeting.triggers import triggers_compile
 
 # Resolver numbers: the index of each attribute resolver in RESOLVE of widget/src/rules.js.
 R_URL, R_PATH, R_HOST, R_AT, R_AT_NONEMPTY, R_NUM, R_RETURNING = range(7)

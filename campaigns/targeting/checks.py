@@ -1,4 +1,4 @@
-"""decide()'s checks (campaigns/rules.py) compiled into the widget's rule form (campaigns/rules_compile.py).
+"""decide()'s checks (campaigns/rules.py) compiled into the widget's rule form (campaigns/targeting/compile.py).
 
 Each campaign gets `checks`, a list of [reason, path, rule] in decide()'s order, where `rule` matches when
 the visitor FAILS the check: consent, schedule, targeting, frequency, variants. The site gets `caps`, the
