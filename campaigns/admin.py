@@ -22,10 +22,10 @@ from django.utils.html import format_html
 from campaigns import services
 from campaigns.admin_results import CampaignResultsAdminMixin
 from campaigns.content import content_clean
-from campaigns.targeting.describe import campaign_describe
 from campaigns.models import Campaign, Site, Variant
-from campaigns.targeting.preview import preview_context_parse, site_preview, url_for_site
 from campaigns.services.members import invitations_pending, site_invitation_answer, site_member_invite
+from campaigns.targeting.describe import campaign_describe
+from campaigns.targeting.preview import preview_context_parse, site_preview, url_for_site
 from widget.snippet import consent_mode_defaults, embed_snippet
 
 

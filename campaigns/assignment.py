@@ -10,6 +10,7 @@ from typing import TypedDict
 
 FNV_OFFSET_BASIS = 2166136261
 FNV_PRIME = 16777619
+_NUMBER_TYPES = (int, float)
 
 
 class Assignment(TypedDict):
@@ -45,10 +46,10 @@ def assign(
     positive weight can still be in its holdout; decide() refuses such a campaign earlier.
     """
     h = bucket(campaign_id=campaign_id, visitor_id=visitor_id)
-    share = control_share if _is_number(control_share) else 0
+    share = control_share if is_number(control_share) else 0
     if h < share:
         return {"holdout": True, "index": None}
-    positive = [(i, w) for i, w in enumerate(weights) if _is_number(w) and w > 0]
+    positive = [(i, w) for i, w in enumerate(weights) if is_number(w) and w > 0]
     if not positive:
         return {"holdout": False, "index": None}
     total = 0.0
@@ -63,5 +64,10 @@ def assign(
     return {"holdout": False, "index": positive[-1][0]}
 
 
-def _is_number(x: object) -> bool:
-    return isinstance(x, int | float) and not isinstance(x, bool)
+def is_number(x: object) -> bool:
+    """A JSON number as both evaluators read one: not a boolean, not NaN (`x == x` is False only for NaN).
+
+    The one definition of "is a number" for the rule language (campaigns.rules re-exports it): it lives here
+    because this is the core module that imports nothing, so rules and everything above may use it.
+    """
+    return type(x) in _NUMBER_TYPES and x == x

@@ -5,8 +5,11 @@ no ORM, no request, no Django. widget/src/rules.js implements the same semantics
 must pass tests/conformance/rules.json. The language is documented in docs/rules.md.
 
 Shape (as django-oscar's offers): one evaluator per operator in ``OPS``, one resolver per
-attribute in ``ATTRS``/``PREFIXED``, and one place, ``decide()``, that gathers the campaigns,
-sorts them by priority and applies the checks in a fixed order.
+attribute in ``ATTRS``/``PREFIXED``, one entry per condition of decide() in ``CHECKS`` (its
+reason, its sentence, and the condition both as decide() tests it and as the widget runs it),
+and one place, ``first_failed()``, that walks them in order; ``decide()`` gathers the campaigns,
+sorts them by priority and applies them. Operator names and opcodes come from the registry,
+campaigns/targeting/vocabulary.py (plain data, it imports nothing of ours).
 """
 
 from __future__ import annotations
@@ -19,13 +22,34 @@ import re
 import time
 import warnings
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated, Any, TypedDict
 from urllib.parse import unquote_to_bytes
 from zoneinfo import ZoneInfo
 
 import msgspec
 
-from campaigns.assignment import assign
+from campaigns.assignment import assign, is_number
+from campaigns.targeting import vocabulary as vocab
+from campaigns.targeting.vocabulary import (
+    BETWEEN,
+    CONTAINS,
+    ENDS_WITH,
+    EQUALS,
+    EXISTS,
+    GT,
+    GTE,
+    IN,
+    INCLUDES,
+    IS_FALSE,
+    IS_TRUE,
+    LT,
+    LTE,
+    NEGATED,
+    NOT_EXISTS,
+    REGEX,
+    STARTS_WITH,
+)
 
 # A campaign of one of these types is an overlay (one at a time, counted by the site cap)
 # while its variant's content.position is missing or "center"; any other position puts it in
@@ -52,29 +76,8 @@ _ISO = re.compile(  # fullmatch; [0-9], not \d, which takes any Unicode digit in
     r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:\.([0-9]+))?)?(?:Z|([+-])([0-9]{2}):([0-9]{2}))"
 )
 _DAY_MS = 86_400_000
-_NUMBER_TYPES = (int, float)
 _EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
 
-# Reason codes (stable, asserted by the conformance cases) and their sentences.
-REASONS = {
-    "consent_required": "The site needs consent first and this visitor has not granted it.",
-    "consent_decided": "The visitor has already answered the consent banner.",
-    "not_started": "The campaign has not started yet.",
-    "ended": "The campaign has ended.",
-    "schedule_invalid": "The campaign's start or end date cannot be read.",
-    "schedule_weekday": "The campaign does not run on this weekday (site time zone).",
-    "schedule_hours": "The campaign does not run at this hour (site time zone).",
-    "targeting": "The visitor does not match the targeting.",
-    "max_impressions": "The visitor has seen the campaign the maximum number of times.",
-    "min_gap": "The visitor saw the campaign too recently.",
-    "once_per_session": "The visitor already saw the campaign in this session.",
-    "closed": "The visitor closed the campaign before.",
-    "converted": "The visitor already converted.",
-    "cancelled": "The visitor did something that cancels the campaign.",
-    "no_variant": "No variant has a positive weight.",
-    "site_cap": "The visitor has seen the maximum number of overlays this session.",
-    "site_gap": "The visitor saw another overlay too recently.",
-}
 INVALID_RULE_TEXT = "invalid rule"
 ANY_FAILED_TEXT = "none of the {count} alternatives matched"
 NOT_FAILED_TEXT = "the excluded condition matched"
@@ -87,13 +90,8 @@ Context = dict[str, Any]
 # ---------------------------------------------------------------- value helpers
 
 
-def _is_num(x: object) -> bool:
-    """A JSON number (not a boolean, not NaN)."""
-    return type(x) in _NUMBER_TYPES and x == x  # x == x is False for NaN
-
-
-def _str(x: object) -> str:
-    """The string form of a scalar, the same as the widget's."""
+def as_text(x: object) -> str:
+    """The string form of a scalar, the same as the widget's (String(x))."""
     if type(x) is str:
         return x
     if isinstance(x, bool):
@@ -104,7 +102,7 @@ def _str(x: object) -> str:
 
 
 def _num(x: object) -> float | None:
-    if _is_num(x):
+    if is_number(x):
         return x  # type: ignore[return-value]
     if isinstance(x, str) and _NUMERIC.fullmatch(x):
         return float(x)
@@ -114,7 +112,7 @@ def _num(x: object) -> float | None:
 def _truthy(x: object) -> bool | None:
     if isinstance(x, bool):
         return x
-    if _is_num(x):
+    if is_number(x):
         return x != 0
     if isinstance(x, str):
         low = x.lower()
@@ -172,7 +170,7 @@ def _compile_regex(pattern: str, case_sensitive: bool) -> re.Pattern[str] | None
 
 def parse_time(value: object) -> int | None:
     """Epoch ms from epoch ms or an ISO 8601 string with Z or an offset; None if unreadable."""
-    if _is_num(value):
+    if is_number(value):
         return int(value)  # type: ignore[call-overload]
     return _parse_iso(value) if isinstance(value, str) else None
 
@@ -193,7 +191,8 @@ def _parse_iso(value: str) -> int | None:
 
 
 @functools.lru_cache(maxsize=64)
-def _zone(tz: str) -> dt.tzinfo:
+def zone(tz: str) -> dt.tzinfo:
+    """The time zone of that name; UTC for an unknown or invalid one (a site's zone, the tally's days)."""
     try:
         return ZoneInfo(tz)
     except (ValueError, KeyError, OSError):
@@ -202,7 +201,7 @@ def _zone(tz: str) -> dt.tzinfo:
 
 def local_weekday_hour(*, now: int, tz: str) -> tuple[int, int]:
     """(weekday 0 = Monday, hour) at epoch ms `now` in time zone `tz` (UTC if unknown)."""
-    local = dt.datetime.fromtimestamp(now / 1000, _zone(tz or "UTC"))
+    local = dt.datetime.fromtimestamp(now / 1000, zone(tz or "UTC"))
     return local.weekday(), local.hour
 
 
@@ -321,7 +320,7 @@ class _Ctx:
         self.visitor = context.get("visitor") or {}
         self.tz = tz or "UTC"
         now = context.get("now")
-        self.now = now if _is_num(now) else int(time.time() * 1000)
+        self.now = now if is_number(now) else int(time.time() * 1000)
         self._cache: dict[str, Any] = {}
 
     def get(self, key: str, compute: Callable[[], Any]) -> Any:
@@ -330,7 +329,7 @@ class _Ctx:
         return self._cache[key]
 
     def url(self) -> tuple[str, str, str]:
-        return self.get("@url", lambda: _split_url(_str(self.raw.get("url") or "")))
+        return self.get("@url", lambda: _split_url(as_text(self.raw.get("url") or "")))
 
     def query(self) -> dict[str, str]:
         return self.get("@query", lambda: _parse_query(self.url()[2]))
@@ -370,61 +369,89 @@ def _cart_count(c: _Ctx) -> float:
     total = 0
     for item in _cart(c).get("items") or []:
         qty = item.get("qty", 1) if isinstance(item, dict) else 0
-        total += qty if _is_num(qty) else 0
+        total += qty if is_number(qty) else 0
     return total
+
+
+# campaign.<id>.<what>: the visitor's history list it counts.
+_HISTORY = {"seen": "impressions", "closed": "closes", "converted": "conversions"}
 
 
 def _campaign(c: _Ctx, rest: str) -> object:
     cid, _, what = rest.partition(".")
-    key = {"seen": "impressions", "closed": "closes", "converted": "conversions"}.get(what)
+    key = _HISTORY.get(what)
     if key is None:
         return None
     return len(((c.visitor.get("history") or {}).get(cid) or {}).get(key) or [])
 
 
+def _campaign_history(rest: str) -> list[str]:
+    """campaign.<id>.<seen|closed|converted>: the path of that list in the visitor context."""
+    cid, _, what = rest.partition(".")
+    return ["visitor", "history", cid, _HISTORY[what]]
+
+
 def _visitor_num(name: str) -> Callable[[_Ctx], object]:
-    return lambda c: c.visitor.get(name) if _is_num(c.visitor.get(name)) else 0
+    return lambda c: c.visitor.get(name) if is_number(c.visitor.get(name)) else 0
 
 
 def _days_since_first(c: _Ctx) -> object:
     first = c.visitor.get("first_seen")
-    return math.floor((c.now - first) / _DAY_MS) if _is_num(first) else None
+    return math.floor((c.now - first) / _DAY_MS) if is_number(first) else None
 
 
-# Attribute name -> (kind, resolver). Kinds: str, num, bool, list, paths, dyn (see docs/rules.md).
-ATTRS: dict[str, tuple[str, Callable[[_Ctx], Any]]] = {
-    "url": ("str", lambda c: percent_decode(_str(c.raw.get("url") or ""))),
-    "path": ("str", lambda c: percent_decode(c.url()[1])),
-    "host": ("str", lambda c: c.url()[0] or None),
-    "referrer": ("str", _referrer),
-    "referrer_host": ("str", lambda c: _nonempty(_split_url(_str(_referrer(c)))[0]) if _referrer(c) else None),
-    "device": ("str", lambda c: c.raw.get("device")),
-    "language": ("str", lambda c: c.raw.get("language")),
-    "consent": ("str", lambda c: c.raw.get("consent")),
-    "returning": ("bool", lambda c: _visitor_num("sessions")(c) > 1),
-    "sessions": ("num", _visitor_num("sessions")),
-    "pageviews_session": ("num", _visitor_num("pageviews_session")),
-    "pageviews_total": ("num", _visitor_num("pageviews_total")),
-    "visited": ("paths", lambda c: c.visitor.get("visited") or []),
-    "days_since_first_visit": ("num", _days_since_first),
-    "cart.value": ("num", lambda c: _cart(c).get("value") if _is_num(_cart(c).get("value")) else 0),
-    "cart.count": ("num", _cart_count),
+def _visitor_at(name: str) -> tuple[int, list[str]]:
+    return vocab.R_NUMBER_AT, ["visitor", name]
+
+
+# Attribute name -> (kind, resolver, compiled resolver). Kinds: str, num, bool, list, paths, dyn (see docs/rules.md);
+# the compiled resolver is (opcode, argument): what widget/src/rules.js's RESOLVE runs for it.
+ATTRS: dict[str, tuple[str, Callable[[_Ctx], Any], tuple[int, Any]]] = {
+    "url": ("str", lambda c: percent_decode(as_text(c.raw.get("url") or "")), (vocab.R_URL, 0)),
+    "path": ("str", lambda c: percent_decode(c.url()[1]), (vocab.R_PATH, 0)),
+    "host": ("str", lambda c: c.url()[0] or None, (vocab.R_HOST, 0)),
+    "referrer": ("str", _referrer, (vocab.R_AT_NONEMPTY, ["referrer"])),
+    "referrer_host": (
+        "str",
+        lambda c: _nonempty(_split_url(as_text(_referrer(c)))[0]) if _referrer(c) else None,
+        (vocab.R_HOST, 1),
+    ),
+    "device": ("str", lambda c: c.raw.get("device"), (vocab.R_AT, ["device"])),
+    "language": ("str", lambda c: c.raw.get("language"), (vocab.R_AT, ["language"])),
+    "consent": ("str", lambda c: c.raw.get("consent"), (vocab.R_AT, ["consent"])),
+    "returning": ("bool", lambda c: _visitor_num("sessions")(c) > 1, (vocab.R_RETURNING, 0)),
+    "sessions": ("num", _visitor_num("sessions"), _visitor_at("sessions")),
+    "pageviews_session": ("num", _visitor_num("pageviews_session"), _visitor_at("pageviews_session")),
+    "pageviews_total": ("num", _visitor_num("pageviews_total"), _visitor_at("pageviews_total")),
+    "visited": ("paths", lambda c: c.visitor.get("visited") or [], (vocab.R_AT, ["visitor", "visited"])),
+    "days_since_first_visit": ("num", _days_since_first, (vocab.R_DAYS, 0)),
+    "cart.value": (
+        "num",
+        lambda c: _cart(c).get("value") if is_number(_cart(c).get("value")) else 0,
+        (vocab.R_NUMBER_AT, ["visitor", "cart", "value"]),
+    ),
+    "cart.count": ("num", _cart_count, (vocab.R_CART_COUNT, 0)),
     "cart.products": (
         "list",
         lambda c: [i["id"] for i in _cart(c).get("items") or [] if isinstance(i, dict) and i.get("id") is not None]
         or None,
+        (vocab.R_CART_PRODUCTS, 0),
     ),
-    "weekday": ("num", lambda c: c.when()[0]),
-    "hour": ("num", lambda c: c.when()[1]),
+    "weekday": ("num", lambda c: c.when()[0], (vocab.R_WHEN, 0)),
+    "hour": ("num", lambda c: c.when()[1], (vocab.R_WHEN, 1)),
 }
-# Prefixed attributes: prefix -> (kind, resolver(ctx, rest of the name)).
-PREFIXED: dict[str, tuple[str, Callable[[_Ctx, str], Any]]] = {
-    "query.": ("dyn", lambda c, n: c.query().get(n)),
-    "utm.": ("str", _utm),
-    "first.": ("str", _first),
-    "attrs.": ("dyn", lambda c, n: (c.visitor.get("attrs") or {}).get(n)),
-    "cookie.": ("dyn", lambda c, n: (c.raw.get("cookies") or {}).get(n)),
-    "campaign.": ("count", _campaign),
+# Prefixed attributes: prefix -> (kind, resolver(ctx, rest of the name), compiled resolver(rest of the name)).
+PREFIXED: dict[str, tuple[str, Callable[[_Ctx, str], Any], Callable[[str], tuple[int, Any]]]] = {
+    "query.": ("dyn", lambda c, n: c.query().get(n), lambda n: (vocab.R_QUERY, n)),
+    "utm.": ("str", _utm, lambda n: (vocab.R_UTM, n)),
+    "first.": ("str", _first, lambda n: (vocab.R_AT_NONEMPTY, ["visitor", "first_touch", *n.split(".")])),
+    "attrs.": (
+        "dyn",
+        lambda c, n: (c.visitor.get("attrs") or {}).get(n),
+        lambda n: (vocab.R_AT, ["visitor", "attrs", n]),
+    ),
+    "cookie.": ("dyn", lambda c, n: (c.raw.get("cookies") or {}).get(n), lambda n: (vocab.R_AT, ["cookies", n])),
+    "campaign.": ("count", _campaign, lambda n: (vocab.R_COUNT, _campaign_history(n))),
 }
 UTM_FIELDS = ("source", "medium", "campaign")
 
@@ -438,7 +465,7 @@ def attribute_kind(attr: object) -> str | None:
 def _attribute_kind(attr: str) -> str | None:
     if attr in ATTRS:
         return ATTRS[attr][0]
-    for prefix, (kind, _) in PREFIXED.items():
+    for prefix, (kind, _, _) in PREFIXED.items():
         if attr.startswith(prefix) and len(attr) > len(prefix):
             rest = attr[len(prefix) :]
             if prefix == "utm." and rest not in UTM_FIELDS:
@@ -451,10 +478,20 @@ def _attribute_kind(attr: str) -> str | None:
     return None
 
 
+def attribute_resolver(attr: str) -> tuple[int, Any]:
+    """(opcode, argument) of the widget's resolver for a known attribute (attribute_kind() is not None)."""
+    if attr in ATTRS:
+        return ATTRS[attr][2]
+    for prefix, (_, _, compiled) in PREFIXED.items():
+        if attr.startswith(prefix):
+            return compiled(attr[len(prefix) :])
+    raise KeyError(attr)
+
+
 def _resolve(attr: str, c: _Ctx) -> Any:
     if attr in ATTRS:
         return c.get(attr, lambda: ATTRS[attr][1](c))
-    for prefix, (_, fn) in PREFIXED.items():
+    for prefix, (_, fn, _) in PREFIXED.items():
         if attr.startswith(prefix):
             rest = attr[len(prefix) :]
             return c.get(attr, functools.partial(fn, c, rest))
@@ -478,19 +515,19 @@ _OPTS = {(cs, path): _Opts(cs, path) for cs in (False, True) for path in (False,
 
 
 def _norm(x: object, o: _Opts) -> str:
-    s = _str(x)
+    s = as_text(x)
     if o.path:  # a trailing slash never matters when comparing a whole path
         s = s.rstrip("/") or "/"
     return s if o.cs else s.lower()
 
 
 def _text(x: object, o: _Opts) -> str:
-    s = _str(x)
+    s = as_text(x)
     return s if o.cs else s.lower()
 
 
 def _equals(a: object, v: object, o: _Opts) -> bool:
-    if _is_num(a) and _is_num(v):
+    if is_number(a) and is_number(v):
         return a == v
     if v is None or isinstance(v, list | dict) or isinstance(a, list | dict):
         return False
@@ -499,7 +536,7 @@ def _equals(a: object, v: object, o: _Opts) -> bool:
 
 def _substr(test: Callable[[str, str], bool]) -> Callable[[object, object, _Opts], bool]:
     def op(a: object, v: object, o: _Opts) -> bool:
-        if not (isinstance(v, str) or _is_num(v)) or isinstance(a, list | dict):
+        if not (isinstance(v, str) or is_number(v)) or isinstance(a, list | dict):
             return False
         return test(_text(a, o), _text(v, o))
 
@@ -508,7 +545,7 @@ def _substr(test: Callable[[str, str], bool]) -> Callable[[object, object, _Opts
 
 def _regex(a: object, v: object, o: _Opts) -> bool:
     rx = compile_regex(v, o.cs)
-    return rx is not None and not isinstance(a, list | dict) and rx.search(_str(a)) is not None
+    return rx is not None and not isinstance(a, list | dict) and rx.search(as_text(a)) is not None
 
 
 def _in(a: object, v: object, o: _Opts) -> bool:
@@ -518,7 +555,7 @@ def _in(a: object, v: object, o: _Opts) -> bool:
 def _compare(test: Callable[[float, float], bool]) -> Callable[[object, object, _Opts], bool]:
     def op(a: object, v: object, o: _Opts) -> bool:
         n = _num(a)
-        return n is not None and _is_num(v) and test(n, v)  # type: ignore[arg-type]
+        return n is not None and is_number(v) and test(n, v)  # type: ignore[arg-type]
 
     return op
 
@@ -526,7 +563,12 @@ def _compare(test: Callable[[float, float], bool]) -> Callable[[object, object, 
 def _between(a: object, v: object, o: _Opts) -> bool:
     n = _num(a)
     return (
-        n is not None and isinstance(v, list) and len(v) == 2 and _is_num(v[0]) and _is_num(v[1]) and v[0] <= n <= v[1]
+        n is not None
+        and isinstance(v, list)
+        and len(v) == 2
+        and is_number(v[0])
+        and is_number(v[1])
+        and v[0] <= n <= v[1]
     )
 
 
@@ -537,29 +579,35 @@ def _includes(a: object, v: object, o: _Opts) -> bool:
     return any(_equals(item, w, o) for item in a for w in wanted)
 
 
-# One evaluator per operator, over a present value `a`, the rule's value `v` and options.
+# One evaluator per positive operator (targeting/vocabulary.py OPERATORS), over a present value `a`, the rule's
+# value `v` and options; tests/campaigns/test_vocabulary.py holds its keys equal to the table's.
 OPS: dict[str, Callable[[Any, Any, _Opts], bool]] = {
-    "equals": _equals,
-    "contains": _substr(lambda a, v: v in a),
-    "starts_with": _substr(lambda a, v: a.startswith(v)),
-    "ends_with": _substr(lambda a, v: a.endswith(v)),
-    "regex": _regex,
-    "in": _in,
-    "gt": _compare(lambda a, v: a > v),
-    "gte": _compare(lambda a, v: a >= v),
-    "lt": _compare(lambda a, v: a < v),
-    "lte": _compare(lambda a, v: a <= v),
-    "between": _between,
-    "includes": _includes,
-    "is_true": lambda a, v, o: _truthy(a) is True,
-    "is_false": lambda a, v, o: _truthy(a) is False,
-    "exists": lambda a, v, o: True,
+    EQUALS: _equals,
+    CONTAINS: _substr(lambda a, v: v in a),
+    STARTS_WITH: _substr(lambda a, v: a.startswith(v)),
+    ENDS_WITH: _substr(lambda a, v: a.endswith(v)),
+    REGEX: _regex,
+    IN: _in,
+    GT: _compare(lambda a, v: a > v),
+    GTE: _compare(lambda a, v: a >= v),
+    LT: _compare(lambda a, v: a < v),
+    LTE: _compare(lambda a, v: a <= v),
+    BETWEEN: _between,
+    INCLUDES: _includes,
+    IS_TRUE: lambda a, v, o: _truthy(a) is True,
+    IS_FALSE: lambda a, v, o: _truthy(a) is False,
+    EXISTS: lambda a, v, o: True,
 }
 # A negated operator is the opposite of its positive one on a present value, and true on a
-# missing one: "not_contains /checkout" holds for a visitor without a referrer.
-NEGATED = {"not_equals": "equals", "not_contains": "contains", "not_regex": "regex", "not_in": "in"}
-OPERATORS = (*OPS, *NEGATED, "not_exists")
-PATH_EQUALITY_OPS = frozenset({"equals", "in"})
+# missing one: "not_contains /checkout" holds for a visitor without a referrer (vocabulary.NEGATED).
+OPERATORS = tuple(vocab.OPERATORS)
+PATH_EQUALITY_OPS = frozenset(name for name, op in vocab.OPERATORS.items() if op.path_trim)
+PATH_ATTRS = frozenset({"path", "visited"})
+
+
+def path_trimmed(*, attr: object, op: object) -> bool:
+    """Whether a leaf compares whole paths, where a trailing slash never matters (`path equals /pricing/`)."""
+    return attr in PATH_ATTRS and op in PATH_EQUALITY_OPS
 
 
 def _leaf_matches(rule: Rule, c: _Ctx) -> tuple[bool, Any]:
@@ -570,14 +618,14 @@ def _leaf_matches(rule: Rule, c: _Ctx) -> tuple[bool, Any]:
         return False, None
     positive = NEGATED.get(op, op)
     cs = rule.get("case_sensitive") is True
-    if positive == "regex" and compile_regex(value, cs) is None:
+    if positive == REGEX and compile_regex(value, cs) is None:
         return False, None  # an invalid regex never matches, whatever the operator
     actual = _resolve(attr, c)  # type: ignore[arg-type]
-    if op == "not_exists":
+    if op == NOT_EXISTS:
         return _missing(actual), actual
     if _missing(actual):
         return op in NEGATED, actual
-    opts = _OPTS[cs, attr in ("path", "visited") and positive in PATH_EQUALITY_OPS]
+    opts = _OPTS[cs, path_trimmed(attr=attr, op=positive)]
     evaluate = OPS[positive]
     if kind == "paths":
         decoded = (percent_decode(p) for p in actual if isinstance(p, str))
@@ -585,7 +633,7 @@ def _leaf_matches(rule: Rule, c: _Ctx) -> tuple[bool, Any]:
         if op in NEGATED:
             return not hits, actual
         need = rule.get("min_count", 1)
-        return len(hits) >= (need if _is_num(need) else 1), actual
+        return len(hits) >= (need if is_number(need) else 1), actual
     matched = evaluate(actual, value, opts)
     return (not matched if op in NEGATED else matched), actual
 
@@ -664,63 +712,316 @@ def explain(*, rule: Rule | None, context: Context, tz: str = "UTC", path: str =
     return _explain(rule, _Ctx(context, tz), path)
 
 
-# ---------------------------------------------------------------- decide
+# ---------------------------------------------------------------- decide()'s checks
+
+# A compiled check that every visitor fails (the server settled it: an unreadable date, no variant).
+ALWAYS = True
+Failed = bool | dict[str, str] | None  # a failed check: True, or {"path", "text"} naming the rule that failed
 
 
-def _schedule_reason(campaign: dict[str, Any], c: _Ctx) -> tuple[str, str] | None:
-    for key, code in (("starts_at", "not_started"), ("ends_at", "ended")):
-        raw = campaign.get(key)
-        if raw is not None:
-            t = parse_time(raw)
-            if t is None:
-                return "schedule_invalid", key
-            if (c.now < t) if key == "starts_at" else (c.now >= t):
-                return code, key
-    schedule = campaign.get("schedule") or {}
-    weekdays, hours = schedule.get("weekdays"), schedule.get("hours")
-    if weekdays is None and hours is None:
-        return None
-    weekday, hour = c.when()
-    if isinstance(weekdays, list) and weekday not in weekdays:
-        return "schedule_weekday", "schedule.weekdays"
-    if isinstance(hours, list) and len(hours) == 2 and all(_is_num(x) for x in hours):
-        start, end = hours
-        inside = start <= hour < end if start < end else (start == end or hour >= start or hour < end)
-        if not inside:
-            return "schedule_hours", "schedule.hours"
-    return None
+@dataclass(frozen=True)
+class Check:
+    """One condition of decide(), in the django-oscar shape: its reason, and the condition in both its forms.
+
+    `fails(campaign, site, ctx)`: whether the visitor fails it (decide()); `compiled(campaign, site, targeting)`:
+    the rule the widget runs, matching when the visitor fails, ALWAYS, or None when the check does not apply to
+    this campaign (`targeting` is the campaign's compiled targeting). `path` is where the condition is set.
+    """
+
+    code: str
+    text: str
+    path: str
+    fails: Callable[[dict[str, Any], dict[str, Any], _Ctx], Failed]
+    compiled: Callable[[dict[str, Any], dict[str, Any], Any], Any]
 
 
-def _frequency_reason(campaign: dict[str, Any], c: _Ctx) -> tuple[str, str] | None:
-    f = campaign.get("frequency") or {}
-    h = (c.visitor.get("history") or {}).get(_str(campaign.get("id"))) or {}
-    shown = h.get("impressions") or []
-    cancel_on = f.get("cancel_on") or []
-    if cancel_on and any(e in cancel_on for e in c.visitor.get("events") or []):
-        return "cancelled", "frequency.cancel_on"
-    if f.get("stop_after_conversion") and h.get("conversions"):
-        return "converted", "frequency.stop_after_conversion"
-    if f.get("stop_after_close") and h.get("closes"):
-        return "closed", "frequency.stop_after_close"
-    if _is_num(f.get("max_impressions")) and len(shown) >= f["max_impressions"]:
-        return "max_impressions", "frequency.max_impressions"
-    session = c.visitor.get("session_id")
-    if f.get("once_per_session") and session is not None and session in (h.get("sessions") or []):
-        return "once_per_session", "frequency.once_per_session"
-    gap = f.get("min_gap_seconds")
-    if _is_num(gap) and shown and c.now - max(shown) < gap * 1000:
-        return "min_gap", "frequency.min_gap_seconds"
-    return None
+def _leaf(resolver: int, argument: Any, op: int, value: Any, flags: int = 0) -> list:
+    """A compiled leaf (docs/contracts.md, "Compiled fields")."""
+    return [resolver, argument, op, value, flags]
 
 
-def _cap_reason(cap: dict[str, Any], c: _Ctx) -> tuple[str, str] | None:
-    most = cap.get("max_overlays_per_session")
-    shown = c.visitor.get("overlays_session")
-    if _is_num(most) and _is_num(shown) and shown >= most:
-        return "site_cap", "site.cap.max_overlays_per_session"
-    gap, times = cap.get("min_overlay_gap_seconds"), c.visitor.get("overlays") or []
-    if _is_num(gap) and times and c.now - max(times) < gap * 1000:
-        return "site_gap", "site.cap.min_overlay_gap_seconds"
+def _gated(campaign: dict[str, Any], site: dict[str, Any]) -> bool:
+    """Whether the site needs consent before this campaign (the consent banner itself never waits for it)."""
+    consent = site.get("consent") or {}
+    return (
+        campaign.get("type") != "consent"
+        and consent.get("required") is True
+        and consent.get("show_before_consent") is not True
+    )
+
+
+def _date(campaign: dict[str, Any], key: str) -> int | None:
+    """A start or end date in epoch ms; None when there is none or it cannot be read."""
+    raw = campaign.get(key)
+    return None if raw is None else parse_time(raw)
+
+
+def _unreadable(campaign: dict[str, Any], key: str) -> bool:
+    return campaign.get(key) is not None and _date(campaign, key) is None
+
+
+def _weekdays(campaign: dict[str, Any]) -> list | None:
+    weekdays = (campaign.get("schedule") or {}).get("weekdays")
+    return weekdays if isinstance(weekdays, list) else None
+
+
+def _hours(campaign: dict[str, Any]) -> list | None:
+    hours = (campaign.get("schedule") or {}).get("hours")
+    ok = isinstance(hours, list) and len(hours) == 2 and all(is_number(x) for x in hours) and hours[0] != hours[1]
+    return hours if ok else None  # the same from and to hour is all day
+
+
+def _outside_hours(hours: list, hour: int) -> bool:
+    start, end = hours
+    return not (start <= hour < end if start < end else hour >= start or hour < end)
+
+
+def _compiled_hours(hours: list) -> Any:
+    start, end = hours
+    before = _leaf(vocab.R_WHEN, 1, vocab.OP_ABOVE, [None, start])
+    after = _leaf(vocab.R_WHEN, 1, vocab.OP_RANGE, [end, None])
+    # outside [start, end); across midnight, outside means in [end, start)
+    return {"any": [before, after]} if start < end else {"all": [before, after]}
+
+
+def _frequency(campaign: dict[str, Any]) -> dict[str, Any]:
+    f = campaign.get("frequency")
+    return f if isinstance(f, dict) else {}
+
+
+def _history(campaign: dict[str, Any], c: _Ctx) -> dict[str, Any]:
+    return (c.visitor.get("history") or {}).get(as_text(campaign.get("id"))) or {}
+
+
+def _history_path(campaign: dict[str, Any], kind: str) -> list[str]:
+    return ["visitor", "history", as_text(campaign.get("id")), kind]
+
+
+def cancel_events(frequency: object) -> list[str]:
+    """The events of `frequency.cancel_on` (a list of names; anything else cancels nothing)."""
+    cancel_on = frequency.get("cancel_on") if isinstance(frequency, dict) else None
+    return [e for e in cancel_on if isinstance(e, str)] if isinstance(cancel_on, list) else []
+
+
+def _stop_after(key: str, kind: str) -> tuple[Callable, Callable]:
+    """stop_after_close / stop_after_conversion: the visitor has one of those in this campaign's history."""
+
+    def fails(campaign: dict[str, Any], site: dict[str, Any], c: _Ctx) -> Failed:
+        return bool(_frequency(campaign).get(key) and _history(campaign, c).get(kind))
+
+    def compiled(campaign: dict[str, Any], site: dict[str, Any], targeting: Any) -> Any:
+        if not _frequency(campaign).get(key):
+            return None
+        return _leaf(vocab.R_COUNT, _history_path(campaign, kind), vocab.OP_RANGE, [1, None])
+
+    return fails, compiled
+
+
+def _recent(gap: object, times: object, c: _Ctx) -> bool:
+    return is_number(gap) and bool(times) and c.now - max(times) < gap * 1000  # type: ignore[arg-type,operator]
+
+
+def _has_variant(campaign: dict[str, Any]) -> bool:
+    return any(is_number(v.get("weight")) and v.get("weight") > 0 for v in campaign.get("variants") or [])
+
+
+_CONSENT_ANSWERS = ["granted", "denied"]
+_CONVERTED = _stop_after("stop_after_conversion", "conversions")
+_CLOSED = _stop_after("stop_after_close", "closes")
+
+# decide()'s checks of one campaign, in the order decide() applies them (the first failure is reported);
+# targeting/checks.py compiles the same entries, in the same order, for the widget.
+CHECKS: tuple[Check, ...] = (
+    Check(
+        "consent_decided",
+        "The visitor has already answered the consent banner.",
+        "consent",
+        lambda k, s, c: k.get("type") == "consent" and c.raw.get("consent") in _CONSENT_ANSWERS,
+        lambda k, s, t: _leaf(vocab.R_AT, ["consent"], vocab.OP_EQ, _CONSENT_ANSWERS, vocab.CASE_SENSITIVE)
+        if k.get("type") == "consent"
+        else None,
+    ),
+    Check(
+        "consent_required",
+        "The site needs consent first and this visitor has not granted it.",
+        "site.consent.required",
+        lambda k, s, c: _gated(k, s) and c.raw.get("consent") != "granted",
+        lambda k, s, t: _leaf(vocab.R_AT, ["consent"], vocab.OP_EQ, ["granted"], vocab.CASE_SENSITIVE | vocab.NEGATE)
+        if _gated(k, s)
+        else None,
+    ),
+    Check(
+        "schedule_invalid",
+        "The campaign's start or end date cannot be read.",
+        "starts_at",
+        lambda k, s, c: _unreadable(k, "starts_at"),
+        lambda k, s, t: ALWAYS if _unreadable(k, "starts_at") else None,
+    ),
+    Check(
+        "not_started",
+        "The campaign has not started yet.",
+        "starts_at",
+        lambda k, s, c: _date(k, "starts_at") is not None and c.now < _date(k, "starts_at"),  # type: ignore[operator]
+        lambda k, s, t: _leaf(vocab.R_NOW, 0, vocab.OP_ABOVE, [None, _date(k, "starts_at")])
+        if _date(k, "starts_at") is not None
+        else None,
+    ),
+    Check(
+        "schedule_invalid",
+        "The campaign's start or end date cannot be read.",
+        "ends_at",
+        lambda k, s, c: _unreadable(k, "ends_at"),
+        # after an unreadable start the widget never reaches the end's checks: they are left out
+        lambda k, s, t: ALWAYS if _unreadable(k, "ends_at") and not _unreadable(k, "starts_at") else None,
+    ),
+    Check(
+        "ended",
+        "The campaign has ended.",
+        "ends_at",
+        lambda k, s, c: _date(k, "ends_at") is not None and c.now >= _date(k, "ends_at"),  # type: ignore[operator]
+        lambda k, s, t: _leaf(vocab.R_NOW, 0, vocab.OP_RANGE, [_date(k, "ends_at"), None])
+        if _date(k, "ends_at") is not None and not _unreadable(k, "starts_at")
+        else None,
+    ),
+    Check(
+        "schedule_weekday",
+        "The campaign does not run on this weekday (site time zone).",
+        "schedule.weekdays",
+        lambda k, s, c: _weekdays(k) is not None and c.when()[0] not in _weekdays(k),  # type: ignore[operator]
+        lambda k, s, t: _leaf(vocab.R_WHEN, 0, vocab.OP_EQ, [d for d in _weekdays(k) if is_number(d)], vocab.NEGATE)
+        if _weekdays(k) is not None
+        else None,
+    ),
+    Check(
+        "schedule_hours",
+        "The campaign does not run at this hour (site time zone).",
+        "schedule.hours",
+        lambda k, s, c: _hours(k) is not None and _outside_hours(_hours(k), c.when()[1]),  # type: ignore[arg-type]
+        lambda k, s, t: _compiled_hours(_hours(k)) if _hours(k) is not None else None,  # type: ignore[arg-type]
+    ),
+    Check(
+        "targeting",
+        "The visitor does not match the targeting.",
+        "targeting",
+        lambda k, s, c: _explain(k.get("targeting"), c, "targeting"),
+        lambda k, s, t: {"not": t} if t is not True else None,
+    ),
+    Check(
+        "cancelled",
+        "The visitor did something that cancels the campaign.",
+        "frequency.cancel_on",
+        lambda k, s, c: any(e in cancel_events(_frequency(k)) for e in c.visitor.get("events") or []),
+        lambda k, s, t: _leaf(
+            vocab.R_AT, ["visitor", "events"], vocab.OP_INCLUDES, cancel_events(_frequency(k)), vocab.CASE_SENSITIVE
+        )
+        if cancel_events(_frequency(k))
+        else None,
+    ),
+    Check(
+        "converted",
+        "The visitor already converted.",
+        "frequency.stop_after_conversion",
+        *_CONVERTED,
+    ),
+    Check("closed", "The visitor closed the campaign before.", "frequency.stop_after_close", *_CLOSED),
+    Check(
+        "max_impressions",
+        "The visitor has seen the campaign the maximum number of times.",
+        "frequency.max_impressions",
+        lambda k, s, c: is_number(_frequency(k).get("max_impressions"))
+        and len(_history(k, c).get("impressions") or []) >= _frequency(k)["max_impressions"],
+        lambda k, s, t: _leaf(
+            vocab.R_COUNT,
+            _history_path(k, "impressions"),
+            vocab.OP_RANGE,
+            [_frequency(k)["max_impressions"], None],
+        )
+        if is_number(_frequency(k).get("max_impressions"))
+        else None,
+    ),
+    Check(
+        "once_per_session",
+        "The visitor already saw the campaign in this session.",
+        "frequency.once_per_session",
+        lambda k, s, c: bool(_frequency(k).get("once_per_session"))
+        and c.visitor.get("session_id") is not None
+        and c.visitor.get("session_id") in (_history(k, c).get("sessions") or []),
+        lambda k, s, t: _leaf(vocab.R_SEEN_IN_SESSION, _history_path(k, "sessions"), vocab.OP_TRUTH, True)
+        if _frequency(k).get("once_per_session")
+        else None,
+    ),
+    Check(
+        "min_gap",
+        "The visitor saw the campaign too recently.",
+        "frequency.min_gap_seconds",
+        lambda k, s, c: _recent(_frequency(k).get("min_gap_seconds"), _history(k, c).get("impressions"), c),
+        lambda k, s, t: _leaf(
+            vocab.R_SINCE,
+            _history_path(k, "impressions"),
+            vocab.OP_ABOVE,
+            [None, _frequency(k)["min_gap_seconds"] * 1000],
+        )
+        if is_number(_frequency(k).get("min_gap_seconds"))
+        else None,
+    ),
+    Check(
+        "no_variant",
+        "No variant has a positive weight.",
+        "variants",
+        lambda k, s, c: not _has_variant(k),
+        lambda k, s, t: None if _has_variant(k) else ALWAYS,
+    ),
+)
+
+
+def _cap(site: dict[str, Any]) -> dict[str, Any]:
+    return site.get("cap") or {}
+
+
+# The site cap's checks, for an overlay that passed CHECKS and bucketing (the same shape; `campaign` unused).
+CAP_CHECKS: tuple[Check, ...] = (
+    Check(
+        "site_cap",
+        "The visitor has seen the maximum number of overlays this session.",
+        "site.cap.max_overlays_per_session",
+        lambda k, s, c: is_number(_cap(s).get("max_overlays_per_session"))
+        and is_number(c.visitor.get("overlays_session"))
+        and c.visitor["overlays_session"] >= _cap(s)["max_overlays_per_session"],
+        lambda k, s, t: _leaf(
+            vocab.R_NUMBER_AT,
+            ["visitor", "overlays_session"],
+            vocab.OP_RANGE,
+            [_cap(s)["max_overlays_per_session"], None],
+        )
+        if is_number(_cap(s).get("max_overlays_per_session"))
+        else None,
+    ),
+    Check(
+        "site_gap",
+        "The visitor saw another overlay too recently.",
+        "site.cap.min_overlay_gap_seconds",
+        lambda k, s, c: _recent(_cap(s).get("min_overlay_gap_seconds"), c.visitor.get("overlays"), c),
+        lambda k, s, t: _leaf(
+            vocab.R_SINCE, ["visitor", "overlays"], vocab.OP_ABOVE, [None, _cap(s)["min_overlay_gap_seconds"] * 1000]
+        )
+        if is_number(_cap(s).get("min_overlay_gap_seconds"))
+        else None,
+    ),
+)
+# Reason codes (stable, asserted by the conformance cases) and their sentences.
+REASONS = {check.code: check.text for check in (*CHECKS, *CAP_CHECKS)}
+
+
+def first_failed(
+    *, checks: tuple[Check, ...], campaign: dict[str, Any], site: dict[str, Any], c: _Ctx
+) -> tuple[str, str, str | None] | None:
+    """(reason, path, detail) of the first check the visitor fails, or None: the one place that walks them."""
+    for check in checks:
+        failed = check.fails(campaign, site, c)
+        if failed:
+            if isinstance(failed, dict):
+                return check.code, failed["path"], failed["text"]
+            return check.code, check.path, None
     return None
 
 
@@ -733,51 +1034,31 @@ def _reason_text(code: str, detail: str | None) -> str:
     return f"{REASONS[code][:-1]}: {detail}." if detail else REASONS[code]
 
 
-def _priority_key(campaign: dict[str, Any]) -> tuple[float, Any]:
+def priority_key(campaign: dict[str, Any]) -> tuple[float, Any]:
+    """decide()'s order: priority descending, then id ascending."""
     priority = campaign.get("priority")
-    return (-(priority if _is_num(priority) else 0), campaign.get("id") or 0)
+    return (-(priority if is_number(priority) else 0), campaign.get("id") or 0)
 
 
 def decide(*, config: dict[str, Any], context: Context) -> dict[str, Any]:
     """Which campaigns are armed for this visitor now, in priority order (desc, then id asc).
 
-    Checks, first failure reported: consent, schedule, targeting, frequency, variants, site cap
-    (overlays only). A holdout visitor is armed with variant None and holdout True (the widget
-    sends `exposure` and shows nothing). "overlay" is the armed overlay that wins when several
-    fire at once: the first in priority order (a holdout winner means nothing is shown).
+    Checks (CHECKS, in order; first failure reported): consent, schedule, targeting, frequency, variants; then
+    bucketing, then the site cap (CAP_CHECKS, overlays only). A holdout visitor is armed with variant None and
+    holdout True (the widget sends `exposure` and shows nothing). "overlay" is the armed overlay that wins when
+    several fire at once: the first in priority order (a holdout winner means nothing is shown).
     """
     site = config.get("site") or {}
     c = _Ctx(context, site.get("tz") or "UTC")
-    consent = site.get("consent") or {}
-    gated = (
-        consent.get("required") is True
-        and context.get("consent") != "granted"
-        and consent.get("show_before_consent") is not True
-    )
-    cap = site.get("cap") or {}
-    visitor_id = _str(c.visitor.get("id") or "")
+    visitor_id = as_text(c.visitor.get("id") or "")
     results: list[dict[str, Any]] = []
     winner = None
-    for campaign in sorted(config.get("campaigns") or [], key=_priority_key):
+    for campaign in sorted(config.get("campaigns") or [], key=priority_key):
         ctype = campaign.get("type")
         variants = campaign.get("variants") or []
         chosen: dict[str, Any] = {"holdout": False, "index": None}
         variant = None
-        why: tuple[str, str] | None = None
-        text = None
-        if ctype == "consent":
-            if context.get("consent") in ("granted", "denied"):
-                why = ("consent_decided", "consent")
-        elif gated:
-            why = ("consent_required", "site.consent.required")
-        why = why or _schedule_reason(campaign, c)
-        if why is None:
-            found = _explain(campaign.get("targeting"), c, "targeting")
-            if found:
-                why, text = ("targeting", found["path"]), found["text"]
-        why = why or _frequency_reason(campaign, c)
-        if why is None and not any(_is_num(v.get("weight")) and v.get("weight") > 0 for v in variants):
-            why = ("no_variant", "variants")
+        why = first_failed(checks=CHECKS, campaign=campaign, site=site, c=c)
         if why is None:  # bucketing only for the campaigns that passed every visitor check
             chosen = assign(
                 campaign_id=campaign.get("id"),
@@ -788,7 +1069,7 @@ def decide(*, config: dict[str, Any], context: Context) -> dict[str, Any]:
             variant = variants[chosen["index"]] if chosen["index"] is not None else None
         overlay = is_overlay(campaign_type=ctype, variant=variant)
         if why is None and overlay:
-            why = _cap_reason(cap, c)
+            why = first_failed(checks=CAP_CHECKS, campaign=campaign, site=site, c=c)
         armed = why is None
         if armed and overlay and winner is None:
             winner = campaign.get("id")
@@ -797,7 +1078,7 @@ def decide(*, config: dict[str, Any], context: Context) -> dict[str, Any]:
                 "id": campaign.get("id"),
                 "armed": armed,
                 "reason": None if armed else why[0],  # type: ignore[index]
-                "reason_text": None if armed else _reason_text(why[0], text),  # type: ignore[index]
+                "reason_text": None if armed else _reason_text(why[0], why[2]),  # type: ignore[index]
                 "path": None if armed else why[1],  # type: ignore[index]
                 "variant": variant.get("id") if armed and variant else None,
                 "holdout": armed and chosen["holdout"],
@@ -806,3 +1087,12 @@ def decide(*, config: dict[str, Any], context: Context) -> dict[str, Any]:
             }
         )
     return {"campaigns": results, "overlay": winner}
+
+
+def goal_url_rule(*, goal: object) -> Rule | None:
+    """The leaf a `url` goal is reached by, for the widget and the tally alike: the page's full URL (not only its
+    path), with the goal's operator, value and case_sensitive; None when the goal has no `url` object."""
+    url = goal.get("url") if isinstance(goal, dict) else None
+    if not isinstance(url, dict):
+        return None
+    return {"attr": "url", "op": url.get("op"), "value": url.get("value"), "case_sensitive": url.get("case_sensitive")}

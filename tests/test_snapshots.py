@@ -17,8 +17,8 @@ import json
 import os
 from pathlib import Path
 
-from campaigns.targeting.describe import campaign_describe, describe_frequency, describe_targeting, describe_triggers
 from campaigns.targeting.compile import config_compile, rule_compile
+from campaigns.targeting.describe import campaign_describe, describe_frequency, describe_targeting, describe_triggers
 from campaigns.targeting.triggers import triggers_compile
 from campaigns.targeting.validation import (
     validate_campaign_rules,
@@ -55,8 +55,9 @@ TRIGGER_INPUTS = [
     [{"type": "page_load", "delay": "2"}], [{"type": "page_load", "params": {"delay": 5}}],
     [{"type": "page_load", "params": 5}], [{"type": "page_load", "params": {"delay": 5}, "delay": 1}],
     [{"type": "page_load", "wait": 1}],
-    [{"type": "exit_intent"}], [{"type": "exit_intent", "sensitivity": 10, "min_time": 5, "delay": 300}],
-    [{"type": "exit_intent", "sensitivity": 2.5}], [{"type": "exit_intent", "delay": 10_001}],
+    [{"type": "exit_intent"}], [{"type": "exit_intent", "sensitivity": 10, "min_time": 5, "delay": 0.3}],
+    [{"type": "exit_intent", "sensitivity": 2.5}], [{"type": "exit_intent", "delay": 10.001}],
+    [{"type": "exit_intent", "delay": 300}],
     [{"type": "mobile_exit"}], [{"type": "mobile_exit", "scroll_up": False, "tab_hidden": False, "back_button": True,
                                  "min_time": 10}], [{"type": "mobile_exit", "back_button": "yes"}],
     [{"type": "scroll"}], [{"type": "scroll", "percent": 75}], [{"type": "scroll", "percent": 0}],

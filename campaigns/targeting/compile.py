@@ -16,61 +16,42 @@ import datetime as dt
 from typing import Any
 
 from campaigns.rules import (
-    NEGATED,
-    OPERATORS,
     OVERLAY_TYPES,
-    _is_num,
-    _priority_key,
-    _str,
-    _zone,
+    as_text,
     attribute_kind,
+    attribute_resolver,
     compile_regex,
+    goal_url_rule,
+    is_number,
     is_overlay,
+    path_trimmed,
+    priority_key,
+    zone,
 )
+from campaigns.targeting import vocabulary as vocab
 from campaigns.targeting.checks import campaign_checks, site_caps
 from campaigns.targeting.triggers import triggers_compile
+from campaigns.targeting.vocabulary import (
+    BETWEEN,
+    COMPARISONS,
+    EQUALS,
+    EXISTS,
+    GT,
+    GTE,
+    IN,
+    INCLUDES,
+    IS_TRUE,
+    NEGATED,
+    OPERATORS,
+    REGEX,
+    SUBSTRING_OPS,
+)
 
-# Resolver numbers: the index of each attribute resolver in RESOLVE of widget/src/rules.js.
-R_URL, R_PATH, R_HOST, R_AT, R_AT_NONEMPTY, R_NUM, R_RETURNING = range(7)
-R_DAYS, R_CART_COUNT, R_CART_PRODUCTS, R_WHEN, R_QUERY, R_UTM, R_COUNT = range(7, 14)
-# Operator numbers: the index in OPS of widget/src/rules.js.
-OP_EXISTS, OP_EQ, OP_CONTAINS, OP_STARTS, OP_ENDS, OP_REGEX, OP_RANGE, OP_ABOVE, OP_INCLUDES, OP_TRUTH = range(10)
-# Leaf flags.
-NEGATE, CASE_SENSITIVE, PATH_TRIM = 1, 2, 4
-
-_SIMPLE = {"url": (R_URL, 0), "path": (R_PATH, 0), "host": (R_HOST, 0), "visited": (R_AT, ["visitor", "visited"])}
-_SIMPLE |= {"referrer": (R_AT_NONEMPTY, ["referrer"]), "referrer_host": (R_HOST, 1), "returning": (R_RETURNING, 0)}
-_SIMPLE |= {name: (R_AT, [name]) for name in ("device", "language", "consent")}
-_SIMPLE |= {name: (R_NUM, ["visitor", name]) for name in ("sessions", "pageviews_session", "pageviews_total")}
-_SIMPLE |= {"days_since_first_visit": (R_DAYS, 0), "cart.value": (R_NUM, ["visitor", "cart", "value"])}
-_SIMPLE |= {"cart.count": (R_CART_COUNT, 0)}
-_SIMPLE |= {"cart.products": (R_CART_PRODUCTS, 0), "weekday": (R_WHEN, 0), "hour": (R_WHEN, 1)}
-_HISTORY = {"seen": "impressions", "closed": "closes", "converted": "conversions"}
-_SUBSTRING_OPS = {"contains": OP_CONTAINS, "starts_with": OP_STARTS, "ends_with": OP_ENDS}
 TZ_DAYS = 400  # how far ahead the time zone's offsets are sent: a long-lived page keeps its config
 
 
-def _resolver(attr: str) -> tuple[int, Any]:
-    """(resolver number, its argument) of a known attribute."""
-    if attr in _SIMPLE:
-        return _SIMPLE[attr]
-    prefix, _, rest = attr.partition(".")
-    if prefix == "query":
-        return R_QUERY, rest
-    if prefix == "utm":
-        return R_UTM, rest
-    if prefix == "first":
-        return R_AT_NONEMPTY, ["visitor", "first_touch", *rest.split(".")]
-    if prefix == "attrs":
-        return R_AT, ["visitor", "attrs", rest]
-    if prefix == "cookie":
-        return R_AT, ["cookies", rest]
-    cid, _, what = rest.partition(".")  # campaign.<id>.<seen|closed|converted>
-    return R_COUNT, ["visitor", "history", cid, _HISTORY[what]]
-
-
 def _text(value: object, *, cs: bool, path: bool = False) -> str:
-    s = _str(value)
+    s = as_text(value)
     if path:
         s = s.rstrip("/") or "/"
     return s if cs else s.lower()
@@ -80,7 +61,7 @@ def _candidates(values: list, *, cs: bool, path: bool) -> list:
     """Values an actual may equal: numbers stay numbers (compared as numbers with a number), others their text."""
     out: list = []
     for v in values:
-        if _is_num(v):
+        if is_number(v):
             out.append(v)
         elif v is not None and not isinstance(v, list | dict):
             out.append(_text(v, cs=cs, path=path))
@@ -88,52 +69,57 @@ def _candidates(values: list, *, cs: bool, path: bool) -> list:
 
 
 def _bounds(op: str, value: object) -> tuple[int, list | None]:
-    if op == "between":
-        ok = isinstance(value, list) and len(value) == 2 and all(_is_num(x) for x in value)
-        return OP_RANGE, list(value) if ok else None  # type: ignore[arg-type]
-    if not _is_num(value):
-        return OP_RANGE, None
-    low_high = [value, None] if op in ("gt", "gte") else [None, value]
-    return (OP_ABOVE if op in ("gt", "lt") else OP_RANGE), low_high
+    if op == BETWEEN:
+        ok = isinstance(value, list) and len(value) == 2 and all(is_number(x) for x in value)
+        return vocab.OP_RANGE, list(value) if ok else None  # type: ignore[arg-type]
+    if not is_number(value):
+        return vocab.OP_RANGE, None
+    low_high = [value, None] if op in (GT, GTE) else [None, value]
+    return OPERATORS[op].opcode, low_high
 
 
 def _operator(positive: str, value: object, *, cs: bool, path: bool) -> tuple[int, Any]:
     """(operator number, the value as the widget uses it)."""
-    if positive == "exists":
-        return OP_EXISTS, None
-    if positive in ("equals", "in"):
-        values = [value] if positive == "equals" else value if isinstance(value, list) else []
-        return OP_EQ, _candidates(values, cs=cs, path=path)
-    if positive in _SUBSTRING_OPS:
-        ok = isinstance(value, str) or _is_num(value)
-        return _SUBSTRING_OPS[positive], _text(value, cs=cs) if ok else None
-    if positive == "regex":
-        return OP_REGEX, value
-    if positive == "includes":
-        return OP_INCLUDES, _candidates(value if isinstance(value, list) else [value], cs=cs, path=False)
-    if positive in ("is_true", "is_false"):
-        return OP_TRUTH, positive == "is_true"
-    return _bounds(positive, value)
+    opcode = OPERATORS[positive].opcode
+    if positive == EXISTS:
+        return opcode, None
+    if positive in (EQUALS, IN):
+        values = [value] if positive == EQUALS else value if isinstance(value, list) else []
+        return opcode, _candidates(values, cs=cs, path=path)
+    if positive in SUBSTRING_OPS:
+        ok = isinstance(value, str) or is_number(value)
+        return opcode, _text(value, cs=cs) if ok else None
+    if positive == REGEX:
+        return opcode, value
+    if positive == INCLUDES:
+        return opcode, _candidates(value if isinstance(value, list) else [value], cs=cs, path=False)
+    if positive in COMPARISONS or positive == BETWEEN:
+        return _bounds(positive, value)
+    return opcode, positive == IS_TRUE  # is_true, is_false
 
 
 def leaf_compile(rule: dict) -> list | bool:
     """[resolver, argument, operator, value, flags(, min_count)], or False for a rule that never matches."""
     attr, op, value = rule.get("attr"), rule.get("op"), rule.get("value")
     kind = attribute_kind(attr)
-    if kind is None or op not in OPERATORS:
+    if kind is None or not isinstance(op, str) or op not in OPERATORS:
         return False
-    positive = "exists" if op == "not_exists" else NEGATED.get(op, op)
+    positive = NEGATED.get(op, op)
     cs = rule.get("case_sensitive") is True
-    if positive == "regex" and compile_regex(value, cs) is None:
+    if positive == REGEX and compile_regex(value, cs) is None:
         return False  # refused or invalid: false for regex and not_regex alike
-    path = attr in ("path", "visited") and positive in ("equals", "in")
-    code, argument = _resolver(attr)  # type: ignore[arg-type]
+    path = path_trimmed(attr=attr, op=positive)
+    code, argument = attribute_resolver(attr)  # type: ignore[arg-type]
     number, compiled = _operator(positive, value, cs=cs, path=path)
-    flags = (NEGATE if positive != op else 0) | (CASE_SENSITIVE if cs else 0) | (PATH_TRIM if path else 0)
+    flags = (
+        (vocab.NEGATE if positive != op else 0)
+        | (vocab.CASE_SENSITIVE if cs else 0)
+        | (vocab.PATH_TRIM if path else 0)
+    )
     leaf = [code, argument, number, compiled, flags]
     if kind == "paths":
         need = rule.get("min_count", 1)
-        leaf.append(need if _is_num(need) else 1)
+        leaf.append(need if is_number(need) else 1)
     return leaf
 
 
@@ -158,10 +144,10 @@ def rule_compile(rule: object) -> Any:
 def tz_offsets(*, tz: str, now: int, days: int = TZ_DAYS) -> list:
     """[offset, t1, offset1, t2, offset2, ...]: the UTC offset in minutes from two days before `now`, and from
     each change (epoch ms) in the next `days` days. Unknown zones are UTC."""
-    zone = _zone(tz or "UTC")
+    tz_zone = zone(tz or "UTC")
 
     def offset(ms: int) -> float:
-        minutes = dt.datetime.fromtimestamp(ms / 1000, zone).utcoffset().total_seconds() / 60  # type: ignore[union-attr]
+        minutes = dt.datetime.fromtimestamp(ms / 1000, tz_zone).utcoffset().total_seconds() / 60  # type: ignore[union-attr]
         return int(minutes) if minutes.is_integer() else minutes
 
     day = 86_400_000
@@ -185,7 +171,7 @@ def display_of(*, campaign_type: object, content: object) -> str:
     if campaign_type in ("bar", "slide_in"):
         return campaign_type  # type: ignore[return-value]
     if campaign_type == "consent":
-        return "slide_in" if position is not None and "_" in _str(position) else "bar"
+        return "slide_in" if position is not None and "_" in as_text(position) else "bar"
     if position in (None, "center"):
         return "fullscreen" if campaign_type == "fullscreen" else "overlay"
     return "bar" if position in ("top", "bottom") else "slide_in"
@@ -199,7 +185,7 @@ def _campaign(campaign: dict, site: dict) -> dict:
         variants.append(
             {
                 **variant,
-                "weight": weight if _is_num(weight) and weight > 0 else 0,
+                "weight": weight if is_number(weight) and weight > 0 else 0,
                 "display": display_of(campaign_type=ctype, content=variant.get("content")),
                 "ov": is_overlay(campaign_type=ctype, variant=variant),
             }
@@ -208,16 +194,16 @@ def _campaign(campaign: dict, site: dict) -> dict:
     # ov: a holdout visitor takes the overlay slot of an overlay type
     out = {**campaign, "variants": variants, "checks": checks, "ov": ctype in OVERLAY_TYPES}
     out["arm"] = triggers_compile(campaign.get("triggers"))
-    goal = campaign.get("goal")
-    if isinstance(goal, dict) and isinstance(goal.get("url"), dict):
-        out["goal"] = {**goal, "rule": leaf_compile({"attr": "url", **goal["url"]})}
+    goal, url_rule = campaign.get("goal"), goal_url_rule(goal=campaign.get("goal"))
+    if url_rule is not None:
+        out["goal"] = {**goal, "rule": leaf_compile(url_rule)}  # type: ignore[dict-item]
     return out
 
 
 def config_compile(*, config: dict[str, Any], now: int) -> dict[str, Any]:
     """The config with the compiled fields added, campaigns in decide()'s order (`now`: epoch ms, for the offsets)."""
     site = config.get("site") or {}
-    campaigns = sorted(config.get("campaigns") or [], key=_priority_key)
+    campaigns = sorted(config.get("campaigns") or [], key=priority_key)
     return {
         **config,
         "site": {**site, "tzo": tz_offsets(tz=site.get("tz") or "UTC", now=now), "caps": site_caps(site=site)},

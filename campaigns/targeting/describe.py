@@ -10,45 +10,53 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from campaigns.rules import cancel_events, is_number
+from campaigns.targeting.vocabulary import (
+    BETWEEN,
+    CONTAINS,
+    DEFAULT_TRIGGER,
+    ENDS_WITH,
+    EQUALS,
+    IN,
+    INCLUDES,
+    IS_FALSE,
+    IS_TRUE,
+    NEGATED,
+    NOT_EXISTS,
+    OPERATORS,
+    REGEX,
+    SECONDS,
+    STARTS_WITH,
+    TRIGGERS,
+    param_value,
+)
+
 EVERYONE = "to everyone"
 EVERY_TIME = "shown every time it is triggered"
 UNITS = (("week", 604_800), ("day", 86_400), ("hour", 3600), ("minute", 60), ("second", 1))
 
-OP_PHRASES = {
-    "equals": "is",
-    "not_equals": "is not",
-    "contains": "contains",
-    "not_contains": "does not contain",
-    "starts_with": "starts with",
-    "ends_with": "ends with",
-    "regex": "matches",
-    "not_regex": "does not match",
-    "in": "is one of",
-    "not_in": "is not one of",
-    "exists": "is set",
-    "not_exists": "is not set",
-    "gt": "is more than",
-    "gte": "is at least",
-    "lt": "is less than",
-    "lte": "is at most",
-    "between": "is between",
-    "includes": "includes",
-    "is_true": "is true",
-    "is_false": "is false",
-}
+# How a path rule reads at the top of a sentence ("only on pages under /blog/").
 PAGE_PHRASES = {
-    "equals": "on {v}",
-    "starts_with": "on pages under {v}",
-    "contains": "on pages whose address contains {v}",
-    "ends_with": "on pages ending in {v}",
-    "regex": "on pages matching {v}",
-    "in": "on {v}",
+    EQUALS: "on {v}",
+    STARTS_WITH: "on pages under {v}",
+    CONTAINS: "on pages whose address contains {v}",
+    ENDS_WITH: "on pages ending in {v}",
+    REGEX: "on pages matching {v}",
+    IN: "on {v}",
 }
-NEGATED = {"not_equals": "equals", "not_contains": "contains", "not_regex": "regex", "not_in": "in"}
+UNKNOWN_TRIGGER = "on an unknown trigger"
+INCOMPLETE_TRIGGER = "on {a} {name} trigger without its {param}"
+INVALID_RULE = "an invalid rule"
+
+
+def _phrase(op: object) -> str:
+    return OPERATORS[op].phrase if isinstance(op, str) and op in OPERATORS else str(op)
 
 
 def duration(*, seconds: float) -> str:
     """3600 -> "1 hour", 5400 -> "90 minutes"."""
+    if not is_number(seconds):
+        return _value(seconds)
     for name, size in UNITS:
         if seconds >= size and seconds % size == 0:
             n = int(seconds // size)
@@ -56,25 +64,31 @@ def duration(*, seconds: float) -> str:
     return f"{seconds:g} seconds"
 
 
-def _times(n: int) -> str:
-    return {1: "once", 2: "twice"}.get(n, f"{n} times")
+def _times(n: object) -> str:
+    return {1: "once", 2: "twice"}.get(n, f"{_value(n)} times")  # type: ignore[call-overload]
 
 
 def _value(v: Any) -> str:
     if isinstance(v, list):
         items = [_value(x) for x in v]
+        if not items:
+            return "nothing"
         return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " or " + items[-1]
     if isinstance(v, str):
         return v
-    return json.dumps(v)
+    return json.dumps(v, default=str)
 
 
 def describe_frequency(*, frequency: dict[str, Any] | None) -> str:
     """ "shown at most once per session, at least 1 hour apart, never again after a conversion"."""
-    f = frequency or {}
+    f = frequency if isinstance(frequency, dict) else {}
     most, per_session, gap = f.get("max_impressions"), f.get("once_per_session"), f.get("min_gap_seconds")
+    most = most if is_number(most) else None  # decide() reads only a number; 0 means never
+    gap = gap if is_number(gap) else None
     parts = []
-    if per_session and most:
+    if most == 0:
+        parts.append("never shown")
+    elif per_session and most:
         parts.append(f"shown at most once per session and {_times(most)} in all")
     elif per_session:
         parts.append("shown at most once per session")
@@ -87,8 +101,8 @@ def describe_frequency(*, frequency: dict[str, Any] | None) -> str:
         parts.append("never again after being closed")
     if f.get("stop_after_conversion"):
         parts.append("never again after a conversion")
-    if f.get("cancel_on"):
-        parts.append(f"never after {_value(list(f['cancel_on']))}")
+    if cancel_events(f):
+        parts.append(f"never after {_value(cancel_events(f))}")
     return ", ".join(parts) or EVERY_TIME
 
 
@@ -101,9 +115,11 @@ def describe_targeting(*, targeting: dict[str, Any] | None) -> str:
 
 def _node(node: Any, top: bool = False) -> str:
     if not isinstance(node, dict):
-        return "an invalid rule"
+        return INVALID_RULE
     if "all" in node:
-        children = list(node["all"] or [])
+        if not isinstance(node["all"], list):
+            return INVALID_RULE
+        children = node["all"]
         pair = _utm_pair(children)
         phrases = []
         for child in children:
@@ -113,7 +129,9 @@ def _node(node: Any, top: bool = False) -> str:
                 phrases.append(_node(child, top))
         return ", ".join(p for p in phrases if p)
     if "any" in node:
-        phrases = [_node(c) for c in node["any"] or []]
+        if not isinstance(node["any"], list):
+            return INVALID_RULE
+        phrases = [_node(c) for c in node["any"]]
         if len(phrases) == 2:
             return f"either {phrases[0]} or {phrases[1]}"
         return "any of: " + "; ".join(phrases) if phrases else "never"
@@ -130,80 +148,80 @@ def _utm_pair(children: list[Any]) -> tuple[str, Any, Any] | None:
     """
     found: dict[str, Any] = {}
     for child in children:
-        if isinstance(child, dict) and child.get("op") == "equals":
+        if isinstance(child, dict) and child.get("op") == EQUALS and isinstance(child.get("attr"), str):
             if child.get("attr") in ("utm.source", "utm.medium"):
                 found.setdefault(child["attr"], child)
     if len(found) < 2:
         return None
     first, second = sorted(found.values(), key=lambda c: next(i for i, x in enumerate(children) if x is c))
-    return f"to visitors from {found['utm.source']['value']}/{found['utm.medium']['value']}", first, second
+    source, medium = _value(found["utm.source"].get("value")), _value(found["utm.medium"].get("value"))
+    return f"to visitors from {source}/{medium}", first, second
 
 
 def _leaf(rule: dict[str, Any], top: bool) -> str:
     attr, op, v = rule.get("attr"), rule.get("op"), rule.get("value")
+    op = op if isinstance(op, str) else str(op)
     shown = _value(v)
     positive = NEGATED.get(op, op)
     if attr == "path" and positive in PAGE_PHRASES:
         phrase = PAGE_PHRASES[positive].format(v=shown)
         return f"not {phrase}" if op in NEGATED else (f"only {phrase}" if top else phrase)
-    if attr == "utm.source" and op in ("equals", "in"):
+    if attr == "utm.source" and op in (EQUALS, IN):
         return f"to visitors from {shown}"
-    if attr in ("referrer", "referrer_host") and op == "not_exists":
+    if attr in ("referrer", "referrer_host") and op == NOT_EXISTS:
         return "to visitors who came directly"
-    if attr in ("referrer", "referrer_host") and op in ("contains", "equals", "ends_with"):
+    if attr in ("referrer", "referrer_host") and op in (CONTAINS, EQUALS, ENDS_WITH):
         return f"to visitors referred by {shown}"
-    if attr == "device" and op in ("equals", "in"):
+    if attr == "device" and op in (EQUALS, IN):
         return f"on {shown}"
-    if attr == "returning" and op in ("is_true", "is_false"):
-        return "to returning visitors" if op == "is_true" else "to new visitors"
-    if attr == "visited" and op in NEGATED:
-        return f"to visitors who never viewed a page whose path {OP_PHRASES[positive]} {shown}"
+    if attr == "returning" and op in (IS_TRUE, IS_FALSE):
+        return "to returning visitors" if op == IS_TRUE else "to new visitors"
+    if attr == "visited" and op in NEGATED and op != NOT_EXISTS:
+        return f"to visitors who never viewed a page whose path {_phrase(positive)} {shown}"
     if attr == "visited":
-        count = rule.get("min_count") or 1
-        pages = "a page" if count == 1 else f"at least {count} pages"
-        where = f"under {shown}" if op == "starts_with" else f"whose path {OP_PHRASES.get(op, op)} {shown}"
+        count = rule.get("min_count") if is_number(rule.get("min_count")) else 1
+        pages = "a page" if count == 1 else f"at least {_value(count)} pages"
+        where = f"under {shown}" if op == STARTS_WITH else f"whose path {_phrase(op)} {shown}"
         return f"to visitors who viewed {pages} {where}"
-    if attr == "cart.products" and op == "includes":
+    if attr == "cart.products" and op == INCLUDES:
         return f"with {shown} in the cart"
-    if op == "between" and isinstance(v, list) and len(v) == 2:
+    if op == BETWEEN and isinstance(v, list) and len(v) == 2:
         return f"when {_label(attr)} is between {_value(v[0])} and {_value(v[1])}"
-    return f"when {_label(attr)} {OP_PHRASES.get(op, str(op))}" + ("" if v is None else f" {shown}")
+    return f"when {_label(attr)} {_phrase(op)}" + ("" if v is None else f" {shown}")
 
 
 def _label(attr: Any) -> str:
     return str(attr).replace("_", " ").replace(".", " ")
 
 
-TRIGGER_PHRASES = {
-    "page_load": lambda p: f"{duration(seconds=p['delay'])} after the page loads" if p.get("delay") else "on page load",
-    "exit_intent": lambda p: "on exit intent",
-    "mobile_exit": lambda p: "when a phone visitor is about to leave",
-    "scroll": lambda p: f"after scrolling {p.get('percent')}% of the page",
-    "time_on_page": lambda p: f"after {duration(seconds=p.get('seconds') or 0)} on the page",
-    "time_on_site": lambda p: f"after {duration(seconds=p.get('seconds') or 0)} on the site",
-    "inactivity": lambda p: f"after {duration(seconds=p.get('seconds') or 0)} of inactivity",
-    "click": lambda p: f"on a click on {p.get('selector')}",
-    "pageviews": lambda p: f"from page view {p.get('count')} of a visit",
-    "cart_abandonment": lambda p: (
-        "when a visitor with a cart is about to leave"
-        if p.get("via") != "inactivity"
-        else f"when a visitor with a cart is idle for {duration(seconds=p.get('seconds') or 30)}"
-    ),
-    "js": lambda p: f"when the page calls retarget('trigger', '{p.get('name')}')",
-    "event": lambda p: f"after the event {p.get('name')}",
-}
+def _param_shown(param: Any, value: Any) -> str:
+    return duration(seconds=value) if param.unit == SECONDS else _value(value)
+
+
+def describe_trigger(*, trigger: object) -> str:
+    """One trigger in words, from its registry entry (targeting/vocabulary.py, TRIGGERS): a parameter of the wrong
+    type reads as its default, as the compiler reads it; a missing required one is named."""
+    ttype = trigger.get("type") if isinstance(trigger, dict) else None
+    spec = TRIGGERS.get(ttype) if isinstance(ttype, str) else None
+    if spec is None:
+        return UNKNOWN_TRIGGER
+    given = trigger.get("params") if isinstance(trigger.get("params"), dict) else trigger  # type: ignore[union-attr]
+    values = {p.name: param_value(p, given.get(p.name)) for p in spec.params}
+    for p in spec.params:
+        if p.required and values[p.name] is None:
+            article = "an" if ttype[0] in "aeiou" else "a"
+            return INCOMPLETE_TRIGGER.format(a=article, name=ttype.replace("_", " "), param=p.name)
+    for name, value, phrase in spec.phrase_when:
+        if values[name] == value:
+            return phrase
+    return spec.phrase.format(**{p.name: _param_shown(p, values[p.name]) for p in spec.params})
 
 
 def describe_triggers(*, triggers: list[dict[str, Any]] | None) -> str:
     """ "on exit intent or after scrolling 50% of the page"; an empty list is "on page load"."""
-    phrases = []
-    for t in triggers or [{"type": "page_load"}]:
-        if not isinstance(t, dict) or t.get("type") not in TRIGGER_PHRASES:
-            phrases.append("on an unknown trigger")
-            continue
-        params = t.get("params") if isinstance(t.get("params"), dict) else t
-        phrases.append(TRIGGER_PHRASES[t["type"]](params))
-    return _value(phrases)
+    if triggers is not None and not isinstance(triggers, list):
+        return UNKNOWN_TRIGGER
+    return _value([describe_trigger(trigger=t) for t in triggers or [{"type": DEFAULT_TRIGGER}]])
 
 
 def campaign_describe(

@@ -9,6 +9,7 @@ from django.utils import timezone
 from campaigns.models import Campaign, Site
 from campaigns.rules import context_problem, decide
 from campaigns.selectors import site_config_build
+from campaigns.targeting.vocabulary import DEFAULT_TRIGGER
 
 ERROR_CONTEXT_JSON = "The visitor context is not valid JSON: {error}"
 ERROR_CONTEXT_OBJECT = "The visitor context must be a JSON object."
@@ -62,7 +63,7 @@ def site_preview(*, site: Site, context: dict) -> list[dict]:
             "path": entry["path"] or "",
             "variant": "holdout (sees nothing)" if entry["holdout"] else variant_names.get(entry["variant"], ""),
             "wins_overlay": decision["overlay"] == campaign.id,
-            "triggers": ", ".join(t.get("type", "?") for t in entry["triggers"]) or "page_load",
+            "triggers": ", ".join(t.get("type", "?") for t in entry["triggers"]) or DEFAULT_TRIGGER,
         })
     return rows
 

@@ -1,61 +1,45 @@
 """A campaign's triggers in the form widget/src/triggers.js arms (docs/contracts.md, "Compiled fields").
 
-Each trigger becomes [type, ...its parameters in a fixed order], defaults applied and times in ms, so the
-widget carries neither parameter names nor defaults. No trigger at all means page load. An unknown type is
-kept (the widget never fires it: a bad trigger hides a campaign, it never shows one everywhere).
+Each trigger becomes [type, ...its parameters in the registry's order] (targeting/vocabulary.py, TRIGGERS), defaults
+applied and durations in ms, so the widget carries neither parameter names nor defaults. No trigger at all means
+page load. An unknown type, or a required parameter that is missing, compiles to [null]: the widget never fires it
+(a bad trigger hides a campaign, it never shows one everywhere).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from campaigns.rules import _is_num
+from campaigns.targeting.vocabulary import DEFAULT_TRIGGER, SECONDS, TRIGGERS, Param, param_value
 
-# type -> its parameters: (name, default, kind) with kind "ms" (seconds), "ms_raw" (already ms), "num", "bool", "str"
-PARAMS: dict[str, tuple[tuple[str, Any, str], ...]] = {
-    "page_load": (("delay", 0, "ms"),),
-    "exit_intent": (("sensitivity", 20, "num"), ("min_time", 0, "ms"), ("delay", 0, "ms_raw")),
-    "mobile_exit": (
-        ("scroll_up", True, "bool"),
-        ("tab_hidden", True, "bool"),
-        ("back_button", False, "bool"),
-        ("min_time", 0, "ms"),
-    ),
-    "scroll": (("percent", 50, "num"),),
-    "time_on_page": (("seconds", 0, "ms"),),
-    "time_on_site": (("seconds", 0, "ms"),),
-    "inactivity": (("seconds", 30, "ms"),),
-    "click": (("selector", None, "str"),),
-    "pageviews": (("count", 1, "num"),),
-    "cart_abandonment": (("via", "exit_intent", "via"), ("seconds", 30, "ms")),
-    "js": (("name", None, "str"),),
-    "event": (("name", None, "str"),),
-}
+NEVER = [None]
 
 
-def _param(params: dict, name: str, default: Any, kind: str) -> Any:
-    value = params.get(name)
-    if kind in ("ms", "ms_raw", "num"):
-        value = value if _is_num(value) else default
-        return value * 1000 if kind == "ms" else value
-    if kind == "bool":
-        return bool(value) if value is not None else default
-    if kind == "via":
-        return value == "inactivity"  # true: inactivity, false: exit intent (mobile exit on touch devices)
-    return value if isinstance(value, str) else default
+def _param(param: Param, params: dict) -> Any:
+    value = param_value(param, params.get(param.name))
+    if isinstance(param.kind, tuple):
+        # the widget's one choice parameter: true for the second choice (cart_abandonment: inactivity, not exit)
+        return value == param.kind[1]
+    if param.unit != SECONDS or value is None:
+        return value
+    ms = round(value * 1000, 3)  # 0.7 s is 700 ms, not 700.0000000000001
+    return int(ms) if float(ms).is_integer() else ms
 
 
 def triggers_compile(triggers: object) -> list:
     """[[type, ...parameters], ...]; params flat ({"type", "delay"}) or nested ({"type", "params": {...}})."""
     out = []
-    for trigger in triggers if isinstance(triggers, list) and triggers else [{"type": "page_load"}]:
+    for trigger in triggers if isinstance(triggers, list) and triggers else [{"type": DEFAULT_TRIGGER}]:
         if not isinstance(trigger, dict):
-            out.append([None])
+            out.append(NEVER)
             continue
         params = trigger.get("params") if isinstance(trigger.get("params"), dict) else trigger
         kind = trigger.get("type")
-        if kind not in PARAMS:
-            out.append([None])  # not a name the widget could look up (toString, constructor ...)
+        spec = TRIGGERS.get(kind) if isinstance(kind, str) else None
+        if spec is None:
+            out.append(NEVER)  # not a name the widget could look up (toString, constructor ...)
             continue
-        out.append([kind, *(_param(params, *p) for p in PARAMS[kind])])  # type: ignore[index]
+        values = [_param(p, params) for p in spec.params]
+        missing = any(p.required and v is None for p, v in zip(spec.params, values, strict=True))
+        out.append(NEVER if missing else [kind, *values])
     return out

@@ -9,7 +9,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from campaigns.rules import OPERATORS, REGEX_MAX_LENGTH, attribute_kind, regex_problem
+from campaigns.rules import REGEX_MAX_LENGTH, attribute_kind, is_number, regex_problem
+from campaigns.targeting import vocabulary as vocab
+from campaigns.targeting.vocabulary import (
+    BETWEEN,
+    COMPARISONS,
+    EQUALS,
+    GOAL_URL_OPS,
+    IN,
+    INCLUDES,
+    NO_VALUE_OPS,
+    NOT_EQUALS,
+    NOT_IN,
+    NOT_REGEX,
+    OPERATORS,
+    OPS_BY_KIND,
+    REGEX,
+    TRIGGERS,
+)
 from campaigns.url_hygiene import url_param_names
 
 NOT_ONE_OF = "{path}: {value!r} is not one of {choices}"
@@ -44,73 +61,18 @@ MAX_RULES = 100
 MAX_TRIGGERS = 20
 MAX_LIST = 200
 MAX_TEXT = 500
-DAY_SECONDS = 86_400
+DAY_SECONDS = vocab.DAY_SECONDS
 
-# Operators that make sense for each attribute kind (rules.ATTRS / rules.PREFIXED).
-STRING_OPS = (
-    "equals",
-    "not_equals",
-    "contains",
-    "not_contains",
-    "starts_with",
-    "ends_with",
-    "regex",
-    "not_regex",
-    "in",
-    "not_in",
-    "exists",
-    "not_exists",
-)
-NUMBER_OPS = ("equals", "not_equals", "in", "not_in", "gt", "gte", "lt", "lte", "between", "exists", "not_exists")
-OPS_BY_KIND: dict[str, tuple[str, ...]] = {
-    "str": STRING_OPS,
-    "num": NUMBER_OPS,
-    "count": (*NUMBER_OPS, "is_true", "is_false"),
-    "bool": ("is_true", "is_false", "equals", "not_equals", "exists", "not_exists"),
-    "list": ("includes", "exists", "not_exists"),
-    "paths": STRING_OPS,
-    "dyn": OPERATORS,
-}
-NO_VALUE_OPS = frozenset({"exists", "not_exists", "is_true", "is_false"})
 ENUM_VALUES = {"device": ("desktop", "mobile", "tablet"), "consent": ("granted", "denied", "unknown")}
 NUMBER_RANGES = {"weekday": (0, 6), "hour": (0, 23)}
-
-# Trigger type -> {param: (kind, low, high, required)}; kinds: int, num, bool, str, or a tuple of choices.
-TRIGGERS: dict[str, dict[str, tuple[Any, float | None, float | None, bool]]] = {
-    "page_load": {"delay": ("num", 0, 3600, False)},
-    "exit_intent": {
-        "sensitivity": ("int", 0, 1000, False),
-        "min_time": ("num", 0, 3600, False),
-        "delay": ("int", 0, 10_000, False),
-    },
-    "mobile_exit": {
-        "scroll_up": ("bool", None, None, False),
-        "tab_hidden": ("bool", None, None, False),
-        "back_button": ("bool", None, None, False),
-        "min_time": ("num", 0, 3600, False),
-    },
-    "scroll": {"percent": ("int", 1, 100, True)},
-    "time_on_page": {"seconds": ("num", 1, DAY_SECONDS, True)},
-    "time_on_site": {"seconds": ("num", 1, DAY_SECONDS, True)},
-    "inactivity": {"seconds": ("num", 1, DAY_SECONDS, True)},
-    "click": {"selector": ("str", 1, MAX_TEXT, True)},
-    "pageviews": {"count": ("int", 1, 1000, True)},
-    "cart_abandonment": {
-        "via": (("exit_intent", "inactivity"), None, None, True),
-        "seconds": ("num", 1, DAY_SECONDS, False),
-    },
-    "js": {"name": ("str", 1, 100, True)},
-    "event": {"name": ("str", 1, 100, True)},
-}
 FREQUENCY: dict[str, tuple[str, float | None, float | None]] = {
-    "max_impressions": ("int", 1, 1000),
+    "max_impressions": ("int", vocab.MAX_IMPRESSIONS_MIN, vocab.MAX_IMPRESSIONS_MAX),
     "min_gap_seconds": ("int", 0, 10 * 365 * DAY_SECONDS),
     "once_per_session": ("bool", None, None),
     "stop_after_close": ("bool", None, None),
     "stop_after_conversion": ("bool", None, None),
 }
 GOAL_TYPES = ("cta_click", "submit", "url", "event", "purchase")
-GOAL_URL_OPS = ("equals", "contains", "starts_with", "ends_with", "regex")
 
 
 def _type_name(value: object) -> str:
@@ -127,10 +89,6 @@ def _is_int(x: object) -> bool:
     return isinstance(x, int) and not isinstance(x, bool) or isinstance(x, float) and x.is_integer()
 
 
-def _is_num(x: object) -> bool:
-    return isinstance(x, int | float) and not isinstance(x, bool) and x == x
-
-
 def _choices(items: tuple[str, ...] | list[str]) -> str:
     return ", ".join(items)
 
@@ -140,7 +98,7 @@ def _check(path: str, value: object, kind: Any, low: float | None, high: float |
     if isinstance(kind, tuple):
         return [] if value in kind else [NOT_ONE_OF.format(path=path, value=value, choices=_choices(kind))]
     expected = {"int": "an integer", "num": "a number", "bool": "true or false", "str": "a string"}[kind]
-    ok = {"int": _is_int, "num": _is_num, "bool": lambda x: isinstance(x, bool), "str": lambda x: isinstance(x, str)}
+    ok = {"int": _is_int, "num": is_number, "bool": lambda x: isinstance(x, bool), "str": lambda x: isinstance(x, str)}
     if not ok[kind](value):
         return [WRONG_TYPE.format(path=path, expected=expected, got=_type_name(value))]
     if kind == "str":
@@ -178,10 +136,10 @@ def validate_triggers(*, triggers: object) -> list[str]:
             errors.append(WRONG_TYPE.format(path=path, expected="an object", got=_type_name(trigger)))
             continue
         ttype = trigger.get("type")
-        if ttype not in TRIGGERS:
+        if not isinstance(ttype, str) or ttype not in TRIGGERS:
             errors.append(NOT_ONE_OF.format(path=f"{path}.type", value=ttype, choices=_choices(list(TRIGGERS))))
             continue
-        spec = TRIGGERS[ttype]
+        spec = {param.name: param for param in TRIGGERS[ttype].params}
         if "params" in trigger:
             errors += _object(path, trigger, {"type", "params"})
             params, ppath = trigger["params"], f"{path}.params"
@@ -191,12 +149,12 @@ def validate_triggers(*, triggers: object) -> list[str]:
         else:
             params, ppath = trigger, path
             errors += _object(path, trigger, {"type", *spec})
-        for name, (kind, low, high, required) in spec.items():
+        for name, param in spec.items():
             if name not in params or params[name] is None:
-                if required:
+                if param.required:
                     errors.append(REQUIRED.format(path=f"{ppath}.{name}"))
                 continue
-            errors += _check(f"{ppath}.{name}", params[name], kind, low, high)
+            errors += _check(f"{ppath}.{name}", params[name], param.kind, param.low, param.high)
     return errors
 
 
@@ -255,8 +213,8 @@ def validate_leaf(*, path: str, rule: dict[str, Any]) -> list[str]:
     kind = attribute_kind(attr)
     if kind is None:
         return [*errors, UNKNOWN_ATTRIBUTE.format(path=f"{path}.attr", attr=attr)]
-    if op not in OPERATORS:
-        return [*errors, NOT_ONE_OF.format(path=f"{path}.op", value=op, choices=_choices(OPERATORS))]
+    if not isinstance(op, str) or op not in OPERATORS:
+        return [*errors, NOT_ONE_OF.format(path=f"{path}.op", value=op, choices=_choices(list(OPERATORS)))]
     if op not in OPS_BY_KIND[kind]:
         choices = _choices(OPS_BY_KIND[kind])
         return [*errors, OP_NOT_FOR_ATTRIBUTE.format(path=f"{path}.op", op=op, attr=attr, choices=choices)]
@@ -276,20 +234,20 @@ def _value(path: str, attr: str, kind: str, op: str, value: object) -> list[str]
         return [] if value is None else [NO_VALUE.format(path=path, op=op)]
     if value is None:
         return [REQUIRED.format(path=path)]
-    if op in ("regex", "not_regex"):
+    if op in (REGEX, NOT_REGEX):
         return _regex(path, value)
     number = kind in ("num", "count")
-    if op in ("gt", "gte", "lt", "lte"):
+    if op in COMPARISONS:
         return _scalar(path, attr, value, "num")
-    if op == "between":
+    if op == BETWEEN:
         if not isinstance(value, list) or len(value) != 2:
             return [WRONG_TYPE.format(path=path, expected="a list [low, high]", got=_type_name(value))]
         errors = _scalar(f"{path}[0]", attr, value[0], "num") + _scalar(f"{path}[1]", attr, value[1], "num")
         return errors or ([BETWEEN_ORDER.format(path=path)] if value[0] > value[1] else [])
-    if op in ("in", "not_in", "includes"):
+    if op in (IN, NOT_IN, INCLUDES):
         items = value if isinstance(value, list) else None
         if items is None:
-            if op != "includes":
+            if op != INCLUDES:
                 return [WRONG_TYPE.format(path=path, expected="a list", got=_type_name(value))]
             items = [value]
         if not items:
@@ -301,7 +259,7 @@ def _value(path: str, attr: str, kind: str, op: str, value: object) -> list[str]
         for i, item in enumerate(items):
             errors += _scalar(f"{path}[{i}]" if isinstance(value, list) else path, attr, item, item_kind)
         return errors
-    if op in ("equals", "not_equals"):
+    if op in (EQUALS, NOT_EQUALS):
         return _scalar(
             path, attr, value, "num" if number else "bool" if kind == "bool" else "scalar" if kind == "dyn" else "str"
         )
@@ -310,7 +268,7 @@ def _value(path: str, attr: str, kind: str, op: str, value: object) -> list[str]
 
 def _scalar(path: str, attr: str, value: object, kind: str) -> list[str]:
     if kind == "scalar":
-        if isinstance(value, str | bool) or _is_num(value):
+        if isinstance(value, str | bool) or is_number(value):
             return []
         return [WRONG_TYPE.format(path=path, expected="a string, number or boolean", got=_type_name(value))]
     errors = _check(path, value, kind, None, None) if kind != "str" else _string(path, value)
@@ -391,9 +349,10 @@ def validate_schedule(*, schedule: object) -> list[str]:
         if not isinstance(hours, list) or len(hours) != 2:
             errors.append(WRONG_TYPE.format(path="schedule.hours", expected="a list [from, to]", got=_type_name(hours)))
         else:
-            found = _check("schedule.hours[0]", hours[0], "int", 0, 23)
-            found += _check("schedule.hours[1]", hours[1], "int", 0, 24)
-            if not found and hours[0] % 24 == hours[1] % 24:
+            found = _check("schedule.hours[0]", hours[0], "int", 0, vocab.HOUR_FROM_MAX)
+            found += _check("schedule.hours[1]", hours[1], "int", 0, vocab.HOUR_TO_MAX)
+            # [0, 24] is the whole day spelled out; [9, 9] would read as all day too, but is more likely a slip
+            if not found and hours[0] == hours[1]:
                 found.append(SAME_HOURS.format(path="schedule.hours"))
             errors += found
     return errors
@@ -419,7 +378,7 @@ def validate_goal(*, goal: object) -> list[str]:
                 if url.get("op") not in GOAL_URL_OPS:
                     choices = _choices(GOAL_URL_OPS)
                     errors.append(NOT_ONE_OF.format(path="goal.url.op", value=url.get("op"), choices=choices))
-                elif url.get("op") == "regex":
+                elif url.get("op") == REGEX:
                     errors += _regex("goal.url.value", url.get("value"))
                 elif url.get("value") is None:
                     errors.append(REQUIRED.format(path="goal.url.value"))
@@ -443,7 +402,8 @@ def validate_goal(*, goal: object) -> list[str]:
     elif goal.get("event") is not None:
         errors.append(UNKNOWN_KEY.format(path="goal", key="event") + f" (only for type event, not {gtype})")
     if goal.get("attribution_days") is not None:
-        errors += _check("goal.attribution_days", goal["attribution_days"], "int", 1, 90)
+        low, high = vocab.ATTRIBUTION_DAYS_MIN, vocab.ATTRIBUTION_DAYS_MAX
+        errors += _check("goal.attribution_days", goal["attribution_days"], "int", low, high)
     return errors
 
 
@@ -485,11 +445,11 @@ def validate_kept_params(*, targeting: object, goal: object, kept: frozenset[str
         attr = leaf.get("attr")
         if isinstance(attr, str) and attr.startswith("query.") and attr != "query.":
             refuse(f"{path}.attr", [attr[len("query."):]])
-        elif attr == "url" and leaf.get("op") not in ("regex", "not_regex"):
+        elif attr == "url" and leaf.get("op") not in (REGEX, NOT_REGEX):
             refuse(f"{path}.value", _url_value_params(leaf.get("value")))
     if isinstance(goal, dict) and goal.get("type") == "url" and isinstance(goal.get("url"), dict):
         url = goal["url"]
-        if url.get("op") != "regex":
+        if url.get("op") != REGEX:
             refuse("goal.url.value", _url_value_params(url.get("value")))
     return errors
 

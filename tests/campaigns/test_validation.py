@@ -187,7 +187,7 @@ def test_every_regex_the_evaluators_refuse_is_refused_by_the_validator():
             "time_on_page, time_on_site, inactivity, click, pageviews, cart_abandonment, js, event",
         ),
         ([{"type": "scroll", "percent": 150}], "triggers[0].percent: 150 is out of range (1..100)"),
-        ([{"type": "scroll"}], "triggers[0].percent: is required"),
+        ([{"type": "time_on_page"}], "triggers[0].seconds: is required"),
         ([{"type": "scroll", "percent": "50"}], "triggers[0].percent: expected an integer, got string"),
         ([{"type": "click", "selector": " "}], "triggers[0].selector: must not be blank"),
         ([{"type": "page_load", "delay": -1}], "triggers[0].delay: -1 is out of range (0..3600)"),
