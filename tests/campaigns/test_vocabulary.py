@@ -6,9 +6,11 @@ Two kinds of guard:
   `campaigns/rules.py` and every module of `campaigns/targeting/` but the registry) are read with `ast`: a string
   constant that is a trigger name or an operator name fails, and so does a module-level opcode constant (`R_*`,
   `OP_*`, a leaf flag) or a compiled leaf built with a literal number where an opcode goes. The scan is scoped to
-  those modules because elsewhere the same words are ordinary ("click" and "scroll" are DOM events, "in" and "event"
-  English or other vocabularies); inside the scope the few words that belong to another vocabulary are listed in
-  OTHER_VOCABULARIES with the reason, and an entry that is no longer needed fails too, so the list only shrinks. A
+  those modules because elsewhere the same words belong to other vocabularies (run over all of campaigns/ and
+  widget/, the scan finds only the event types "click" and "event" of collect and the tally, and the campaign JSON
+  the seed commands write as a marketer would, which validation checks); inside the scope the few words that belong
+  to another vocabulary are listed in OTHER_VOCABULARIES with the reason, and an entry that is no longer needed
+  fails too, so the list only shrinks. A
   module names an operator it treats specially through the registry's constants (`vocabulary.EQUALS`), which the
   registry checks against its table when it loads.
 - **The widget's copies are held equal.** `widget/src/rules.js` (or `widget/src/core/rules.js`) indexes its
