@@ -580,7 +580,7 @@ def _includes(a: object, v: object, o: _Opts) -> bool:
 
 
 # One evaluator per positive operator (targeting/vocabulary.py OPERATORS), over a present value `a`, the rule's
-# value `v` and options; tests/campaigns/test_vocabulary.py holds its keys equal to the table's.
+# value `v` and options; tests/campaigns/targeting/test_vocabulary.py holds its keys equal to the table's.
 OPS: dict[str, Callable[[Any, Any, _Opts], bool]] = {
     EQUALS: _equals,
     CONTAINS: _substr(lambda a, v: v in a),

@@ -1,10 +1,10 @@
 """The rule language's vocabularies, each word defined once: triggers, operators and the compiled form's opcodes.
 
 Validation (targeting/validation.py), the compiler (targeting/compile.py, targeting/triggers.py), the descriptions
-(targeting/describe.py) and the evaluator (campaigns/rules.py) read these tables; the widget receives the numbers
-and tests/campaigns/test_vocabulary.py holds widget/src's copies (rules.js, triggers.js) equal to them. Plain data:
-this module imports nothing of ours, so the core may read it. The attributes of the visitor context are the core's
-(`rules.ATTRS`, each with its compiled resolver), and decide()'s checks too (`rules.CHECKS`).
+(targeting/describe.py) and the evaluator (campaigns/rules.py) read these tables; the widget receives the numbers,
+and tests/campaigns/targeting/test_vocabulary.py holds widget/src's copies (rules.js, triggers.js) equal to them.
+Plain data: this module imports nothing of ours, so the core may read it. The attributes of the visitor context are
+the core's (`rules.ATTRS`, each with its compiled resolver), and decide()'s checks too (`rules.CHECKS`).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { deviceOf, allows } from '../src/engine.js';
 
-// Display and overlays are worked out by the server now: tests/campaigns/test_rules_compile.py.
+// Display and overlays are worked out by the server now: tests/campaigns/targeting/test_compile.py.
 
 test('device from the user agent', () => {
   const iphone = 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148';

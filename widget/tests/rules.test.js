@@ -1,6 +1,6 @@
 // widget/src/rules.js against tests/conformance/rules.json (the same cases as tests/campaigns/test_rules.py),
 // through rules.compiled.json: each case's rule and config as campaigns/targeting/compile.py compiles them for the
-// widget (tests/campaigns/test_rules_compile.py checks that the file is current). Paths come from debug.js.
+// widget (tests/campaigns/targeting/test_compile.py checks that the file is current). Paths come from debug.js.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';

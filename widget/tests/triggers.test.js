@@ -28,7 +28,7 @@ beforeEach(() => mock.timers.enable({ apis: ['setTimeout', 'setInterval', 'Date'
 afterEach(() => { mock.timers.reset(); offAll(); });
 
 // Triggers arrive compiled, [type, ...parameters] with times in ms (campaigns/targeting/triggers.py; the
-// defaults, nested params and "no trigger means page load" are tested in tests/campaigns/test_rules_compile.py).
+// defaults, nested params and "no trigger means page load" are tested in tests/campaigns/targeting/test_compile.py).
 
 test('page_load waits for its delay', () => {
   const fire = mock.fn();

@@ -17,7 +17,7 @@ from campaigns.targeting.validation import (
     validate_triggers,
 )
 
-CASES = json.loads((Path(__file__).parents[1] / "conformance" / "rules.json").read_text("utf-8"))
+CASES = json.loads((Path(__file__).parents[2] / "conformance" / "rules.json").read_text("utf-8"))
 VALID = {
     "triggers": [
         {"type": "exit_intent", "sensitivity": 20},

@@ -32,7 +32,7 @@ from campaigns import rules
 from campaigns.targeting import vocabulary as vocab
 from campaigns.targeting.vocabulary import NEGATED, OPERATORS, TRIGGERS
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 REGISTRY = ROOT / "campaigns" / "targeting" / "vocabulary.py"
 SCOPE = sorted([ROOT / "campaigns" / "rules.py", *(ROOT / "campaigns" / "targeting").glob("*.py")])
 # (module, word): why the word is not the rule language's there.
