@@ -31,7 +31,8 @@ from campaigns.gallery.catalog import (
     gallery_templates,
 )
 from campaigns.gallery.services import ERROR_NOT_YOUR_SITE, campaign_from_template
-from campaigns.models import Campaign
+from campaigns.gallery.thumbnails import thumbnails_draw
+from campaigns.models import Campaign, Site
 from campaigns.selectors import site_config_get
 
 THUMBNAILS = settings.BASE_DIR / "campaigns" / "static" / "campaigns" / "gallery"
@@ -72,6 +73,16 @@ def test_every_template_has_its_committed_thumbnail(key):
     head = picture.read_bytes()[:24]
     assert head[:8] == PNG_SIGNATURE
     assert struct.unpack(">II", head[16:24]) == (480, 300)
+
+
+@pytest.mark.browser
+@pytest.mark.django_db
+def test_a_thumbnail_is_drawn_by_the_widget_and_leaves_no_row_behind(chromium, tmp_path):
+    [picture] = thumbnails_draw(browser=chromium, out_dir=tmp_path, keys=["free_shipping_bar"])
+    head = picture.read_bytes()[:24]
+    assert picture.name == "free_shipping_bar.png" and head[:8] == PNG_SIGNATURE
+    assert struct.unpack(">II", head[16:24]) == (480, 300)
+    assert not Site.objects.exists() and not Campaign.objects.exists()
 
 
 def test_a_broken_template_is_reported_with_every_problem():
