@@ -10,12 +10,20 @@ from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
-from campaigns.gallery.catalog import gallery_templates
+from campaigns.describe import campaign_describe
+from campaigns.gallery.catalog import GalleryTemplate, gallery_templates
 from campaigns.gallery.services import campaign_from_template
 from campaigns.models import Campaign, Site
 
 MESSAGE_CREATED = "Draft “{name}” created from the template on {site}: review it, then activate it."
 MESSAGE_INVALID = "The template does not fit this site: {errors}"
+
+
+def _summary(template: GalleryTemplate) -> str:
+    """When it shows, in the words of the campaign page's summary."""
+    data = template.data
+    return campaign_describe(message_type=template.message_type, triggers=data["triggers"],
+                             targeting=data["targeting"], frequency=data["frequency"])
 
 
 class TemplateUseForm(forms.Form):
@@ -48,7 +56,7 @@ def gallery_view(request):
         **admin.site.each_context(request),
         "title": "Start from a template",
         "form": form,
-        "cards": [(t, types.get(t.message_type, t.message_type)) for t in gallery_templates()],
+        "cards": [(t, types.get(t.message_type, t.message_type), _summary(t)) for t in gallery_templates()],
         "has_sites": form.fields["site"].queryset.exists(),
         "opts": Campaign._meta,
     }, status=400 if request.method == "POST" else 200)

@@ -261,6 +261,7 @@ def test_the_gallery_shows_every_template_as_a_card_and_only_the_owners_sites(ow
         assert f'data-template="{template.key}"' in page
         assert f"/static/campaigns/gallery/{template.key}.png" in page
         assert template.name in page
+    assert "Nps, after the event purchase, shown at most once, to everyone." in page  # when each one shows
     assert f'<option value="{site.id}">Owner shop</option>' in page
     assert "Outsider shop" not in page and f'value="{outsider_site.id}"' not in page
 
