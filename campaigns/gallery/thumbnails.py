@@ -82,7 +82,12 @@ def _draw(*, browser, site: Site, template: GalleryTemplate, out_dir: Path) -> P
         page = context.new_page()
         page.route(f"{ORIGIN}/**", lambda route: _answer(route, site=site, html=html, config=config))
         page.goto(f"{ORIGIN}/shop/")
-        page.locator(SHOWN).first.wait_for(state="visible", timeout=10_000)
+        shown = page.locator(SHOWN).first
+        shown.wait_for(state="visible", timeout=10_000)
+        quiz = template.variants()[0]["content"].get("quiz")
+        if quiz:  # its first question says more than its intro
+            shown.get_by_role("button", name=quiz.get("start_label") or "Start").click()
+            shown.locator("legend").wait_for(state="visible")
         path = out_dir / f"{template.key}.png"
         page.screenshot(path=str(path))
         return path
