@@ -29,9 +29,30 @@ ERROR_NOT_LIST = "{path}: must be a list"
 ERROR_NOT_BOOL = "{path}: must be true or false"
 ERROR_REQUIRED = "{path}: is required for a {message_type} message"
 ERROR_EMPTY_LIST = "{path}: needs at least one item"
+ERROR_TOO_FEW = "{path}: needs at least {count} items"
+ERROR_TOO_MANY = "{path}: holds at most {count} items"
+ERROR_BAD_PRODUCT_ID = "{path}: {value!r} is not a product id (lower-case letters, digits, - and _, at most 40)"
+ERROR_DUPLICATE_PRODUCT = "{path}: the product id {value!r} is used twice"
+ERROR_UNKNOWN_PRODUCT = "{path}: {value!r} is not one of the quiz's products ({expected})"
+ERROR_BAD_SCORE = "{path}: must be a whole number from 0 to {limit}"
+ERROR_NEVER_WINS = "{path}: no answer scores the product {value!r}, so it can never be the result"
+ERROR_BAD_ASSET = "{path}: {value!r} is not an asset reference like asset:trail-checklist.pdf"
 
 TEXT_LIMIT = 500
 HTML_LIMIT = 5000
+
+# The quiz block (popup, slide_in, fullscreen): questions whose answers add points to products; the widget shows
+# the product with the most points (the first listed on a tie), so the result follows the answers.
+QUIZ_TYPES = ("popup", "slide_in", "fullscreen")
+QUIZ_MAX_QUESTIONS = 10
+QUIZ_MAX_ANSWERS = 8
+QUIZ_MIN_PRODUCTS = 2
+QUIZ_MAX_PRODUCTS = 20
+QUIZ_SCORE_MAX = 100
+PRODUCT_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+# A lead magnet names its file by reference only: the file itself is never part of the content (nor of the
+# public config), it is handed out after the lead is stored.
+ASSET_REF_RE = re.compile(r"^asset:[a-z0-9][a-z0-9_.-]{0,99}$")
 
 
 def html_sanitize(html: str) -> str:
@@ -100,6 +121,14 @@ class _Checker:
             self.errors.append(ERROR_BAD_CHOICE.format(path=path, value=value, expected=", ".join(choices)))
         return value
 
+    def bounded(self, value: Any, path: str, check, low: int, high: int) -> Any:
+        """A list of `low`..`high` items, each checked by `check`."""
+        if isinstance(value, list) and len(value) < low:
+            self.errors.append(ERROR_TOO_FEW.format(path=path, count=low))
+        if isinstance(value, list) and len(value) > high:
+            self.errors.append(ERROR_TOO_MANY.format(path=path, count=high))
+        return self.items(value, path, check)
+
     def color(self, value: Any, path: str) -> Any:
         if not isinstance(value, str) or not COLOR_RE.match(value):
             self.errors.append(ERROR_BAD_COLOR.format(path=path, value=value))
@@ -149,6 +178,7 @@ def _fields_for(c: _Checker, message_type: str) -> dict:
             }), min_items=1), True),
             "consent_label": (lambda v, p: v if v is None else c.text(v, p), False),
             "coupon": (lambda v, p: c.obj(v, p, {"code": (c.text, True), "label": (c.text, False)}), False),
+            "magnet": (lambda v, p: c.obj(v, p, {"title": (c.text, True), "asset": (_asset(c), True)}), False),
         },
         "cart_recovery": {
             "feedback": (lambda v, p: c.obj(v, p, {"label": (c.text, False), "question": (c.text, False),
@@ -163,6 +193,8 @@ def _fields_for(c: _Checker, message_type: str) -> dict:
                                                "policy_label")},
         },
     }
+    for quiz_type in QUIZ_TYPES:
+        specific[quiz_type] = {"quiz": (_quiz(c), False)}
     return {**common, **specific.get(message_type, {})}
 
 
@@ -171,6 +203,74 @@ def _int(c: _Checker):
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
             c.errors.append(f"{path}: must be a non-negative integer")
         return value
+
+    return check
+
+
+def _asset(c: _Checker):
+    def check(value, path):
+        if not isinstance(value, str) or not ASSET_REF_RE.match(value):
+            c.errors.append(ERROR_BAD_ASSET.format(path=path, value=value))
+        return value
+
+    return check
+
+
+def _quiz(c: _Checker):
+    """questions[{question, answers[{label, scores{product id: points}}]}], products[{id, title, url, image,
+    description}], start_label, result_headline, result_cta. Every score names a listed product, and every product
+    is scored by some answer (one that never is could only win a tie)."""
+
+    def check(value, path):
+        products = value.get("products") if isinstance(value, dict) else None
+        ids = [p.get("id") for p in products if isinstance(p, dict)] if isinstance(products, list) else []
+        scored: set[str] = set()
+
+        def product_id(v, p):
+            if not isinstance(v, str) or not PRODUCT_ID_RE.match(v):
+                c.errors.append(ERROR_BAD_PRODUCT_ID.format(path=p, value=v))
+            return v
+
+        def product(v, p):
+            return c.obj(v, p, {"id": (product_id, True), "title": (c.text, True), "url": (c.url, True),
+                                "image": (c.url, False), "description": (c.text, False)})
+
+        def scores(v, p):
+            if not isinstance(v, dict):
+                c.errors.append(ERROR_NOT_OBJECT.format(path=p))
+                return v
+            for key, points in v.items():
+                if key not in ids:
+                    expected = ", ".join(str(i) for i in ids) or "none"
+                    c.errors.append(ERROR_UNKNOWN_PRODUCT.format(path=f"{p}.{key}", value=key, expected=expected))
+                if not isinstance(points, int) or isinstance(points, bool) or not 0 <= points <= QUIZ_SCORE_MAX:
+                    c.errors.append(ERROR_BAD_SCORE.format(path=f"{p}.{key}", limit=QUIZ_SCORE_MAX))
+                elif points > 0:
+                    scored.add(key)
+            return v
+
+        def answer(v, p):
+            return c.obj(v, p, {"label": (c.text, True), "scores": (scores, True)})
+
+        def question(v, p):
+            return c.obj(v, p, {"question": (c.text, True),
+                                "answers": (lambda a, ap: c.bounded(a, ap, answer, 2, QUIZ_MAX_ANSWERS), True)})
+
+        cleaned = c.obj(value, path, {
+            "questions": (lambda v, p: c.bounded(v, p, question, 1, QUIZ_MAX_QUESTIONS), True),
+            "products": (lambda v, p: c.bounded(v, p, product, QUIZ_MIN_PRODUCTS, QUIZ_MAX_PRODUCTS), True),
+            "start_label": (c.text, False),
+            "result_headline": (c.text, False),
+            "result_cta": (c.text, False),
+        }, "quiz")
+        for index, pid in enumerate(ids):
+            if not isinstance(pid, str) or not PRODUCT_ID_RE.match(pid):
+                continue
+            if pid in ids[:index]:
+                c.errors.append(ERROR_DUPLICATE_PRODUCT.format(path=f"{path}.products[{index}].id", value=pid))
+            elif pid not in scored and isinstance(value.get("questions"), list):
+                c.errors.append(ERROR_NEVER_WINS.format(path=f"{path}.products[{index}]", value=pid))
+        return cleaned
 
     return check
 

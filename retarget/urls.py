@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from campaigns.gallery.admin_views import gallery_view
 from retarget.views import healthz, readyz
 
 handler404 = "retarget.views.not_found"
@@ -13,6 +14,8 @@ admin.site.site_title = "Retarget"
 admin.site.index_title = "Sites, campaigns and results"
 
 urlpatterns = [
+    # The template gallery, an admin page of its own (matched before the admin's catch-all object URLs).
+    path("admin/campaigns/campaign/gallery/", admin.site.admin_view(gallery_view), name="campaigns-gallery"),
     path("admin/", admin.site.urls),
     path("healthz", healthz),
     path("readyz", readyz),

@@ -23,7 +23,7 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 const OUT = path.join(HERE, 'static', 'widget');
 // Renderer files (src/render/<file>.js) -> the renderers each one exports, named after them.
 // One file for all: fewer files gzip smaller and load without a chunk waterfall.
-const RENDER_FILES = { all: ['message', 'consent', 'nps', 'feedback', 'lead', 'cart_recovery'] };
+const RENDER_FILES = { all: ['message', 'consent', 'nps', 'feedback', 'lead', 'cart_recovery', 'quiz'] };
 const RENDERERS = Object.values(RENDER_FILES).flat();
 // Lazy modules that are not renderers. cmp: Consent Mode and the other consent tools' adapters (src/consent.js,
 // loaded by sites with one); not named `consent`, which is a renderer's name.

@@ -8,13 +8,15 @@ import { render as nps } from './nps.js';
 import { render as feedback } from './feedback.js';
 import { render as lead } from './lead.js';
 import { render as cart_recovery } from './cart_recovery.js';
+import { render as quiz } from './quiz.js';
 import { record, overlayShown, exposedFirst } from './history.js';
 import { OUTBOX } from '../transport.js';
 import { memoryStorage, readJSON } from '../util.js';
 import { KEY } from '../state.js';
 
-// Message types with a renderer of their own; popup, bar, slide_in and fullscreen are `message`.
-const RENDER = { consent, nps, feedback, lead, cart_recovery };
+// Message types with a renderer of their own; popup, bar, slide_in and fullscreen are `message`, or `quiz` when
+// their content holds a quiz block.
+const RENDER = { consent, nps, feedback, lead, cart_recovery, quiz };
 
 // The visitor's segment for results filters: traffic source and new/returning (device comes from the UA).
 export function segment(v) {
@@ -64,7 +66,7 @@ export function resolve(x, fired) {
 export function show(x, c, v, overlay) {
   const ids = { campaign: c.id, variant: v.id }, detail = { ...ids, type: c.type }, content = v.content || {};
   const s = x._state, emit = x._emit, visitor = x._context().visitor, h = visitor.history[c.id];
-  const m = (RENDER[c.type] || message)({
+  const m = (RENDER[content.quiz ? 'quiz' : c.type] || message)({
     campaign: c, variant: v, type: c.type, display: v.display, position: content.position, content,
     visitor, firstShown: h && h.impressions[0], nonce: x._nonce, policy: x._cfg().site.consent, on: x.on,
     click: x._safe((url) => { emit('click', { ...ids, data: url ? { url } : {} }); goal(x, c, 'cta_click'); }),

@@ -37,6 +37,7 @@ fieldset{border:0;padding:0;margin:0 0 8px}legend{font-weight:600;padding:0;marg
 .ends{display:flex;justify-content:space-between;font-size:13px;opacity:.8;margin-bottom:10px}
 .code{display:flex;gap:8px;align-items:center;margin:10px 0}.code output{font:700 20px/1.2 ui-monospace,monospace;border:2px dashed var(--ac);padding:6px 12px;border-radius:6px}
 .items{margin:0 0 10px;padding-left:18px}
+.ans{display:grid;gap:8px}.ans .s{margin:0}.qn{font-size:13px;opacity:.8}.pick{font-size:18px;font-weight:700}
 :focus-visible{outline:3px solid var(--ac);outline-offset:2px}
 @keyframes in{from{opacity:0;transform:translateY(10px)}}
 @media (max-width:400px){.nps{grid-template-columns:repeat(6,1fr)}.box{padding:26px 16px 16px}}
