@@ -10,7 +10,7 @@ from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
-from campaigns.describe import campaign_describe
+from campaigns.targeting.describe import campaign_describe
 from campaigns.gallery.catalog import GalleryTemplate, gallery_templates
 from campaigns.gallery.services import campaign_from_template
 from campaigns.models import Campaign, Site

@@ -18,7 +18,7 @@ from typing import Any
 from campaigns.content import content_clean
 from campaigns.models import Campaign
 from campaigns.url_hygiene import kept_params_default
-from campaigns.validation import validate_campaign_rules
+from campaigns.targeting.validation import validate_campaign_rules
 
 CATALOG = Path(__file__).resolve().parent / "catalog"
 # The order of the gallery: sales first, then leads, feedback, engagement, compliance and testing.

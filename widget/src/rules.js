@@ -1,5 +1,5 @@
 // The rule language (docs/rules.md) on the compiled config that the server sends
-// (campaigns/rules_compile.py, docs/contracts.md "Compiled fields"): the server has resolved attribute
+// (campaigns/targeting/compile.py, docs/contracts.md "Compiled fields"): the server has resolved attribute
 // names, normalized and validated rule values, turned dates into epoch ms and the time zone into
 // offsets, so this file only looks at the visitor. Both evaluators pass tests/conformance/rules.json
 // (this one through its compiled copy). The explanations (paths, sentences) live in debug.js.
@@ -129,7 +129,7 @@ export const match = (r, c) => r === true || (!!r && (r.all ? r.all.every((x) =>
 export const ruleMatches = (rule, context, tzo) => match(rule, contextOf(context || {}, tzo));
 
 // The reason of the first check that the visitor fails: checks are [reason, path, rule], the rule matching
-// when the visitor fails (campaigns/rules_checks.py compiles consent, schedule, targeting, frequency,
+// when the visitor fails (campaigns/targeting/checks.py compiles consent, schedule, targeting, frequency,
 // variants and the site cap that way).
 const _fail = (checks, c) => (checks.find((k) => match(k[2], c)) || [])[0];
 

@@ -1,7 +1,7 @@
 // Triggers: each arms itself with fire(), its parameters and the page `x`
 // ({_win, _doc, _device, _cart(), _pageviews(), _siteTime(), _listen(kind, name, fn)}),
 // and returns its disarm(). Every listener goes through on(), so disarm is exact. The server sends each
-// trigger as [type, ...parameters], defaults applied and times in ms (campaigns/triggers_compile.py).
+// trigger as [type, ...parameters], defaults applied and times in ms (campaigns/targeting/triggers.py).
 import { on } from './util.js';
 
 const PASSIVE = { passive: true, capture: true };
