@@ -133,3 +133,22 @@ def test_a_session_row_reads_its_paths_up_to_the_first_gap(site):
     row = JourneySession(site=site, visitor_id="v", session_id="s", day=NOW.date(), started_at=NOW, last_at=NOW,
                          steps=4, path_1="/a", path_2="/b", path_4="/d")
     assert row.paths == ("/a", "/b")
+
+
+def test_a_visitors_journey_rows_are_exported_and_erased_with_the_rest_of_their_data(site, outsider_site):
+    from campaigns.services.visitor_data import visitor_data_erase, visitor_data_export
+
+    # Written as the journey fold will write them (the fold itself is not built yet).
+    for where, visitor in ((site, "v1"), (site, "v2"), (outsider_site, "v1")):
+        JourneySession(site=where, visitor_id=visitor, session_id="s1", day=NOW.date(), started_at=NOW, last_at=NOW,
+                       steps=2, pageviews=2, path_1="/blog/a/", path_2="/cart/").save()
+        JourneyVisitorStage(site=where, visitor_id=visitor, stage="awareness", first_at=NOW, day=NOW.date(),
+                            path="/blog/a/").save()
+    _request, export = visitor_data_export(site=site, requested_by=None, channel="command", visitor_id="v1")
+    assert (export["counts"]["journey_sessions"], export["counts"]["journey_stages"]) == (1, 1)
+    assert export["data"]["journey_sessions"][0]["path_2"] == "/cart/"
+    request = visitor_data_erase(site=site, requested_by=None, channel="command", visitor_id="v1")
+    assert (request.erased["journey_sessions"], request.erased["journey_stages"]) == (1, 1)
+    assert sorted(JourneySession.objects.values_list("site_id", "visitor_id")) == sorted(
+        [(site.id, "v2"), (outsider_site.id, "v1")])
+    assert JourneyVisitorStage.objects.count() == 2
