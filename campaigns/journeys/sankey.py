@@ -21,6 +21,10 @@ NODE_GAP = 10
 MIN_NODE_HEIGHT = 1.0
 HEADER = 28
 MARGIN = 8
+# Room for a label (LABEL_MAX_CHARACTERS at 12 px) right of its node: columns are at least this far apart, and
+# the last column has it too, so no label runs into the next column's.
+LABEL_SPACE = 220
+DEFAULT_WIDTH = 960
 COLORS = {PAGE: "#2f6fb0", FOLDED: "#8a8f98", EXIT: "#c0504d", START: "#4f8f5a", UNKNOWN: "#b7b7b7"}
 # First strong isolate and pop directional isolate: the label's direction stays inside them.
 FSI, PDI = "\u2068", "\u2069"
@@ -58,6 +62,15 @@ def column_titles(flow: Flow) -> list[str]:
     return [f"Step {column + 1}" for column in range(flow.columns)]
 
 
+def default_width(flow: Flow) -> int:
+    """Wide enough for every column's labels (a page shows it scaled down or scrolled: the SVG has a viewBox)."""
+    return max(DEFAULT_WIDTH, 2 * MARGIN + NODE_WIDTH + LABEL_SPACE * flow.columns)
+
+
+def _column_step(*, flow: Flow, width: int) -> float:
+    return (width - 2 * MARGIN - NODE_WIDTH - LABEL_SPACE) / max(flow.columns - 1, 1)
+
+
 def layout(*, flow: Flow, width: int, height: int) -> tuple[dict[str, _Box], float]:
     """Each node's box and the scale (pixels per session) shared by nodes and links."""
     by_column: dict[int, list[FlowNode]] = defaultdict(list)
@@ -70,7 +83,7 @@ def layout(*, flow: Flow, width: int, height: int) -> tuple[dict[str, _Box], flo
         default=0.0,
     )
     scale = max(scale, 0.0)
-    step = (width - 2 * MARGIN - NODE_WIDTH) / max(flow.columns - 1, 1)
+    step = _column_step(flow=flow, width=width)
     boxes = {}
     for column, nodes in by_column.items():
         y = HEADER + MARGIN
@@ -81,8 +94,9 @@ def layout(*, flow: Flow, width: int, height: int) -> tuple[dict[str, _Box], flo
     return boxes, scale
 
 
-def sankey_svg(*, flow: Flow, width: int = 960, height: int = 520, title: str = "Behaviour flow") -> str:
-    """The flow as one <svg> element (a string to put in a page as it is)."""
+def sankey_svg(*, flow: Flow, width: int | None = None, height: int = 520, title: str = "Behaviour flow") -> str:
+    """The flow as one <svg> element (a string to put in a page as it is); `width` by default default_width."""
+    width = width or default_width(flow)
     boxes, scale = layout(flow=flow, width=width, height=height)
     nodes = {node.id: node for node in flow.nodes}
     # Links leave a node top to bottom in the order of their targets, and enter one in the order of their sources.
@@ -111,11 +125,10 @@ def sankey_svg(*, flow: Flow, width: int = 960, height: int = 520, title: str = 
         f'<title id="rt-sankey-title">{_text(title)}</title>',
         f'<desc id="rt-sankey-desc">{_text(description)}</desc>',
     ]
-    step = (width - 2 * MARGIN - NODE_WIDTH) / max(flow.columns - 1, 1)
+    step = _column_step(flow=flow, width=width)
     for column, heading in enumerate(column_titles(flow)):
-        x = MARGIN + column * step + NODE_WIDTH / 2
-        parts.append(f'<text class="rt-column" x="{_number(x)}" y="16" text-anchor="middle" '
-                     f'font-weight="600">{_text(heading)}</text>')
+        x = MARGIN + column * step
+        parts.append(f'<text class="rt-column" x="{_number(x)}" y="16" font-weight="600">{_text(heading)}</text>')
     parts.append('<g class="rt-links" fill="none" stroke-opacity="0.35">')
     for link, band, y0, y1 in drawn:
         x0 = boxes[link.source].x + NODE_WIDTH
@@ -133,18 +146,18 @@ def sankey_svg(*, flow: Flow, width: int = 960, height: int = 520, title: str = 
     parts.append('<g class="rt-nodes">')
     for node in flow.nodes:
         box = boxes[node.id]
-        last = node.column == flow.columns - 1 and flow.columns > 1
-        text_x = box.x - 4 if last else box.x + NODE_WIDTH + 4
-        anchor = "end" if last else "start"
+        text_x = _number(box.x + NODE_WIDTH + 4)
+        middle = box.y + box.height / 2
         exits = f", {node.exits} left the site here" if node.kind in (PAGE, FOLDED) and node.exits else ""
         parts.append(
             f'<g class="rt-node" data-kind="{node.kind}" data-count="{node.count}">'
             f"<title>{_text(FSI + node.label + PDI)}: {node.count} sessions ({_percent(node.share)}){exits}</title>"
             f'<rect x="{_number(box.x)}" y="{_number(box.y)}" width="{NODE_WIDTH}" height="{_number(box.height)}" '
             f'fill="{COLORS.get(node.kind, COLORS[PAGE])}"/>'
-            f'<text class="rt-label" x="{_number(text_x)}" y="{_number(box.y + box.height / 2)}" '
-            f'dominant-baseline="middle" text-anchor="{anchor}">'
-            f"{_text(FSI + _short(node.label) + PDI)} {node.count} ({_percent(node.share)})</text></g>"
+            f'<text class="rt-label" x="{text_x}" y="{_number(middle - 2)}">'
+            f'<tspan class="rt-name">{_text(FSI + _short(node.label) + PDI)}</tspan>'
+            f'<tspan class="rt-count" x="{text_x}" dy="13" fill="#555">{node.count} ({_percent(node.share)})</tspan>'
+            "</text></g>"
         )
     parts.append("</g></svg>")
     return "".join(parts)

@@ -6,7 +6,16 @@ import pytest
 
 from campaigns.journeys.flow import flow_from_counts, flow_from_sessions
 from campaigns.journeys.paths import Group
-from campaigns.journeys.sankey import FSI, LABEL_MAX_CHARACTERS, PDI, column_titles, layout, sankey_svg
+from campaigns.journeys.sankey import (
+    FSI,
+    LABEL_MAX_CHARACTERS,
+    LABEL_SPACE,
+    PDI,
+    column_titles,
+    default_width,
+    layout,
+    sankey_svg,
+)
 from tests.campaigns.journeys.journey_kit import fold
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -39,7 +48,7 @@ def test_one_node_and_one_link_shape_each():
 def test_widths_and_heights_are_proportional_to_counts():
     flow = flow_of(steps=3)
     root = parsed(sankey_svg(flow=flow))
-    _boxes, scale = layout(flow=flow, width=960, height=520)
+    _boxes, scale = layout(flow=flow, width=default_width(flow), height=520)
     links = root.findall(f".//{SVG}path[@class='rt-link']")
     for link in links:
         assert float(link.get("stroke-width")) == pytest.approx(int(link.get("data-count")) * scale, abs=0.01)
@@ -50,17 +59,21 @@ def test_widths_and_heights_are_proportional_to_counts():
     assert widths[-1][1] / widths[0][1] == pytest.approx(widths[-1][0] / widths[0][0], rel=0.01)
 
 
-def test_every_column_fits_in_the_drawing():
-    flow = flow_of(steps=3)
-    boxes, _scale = layout(flow=flow, width=960, height=300)
+@pytest.mark.parametrize("steps", [1, 3, 10])
+def test_every_column_and_its_labels_fit_in_the_drawing(steps):
+    flow = flow_of(steps=steps)
+    width = default_width(flow)
+    boxes, _scale = layout(flow=flow, width=width, height=300)
     assert all(box.y + box.height <= 300 for box in boxes.values())
-    assert all(0 <= box.x <= 960 for box in boxes.values())
+    assert all(0 <= box.x and box.x + LABEL_SPACE <= width for box in boxes.values())
+    columns = sorted({box.x for box in boxes.values()})
+    assert all(right - left >= LABEL_SPACE for left, right in zip(columns, columns[1:], strict=False))
 
 
 def test_links_leave_and_enter_nodes_within_their_edges():
     flow = flow_of(steps=3)
     root = parsed(sankey_svg(flow=flow))
-    boxes, _scale = layout(flow=flow, width=960, height=520)
+    boxes, _scale = layout(flow=flow, width=default_width(flow), height=520)
     tops = sorted(box.y for box in boxes.values())
     for link in root.findall(f".//{SVG}path[@class='rt-link']"):
         start = link.get("d").split(" ")[0]
@@ -96,11 +109,11 @@ def test_right_to_left_and_long_labels_stay_readable():
               Group(name=LONG, rule={"op": "starts_with", "value": "/product/"})]
     flow = flow_of(groups=groups, steps=3)
     root = parsed(sankey_svg(flow=flow))
-    labels = [text.text for text in root.findall(f".//{SVG}text[@class='rt-label']")]
-    rtl = next(label for label in labels if "בלוג" in label)
-    assert rtl.startswith(FSI + RTL + PDI + " ")  # isolated: its count stays after it whatever the direction
-    long_label = next(label for label in labels if label.startswith(FSI + "Product pages"))
-    shown = long_label[1:long_label.index(PDI)]
+    names = [text.text for text in root.findall(f".//{SVG}tspan[@class='rt-name']")]
+    assert FSI + RTL + PDI in names  # isolated: the direction of the text around it stays its own
+    long_label = next(name for name in names if name.startswith(FSI + "Product pages"))
+    assert long_label.endswith(PDI)
+    shown = long_label[1:-1]
     assert len(shown) == LABEL_MAX_CHARACTERS and shown.endswith("…")
     titles = [title.text for title in root.findall(f".//{SVG}g[@class='rt-node']/{SVG}title")]
     assert any(LONG in title for title in titles)  # the whole label on hover
