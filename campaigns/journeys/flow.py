@@ -343,7 +343,7 @@ def _mirrored(flow: Flow) -> Flow:
     """A flow walked backwards from its goal, laid out left to right: columns reversed, links turned around.
 
     The columns are those the walks reached, so a goal reached at the second step has two columns, not `steps`."""
-    used = max((node.column for node in flow.nodes), default=-1) + 1
+    used = max((node.column for node in flow.nodes), default=0) + 1
     renamed = {node.id: _node_id(used - 1 - node.column, node.kind, node.label) for node in flow.nodes}
     nodes = tuple(
         FlowNode(id=renamed[node.id], column=used - 1 - node.column, label=node.label, kind=node.kind,

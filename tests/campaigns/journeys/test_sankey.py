@@ -127,7 +127,9 @@ def test_a_backward_flow_is_titled_from_its_goal():
     assert len(root.findall(f".//{SVG}path[@class='rt-link']")) == len(flow.links)
 
 
-def test_an_empty_flow_still_draws():
-    flow = flow_from_sessions(sessions=[], steps=3)
+@pytest.mark.parametrize("options", [{}, {"goal": "/nowhere"}, {"start": "/nowhere"}])
+def test_an_empty_flow_still_draws(options):
+    flow = flow_from_sessions(sessions=[], steps=3, **options)
+    assert flow.columns >= 1 and flow.total == 0
     root = parsed(sankey_svg(flow=flow))
     assert root.findall(f".//{SVG}g[@class='rt-node']") == []
