@@ -12,9 +12,10 @@ is counted once):
    `data.segment = {"source", "returning"}` (as exposures carry it; campaigns/segments.py normalizes it). A page
    view without `data.journey` (an older widget) is left out of these tables.
 2. The path and the previous path are cleaned with `campaigns.journeys.paths.path_clean` and the site's clean-up
-   rules as they are when the batch is folded; `prev` counts only when `step` > 1. The step is kept as sent up to
-   MAX_STEP and as STEP_LATER beyond it, so a long session adds no rows. The day is the event's time (`ts`) in the
-   site's time zone, as for the other daily counters.
+   rules as they are when the batch is folded; `prev` counts only when `step` > 1. A step that is not an integer
+   from 1 up leaves the page view out. The step is kept as sent up to MAX_STEP and as STEP_LATER beyond it, so a
+   long session adds no rows (and a session row's `steps` stops at STEPS_CAP, whatever a client sends). The day
+   is the event's time (`ts`) in the site's time zone, as for the other daily counters.
 3. `JourneyPageDaily` (day, step, path, segment) gets `pageviews += 1`, and `entries += 1` when there is no
    previous path. `JourneyTransitionDaily` (day, step, previous path, path, segment) gets `count += 1` when there
    is one. So for every key, pageviews = entries + the transitions into it, and the exits of a path at a step are
@@ -56,6 +57,8 @@ __all__ = [
 # Steps are counted one by one up to here (the map shows at most 10), and together as STEP_LATER beyond.
 MAX_STEP = 10
 STEP_LATER = MAX_STEP + 1
+# The highest step a session row records: a client's number, bounded so it always fits the column.
+STEPS_CAP = 1_000_000
 # The positions a session row keeps.
 SESSION_PATHS = 10
 
