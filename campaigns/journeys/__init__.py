@@ -6,7 +6,7 @@ answers out (no ORM, no request), except `services.py` (the writes of a site's g
 `demo.py` (the demo shop's configuration, applied through it):
 
 - `paths.py`: `path_clean` (a page URL as the map counts it), `group_of` and `label_of` (the group a path is in);
-- `suggest.py`: groups and stages suggested from the URLs seen;
+- `suggest.py`: groups, stages and clean-up rules suggested from the URLs seen;
 - `flow.py`: behaviour flows (from entry pages, from a chosen page, backwards from a goal), entry and exit tables;
 - `transitions.py`: one page, the pages before it (and entries) and after it (and exits), at any step;
 - `funnel.py`: the stage funnel (visitors per stage, conversion to the next, median time between them);

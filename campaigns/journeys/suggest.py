@@ -4,7 +4,8 @@ A path's segments are read for words that name a kind of page (`cart`, `checkout
 telling one winning (a thank-you page inside a checkout is a thank-you page). A group covers the path up to that
 word, whatever follows it, so `/en/shop/product/<slug>/` gives "Product" for `/en/shop/product/`; the same kind of
 page under two prefixes gives two groups, each named with its prefix. A blog folder with its own sub-folders gives
-a group per sub-folder ("Blog: seo"), tried before the blog's own group. Plain data in, answers out.
+a group per sub-folder ("Blog: seo"), tried before the blog's own group. `suggest_cleanups` suggests the clean-up
+rules that count a folder of many pages of one template as one path. Plain data in, answers out.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from campaigns.journeys.paths import STAGES, Group
+from campaigns.journeys.paths import ID_PLACEHOLDER, STAGES, Cleanup, Group
 
 # (kind, name, stage, the words of a path segment that name it), most telling first. No one-letter words: "/p/"
 # may be a product folder, but "/c/" and "/s/" are as often anything else.
@@ -132,3 +133,44 @@ def _subfolders(*, folder: str, name: str, stage: str, paths: dict[str, int]) ->
         for sub, seen in under.items()
         if len(seen) >= SUBFOLDER_MIN_PATHS
     ]
+
+
+# A folder gets a clean-up rule that counts its pages as one when it has this many distinct pages (fewer for the
+# kinds of folder whose pages are one template: products, categories, search results).
+CLEANUP_MIN_PAGES = 50
+CLEANUP_MIN_TEMPLATE_PAGES = 3
+_TEMPLATE_KINDS = frozenset({"product", "category", "search"})
+
+
+def suggest_cleanups(*, paths_with_counts: Mapping[str, int] | Iterable[tuple[str, int]]) -> list[Cleanup]:
+    """Clean-up rules that count the many pages of one folder as one path (`/product/<slug>/` -> `/product/*/`).
+
+    A folder qualifies when it holds CLEANUP_MIN_PAGES distinct pages, or CLEANUP_MIN_TEMPLATE_PAGES when its name
+    says products, categories or search results. The rule keeps the site's trailing-slash style.
+    """
+    items = paths_with_counts.items() if isinstance(paths_with_counts, Mapping) else paths_with_counts
+    children: dict[str, set[str]] = defaultdict(set)
+    slashed: dict[str, int] = defaultdict(int)
+    for path, _count in items:
+        if not isinstance(path, str) or not path.startswith("/") or "<" in path:
+            continue
+        segments = path.split("/")[1:]
+        for index in range(1, len(segments)):
+            child = segments[index]
+            if not child or child == ID_PLACEHOLDER:
+                continue
+            folder = "/" + "/".join(segments[:index])
+            children[folder].add(child)
+            slashed[folder] += 1 if index + 1 < len(segments) else -1
+    found = []
+    for folder, names in sorted(children.items()):
+        kind = _WORDS.get(folder.rsplit("/", 1)[1].lower())
+        needed = CLEANUP_MIN_TEMPLATE_PAGES if kind in _TEMPLATE_KINDS else CLEANUP_MIN_PAGES
+        if len(names) < needed:
+            continue
+        prefix = "^" + re.escape(folder)
+        if slashed[folder] >= 0:
+            found.append(Cleanup(pattern=f"{prefix}/<slug>/", replacement=f"{folder}/{ID_PLACEHOLDER}/"))
+        else:
+            found.append(Cleanup(pattern=f"{prefix}/<slug>$", replacement=f"{folder}/{ID_PLACEHOLDER}"))
+    return found

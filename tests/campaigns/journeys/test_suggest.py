@@ -2,8 +2,8 @@
 
 import pytest
 
-from campaigns.journeys.paths import group_of, url_rule_problems
-from campaigns.journeys.suggest import HOME, suggest_groups
+from campaigns.journeys.paths import Cleanup, cleanup_rule_problems, group_of, path_clean, url_rule_problems
+from campaigns.journeys.suggest import CLEANUP_MIN_PAGES, HOME, suggest_cleanups, suggest_groups
 
 SEEN = {
     "/": 500,
@@ -76,3 +76,25 @@ def test_a_folder_with_special_characters_gets_an_exact_rule():
 def test_nothing_seen_suggests_nothing():
     assert suggest_groups(paths_with_counts={}) == []
     assert suggest_groups(paths_with_counts={"not a path": 3, "/about/": 2}) == []
+
+
+def test_clean_up_rules_are_suggested_for_folders_of_many_pages_of_one_template():
+    seen = {"/product/red-shoe/": 5, "/product/blue-shoe/": 3, "/product/sock/": 2, "/product/sock/reviews/": 1,
+            "/blog/one/": 9, "/blog/two/": 1, "/blog/three/": 1, "/shop.v2/category/a": 1, "/shop.v2/category/b": 1,
+            "/shop.v2/category/c": 1}
+    rules = suggest_cleanups(paths_with_counts=seen)
+    assert rules == [
+        Cleanup(pattern="^/product/<slug>/", replacement="/product/*/"),
+        Cleanup(pattern="^/shop\\.v2/category/<slug>$", replacement="/shop.v2/category/*"),
+    ]
+    assert all(cleanup_rule_problems(pattern=rule.pattern, replacement=rule.replacement) == [] for rule in rules)
+    cleaned = {path_clean(url=path, rules=rules) for path in seen}
+    assert {"/product/*/", "/product/*/reviews/", "/shop.v2/category/*", "/blog/one/"} <= cleaned
+    assert path_clean(url="/shopXv2/category/a", rules=rules) == "/shopXv2/category/a"  # the dot is escaped
+
+
+def test_any_folder_of_very_many_pages_gets_a_clean_up_rule():
+    seen = {f"/docs/page-{index}/": 1 for index in range(CLEANUP_MIN_PAGES)}
+    assert suggest_cleanups(paths_with_counts=seen) == [Cleanup(pattern="^/docs/<slug>/", replacement="/docs/*/")]
+    fewer = dict(list(seen.items())[:-1])
+    assert suggest_cleanups(paths_with_counts=fewer) == []
