@@ -13,7 +13,18 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Model, Q, QuerySet, Sum
 from django.utils import timezone
 
-from campaigns.models import Assignment, Campaign, ConsentRecord, DataRequest, Event, FunnelStep, Response, Site
+from campaigns.models import (
+    Assignment,
+    Campaign,
+    ConsentRecord,
+    DataRequest,
+    Event,
+    FunnelStep,
+    JourneySession,
+    JourneyVisitorStage,
+    Response,
+    Site,
+)
 from campaigns.pseudonyms import email_hash, email_normalize, visitor_hash
 
 DELETE = "delete"
@@ -83,6 +94,14 @@ def _consent_records(site: Site, subject: Subject) -> QuerySet:
     return ConsentRecord.objects.filter(site=site, visitor_hash__in=subject.visitor_hashes)
 
 
+def _journey_sessions(site: Site, subject: Subject) -> QuerySet:
+    return JourneySession.objects.filter(site=site, visitor_id__in=subject.visitor_ids)
+
+
+def _journey_stages(site: Site, subject: Subject) -> QuerySet:
+    return JourneyVisitorStage.objects.filter(site=site, visitor_id__in=subject.visitor_ids)
+
+
 # Erasure runs in this order; the rows are all found (the Subject) before anything is deleted.
 SOURCES: tuple[Source, ...] = (
     Source("events", Event, _events, DELETE, why="raw events, with pages, answers and the device"),
@@ -92,6 +111,9 @@ SOURCES: tuple[Source, ...] = (
     Source("responses", Response, _responses, DELETE, why="answers and leads"),
     Source("consent_records", ConsentRecord, _consent_records, UNLINK, unlink=("visitor_hash",),
            why="proof of consent is kept for its retention period, no longer linked to the visitor"),
+    Source("journey_sessions", JourneySession, _journey_sessions, DELETE, why="the pages of each visit, in order"),
+    Source("journey_stages", JourneyVisitorStage, _journey_stages, DELETE,
+           why="when the visitor first reached each journey stage"),
 )
 
 # Models with a field named like a visitor or an e-mail that hold no visitor's personal data, and why.

@@ -49,6 +49,8 @@ class CountsOutput(serializers.Serializer):
     funnel_steps = serializers.IntegerField()
     responses = serializers.IntegerField()
     consent_records = serializers.IntegerField()
+    journey_sessions = serializers.IntegerField()
+    journey_stages = serializers.IntegerField()
 
 
 class DataRequestOutput(serializers.ModelSerializer):

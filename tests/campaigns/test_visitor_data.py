@@ -13,7 +13,16 @@ from django.core.management.base import CommandError
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from campaigns.models import Assignment, ConsentRecord, DataRequest, Event, FunnelStep, Response
+from campaigns.models import (
+    Assignment,
+    ConsentRecord,
+    DataRequest,
+    Event,
+    FunnelStep,
+    JourneySession,
+    JourneyVisitorStage,
+    Response,
+)
 from campaigns.pseudonyms import email_hash, visitor_hash
 from campaigns.selectors_events import variant_totals
 from campaigns.selectors_visitor_data import EXEMPT, LOOKUP_MISSING, SOURCES, visitors_erased
@@ -73,6 +82,8 @@ def rows_of(visitor: str) -> dict[str, int]:
         "funnel_steps": FunnelStep.objects.filter(visitor_id=visitor).count(),
         "responses": Response.objects.filter(visitor_id=visitor).count(),
         "consent_records": ConsentRecord.objects.filter(visitor_hash=visitor_hash(visitor_id=visitor)).count(),
+        "journey_sessions": JourneySession.objects.filter(visitor_id=visitor).count(),
+        "journey_stages": JourneyVisitorStage.objects.filter(visitor_id=visitor).count(),
     }
 
 
@@ -112,7 +123,7 @@ def owner_api(owner):
 
 def assert_erased(visitor: str = VISITOR) -> None:
     assert rows_of(visitor) == {"events": 0, "assignments": 0, "funnel_steps": 0, "responses": 0,
-                                "consent_records": 0}
+                                "consent_records": 0, "journey_sessions": 0, "journey_stages": 0}
     assert ConsentRecord.objects.filter(consent_id=f"c-{visitor}", visitor_hash="").count() == 1
     assert rows_of(OTHER)["responses"] == 2 and rows_of(OTHER)["assignments"] == 2
 
@@ -148,7 +159,8 @@ def test_every_model_with_a_visitor_or_email_field_is_covered_by_export_and_eras
 def test_an_export_by_visitor_id_holds_every_row_of_that_visitor_on_the_site(visited, owner, outsider_site):
     request, export = visitor_data_export(site=visited, requested_by=owner, channel="api", visitor_id=VISITOR)
     assert export["counts"] == rows_of(VISITOR) == {"events": 6, "assignments": 2, "funnel_steps": 0,
-                                                    "responses": 2, "consent_records": 1}
+                                                    "responses": 2, "consent_records": 1, "journey_sessions": 0,
+                                                    "journey_stages": 0}
     assert {row["visitor_id"] for row in export["data"]["events"]} == {VISITOR}
     assert sorted(row["form"] for row in export["data"]["responses"]) == ["lead", "nps"]
     assert export["data"]["consent_records"][0]["consent_id"] == f"c-{VISITOR}"
@@ -182,7 +194,7 @@ def test_erasure_deletes_the_rows_keeps_the_counters_and_unlinks_the_consent_pro
     assert_erased()
     assert counters(lead, nps) == before
     assert request.erased == {"events": 6, "assignments": 2, "funnel_steps": 0, "responses": 2,
-                              "consent_records": 1}
+                              "consent_records": 1, "journey_sessions": 0, "journey_stages": 0}
     assert (request.lookup, request.visitors, visitors_erased(site_id=visited.id)) == ("email", 1, 1)
 
 

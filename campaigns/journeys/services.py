@@ -1,0 +1,50 @@
+"""A site's journey set-up, read and written: its page groups (with stages) and its clean-up rules."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from campaigns.journeys.paths import Cleanup, Group
+from campaigns.models import CleanupRule, PageGroup, Site
+
+
+def journey_setup_get(*, site: Site) -> tuple[list[Group], list[Cleanup]]:
+    """The site's groups and clean-up rules as plain data, in the order they apply (what the fold and the map use)."""
+    groups = [
+        Group(name=row.name, rule=row.url_rule, stage=row.stage, order=row.order)
+        for row in PageGroup.objects.filter(site=site).order_by("order", "id")
+    ]
+    rules = [
+        Cleanup(pattern=row.pattern, replacement=row.replacement)
+        for row in CleanupRule.objects.filter(site=site).order_by("order", "id")
+    ]
+    return groups, rules
+
+
+def journey_setup_replace(*, site: Site, groups: Sequence[Group], cleanups: Sequence[Cleanup]) -> None:
+    """Replace the site's groups and clean-up rules with these, all or nothing.
+
+    Raises ValidationError (nothing changed) when a group's URL rule, a name, a stage or a clean-up rule is invalid.
+    The counters keep their history: they are kept by cleaned path, and groups apply when the map is read.
+    """
+    group_rows = [
+        PageGroup(site=site, name=group.name, url_rule=group.rule, stage=group.stage, order=group.order)
+        for group in groups
+    ]
+    rule_rows = [
+        CleanupRule(site=site, pattern=cleanup.pattern, replacement=cleanup.replacement, order=(index + 1) * 10)
+        for index, cleanup in enumerate(cleanups)
+    ]
+    names = [row.name for row in group_rows]
+    if len(set(names)) != len(names):
+        raise ValidationError({"name": ["two groups have the same name"]})
+    for row in (*group_rows, *rule_rows):
+        row.full_clean(exclude=["site"], validate_unique=False)
+    with transaction.atomic():
+        PageGroup.objects.filter(site=site).delete()
+        CleanupRule.objects.filter(site=site).delete()
+        PageGroup.objects.bulk_create(group_rows)
+        CleanupRule.objects.bulk_create(rule_rows)

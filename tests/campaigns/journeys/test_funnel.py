@@ -1,0 +1,64 @@
+"""The stage funnel from the per-visitor stage rows."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from campaigns.journeys.funnel import UNKNOWN_STAGE, StageReach, stage_funnel
+from campaigns.journeys.paths import STAGES
+from campaigns.models.journeys import Stage
+
+T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+
+
+def at(minutes: float) -> datetime:
+    return T0 + timedelta(minutes=minutes)
+
+
+READERS = [StageReach(f"reader{i}", "awareness", at(i)) for i in range(4)]  # read the blog, never bought
+SEARCHER = [StageReach("searcher", "consideration", at(0)), StageReach("searcher", "decision", at(3))]
+BUYER = [
+    StageReach("buyer", "awareness", at(0)),
+    StageReach("buyer", "consideration", at(10)),
+    StageReach("buyer", "decision", at(12)),
+    StageReach("buyer", "retention", at(20)),
+]
+# Bought first, read the blog afterwards: reached awareness after consideration, so it converts to nothing.
+BACKWARDS = [StageReach("late", "consideration", at(0)), StageReach("late", "awareness", at(30))]
+
+
+def test_the_funnel_counts_visitors_conversions_and_median_times():
+    funnel = stage_funnel(reached=[*READERS, *SEARCHER, *BUYER, *BACKWARDS])
+    rows = [(row.stage, row.visitors, row.converted, row.conversion, row.median_to_next) for row in funnel]
+    assert rows == [
+        ("awareness", 6, 1, pytest.approx(1 / 6), timedelta(minutes=10)),
+        ("consideration", 3, 2, pytest.approx(2 / 3), timedelta(minutes=2.5)),  # median of 3 and 2 minutes
+        ("decision", 2, 1, 0.5, timedelta(minutes=8)),
+        ("retention", 1, 0, 0.0, None),
+        ("advocacy", 0, 0, None, None),
+    ]
+    assert [row.share for row in funnel] == [1.0, 0.5, pytest.approx(2 / 6), pytest.approx(1 / 6), 0.0]
+
+
+def test_the_funnel_takes_the_stages_asked_and_the_share_of_all_visitors():
+    funnel = stage_funnel(reached=[*SEARCHER, *BUYER], stages=["consideration", "decision"], base=10)
+    assert [(row.stage, row.visitors, row.share, row.conversion) for row in funnel] == [
+        ("consideration", 2, 0.2, 1.0), ("decision", 2, 0.2, None),
+    ]
+
+
+def test_a_visitor_is_counted_once_per_stage_at_their_first_time():
+    reached = [StageReach("v", "decision", at(5)), StageReach("v", "decision", at(1)),
+               StageReach("v", "retention", at(4))]
+    funnel = stage_funnel(reached=reached, stages=["decision", "retention"])
+    assert (funnel[0].visitors, funnel[0].median_to_next) == (1, timedelta(minutes=3))
+
+
+def test_an_unknown_stage_is_refused():
+    with pytest.raises(ValueError, match="'purchase' is not a journey stage"):
+        stage_funnel(reached=[], stages=["purchase"])
+    assert UNKNOWN_STAGE.startswith("{stage!r}")
+
+
+def test_the_models_stages_are_the_funnels_in_the_same_order():
+    assert tuple(Stage.values) == STAGES
