@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from campaigns.rules import compile_regex, percent_decode, regex_problem, rule_matches
-from campaigns.validation import GOAL_URL_OPS, validate_goal
+from campaigns.targeting.validation import GOAL_URL_OPS, validate_goal
 
 # The operators of a page group's URL rule: those of a URL goal.
 URL_RULE_OPS = GOAL_URL_OPS

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('campaigns', '0016_consent_mode_adapters_erase'),
+        ('campaigns', '0017_exit_intent_delay_seconds'),
     ]
 
     operations = [
