@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from campaigns.models import Campaign, Site
 from campaigns.rules import context_problem, decide
-from campaigns.selectors import site_config_build
+from campaigns.selectors.config import site_config_build
 
 ERROR_CONTEXT_JSON = "The visitor context is not valid JSON: {error}"
 ERROR_CONTEXT_OBJECT = "The visitor context must be a JSON object."
