@@ -446,7 +446,7 @@ def backlog_store(connection, *, count: int, site_id: int, select: str, params: 
 
 def drain_timed(connection, *, target: int, site_id: int, select: str, params: list) -> tuple[int, float]:
     """Top the backlog up to `target` events (see backlog_store), then drain it in-process."""
-    from campaigns.services.tally import tally_drain, tally_pending
+    from campaigns.tally.drain import tally_drain, tally_pending
 
     pending = tally_pending()
     if pending < target:
@@ -465,7 +465,7 @@ def worker_warm_up(*, site_id: int, campaign_id: int, variant_id: int) -> None:
     """Through the worker: a first backlog in the mix (imports, connection, full-size batches), counted to the end."""
     from django.db import connection
 
-    from campaigns.services.tally import tally_pending
+    from campaigns.tally.drain import tally_pending
     from campaigns.tasks import tally_drain
 
     backlog_store(connection, count=20_000, site_id=site_id, **mix_select(campaign_id, variant_id))

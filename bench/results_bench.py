@@ -101,7 +101,7 @@ def bench_http(owner, campaign, runs: int) -> None:
         verdict = "within" if median < BUDGET_MS else "OVER"
         print(f"{label:<14} {url:<45} median {median:6.1f} ms  worst {worst:6.1f} ms  ({verdict} {BUDGET_MS} ms)")
     from campaigns.models import Campaign
-    from campaigns.results import campaign_results
+    from campaigns.results.campaign import campaign_results
 
     fresh = Campaign.objects.get(pk=campaign.pk)
     median, worst = timed(lambda: campaign_results(campaign=fresh), runs)
@@ -109,7 +109,7 @@ def bench_http(owner, campaign, runs: int) -> None:
 
 
 def bench_calculator(runs: int) -> None:
-    from campaigns.calculator import calculate
+    from campaigns.results.calculator import calculate
 
     arms = [{"name": f"arm {i}", "visitors": 100_000 + 137 * i, "conversions": 3_000 + 11 * i} for i in range(10)]
     for engine, extra in (("frequentist", {}), ("frequentist", {"sequential_tuning": 5000, "correction": "holm"}),

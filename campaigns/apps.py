@@ -6,7 +6,7 @@ class CampaignsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        # The read-only admins build on campaigns.admin; registered from here so that admin need not import them.
-        from campaigns import admin_events, signals  # noqa: F401
+        # The tasks register with Celery in every process, not only in workers: the nudge queues the drain by name.
+        from campaigns import signals, tasks  # noqa: F401
 
         signals.connect()

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 
 from campaigns.models import Campaign, Site, Variant
-from campaigns.selectors import config_invalidate
+from campaigns.selectors.config import config_invalidate
 from campaigns.selectors_events import site_ingest_forget
 from campaigns.site_keys import site_keys_changed
 

@@ -6,8 +6,9 @@ from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
 from campaigns.models import Campaign, Site
-from campaigns.selectors_events import campaigns_auto_allocated
-from campaigns.services import allocation, events, retention, tally
+from campaigns.selectors.counters import campaigns_auto_allocated
+from campaigns.services import allocation, events, retention
+from campaigns.tally.drain import tally_drain as tally_drain_all
 
 logger = logging.getLogger(__name__)
 
@@ -25,7 +26,7 @@ TASK_OPTIONS = {
 @shared_task(name="campaigns.tally_drain", **TASK_OPTIONS)
 def tally_drain(*, batch_size: int | None = None, **kwargs) -> int:
     events.worker_seen_note()
-    counted = tally.tally_drain(batch_size=batch_size) if batch_size else tally.tally_drain()
+    counted = tally_drain_all(batch_size=batch_size) if batch_size else tally_drain_all()
     if counted:
         logger.info("tally_drain: counted %s events", counted)
     return counted

@@ -167,7 +167,7 @@ CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL or "memory://")
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", not REDIS_URL)
 CELERY_TASK_EAGER_PROPAGATES = True
 # Without a worker, each process counts in a background thread of its own after its commits, so that no
-# request waits for the tally (campaigns/services/tally_background.py).
+# request waits for the tally (campaigns/tally/background.py).
 TALLY_IN_THREAD = CELERY_TASK_ALWAYS_EAGER
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from campaigns.outages import DATABASE_ERRORS, REDIS_ERRORS
 from campaigns.redis_raw import redis_raw
-from campaigns.selectors_events import tally_lag_seconds, worker_last_seen
+from campaigns.selectors.tally import tally_lag_seconds, worker_last_seen
 from widget.api.responses import unavailable_headers
 
 logger = logging.getLogger(__name__)

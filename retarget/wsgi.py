@@ -21,6 +21,6 @@ device_of("Mozilla/5.0 (warm-up)")
 # Without a Celery worker (tasks in-process, the demo) the process counts in a thread of its own: events stored but
 # not counted when the server last stopped are counted now, not when the next request nudges it.
 if settings.TALLY_IN_THREAD:
-    from campaigns.services.tally_background import tally_soon
+    from campaigns.tally.background import tally_soon
 
     tally_soon()

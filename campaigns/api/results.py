@@ -1,6 +1,6 @@
 """REST API for results: A/B results, NPS, feedback, leads and consent reports, CSV exports, the calculator.
 
-Thin views: filters in (an Input serializer), one selector out (campaigns/results.py, reports.py,
+Thin views: filters in (an Input serializer), one selector out (campaigns/results/campaign.py, reports.py,
 exports.py), so the JSON holds the same numbers as the admin pages. Every campaign and site is
 looked up among the caller's own: anything else answers 404.
 """
@@ -13,12 +13,12 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response as ApiResponse
 from rest_framework.views import APIView
 
-from campaigns import calculator, exports, reports
 from campaigns.models import Campaign, Response
-from campaigns.results import ResultsFilter, campaign_results
-from campaigns.segments import DEVICES, SOURCE_MAX_LENGTH, source_normalize
-from campaigns.selectors import campaigns_for_user, sites_for_user
-from campaigns.selectors_visitor_data import visitors_erased
+from campaigns.results import calculator, exports, reports
+from campaigns.results.campaign import ResultsFilter, campaign_results
+from campaigns.selectors.access import campaigns_for_user, sites_for_user
+from campaigns.selectors.visitor_data import visitors_erased
+from campaigns.tally.segments import DEVICES, SOURCE_MAX_LENGTH, source_normalize
 
 TAG = "results"
 INVALID_SPEC = "invalid_spec"

@@ -1,16 +1,22 @@
-"""REST API for sites and campaigns. Every query is scoped to the caller's sites: others answer 404."""
+"""REST API for sites and campaigns. Every query is scoped to the caller's sites: others answer 404.
+
+The serializers shape data; the views hand what they read to the services (campaigns/services/campaigns.py),
+which check and write, and turn the services' refusals into 400s.
+"""
+
+from contextlib import contextmanager
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import transaction
 from rest_framework import generics, serializers
+from rest_framework.exceptions import PermissionDenied
 
 from campaigns import services
-from campaigns.content import content_clean
 from campaigns.models import Campaign, Site, Variant
 from campaigns.models.site import validate_consent_mode_map
-from campaigns.selectors import campaigns_for_user, sites_for_user
-from campaigns.targeting.validation import validate_campaign_rules
+from campaigns.selectors.access import campaigns_for_user, sites_for_user
 from widget.snippet import consent_mode_defaults, embed_snippet
+
+ERROR_NOT_OWNER = "Only the site's owner can delete it."
 
 
 class SiteSerializer(serializers.ModelSerializer):
@@ -64,60 +70,16 @@ class CampaignSerializer(serializers.ModelSerializer):
             fields["site"].queryset = sites_for_user(user=request.user)
         return fields
 
-    def validate(self, attrs):
-        instance = self.instance
-        merged = {
-            key: attrs.get(key, getattr(instance, key, None) if instance else None)
-            for key in ("triggers", "targeting", "frequency", "schedule", "goal")
-        }
-        defaults = {"triggers": [], "frequency": {}, "schedule": {}, "goal": {}}
-        merged = {key: (defaults.get(key) if value is None and key != "targeting" else value)
-                  for key, value in merged.items()}
-        site = attrs.get("site", getattr(instance, "site", None) if instance else None)
-        kept = frozenset(site.kept_query_params or ()) if site is not None else None
-        errors = validate_campaign_rules(**merged, kept_params=kept)
-        starts_at = attrs.get("starts_at", getattr(instance, "starts_at", None))
-        ends_at = attrs.get("ends_at", getattr(instance, "ends_at", None))
-        if starts_at and ends_at and ends_at <= starts_at:
-            errors.append("ends_at: must be after starts_at")
-        message_type = attrs.get("message_type", getattr(instance, "message_type", "popup"))
-        for index, variant in enumerate(attrs.get("variants", [])):
-            cleaned, content_errors = content_clean(message_type=message_type, content=variant.get("content", {}))
-            errors += [f"variants[{index}].{message}" for message in content_errors]
-            variant["content"] = cleaned
-        if not instance and not attrs.get("variants"):
-            errors.append("variants: at least one variant is required")
-        if errors:
-            raise serializers.ValidationError({"errors": errors})
-        return attrs
 
-    def create(self, validated_data):
-        variants = validated_data.pop("variants")
-        for variant in variants:
-            variant.pop("id", None)
-        try:
-            return services.campaign_create(variants=variants, **validated_data)
-        except DjangoValidationError as error:
-            raise serializers.ValidationError(error.message_dict) from error
-
-    @transaction.atomic
-    def update(self, instance, validated_data):
-        """Variants with an id are updated, without one created; omitted ones are kept (set weight 0 to stop one)."""
-        variants = validated_data.pop("variants", None)
-        for field, value in validated_data.items():
-            setattr(instance, field, value)
-        instance.save()
-        if variants is not None:
-            existing = {variant.id: variant for variant in instance.variants.all()}
-            for spec in variants:
-                variant = existing.get(spec.pop("id", None))
-                if variant is None:
-                    services.variant_create(campaign=instance, **spec)
-                    continue
-                for field, value in spec.items():
-                    setattr(variant, field, value)
-                variant.save()
-        return instance
+@contextmanager
+def _refusals_as_400():
+    """A service's refusal answers 400: a campaign's input as {"errors": [...]}, a model's checks by field."""
+    try:
+        yield
+    except services.CampaignInvalid as error:
+        raise serializers.ValidationError({"errors": error.errors}) from error
+    except DjangoValidationError as error:
+        raise serializers.ValidationError(error.message_dict) from error
 
 
 class SiteListCreateApi(generics.ListCreateAPIView):
@@ -127,7 +89,8 @@ class SiteListCreateApi(generics.ListCreateAPIView):
         return sites_for_user(user=self.request.user).order_by("id")
 
     def perform_create(self, serializer):
-        serializer.save(owner=self.request.user)
+        with _refusals_as_400():
+            serializer.instance = services.site_create(owner=self.request.user, **serializer.validated_data)
 
 
 class SiteDetailApi(generics.RetrieveUpdateDestroyAPIView):
@@ -136,15 +99,31 @@ class SiteDetailApi(generics.RetrieveUpdateDestroyAPIView):
     def get_queryset(self):
         return sites_for_user(user=self.request.user)
 
+    def perform_update(self, serializer):
+        with _refusals_as_400():
+            services.site_update(site=serializer.instance, **serializer.validated_data)
+
     def perform_destroy(self, instance):
         if instance.owner_id != self.request.user.id and not self.request.user.is_superuser:
-            from rest_framework.exceptions import PermissionDenied
-
-            raise PermissionDenied("Only the site's owner can delete it.")
-        instance.delete()
+            raise PermissionDenied(ERROR_NOT_OWNER)
+        services.site_delete(site=instance)
 
 
-class CampaignListCreateApi(generics.ListCreateAPIView):
+class CampaignWrites:
+    """Creates and updates through services.campaign_save."""
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        with _refusals_as_400():
+            serializer.instance = services.campaign_save(campaign=None, variants=data.pop("variants", None), **data)
+
+    def perform_update(self, serializer):
+        data = dict(serializer.validated_data)
+        with _refusals_as_400():
+            services.campaign_save(campaign=serializer.instance, variants=data.pop("variants", None), **data)
+
+
+class CampaignListCreateApi(CampaignWrites, generics.ListCreateAPIView):
     serializer_class = CampaignSerializer
 
     def get_queryset(self):
@@ -153,7 +132,7 @@ class CampaignListCreateApi(generics.ListCreateAPIView):
         return queryset.filter(site_id=site) if site and site.isdigit() else queryset
 
 
-class CampaignDetailApi(generics.RetrieveUpdateDestroyAPIView):
+class CampaignDetailApi(CampaignWrites, generics.RetrieveUpdateDestroyAPIView):
     serializer_class = CampaignSerializer
 
     def get_queryset(self):

@@ -12,8 +12,8 @@ from rest_framework.response import Response as ApiResponse
 from rest_framework.views import APIView
 
 from campaigns.models import DataRequest, Site
-from campaigns.selectors import sites_for_user
-from campaigns.selectors_visitor_data import MAX_INPUT_LENGTH, LookupInvalid, visitors_erased
+from campaigns.selectors.access import sites_for_user
+from campaigns.selectors.visitor_data import MAX_INPUT_LENGTH, LookupInvalid, visitors_erased
 from campaigns.services.visitor_data import VisitorDataBusy, visitor_data_erase, visitor_data_export
 
 TAG = "privacy"

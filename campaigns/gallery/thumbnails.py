@@ -20,7 +20,7 @@ from django.db import transaction
 from campaigns.gallery.catalog import GalleryTemplate, gallery_templates
 from campaigns.gallery.services import campaign_from_template
 from campaigns.models import Campaign, Site
-from campaigns.selectors import config_invalidate, site_config_get
+from campaigns.selectors.config import config_invalidate, site_config_get
 from campaigns.services import site_create
 from widget.snippet import embed_snippet
 

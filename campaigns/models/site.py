@@ -1,3 +1,4 @@
+import datetime as dt
 import re
 import secrets
 import zoneinfo
@@ -15,6 +16,14 @@ def public_key_new() -> str:
 
 def goal_default() -> dict:
     return {"type": "cta_click"}
+
+
+def time_zone_of(name: str) -> dt.tzinfo:
+    """A site's time zone, which its days are counted and reported in; UTC when the name is unknown."""
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return dt.UTC
 
 
 def validate_time_zone(value: str) -> None:

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from campaigns.models import AllocationChange, Campaign, Variant
-from campaigns.selectors_events import variant_totals
+from campaigns.selectors.counters import variant_totals
 
 logger = logging.getLogger(__name__)
 

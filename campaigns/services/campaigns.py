@@ -5,7 +5,21 @@ from django.db import transaction
 
 from campaigns.content import content_clean
 from campaigns.models import Campaign, Site, Variant
-from campaigns.selectors import config_invalidate
+from campaigns.selectors.config import config_invalidate
+from campaigns.targeting.validation import validate_campaign_rules
+
+RULE_FIELDS = ("triggers", "targeting", "frequency", "schedule", "goal")
+RULE_DEFAULTS = {"triggers": [], "frequency": {}, "schedule": {}, "goal": {}}  # targeting: None is "everyone"
+ERROR_ENDS_BEFORE_START = "ends_at: must be after starts_at"
+ERROR_NO_VARIANT = "variants: at least one variant is required"
+
+
+class CampaignInvalid(Exception):
+    """A campaign's input refused: every problem at once, each a line "field.path: message"."""
+
+    def __init__(self, errors: list[str]) -> None:
+        super().__init__("; ".join(errors))
+        self.errors = errors
 
 
 def campaigns_set_status(*, campaigns, status: str) -> int:
@@ -34,11 +48,24 @@ def campaign_duplicate(*, campaign: Campaign) -> Campaign:
     return copy
 
 
-def site_create(*, owner, name: str, allowed_origins: list[str], **fields) -> Site:
-    site = Site(owner=owner, name=name, allowed_origins=allowed_origins, **fields)
+def site_create(*, owner, name: str, allowed_origins: list[str] | None = None, **fields) -> Site:
+    site = Site(owner=owner, name=name, allowed_origins=[] if allowed_origins is None else allowed_origins, **fields)
     site.full_clean()
     site.save()
     return site
+
+
+def site_update(*, site: Site, **fields) -> Site:
+    """The given fields changed, checked as the model checks them (ValidationError), and saved."""
+    for field, value in fields.items():
+        setattr(site, field, value)
+    site.full_clean()
+    site.save()
+    return site
+
+
+def site_delete(*, site: Site) -> None:
+    site.delete()
 
 
 @transaction.atomic
@@ -60,3 +87,54 @@ def variant_create(*, campaign: Campaign, name: str, weight: int = 50, content: 
     variant.full_clean()
     variant.save()
     return variant
+
+
+def campaign_input_errors(*, campaign: Campaign | None, fields: dict, variants: list[dict] | None) -> list[str]:
+    """Every problem of a campaign's new values, read over the stored campaign's (an update may send only some):
+    its rules against the site's kept query parameters, its dates, and each variant's content for its message
+    type. Cleans each variant's content in place."""
+    merged = {key: fields.get(key, getattr(campaign, key, None) if campaign else None) for key in RULE_FIELDS}
+    merged = {key: (RULE_DEFAULTS.get(key) if value is None and key != "targeting" else value)
+              for key, value in merged.items()}
+    site = fields.get("site", getattr(campaign, "site", None) if campaign else None)
+    kept = frozenset(site.kept_query_params or ()) if site is not None else None
+    errors = validate_campaign_rules(**merged, kept_params=kept)
+    starts_at = fields.get("starts_at", getattr(campaign, "starts_at", None))
+    ends_at = fields.get("ends_at", getattr(campaign, "ends_at", None))
+    if starts_at and ends_at and ends_at <= starts_at:
+        errors.append(ERROR_ENDS_BEFORE_START)
+    message_type = fields.get("message_type", getattr(campaign, "message_type", "popup"))
+    for index, variant in enumerate(variants or []):
+        cleaned, content_errors = content_clean(message_type=message_type, content=variant.get("content", {}))
+        errors += [f"variants[{index}].{message}" for message in content_errors]
+        variant["content"] = cleaned
+    if not campaign and not variants:
+        errors.append(ERROR_NO_VARIANT)
+    return errors
+
+
+@transaction.atomic
+def campaign_save(*, campaign: Campaign | None, variants: list[dict] | None, **fields) -> Campaign:
+    """A new campaign (campaign None) or the given fields of one changed, with its variants: every problem raised
+    at once (CampaignInvalid). On a change, variants with an id are updated, without one created, and omitted ones
+    kept (weight 0 stops one)."""
+    errors = campaign_input_errors(campaign=campaign, fields=fields, variants=variants)
+    if errors:
+        raise CampaignInvalid(errors)
+    if campaign is None:
+        return campaign_create(variants=[{k: v for k, v in spec.items() if k != "id"} for spec in variants], **fields)
+    for field, value in fields.items():
+        setattr(campaign, field, value)
+    campaign.save()
+    if variants is not None:
+        existing = {variant.id: variant for variant in campaign.variants.all()}
+        for spec in variants:
+            spec = dict(spec)
+            variant = existing.get(spec.pop("id", None))
+            if variant is None:
+                variant_create(campaign=campaign, **spec)
+                continue
+            for field, value in spec.items():
+                setattr(variant, field, value)
+            variant.save()
+    return campaign

@@ -8,10 +8,8 @@ depends on Redis; only the nudge that asks a worker to count sooner does.
 
 import json
 import logging
-import threading
 import time
 from collections import Counter
-from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import NamedTuple
@@ -22,29 +20,19 @@ from django.core.cache import cache
 from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
 
 from campaigns.models import Event, RejectedEventCount, Site
-from campaigns.outages import DATABASE_ERRORS, REDIS_ERRORS
+from campaigns.outages import REDIS_ERRORS
 from campaigns.redis_raw import cache_key, redis_raw
-from campaigns.selectors_events import WORKER_SEEN_KEY
+from campaigns.selectors.tally import WORKER_SEEN_KEY
+from campaigns.tally.nudge import tally_nudge
+from campaigns.tally.write_turn import ERROR_STORE_BUSY, EventsStoreBusy, portable_write_turn
 
 logger = logging.getLogger(__name__)
 
-NUDGE_KEY = "tally:nudge"
-NUDGE_DEBOUNCE_SECONDS = 1.0
 # Whole requests refused, noted in Redis until refusals_flush moves them into RejectedEventCount.
 REFUSALS_KEY = "refusals:pending"
 CONSENT = "consent"
-ERROR_STORE_BUSY = "the database stayed locked by another writer"
-# SQLite has one writer at a time. This process's collect requests and its tally thread wait for their turn here,
-# each woken as soon as the one before it commits; waiting in SQLite's busy handler instead, which polls with
-# growing sleeps, a writer could lose the race to newcomers for seconds.
-PORTABLE_WRITE_LOCK = threading.RLock()
 # SQLite's primary result codes SQLITE_BUSY and SQLITE_LOCKED (extended codes keep them in their low byte).
 _SQLITE_BUSY_CODES = frozenset({5, 6})
-
-
-class EventsStoreBusy(OperationalError):
-    """The embedded database (SQLite) stayed locked by another writer for longer than its busy timeout: nothing
-    was stored, and the same batch may simply be sent again."""
 
 
 class EventRow(NamedTuple):
@@ -211,21 +199,6 @@ def _prepared_cursor_class():
     return PreparedCursor
 
 
-@contextmanager
-def portable_write_turn():
-    """On SQLite, this process's turn to write, waited for no longer than the database's busy timeout (then
-    EventsStoreBusy); on PostgreSQL, which has no single writer, nothing to wait for."""
-    if connection.vendor == "postgresql":
-        yield
-        return
-    if not PORTABLE_WRITE_LOCK.acquire(timeout=connection.settings_dict["OPTIONS"].get("timeout", 5)):
-        raise EventsStoreBusy(ERROR_STORE_BUSY)
-    try:
-        yield
-    finally:
-        PORTABLE_WRITE_LOCK.release()
-
-
 def _sqlite_busy(error: OperationalError) -> bool:
     code = getattr(error.__cause__, "sqlite_errorcode", None)
     return code is not None and code & 0xFF in _SQLITE_BUSY_CODES
@@ -253,64 +226,6 @@ def _insert_portable(site_id: int, events: list[EventRow], sender: tuple) -> int
             ip_hash=ip_hash, ip_truncated=ip_truncated if proof else "", user_agent=user_agent[:512] if proof else "",
         ))
     return len(Event.objects.bulk_create(fresh))
-
-
-# Per process: when this process may next try to claim the nudge (monotonic seconds).
-_nudge_quiet_until = 0.0
-# After a failed nudge, the next is tried no sooner than this: the events wait for beat's drain (every few seconds).
-NUDGE_FAILED_QUIET_SECONDS = 5.0
-
-
-def tally_nudge() -> None:
-    """Ask for a drain now and again at the end of a debounce window; at most that across all web processes.
-
-    The first nudge of a window drains at once; events stored later in the window are drained by the
-    nudge queued for its end, so none waits for beat. A process that lost the race knows when the
-    winner's window ends and stays quiet until then, so most requests do not touch Redis at all.
-    Without a worker (TALLY_IN_THREAD) the process's own tally thread does the same, off the request's path.
-
-    It runs after the events' commit: a failure to reach Redis or the broker (or, with tasks in-process, the
-    database in the drain itself) is logged and goes no further, so the request (or the collect writer's group) is
-    still answered "stored"; the next drain counts the events (beat's, every few seconds).
-    """
-    global _nudge_quiet_until
-    if settings.TALLY_IN_THREAD:
-        from campaigns.services.tally_background import tally_soon
-
-        tally_soon()
-        return
-    now = time.monotonic()
-    if now < _nudge_quiet_until:
-        return  # a drain is already queued for the end of the current window, after this commit
-    from kombu.exceptions import OperationalError as BrokerError
-
-    try:
-        _tally_nudge_send(now=now)
-    except (*REDIS_ERRORS, BrokerError, *DATABASE_ERRORS) as error:
-        _nudge_quiet_until = now + NUDGE_FAILED_QUIET_SECONDS
-        logger.warning("tally_nudge failed (%s: %s); the next drain counts the events", error.__class__.__name__,
-                       error)
-
-
-def _tally_nudge_send(*, now: float) -> None:
-    global _nudge_quiet_until
-    from campaigns.tasks import tally_drain
-
-    window_ms = int(NUDGE_DEBOUNCE_SECONDS * 1000)
-    client = redis_raw()
-    if client is not None:
-        key = cache_key(NUDGE_KEY)
-        pipe = client.pipeline(transaction=False)
-        pipe.set(key, 1, nx=True, px=window_ms)
-        pipe.pttl(key)
-        won, left_ms = pipe.execute()
-    else:
-        won, left_ms = cache.add(NUDGE_KEY, 1, NUDGE_DEBOUNCE_SECONDS), window_ms
-    _nudge_quiet_until = now + max(left_ms, 0) / 1000
-    if won:
-        tally_drain.delay()
-        if not tally_drain.app.conf.task_always_eager:  # in-process tasks (the demo) cannot wait
-            tally_drain.apply_async(countdown=NUDGE_DEBOUNCE_SECONDS)
 
 
 def rejected_events_count(*, site_id: int, day: date, reasons: Counter) -> None:

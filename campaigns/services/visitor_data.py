@@ -4,7 +4,7 @@ Erasure deletes the raw events, assignments, funnel steps and responses the look
 consent records with their visitor link blanked (the proof must outlive the data, for its retention period).
 The daily counters are aggregates and are not decremented: results stay what they were. A visitor whose
 assignments are gone is assigned again if they return and counted as a new visitor; the results say how many
-were erased (selectors_visitor_data.visitors_erased).
+were erased (selectors/visitor_data.py, visitors_erased).
 
 On PostgreSQL the erasure holds the tally's advisory lock, so it never lands between the tally reading a
 visitor's assignments and writing them back. Events not counted yet are erased with the rest (they never
@@ -15,11 +15,11 @@ import logging
 from datetime import timedelta
 
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db import OperationalError, connection, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from campaigns.models import ConsentRecord, DataRequest, Event, Site
-from campaigns.selectors_visitor_data import (
+from campaigns.selectors.visitor_data import (
     DELETE,
     SOURCES,
     Subject,
@@ -27,7 +27,8 @@ from campaigns.selectors_visitor_data import (
     visitor_data_collect,
     visitor_data_counts,
 )
-from campaigns.services import tally
+from campaigns.tally.lock import tally_lock
+from campaigns.tally.records import consent_of
 
 logger = logging.getLogger(__name__)
 
@@ -87,15 +88,8 @@ def _log(*, site: Site, requested_by: AbstractBaseUser | None, channel: str, act
 def _tally_lock() -> None:
     if connection.vendor != "postgresql":
         return  # SQLite runs one writing transaction at a time: the tally cannot interleave
-    with connection.cursor() as cursor:
-        cursor.execute(f"SET LOCAL lock_timeout = '{int(LOCK_WAIT_SECONDS * 1000)}ms'")
-        try:
-            with transaction.atomic():
-                cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [tally.LOCK_NAMESPACE, tally.LOCK_TALLY])
-        except OperationalError as error:
-            raise VisitorDataBusy(BUSY) from error
-        finally:
-            cursor.execute("SET LOCAL lock_timeout TO DEFAULT")
+    if not tally_lock(wait_seconds=LOCK_WAIT_SECONDS):
+        raise VisitorDataBusy(BUSY)
 
 
 def _uncounted_consent_keep(*, site: Site, subject: Subject) -> None:
@@ -106,6 +100,6 @@ def _uncounted_consent_keep(*, site: Site, subject: Subject) -> None:
              "user_agent")
     events = Event.objects.filter(site=site, type="consent", visitor_id__in=subject.visitor_ids,
                                   received_at__gte=kept_since).values(*names)
-    records = [record for event in events if (record := tally._consent({**event, "visitor_id": ""})) is not None]
+    records = [record for event in events if (record := consent_of({**event, "visitor_id": ""})) is not None]
     if records:
         ConsentRecord.objects.bulk_create(records, ignore_conflicts=True)

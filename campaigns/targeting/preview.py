@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from campaigns.models import Campaign, Site
 from campaigns.rules import context_problem, decide
-from campaigns.selectors import site_config_build
+from campaigns.selectors.config import site_config_build
 from campaigns.targeting.vocabulary import DEFAULT_TRIGGER
 
 ERROR_CONTEXT_JSON = "The visitor context is not valid JSON: {error}"

@@ -7,7 +7,7 @@ import math
 
 from django import template
 
-from campaigns import results_text
+from campaigns.results import verdicts
 
 register = template.Library()
 DASH = "\u2013"
@@ -20,12 +20,12 @@ def _missing(value) -> bool:
 @register.filter
 def pct(value):
     """0.123 -> '12 %'."""
-    return DASH if _missing(value) else results_text.percent(value)
+    return DASH if _missing(value) else verdicts.percent(value)
 
 
 @register.filter
 def signed_pct(value):
-    return DASH if _missing(value) else results_text.percent(value, signed=True)
+    return DASH if _missing(value) else verdicts.percent(value, signed=True)
 
 
 @register.filter
@@ -33,12 +33,12 @@ def difference(value, kind="relative"):
     """A lift in the campaign's difference kind: '+12 %' (relative) or '+1.2 pp' (absolute)."""
     if _missing(value):
         return DASH
-    return results_text.percent(value, signed=True) if kind == "relative" else results_text.points(value)
+    return verdicts.percent(value, signed=True) if kind == "relative" else verdicts.points(value)
 
 
 @register.filter
 def chance(value):
-    return DASH if _missing(value) else results_text.chance(value)
+    return DASH if _missing(value) else verdicts.chance(value)
 
 
 @register.filter
@@ -54,10 +54,10 @@ def num(value, digits=0):
 
 @register.filter
 def nps(value):
-    return DASH if _missing(value) else f"{value:+.0f}".replace("-", results_text.MINUS)
+    return DASH if _missing(value) else f"{value:+.0f}".replace("-", verdicts.MINUS)
 
 
 @register.filter
 def level(alpha):
     """α = 0.05 -> '95 %': the level of an interval."""
-    return "" if _missing(alpha) else results_text.percent(1 - alpha)
+    return "" if _missing(alpha) else verdicts.percent(1 - alpha)

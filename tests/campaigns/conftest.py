@@ -1,7 +1,7 @@
 import pytest
 from django.db import connection
 
-from campaigns.services import tally
+from campaigns.tally import drain as tally
 from tests.campaigns.folds import FOLDS, PYTHON, SQL_NEEDS_POSTGRESQL, python_tally_batch
 
 

@@ -1,13 +1,14 @@
 """The two folds of the tally, callable side by side on the test database.
 
 tally.tally_batch picks the fold by database: the set-based SQL on PostgreSQL, the Python fold
-(tally_portable) on any other (the SQLite demo). CI runs PostgreSQL, so the tests force the Python
+(tally/portable.py) on any other (the SQLite demo). CI runs PostgreSQL, so the tests force the Python
 fold there through `python_tally_batch`, the same claim-and-fold the demo runs, in the caller's transaction.
 """
 
 from django.db import connection, transaction
 
-from campaigns.services import tally, tally_portable
+from campaigns.tally import drain as tally
+from campaigns.tally import portable as tally_portable
 
 SQL = "sql"
 PYTHON = "python"
@@ -22,7 +23,7 @@ def python_tally_batch(*, batch_size: int = tally.BATCH_SIZE) -> int:
     no horizon and no lock, which is only safe when one transaction writes at a time (SQLite, or one test).
     """
     with transaction.atomic():
-        tally._cursor_ensure()
+        tally.cursor_ensure()
         return tally_portable.tally_batch(batch_size=batch_size)
 
 

@@ -5,7 +5,7 @@ import pytest
 from django.core.cache import cache
 
 from campaigns.models import AllocationChange, VariantDailyStats
-from campaigns.selectors import config_cache_key, site_config_get
+from campaigns.selectors.config import config_cache_key, site_config_get
 from campaigns.services.allocation import MIN_SHARE, allocation_update, shares_floored, thompson_shares
 from campaigns.tasks import allocation_update as allocation_update_task
 from tests.conftest import popup_campaign_create

@@ -9,9 +9,9 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from rest_framework.test import APIClient
 
-from campaigns.calculator import calculate
 from campaigns.models import ConsentRecord, Response, VariantDailyStats
-from campaigns.results import campaign_results
+from campaigns.results.calculator import calculate
+from campaigns.results.campaign import campaign_results
 from tests.conftest import popup_campaign_create
 
 pytestmark = pytest.mark.django_db

@@ -9,8 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from campaigns import calculator, stats
-from campaigns.calculator import SpecError, calculate
+from campaigns import stats
+from campaigns.results import calculator
+from campaigns.results.calculator import SpecError, calculate
 
 REFERENCE = json.loads((Path(__file__).parent / "stats_reference.json").read_text())
 

@@ -4,7 +4,7 @@ import pytest
 from django.db import connection
 
 from campaigns.models import DataRequest, Event, Site
-from campaigns.services import tally
+from campaigns.tally import drain as tally
 from tests.campaigns.events_kit import event
 from tests.campaigns.test_visitor_data import (
     OTHER,

@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 
 from campaigns.models import Site
 from campaigns.models.site import ERROR_MAP_NOT_OBJECT, consent_mode_map_default, validate_consent_mode_map
-from campaigns.selectors import site_config_build
+from campaigns.selectors.config import site_config_build
 from widget.snippet import QUEUE_STUB, consent_mode_defaults, embed_snippet
 
 

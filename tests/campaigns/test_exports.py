@@ -14,8 +14,8 @@ from django.urls import reverse
 from hypothesis import given
 from hypothesis import strategies as st
 
-from campaigns.exports import cell, csv_lines
 from campaigns.models import ConsentRecord, Response, VariantDailyStats
+from campaigns.results.exports import cell, csv_lines
 from tests.conftest import popup_campaign_create
 
 pytestmark = pytest.mark.django_db

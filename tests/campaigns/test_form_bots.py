@@ -7,8 +7,8 @@ import pytest
 from django.utils import timezone
 
 from campaigns.models import Event, RejectedEventCount, Response
-from campaigns.selectors_events import variant_totals
-from campaigns.services import tally_forms
+from campaigns.selectors.counters import variant_totals
+from campaigns.tally import forms as tally_forms
 from tests.campaigns.events_kit import event, post_events
 from tests.campaigns.test_tally_revenue import FOLDS
 from tests.conftest import popup_campaign_create

@@ -33,7 +33,7 @@ from campaigns.gallery.catalog import (
 from campaigns.gallery.services import ERROR_NOT_YOUR_SITE, campaign_from_template
 from campaigns.gallery.thumbnails import thumbnails_draw
 from campaigns.models import Campaign, Site
-from campaigns.selectors import site_config_get
+from campaigns.selectors.config import site_config_get
 
 THUMBNAILS = settings.BASE_DIR / "campaigns" / "static" / "campaigns" / "gallery"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

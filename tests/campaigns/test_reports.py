@@ -7,9 +7,9 @@ import pytest
 from django.db.models import Count
 from django.urls import reverse
 
-from campaigns import reports
 from campaigns.models import ConsentRecord, Response
-from campaigns.reports import ReportFilter
+from campaigns.results import reports
+from campaigns.results.reports import ReportFilter
 from tests.conftest import popup_campaign_create
 
 pytestmark = pytest.mark.django_db

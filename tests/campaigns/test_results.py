@@ -7,11 +7,11 @@ from datetime import date, timedelta
 import pytest
 from django.urls import reverse
 
-from campaigns import calculator
 from campaigns.models import Campaign, VariantDailyStats
-from campaigns.results import SRM_SEGMENT, ResultsFilter, campaign_results, segments_present, wilson_interval
-from campaigns.results_text import SRM_HEADLINE, percent
-from campaigns.selectors import site_config_build
+from campaigns.results import calculator
+from campaigns.results.campaign import SRM_SEGMENT, ResultsFilter, campaign_results, segments_present, wilson_interval
+from campaigns.results.verdicts import SRM_HEADLINE, percent
+from campaigns.selectors.config import site_config_build
 from campaigns.services.results import WINNER_NOT_IN_CAMPAIGN, campaign_winner_declare
 from tests.conftest import popup_campaign_create
 

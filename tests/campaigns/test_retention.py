@@ -4,7 +4,7 @@ from django.utils import timezone
 
 from campaigns.models import Assignment, ConsentRecord, Event, Response, VariantDailyStats
 from campaigns.services.retention import events_expire
-from campaigns.services.tally import tally_drain, tally_pending
+from campaigns.tally.drain import tally_drain, tally_pending
 from campaigns.tasks import events_expire as events_expire_task
 from tests.campaigns.events_kit import event, post_events
 

@@ -1,4 +1,5 @@
-"""The two folds of the tally agree: the set-based SQL (tally.py) and the Python fold the demo runs (tally_portable.py).
+"""The two folds of the tally agree: the set-based SQL (tally/sql.py) and the Python fold the demo runs
+(tally/portable.py).
 
 Hypothesis draws streams of stored events (every event type and message type, duplicates, holdouts, consent,
 purchases with awkward values, times around the site's midnight and the attribution window's edges, two sites
@@ -23,8 +24,8 @@ from hypothesis import strategies as st
 from campaigns import services
 from campaigns.management.commands.demo_seed import DEMO_CAMPAIGNS
 from campaigns.models import Assignment, ConsentRecord, FunnelStep, Response, VariantDailyStats
-from campaigns.services import tally
 from campaigns.services.events import EventRow, events_record
+from campaigns.tally import drain as tally
 from tests.campaigns.folds import BATCH, PYTHON, SQL, SQL_NEEDS_POSTGRESQL
 
 pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason=SQL_NEEDS_POSTGRESQL)

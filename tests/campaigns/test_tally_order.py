@@ -13,10 +13,10 @@ import psycopg
 import pytest
 from django.db import connection, connections, transaction
 
-from campaigns.selectors_events import variant_totals
-from campaigns.services import events as events_service
-from campaigns.services import tally
+from campaigns.selectors.counters import variant_totals
 from campaigns.services.events import EventRow, events_record
+from campaigns.tally import drain as tally
+from campaigns.tally import nudge
 from tests.campaigns.events_kit import now_ms
 
 pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="commit order needs concurrent writers")
@@ -27,7 +27,7 @@ def _drains_by_hand_only(monkeypatch):
     """These tests count what each drain they run returns. Tasks run in-process under the test settings, so the
     nudge after a commit would drain too, or not, depending on whether the previous test's debounce window
     (NUDGE_DEBOUNCE_SECONDS) has ended: the way the nudge sees it when another process's drain is pending."""
-    monkeypatch.setattr(events_service, "_nudge_quiet_until", math.inf)
+    monkeypatch.setattr(nudge, "_nudge_quiet_until", math.inf)
 
 
 def impression(campaign, visitor: str) -> EventRow:

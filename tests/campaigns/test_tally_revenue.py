@@ -8,8 +8,9 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from campaigns.models import Assignment, Event, RejectedEventCount, Site
-from campaigns.selectors_events import variant_totals
-from campaigns.services import tally, tally_portable
+from campaigns.selectors.counters import variant_totals
+from campaigns.tally import drain as tally
+from campaigns.tally import portable as tally_portable
 from tests.campaigns.events_kit import event, now_ms, post_events
 from tests.conftest import popup_campaign_create
 
@@ -23,7 +24,7 @@ def sql_fold() -> int:
 def portable_fold() -> int:
     """The fold the SQLite demo runs, here on PostgreSQL: the same events, counted by the Python fold."""
     with transaction.atomic():
-        tally._cursor_ensure()
+        tally.cursor_ensure()
         return tally_portable.tally_batch(batch_size=10_000)
 
 

@@ -14,9 +14,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from campaigns.models import Assignment, VariantDailyStats
-from campaigns.segments import source_normalize
-from campaigns.selectors_events import variant_totals
-from campaigns.services import tally
+from campaigns.selectors.counters import variant_totals
+from campaigns.tally import drain as tally
+from campaigns.tally.segments import source_normalize
 from tests.campaigns.events_kit import BROWSER_UA, event, now_ms, post_events
 from tests.conftest import popup_campaign_create
 

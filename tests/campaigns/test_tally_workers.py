@@ -19,7 +19,7 @@ from django.db.models import Sum
 
 from campaigns.models import VariantDailyStats
 from campaigns.services.events import EventRow, events_record
-from campaigns.services.tally import tally_pending
+from campaigns.tally.drain import tally_pending
 from campaigns.tasks import tally_drain
 from retarget.celery import app as celery_app
 from tests.app_process import app_environment

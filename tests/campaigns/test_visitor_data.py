@@ -24,10 +24,11 @@ from campaigns.models import (
     Response,
 )
 from campaigns.pseudonyms import email_hash, visitor_hash
-from campaigns.selectors_events import variant_totals
-from campaigns.selectors_visitor_data import EXEMPT, LOOKUP_MISSING, SOURCES, visitors_erased
-from campaigns.services import tally
+from campaigns.selectors.counters import variant_totals
+from campaigns.selectors.visitor_data import EXEMPT, LOOKUP_MISSING, SOURCES, visitors_erased
 from campaigns.services.visitor_data import visitor_data_erase, visitor_data_export
+from campaigns.tally import drain as tally
+from campaigns.tally.lock import LOCK_NAMESPACE, LOCK_TALLY
 from tests.campaigns.events_kit import event, post_events
 from tests.conftest import popup_campaign_create
 
@@ -365,7 +366,7 @@ def test_the_command_refuses_an_unknown_site_and_a_missing_lookup(visited):
 
 def test_uuid_event_ids_survive_the_export_as_text(visited):
     _request, export = visitor_data_export(site=visited, requested_by=None, channel="command", visitor_id=VISITOR)
-    from campaigns.selectors_visitor_data import visitor_data_json
+    from campaigns.selectors.visitor_data import visitor_data_json
 
     text = visitor_data_json(export=export)
     assert str(uuid.UUID(json.loads(text)["data"]["events"][0]["event_id"])) in text
@@ -433,7 +434,7 @@ def test_an_erasure_waits_for_the_tally_and_answers_503_when_it_keeps_its_lock(o
     with psycopg.connect(**{k: v for k, v in params.items() if k in ("dbname", "host", "port", "user", "password")},
                          autocommit=True) as tally_worker:
         assert tally_worker.execute("SELECT pg_try_advisory_lock(%s, %s)",
-                                    [tally.LOCK_NAMESPACE, tally.LOCK_TALLY]).fetchone()[0]
+                                    [LOCK_NAMESPACE, LOCK_TALLY]).fetchone()[0]
         answer = owner_api.post(reverse("campaigns:site-visitor-data-erase", args=[visited.id]),
                                 {"visitor_id": VISITOR}, format="json")
     assert answer.status_code == 503 and answer["Retry-After"] == "60"

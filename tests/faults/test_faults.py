@@ -11,7 +11,7 @@ import time
 import psycopg
 import pytest
 
-from campaigns.services.tally import LOCK_NAMESPACE, LOCK_TALLY
+from campaigns.tally.lock import LOCK_NAMESPACE, LOCK_TALLY
 from tests.faults.kit import (
     RECOVERY_SECONDS,
     Load,

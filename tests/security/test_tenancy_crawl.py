@@ -16,7 +16,7 @@ from django.test import RequestFactory
 from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.authtoken.models import Token
 
-from campaigns.admin_results import EXPORT_KINDS
+from campaigns.admin.results import EXPORT_KINDS
 from campaigns.models import (
     ConsentRecord,
     DataRequest,

@@ -5,7 +5,7 @@ import pytest
 from django.db import connection
 
 from campaigns.models import ConsentRecord, Event, RejectedEventCount
-from campaigns.services.tally import tally_drain, tally_pending
+from campaigns.tally.drain import tally_drain, tally_pending
 from campaigns.tasks import refusals_flush
 from tests.campaigns.events_kit import ORIGIN, event, events_url, now_ms, post_events
 from widget.api import body

@@ -140,9 +140,9 @@ def test_a_config_dropped_by_another_process_is_rebuilt_once_this_process_stops_
 ):
     from django.core.cache import cache
 
-    monkeypatch.setattr("campaigns.selectors.LOCAL_CONFIG_TRUST_SECONDS", 0)
+    monkeypatch.setattr("campaigns.selectors.config.LOCAL_CONFIG_TRUST_SECONDS", 0)
     from campaigns.models import Campaign
-    from campaigns.selectors import config_cache_key, config_version_key
+    from campaigns.selectors.config import config_cache_key, config_version_key
 
     client.get(config_url(site))
     Campaign.objects.filter(id=campaign.id).update(priority=7)  # a write this process's signals do not see

@@ -20,9 +20,11 @@ from django.core.handlers.wsgi import WSGIHandler
 from django.db import connection
 from django.utils import timezone
 
-from campaigns import selectors, services
+from campaigns import services
 from campaigns.models import Event
+from campaigns.selectors import config as selectors_config
 from campaigns.services import events as event_services
+from campaigns.tally import nudge
 from tests.app_process import app_environment
 from tests.campaigns.events_kit import BROWSER_UA, ORIGIN, batch_of, event, events_url, post_events, stored_rows
 from tests.servers import Redis
@@ -120,7 +122,7 @@ def test_collect_through_django_answers_503_while_the_database_is_down_and_store
 
 def test_events_are_stored_and_kept_when_redis_fails_after_the_commit(transactional_db, redis_server, site):
     """The nudge that asks a worker to count runs after the insert committed: Redis gone then is not an error."""
-    event_services._nudge_quiet_until = 0.0
+    nudge._nudge_quiet_until = 0.0
     redis_server.stop()
     rows = stored_rows(3)
     inserted = event_services.events_record(site_id=site.id, events=rows, received_at=timezone.now(),
@@ -132,7 +134,7 @@ def test_events_are_stored_and_kept_when_redis_fails_after_the_commit(transactio
 def test_config_and_decide_serve_the_last_good_config_during_an_outage_then_503(transactional_db, client,
                                                                                 redis_server, site, campaign,
                                                                                 settings, monkeypatch):
-    monkeypatch.setattr(selectors, "LOCAL_CONFIG_TRUST_SECONDS", 0.0)  # every request asks Redis, as after 1 s
+    monkeypatch.setattr(selectors_config, "LOCAL_CONFIG_TRUST_SECONDS", 0.0)  # every request asks Redis, as after 1 s
     url = f"/api/w/{site.public_key}/config"
     never_served = services.site_create(owner=site.owner, name="Never served", allowed_origins=[])
     fresh = client.get(url)

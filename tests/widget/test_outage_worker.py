@@ -12,7 +12,8 @@ from django.db import connection
 from django.utils import timezone
 
 from campaigns.services import events as event_services
-from campaigns.services.tally import tally_pending
+from campaigns.tally import nudge
+from campaigns.tally.drain import tally_pending
 from retarget.celery import app as celery_app
 from tests.app_process import app_environment
 from tests.campaigns.events_kit import BROWSER_UA, stored_rows
@@ -79,12 +80,12 @@ def drain_via(broker: Redis, **options) -> None:
 
 def store(site, count: int) -> None:
     """Stored without the nudge (it would run the tally in this process): only the worker may count them."""
-    event_services._nudge_quiet_until = float("inf")
+    nudge._nudge_quiet_until = float("inf")
     try:
         event_services.events_record(site_id=site.id, events=stored_rows(count), received_at=timezone.now(),
                                      device="desktop", ip_hash="h", ip_truncated="", user_agent=BROWSER_UA)
     finally:
-        event_services._nudge_quiet_until = 0.0
+        nudge._nudge_quiet_until = 0.0
 
 
 def test_the_worker_survives_a_redis_restart_with_a_countdown_task_held_and_counts_again(site, broker, worker):

@@ -5,7 +5,7 @@ from django.http import HttpResponse, HttpResponseNotModified
 from django.views.decorators.http import require_http_methods
 
 from campaigns.outages import OUTAGE_ERRORS
-from campaigns.selectors import SiteConfig, site_config_get
+from campaigns.selectors.config import SiteConfig, site_config_get
 from campaigns.site_keys import site_key_known
 from retarget.middleware import public_endpoint
 from widget.api.responses import cors_headers, error_response, service_unavailable

@@ -9,7 +9,7 @@ import sys
 
 from django.core.management.base import BaseCommand
 
-from campaigns.calculator import SpecError, calculate
+from campaigns.results.calculator import SpecError, calculate
 
 INVALID_JSON = "spec: not valid JSON ({error})"
 EXIT_INVALID_SPEC = 2

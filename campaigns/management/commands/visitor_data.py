@@ -9,7 +9,7 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from campaigns.models import DataRequest, Site
-from campaigns.selectors_visitor_data import LookupInvalid, visitor_data_json
+from campaigns.selectors.visitor_data import LookupInvalid, visitor_data_json
 from campaigns.services.visitor_data import VisitorDataBusy, visitor_data_erase, visitor_data_export
 
 NO_SITE = "no site with id {site_id}"

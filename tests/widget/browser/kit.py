@@ -7,7 +7,7 @@ from django.core.cache import cache
 
 from campaigns import services
 from campaigns.models import Event
-from campaigns.services.tally import tally_drain
+from campaigns.tally.drain import tally_drain
 
 ROOT = "#retarget-root"
 STORAGE_KEYS = ("_rt_v", "_rt_o", "_rt_c")

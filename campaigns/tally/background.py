@@ -4,7 +4,7 @@ A request that stored events nudges the thread after its commit and returns; the
 arrive while it drains, or within the debounce window after a drain began, are folded into one more drain at
 the end of that window, so a burst costs about one drain a window and the last event of a burst is counted
 without waiting for another one. Counting stays exactly once whatever the threads and processes: the drain
-moves the tally's cursor in the transaction that writes the counts (see tally.py).
+moves the tally's cursor in the transaction that writes the counts (see drain.py).
 """
 
 import logging
@@ -12,13 +12,15 @@ import os
 import threading
 import time
 
-from django.db import close_old_connections, connection
+from django.db import close_old_connections
 
-from campaigns.services import tally, tally_portable
-from campaigns.services.events import NUDGE_DEBOUNCE_SECONDS, portable_write_turn
+from campaigns.tally.drain import batch_size_default, tally_batch
+from campaigns.tally.write_turn import portable_write_turn
 
 logger = logging.getLogger(__name__)
 
+# The nudge's debounce window (nudge.py), which the thread keeps too.
+DEBOUNCE_SECONDS = 1.0
 RETRY_MAX_SECONDS = 30.0
 THREAD_NAME = "retarget-tally"
 
@@ -52,7 +54,7 @@ class _Drainer:
             # Cleared before the drain reads: an event committed after this point has nudged again.
             self.due.clear()
             started = time.monotonic()
-            next_start = started + NUDGE_DEBOUNCE_SECONDS
+            next_start = started + DEBOUNCE_SECONDS
             try:
                 close_old_connections()  # as a request would: a connection too old or found broken is replaced
                 counted = _drain()
@@ -60,7 +62,7 @@ class _Drainer:
                 # A database that stays locked or unreachable must not end the thread: counting would stop
                 # for the life of the process. The events stay stored and are counted by a later drain.
                 failures += 1
-                next_start = time.monotonic() + min(NUDGE_DEBOUNCE_SECONDS * 2**failures, RETRY_MAX_SECONDS)
+                next_start = time.monotonic() + min(DEBOUNCE_SECONDS * 2**failures, RETRY_MAX_SECONDS)
                 logger.exception("tally in-process: drain failed, trying again in %.0f s",
                                  next_start - time.monotonic())
                 self.due.set()
@@ -75,11 +77,11 @@ def _drain() -> int:
 
     On SQLite each batch takes its turn at the process's write lock with the collect requests.
     """
-    batch_size = tally.BATCH_SIZE if connection.vendor == "postgresql" else tally_portable.BATCH_SIZE
+    batch_size = batch_size_default()
     total = 0
     while True:
         with portable_write_turn():
-            counted = tally.tally_batch(batch_size=batch_size)
+            counted = tally_batch(batch_size=batch_size)
         total += counted
         if counted < batch_size:
             return total

@@ -17,9 +17,9 @@ from decimal import Decimal
 
 from django.http import StreamingHttpResponse
 
-from campaigns import reports
 from campaigns.models import Campaign, Variant, VariantDailyStats
-from campaigns.results import counters_daily
+from campaigns.results import reports
+from campaigns.results.campaign import counters_daily
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 CHUNK_SIZE = 2000

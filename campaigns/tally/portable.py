@@ -1,7 +1,7 @@
 """The tally without PostgreSQL (the demo on SQLite): the same counts, folded in Python, one batch at a time.
 
-campaigns/services/tally.py does this in set-based SQL on PostgreSQL; this is the small fallback it calls
-on any other database. SQLite serializes writers (a transaction takes the write lock when it begins: settings'
+sql.py does this in set-based SQL on PostgreSQL; this is the fold the drain (drain.py) calls on any other
+database. SQLite serializes writers (a transaction takes the write lock when it begins: settings'
 `transaction_mode`), so ids are handed out in commit order (every `tx` is 0) and no lock is needed here.
 """
 
@@ -12,26 +12,39 @@ from typing import NamedTuple
 
 from django.db import connection
 
-from campaigns.models import Assignment, Campaign, ConsentRecord, Event, FunnelStep, Response, Site, TallyCursor
-from campaigns.segments import segment_of
-from campaigns.services import tally
-from campaigns.services.tally import (
+from campaigns.models import (
+    Assignment,
+    Campaign,
+    ConsentRecord,
+    Event,
+    FunnelStep,
+    Response,
+    Site,
+    TallyCursor,
+    VariantDailyStats,
+)
+from campaigns.models.site import time_zone_of
+from campaigns.tally.attribution import (
     ATTRIBUTED_GOALS,
+    Goal,
+    goal_looks_back,
+    goal_parse,
+    goal_reached,
+    within_window,
+)
+from campaigns.tally.denials import denials_erase
+from campaigns.tally.forms import submits_screen
+from campaigns.tally.records import (
     EVENT_COUNTER,
     STEP_COUNTER,
     STEP_FIELD,
-    Goal,
     Step,
-    VariantDailyStats,
-    _consent,
-    _goal,
-    _goal_reached,
-    _response,
-    _revenue,
-    _zone,
+    consent_of,
+    response_of,
     revenue_capped,
+    revenue_of,
 )
-from campaigns.services.tally_forms import submits_screen
+from campaigns.tally.segments import SEGMENT, segment_of
 
 Segment = tuple[str, str, bool]  # device, source, returning
 
@@ -80,9 +93,6 @@ class _Fold:
     def add(self, key: tuple[int, int | None, date], segment: Segment, counter: str, amount=1) -> None:
         self.counters[(*key, *segment)][counter] += amount
 
-    def counters_write(self) -> None:
-        _counters_write(self)
-
     def step(
         self, *, campaign_id: int, variant_id: int | None, visitor_id: str, step: str, day: date, segment: Segment
     ) -> None:
@@ -102,14 +112,14 @@ def _fold(*, event_ids: list[int]) -> None:
         return
     site_ids = {e["site_id"] for e in events}
     zones = {
-        site_id: _zone(tz) for site_id, tz in Site.objects.filter(id__in=site_ids).values_list("id", "time_zone")
+        site_id: time_zone_of(tz) for site_id, tz in Site.objects.filter(id__in=site_ids).values_list("id", "time_zone")
     }
     goals_by_site: dict[int, list[Goal]] = defaultdict(list)
     goal_of: dict[int, Goal] = {}
     for campaign_id, site_id, raw_goal in Campaign.objects.filter(site_id__in=site_ids).values_list(
         "id", "site_id", "goal"
     ):
-        goal = _goal(campaign_id=campaign_id, raw=raw_goal)
+        goal = goal_parse(campaign_id=campaign_id, raw=raw_goal)
         if goal is not None:
             goal_of[campaign_id] = goal
             goals_by_site[site_id].append(goal)
@@ -188,25 +198,25 @@ def _fold(*, event_ids: list[int]) -> None:
                 _convert(fold, **ids)
         if kind == "submit" and campaign_id is not None:
             fold.step(**ids, step=Step.SUBMIT)
-            response = _response(e)
+            response = response_of(e)
             if response is not None:
                 responses.append(response)
         if kind in ("pageview", "conversion") and visitor:
             for goal in goals_by_site.get(e["site_id"], ()):
-                if not _goal_reached(goal, e):
+                if not goal_reached(goal, e):
                     continue
                 assignment = assignments.get((goal.campaign_id, visitor))
-                if assignment is None or not (
-                    assignment["first_exposed_at"] <= e["ts"] <= assignment["first_exposed_at"] + goal.attribution
+                if assignment is None or not within_window(
+                    goal, exposed_at=assignment["first_exposed_at"], at=e["ts"]
                 ):
                     continue
-                value = _revenue(e["payload"]) if kind == "conversion" else None
+                value = revenue_of(e["payload"]) if kind == "conversion" else None
                 _convert(
                     fold, campaign_id=goal.campaign_id, variant_id=assignment["variant_id"], visitor_id=visitor,
                     day=day, segment=assignment["segment"], assignment_id=assignment["id"], value=value,
                 )
         if kind == "consent":
-            consent = _consent(e)
+            consent = consent_of(e)
             if consent is not None:
                 consents.append(consent)
 
@@ -216,8 +226,8 @@ def _fold(*, event_ids: list[int]) -> None:
         Response.objects.bulk_create(responses, ignore_conflicts=True)
     if consents:
         ConsentRecord.objects.bulk_create(consents, ignore_conflicts=True)
-    tally._counters_upsert(fold)  # last, through the module: the seam the crash tests cut
-    tally._denials_erase([e for e in events if e["type"] == "consent"])
+    _counters_write(fold)  # last, as in the SQL fold
+    denials_erase([e for e in events if e["type"] == "consent"])
 
 
 def _convert(
@@ -271,10 +281,8 @@ def _assignments_create(candidates: dict) -> list[_NewAssignment]:
 def _late_conversions(fold: _Fold, *, new_assignments: list[_NewAssignment], goal_of: dict, batch: set[int],
                       day_of) -> None:
     """Conversions counted in earlier batches, before the exposure that now makes their visitor's assignment:
-    credited now when within the attribution window (tally.py's _CONVERT_LATE, step 3c)."""
-    wanted = [a for a in new_assignments
-              if (goal := goal_of.get(a.campaign_id)) is not None and goal.type in ATTRIBUTED_GOALS
-              and goal.type != "url" and goal.event_name is not None]
+    credited now when within the attribution window (sql.py's _CONVERT_LATE, step 3c)."""
+    wanted = [a for a in new_assignments if (goal := goal_of.get(a.campaign_id)) is not None and goal_looks_back(goal)]
     if not wanted:
         return
     last_tx, last_id = TallyCursor.objects.values_list("last_tx", "last_id").get(id=1)
@@ -292,12 +300,12 @@ def _late_conversions(fold: _Fold, *, new_assignments: list[_NewAssignment], goa
             continue  # not counted yet: its own batch credits it
         for a in of_visitor[(e["site_id"], e["visitor_id"])]:
             goal = goal_of[a.campaign_id]
-            if not _goal_reached(goal, e):
+            if not goal_reached(goal, e):
                 continue
-            if a.first_exposed_at <= e["ts"] <= a.first_exposed_at + goal.attribution:
+            if within_window(goal, exposed_at=a.first_exposed_at, at=e["ts"]):
                 _convert(fold, campaign_id=a.campaign_id, variant_id=a.variant_id, visitor_id=a.visitor_id,
                          day=day_of(e["site_id"], e["ts"]), segment=a.segment, assignment_id=a.id,
-                         value=_revenue(e["payload"]))
+                         value=revenue_of(e["payload"]))
 
 
 def _aware(moment) -> datetime:
@@ -380,7 +388,7 @@ def _revenue_apply(fold: _Fold) -> None:
             cursor.execute(f"UPDATE {table} SET revenue = revenue + %s WHERE id = %s", [delta, assignment_id])
             cursor.execute(f"SELECT revenue FROM {table} WHERE id = %s", [assignment_id])
             totals[assignment_id] = cursor.fetchone()[0]
-    # The campaigns' revenue caps, one query a batch; the counters get the change of the capped total (see tally).
+    # The campaigns' revenue caps, one query a batch; the counters get the change of the capped total (see sql.py).
     caps = dict(Campaign.objects.filter(id__in={campaign_id for _delta, campaign_id, *_rest in fold.revenue.values()},
                                         revenue_cap__isnull=False).values_list("id", "revenue_cap"))
     for assignment_id, (delta, campaign_id, variant_id, day, segment) in items:
@@ -401,13 +409,13 @@ def _counters_write(fold: _Fold) -> None:
     table = VariantDailyStats._meta.db_table
     names = VariantDailyStats.COUNTERS
     items = sorted(fold.counters.items(), key=lambda item: (item[0][0], item[0][1] or 0, *item[0][2:]))
-    columns = ", ".join(("campaign_id", "variant_id", "day", tally.SEGMENT, *names))
+    columns = ", ".join(("campaign_id", "variant_id", "day", SEGMENT, *names))
     row = "(" + ", ".join(["%s"] * (6 + len(names))) + ")"
     updates = ", ".join(f"{name} = {table}.{name} + EXCLUDED.{name}" for name in names)
     sql = (
         f"INSERT INTO {table} ({columns}) VALUES "
         + ", ".join([row] * len(items))
-        + f" ON CONFLICT (campaign_id, COALESCE(variant_id, 0), day, {tally.SEGMENT}) DO UPDATE SET {updates}"
+        + f" ON CONFLICT (campaign_id, COALESCE(variant_id, 0), day, {SEGMENT}) DO UPDATE SET {updates}"
     )
     params = []
     for key, counts in items:

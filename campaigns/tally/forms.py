@@ -26,7 +26,7 @@ ADDRESS_WINDOW = timedelta(hours=1)
 
 
 def _email_of(payload) -> str:
-    """The e-mail address a lead answer would keep (as tally._response reads it), else ''."""
+    """The e-mail address a lead answer would keep (as records.response_of reads it), else ''."""
     data = payload if isinstance(payload, dict) else {}
     email = data.get("email")
     return email[:254] if data.get("form") == Response.Form.LEAD and isinstance(email, str) and "@" in email else ""

@@ -1,4 +1,4 @@
-"""Reads: what a user may see, and the widget config of a site."""
+"""Reads: the widget config of a site, built, cached and invalidated."""
 
 import hashlib
 import json
@@ -224,11 +224,3 @@ def config_invalidate(*, public_key: str) -> None:
     _LOCAL_CONFIGS.forget(public_key)
     _LAST_GOOD_CONFIGS.forget(public_key)
     cache.delete_many([config_cache_key(public_key), config_version_key(public_key)])
-
-
-def sites_for_user(*, user):
-    return Site.objects.for_user(user)
-
-
-def campaigns_for_user(*, user):
-    return Campaign.objects.filter(site__in=Site.objects.for_user(user).values("id"))

@@ -1,50 +1,30 @@
-"""The tally: accepted events folded into assignments, funnel steps, daily counters, responses and consent proof.
+"""The fold on PostgreSQL: a batch of claimed events counted by a fixed sequence of set-based statements.
 
-Exactly once: the tally reads the events past its cursor (TallyCursor) in commit order, and moves the
-cursor in the transaction that writes what they add. A worker that dies mid-batch rolls back; the same
-events are read again. One worker at a time counts (an advisory lock; another one finds it taken and
-leaves), so events are counted in the order they were stored: an exposure before the conversion that
-follows it.
+The claimed events are moved into a temporary table, and the statements below fold them, each step one
+function (no Python per event; Python only reads the goals of the batch's campaigns and matches URL goals once
+per distinct URL). Unique counts come from rows with unique keys, never from memory, so they stay exact across
+batches, workers and retries: the visitor's Assignment (insert-if-absent) records their exposure and the day of
+each funnel step they reached on the assigned variant (a step counts when its field is first filled), and a step
+reached on another variant, or before the visitor had an assignment, is an insert-if-absent FunnelStep row (moved
+onto the assignment when it is made). A new visitor's first impression is thus one row written. Every count is
+booked under the visitor's segment as their assignment fixed it at first exposure (segments.py), so the segments
+of the counters add up to the totals; an event of a visitor without an assignment is booked under its own.
 
-Commit order, not id order: ids are handed out when rows are inserted, and a request that got lower ids
-may commit after one that got higher ids. Each event carries its transaction's id (Event.tx), and a batch
-takes only events of transactions older than every transaction still running in this database (_horizon),
-in (tx, id) order: all of those have finished, so nothing can later appear behind the cursor. A transaction
-left open for long on this database holds the tally back (counted late, never lost).
-Unique counts come from rows with unique keys, never from memory, so they stay exact across batches, workers
-and retries: the visitor's Assignment (insert-if-absent) records their exposure and the day of each funnel step
-they reached on the assigned variant (a step counts when its field is first filled), and a step reached on
-another variant, or before the visitor had an assignment, is an insert-if-absent FunnelStep row (moved onto the
-assignment when it is made). A new visitor's first impression is thus one row written. Every count is booked
-under the visitor's segment as their assignment fixed it at first exposure (campaigns/segments.py), so the
-segments of the counters add up to the totals; an event of a visitor without an assignment is booked under its own.
-
-On PostgreSQL a batch is set-based SQL: the claimed events are moved into a temporary table, and a fixed
-sequence of INSERT ... SELECT statements folds them (no Python per event; Python only reads the goals of
-the batch's campaigns and matches URL goals once per distinct URL). The batch's visitors' assignments are read
-once, by one index probe each, into another temporary table that the later statements join in memory; the
-event that makes a new assignment is counted whole by the statement that inserts it. Other databases (the SQLite
-demo) use the Python fold in tally_portable.py.
+The batch's visitors' assignments are read once, by one index probe each, into another temporary table that the
+later statements join in memory; the event that makes a new assignment is counted whole by the statement that
+inserts it. The drain (drain.py) runs tally_batch in its transaction, holding the tally's lock.
 """
 
 import json
-import logging
-import math
-import time
-import zoneinfo
-from dataclasses import dataclass
-from datetime import UTC, timedelta
-from decimal import Decimal, InvalidOperation
+from datetime import UTC
 from functools import lru_cache
-from urllib.parse import urlsplit, urlunsplit
 
-from django.db import OperationalError, connection, transaction
+from django.db import connection
 
 from campaigns.models import (
     Assignment,
     Campaign,
     ConsentRecord,
-    DataRequest,
     Event,
     FunnelStep,
     Response,
@@ -52,34 +32,21 @@ from campaigns.models import (
     TallyCursor,
     VariantDailyStats,
 )
-from campaigns.pseudonyms import email_hash, visitor_hash
-from campaigns.rules import rule_matches
-from campaigns.segments import DIRECT, OTHER, SOURCE_MAX_LENGTH, WHITESPACE
-from campaigns.services.tally_forms import submits_screen
-
-logger = logging.getLogger(__name__)
-
-BATCH_SIZE = 25_000  # larger batches spread the per-batch statements over more events; the sorts stay in work_mem
-TIME_BUDGET_SECONDS = 20.0
-LOCK_NAMESPACE = 0x5274  # "Rt": the first key of our advisory locks
-LOCK_TALLY = 1
-LOCK_WAIT_SECONDS = 2.0
-DEFAULT_ATTRIBUTION_DAYS = 7
-MAX_REVENUE = Decimal("1000000000")
-CENT = Decimal("0.01")
-TC_STRING_MAX = 10_000  # a TCF string naming many vendors runs to a few kilobytes
-Step = FunnelStep.Step
-STEP_FIELD = Assignment.STEPS  # a step on the visitor's assigned variant: the Assignment field that holds it
-STEP_COUNTER = {
-    Step.IMPRESSION: "impression_visitors",
-    Step.ENGAGED: "engaged_visitors",
-    Step.SUBMIT: "submit_visitors",
-    Step.CONVERTED: "converters",
-    Step.MIXED: "mixed_visitors",
-}
-EVENT_COUNTER = {"impression": "impressions", "close": "closes", "click": "clicks", "submit": "submits"}
-ATTRIBUTED_GOALS = frozenset({"url", "event", "purchase"})
-EVENT_GOAL_OF = {"cta_click": "click", "submit": "submit"}  # goals reached by an event on the campaign itself
+from campaigns.models.site import time_zone_of
+from campaigns.tally.attribution import ATTRIBUTED_GOALS, EVENT_GOAL_OF, Goal, goal_looks_back, goal_parse, url_reached
+from campaigns.tally.denials import denials_erase
+from campaigns.tally.forms import submits_screen
+from campaigns.tally.records import (
+    COUNTERS,
+    EVENT_COUNTER,
+    MAX_REVENUE,
+    STEP_COUNTER,
+    STEP_FIELD,
+    Step,
+    consent_of,
+    response_of,
+)
+from campaigns.tally.segments import SEGMENT, SOURCE_SQL
 
 EVENTS = Event._meta.db_table
 CURSOR = TallyCursor._meta.db_table
@@ -87,66 +54,10 @@ ASSIGNMENTS = Assignment._meta.db_table
 STEPS = FunnelStep._meta.db_table
 STATS = VariantDailyStats._meta.db_table
 SITES = Site._meta.db_table
-COUNTERS = VariantDailyStats.COUNTERS
-# The segment dimensions of the counters ("returning" is a reserved word in SQL: always quoted).
-SEGMENT = 'device, source, "returning"'
 SEGMENT_OF_A = 'a.device, a.source, a."returning"'
-
-
-@dataclass(frozen=True)
-class Goal:
-    campaign_id: int
-    type: str
-    attribution: timedelta
-    url_rule: dict | None
-    event_name: str | None
-
-
-def tally_drain(*, batch_size: int = BATCH_SIZE, time_budget: float = TIME_BUDGET_SECONDS) -> int:
-    """Count stored events batch by batch until none is left (or the time is up); returns how many."""
-    deadline = time.monotonic() + time_budget
-    total = 0
-    while True:
-        counted = tally_batch(batch_size=batch_size)
-        total += counted
-        if counted == 0 or time.monotonic() > deadline:
-            return total
-
-
-# Events stored and not counted yet: past the cursor (or all of them before the first batch made it).
-_PENDING = f"""
-SELECT count(*) FROM {EVENTS} AS e
-WHERE (e.tx, e.id) > (SELECT coalesce(max(c.last_tx), 0), coalesce(max(c.last_id), 0) FROM {CURSOR} AS c WHERE c.id = 1)
-"""
-_CURSOR_ENSURE = f"INSERT INTO {CURSOR} (id, last_tx, last_id) VALUES (1, 0, 0) ON CONFLICT (id) DO NOTHING"
-
-
-def tally_pending() -> int:
-    with connection.cursor() as cursor:
-        cursor.execute(_PENDING)
-        return cursor.fetchone()[0]
-
-
-def tally_batch(*, batch_size: int = BATCH_SIZE) -> int:
-    """Claim and count the next batch in commit order; 0 when there is nothing to count or another worker keeps
-    the tally busy for longer than LOCK_WAIT_SECONDS (it counts these events too)."""
-    with transaction.atomic():
-        if connection.vendor != "postgresql":
-            from campaigns.services import tally_portable
-
-            _cursor_ensure()
-            return tally_portable.tally_batch(batch_size=batch_size)
-        # The lock first: a transaction waiting for it has written nothing, so it has no transaction id and
-        # does not hold back the horizon of the batch it waits for.
-        if not _tally_lock():
-            return 0
-        _cursor_ensure()
-        batch = _Batch()
-        batch.claim(limit=batch_size)
-        if batch.claimed:
-            batch.screen()
-            batch.fold()
-        return batch.claimed
+# The columns of an event that responses and consent proof are built from (read for the few events they copy).
+RECORD_COLUMNS = ("site_id", "event_id", "type", "ts", "received_at", "visitor_id", "campaign_id", "variant_id",
+                  "url", "payload", "ip_truncated", "user_agent", "ip_hash")
 
 
 # Transaction ids are server-wide, but only transactions in this database can store events. The horizon is the
@@ -193,36 +104,6 @@ def _horizon(cursor) -> int:
     return cursor.fetchone()[0]
 
 
-def _cursor_ensure() -> None:
-    with connection.cursor() as cursor:
-        cursor.execute(_CURSOR_ENSURE)
-
-
-def _tally_lock() -> bool:
-    """The tally's advisory lock (released at commit), waited for at most LOCK_WAIT_SECONDS.
-
-    Waiters queue in order, so workers draining together take turns batch by batch rather than one keeping
-    the lock; one that waits too long leaves (the holder counts its events too).
-    """
-    with connection.cursor() as cursor:
-        cursor.execute(f"SET LOCAL lock_timeout = '{int(LOCK_WAIT_SECONDS * 1000)}ms'")
-        try:
-            with transaction.atomic():  # a savepoint: a timeout must not abort the batch's transaction
-                cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_NAMESPACE, LOCK_TALLY])
-        except OperationalError:
-            return False
-        finally:
-            cursor.execute("SET LOCAL lock_timeout TO DEFAULT")
-    return True
-
-
-def _counters_upsert(fold) -> None:
-    """The last write of a batch, in its transaction: the daily counters (the seam the crash tests cut)."""
-    fold.counters_write()
-
-
-# ---------------------------------------------------------------- PostgreSQL: set-based batches
-
 # Per session, emptied by every commit (and by every batch: a batch may run inside an outer transaction).
 # The batch's commit need not wait for the disk: if the server crashes before it is flushed, the whole
 # batch is lost together (cursor and counters alike) and counted again, never twice. Its sorts and hashes
@@ -251,18 +132,6 @@ SET LOCAL synchronous_commit = off;
 SET LOCAL work_mem = '64MB';
 """
 
-# An event's own traffic source: campaigns.segments.source_normalize in SQL (ASCII-only lowercase, whatever the
-# database's locale).
-_SEGMENT_SOURCE = "btrim(e.payload -> 'segment' ->> 'source', " + " || ".join(
-    f"chr({ord(c)})" for c in WHITESPACE) + ")"
-_SOURCE_SQL = f"""CASE
-    WHEN jsonb_typeof(e.payload -> 'segment' -> 'source') IS DISTINCT FROM 'string' OR {_SEGMENT_SOURCE} = ''
-        THEN '{DIRECT}'
-    WHEN {_SEGMENT_SOURCE} !~ '^[\\x20-\\x7e]+$' THEN '{OTHER}'
-    ELSE left(translate({_SEGMENT_SOURCE}, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz'),
-              {SOURCE_MAX_LENGTH})
-END"""
-
 # The next events in commit order land in tally_events, with their day in the site's zone and their own
 # segment (the assignment's replaces it once the visitor has one, see _SEGMENT_RESOLVED); the cursor moves past
 # them in the same statement. Only events of transactions older than the horizon (see _horizon): those have all
@@ -282,7 +151,7 @@ WITH picked AS (  -- what the fold reads (responses and consent proof read the r
 INSERT INTO tally_events
 SELECT e.id, e.site_id, e.type, e.ts, e.visitor_id, e.campaign_id, e.variant_id, e.url, e.payload,
     (e.ts AT TIME ZONE coalesce(z.name, 'UTC'))::date,
-    e.device, {_SOURCE_SQL}, coalesce(e.payload -> 'segment' -> 'returning' = 'true'::jsonb, false)
+    e.device, {SOURCE_SQL}, coalesce(e.payload -> 'segment' -> 'returning' = 'true'::jsonb, false)
 FROM picked AS e LEFT JOIN {SITES} AS s ON s.id = e.site_id
 LEFT JOIN unnest(%(zones)s::text[]) AS z(name) ON z.name = s.time_zone
 """
@@ -545,280 +414,165 @@ ON CONFLICT (campaign_id, COALESCE(variant_id, 0), day, {SEGMENT}) DO UPDATE SET
 """
 
 
+def tally_batch(*, batch_size: int) -> int:
+    """Claim up to batch_size events past the cursor and fold them, step by step; returns how many were claimed."""
+    with connection.cursor() as cursor:
+        tables_prepare(cursor)
+        claimed = events_claim(cursor, limit=batch_size)
+        if not claimed:
+            return 0
+        bots_screen(cursor)
+        goals = goals_read(cursor)
+        assignments_make(cursor, goals)  # 1.
+        conversions_on_campaign(cursor, goals)  # 3a.
+        attributed = [(site_id, goal) for site_id, goal in goals if goal.type in ATTRIBUTED_GOALS]
+        if attributed:
+            matched = url_goals_match(cursor, attributed)
+            conversions_late(cursor, attributed)  # 3c.
+            conversions_attributed(cursor, attributed, matched)  # 3b.
+        converted_assignments_read(cursor)  # 3d.
+        conversions_count(cursor)  # 4.
+        revenue_add(cursor)  # 4.
+        steps_count(cursor)  # 2. and 5.
+    consent_events = records_keep()
+    counters_write()  # 6.
+    denials_erase(consent_events)
+    return claimed
+
+
 @lru_cache(maxsize=1)
 def _known_zones() -> tuple[str, ...]:
     """Time zones both PostgreSQL and Python know (any other site zone counts in UTC); read once per process."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT name FROM pg_timezone_names")
         names = [row[0] for row in cursor.fetchall()]
-    return tuple(sorted({name for name in names if _zone(name) is not UTC}))
+    return tuple(sorted({name for name in names if time_zone_of(name) is not UTC}))
 
 
-class _Batch:
-    """One batch on PostgreSQL: claimed into temporary tables, then folded by a fixed sequence of statements."""
+def tables_prepare(cursor) -> None:
+    cursor.execute(_TEMP_TABLES)
 
-    def __init__(self) -> None:
-        self.claimed = 0
-        self.consent_events: list[dict] = []  # read by _records, for the erasures the denials ask for
-        with connection.cursor() as cursor:
-            cursor.execute(_TEMP_TABLES)
 
-    def claim(self, *, limit: int) -> None:
-        with connection.cursor() as cursor:
-            horizon = _horizon(cursor)
-            cursor.execute(_CLAIM, {"limit": limit, "zones": list(_known_zones()), "horizon": horizon})
-            self.claimed += cursor.rowcount
+def events_claim(cursor, *, limit: int) -> int:
+    """The next events in commit order into tally_events, the cursor moved past them; returns how many."""
+    horizon = _horizon(cursor)
+    cursor.execute(_CLAIM, {"limit": limit, "zones": list(_known_zones()), "horizon": horizon})
+    return cursor.rowcount
 
-    def screen(self) -> None:
-        """Submits refused as a bot's (tally_forms) leave the batch before anything counts them."""
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT id FROM tally_events WHERE type = 'submit' AND campaign_id IS NOT NULL")
-            submits = [row[0] for row in cursor.fetchall()]
-            refused = submits_screen(event_ids=submits) if submits else set()
-            if refused:
-                cursor.execute("DELETE FROM tally_events WHERE id = ANY(%s)", [list(refused)])
 
-    def fold(self) -> None:
-        with connection.cursor() as cursor:
-            goals = self._goals(cursor)
-            cursor.execute(_ASSIGN, {"late": [goal.campaign_id for _site, goal in goals if _looks_back(goal)]})
-            self._conversions(cursor, goals)
-            cursor.execute(_KNOWN_CONVERTED)
-            cursor.execute(_CONVERSION_COUNTS)
-            cursor.execute(_REVENUE)
-            cursor.execute(_STEPS)
-        self._records()
-        _counters_upsert(self)
-        _denials_erase(self.consent_events)
+def bots_screen(cursor) -> None:
+    """Submits refused as a bot's (forms.py) leave the batch before anything counts them."""
+    cursor.execute("SELECT id FROM tally_events WHERE type = 'submit' AND campaign_id IS NOT NULL")
+    submits = [row[0] for row in cursor.fetchall()]
+    refused = submits_screen(event_ids=submits) if submits else set()
+    if refused:
+        cursor.execute("DELETE FROM tally_events WHERE id = ANY(%s)", [list(refused)])
 
-    def counters_write(self) -> None:
-        with connection.cursor() as cursor:
-            cursor.execute(_COUNTERS)
 
-    @staticmethod
-    def _goals(cursor) -> list[tuple[int, Goal]]:
-        """(site, goal) of every campaign of the batch's sites."""
-        cursor.execute(
-            f"SELECT c.id, c.site_id, c.goal FROM {Campaign._meta.db_table} AS c"
-            " WHERE c.site_id IN (SELECT DISTINCT site_id FROM tally_events)"
-        )
-        return [(site_id, goal) for campaign_id, site_id, raw in cursor.fetchall()
-                if (goal := _goal(campaign_id=campaign_id, raw=json.loads(raw) if isinstance(raw, str) else raw))
-                is not None]
+def goals_read(cursor) -> list[tuple[int, Goal]]:
+    """(site, goal) of every campaign of the batch's sites."""
+    cursor.execute(
+        f"SELECT c.id, c.site_id, c.goal FROM {Campaign._meta.db_table} AS c"
+        " WHERE c.site_id IN (SELECT DISTINCT site_id FROM tally_events)"
+    )
+    return [(site_id, goal) for campaign_id, site_id, raw in cursor.fetchall()
+            if (goal := goal_parse(campaign_id=campaign_id, raw=json.loads(raw) if isinstance(raw, str) else raw))
+            is not None]
 
-    def _conversions(self, cursor, goals: list[tuple[int, Goal]]) -> None:
-        on_campaign = [goal for _site, goal in goals if goal.type in EVENT_GOAL_OF]
-        if on_campaign:
-            cursor.execute(_CONVERT_ON_CAMPAIGN, {
-                "campaigns": [goal.campaign_id for goal in on_campaign],
-                "kinds": [EVENT_GOAL_OF[goal.type] for goal in on_campaign],
-            })
-        attributed = [(site_id, goal) for site_id, goal in goals if goal.type in ATTRIBUTED_GOALS]
-        if not attributed:
-            return
-        url_goals = {goal.campaign_id: (site_id, goal) for site_id, goal in attributed
-                     if goal.type == "url" and goal.url_rule is not None}
-        matched: list[tuple[int, str]] = []
-        if url_goals:
-            cursor.execute(_URL_CANDIDATES, {
-                "sites": [site_id for site_id, _goal in url_goals.values()], "campaigns": list(url_goals),
-            })
-            matched = [(campaign_id, url) for campaign_id, url in cursor.fetchall()
-                       if _url_reached(url_goals[campaign_id][1], url)]
-        late = [goal for _site, goal in attributed if _looks_back(goal)]
-        if late:
-            cursor.execute(_CONVERT_LATE, {
-                "campaigns": [goal.campaign_id for goal in late], "names": [goal.event_name for goal in late],
-                "seconds": [goal.attribution.total_seconds() for goal in late], "zones": list(_known_zones()),
-            })
-        cursor.execute(_CONVERT_ATTRIBUTED, {
-            "sites": [site_id for site_id, _goal in attributed],
-            "campaigns": [goal.campaign_id for _site, goal in attributed],
-            "types": [goal.type for _site, goal in attributed],
-            "names": [goal.event_name for _site, goal in attributed],
-            "seconds": [goal.attribution.total_seconds() for _site, goal in attributed],
-            "url_campaigns": [campaign_id for campaign_id, _url in matched],
-            "urls": [url for _campaign_id, url in matched],
+
+def assignments_make(cursor, goals: list[tuple[int, Goal]]) -> None:
+    """1. New assignments from first exposures and impressions; the batch's visitors' older ones read."""
+    cursor.execute(_ASSIGN, {"late": [goal.campaign_id for _site, goal in goals if goal_looks_back(goal)]})
+
+
+def conversions_on_campaign(cursor, goals: list[tuple[int, Goal]]) -> None:
+    """3a. Clicks and submits that reach their own campaign's goal."""
+    on_campaign = [goal for _site, goal in goals if goal.type in EVENT_GOAL_OF]
+    if on_campaign:
+        cursor.execute(_CONVERT_ON_CAMPAIGN, {
+            "campaigns": [goal.campaign_id for goal in on_campaign],
+            "kinds": [EVENT_GOAL_OF[goal.type] for goal in on_campaign],
         })
 
-    def _records(self) -> None:
-        """Responses and consent proof: copies of the few submit and consent events, built as the fallback does."""
-        names = ("site_id", "event_id", "type", "ts", "received_at", "visitor_id", "campaign_id", "variant_id", "url",
-                 "payload", "ip_truncated", "user_agent", "ip_hash")
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT {', '.join(f'e.{name}' for name in names)} FROM {EVENTS} AS e WHERE e.id IN ("
-                "SELECT b.id FROM tally_events AS b"
-                " WHERE b.type = 'consent' OR (b.type = 'submit' AND b.campaign_id IS NOT NULL)) ORDER BY e.id"
-            )
-            events = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-        for event in events:
-            if isinstance(event["payload"], str):  # Django reads jsonb as text; the fields decode it
-                event["payload"] = json.loads(event["payload"])
-        responses = [r for e in events if e["type"] == "submit" and (r := _response(e)) is not None]
-        consents = [c for e in events if e["type"] == "consent" and (c := _consent(e)) is not None]
-        if responses:
-            Response.objects.bulk_create(responses, ignore_conflicts=True)
-        if consents:
-            ConsentRecord.objects.bulk_create(consents, ignore_conflicts=True)
-        self.consent_events = [e for e in events if e["type"] == "consent"]
+
+def url_goals_match(cursor, attributed: list[tuple[int, Goal]]) -> list[tuple[int, str]]:
+    """(campaign, url) pairs of the batch's page views that reach a URL goal, matched by the rule engine."""
+    url_goals = {goal.campaign_id: (site_id, goal) for site_id, goal in attributed
+                 if goal.type == "url" and goal.url_rule is not None}
+    if not url_goals:
+        return []
+    cursor.execute(_URL_CANDIDATES, {
+        "sites": [site_id for site_id, _goal in url_goals.values()], "campaigns": list(url_goals),
+    })
+    return [(campaign_id, url) for campaign_id, url in cursor.fetchall() if url_reached(url_goals[campaign_id][1], url)]
 
 
-def _looks_back(goal: Goal) -> bool:
-    """A goal whose conversions counted before their visitor's exposure are credited when it arrives (step 3c)."""
-    return goal.type in ATTRIBUTED_GOALS and goal.type != "url" and goal.event_name is not None
+def conversions_late(cursor, attributed: list[tuple[int, Goal]]) -> None:
+    """3c. Conversions counted before their visitor's first exposure, which this batch made."""
+    late = [goal for _site, goal in attributed if goal_looks_back(goal)]
+    if late:
+        cursor.execute(_CONVERT_LATE, {
+            "campaigns": [goal.campaign_id for goal in late], "names": [goal.event_name for goal in late],
+            "seconds": [goal.attribution.total_seconds() for goal in late], "zones": list(_known_zones()),
+        })
 
 
-def _url_reached(goal: Goal, url: str) -> bool:
-    return rule_matches(rule=goal.url_rule, context={"url": url})
+def conversions_attributed(cursor, attributed: list[tuple[int, Goal]], matched: list[tuple[int, str]]) -> None:
+    """3b. Page views and conversions within the attribution window of an assignment."""
+    cursor.execute(_CONVERT_ATTRIBUTED, {
+        "sites": [site_id for site_id, _goal in attributed],
+        "campaigns": [goal.campaign_id for _site, goal in attributed],
+        "types": [goal.type for _site, goal in attributed],
+        "names": [goal.event_name for _site, goal in attributed],
+        "seconds": [goal.attribution.total_seconds() for _site, goal in attributed],
+        "url_campaigns": [campaign_id for campaign_id, _url in matched],
+        "urls": [url for _campaign_id, url in matched],
+    })
 
 
-# ---------------------------------------------------------------- shared by both paths
-
-def _zone(name: str):
-    try:
-        return zoneinfo.ZoneInfo(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return UTC
+def converted_assignments_read(cursor) -> None:
+    """3d. The assignments conversions were credited to, when not read yet."""
+    cursor.execute(_KNOWN_CONVERTED)
 
 
-def _goal(*, campaign_id: int, raw) -> Goal | None:
-    if not isinstance(raw, dict) or not isinstance(raw.get("type"), str):
-        return None
-    days = raw.get("attribution_days", DEFAULT_ATTRIBUTION_DAYS)
-    if isinstance(days, bool) or not isinstance(days, int | float) or not 0 < days <= 365:
-        days = DEFAULT_ATTRIBUTION_DAYS
-    url = raw.get("url")
-    url_rule = {"attr": "path", "op": url.get("op"), "value": url.get("value")} if isinstance(url, dict) else None
-    event_name = "purchase" if raw["type"] == "purchase" else raw.get("event")
-    return Goal(
-        campaign_id=campaign_id,
-        type=raw["type"],
-        attribution=timedelta(days=days),
-        url_rule=url_rule,
-        event_name=event_name if isinstance(event_name, str) else None,
-    )
+def conversions_count(cursor) -> None:
+    """4. The conversions counted."""
+    cursor.execute(_CONVERSION_COUNTS)
 
 
-def _goal_reached(goal: Goal, event: dict) -> bool:
-    if goal.type == "url":
-        return event["type"] == "pageview" and goal.url_rule is not None and rule_matches(
-            rule=goal.url_rule, context={"url": event["url"]}
+def revenue_add(cursor) -> None:
+    """4. Each converting visitor's revenue added to their assignment and, capped, to the counters."""
+    cursor.execute(_REVENUE)
+
+
+def steps_count(cursor) -> None:
+    """2. and 5. The batch's campaign events counted, and the funnel steps they reached recorded and counted."""
+    cursor.execute(_STEPS)
+
+
+def records_keep() -> list[dict]:
+    """Responses and consent proof: copies of the few submit and consent events (records.py builds them for both
+    folds). Returns the consent events, for the erasures their denials ask for."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {', '.join(f'e.{name}' for name in RECORD_COLUMNS)} FROM {EVENTS} AS e WHERE e.id IN ("
+            "SELECT b.id FROM tally_events AS b"
+            " WHERE b.type = 'consent' OR (b.type = 'submit' AND b.campaign_id IS NOT NULL)) ORDER BY e.id"
         )
-    if goal.type in ("event", "purchase"):
-        payload = event["payload"] if isinstance(event["payload"], dict) else {}
-        return event["type"] == "conversion" and goal.event_name is not None and payload.get("name") == goal.event_name
-    return False
+        events = [dict(zip(RECORD_COLUMNS, row, strict=True)) for row in cursor.fetchall()]
+    for event in events:
+        if isinstance(event["payload"], str):  # Django reads jsonb as text; the fields decode it
+            event["payload"] = json.loads(event["payload"])
+    responses = [r for e in events if e["type"] == "submit" and (r := response_of(e)) is not None]
+    consents = [c for e in events if e["type"] == "consent" and (c := consent_of(e)) is not None]
+    if responses:
+        Response.objects.bulk_create(responses, ignore_conflicts=True)
+    if consents:
+        ConsentRecord.objects.bulk_create(consents, ignore_conflicts=True)
+    return [e for e in events if e["type"] == "consent"]
 
 
-def revenue_capped(amount: Decimal, *, cap: Decimal | None) -> Decimal:
-    """A visitor's revenue as results count it: at most the campaign's cap (none: all of it)."""
-    return amount if cap is None else min(amount, cap)
-
-
-def _revenue(payload) -> Decimal | None:
-    value = payload.get("value") if isinstance(payload, dict) else None
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        return None
-    try:
-        amount = Decimal(str(value)).quantize(CENT)
-    except InvalidOperation:
-        return None
-    return amount if abs(amount) < MAX_REVENUE else None
-
-
-def _text(value, limit: int) -> str:
-    return value[:limit] if isinstance(value, str) else ""
-
-
-def _response(e: dict) -> Response | None:
-    data = e["payload"] if isinstance(e["payload"], dict) else {}
-    form = data.get("form")
-    if form not in Response.Form.values:
-        return None
-    score = data.get("score")
-    choices = data.get("choices")
-    consent = data.get("consent")
-    email = _text(data.get("email"), 254)
-    return Response(
-        site_id=e["site_id"],
-        event_id=e["event_id"],
-        campaign_id=e["campaign_id"],
-        variant_id=e["variant_id"],
-        visitor_id=e["visitor_id"],
-        form=form,
-        score=score if isinstance(score, int) and not isinstance(score, bool) and 0 <= score <= 10 else None,
-        followup=_text(data.get("followup"), 5000),
-        choices=[c[:200] for c in choices[:50] if isinstance(c, str)] if isinstance(choices, list) else [],
-        text=_text(data.get("text"), 5000),
-        email=email if "@" in email else "",
-        email_hash=email_hash(email=email) if "@" in email else "",
-        name=_text(data.get("name"), 200),
-        marketing_consent=consent if isinstance(consent, bool) else None,
-        created_at=e["ts"],
-        received_at=e["received_at"],
-        ip_hash=e["ip_hash"],
-    )
-
-
-def url_without_query(url: str) -> str:
-    """For consent proof: the page, not what its query string may say about the visitor."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return ""
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
-
-
-def _consent(e: dict) -> ConsentRecord | None:
-    data = e["payload"] if isinstance(e["payload"], dict) else {}
-    decision = data.get("decision")
-    if decision not in ConsentRecord.Decision.values:
-        return None
-    categories = data.get("categories")
-    return ConsentRecord(
-        site_id=e["site_id"],
-        event_id=e["event_id"],
-        consent_id=_text(data.get("consent_id"), 64) or str(e["event_id"]),
-        decided_at=e["ts"],
-        received_at=e["received_at"],
-        policy_version=_text(data.get("policy_version"), 40),
-        categories=[c[:64] for c in categories[:20] if isinstance(c, str)] if isinstance(categories, list) else [],
-        decision=decision,
-        ip_truncated=e["ip_truncated"],
-        user_agent=e["user_agent"],
-        url=url_without_query(e["url"]),
-        visitor_hash=visitor_hash(visitor_id=e["visitor_id"]),
-        tc_string=_text(data.get("tc_string"), TC_STRING_MAX),
-    )
-
-
-def _allows(payload: dict) -> bool:
-    """As the widget reads a decision: granted, or chosen categories that include marketing."""
-    categories = payload.get("categories")
-    return payload.get("decision") == "granted" or (isinstance(categories, list) and "marketing" in categories)
-
-
-def _denials_erase(events: list[dict]) -> None:
-    """A denial on a site that erases on denial names the visitor it forgets (payload "erase", sent only inside
-    the denial): what the server holds for them is erased as the fold counts the event, so once, in the fold's
-    transaction. The id is then removed from the stored denial, so it is kept nowhere."""
-    wanted = [e for e in events if e["type"] == "consent" and isinstance(e["payload"], dict)
-              and isinstance(e["payload"].get("erase"), str)]
-    if not wanted:
-        return
-    from campaigns.selectors_visitor_data import LookupInvalid
-    from campaigns.services.visitor_data import visitor_data_erase
-
-    sites = Site.objects.in_bulk({e["site_id"] for e in wanted})
-    for e in wanted:
-        site, visitor_id = sites.get(e["site_id"]), e["payload"]["erase"]
-        if site is not None and site.consent_erase_on_denial and not _allows(e["payload"]):
-            try:
-                visitor_data_erase(site=site, requested_by=None, channel=DataRequest.Channel.DENIAL,
-                                   visitor_id=visitor_id)
-            except LookupInvalid as error:
-                logger.info("denial erase: site %s, event %s: %s", site.id, e["event_id"], error)
-        Event.objects.filter(site_id=e["site_id"], event_id=e["event_id"]).update(
-            payload={**e["payload"], "erase": True}
-        )
+def counters_write() -> None:
+    """6. The last write of a batch, in its transaction: what it added to the daily counters."""
+    with connection.cursor() as cursor:
+        cursor.execute(_COUNTERS)

@@ -14,10 +14,10 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 
-from campaigns.admin import ReadOnlyAdmin
+from campaigns.admin.base import ReadOnlyAdmin
 from campaigns.models import DataRequest, Site
 from campaigns.pseudonyms import email_hash, visitor_hash
-from campaigns.selectors_visitor_data import (
+from campaigns.selectors.visitor_data import (
     MAX_INPUT_LENGTH,
     LookupInvalid,
     subject_resolve,

@@ -15,9 +15,10 @@ from statistics import NormalDist
 
 from django.db.models import Sum
 
-from campaigns import calculator, stats
+from campaigns import stats
 from campaigns.models import Campaign, Variant, VariantDailyStats
-from campaigns.results_text import arm_verdict, headline_verdict
+from campaigns.results import calculator
+from campaigns.results.verdicts import arm_verdict, headline_verdict
 
 HOLDOUT = "Holdout"
 FUNNEL = (
@@ -56,7 +57,7 @@ class ResultsFilter:
     since: date | None = None
     until: date | None = None
     mde: float | None = None  # relative lift to plan the sample size for; None: the observed lift
-    # A segment (docs/results.md): each None means any value. `source` as campaigns.segments normalizes it.
+    # A segment (docs/results.md): each None means any value. `source` as campaigns.tally.segments normalizes it.
     device: str | None = None
     source: str | None = None
     returning: bool | None = None

@@ -2,16 +2,16 @@
 
 Owner-scoped like every admin page (OwnerScopedAdmin). Nothing here can be added or edited: these
 rows are evidence. Responses are the visitors' own data: their site's owners may delete them, and export or
-erase everything of the visitors who sent them (campaigns/admin_data_requests.py). Consent records cannot be
+erase everything of the visitors who sent them (campaigns/admin/data_requests.py). Consent records cannot be
 deleted by hand; retention deletes them.
 """
 
 from django.contrib import admin
 
-from campaigns.admin import OwnerScopedAdmin, ReadOnlyAdmin
-from campaigns.admin_data_requests import VisitorDataActions
-from campaigns.exports import consent_export
+from campaigns.admin.base import OwnerScopedAdmin, ReadOnlyAdmin
+from campaigns.admin.data_requests import VisitorDataActions
 from campaigns.models import ConsentRecord, RejectedEventCount, Response
+from campaigns.results.exports import consent_export
 
 
 @admin.register(Response)

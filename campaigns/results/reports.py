@@ -6,10 +6,9 @@ explains each figure.
 """
 
 import math
-import zoneinfo
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from statistics import NormalDist
 
 from django.db import connection
@@ -17,6 +16,7 @@ from django.db.models import Count, Max, Q, QuerySet
 from django.db.models.functions import TruncDate, TruncWeek
 
 from campaigns.models import Campaign, ConsentRecord, Response, Site, Variant
+from campaigns.models.site import time_zone_of
 
 PROMOTER_MIN, PASSIVE_MIN = 9, 7
 DAILY_MAX_DAYS = 62  # a longer or open range is split by week
@@ -31,10 +31,7 @@ class ReportFilter:
 
 
 def site_zone(site: Site):
-    try:
-        return zoneinfo.ZoneInfo(site.time_zone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return UTC
+    return time_zone_of(site.time_zone)
 
 
 def moment_range(*, site: Site, since: date | None, until: date | None) -> tuple[datetime | None, datetime | None]:

@@ -4,7 +4,7 @@ exports, "declare winner", and the A/B calculator.
 `CampaignResultsAdminMixin` goes in front of `OwnerScopedAdmin` on `CampaignAdmin`: it adds URLs
 under /admin/campaigns/campaign/ and reads the campaign through the admin's scoped get_queryset,
 so another owner's campaign answers 404 on every page here too. Views are thin: filters in,
-one selector (campaigns/results.py, campaigns/reports.py) or service call, a template out.
+one selector (campaigns/results/campaign.py, campaigns/results/reports.py) or service call, a template out.
 """
 
 import json
@@ -20,10 +20,10 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
-from campaigns import calculator, charts, exports, reports
 from campaigns.models import Campaign, Variant
-from campaigns.results import FUNNEL, ResultsFilter, campaign_results, segments_present
-from campaigns.selectors_visitor_data import visitors_erased
+from campaigns.results import calculator, charts, exports, reports
+from campaigns.results.campaign import FUNNEL, ResultsFilter, campaign_results, segments_present
+from campaigns.selectors.visitor_data import visitors_erased
 from campaigns.services.results import campaign_winner_clear, campaign_winner_declare
 
 PAGE_SIZE = 50
