@@ -11,9 +11,9 @@ server: the endpoint's ratio to it is printed too.
 The pieces and their switches (environment variables read at start-up; docs/ingest.md):
 - fast path: RETARGET_FAST_PATH=0 (retarget/wsgi.py);
 - middleware short-circuit: RETARGET_PUBLIC_SHORTCUT=0 (retarget/middleware.py);
-- collect writer: COLLECT_WRITER_SOCKET="" (retarget/gunicorn.conf.py, widget/writer.py);
-- typed decode: COLLECT_TYPED_DECODE=0 (widget/api/events.py);
-- prepared insert: DB_PREPARED_STATEMENTS=0 (retarget/settings.py, campaigns/services/events.py).
+- collect writer: COLLECT_WRITER_SOCKET="" (retarget/gunicorn.conf.py, campaigns/ingest/writer.py);
+- typed decode: COLLECT_TYPED_DECODE=0 (campaigns/ingest/collect.py);
+- prepared insert: DB_PREPARED_STATEMENTS=0 (retarget/settings.py, campaigns/ingest/store.py).
 The fast path answers collect requests before the middleware, so the short-circuit is also measured with the fast
 path off on both servers (a row marked "context", not a verdict of the protocol).
 

@@ -18,10 +18,10 @@ from retarget.wsgi import application as product_application
 from django.conf import settings
 from django.utils import timezone
 
-from campaigns.services.events import events_batch_json
-from widget.api.event_input import EventIn, events_read_widget
-from widget.api.ratelimit import Limit
-from widget.writer import STORED, writer_submit
+from campaigns.ingest.store import events_batch_json
+from campaigns.ingest.checks import EventIn, events_read_widget
+from campaigns.ingest.rate_limits import Limit
+from campaigns.ingest.writer import STORED, writer_submit
 
 STORE_ONLY = re.compile(r"/bench/store-only/(\d+)")
 _ANSWER = b'{"stored":true}'

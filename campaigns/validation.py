@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from campaigns.ingest.url_hygiene import url_param_names
 from campaigns.rules import OPERATORS, REGEX_MAX_LENGTH, attribute_kind, regex_problem
-from campaigns.url_hygiene import url_param_names
 
 NOT_ONE_OF = "{path}: {value!r} is not one of {choices}"
 WRONG_TYPE = "{path}: expected {expected}, got {got}"

@@ -6,8 +6,8 @@ pages, the calculator. The widget's public endpoints answer JSON to other sites'
 
 from csp.middleware import CSPMiddleware
 
+from campaigns.ingest.sender import client_ip
 from retarget.middleware import PUBLIC_PREFIX
-from widget.api.client import client_ip
 
 
 def login_client_ip(request) -> str:

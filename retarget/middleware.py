@@ -20,12 +20,6 @@ from widget.api.responses import service_unavailable
 PUBLIC_PREFIX = "/api/w/"
 
 
-def public_endpoint(view):
-    """Mark a view that needs no session, user, messages or CSRF check."""
-    view.public_endpoint = True
-    return view
-
-
 class PublicEndpointMiddleware:
     def __init__(self, get_response):
         if not settings.PUBLIC_SHORTCUT:  # RETARGET_PUBLIC_SHORTCUT=0: Django leaves this middleware out

@@ -21,7 +21,7 @@ PACKAGES = ("campaigns", "widget", "retarget")
 # Module cycles (strongly connected components of the module graph), each with the edges that close it.
 ALLOWED_CYCLES = {
     # services.events queues tasks.tally_drain (lazily) or, without a worker, wakes tally_background's thread
-    # (lazily); tasks calls services.events.refusals_flush; tally_background shares the nudge's window and write turn.
+    # (lazily); tasks notes the worker's heartbeat through services.events; tally_background shares the nudge's window.
     frozenset({"campaigns.services.events", "campaigns.services.tally_background", "campaigns.tasks"}),
     # tally hands non-PostgreSQL batches to tally_portable (lazily); tally_portable reuses tally's shared helpers.
     # ... and visitor_data takes the tally's lock to erase, while the tally erases (lazily) on a denial that asks.
@@ -30,21 +30,13 @@ ALLOWED_CYCLES = {
 
 # Package cycles: the simple cycles of the package graph (each a set of packages, here pairs importing each other).
 ALLOWED_PACKAGE_CYCLES = {
-    # campaigns -> widget: the snippet (allowed) and demo_seed -> widget.demo (see ALLOWED_CAMPAIGNS_TO_WIDGET).
+    # campaigns -> widget: the snippet only (the embed code shown to site owners, in the admin and the sites API).
     frozenset({"campaigns", "widget"}),
-    # retarget.wsgi -> widget.api.fast_path and .client; widget.api.config and .events -> retarget.middleware.
-    frozenset({"retarget", "widget"}),
-    # The same two, closed through campaigns: retarget.views (/readyz) reads the tally's lag from campaigns, and
-    # campaigns reaches widget through the snippet.
-    frozenset({"campaigns", "retarget", "widget"}),
 }
 
 # campaigns imports nothing from widget but the snippet (the embed code shown to site owners).
 CAMPAIGNS_MAY_IMPORT_FROM_WIDGET = frozenset({"widget.snippet"})
-ALLOWED_CAMPAIGNS_TO_WIDGET = {
-    # The demo's seed command writes the demo's pages' campaigns; the demo belongs in its own folder.
-    ("campaigns.management.commands.demo_seed", "widget.demo"),
-}
+ALLOWED_CAMPAIGNS_TO_WIDGET: set[tuple[str, str]] = set()  # none today: keep it that way
 
 # The core: plain data in, answers out. Neither they nor anything of ours they import (transitively) may reach
 # the ORM, a request or a face.

@@ -14,8 +14,9 @@ import time
 
 from django.db import close_old_connections, connection
 
+from campaigns.ingest.write_turn import portable_write_turn
 from campaigns.services import tally, tally_portable
-from campaigns.services.events import NUDGE_DEBOUNCE_SECONDS, portable_write_turn
+from campaigns.services.events import NUDGE_DEBOUNCE_SECONDS
 
 logger = logging.getLogger(__name__)
 

@@ -13,10 +13,10 @@ import psycopg
 import pytest
 from django.db import connection, connections, transaction
 
+from campaigns.ingest.store import EventRow, events_record
 from campaigns.selectors_events import variant_totals
 from campaigns.services import events as events_service
 from campaigns.services import tally
-from campaigns.services.events import EventRow, events_record
 from tests.campaigns.events_kit import now_ms
 
 pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="commit order needs concurrent writers")

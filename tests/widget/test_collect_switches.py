@@ -8,10 +8,10 @@ import pytest
 from django.core.signals import request_started
 
 import retarget
+from campaigns.ingest import collect
 from campaigns.models import Event
 from tests.campaigns.events_kit import event, events_url, post_events
 from tests.widget.test_collect_fast_path import batch, call, environ_for
-from widget.api import events as collect
 
 WSGI_PY = Path(retarget.__file__).parent / "wsgi.py"
 

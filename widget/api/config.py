@@ -4,11 +4,10 @@ from django.conf import settings
 from django.http import HttpResponse, HttpResponseNotModified
 from django.views.decorators.http import require_http_methods
 
+from campaigns.ingest.site_keys import site_key_known
 from campaigns.outages import OUTAGE_ERRORS
 from campaigns.selectors import SiteConfig, site_config_get
-from campaigns.site_keys import site_key_known
-from retarget.middleware import public_endpoint
-from widget.api.responses import cors_headers, error_response, service_unavailable
+from widget.api.responses import cors_headers, error_response, public_endpoint, service_unavailable
 
 ERROR_UNKNOWN_SITE = "unknown site key"
 

@@ -11,12 +11,18 @@ from django.http import HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from campaigns.ingest.body import (
+    CONTENT_TYPES,
+    ERROR_CONTENT_TYPE,
+    ERROR_TOO_LARGE,
+    MAX_BODY_BYTES,
+    body_read,
+    json_parse,
+)
 from campaigns.rules import ERROR_CONTEXT_SHAPE, context_problem, decide
-from widget.api.body import CONTENT_TYPES, ERROR_CONTENT_TYPE, ERROR_TOO_LARGE, body_read, json_parse
 from widget.api.config import site_config_or_answer
 from widget.api.responses import cors_headers, error_response
 
-MAX_BODY_BYTES = 64 * 1024
 ERROR_NO_CONTEXT = "context must be an object"
 
 

@@ -1,7 +1,7 @@
 """A short way through WSGI for POST and OPTIONS /api/w/<key>/events, the endpoint with thousands of requests a second.
 
 Django's handler, its request and response objects and the middleware cost a collect request about a fifth of its
-CPU and do nothing for it. Here the request goes from the WSGI environ straight to events_collect (the whole
+CPU and do nothing for it. Here the request goes from the WSGI environ straight to collect_reply (the whole
 endpoint, on plain inputs; the Django view calls the same function) and its Reply straight to start_response.
 
 Everything else goes to Django unchanged, and so does any request this path would not answer exactly as Django:
@@ -31,9 +31,10 @@ from django.middleware.clickjacking import XFrameOptionsMiddleware
 from django.middleware.security import SecurityMiddleware
 from django.utils.http import parse_header_parameters
 
+from campaigns.ingest.sender import client_ip
 from campaigns.outages import OUTAGE_ERRORS
-from widget.api.client import client_ip
-from widget.api.events import JSON, Reply, events_collect, unavailable_reply
+from widget.api.collect import collect_reply
+from widget.api.responses import ERROR_SERVER, error_reply, unavailable_reply
 
 # The middleware before PublicEndpointMiddleware that this path stands in for: SecurityMiddleware's redirect and
 # headers are reproduced here; WhiteNoise answers under STATIC_URL only, never on /api/w/.
@@ -46,7 +47,7 @@ FRONT_MIDDLEWARE = [
 _EVENTS_PATH = re.compile(r"/api/w/([A-Za-z0-9_-]{1,40})/events")
 _METHODS = frozenset({"POST", "OPTIONS"})
 _STATUS_LINES = {status.value: f"{status.value} {status.phrase}" for status in HTTPStatus}
-SERVER_ERROR = Reply(500, {"Content-Type": JSON}, b'{"error":"server error"}')
+SERVER_ERROR = error_reply(500, ERROR_SERVER)
 
 request_logger = logging.getLogger("django.request")
 
@@ -125,14 +126,14 @@ def collect_fast_path(django_application):
             return django_application(environ, start_response)
         try:
             close_old_connections()
-            reply = events_collect(
+            reply = collect_reply(
                 public_key=match[1], method=method, origin=environ.get("HTTP_ORIGIN"),
                 referer=environ.get("HTTP_REFERER"), content_type=_media_type(environ.get("CONTENT_TYPE", "")),
                 content_length=environ.get("CONTENT_LENGTH"), read=environ["wsgi.input"].read,
                 ip=client_ip(environ), user_agent=environ.get("HTTP_USER_AGENT", ""),
             )
         except OUTAGE_ERRORS:
-            reply = unavailable_reply()  # events_collect answers its own; this is the connection check before it
+            reply = unavailable_reply()  # collect_reply answers its own; this is the connection check before it
         except Exception:
             # As Django's handler does with an exception in a view: logged for the admins, a 500 to the client.
             request_logger.exception("Internal Server Error: %s", environ.get("PATH_INFO"))

@@ -8,15 +8,12 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from campaigns.ingest.body import MAX_DATA_DEPTH, MAX_EVENT_BYTES, MAX_ID_LENGTH, MAX_URL_LENGTH
+from campaigns.ingest.site_map import SiteIngest
+from campaigns.ingest.store import EventRow
+from campaigns.ingest.url_hygiene import url_clean
 from campaigns.models import EventType
-from campaigns.selectors_events import SiteIngest
-from campaigns.services.events import EventRow
-from campaigns.url_hygiene import url_clean
 
-MAX_EVENT_BYTES = 32 * 1024
-MAX_DATA_DEPTH = 8
-MAX_ID_LENGTH = 64
-MAX_URL_LENGTH = 4096
 DAY_MS = 86_400_000
 MAX_FUTURE_MS = DAY_MS
 MAX_AGE_MS = 7 * DAY_MS

@@ -9,13 +9,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from campaigns.ingest import collect
+from campaigns.ingest.body import ERROR_NOT_UTF8, json_parse
+from campaigns.ingest.checks import DAY_MS, TYPES, events_check_widget, events_read_widget
+from campaigns.ingest.collect import _check_all
+from campaigns.ingest.site_map import SiteIngest
 from campaigns.models import Event
-from campaigns.selectors_events import SiteIngest
 from tests.campaigns.events_kit import post_events
-from widget.api import events as collect
-from widget.api.body import ERROR_NOT_UTF8, json_parse
-from widget.api.event_input import DAY_MS, TYPES, events_check_widget, events_read_widget
-from widget.api.events import _check_all
 
 NOW_MS = int(time.time() * 1000)
 INGEST = SiteIngest(site_id=1, allowed_origins=("https://shop.example",),
