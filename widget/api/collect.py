@@ -18,12 +18,12 @@ from widget.api.responses import (
     cors_headers,
     django_response,
     error_reply,
+    method_not_allowed_reply,
     public_endpoint,
     unavailable_reply,
 )
 
 ERROR_UNKNOWN_SITE = "unknown site key"
-ERROR_METHOD = "method not allowed"
 # What Django gives a response without a type (the preflight's empty answer).
 EMPTY = "text/html; charset=utf-8"
 
@@ -70,7 +70,7 @@ def _collect_reply(*, public_key: str, method: str, origin: str | None, referer:
         allowed = origin_allowed(origin=sender_origin, allowed=ingest.allowed_origins)
         return Reply(204 if allowed else 403, {"Content-Type": EMPTY, **headers}, b"")
     if method != "POST":
-        return error_reply(405, ERROR_METHOD, headers={**headers, "Allow": "POST, OPTIONS"})
+        return method_not_allowed_reply(allow="POST, OPTIONS", headers=headers)
     outcome = events_collect(ingest=ingest, public_key=public_key, origin=sender_origin, content_type=content_type,
                              content_length=content_length, read=read, ip=ip, user_agent=user_agent)
     if type(outcome) is Refusal:

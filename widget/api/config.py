@@ -2,12 +2,18 @@
 
 from django.conf import settings
 from django.http import HttpResponse, HttpResponseNotModified
-from django.views.decorators.http import require_http_methods
 
 from campaigns.ingest.site_keys import site_key_known
 from campaigns.outages import OUTAGE_ERRORS
 from campaigns.selectors import SiteConfig, site_config_get
-from widget.api.responses import cors_headers, error_response, public_endpoint, service_unavailable
+from widget.api.responses import (
+    cors_headers,
+    django_response,
+    error_response,
+    method_not_allowed_reply,
+    public_endpoint,
+    service_unavailable,
+)
 
 ERROR_UNKNOWN_SITE = "unknown site key"
 
@@ -27,8 +33,9 @@ def site_config_or_answer(*, public_key: str) -> tuple[SiteConfig | None, HttpRe
 
 
 @public_endpoint
-@require_http_methods(["GET", "HEAD", "OPTIONS"])
 def site_config_api(request, public_key: str):
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        return django_response(method_not_allowed_reply(allow="GET, HEAD, OPTIONS"))
     config, answer = site_config_or_answer(public_key=public_key)
     if answer is not None:
         return answer

@@ -17,6 +17,7 @@ RETRY_AFTER_SECONDS = 5
 ERROR_UNAVAILABLE = "service unavailable"
 DETAIL_UNAVAILABLE = "the database or cache cannot be reached; nothing was stored, send again after Retry-After"
 ERROR_NOT_FOUND = "not found"
+ERROR_METHOD = "method not allowed"
 ERROR_SERVER = "server error"
 
 
@@ -40,6 +41,11 @@ def error_reply(status: int, error: str, detail=None, *, headers: dict | None = 
     if detail is not None:
         body["detail"] = detail
     return Reply(status, {"Content-Type": JSON, **(headers or {})}, msgspec.json.encode(body))
+
+
+def method_not_allowed_reply(*, allow: str, headers: dict | None = None) -> Reply:
+    """405 for a method the endpoint does not take; `allow` lists those it does."""
+    return error_reply(405, ERROR_METHOD, headers={**(headers or {}), "Allow": allow})
 
 
 def unavailable_headers(headers: dict | None = None) -> dict:
