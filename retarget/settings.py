@@ -87,8 +87,6 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    # Views marked @public_endpoint (the collect endpoint) are called from here, without the middleware below.
-    "retarget.middleware.PublicEndpointMiddleware",
     "retarget.hardening.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -315,10 +313,6 @@ COLLECT_WRITER_SOCKET = env_str("COLLECT_WRITER_SOCKET")
 # and on by `python bench/run.py ablation`).
 # RETARGET_FAST_PATH=0: collect requests go through Django's handler like any other (retarget/wsgi.py).
 COLLECT_FAST_PATH = env_bool("RETARGET_FAST_PATH", True)
-# RETARGET_PUBLIC_SHORTCUT=0: public endpoints take the whole middleware chain (retarget/middleware.py).
-PUBLIC_SHORTCUT = env_bool("RETARGET_PUBLIC_SHORTCUT", True)
-# COLLECT_TYPED_DECODE=0: every batch is read as any JSON and checked by event_check (campaigns/ingest/collect.py).
-COLLECT_TYPED_DECODE = env_bool("COLLECT_TYPED_DECODE", True)
 # Where the widget and the demo shop find the API when they are not on the same origin.
 PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "")
 # The demo shop (/demo/) and the / redirect to it: on in development, off in production unless asked for.

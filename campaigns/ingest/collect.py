@@ -12,7 +12,6 @@ from collections.abc import Callable
 from functools import partial
 from typing import NamedTuple
 
-import msgspec
 from django.conf import settings
 from django.utils import timezone
 
@@ -33,8 +32,6 @@ from campaigns.ingest.checks import (
     EventIn,
     Rejected,
     event_check,
-    events_check_widget,
-    events_read_widget,
 )
 from campaigns.ingest.origins import origin_allowed, origin_of_url
 from campaigns.ingest.rate_limits import Limit, rate_limit_hit
@@ -142,16 +139,12 @@ def events_collect(*, ingest: SiteIngest, public_key: str, origin: str | None, c
     body = body_read(read, content_length=content_length, max_bytes=MAX_BODY_BYTES)
     if body is None:
         return refused(413, ERROR_TOO_LARGE, {"max_bytes": MAX_BODY_BYTES}, reason=REFUSED_TOO_LARGE)
-    # The widget's own form is read and typed in C; any other body as any JSON, to be checked event by event.
-    # Off (COLLECT_TYPED_DECODE=0), every body takes the other way.
-    widget_events = raw_events = events_read_widget(body) if settings.COLLECT_TYPED_DECODE else None
-    if raw_events is None:
-        document, error = json_parse(body)
-        if error:
-            return refused(400, error, reason=REFUSED_MALFORMED)
-        raw_events = document.get("events") if isinstance(document, dict) else None
-        if not isinstance(raw_events, list):
-            return refused(400, ERROR_SHAPE, reason=REFUSED_MALFORMED)
+    document, error = json_parse(body)
+    if error:
+        return refused(400, error, reason=REFUSED_MALFORMED)
+    raw_events = document.get("events") if isinstance(document, dict) else None
+    if not isinstance(raw_events, list):
+        return refused(400, ERROR_SHAPE, reason=REFUSED_MALFORMED)
     if len(raw_events) > MAX_BATCH_EVENTS:
         return refused(413, ERROR_TOO_MANY, {"max_events": MAX_BATCH_EVENTS}, reason=REFUSED_TOO_MANY,
                        count=len(raw_events))
@@ -166,16 +159,10 @@ def events_collect(*, ingest: SiteIngest, public_key: str, origin: str | None, c
     user_agent = user_agent_clean(user_agent)
     device = device_of(user_agent[:MAX_USER_AGENT_READ_CHARS])
     now_ms = int(now.timestamp() * 1000)
-    checked = None if widget_events is None or device == BOT else events_check_widget(
-        widget_events, now_ms=now_ms, ingest=ingest)
     if device == BOT:
         accepted, accepted_ids = [], []
         rejected = [{"index": index, "reason": REASON_BOT} for index in range(len(raw_events))]
-    elif checked is not None:
-        (accepted, accepted_ids), rejected = checked, []
     else:
-        if widget_events is not None:  # an event to refuse, with its reason: each event as the JSON it came as
-            raw_events = msgspec.json.decode(body)["events"]
         accepted, accepted_ids, rejected = _check_all(raw_events, now_ms=now_ms, ingest=ingest)
         if any(r["reason"] in (REASON_CAMPAIGN, REASON_VARIANT) for r in rejected) and site_ingest_refresh_due(
             ingest=ingest

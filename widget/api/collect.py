@@ -19,7 +19,6 @@ from widget.api.responses import (
     django_response,
     error_reply,
     method_not_allowed_reply,
-    public_endpoint,
     unavailable_reply,
 )
 
@@ -30,7 +29,6 @@ EMPTY = "text/html; charset=utf-8"
 logger = logging.getLogger(__name__)
 
 
-@public_endpoint
 @csrf_exempt
 def events_collect_api(request, public_key: str):
     # Headers are read from META: `request.headers` would build a dict of every header on each request.

@@ -11,7 +11,6 @@ from widget.api.responses import (
     django_response,
     error_response,
     method_not_allowed_reply,
-    public_endpoint,
     service_unavailable,
 )
 
@@ -32,7 +31,6 @@ def site_config_or_answer(*, public_key: str) -> tuple[SiteConfig | None, HttpRe
     return config, None
 
 
-@public_endpoint
 def site_config_api(request, public_key: str):
     if request.method not in ("GET", "HEAD", "OPTIONS"):
         return django_response(method_not_allowed_reply(allow="GET, HEAD, OPTIONS"))

@@ -7,15 +7,15 @@ endpoint, on plain inputs; the Django view calls the same function) and its Repl
 Everything else goes to Django unchanged, and so does any request this path would not answer exactly as Django:
 another method or path, a key not in the form of public keys, a Host not in ALLOWED_HOSTS (Django's 400 and its
 security log), plain HTTP under SECURE_SSL_REDIRECT (Django's redirect). What Django adds to the answer is added
-here: Content-Length, and the headers of the middleware that run for a public endpoint (SecurityMiddleware's,
+here: Content-Length, and the headers of the middleware that change a collect answer (SecurityMiddleware's,
 XFrameOptionsMiddleware's), taken from those middleware themselves. Database connections are checked and recycled
 as Django does (close_old_connections), once, before the request: a connection that became obsolete or failed is
 closed before its next use rather than right after the request that found it so (the web worker rarely queries: the
 collect writer stores). The request_started and request_finished signals are not sent; their other receivers do
 nothing for this endpoint (a Redis cache's close, the urlconf, the DEBUG query log).
 
-The path is used only with the middleware it was written against in front of PublicEndpointMiddleware (see
-FRONT_MIDDLEWARE); with any other, every request goes to Django.
+The path is used only with the middleware it was written against (MIDDLEWARE_STOOD_IN_FOR); with any other, every
+request goes to Django.
 """
 
 import logging
@@ -36,12 +36,21 @@ from campaigns.outages import OUTAGE_ERRORS
 from widget.api.collect import collect_reply
 from widget.api.responses import ERROR_SERVER, error_reply, unavailable_reply
 
-# The middleware before PublicEndpointMiddleware that this path stands in for: SecurityMiddleware's redirect and
-# headers are reproduced here; WhiteNoise answers under STATIC_URL only, never on /api/w/.
-FRONT_MIDDLEWARE = [
+# The middleware this path stands in for. SecurityMiddleware's redirect and headers, CommonMiddleware's host check
+# and Content-Length and XFrameOptionsMiddleware's header are reproduced here; the others add nothing to a collect
+# answer: WhiteNoise answers under STATIC_URL only, the CSP middleware skips /api/w/, the view is exempt from CSRF,
+# and it reads no session, user or message.
+MIDDLEWARE_STOOD_IN_FOR = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "retarget.middleware.PublicEndpointMiddleware",
+    "retarget.hardening.ContentSecurityPolicyMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 # Site.public_key's alphabet (public_key_new) and length: any other key goes to Django, which answers it.
 _EVENTS_PATH = re.compile(r"/api/w/([A-Za-z0-9_-]{1,40})/events")
@@ -112,8 +121,8 @@ def _media_type(content_type: str) -> str:
 
 def collect_fast_path(django_application):
     """The WSGI application: collect requests answered here, every other request by `django_application`."""
-    if list(settings.MIDDLEWARE[:len(FRONT_MIDDLEWARE)]) != FRONT_MIDDLEWARE or settings.FORCE_SCRIPT_NAME:
-        request_logger.warning("collect fast path off: the middleware or FORCE_SCRIPT_NAME differ from its own")
+    if list(settings.MIDDLEWARE) != MIDDLEWARE_STOOD_IN_FOR or settings.FORCE_SCRIPT_NAME or settings.PREPEND_WWW:
+        request_logger.warning("collect fast path off: the middleware, FORCE_SCRIPT_NAME or PREPEND_WWW differ")
         return django_application
 
     def application(environ, start_response):

@@ -1,6 +1,6 @@
 """The public endpoints' shared HTTP helpers: every JSON error they answer, `{"error": "...", "detail": ...}` with
 its status, is written by `error_reply` (the collect endpoint and its WSGI fast path send that Reply as it is; the
-Django views, the middleware and the API 404 and 500 pages through `error_response`); the outage answer (503 with
+Django views and the API 404 and 500 pages through `error_response`); the outage answer (503 with
 Retry-After); CORS headers."""
 
 from typing import NamedTuple
@@ -19,12 +19,6 @@ DETAIL_UNAVAILABLE = "the database or cache cannot be reached; nothing was store
 ERROR_NOT_FOUND = "not found"
 ERROR_METHOD = "method not allowed"
 ERROR_SERVER = "server error"
-
-
-def public_endpoint(view):
-    """Mark a view that needs no session, user, messages or CSRF check (retarget/middleware.py calls it early)."""
-    view.public_endpoint = True
-    return view
 
 
 class Reply(NamedTuple):
