@@ -242,7 +242,7 @@ needs_gunicorn = pytest.mark.skipif(
 @pytest.fixture(scope="module")
 def gunicorn(django_db_setup, django_db_blocker, tmp_path_factory):
     """One gunicorn for the module, on the test database (the tests commit their data: transactional_db)."""
-    from tests.widget.test_writer import free_port, wait_for
+    from tests.campaigns.ingest.test_writer import free_port, wait_for
 
     tmp = tmp_path_factory.mktemp("gunicorn")
     port, path = free_port(), str(tmp / "collect.sock")
