@@ -10,12 +10,8 @@ server: the endpoint's ratio to it is printed too.
 
 The pieces and their switches (environment variables read at start-up; docs/ingest.md):
 - fast path: RETARGET_FAST_PATH=0 (retarget/wsgi.py);
-- middleware short-circuit: RETARGET_PUBLIC_SHORTCUT=0 (retarget/middleware.py);
-- collect writer: COLLECT_WRITER_SOCKET="" (retarget/gunicorn.conf.py, widget/writer.py);
-- typed decode: COLLECT_TYPED_DECODE=0 (widget/api/events.py);
-- prepared insert: DB_PREPARED_STATEMENTS=0 (retarget/settings.py, campaigns/services/events.py).
-The fast path answers collect requests before the middleware, so the short-circuit is also measured with the fast
-path off on both servers (a row marked "context", not a verdict of the protocol).
+- collect writer: COLLECT_WRITER_SOCKET="" (retarget/gunicorn.conf.py, campaigns/ingest/writer.py);
+- prepared insert: DB_PREPARED_STATEMENTS=0 (retarget/settings.py, campaigns/ingest/store.py).
 
 Prints figures, asserts nothing. Needs PostgreSQL at 127.0.0.1:5432 (user postgres), Redis and wrk. Creates and drops
 the database `retarget_ablation` (or $COLLECT_ABLATION_DB). Usage:
@@ -46,14 +42,12 @@ PORT_ON, PORT_OFF = 8775, 8776
 KEEP_GAIN = 0.05
 BOOTSTRAP_SAMPLES = 10_000
 
-# (name, what the piece-off server sets, what both servers set): every piece's switch, off.
+# (name, what the piece-off server sets, what both servers set): every piece's switch, off. A row whose third
+# element is not empty is context (measured with something else off on both servers), not a verdict.
 PIECES = [
     ("fast-path", {"RETARGET_FAST_PATH": "0"}, {}),
-    ("middleware-shortcut", {"RETARGET_PUBLIC_SHORTCUT": "0"}, {}),
     ("writer", {"COLLECT_WRITER_SOCKET": ""}, {}),
-    ("typed-decode", {"COLLECT_TYPED_DECODE": "0"}, {}),
     ("prepared-insert", {"DB_PREPARED_STATEMENTS": "0"}, {}),
-    ("middleware-shortcut|fast-path-off", {"RETARGET_PUBLIC_SHORTCUT": "0"}, {"RETARGET_FAST_PATH": "0"}),
 ]
 
 
@@ -118,8 +112,7 @@ def main() -> None:
     env = {**environment(f"ablation-{os.getpid()}"), "DATABASE_URL": f"{PG}/{DB_NAME}", "REDIS_URL": REDIS_URL,
            "CACHE_KEY_PREFIX": "rt-ablation", "STATIC_ROOT": str(STATIC_ROOT)}
     STATIC_ROOT.mkdir(exist_ok=True)  # WhiteNoise warns in every worker about a missing one; collect serves none
-    for name in ("RETARGET_FAST_PATH", "RETARGET_PUBLIC_SHORTCUT", "COLLECT_TYPED_DECODE", "DB_PREPARED_STATEMENTS",
-                 "COLLECT_WRITER_SOCKET"):
+    for name in ("RETARGET_FAST_PATH", "DB_PREPARED_STATEMENTS", "COLLECT_WRITER_SOCKET"):
         env.pop(name, None)  # everything on unless a piece says otherwise
     os.environ.update(env)
     subprocess.run(["psql", f"{PG}/postgres", "-qc", f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)"], check=True,

@@ -51,7 +51,7 @@ def main() -> None:
     from django.conf import settings
     from django.db import connection, transaction
 
-    from campaigns.services import events
+    from campaigns.ingest import store as events
     from campaigns.tally import nudge
 
     nudge._nudge_quiet_until = math.inf  # only the inserts are measured: no tally drain in this backend

@@ -5,7 +5,7 @@ from csp.decorators import csp_exempt
 from django.http import HttpResponse
 from django.urls import include, path
 
-from widget import demo
+from widget.demo import views as demo
 
 FLOOR_JS = Path(__file__).resolve().parent / "widget_floor.js"
 FLOOR_URL = "/bench/static/widget/floor.js"

@@ -18,10 +18,11 @@ from retarget.wsgi import application as product_application
 from django.conf import settings
 from django.utils import timezone
 
-from campaigns.services.events import events_batch_json
-from widget.api.event_input import EventIn, events_read_widget
-from widget.api.ratelimit import Limit
-from widget.writer import STORED, writer_submit
+from campaigns.ingest.store import events_batch_json
+from campaigns.ingest.body import json_parse
+from campaigns.ingest.checks import EventIn
+from campaigns.ingest.rate_limits import Limit
+from campaigns.ingest.writer import STORED, writer_submit
 
 STORE_ONLY = re.compile(r"/bench/store-only/(\d+)")
 _ANSWER = b'{"stored":true}'
@@ -29,7 +30,8 @@ _ANSWER = b'{"stored":true}'
 
 def _rows(events) -> list[EventIn]:
     """The decoded events as stored, unchecked: what the endpoint's checks produce for valid events."""
-    return [EventIn(e.id, e.type, e.ts, e.visitor, e.session, e.campaign, e.variant, e.url, "{}") for e in events]
+    return [EventIn(e["id"], e["type"], e["ts"], e.get("visitor", ""), e.get("session", ""), e.get("campaign"),
+                    e.get("variant"), e.get("url", ""), "{}") for e in events]
 
 
 def application(environ, start_response):
@@ -38,8 +40,9 @@ def application(environ, start_response):
         return product_application(environ, start_response)
     site_id = int(match[1])
     body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
-    events = events_read_widget(body)
-    if events is None:
+    document, error = json_parse(body)  # the endpoint's own decoder
+    events = document.get("events") if error is None and isinstance(document, dict) else None
+    if not isinstance(events, list):
         start_response("400 Bad Request", [("Content-Type", "text/plain"), ("Content-Length", "0")])
         return [b""]
     limits = [Limit(key=f"s:{site_id}", limit=settings.RATE_LIMIT_SITE_PER_MINUTE),

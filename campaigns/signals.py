@@ -10,10 +10,10 @@ from functools import partial
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 
+from campaigns.ingest.site_keys import site_keys_changed
+from campaigns.ingest.site_map import site_ingest_forget
 from campaigns.models import Campaign, Site, Variant
 from campaigns.selectors.config import config_invalidate
-from campaigns.selectors_events import site_ingest_forget
-from campaigns.site_keys import site_keys_changed
 
 
 def _public_key(instance) -> str | None:

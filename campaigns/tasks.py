@@ -5,6 +5,7 @@ import logging
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
+from campaigns.ingest import refusals
 from campaigns.models import Campaign, Site
 from campaigns.selectors.counters import campaigns_auto_allocated
 from campaigns.services import allocation, events, retention
@@ -48,7 +49,7 @@ def allocation_update(*, campaign_id: int | None = None, **kwargs) -> None:
 
 @shared_task(name="campaigns.refusals_flush", **TASK_OPTIONS)
 def refusals_flush(**kwargs) -> int:
-    moved = events.refusals_flush()
+    moved = refusals.refusals_flush()
     if moved:
         logger.info("refusals_flush: %s refusals counted", moved)
     return moved

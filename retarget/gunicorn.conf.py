@@ -1,8 +1,8 @@
 """gunicorn settings for the web service: `gunicorn -c retarget/gunicorn.conf.py retarget.wsgi --bind ...`.
 
 Used by deploy/Procfile (docker-compose and `make prod`), the Dockerfile and the benchmarks. Beside the sync
-workers it runs the collect writer (widget/writer.py), which stores the batches of concurrent collect requests in
-one commit, and starts it again should it exit. Web workers store on their own whenever it is not there
+workers it runs the collect writer (campaigns/ingest/writer.py), which stores the batches of concurrent collect
+requests in one commit, and starts it again should it exit. Web workers store on their own whenever it is not there
 (COLLECT_WRITER_SOCKET="" turns it off; it is off on any database but PostgreSQL).
 """
 

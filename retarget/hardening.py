@@ -6,8 +6,7 @@ pages, the calculator. The widget's public endpoints answer JSON to other sites'
 
 from csp.middleware import CSPMiddleware
 
-from retarget.middleware import PUBLIC_PREFIX
-from widget.api.client import client_ip
+from campaigns.ingest.sender import client_ip
 
 
 def login_client_ip(request) -> str:
@@ -16,6 +15,8 @@ def login_client_ip(request) -> str:
 
 
 API_PREFIX = "/api/"
+# The widget's public endpoints (config, decide, collect).
+PUBLIC_PREFIX = "/api/w/"
 # REST framework's browsable API lays out its pages with style attributes (no script): allowed there, and only there.
 BROWSABLE_API_STYLES = {"style-src-attr": ["'unsafe-inline'"]}
 

@@ -80,13 +80,13 @@ INSTALLED_APPS = [
     "csp",
     "campaigns",
     "widget",
+    # The demo shop's pages, templates, static files and `demo_seed` (mounted only with DEMO).
+    "widget.demo",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    # Views marked @public_endpoint (the collect endpoint) are called from here, without the middleware below.
-    "retarget.middleware.PublicEndpointMiddleware",
     "retarget.hardening.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -306,17 +306,13 @@ KNOWN_KEYS_REFRESH_SECONDS = env_int("KNOWN_KEYS_REFRESH_SECONDS", 60)
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 if TRUSTED_PROXY_COUNT < 0:
     raise ImproperlyConfigured(f"TRUSTED_PROXY_COUNT={TRUSTED_PROXY_COUNT} must be 0 or more")
-# Unix socket of the collect writer (widget/writer.py), which stores the batches of concurrent collect requests
-# in one commit. retarget/gunicorn.conf.py starts one and sets this; empty: each web worker stores on its own.
+# Unix socket of the collect writer (campaigns/ingest/writer.py), which stores the batches of concurrent collect
+# requests in one commit. retarget/gunicorn.conf.py starts one and sets this; empty: each web worker stores on its own.
 COLLECT_WRITER_SOCKET = env_str("COLLECT_WRITER_SOCKET")
 # The collect path's other speed machinery, each piece on unless its variable is 0 (docs/ingest.md; measured off
 # and on by `python bench/run.py ablation`).
 # RETARGET_FAST_PATH=0: collect requests go through Django's handler like any other (retarget/wsgi.py).
 COLLECT_FAST_PATH = env_bool("RETARGET_FAST_PATH", True)
-# RETARGET_PUBLIC_SHORTCUT=0: public endpoints take the whole middleware chain (retarget/middleware.py).
-PUBLIC_SHORTCUT = env_bool("RETARGET_PUBLIC_SHORTCUT", True)
-# COLLECT_TYPED_DECODE=0: every batch is read as any JSON and checked by event_check (widget/api/events.py).
-COLLECT_TYPED_DECODE = env_bool("COLLECT_TYPED_DECODE", True)
 # Where the widget and the demo shop find the API when they are not on the same origin.
 PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "")
 # The demo shop (/demo/) and the / redirect to it: on in development, off in production unless asked for.

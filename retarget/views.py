@@ -6,9 +6,9 @@ from django.http import JsonResponse
 from django.utils import timezone
 
 from campaigns.outages import DATABASE_ERRORS, REDIS_ERRORS
-from campaigns.redis_raw import redis_raw
+from campaigns.process_cache import redis_raw
 from campaigns.selectors.tally import tally_lag_seconds, worker_last_seen
-from widget.api.responses import unavailable_headers
+from widget.api.responses import ERROR_NOT_FOUND, ERROR_SERVER, error_response, unavailable_headers
 
 logger = logging.getLogger(__name__)
 
@@ -66,7 +66,7 @@ def _check(ping, errors: tuple) -> dict:
 def not_found(request, exception=None):
     """API paths answer 404 in JSON, like every API view; other paths get Django's page."""
     if request.path.startswith("/api/"):
-        return JsonResponse({"error": "not found", "detail": request.path}, status=404)
+        return error_response(404, ERROR_NOT_FOUND, request.path)
     from django.views.defaults import page_not_found
 
     return page_not_found(request, exception)
@@ -74,7 +74,7 @@ def not_found(request, exception=None):
 
 def server_error(request):
     if request.path.startswith("/api/"):
-        return JsonResponse({"error": "server error"}, status=500)
+        return error_response(500, ERROR_SERVER)
     from django.views.defaults import server_error as default
 
     return default(request)

@@ -14,7 +14,7 @@ from widget.api.fast_path import collect_fast_path  # noqa: E402
 application = collect_fast_path(django_application) if settings.COLLECT_FAST_PATH else django_application
 
 # ua-parser compiles its rules on first use (about 0.3 s): at start-up, not in a visitor's first collect request.
-from widget.api.client import device_of  # noqa: E402
+from campaigns.ingest.sender import device_of  # noqa: E402
 
 device_of("Mozilla/5.0 (warm-up)")
 

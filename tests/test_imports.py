@@ -23,21 +23,13 @@ ALLOWED_CYCLES: set[frozenset[str]] = set()  # none today: keep it that way
 
 # Package cycles: the simple cycles of the package graph (each a set of packages, here pairs importing each other).
 ALLOWED_PACKAGE_CYCLES = {
-    # campaigns -> widget: the snippet (allowed) and demo_seed -> widget.demo (see ALLOWED_CAMPAIGNS_TO_WIDGET).
+    # campaigns -> widget: the snippet only (the embed code shown to site owners, in the admin and the sites API).
     frozenset({"campaigns", "widget"}),
-    # retarget.wsgi -> widget.api.fast_path and .client; widget.api.config and .events -> retarget.middleware.
-    frozenset({"retarget", "widget"}),
-    # The same two, closed through campaigns: retarget.views (/readyz) reads the tally's lag from campaigns, and
-    # campaigns reaches widget through the snippet.
-    frozenset({"campaigns", "retarget", "widget"}),
 }
 
 # campaigns imports nothing from widget but the snippet (the embed code shown to site owners).
 CAMPAIGNS_MAY_IMPORT_FROM_WIDGET = frozenset({"widget.snippet"})
-ALLOWED_CAMPAIGNS_TO_WIDGET = {
-    # The demo's seed command writes the demo's pages' campaigns; the demo belongs in its own folder.
-    ("campaigns.management.commands.demo_seed", "widget.demo"),
-}
+ALLOWED_CAMPAIGNS_TO_WIDGET: set[tuple[str, str]] = set()  # none today: keep it that way
 
 # The core: plain data in, answers out. Neither they nor anything of ours they import (transitively) may reach
 # the ORM, a request or a face.

@@ -3,10 +3,10 @@ import re
 from django.conf import settings
 from django.urls import path, re_path
 
-from widget import demo
+from widget.api.collect import events_collect_api
 from widget.api.config import site_config_api
 from widget.api.decide import site_decide_api
-from widget.api.events import events_collect_api
+from widget.demo import views as demo
 from widget.embed import LEGACY_CORE_PATTERN, WIDGET_DIR, legacy_core_redirect
 
 app_name = "widget"

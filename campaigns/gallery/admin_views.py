@@ -10,10 +10,10 @@ from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
-from campaigns.targeting.describe import campaign_describe
 from campaigns.gallery.catalog import GalleryTemplate, gallery_templates
 from campaigns.gallery.services import campaign_from_template
 from campaigns.models import Campaign, Site
+from campaigns.targeting.describe import campaign_describe
 
 MESSAGE_CREATED = "Draft “{name}” created from the template on {site}: review it, then activate it."
 MESSAGE_INVALID = "The template does not fit this site: {errors}"

@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from campaigns.content import content_clean
+from campaigns.ingest.url_hygiene import kept_params_default
 from campaigns.models import Campaign
-from campaigns.url_hygiene import kept_params_default
 from campaigns.targeting.validation import validate_campaign_rules
 
 CATALOG = Path(__file__).resolve().parent / "catalog"

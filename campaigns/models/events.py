@@ -83,7 +83,7 @@ class RejectedEventCount(models.Model):
     """Refused events by site, day (UTC) and reason: a site owner's debugging aid.
 
     Events refused inside an accepted batch count one by one under their reason. Whole refused requests
-    (widget/api/events.py, REFUSED_*) count their events when these could be read (over the rate limit,
+    (campaigns/ingest/refusals.py, REFUSED_*) count their events when these could be read (over the rate limit,
     too many in a batch), else the request once under a `request_...` reason.
     """
 

@@ -32,7 +32,7 @@ def validate_time_zone(value: str) -> None:
 
 
 def validate_kept_params(value) -> None:
-    from campaigns.url_hygiene import kept_params_errors
+    from campaigns.ingest.url_hygiene import kept_params_errors
 
     errors = kept_params_errors(value)
     if errors:
@@ -72,13 +72,13 @@ def validate_consent_mode_map(value) -> None:
 
 
 def kept_params_default() -> list[str]:
-    from campaigns.url_hygiene import kept_params_default as default
+    from campaigns.ingest.url_hygiene import kept_params_default as default
 
     return default()
 
 
 def validate_origins(value) -> None:
-    from campaigns.origins import origins_errors
+    from campaigns.ingest.origins import origins_errors
 
     errors = origins_errors(value)
     if errors:

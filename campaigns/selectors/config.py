@@ -13,11 +13,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from campaigns.content import content_clean
-from campaigns.local_copies import LocalCopies
 from campaigns.models import Campaign, Site, Variant
 from campaigns.models.site import consent_mode_map_default
 from campaigns.outages import DATABASE_ERRORS, REDIS_ERRORS
-from campaigns.redis_raw import cache_key, loads, redis_raw
+from campaigns.process_cache import LocalCopies, cache_key, loads, redis_raw
 from campaigns.targeting.compile import config_compile
 
 CONFIG_CACHE_PREFIX = "config:v2:"  # v2: the body carries the compiled fields (targeting.compile)
@@ -133,7 +132,7 @@ def site_consent_extras(*, site: Site) -> dict:
 # instead of moving and unpickling the whole body. A change drops this process's copy at once (signals) and the
 # other processes' within LOCAL_CONFIG_TRUST_SECONDS: nothing next to the max-age browsers and CDNs keep it for.
 LOCAL_CONFIG_TRUST_SECONDS = 1.0
-_LOCAL_CONFIGS = LocalCopies(trust_seconds=LOCAL_CONFIG_TRUST_SECONDS)
+_LOCAL_CONFIGS = LocalCopies()
 
 
 def config_version_key(public_key: str) -> str:
@@ -142,7 +141,7 @@ def config_version_key(public_key: str) -> str:
 
 def _local_config(public_key: str) -> SiteConfig | None:
     client = redis_raw()
-    entry = _LOCAL_CONFIGS.get(public_key, trust_seconds=LOCAL_CONFIG_TRUST_SECONDS)
+    entry = _LOCAL_CONFIGS.get(public_key, max_age=LOCAL_CONFIG_TRUST_SECONDS)
     if client is None or entry is None:
         return None
     config, trusted = entry
@@ -163,7 +162,7 @@ def _local_config_keep(public_key: str, config: SiteConfig) -> None:
 
 # Per process: the last config each site was served with, and when it was last known good. While the database or
 # Redis cannot be reached, it is served (same body, same ETag) for up to settings.CONFIG_STALE_SECONDS.
-_LAST_GOOD_CONFIGS = LocalCopies(trust_seconds=3600.0)
+_LAST_GOOD_CONFIGS = LocalCopies()
 
 
 def site_config_get(*, public_key: str) -> SiteConfig | None:
@@ -175,7 +174,7 @@ def site_config_get(*, public_key: str) -> SiteConfig | None:
     try:
         config = _site_config_fresh(public_key=public_key)
     except (*DATABASE_ERRORS, *REDIS_ERRORS) as error:
-        entry = _LAST_GOOD_CONFIGS.get(public_key, trust_seconds=settings.CONFIG_STALE_SECONDS)
+        entry = _LAST_GOOD_CONFIGS.get(public_key, max_age=settings.CONFIG_STALE_SECONDS)
         if entry is None or not entry[1]:
             raise
         logger.warning("site_config_get: %s; serving the last good config of %s", error.__class__.__name__,

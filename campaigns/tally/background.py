@@ -14,8 +14,8 @@ import time
 
 from django.db import close_old_connections
 
+from campaigns.ingest.write_turn import portable_write_turn
 from campaigns.tally.drain import batch_size_default, tally_batch
-from campaigns.tally.write_turn import portable_write_turn
 
 logger = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from django.db import connection
 from campaigns.models import Event, RejectedEventCount, Response, Site
 from campaigns.pseudonyms import email_hash
 
-# Reasons, as stored in RejectedEventCount (the honeypot is collect's own: widget/api/event_input.py).
+# Reasons, as stored in RejectedEventCount (the honeypot is collect's own: campaigns/ingest/checks.py).
 REASON_NO_IMPRESSION = "form_no_impression"
 REASON_TOO_FAST = "form_too_fast"
 REASON_EMAIL_LIMIT = "form_email_limit"

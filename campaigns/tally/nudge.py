@@ -14,7 +14,7 @@ from django.core.cache import cache
 from kombu.exceptions import OperationalError as BrokerError
 
 from campaigns.outages import DATABASE_ERRORS, REDIS_ERRORS
-from campaigns.redis_raw import cache_key, redis_raw
+from campaigns.process_cache import cache_key, redis_raw
 from campaigns.tally.background import DEBOUNCE_SECONDS, tally_soon
 
 logger = logging.getLogger(__name__)

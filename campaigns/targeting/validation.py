@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from campaigns.ingest.url_hygiene import url_param_names
 from campaigns.rules import REGEX_MAX_LENGTH, attribute_kind, is_number, regex_problem
 from campaigns.targeting import vocabulary as vocab
 from campaigns.targeting.vocabulary import (
@@ -27,7 +28,6 @@ from campaigns.targeting.vocabulary import (
     REGEX,
     TRIGGERS,
 )
-from campaigns.url_hygiene import url_param_names
 
 NOT_ONE_OF = "{path}: {value!r} is not one of {choices}"
 WRONG_TYPE = "{path}: expected {expected}, got {got}"

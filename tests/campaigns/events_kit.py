@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from django.urls import reverse
 
-from campaigns.services.events import EventRow, events_batch_json
+from campaigns.ingest.store import EventRow, events_batch_json
 
 ORIGIN = "https://shop.example"
 BROWSER_UA = (

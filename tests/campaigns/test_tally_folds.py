@@ -22,11 +22,11 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from campaigns import services
-from campaigns.management.commands.demo_seed import DEMO_CAMPAIGNS
+from campaigns.ingest.store import EventRow, events_record
 from campaigns.models import Assignment, ConsentRecord, FunnelStep, Response, VariantDailyStats
-from campaigns.services.events import EventRow, events_record
 from campaigns.tally import drain as tally
 from tests.campaigns.folds import BATCH, PYTHON, SQL, SQL_NEEDS_POSTGRESQL
+from widget.demo.management.commands.demo_seed import DEMO_CAMPAIGNS
 
 pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason=SQL_NEEDS_POSTGRESQL)
 

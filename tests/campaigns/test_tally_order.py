@@ -13,8 +13,8 @@ import psycopg
 import pytest
 from django.db import connection, connections, transaction
 
+from campaigns.ingest.store import EventRow, events_record
 from campaigns.selectors.counters import variant_totals
-from campaigns.services.events import EventRow, events_record
 from campaigns.tally import drain as tally
 from campaigns.tally import nudge
 from tests.campaigns.events_kit import now_ms

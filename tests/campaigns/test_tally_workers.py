@@ -17,8 +17,8 @@ from django.conf import settings
 from django.db import connection
 from django.db.models import Sum
 
+from campaigns.ingest.store import EventRow, events_record
 from campaigns.models import VariantDailyStats
-from campaigns.services.events import EventRow, events_record
 from campaigns.tally.drain import tally_pending
 from campaigns.tasks import tally_drain
 from retarget.celery import app as celery_app

@@ -13,9 +13,9 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.urls import reverse
 
+from campaigns.ingest.url_hygiene import BAD_PARAM_NAME, url_clean
 from campaigns.models import Event
 from campaigns.targeting.validation import PARAM_NOT_KEPT
-from campaigns.url_hygiene import BAD_PARAM_NAME, url_clean
 from tests.campaigns.events_kit import event, post_events
 from tests.conftest import popup_campaign_create
 

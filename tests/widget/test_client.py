@@ -3,10 +3,10 @@
 import pytest
 from django.core.handlers.wsgi import WSGIHandler
 
+from campaigns.ingest.sender import client_ip
 from campaigns.models import Event
 from tests.campaigns.events_kit import BROWSER_UA, event, events_url, post_events
 from tests.widget.test_collect_fast_path import batch, call, environ_for
-from widget.api.client import client_ip
 from widget.api.fast_path import collect_fast_path
 
 PROXY = "10.0.0.2"  # REMOTE_ADDR: the proxy in front of the app, the same for every visitor

@@ -4,13 +4,13 @@ import uuid
 import pytest
 from django.db import connection
 
+from campaigns.ingest import body, collect
+from campaigns.ingest.sender import device_of, ip_truncate
 from campaigns.models import ConsentRecord, Event, RejectedEventCount
 from campaigns.tally.drain import tally_drain, tally_pending
 from campaigns.tasks import refusals_flush
 from tests.campaigns.events_kit import ORIGIN, event, events_url, now_ms, post_events
-from widget.api import body
-from widget.api import events as collect
-from widget.api.client import device_of, ip_truncate
+from widget.api import collect as collect_view
 
 DAY_MS = 86_400_000
 
@@ -129,7 +129,7 @@ def test_a_huge_body_is_refused_without_being_read(rf, site):
     request = rf.post(events_url(site), data=b"{}", content_type="text/plain", HTTP_ORIGIN=ORIGIN)
     request.META["CONTENT_LENGTH"] = str(10 * 1024 * 1024)
     request._stream = Exploding()
-    assert collect.events_collect_api(request, public_key=site.public_key).status_code == 413
+    assert collect_view.events_collect_api(request, public_key=site.public_key).status_code == 413
 
 
 def test_more_than_fifty_events_is_refused(client, site):
@@ -141,7 +141,7 @@ def test_more_than_fifty_events_is_refused(client, site):
 def test_an_unknown_key_is_404(client, site, db):
     response = client.post("/api/w/pk_nope/events", data="{}", content_type="text/plain", HTTP_ORIGIN=ORIGIN)
     assert response.status_code == 404
-    assert response.json()["error"] == collect.ERROR_UNKNOWN_SITE
+    assert response.json()["error"] == collect_view.ERROR_UNKNOWN_SITE
 
 
 @pytest.mark.parametrize("origin", ["https://evil.example", "https://shop.example.evil.example", "null", None])
@@ -247,7 +247,7 @@ def test_a_campaign_created_after_the_map_was_cached_is_accepted(client, site, c
 
     post_events(client, site, [event("pageview")])  # caches the map without the new campaign
     newer = popup_campaign_create(site=site, name="Newer")
-    monkeypatch.setattr("campaigns.selectors_events.INGEST_REFRESH_SECONDS", -1)
+    monkeypatch.setattr("campaigns.ingest.site_map.INGEST_REFRESH_SECONDS", -1)
     response = post_events(client, site, [event("impression", campaign=newer, variant=newer.variants.first())])
     assert response.json()["rejected"] == []
 

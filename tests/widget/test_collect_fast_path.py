@@ -15,14 +15,15 @@ from django.conf import settings
 from django.core.handlers.wsgi import WSGIHandler
 from django.db import connection
 
+from campaigns.ingest import body as body_errors
+from campaigns.ingest import collect
+from campaigns.ingest.rate_limits import WINDOW_SECONDS
+from campaigns.ingest.sender import ip_truncate
 from campaigns.models import Event
 from tests.app_process import app_environment
 from tests.campaigns.events_kit import BROWSER_UA, ORIGIN, event, events_url
-from widget.api import body as body_errors
-from widget.api import events as collect
-from widget.api.client import ip_truncate
+from widget.api import collect as collect_view
 from widget.api.fast_path import collect_fast_path
-from widget.api.ratelimit import WINDOW_SECONDS
 
 GOOGLEBOT = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
 
@@ -241,7 +242,7 @@ needs_gunicorn = pytest.mark.skipif(
 @pytest.fixture(scope="module")
 def gunicorn(django_db_setup, django_db_blocker, tmp_path_factory):
     """One gunicorn for the module, on the test database (the tests commit their data: transactional_db)."""
-    from tests.widget.test_writer import free_port, wait_for
+    from tests.campaigns.ingest.test_writer import free_port, wait_for
 
     tmp = tmp_path_factory.mktemp("gunicorn")
     port, path = free_port(), str(tmp / "collect.sock")
@@ -309,7 +310,7 @@ def test_through_gunicorn_a_batch_is_stored_before_the_202_with_the_security_hea
 @pytest.mark.parametrize(
     ("method", "path", "body", "headers", "status", "error"),
     [
-        ("POST", "/api/w/pk_nope/events", b"{}", {}, 404, collect.ERROR_UNKNOWN_SITE),
+        ("POST", "/api/w/pk_nope/events", b"{}", {}, 404, collect_view.ERROR_UNKNOWN_SITE),
         ("POST", None, b'{"events": []}', {"Origin": "https://evil.example"}, 403, collect.ERROR_ORIGIN),
         ("POST", None, b"{}", {"Content_Length": str(10 * 1024 * 1024)}, 413, body_errors.ERROR_TOO_LARGE),
         ("POST", None, b'{"events": [', {}, 400, body_errors.ERROR_MALFORMED),

@@ -2,16 +2,14 @@
 
 import importlib.util
 from pathlib import Path
-from unittest import mock
 
 import pytest
 from django.core.signals import request_started
 
 import retarget
 from campaigns.models import Event
-from tests.campaigns.events_kit import event, events_url, post_events
+from tests.campaigns.events_kit import event, events_url
 from tests.widget.test_collect_fast_path import batch, call, environ_for
-from widget.api import events as collect
 
 WSGI_PY = Path(retarget.__file__).parent / "wsgi.py"
 
@@ -47,31 +45,7 @@ def test_the_fast_path_switch_decides_whether_a_collect_request_reaches_djangos_
     assert bool(started) is not fast_path
 
 
-@pytest.mark.parametrize("shortcut", [True, False])
-def test_the_public_shortcut_switch_decides_whether_collect_takes_the_whole_middleware_chain(
-    client, site, settings, shortcut
-):
-    settings.PUBLIC_SHORTCUT = shortcut
-    response = post_events(client, site, [event("pageview")])
-    assert response.status_code == 202
-    # AuthenticationMiddleware, skipped by the short-circuit, is what gives a request its user.
-    assert hasattr(response.wsgi_request, "user") is not shortcut
-
-
-@pytest.mark.parametrize("typed", [True, False])
-def test_the_typed_decode_switch_decides_whether_event_check_checks_a_widget_batch(client, site, settings, typed):
-    settings.COLLECT_TYPED_DECODE = typed
-    batch_sent = [event("pageview"), event("pageview", visitor="v_2")]
-    with mock.patch.object(collect, "event_check", wraps=collect.event_check) as event_check:
-        response = post_events(client, site, batch_sent)
-    assert response.status_code == 202
-    assert response.json() == {"accepted": [e["id"] for e in batch_sent], "rejected": []}
-    assert event_check.call_count == (0 if typed else len(batch_sent))
-
-
 def test_every_piece_is_on_when_its_variable_is_unset():
     from retarget import settings as product_settings
 
     assert product_settings.COLLECT_FAST_PATH is True
-    assert product_settings.PUBLIC_SHORTCUT is True
-    assert product_settings.COLLECT_TYPED_DECODE is True

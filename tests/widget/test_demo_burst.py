@@ -22,8 +22,8 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+from campaigns.ingest.collect import ERROR_BUSY
 from tests.campaigns.events_kit import BROWSER_UA, now_ms
-from widget.api.events import ERROR_BUSY
 
 BASE_DIR = Path(settings.BASE_DIR)
 DEMO_ORIGIN = "http://127.0.0.1:8000"  # an origin the demo site allows (demo_seed)
@@ -291,7 +291,7 @@ STORE_UNCOUNTED = """
 import sys, time, uuid
 from django.utils import timezone
 from campaigns.models import Site
-from campaigns.services import events
+from campaigns.ingest import store as events
 events.tally_nudge = lambda: None  # stored as by a server that stopped before its tally thread ran
 site = Site.objects.get()
 rows = [events.EventRow(str(uuid.uuid4()), "pageview", int(time.time() * 1000), "v_restart", "s_restart", None, None,

@@ -21,16 +21,16 @@ from django.db import connection
 from django.utils import timezone
 
 from campaigns import services
+from campaigns.ingest import store as event_store
+from campaigns.ingest import writer
+from campaigns.ingest.rate_limits import Limit
 from campaigns.models import Event
 from campaigns.selectors import config as selectors_config
-from campaigns.services import events as event_services
 from campaigns.tally import nudge
 from tests.app_process import app_environment
 from tests.campaigns.events_kit import BROWSER_UA, ORIGIN, batch_of, event, events_url, post_events, stored_rows
 from tests.servers import Redis
-from widget import writer
 from widget.api.fast_path import collect_fast_path
-from widget.api.ratelimit import Limit
 from widget.api.responses import ERROR_UNAVAILABLE
 
 pytestmark = pytest.mark.skipif(connection.vendor != "postgresql" or not settings.REDIS_URL,
@@ -125,7 +125,7 @@ def test_events_are_stored_and_kept_when_redis_fails_after_the_commit(transactio
     nudge._nudge_quiet_until = 0.0
     redis_server.stop()
     rows = stored_rows(3)
-    inserted = event_services.events_record(site_id=site.id, events=rows, received_at=timezone.now(),
+    inserted = event_store.events_record(site_id=site.id, events=rows, received_at=timezone.now(),
                                             device="desktop", ip_hash="h", ip_truncated="", user_agent=BROWSER_UA)
     assert inserted == 3
     assert stored([r.event_id for r in rows]) == 3
@@ -181,7 +181,7 @@ def test_healthz_is_liveness_and_readyz_says_what_is_out(transactional_db, clien
 
 
 def test_readyz_reports_the_age_of_the_oldest_event_not_counted(transactional_db, client, site):
-    event_services.events_record(site_id=site.id, events=stored_rows(2), device="desktop", ip_hash="h",
+    event_store.events_record(site_id=site.id, events=stored_rows(2), device="desktop", ip_hash="h",
                                  ip_truncated="", user_agent=BROWSER_UA,
                                  received_at=timezone.now() - timedelta(seconds=90))
     lag = client.get("/readyz").json()["tally"]["lag_seconds"]

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from campaigns.services import events as event_services
+from campaigns.ingest import store as event_store
 from campaigns.tally import nudge
 from campaigns.tally.drain import tally_pending
 from retarget.celery import app as celery_app
@@ -82,7 +82,7 @@ def store(site, count: int) -> None:
     """Stored without the nudge (it would run the tally in this process): only the worker may count them."""
     nudge._nudge_quiet_until = float("inf")
     try:
-        event_services.events_record(site_id=site.id, events=stored_rows(count), received_at=timezone.now(),
+        event_store.events_record(site_id=site.id, events=stored_rows(count), received_at=timezone.now(),
                                      device="desktop", ip_hash="h", ip_truncated="", user_agent=BROWSER_UA)
     finally:
         nudge._nudge_quiet_until = 0.0

@@ -2,13 +2,17 @@
 
 from django.conf import settings
 from django.http import HttpResponse, HttpResponseNotModified
-from django.views.decorators.http import require_http_methods
 
+from campaigns.ingest.site_keys import site_key_known
 from campaigns.outages import OUTAGE_ERRORS
 from campaigns.selectors.config import SiteConfig, site_config_get
-from campaigns.site_keys import site_key_known
-from retarget.middleware import public_endpoint
-from widget.api.responses import cors_headers, error_response, service_unavailable
+from widget.api.responses import (
+    cors_headers,
+    django_response,
+    error_response,
+    method_not_allowed_reply,
+    service_unavailable,
+)
 
 ERROR_UNKNOWN_SITE = "unknown site key"
 
@@ -27,9 +31,9 @@ def site_config_or_answer(*, public_key: str) -> tuple[SiteConfig | None, HttpRe
     return config, None
 
 
-@public_endpoint
-@require_http_methods(["GET", "HEAD", "OPTIONS"])
 def site_config_api(request, public_key: str):
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        return django_response(method_not_allowed_reply(allow="GET, HEAD, OPTIONS"))
     config, answer = site_config_or_answer(public_key=public_key)
     if answer is not None:
         return answer

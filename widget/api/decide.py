@@ -9,20 +9,26 @@ import time
 
 from django.http import HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_http_methods
 
+from campaigns.ingest.body import (
+    CONTENT_TYPES,
+    ERROR_CONTENT_TYPE,
+    ERROR_TOO_LARGE,
+    MAX_BODY_BYTES,
+    body_read,
+    json_parse,
+)
 from campaigns.rules import ERROR_CONTEXT_SHAPE, context_problem, decide
-from widget.api.body import CONTENT_TYPES, ERROR_CONTENT_TYPE, ERROR_TOO_LARGE, body_read, json_parse
 from widget.api.config import site_config_or_answer
-from widget.api.responses import cors_headers, error_response
+from widget.api.responses import cors_headers, django_response, error_response, method_not_allowed_reply
 
-MAX_BODY_BYTES = 64 * 1024
 ERROR_NO_CONTEXT = "context must be an object"
 
 
 @csrf_exempt
-@require_http_methods(["POST", "OPTIONS"])
 def site_decide_api(request, public_key: str):
+    if request.method not in ("POST", "OPTIONS"):
+        return django_response(method_not_allowed_reply(allow="POST, OPTIONS"))
     config, answer = site_config_or_answer(public_key=public_key)
     if answer is not None:
         return answer

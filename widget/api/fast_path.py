@@ -1,21 +1,21 @@
 """A short way through WSGI for POST and OPTIONS /api/w/<key>/events, the endpoint with thousands of requests a second.
 
 Django's handler, its request and response objects and the middleware cost a collect request about a fifth of its
-CPU and do nothing for it. Here the request goes from the WSGI environ straight to events_collect (the whole
+CPU and do nothing for it. Here the request goes from the WSGI environ straight to collect_reply (the whole
 endpoint, on plain inputs; the Django view calls the same function) and its Reply straight to start_response.
 
 Everything else goes to Django unchanged, and so does any request this path would not answer exactly as Django:
 another method or path, a key not in the form of public keys, a Host not in ALLOWED_HOSTS (Django's 400 and its
 security log), plain HTTP under SECURE_SSL_REDIRECT (Django's redirect). What Django adds to the answer is added
-here: Content-Length, and the headers of the middleware that run for a public endpoint (SecurityMiddleware's,
+here: Content-Length, and the headers of the middleware that change a collect answer (SecurityMiddleware's,
 XFrameOptionsMiddleware's), taken from those middleware themselves. Database connections are checked and recycled
 as Django does (close_old_connections), once, before the request: a connection that became obsolete or failed is
 closed before its next use rather than right after the request that found it so (the web worker rarely queries: the
 collect writer stores). The request_started and request_finished signals are not sent; their other receivers do
 nothing for this endpoint (a Redis cache's close, the urlconf, the DEBUG query log).
 
-The path is used only with the middleware it was written against in front of PublicEndpointMiddleware (see
-FRONT_MIDDLEWARE); with any other, every request goes to Django.
+The path is used only with the middleware it was written against (MIDDLEWARE_STOOD_IN_FOR); with any other, every
+request goes to Django.
 """
 
 import logging
@@ -31,22 +31,32 @@ from django.middleware.clickjacking import XFrameOptionsMiddleware
 from django.middleware.security import SecurityMiddleware
 from django.utils.http import parse_header_parameters
 
+from campaigns.ingest.sender import client_ip
 from campaigns.outages import OUTAGE_ERRORS
-from widget.api.client import client_ip
-from widget.api.events import JSON, Reply, events_collect, unavailable_reply
+from widget.api.collect import collect_reply
+from widget.api.responses import ERROR_SERVER, error_reply, unavailable_reply
 
-# The middleware before PublicEndpointMiddleware that this path stands in for: SecurityMiddleware's redirect and
-# headers are reproduced here; WhiteNoise answers under STATIC_URL only, never on /api/w/.
-FRONT_MIDDLEWARE = [
+# The middleware this path stands in for. SecurityMiddleware's redirect and headers, CommonMiddleware's host check
+# and Content-Length and XFrameOptionsMiddleware's header are reproduced here; the others add nothing to a collect
+# answer: WhiteNoise answers under STATIC_URL only, the CSP middleware skips /api/w/, the view is exempt from CSRF,
+# and it reads no session, user or message.
+MIDDLEWARE_STOOD_IN_FOR = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "retarget.middleware.PublicEndpointMiddleware",
+    "retarget.hardening.ContentSecurityPolicyMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 # Site.public_key's alphabet (public_key_new) and length: any other key goes to Django, which answers it.
 _EVENTS_PATH = re.compile(r"/api/w/([A-Za-z0-9_-]{1,40})/events")
 _METHODS = frozenset({"POST", "OPTIONS"})
 _STATUS_LINES = {status.value: f"{status.value} {status.phrase}" for status in HTTPStatus}
-SERVER_ERROR = Reply(500, {"Content-Type": JSON}, b'{"error":"server error"}')
+SERVER_ERROR = error_reply(500, ERROR_SERVER)
 
 request_logger = logging.getLogger("django.request")
 
@@ -111,8 +121,8 @@ def _media_type(content_type: str) -> str:
 
 def collect_fast_path(django_application):
     """The WSGI application: collect requests answered here, every other request by `django_application`."""
-    if list(settings.MIDDLEWARE[:len(FRONT_MIDDLEWARE)]) != FRONT_MIDDLEWARE or settings.FORCE_SCRIPT_NAME:
-        request_logger.warning("collect fast path off: the middleware or FORCE_SCRIPT_NAME differ from its own")
+    if list(settings.MIDDLEWARE) != MIDDLEWARE_STOOD_IN_FOR or settings.FORCE_SCRIPT_NAME or settings.PREPEND_WWW:
+        request_logger.warning("collect fast path off: the middleware, FORCE_SCRIPT_NAME or PREPEND_WWW differ")
         return django_application
 
     def application(environ, start_response):
@@ -125,14 +135,14 @@ def collect_fast_path(django_application):
             return django_application(environ, start_response)
         try:
             close_old_connections()
-            reply = events_collect(
+            reply = collect_reply(
                 public_key=match[1], method=method, origin=environ.get("HTTP_ORIGIN"),
                 referer=environ.get("HTTP_REFERER"), content_type=_media_type(environ.get("CONTENT_TYPE", "")),
                 content_length=environ.get("CONTENT_LENGTH"), read=environ["wsgi.input"].read,
                 ip=client_ip(environ), user_agent=environ.get("HTTP_USER_AGENT", ""),
             )
         except OUTAGE_ERRORS:
-            reply = unavailable_reply()  # events_collect answers its own; this is the connection check before it
+            reply = unavailable_reply()  # collect_reply answers its own; this is the connection check before it
         except Exception:
             # As Django's handler does with an exception in a view: logged for the admins, a 500 to the client.
             request_logger.exception("Internal Server Error: %s", environ.get("PATH_INFO"))

@@ -8,9 +8,9 @@ import copy
 import pytest
 from playwright.sync_api import expect
 
-from campaigns.management.commands.demo_seed import DEMO_CAMPAIGNS
 from tests.browser import screenshot
 from tests.widget.browser.kit import ROOT, campaign_add, fixture_url, message
+from widget.demo.management.commands.demo_seed import DEMO_CAMPAIGNS
 
 pytestmark = pytest.mark.browser
 

@@ -1,4 +1,4 @@
-"""How accepted events are stored: every id once, whichever form of the insert ran (campaigns/services/events.py)."""
+"""How accepted events are stored: every id once, whichever form of the insert ran (campaigns/ingest/store.py)."""
 
 import uuid
 from contextlib import contextmanager
@@ -6,8 +6,8 @@ from contextlib import contextmanager
 import pytest
 from django.db import connection, transaction
 
+from campaigns.ingest.store import events_record_batches
 from campaigns.models import Event
-from campaigns.services.events import events_record_batches
 from tests.campaigns.events_kit import batch_of, stored_rows
 
 pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="the grouped insert is PostgreSQL's")

@@ -6,14 +6,14 @@ is loaded whole, in one query of one column. A version in the cache changes when
 (campaigns/signals.py): a key not in the set reads it (one Redis GET, so a site created by another process is known
 at once), a key in the set at most every CHECK_SECONDS (so a deleted site's key is refused soon everywhere); the keys
 are loaded again when it changed, and in any case after KNOWN_KEYS_REFRESH_SECONDS. With the local-memory cache (no
-Redis), which other processes do not share, an unknown key loads the keys again at most every CHECK_SECONDS.
+Redis), which other processes do not share, an unknown key loads the keys again at most every CHECK_SECONDS. Ages are
+measured as every per-process copy's are (campaigns/process_cache.py: `clock`, `stale`).
 """
 
 import logging
 import math
 import re
 import secrets
-import time
 from typing import NamedTuple
 
 from django.conf import settings
@@ -22,7 +22,7 @@ from django.db import DatabaseError
 from redis.exceptions import RedisError
 
 from campaigns.models import Site
-from campaigns.redis_raw import cache_key, loads, redis_raw
+from campaigns.process_cache import cache_key, clock, loads, redis_raw, stale
 
 VERSION_KEY = "site-keys:version"
 LOCAL_CACHE_BACKEND = "django.core.cache.backends.locmem.LocMemCache"
@@ -56,9 +56,9 @@ def site_key_known(*, public_key: str) -> bool:
     the database unavailable): the caller's own lookup then decides."""
     if not KEY_FORM.fullmatch(public_key):
         return False
-    known, now = _known, time.monotonic()
-    due = now - known.checked_at >= CHECK_SECONDS
-    if not known.trusted or now - known.loaded_at >= settings.KNOWN_KEYS_REFRESH_SECONDS:
+    known, now = _known, clock()
+    due = stale(known.checked_at, max_age=CHECK_SECONDS, now=now)
+    if not known.trusted or stale(known.loaded_at, max_age=settings.KNOWN_KEYS_REFRESH_SECONDS, now=now):
         if due:
             known = _load(now=now, version=_version(now=now))
     elif _cache_is_local():
@@ -66,7 +66,7 @@ def site_key_known(*, public_key: str) -> bool:
         # most every CHECK_SECONDS (a site created by another process is known within that time).
         if due and public_key not in known.keys:
             known = _load(now=now, version=None)
-    elif (due or public_key not in known.keys) and now - known.cache_failed_at >= CHECK_SECONDS:
+    elif (due or public_key not in known.keys) and stale(known.cache_failed_at, max_age=CHECK_SECONDS, now=now):
         version = _version(now=now)
         known = _load(now=now, version=version) if version != known.version else _checked(now=now)
     return not known.trusted or public_key in known.keys

@@ -12,9 +12,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from campaigns.models import Site
+from widget.demo import DEMO_SITE_NAME
 from widget.snippet import embed_snippet
-
-DEMO_SITE_NAME = "Demo shop"
 
 PRODUCTS = {
     "trail-shoe": {"id": "trail-shoe", "name": "Ridge trail running shoe", "price": Decimal("89.90"),

@@ -8,7 +8,7 @@ their events in one statement and one commit, and answers each request. "A 202 m
 PostgreSQL" still holds: a request is answered "stored" only after that commit.
 
 Nothing depends on it being up. A web worker that cannot reach it (not started, restarting, too slow) does
-the work itself (widget/api/events.py); events are idempotent by id, so a batch the writer stored before its
+the work itself (campaigns/ingest/collect.py); events are idempotent by id, so a batch the writer stored before its
 answer was lost is stored once.
 
 Started by gunicorn (retarget/gunicorn.conf.py) with `manage.py collect_writer`; the web workers find it at
@@ -37,9 +37,10 @@ import msgspec
 from django.conf import settings
 from django.db import DatabaseError
 
+from campaigns.ingest.body import MAX_WRITER_FRAME_BYTES
+from campaigns.ingest.rate_limits import Limit, rate_limits_hit
+from campaigns.ingest.store import events_record_batches
 from campaigns.outages import DATABASE_ERRORS, REDIS_ERRORS
-from campaigns.services.events import events_record_batches
-from widget.api.ratelimit import Limit, rate_limits_hit
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +48,6 @@ logger = logging.getLogger(__name__)
 STORED, LIMITED, FAILED, UNAVAILABLE = 0, 1, 2, 3
 _REQUEST_HEAD = struct.Struct("!II")
 _ANSWER = struct.Struct("!Bi")
-MAX_FRAME_BYTES = 1 << 20
 # A group stops growing here; the requests after it form the next group.
 MAX_GROUP_REQUESTS = 64
 # A web worker waits this long for an answer, then stores the batch itself.
@@ -143,7 +143,7 @@ def _frames(buffer: bytearray) -> list[tuple[bytes, bytes]]:
     while len(buffer) >= _REQUEST_HEAD.size:
         header_size, batch_size = _REQUEST_HEAD.unpack_from(buffer)
         end = _REQUEST_HEAD.size + header_size + batch_size
-        if header_size + batch_size > MAX_FRAME_BYTES:
+        if header_size + batch_size > MAX_WRITER_FRAME_BYTES:
             raise ValueError("frame too large")
         if len(buffer) < end:
             break

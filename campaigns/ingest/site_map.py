@@ -1,14 +1,14 @@
-"""Reads for ingestion: the site map the collect endpoint checks events against."""
+"""The site map collect checks events against: a site's id, origins, kept query parameters, maximum order value and
+its campaigns' variant ids, cached so that a collect request costs no query."""
 
 import time
 from dataclasses import dataclass, field
 
 from django.core.cache import cache
 
-from campaigns.local_copies import LocalCopies
+from campaigns.ingest.url_hygiene import DEFAULT_KEPT_PARAMS
 from campaigns.models import Site
-from campaigns.redis_raw import cache_key, dumps, loads, redis_raw
-from campaigns.url_hygiene import DEFAULT_KEPT_PARAMS
+from campaigns.process_cache import LocalCopies, cache_key, dumps, loads, redis_raw
 
 DEFAULT_KEPT = frozenset(DEFAULT_KEPT_PARAMS)
 
@@ -29,7 +29,7 @@ class SiteIngest:
     # campaign id -> ids of its variants
     campaigns: dict[int, frozenset[int]] = field(default_factory=dict)
     built_at: float = 0.0
-    # The query parameters stored page URLs keep (campaigns/url_hygiene.py).
+    # The query parameters stored page URLs keep (campaigns/ingest/url_hygiene.py).
     kept_params: frozenset[str] = DEFAULT_KEPT
     # A purchase or conversion value above this is refused (Site.max_order_value).
     max_order_value: float = 100_000.0
@@ -65,7 +65,8 @@ def _site_ingest_build(*, public_key: str) -> SiteIngest | None:
 
 
 # Per process, as the config endpoint does: the map is served from memory for a second, then read again.
-_LOCAL = LocalCopies(trust_seconds=1.0)
+LOCAL_TRUST_SECONDS = 1.0
+_LOCAL = LocalCopies()
 
 
 def site_ingest_get(*, public_key: str, refresh: bool = False) -> SiteIngest | None:
@@ -78,7 +79,7 @@ def site_ingest_get(*, public_key: str, refresh: bool = False) -> SiteIngest | N
     key = ingest_cache_key(public_key)
     client = redis_raw()
     if not refresh:
-        local = _LOCAL.get(key) if client is not None else None
+        local = _LOCAL.get(key, max_age=LOCAL_TRUST_SECONDS) if client is not None else None
         if local is not None and local[1]:
             return local[0] or None
         cached = loads(client.get(cache_key(key))) if client is not None else cache.get(key)

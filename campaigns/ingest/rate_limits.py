@@ -11,7 +11,7 @@ from functools import lru_cache
 from django.conf import settings
 from django.core.cache import cache
 
-from campaigns.redis_raw import redis_raw
+from campaigns.process_cache import redis_raw
 
 WINDOW_SECONDS = 60
 

@@ -17,6 +17,8 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from campaigns.ingest import writer
+from campaigns.ingest.rate_limits import Limit
 from campaigns.models import Event
 from tests.app_process import app_environment
 from tests.campaigns.events_kit import (
@@ -28,8 +30,6 @@ from tests.campaigns.events_kit import (
     post_events,
     stored_rows,
 )
-from widget import writer
-from widget.api.ratelimit import Limit
 
 pytestmark = pytest.mark.skipif(connection.vendor != "postgresql" or not settings.REDIS_URL,
                                 reason="the writer stores into PostgreSQL and counts rate limits in Redis")

@@ -1,21 +1,20 @@
-"""The widget's own form, read and checked without per-field Python, answers exactly as event_check does."""
+"""One event's checks (event_check), on the widget's own batches and on any other body, and whole requests with any
+bytes in them."""
 
 import json
 import time
 import uuid
-from unittest import mock
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from campaigns.ingest.body import ERROR_NOT_UTF8, json_parse
+from campaigns.ingest.checks import DAY_MS, TYPES
+from campaigns.ingest.collect import _check_all
+from campaigns.ingest.site_map import SiteIngest
 from campaigns.models import Event
-from campaigns.selectors_events import SiteIngest
 from tests.campaigns.events_kit import post_events
-from widget.api import events as collect
-from widget.api.body import ERROR_NOT_UTF8, json_parse
-from widget.api.event_input import DAY_MS, TYPES, events_check_widget, events_read_widget
-from widget.api.events import _check_all
 
 NOW_MS = int(time.time() * 1000)
 INGEST = SiteIngest(site_id=1, allowed_origins=("https://shop.example",),
@@ -45,28 +44,13 @@ def generic(body: bytes):
     return _check_all(document["events"], now_ms=NOW_MS, ingest=INGEST)
 
 
-def test_the_widgets_own_batches_take_the_typed_path_and_are_accepted_as_event_check_accepts_them():
+def test_the_widgets_own_batches_are_accepted_whole_and_a_duplicate_is_stored_once():
     events = widget_batch()
     events.append(dict(events[0]))  # a duplicate: accepted twice, stored once
-    body = body_of(events)
-    checked = events_check_widget(events_read_widget(body), now_ms=NOW_MS, ingest=INGEST)
-    assert checked is not None
-    assert generic(body) == (*checked, [])
-    accepted, accepted_ids = checked
-    assert accepted_ids == [e["id"] for e in events]
+    accepted, accepted_ids, rejected = generic(body_of(events))
+    assert (accepted_ids, rejected) == ([e["id"] for e in events], [])
     assert len(accepted) == 4
     assert accepted[2].payload_json == '{"email":"a@b.example","answers":[1,"é"]}'
-
-
-def test_any_other_form_is_left_to_event_check():
-    assert events_read_widget(b'{"events": [{"id": 1}]}') is None
-    assert events_read_widget(b"not json") is None
-    nul = widget_batch()
-    nul[0]["url"] = "https://shop.example/\x00"
-    assert events_read_widget(body_of(nul)) is None
-    unknown = widget_batch()
-    unknown[1]["campaign"] = 99
-    assert events_check_widget(events_read_widget(body_of(unknown)), now_ms=NOW_MS, ingest=INGEST) is None
 
 
 def value(*choices, strategy=None):
@@ -122,50 +106,32 @@ def raw_events(draw):
     return {key: v for key, v in event.items() if v is not MISSING}
 
 
-@settings(max_examples=1000, deadline=None)
-@given(events=st.lists(often(raw_events(), None, [], "x"), max_size=3), repeat=st.booleans())
-def test_whenever_the_typed_path_accepts_a_batch_event_check_accepts_it_the_same(events, repeat):
-    if repeat and events:
-        events.append(events[0])
-    body = body_of(events)
-    read = events_read_widget(body)
-    checked = None if read is None else events_check_widget(read, now_ms=NOW_MS, ingest=INGEST)
-    if checked is not None:
-        assert generic(body) == (*checked, [])
-
-
 @pytest.mark.parametrize(("value", "reason"), [
     (-999_999.99, "value"), (-1, "value"), ("59.9", "value"), (True, "value"), ({"v": 1}, "value"),
     (999_999_999.99, "value_over_max"), (1e308, "value_over_max"), (100_000.01, "value_over_max"),
     (10**30, "value_over_max"),
 ])
-def test_a_forged_purchase_value_is_refused_both_ways_with_its_reason(value, reason):
+def test_a_forged_purchase_value_is_refused_with_its_reason(value, reason):
     event = {**widget_batch()[0], "type": "conversion", "data": {"name": "purchase", "value": value}}
-    body = body_of([event])
-    read = events_read_widget(body)
-    assert read is None or events_check_widget(read, now_ms=NOW_MS, ingest=INGEST) is None
-    assert generic(body) == ([], [], [{"index": 0, "reason": reason}])
+    assert generic(body_of([event])) == ([], [], [{"index": 0, "reason": reason}])
 
 
 @pytest.mark.parametrize("value", [0, 59.9, 100_000, None])
-def test_a_purchase_within_the_sites_maximum_is_accepted_both_ways(value):
+def test_a_purchase_within_the_sites_maximum_is_accepted(value):
     event = {**widget_batch()[0], "type": "conversion", "data": {"name": "purchase", "value": value}}
-    body = body_of([event])
-    checked = events_check_widget(events_read_widget(body), now_ms=NOW_MS, ingest=INGEST)
-    assert checked is not None and generic(body) == (*checked, [])
+    accepted, accepted_ids, rejected = generic(body_of([event]))
+    assert (accepted_ids, rejected) == ([event["id"]], [])
+    assert json.loads(accepted[0].payload_json) == {"name": "purchase", "value": value}
 
 
 @pytest.mark.parametrize("filled", ["http://spam.example", " ", 0, [], False])
-def test_a_submit_with_its_honeypot_filled_in_is_refused_both_ways(filled):
+def test_a_submit_with_its_honeypot_filled_in_is_refused(filled):
     event = widget_batch()[2]
     event["data"] = {**event["data"], "hp": filled}
-    body = body_of([event])
-    read = events_read_widget(body)
-    assert read is None or events_check_widget(read, now_ms=NOW_MS, ingest=INGEST) is None
-    assert generic(body) == ([], [], [{"index": 0, "reason": "form_honeypot"}])
+    assert generic(body_of([event])) == ([], [], [{"index": 0, "reason": "form_honeypot"}])
 
 
-# ---- whole requests: both ways through the collect endpoint give the same answer and store the same rows -------
+# ---- whole requests: any bytes get a clear answer, and what is stored is what the answer accepted -------------
 STORED_FIELDS = ("event_id", "type", "ts", "visitor_id", "session_id", "campaign_id", "variant_id", "url", "payload",
                  "device", "ip_hash", "ip_truncated")
 # Bytes that are not UTF-8 (a lone continuation, a truncated sequence, an encoded surrogate, an overlong form), raw
@@ -219,7 +185,7 @@ def with_real_ids(body: bytes, ids: dict) -> bytes:
 
 
 def collect_outcome(client, site, body: bytes):
-    """(status, answer, stored rows) of one request; the rows are deleted after, for the other way's request."""
+    """(status, answer, stored rows) of one request; the rows are deleted after, for the next example."""
     response = post_events(client, site, None, body=body)
     stored = Event.objects.filter(site=site)
     rows = sorted(stored.values_list(*STORED_FIELDS), key=repr)
@@ -229,20 +195,16 @@ def collect_outcome(client, site, body: bytes):
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(body=batch_with_bytes())
-def test_any_bytes_in_a_batch_get_the_same_answer_and_rows_whichever_way_the_endpoint_reads_it(client, site,
-                                                                                                real_ids, body):
-    body = with_real_ids(body, real_ids)
-    either_way = collect_outcome(client, site, body)
-    with mock.patch.object(collect, "events_read_widget", lambda _body: None):  # every body as any JSON
-        generic_way = collect_outcome(client, site, body)
-    assert either_way == generic_way
-    assert either_way[0] in (202, 400, 413)
+def test_any_bytes_in_a_batch_get_a_clear_answer_and_only_accepted_events_are_stored(client, site, real_ids, body):
+    status, answer, rows = collect_outcome(client, site, with_real_ids(body, real_ids))
+    assert status in (202, 400, 413)
+    accepted = set(answer["accepted"]) if status == 202 else set()
+    assert {str(row[0]) for row in rows} == accepted
 
 
-def test_invalid_utf8_in_a_field_the_widget_does_not_send_refuses_the_body_both_ways(client, site):
+def test_invalid_utf8_in_a_field_the_widget_does_not_send_refuses_the_body(client, site):
     events = widget_batch()[:1]
     events[0]["note"] = PLACE.decode()
     body = json.dumps({"events": events}).encode().replace(PLACE, b"\xff")
-    assert events_read_widget(body) is None
     status, answer, rows = collect_outcome(client, site, body)
     assert (status, answer, rows) == (400, {"error": ERROR_NOT_UTF8}, [])

@@ -6,7 +6,8 @@ import secrets
 import pytest
 from django.core.cache import cache
 
-from campaigns import services, site_keys
+from campaigns import services
+from campaigns.ingest import site_keys
 from campaigns.models import Site
 from tests.campaigns.events_kit import BROWSER_UA, ORIGIN, event
 from widget.api.config import ERROR_UNKNOWN_SITE

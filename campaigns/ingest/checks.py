@@ -4,19 +4,13 @@ import json
 import math
 import re
 import uuid
-from typing import Annotated, Literal
 
-import msgspec
-
+from campaigns.ingest.body import MAX_DATA_DEPTH, MAX_EVENT_BYTES, MAX_ID_LENGTH, MAX_URL_LENGTH
+from campaigns.ingest.site_map import SiteIngest
+from campaigns.ingest.store import EventRow
+from campaigns.ingest.url_hygiene import url_clean
 from campaigns.models import EventType
-from campaigns.selectors_events import SiteIngest
-from campaigns.services.events import EventRow
-from campaigns.url_hygiene import url_clean
 
-MAX_EVENT_BYTES = 32 * 1024
-MAX_DATA_DEPTH = 8
-MAX_ID_LENGTH = 64
-MAX_URL_LENGTH = 4096
 DAY_MS = 86_400_000
 MAX_FUTURE_MS = DAY_MS
 MAX_AGE_MS = 7 * DAY_MS
@@ -227,115 +221,3 @@ def event_check(*, raw, now_ms: int, ingest: SiteIngest) -> EventIn:
     if type(data) is dict and type(data.get("referrer")) is str:
         payload_json = _referrer_cleaned(data, kept=ingest.kept_params)
     return _event_new(EventIn, (event_id, kind, ts, visitor, session, campaign_id, variant_id, url, payload_json))
-
-
-# ---- the widget's own form, read in C ------------------------------------------------------------------------
-# What the widget sends, event after event: every field of the type event_check takes as it is. A batch in this
-# form is decoded and type-checked by msgspec in one pass, with none of the per-field Python above; whatever
-# differs (a float time, a null, an upper-case id, a field of another type) fails the decode, and the batch is
-# read as any JSON and checked event by event, so the answers are the same either way.
-class _WidgetEvent(msgspec.Struct):
-    id: Annotated[str, msgspec.Meta(min_length=36, max_length=36)]
-    type: Literal[tuple(sorted(TYPES))]
-    ts: int
-    visitor: Annotated[str, msgspec.Meta(max_length=MAX_ID_LENGTH)] = ""
-    session: Annotated[str, msgspec.Meta(max_length=MAX_ID_LENGTH)] = ""
-    campaign: int | None = None
-    variant: int | None = None
-    url: Annotated[str, msgspec.Meta(max_length=MAX_URL_LENGTH)] = ""
-    data: dict | None = None
-
-
-class _WidgetBatch(msgspec.Struct):
-    events: list[_WidgetEvent]
-
-
-_widget_batch = msgspec.json.Decoder(_WidgetBatch).decode
-# The canonical form of every id at once, one per line: a single regular-expression call for the whole batch.
-_CANONICAL_UUIDS = re.compile(f"{_CANONICAL_UUID.pattern}(?:\n{_CANONICAL_UUID.pattern})*")
-_NUL_ESCAPE = b"\\u0000"
-
-
-def _utf8(body: bytes) -> bool:
-    if body.isascii():  # the widget's usual body, checked without decoding it
-        return True
-    try:
-        body.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
-
-
-def events_read_widget(body: bytes) -> list | None:
-    """The batch's events when the body is in the widget's own form (see _WidgetEvent); None for any other body,
-    which the caller reads as any JSON (json_parse) and checks event by event.
-
-    A body holding \\u0000 (a NUL, or a string with those six characters) goes the other way too: event_check
-    refuses both, as PostgreSQL stores neither; the only other text it cannot store, a lone surrogate, fails
-    msgspec's decode. So does a body that is not UTF-8: msgspec checks only the strings it keeps, not those of a
-    field it skips, and the other way refuses the whole body.
-    """
-    if _NUL_ESCAPE in body or not _utf8(body):
-        return None
-    try:
-        return _widget_batch(body).events
-    except (msgspec.DecodeError, RecursionError, UnicodeDecodeError):  # ValidationError is a DecodeError
-        return None
-
-
-def events_check_widget(events: list, *, now_ms: int, ingest: SiteIngest) -> tuple[list[EventIn], list[str]] | None:
-    """(accepted, accepted ids) as _check_all would give them for events_read_widget's events, when it would
-    accept them all; None as soon as one event might be refused (its reason is event_check's to give).
-
-    Every test of event_check, in its order, on fields msgspec has already typed and bounded.
-    """
-    if events and not _CANONICAL_UUIDS.fullmatch("\n".join([event.id for event in events])):
-        return None
-    earliest, latest = now_ms - MAX_AGE_MS, now_ms + MAX_FUTURE_MS
-    campaigns = ingest.campaigns
-    kept = ingest.kept_params
-    accepted: list[EventIn] = []
-    accepted_ids: list[str] = []
-    seen: set[str] = set()
-    for event in events:
-        kind = event.type
-        if not earliest <= event.ts <= latest or (not event.visitor and kind not in VISITOR_OPTIONAL):
-            return None
-        if event.data:
-            try:
-                payload_json = _payload_json(event.data)
-            except Rejected:
-                return None
-            if len(payload_json) + len(event.url) > MAX_EVENT_BYTES:
-                return None
-            if kind == "conversion" and value_refusal(event.data, max_value=ingest.max_order_value):
-                return None
-            if kind == "submit" and event.data.get(HONEYPOT_FIELD) not in (None, ""):
-                return None
-            if type(event.data.get("referrer")) is str:
-                payload_json = _referrer_cleaned(event.data, kept=kept)
-        else:
-            payload_json = "{}"  # and the URL is within MAX_URL_LENGTH, far below MAX_EVENT_BYTES
-        campaign_id = variant_id = None
-        if kind in WITH_CAMPAIGN or kind in CAMPAIGN_OPTIONAL:
-            campaign_id, variant_id = event.campaign, event.variant
-            if campaign_id is None:
-                if kind in WITH_CAMPAIGN or variant_id is not None:
-                    return None
-            else:
-                variants = campaigns.get(campaign_id)
-                if variants is None or (variant_id is None and kind not in ("exposure", "consent")) or (
-                    variant_id is not None and variant_id not in variants
-                ):
-                    return None
-        event_id = event.id
-        accepted_ids.append(event_id)
-        if event_id in seen:
-            continue  # the same event twice in a batch: accepted, stored once
-        seen.add(event_id)
-        url = event.url
-        if "?" in url or "#" in url:
-            url = url_clean(url, kept=kept)
-        accepted.append(_event_new(EventIn, (event_id, kind, event.ts, event.visitor, event.session, campaign_id,
-                                             variant_id, url, payload_json)))
-    return accepted, accepted_ids

@@ -1,4 +1,5 @@
-"""What the server knows about the sender: device type, bot or not, and its address in forms safe to keep."""
+"""What the server knows about the sender: device type, bot or not, its address (read from a request's META or a WSGI
+environ, behind trusted proxies) and that address in forms safe to keep; the User-Agent as it can be stored."""
 
 import hashlib
 import hmac

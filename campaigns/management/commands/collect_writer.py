@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
-from widget.writer import writer_serve
+from campaigns.ingest.writer import writer_serve
 
 
 class Command(BaseCommand):

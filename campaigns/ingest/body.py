@@ -1,12 +1,30 @@
-"""Reading a JSON body on a public endpoint: bounded size, UTF-8, bounded nesting, plain error messages.
+"""The size limits of what a client sends the public endpoints, and reading a JSON body within them: bounded size,
+UTF-8, bounded nesting, plain error messages.
 
-One implementation for the collect and decide endpoints. Nesting is bounded by the decoder itself: a
-body deep enough to exhaust it is refused as too deep, and nothing walks the document afterwards.
+The one place each limit is set: the collect endpoint (its Django view and its WSGI fast path alike), the event
+checks, the store, the collect writer and the decide endpoint read them from here. Nesting is bounded by the
+decoder itself: a body deep enough to exhaust it is refused as too deep, and nothing walks the document afterwards.
 """
 
 import json
 
 import msgspec
+
+# A request's body (collect's batch, decide's context); a bigger one is refused unread.
+MAX_BODY_BYTES = 64 * 1024
+MAX_BATCH_EVENTS = 50
+# One event: its data as stored plus its URL.
+MAX_EVENT_BYTES = 32 * 1024
+MAX_DATA_DEPTH = 8
+# Visitor and session ids.
+MAX_ID_LENGTH = 64
+MAX_URL_LENGTH = 4096
+# The User-Agent: read this far to tell the device, and stored this far (on consent events, as proof).
+MAX_USER_AGENT_READ_CHARS = 1024
+MAX_USER_AGENT_CHARS = 512
+# A frame to the collect writer: one request's rate limits and accepted events, encoded again (each event's data as
+# a JSON string, its quotes escaped once more): at most about twice the body it came from; sixteen times is ample.
+MAX_WRITER_FRAME_BYTES = 16 * MAX_BODY_BYTES
 
 ERROR_CONTENT_TYPE = "send application/json or text/plain"
 ERROR_TOO_LARGE = "body too large"
