@@ -54,7 +54,7 @@ from campaigns.models import (
 )
 from campaigns.pseudonyms import email_hash, visitor_hash
 from campaigns.rules import rule_matches
-from campaigns.segments import DIRECT, OTHER, SOURCE_MAX_LENGTH, WHITESPACE
+from campaigns.segments import DEVICES, DIRECT, OTHER, SOURCE_MAX_LENGTH, WHITESPACE
 from campaigns.services.tally_forms import submits_screen
 
 logger = logging.getLogger(__name__)
@@ -263,6 +263,11 @@ _SOURCE_SQL = f"""CASE
               {SOURCE_MAX_LENGTH})
 END"""
 
+# An event's device: the widget's own when its segment names one of DEVICES, else the one collect read from the
+# User-Agent (campaigns.segments.segment_of).
+_DEVICE_SQL = "CASE WHEN e.payload -> 'segment' ->> 'device' IN (" + ", ".join(f"'{d}'" for d in DEVICES) + \
+    ") THEN e.payload -> 'segment' ->> 'device' ELSE e.device END"
+
 # The next events in commit order land in tally_events, with their day in the site's zone and their own
 # segment (the assignment's replaces it once the visitor has one, see _SEGMENT_RESOLVED); the cursor moves past
 # them in the same statement. Only events of transactions older than the horizon (see _horizon): those have all
@@ -282,7 +287,7 @@ WITH picked AS (  -- what the fold reads (responses and consent proof read the r
 INSERT INTO tally_events
 SELECT e.id, e.site_id, e.type, e.ts, e.visitor_id, e.campaign_id, e.variant_id, e.url, e.payload,
     (e.ts AT TIME ZONE coalesce(z.name, 'UTC'))::date,
-    e.device, {_SOURCE_SQL}, coalesce(e.payload -> 'segment' -> 'returning' = 'true'::jsonb, false)
+    {_DEVICE_SQL}, {_SOURCE_SQL}, coalesce(e.payload -> 'segment' -> 'returning' = 'true'::jsonb, false)
 FROM picked AS e LEFT JOIN {SITES} AS s ON s.id = e.site_id
 LEFT JOIN unnest(%(zones)s::text[]) AS z(name) ON z.name = s.time_zone
 """

@@ -10,7 +10,7 @@ from campaigns.tasks import refusals_flush
 from tests.campaigns.events_kit import ORIGIN, event, events_url, now_ms, post_events
 from widget.api import body
 from widget.api import events as collect
-from widget.api.client import device_of, ip_truncate
+from widget.api.client import ip_truncate
 
 DAY_MS = 86_400_000
 
@@ -198,24 +198,6 @@ def test_bots_are_counted_and_ignored(client, site):
     assert response.json()["rejected"] == [{"index": 0, "reason": "bot"}, {"index": 1, "reason": "bot"}]
     assert not Event.objects.exists()
     assert RejectedEventCount.objects.get(site=site, reason="bot").count == 2
-
-
-@pytest.mark.parametrize(
-    ("user_agent", "device"),
-    [
-        ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148 Safari/604.1",
-         "mobile"),
-        ("Mozilla/5.0 (iPad; CPU OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148 Safari/604.1", "tablet"),
-        ("Mozilla/5.0 (Linux; Android 13; SM-X700) AppleWebKit/537.36 Chrome/120.0 Safari/537.36", "tablet"),
-        ("Mozilla/5.0 (Linux; Android 13; Pixel 7) AppleWebKit/537.36 Chrome/120.0 Mobile Safari/537.36", "mobile"),
-        ("Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 Version/17.0 Safari/605.1.15",
-         "desktop"),
-        ("Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)", "bot"),
-        ("", "bot"),
-    ],
-)
-def test_the_device_type_comes_from_ua_parser(user_agent, device):
-    assert device_of(user_agent) == device
 
 
 def test_no_raw_ip_is_stored(client, site, campaign):

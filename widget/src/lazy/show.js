@@ -25,7 +25,7 @@ export function resolve(x, fired) {
     if (v) {
       try { show(x, c, v, overlay); } catch (e) { open.delete(c.id); x._warn(e); } // the others still show
     } else if (v === null && exposedFirst(x._state, c.id)) {
-      x._emit('exposure', { campaign: c.id, data: { segment: segment(ctx.visitor) } });
+      x._emit('exposure', { campaign: c.id, data: { segment: segment(ctx.visitor, x._device) } });
     }
   });
 }
@@ -46,7 +46,7 @@ export function show(x, c, v, overlay) {
   x._open.set(c.id, m);
   record(s, c.id, 'impressions');
   if (overlay) overlayShown(s);
-  emit('impression', { ...ids, data: { segment: segment(visitor) } });
+  emit('impression', { ...ids, data: { segment: segment(visitor, x._device) } });
   x._notify('show', detail);
 }
 
