@@ -1,6 +1,6 @@
 -- wrk script for bench/collect_bench.py: POST batches of events with fresh ids, so every event is a real insert.
 -- Settings come from the environment: BENCH_PATH, BENCH_ORIGIN, BENCH_CAMPAIGN, BENCH_VARIANT, BENCH_BATCH,
--- BENCH_TS (ms), BENCH_UA. Ids have the widget's form (UUID version 7, widget/src/util.js): the time in ms, from
+-- BENCH_TS (ms), BENCH_UA. Ids have the widget's form (UUID version 7, widget/src/core/util.js): the time in ms, from
 -- BENCH_TS on, a millisecond later for each request, then random bits, a random tag per wrk thread and a counter,
 -- so they never repeat in a run.
 

@@ -1,5 +1,5 @@
 """Event ids: PostgreSQL's CPU per stored collect request with random ids (UUID version 4) against time-ordered
-ids (version 7, what the widget makes: widget/src/util.js), in one run on one table; and, with time-ordered ids,
+ids (version 7, what the widget makes: widget/src/core/util.js), in one run on one table; and, with time-ordered ids,
 the plain INSERT the collect writer tries first against the form that skips stored ids (ON CONFLICT DO NOTHING),
 and that INSERT prepared (as the writer runs it) against parsed and planned on every call.
 Prints figures, asserts nothing.

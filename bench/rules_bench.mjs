@@ -1,10 +1,10 @@
-// One page view against 50 campaigns through widget/src/rules.js decide(); prints µs per evaluation.
+// One page view against 50 campaigns through widget/src/core/rules.js decide(); prints µs per evaluation.
 //   node bench/rules_bench.mjs [iterations]
 // Budget: < 1 ms per evaluation. Figures only, no assertions. Same config as bench/rules_bench.py, compiled
 // as the server sends it (campaigns/targeting/compile.py, run through the project's Python).
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { decide } from '../widget/src/rules.js';
+import { decide } from '../widget/src/core/rules.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const PYTHON = existsSync(`${ROOT}.venv/bin/python`) ? `${ROOT}.venv/bin/python` : 'python3';

@@ -107,7 +107,7 @@ def test_the_parser_sees_a_wrong_row():
     assert table_rows(text, "## Where is") == [("x", "a.py", "b"), ("y", "c/", "-")]
     assert not python_defines(ROOT / "campaigns" / "rules.py", "no_such_function")
     assert python_defines(ROOT / "campaigns" / "rules.py", "decide")
-    assert not js_defines(ROOT / "widget" / "src" / "transport.js", "createTransports")
+    assert not js_defines(ROOT / "widget" / "src" / "core" / "transport.js", "createTransports")
 
 
 @pytest.mark.parametrize(("what", "path", "symbol"), _rows(), ids=lambda value: str(value)[:40])

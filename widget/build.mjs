@@ -6,6 +6,8 @@
 // The lazy files of earlier builds stay beside the new ones for KEEP_DAYS after the build that
 // superseded them (manifest "superseded": file -> that day), so a page still running an earlier
 // core can load the renderer it knows.
+// The folders say where a file ships: src/index.js and src/core/ are the core; src/lazy/ (the show path, the
+// visitor's history, debug, the consent adapters) and src/render/ (the renderers) are the lazy files.
 //   node build.mjs            build, print sizes; exits 1 when over the size budget (files still written)
 //   node build.mjs --check    fail if the committed files differ from a fresh build (sizes not checked;
 //                             the superseded files are taken as the manifest lists them, whatever the date)
@@ -25,9 +27,9 @@ const OUT = path.join(HERE, 'static', 'widget');
 // One file for all: fewer files gzip smaller and load without a chunk waterfall.
 const RENDER_FILES = { all: ['message', 'consent', 'nps', 'feedback', 'lead', 'cart_recovery', 'quiz'] };
 const RENDERERS = Object.values(RENDER_FILES).flat();
-// Lazy modules that are not renderers. cmp: Consent Mode and the other consent tools' adapters (src/consent.js,
+// Lazy modules that are not renderers. cmp: Consent Mode and the other consent tools' adapters (src/lazy/consent.js,
 // loaded by sites with one); not named `consent`, which is a renderer's name.
-const LAZY = { debug: path.join(HERE, 'src', 'debug.js'), cmp: path.join(HERE, 'src', 'consent.js') };
+const LAZY = { debug: path.join(HERE, 'src', 'lazy', 'debug.js'), cmp: path.join(HERE, 'src', 'lazy', 'consent.js') };
 // message types -> renderer module (popup, bar, slide_in and fullscreen share one)
 const TYPES = { popup: 'message', bar: 'message', slide_in: 'message', fullscreen: 'message' };
 const BUDGET = { core: 7 * 1024, total: 16 * 1024 }; // gzipped bytes

@@ -10,35 +10,24 @@ from functools import lru_cache
 import ua_parser
 from django.conf import settings
 
+from campaigns.targeting import device
+
 BOT = "bot"
-DESKTOP = "desktop"
-MOBILE = "mobile"
-TABLET = "tablet"
-MOBILE_OS = frozenset({"iOS", "Android", "Windows Phone", "BlackBerry OS", "KaiOS", "Firefox OS", "Tizen"})
-DESKTOP_DEVICE_FAMILIES = frozenset({"Other", "Mac"})
 
 
 @lru_cache(maxsize=4096)
 def device_of(user_agent: str) -> str:
-    """bot, tablet, mobile or desktop, from ua-parser's reading of the User-Agent.
+    """bot, or the device the widget's rules read from the User-Agent: tablet, mobile or desktop.
 
-    A missing User-Agent is a script, never a browser: counted as a bot.
+    A missing User-Agent is a script, never a browser: counted as a bot. Crawlers are ua-parser's (its list of
+    them is maintained upstream); the device is campaigns.targeting.device's, the rules the widget targets with.
     """
     if not user_agent:
         return BOT
-    result = ua_parser.parse(user_agent)
-    device = result.device
-    if device is not None and device.family == "Spider":
+    found = ua_parser.parse_device(user_agent)
+    if found is not None and found.family == "Spider":
         return BOT
-    if device is not None and (
-        device.family == "iPad" or "Tablet" in (device.brand or "") or "Kindle" in device.family
-    ):
-        return TABLET
-    if (result.os is not None and result.os.family in MOBILE_OS) or (
-        device is not None and device.family not in DESKTOP_DEVICE_FAMILIES
-    ):
-        return MOBILE
-    return DESKTOP
+    return device.device_of(user_agent=user_agent)
 
 
 def user_agent_clean(user_agent: str) -> str:

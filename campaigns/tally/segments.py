@@ -1,7 +1,8 @@
 """Visitor segments of the A/B results: device, traffic source, new or returning. Plain data in, answers out.
 
-The widget sends `data.segment = {"source": ..., "returning": bool}` on exposure and impression events
-(docs/contracts.md); the collect endpoint derives the device from the User-Agent. The tally keeps the
+The widget sends `data.segment = {"source": ..., "returning": bool, "device": ...}` on exposure and impression
+events (docs/contracts.md); an event without a valid `device` takes the one the collect endpoint read from its
+User-Agent (both with the rules of campaigns/targeting/device.py). The tally keeps the
 segment of a visitor's first exposure on their assignment and books every later count of that visitor
 under it, so the segments of the daily counters always add up to the campaign's totals.
 
@@ -13,7 +14,8 @@ way whatever the database's locale.
 
 import re
 
-DEVICES = ("desktop", "mobile", "tablet")
+from campaigns.targeting.device import DEVICES
+
 DIRECT = "direct"
 OTHER = "other"
 SOURCE_MAX_LENGTH = 64
@@ -34,6 +36,11 @@ SOURCE_SQL = f"""CASE
               {SOURCE_MAX_LENGTH})
 END"""
 
+# An event's device: segment_of in SQL, over an event aliased `e`: the widget's own when its segment names one of
+# DEVICES, else the one collect read from the User-Agent.
+DEVICE_SQL = "CASE WHEN e.payload -> 'segment' ->> 'device' IN (" + ", ".join(f"'{d}'" for d in DEVICES) + \
+    ") THEN e.payload -> 'segment' ->> 'device' ELSE e.device END"
+
 
 def source_normalize(raw) -> str:
     """The traffic source as counted: "google/cpc", "news.example", "direct" or "other"."""
@@ -48,8 +55,14 @@ def source_normalize(raw) -> str:
 
 
 def segment_of(*, device: str, payload) -> tuple[str, str, bool]:
-    """(device, source, returning) of an event: its device, and its `data.segment` normalized."""
+    """(device, source, returning) of an event: its `data.segment` normalized; the device the widget classified
+    when the segment names one of DEVICES, else `device` (the server's reading of the User-Agent)."""
     segment = payload.get("segment") if isinstance(payload, dict) else None
     if not isinstance(segment, dict):
         return device, DIRECT, False
-    return device, source_normalize(segment.get("source")), segment.get("returning") is True
+    sent = segment.get("device")
+    return (
+        sent if isinstance(sent, str) and sent in DEVICES else device,
+        source_normalize(segment.get("source")),
+        segment.get("returning") is True,
+    )

@@ -46,7 +46,7 @@ from campaigns.tally.records import (
     consent_of,
     response_of,
 )
-from campaigns.tally.segments import SEGMENT, SOURCE_SQL
+from campaigns.tally.segments import DEVICE_SQL, SEGMENT, SOURCE_SQL
 
 EVENTS = Event._meta.db_table
 CURSOR = TallyCursor._meta.db_table
@@ -151,7 +151,7 @@ WITH picked AS (  -- what the fold reads (responses and consent proof read the r
 INSERT INTO tally_events
 SELECT e.id, e.site_id, e.type, e.ts, e.visitor_id, e.campaign_id, e.variant_id, e.url, e.payload,
     (e.ts AT TIME ZONE coalesce(z.name, 'UTC'))::date,
-    e.device, {SOURCE_SQL}, coalesce(e.payload -> 'segment' -> 'returning' = 'true'::jsonb, false)
+    {DEVICE_SQL}, {SOURCE_SQL}, coalesce(e.payload -> 'segment' -> 'returning' = 'true'::jsonb, false)
 FROM picked AS e LEFT JOIN {SITES} AS s ON s.id = e.site_id
 LEFT JOIN unnest(%(zones)s::text[]) AS z(name) ON z.name = s.time_zone
 """

@@ -90,7 +90,11 @@ def shops(owner, outsider_site):
 
 # ---------------------------------------------------------------- what a stream is made of
 
-segments = st.one_of(st.none(), st.fixed_dictionaries({"source": st.sampled_from(SOURCES), "returning": st.booleans()}))
+# The widget's own device when it sends one; "phone", a number and null are not devices: the sender's is kept.
+segments = st.one_of(st.none(), st.fixed_dictionaries(
+    {"source": st.sampled_from(SOURCES), "returning": st.booleans()},
+    optional={"device": st.sampled_from([*DEVICES, "phone", 3, None])},
+))
 answers = st.fixed_dictionaries({
     "form": st.sampled_from(["nps", "feedback", "lead", "survey"]),
     "score": st.sampled_from([None, 0, 9, 10, 11, -1, True, 7.5]),

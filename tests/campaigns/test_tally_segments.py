@@ -144,6 +144,33 @@ def test_an_event_of_a_visitor_without_an_assignment_counts_under_its_own_segmen
     assert not Assignment.objects.exists()
 
 
+DEVICES_SENT = [
+    ("tablet", "tablet"),  # an iPad in desktop mode: its User-Agent says Macintosh, the widget saw its touch points
+    ("mobile", "mobile"),
+    ("desktop", "desktop"),
+    ("phone", "desktop"),  # not a device: the User-Agent's
+    ("TABLET", "desktop"),
+    (3, "desktop"),
+    (None, "desktop"),
+    (["tablet"], "desktop"),
+]
+
+
+def test_the_device_the_widget_sends_wins_over_the_user_agent_when_it_is_a_device(client, site, shop):
+    a = shop.variants.order_by("id").first()
+    events = [event("impression", campaign=shop, variant=a, visitor=f"v{i}",
+                    data={"segment": {"source": "direct", "returning": False, "device": sent}})
+              for i, (sent, _expected) in enumerate(DEVICES_SENT)]
+    events.append(event("impression", campaign=shop, variant=a, visitor="not-an-object", data={"segment": "tablet"}))
+    send(client, site, events)  # a desktop browser's User-Agent
+    tally.tally_drain()
+
+    found = {a.visitor_id: a.device for a in Assignment.objects.filter(campaign_id=shop.id)}
+    assert found == {**{f"v{i}": expected for i, (_sent, expected) in enumerate(DEVICES_SENT)},
+                     "not-an-object": "desktop"}
+    assert_segments_add_up_to_the_totals(shop)
+
+
 SOURCES = [
     ("google/cpc", "google/cpc"),
     ("  Google/CPC \t", "google/cpc"),

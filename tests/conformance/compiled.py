@@ -1,6 +1,6 @@
 """tests/conformance/rules.compiled.json: every case of rules.json compiled by campaigns/targeting/compile.py.
 
-widget/src/rules.js evaluates the compiled config the server sends, so node runs this file's rules and
+widget/src/core/rules.js evaluates the compiled config the server sends, so node runs this file's rules and
 configs against the expectations of rules.json, with the same compiler the server uses. A pytest check
 (tests/campaigns/targeting/test_compile.py) fails when this file is not what the cases compile to now:
 after changing rules.json or the compiler, run `.venv/bin/python -m tests.conformance.compiled`.

@@ -5,7 +5,7 @@ import pytest
 from django.db import connection
 
 from campaigns.ingest import body, collect
-from campaigns.ingest.sender import device_of, ip_truncate
+from campaigns.ingest.sender import ip_truncate
 from campaigns.models import ConsentRecord, Event, RejectedEventCount
 from campaigns.tally.drain import tally_drain, tally_pending
 from campaigns.tasks import refusals_flush
@@ -198,24 +198,6 @@ def test_bots_are_counted_and_ignored(client, site):
     assert response.json()["rejected"] == [{"index": 0, "reason": "bot"}, {"index": 1, "reason": "bot"}]
     assert not Event.objects.exists()
     assert RejectedEventCount.objects.get(site=site, reason="bot").count == 2
-
-
-@pytest.mark.parametrize(
-    ("user_agent", "device"),
-    [
-        ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148 Safari/604.1",
-         "mobile"),
-        ("Mozilla/5.0 (iPad; CPU OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148 Safari/604.1", "tablet"),
-        ("Mozilla/5.0 (Linux; Android 13; SM-X700) AppleWebKit/537.36 Chrome/120.0 Safari/537.36", "tablet"),
-        ("Mozilla/5.0 (Linux; Android 13; Pixel 7) AppleWebKit/537.36 Chrome/120.0 Mobile Safari/537.36", "mobile"),
-        ("Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 Version/17.0 Safari/605.1.15",
-         "desktop"),
-        ("Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)", "bot"),
-        ("", "bot"),
-    ],
-)
-def test_the_device_type_comes_from_ua_parser(user_agent, device):
-    assert device_of(user_agent) == device
 
 
 def test_no_raw_ip_is_stored(client, site, campaign):

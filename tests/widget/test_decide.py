@@ -237,7 +237,7 @@ def test_the_known_cases_of_a_wrong_visitor_are_a_400_naming_the_field(client, s
     assert "$.visitor" in response.json()["detail"]
 
 
-# The context as the widget builds it (widget/src/state.js _context, printed by retarget('debug')): the contract's
+# The context as the widget builds it (widget/src/core/state.js _context, printed by retarget('debug')): the contract's
 # fields beside the visitor's other stored ones.
 WIDGET_CONTEXT = {
     "now": 1767225600000, "url": "https://shop.example/blog/a?utm_source=google", "referrer": "", "device": "desktop",

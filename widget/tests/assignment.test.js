@@ -1,8 +1,8 @@
-// widget/src/assignment.js against tests/conformance/bucketing.json (shared with tests/campaigns/test_assignment.py).
+// widget/src/core/assignment.js against tests/conformance/bucketing.json (shared with tests/campaigns/test_assignment.py).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { assign, fnv1a32 } from '../src/assignment.js';
+import { assign, fnv1a32 } from '../src/core/assignment.js';
 
 const CASES = JSON.parse(readFileSync(new URL('../../tests/conformance/bucketing.json', import.meta.url), 'utf8'));
 

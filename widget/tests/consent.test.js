@@ -1,10 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { start, update, TCF_PURPOSES } from '../src/consent.js';
+import { start, update, TCF_PURPOSES } from '../src/lazy/consent.js';
+import { allows } from '../src/core/consent.js';
 
 const MAP = { ad_storage: 'marketing', ad_user_data: 'marketing', analytics_storage: 'analytics', security_storage: 'necessary' };
 
-// The core's side as src/consent.js uses it; decisions taken are collected in `decided`.
+// The core's side as src/lazy/consent.js uses it; decisions taken are collected in `decided`.
 function core({ consent = {}, rec = null, win = {} } = {}) {
   const decided = [], held = [], warned = [], listeners = [];
   const x = {
@@ -21,6 +22,14 @@ function core({ consent = {}, rec = null, win = {} } = {}) {
   return { x, decided, held, warned, listeners, setRec: (r) => { rec = r; } };
 }
 const tick = () => new Promise((r) => setTimeout(r, 0));
+
+test('consent for Retarget: all granted, or categories that include marketing', () => {
+  assert.equal(allows({ decision: 'granted', categories: [] }), true);
+  assert.equal(allows({ decision: 'custom', categories: ['necessary', 'marketing'] }), true);
+  assert.equal(allows({ decision: 'custom', categories: ['necessary', 'analytics'] }), false);
+  assert.equal(allows({ decision: 'denied', categories: ['necessary'] }), false);
+  assert.equal(allows(null), false);
+});
 
 test('our decision becomes a Consent Mode update: by category, necessary always granted', () => {
   const win = {};

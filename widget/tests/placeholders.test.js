@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fill, placeholderData } from '../src/placeholders.js';
+import { fill, placeholderData } from '../src/render/placeholders.js';
 
 const data = placeholderData({
   cart: { value: 59.9, items: [{ id: 'a', qty: 2 }, { id: 'b' }] },

@@ -1,11 +1,11 @@
-// widget/src/rules.js against tests/conformance/rules.json (the same cases as tests/campaigns/test_rules.py),
+// widget/src/core/rules.js against tests/conformance/rules.json (the same cases as tests/campaigns/test_rules.py),
 // through rules.compiled.json: each case's rule and config as campaigns/targeting/compile.py compiles them for the
 // widget (tests/campaigns/targeting/test_compile.py checks that the file is current). Paths come from debug.js.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { ruleMatches, match, valueOf, contextOf, decide } from '../src/rules.js';
-import { explain, pathOf, whyText } from '../src/debug.js';
+import { ruleMatches, match, valueOf, contextOf, decide } from '../src/core/rules.js';
+import { explain, pathOf, whyText } from '../src/lazy/debug.js';
 
 const read = (name) => JSON.parse(readFileSync(new URL(`../../tests/conformance/${name}`, import.meta.url), 'utf8'));
 const CASES = read('rules.json'), COMPILED = read('rules.compiled.json');

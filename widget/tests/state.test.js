@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createState, KEY, SESSION_IDLE, utmOf } from '../src/state.js';
-import { memoryStorage } from '../src/util.js';
-import { record, overlayShown, exposedFirst } from '../src/render/history.js';
+import { createState, KEY, SESSION_IDLE, utmOf } from '../src/core/state.js';
+import { memoryStorage } from '../src/core/util.js';
+import { record, overlayShown, exposedFirst } from '../src/lazy/history.js';
 
 const clock = (t = 1767225600000) => { const c = () => c.t; c.t = t; return c; };
 const URL1 = 'https://shop.example/blog/a?utm_source=google&utm_medium=cpc&utm_campaign=spring';

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createTransport, OUTBOX, WAIT, MAX_BATCH, backoff } from '../src/transport.js';
-import { memoryStorage } from '../src/util.js';
+import { createTransport, OUTBOX, WAIT, MAX_BATCH, backoff } from '../src/core/transport.js';
+import { memoryStorage } from '../src/core/util.js';
 
 // A fake world: time, timers and the network.
 function world(statuses = []) {

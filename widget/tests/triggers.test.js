@@ -1,7 +1,7 @@
 import { test, mock, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { armAll, TRIGGERS, visibleClock } from '../src/triggers.js';
-import { listenerCount, offAll } from '../src/util.js';
+import { armAll, TRIGGERS, visibleClock } from '../src/core/triggers.js';
+import { listenerCount, offAll } from '../src/core/util.js';
 
 // A fake page: EventTargets for window, document and <html>, and the values triggers read.
 function page(over = {}) {

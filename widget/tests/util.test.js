@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { uuid, shortId } from '../src/util.js';
+import { uuid, shortId } from '../src/core/util.js';
 
 const V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const timeOf = (id) => parseInt(id.replace(/-/g, '').slice(0, 12), 16);

@@ -15,7 +15,7 @@ NOW = 1767225600000  # 2026-01-01T00:00:00Z
 
 
 def test_the_compiled_conformance_file_is_current():
-    # node runs widget/src/rules.js on this file: it must be what the compiler makes of rules.json now.
+    # node runs widget/src/core/rules.js on this file: it must be what the compiler makes of rules.json now.
     assert COMPILED_FILE.read_text("utf-8") == compiled_text(), "run: .venv/bin/python -m tests.conformance.compiled"
 
 

@@ -1,3 +1,5 @@
 // The lazy file (render-all.<hash>.js): the show path and every renderer. One request, no chunk
 // waterfall, and one gzip stream (split per renderer, the files weighed about 650 B more gzipped in all).
-export { resolve, goals, consentSet } from './show.js';
+export { resolve } from '../lazy/show.js';
+export { goals } from '../lazy/goals.js';
+export { consentSet } from '../lazy/consent_set.js';

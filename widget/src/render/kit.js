@@ -6,7 +6,7 @@
 //  visitor, firstShown, nonce, policy, on, click(url), submit(data), closed(), consent(decision, categories)}.
 // close() removes the message without an event; the visitor's close calls api.closed().
 import { CSS } from './styles.js';
-import { fill, placeholderData } from '../placeholders.js';
+import { fill, placeholderData } from './placeholders.js';
 
 export const ROOT_ID = 'retarget-root';
 const FOCUSABLE = 'a[href],button:not([disabled]),input:not([disabled]):not([tabindex="-1"]),textarea,select,[tabindex]:not([tabindex="-1"])';

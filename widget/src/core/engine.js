@@ -1,22 +1,17 @@
 // The flow: load the config, decide, arm triggers, send events. What happens once a campaign fires (which
-// one shows, the renderers, goals, the consent decision) is in the renderer file, src/render/show.js.
-import { on, offAll, safe, warn, uuid, memoryStorage, readJSON, writeJSON } from './util.js';
+// one shows, the renderers, goals, a new consent decision) is in the lazy renderer file: src/lazy/ and src/render/.
+import { on, offAll, safe, warn, uuid, memoryStorage, localStore } from './util.js';
 import { createState } from './state.js';
+import { allows, consentUse, consentRec, consentKeep, consentValue, canStore } from './consent.js';
+import { deviceOf } from './device.js';
 import { createTransport } from './transport.js';
 import { armAll, visibleClock } from './triggers.js';
 import { decide, decode, match, valueOf, contextOf } from './rules.js';
 
 /* global __RT_FILES__ */
-// The lazy modules by name -> file name, set by build.mjs: `render` (src/render/all.js) and `debug`.
+// The lazy modules by name -> file name, set by build.mjs: `render` (src/render/all.js), `debug` and `cmp`.
 const FILES = typeof __RT_FILES__ == 'undefined' ? {} : __RT_FILES__;
-const CONSENT_KEY = '_rt_c';
 const RENDER = 'render';
-
-export function deviceOf(ua, touchPoints) {
-  const t = (re) => re.test(ua);
-  return t(/iPad|Tablet|PlayBook|Silk|Kindle/i) || (t(/Android/i) && !t(/Mobi/i)) || (t(/Macintosh/) && touchPoints > 1) ? 'tablet'
-    : t(/Mobi|iPhone|iPod|Android/i) ? 'mobile' : 'desktop';
-}
 
 function cookies() {
   const out = {};
@@ -27,18 +22,49 @@ function cookies() {
   return out;
 }
 
-// localStorage if it works (probed once: the first access is the costly one), else memory.
-let _ls;
-function localStore() {
-  if (!_ls) try { _ls = localStorage; _ls.getItem('_rt'); } catch (_) { _ls = memoryStorage(); }
-  return _ls;
-}
-
-// Consent for Retarget: everything granted, or chosen categories that include marketing.
-export const allows = (rec) => !!rec && (rec.decision == 'granted' || (rec.categories || []).includes('marketing'));
-
 // Work that can wait: when the page is idle (at most 1 s later).
 const idle = (fn) => (self.requestIdleCallback ? requestIdleCallback(fn, { timeout: 1000 }) : setTimeout(fn, 1));
+
+/**
+ * `x`, built by createEngine(): the page as the triggers see it, and the core's side for the lazy files (src/lazy/).
+ * They are bundled apart from the core, so what they need of it comes through this object instead of an import
+ * (which would ship a second copy). Members are `_`-prefixed so that every bundle renames them alike.
+ * @typedef {object} Core
+ * @property {Window} _win the host page's window
+ * @property {Document} _doc the host page's document
+ * @property {'desktop'|'mobile'|'tablet'} _device the visitor's device (src/core/device.js)
+ * @property {() => ?{value: number, items: Array}} _cart the visitor's cart, as retarget('cart', ...) set it
+ * @property {() => number} _pageviews page views in this session
+ * @property {() => number} _siteTime ms the visitor has spent on the site in this session, visible time only
+ * @property {(kind: 'js'|'event', name: string, fn: Function) => Function} _listen calls fn on retarget('trigger',
+ *   name) or retarget('track', name); returns its off()
+ * @property {ReturnType<typeof createState>} _state the visitor's state (src/core/state.js)
+ * @property {ReturnType<typeof createTransport>} _transport the event queue (src/core/transport.js)
+ * @property {(type: string, extra?: object) => void} _emit queues an event of this visitor and page
+ * @property {(name: 'show'|'close'|'convert', detail: object) => void} _notify tells the page's listeners
+ * @property {() => object} _context the visitor context of docs/contracts.md, built now
+ * @property {Map<number, ?object>} _open campaign id -> its rendered message (null while it renders)
+ * @property {string|undefined} _nonce the CSP nonce of the script tag, for the message's style
+ * @property {(fn: Function) => Function} _safe fn that warns instead of throwing into the page
+ * @property {(err: any) => void} _warn warns once in the console
+ * @property {(target: EventTarget, type: string, fn: Function, opts?: object) => Function} on a listener that
+ *   destroy() removes; returns its off()
+ * @property {() => string} _uuid a new event id
+ * @property {() => Storage} _store localStorage, or memory where it is blocked
+ * @property {(rec: ?object) => boolean} _allows whether a consent record allows Retarget (src/core/consent.js)
+ * @property {() => ?object} _consentRec the visitor's consent decision for the current policy, null if none
+ * @property {(rec: object) => void} _consentKeep stores a decision (src/core/consent.js)
+ * @property {() => void} _arm arms the campaigns that became eligible
+ * @property {() => object} _cfg the site's config
+ * @property {{decide: Function, match: Function, valueOf: Function, contextOf: Function}} _rt the rules VM
+ *   (src/core/rules.js)
+ * @property {(ctx: object) => Map<number, object>} _eligible decide()'s armed rows by campaign id
+ * @property {(c: object, row: object) => ?object|undefined} _variantOf the visitor's sticky variant of c: null
+ *   for the holdout, undefined once it is gone
+ * @property {Map<number, Function>} _armed campaign id -> disarm(), for this page view
+ * @property {Set<number>} _fired campaigns fired on this page view
+ * @property {(name: 'render'|'debug'|'cmp') => Promise<object>} _load a lazy module, loaded once
+ */
 
 // The engine of one page: commands (the public API's), start(), hide() (the page goes away), destroy().
 export function createEngine(site, api, nonce, base, notify) {
@@ -51,33 +77,22 @@ export function createEngine(site, api, nonce, base, notify) {
   const clock = visibleClock({ _doc: doc });
   const armed = new Map(); // campaign id -> disarm(), for this page view
   const fired = new Set();
-  const open = new Map(); // campaign id -> rendered message (src/render/show.js)
+  const open = new Map(); // campaign id -> rendered message (src/lazy/show.js)
   const modules = {}, signals = {};
-  let cfg, pending = [], prefetch, lastPage, restoreHistory, consentRead;
+  let cfg, pending = [], prefetch, lastPage, restoreHistory;
 
-  const consentCfg = () => cfg.site.consent || {};
-  // The decision for the current policy version (a new version asks again), read from storage once.
-  const consentRec = () => {
-    const r = consentRead !== undefined ? consentRead : (consentRead = readJSON(localStore(), CONSENT_KEY));
-    return r && String(r.policy_version) == String(consentCfg().policy_version || null) ? r : null;
-  };
-  // A denial is obeyed on every site; a site that requires consent also waits for a grant before storing.
-  const denied = () => { const r = consentRec(); return !!r && !allows(r); };
-  const canStore = () => (consentCfg().required ? allows(consentRec()) : !denied());
   const page = () => location.href.split('#')[0];
 
   const context = () => {
-    const r = consentRec();
     const ctx = state._context({
-      url: location.href, referrer: doc.referrer, device, language: navigator.language,
-      consent: r ? (allows(r) ? 'granted' : 'denied') : 'unknown',
+      url: location.href, referrer: doc.referrer, device, language: navigator.language, consent: consentValue(),
     });
     // document.cookie is a synchronous round trip to the browser: read only by a cookie.* rule.
     return Object.defineProperty(ctx, 'cookies', { get: cookies, enumerable: true });
   };
 
   function emit(type, extra) {
-    if (denied() && type != 'consent') return; // nothing leaves after a denial but the denial itself
+    if (consentValue() == 'denied' && type != 'consent') return; // nothing leaves after a denial but the denial itself
     const d = state.data;
     transport._send({
       id: uuid(), type, ts: Date.now(), visitor: d.id, session: d.session && d.session.id,
@@ -95,10 +110,11 @@ export function createEngine(site, api, nonce, base, notify) {
   }
 
   const load = (name) => modules[name] || (modules[name] = import(base + FILES[name]).catch((e) => { delete modules[name]; throw e; }));
-  // f(module) once the renderer file is there (src/render/show.js).
+  // f(module) once the renderer file is there (src/render/all.js).
   const lazy = (f) => load(RENDER).then(f).catch(warn);
 
-  // The page as the triggers see it, and the core's side for the lazy files (src/render/show.js, src/debug.js).
+  // The page as the triggers see it, and the core's side for the lazy files.
+  /** @type {Core} */
   const x = {
     _win: window, _doc: doc, _device: device,
     _cart: () => state.data.cart,
@@ -112,8 +128,7 @@ export function createEngine(site, api, nonce, base, notify) {
     _state: state, _transport: transport, _emit: emit, _notify: notify, _context: context, _open: open, _nonce: nonce,
     _safe: safe, _warn: warn, on, _uuid: uuid, _store: localStore, _allows: allows, _arm: arm, _cfg: () => cfg,
     _rt: { decide, match, valueOf, contextOf }, _eligible: eligible, _variantOf: variantOf, _armed: armed, _fired: fired,
-    _load: load, _consentRec: consentRec,
-    _consentKeep(rec) { writeJSON(localStore(), CONSENT_KEY, (consentRead = rec)); },
+    _load: load, _consentRec: consentRec, _consentKeep: consentKeep,
   };
   const signal = (kind, name) => [...(signals[kind + ':' + name] || [])].forEach((fn) => fn());
 
@@ -137,13 +152,14 @@ export function createEngine(site, api, nonce, base, notify) {
     if (pending.push(c) == 1) setTimeout(() => lazy((m) => m.resolve(x, pending.splice(0))).finally(() => { pending = []; }), 0);
   }
 
-  // Goals count only after an impression: checked by the renderer file, loaded when a campaign with one was shown.
+  // Goals count only after an impression: checked in the renderer file (src/lazy/goals.js), loaded only when a
+  // campaign with a goal of this type was shown.
   const goals = (type, name) => {
     const h = state.data.history;
     if (cfg.campaigns.some((c) => c.goal && c.goal.type == type && h[c.id])) lazy((m) => m.goals(x, type, name));
   };
-  // A consent decision (the banner's, or retarget('consent', ...)) is taken by the renderer file too: a page
-  // where nobody decides does not carry that code.
+  // A consent decision (the banner's, or retarget('consent', ...)) is taken by the renderer file
+  // (src/lazy/consent_set.js): a page where nobody decides does not carry that code.
   const setConsent = (decision, categories) => lazy((m) => m.consentSet(x, decision, categories));
 
   function pageview() {
@@ -187,6 +203,7 @@ export function createEngine(site, api, nonce, base, notify) {
       const r = await fetch(`${api}/api/w/${site}/config`, { credentials: 'omit' });
       if (!r.ok) throw Error('config: HTTP ' + r.status);
       cfg = await r.json();
+      const cc = consentUse(cfg.site.consent);
       if (canStore()) {
         const ls = localStore();
         state._useStorage(ls);
@@ -194,7 +211,6 @@ export function createEngine(site, api, nonce, base, notify) {
         idle(transport._flush); // events left by an earlier page: they can wait until the page is idle
       } else if (!consentRec()) transport._hold();
       // Consent Mode or another consent tool: its code is a lazy file that only such sites load.
-      const cc = consentCfg();
       if (cc.gcm || cc.source) load('cmp').then((m) => m.start(x), warn);
       pageview();
       // SPA: pushState, replaceState and popstate to another URL count as page views.

@@ -1,7 +1,7 @@
 // The frequency bookkeeping of shown messages (docs/widget.md, "Visitor state"): it only runs once a
-// message has shown, so it lives in the renderer file. `state` is createState() of src/state.js.
-import { push } from '../util.js';
-import { MAX_TIMES } from '../state.js';
+// message has shown, so it lives in the renderer file. `state` is createState() of src/core/state.js.
+import { push } from '../core/util.js';
+import { MAX_TIMES } from '../core/state.js';
 
 // kind: impressions | closes | conversions; an impression also notes its session (once_per_session).
 export function record(state, cid, kind) {

@@ -96,7 +96,7 @@ export function createState({ storage = memoryStorage(), now = Date.now } = {}) 
     _setAttrs(attrs) { mut((d) => { Object.assign(d.attrs, attrs); }); },
     _setCart(cart) { mut((d) => { d.cart = cart && { value: +cart.value || 0, items: Array.isArray(cart.items) ? cart.items : [] }; }); },
     _event(name) { mut((d) => { if (!d.events.includes(name)) push(d.events, name, MAX_TIMES); }); },
-    // For the bookkeeping of shown messages (src/render/history.js): change the state, written once.
+    // For the bookkeeping of shown messages (src/lazy/history.js): change the state, written once.
     _mut: mut,
     _session: session,
     _now: now,

@@ -5,32 +5,7 @@ const NECESSARY = 'necessary';
 // Store on a device, create and use content profiles: a message chosen from what a visitor did needs all three.
 export const TCF_PURPOSES = [1, 5, 6];
 
-export function start(x) {
-  const c = x._cfg().site.consent, w = x._win;
-  if (c.source == 'tcf') tcf(x, w);
-  else if (c.source == 'gcm') gcm(x, w, c.gcm);
-  else if (x._consentRec()) update(x, x._consentRec()); // a decision of an earlier page, over this page's default
-}
-
-// Our decision as gtag('consent', 'update', ...): a type is granted when its category is (necessary always is).
-export function update(x, rec) {
-  const map = x._cfg().site.consent.gcm, w = x._win, state = {};
-  if (!map) return;
-  Object.keys(map).forEach((t) => {
-    state[t] = rec.decision == 'granted' || map[t] == NECESSARY || (rec.categories || []).includes(map[t]) ? 'granted' : 'denied';
-  });
-  // gtag.js reads Arguments objects from the dataLayer, not arrays: push them as the site's gtag() does.
-  (w.gtag || function () { (w.dataLayer = w.dataLayer || []).push(arguments); })('consent', 'update', state);
-}
-
-// The other tool's decision, taken as if the visitor had called retarget('consent', ...); the same decision
-// again (every page load repeats it) is not recorded twice.
-function decide(x, decision, categories, proof) {
-  const r = x._consentRec();
-  if (r && r.decision == decision && String(r.categories) == String(categories) && (r.tc_string || '') == (proof || '')) return;
-  x._transport._hold();
-  x._load('render').then((m) => m.consentSet(x, decision, categories, proof)).catch(x._warn);
-}
+/** @typedef {import('../core/engine.js').Core} Core */
 
 // IAB TCF v2.2: the CMP calls back when its decision is loaded and whenever the visitor acts; marketing is
 // granted when every purpose we need has consent, or when the GDPR does not apply to this visitor.
@@ -68,4 +43,33 @@ function gcm(x, w, map) {
     [...arguments].forEach(x._safe(seen));
     return r;
   };
+}
+
+/** @param {Core} x */
+export function start(x) {
+  const c = x._cfg().site.consent, w = x._win;
+  if (c.source == 'tcf') tcf(x, w);
+  else if (c.source == 'gcm') gcm(x, w, c.gcm);
+  else if (x._consentRec()) update(x, x._consentRec()); // a decision of an earlier page, over this page's default
+}
+
+// The other tool's decision, taken as if the visitor had called retarget('consent', ...); the same decision
+// again (every page load repeats it) is not recorded twice.
+function decide(x, decision, categories, proof) {
+  const r = x._consentRec();
+  if (r && r.decision == decision && String(r.categories) == String(categories) && (r.tc_string || '') == (proof || '')) return;
+  x._transport._hold();
+  x._load('render').then((m) => m.consentSet(x, decision, categories, proof)).catch(x._warn);
+}
+
+// Our decision as gtag('consent', 'update', ...): a type is granted when its category is (necessary always is).
+/** @param {Core} x @param {object} rec the decision's record (src/lazy/consent_set.js) */
+export function update(x, rec) {
+  const map = x._cfg().site.consent.gcm, w = x._win, state = {};
+  if (!map) return;
+  Object.keys(map).forEach((t) => {
+    state[t] = rec.decision == 'granted' || map[t] == NECESSARY || (rec.categories || []).includes(map[t]) ? 'granted' : 'denied';
+  });
+  // gtag.js reads Arguments objects from the dataLayer, not arrays: push them as the site's gtag() does.
+  (w.gtag || function () { (w.dataLayer = w.dataLayer || []).push(arguments); })('consent', 'update', state);
 }

@@ -1,7 +1,10 @@
 // retarget('debug'): a lazy chunk, so that pages that never ask do not download the explanations.
-// The core passes its side `x` (engine.js: config, state, each campaign's status) and the visitor context;
-// the rule functions come from the core too (x._rt, {decide, match, valueOf, contextOf} of rules.js: this
-// file is bundled apart from the core, so importing rules.js here would ship a second copy of it).
+// The core passes its side `x` (src/core/engine.js: config, state, each campaign's status) and the visitor
+// context; the rule functions come from the core too (x._rt, {decide, match, valueOf, contextOf} of
+// src/core/rules.js: this file is bundled apart from the core, so importing rules.js here would ship a second
+// copy of it).
+
+/** @typedef {import('../core/engine.js').Core} Core */
 
 const _json = (x) => JSON.stringify(x == null ? null : x);
 
@@ -38,6 +41,7 @@ export const whyText = ([, kind, r, l], c, rt) => [
   kind == 3 && `${r.attr} ${r.op} ${_json(r.value)} did not match (${r.attr} is ${_json(rt.valueOf(l, c))})`,
 ][kind];
 
+/** @param {Core} x @param {object} context the visitor context the core built */
 export function debug(x, context) {
   const config = x._cfg(), rt = x._rt, rows = rt.decide(config, context).campaigns, variants = x._state.data.variants;
   const con = console, c = rt.contextOf(context, config.site.tzo), byId = {}, required = config.site.consent.required;

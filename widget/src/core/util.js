@@ -52,6 +52,13 @@ export function memoryStorage() {
   };
 }
 
+// localStorage if it works (probed once: the first access is the costly one), else memory.
+let _ls;
+export function localStore() {
+  if (!_ls) try { _ls = localStorage; _ls.getItem('_rt'); } catch (_) { _ls = memoryStorage(); }
+  return _ls;
+}
+
 export function readJSON(storage, key) {
   try { return JSON.parse(storage.getItem(key)); } catch (_) { return null; }
 }
