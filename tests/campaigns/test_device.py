@@ -1,13 +1,13 @@
 """campaigns/targeting/device.py against tests/conformance/device.json (shared with widget/tests/device.test.js), and
-the collect endpoint's reading of a User-Agent (widget/api/client.py), which has no touch points."""
+the collect endpoint's reading of a User-Agent (campaigns/ingest/sender.py), which has no touch points."""
 
 import json
 from pathlib import Path
 
 import pytest
 
+from campaigns.ingest import sender as client
 from campaigns.targeting.device import DEVICES, device_of
-from widget.api import client
 
 CASES = json.loads((Path(__file__).parents[1] / "conformance" / "device.json").read_text("utf-8"))["cases"]
 NAMES = [case["name"] for case in CASES]
