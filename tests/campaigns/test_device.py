@@ -1,5 +1,5 @@
 """campaigns/targeting/device.py against tests/conformance/device.json (shared with widget/tests/device.test.js), and
-the collect endpoint's reading of a User-Agent (widget/api/client.py), which has no touch points."""
+the collect endpoint's reading of a User-Agent (campaigns/ingest/sender.py), which has no touch points."""
 
 import json
 from pathlib import Path
