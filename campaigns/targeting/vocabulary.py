@@ -228,7 +228,8 @@ def param_value(param: Param, given: object) -> Any:
 
 # ---------------------------------------------------------------- frequency and goals
 
-# A goal's attribution window in days: validation's bound, and the one the tally must apply.
+# A goal's attribution window in days: the bounds validation enforces and the tally applies
+# (campaigns/tally/attribution.py), and the default of a goal that names none.
 ATTRIBUTION_DAYS_MIN, ATTRIBUTION_DAYS_MAX = 1, 90
 ATTRIBUTION_DAYS_DEFAULT = 7
 MAX_IMPRESSIONS_MIN, MAX_IMPRESSIONS_MAX = 1, 1000

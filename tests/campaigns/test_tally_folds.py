@@ -279,7 +279,7 @@ TWO_DAYS_IN_ONE_BATCH = (
 
 
 # A longer hunt: TALLY_FOLDS_EXAMPLES=2000 .venv/bin/pytest tests/campaigns/test_tally_folds.py
-EXAMPLES = int(os.environ.get("TALLY_FOLDS_EXAMPLES", "40"))
+EXAMPLES = int(os.environ.get("TALLY_FOLDS_EXAMPLES", "25"))
 
 
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
