@@ -1,10 +1,11 @@
-"""Deterministic variant bucketing, the same algorithm as widget/src/assignment.js.
+"""Deterministic variant bucketing, the same algorithm as widget/src/core/assignment.js.
 
 See docs/contracts.md, "Variant bucketing"; cases in tests/conformance/bucketing.json.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import TypedDict
 
@@ -71,3 +72,8 @@ def is_number(x: object) -> bool:
     because this is the core module that imports nothing, so rules and everything above may use it.
     """
     return type(x) in _NUMBER_TYPES and x == x
+
+
+def is_finite_number(x: object) -> bool:
+    """A number that is not an infinity either: what counts as an amount, a weight or a figure to show."""
+    return is_number(x) and math.isfinite(x)  # type: ignore[arg-type]

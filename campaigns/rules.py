@@ -1,7 +1,7 @@
 """The rule language: targeting trees, schedules, frequency, site cap and consent.
 
 Pure functions over plain data (the site config and a visitor context, docs/contracts.md):
-no ORM, no request, no Django. widget/src/rules.js implements the same semantics, and both
+no ORM, no request, no Django. widget/src/core/rules.js implements the same semantics, and both
 must pass tests/conformance/rules.json. The language is documented in docs/rules.md.
 
 Shape (as django-oscar's offers): one evaluator per operator in ``OPS``, one resolver per
@@ -25,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, TypedDict
 from urllib.parse import unquote_to_bytes
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, available_timezones
 
 import msgspec
 
@@ -190,12 +190,25 @@ def _parse_iso(value: str) -> int | None:
     return ((days * 24 + h) * 60 + mi - off) * 60_000 + s * 1000 + ms
 
 
+@functools.cache
+def _zone_names() -> frozenset[str]:
+    return frozenset(available_timezones())  # reads the zone database from disk: once per process
+
+
+def zone_known(tz: object) -> bool:
+    """Whether `tz` names a zone of the IANA database: what validation lets a site choose, and what zone() reads."""
+    return isinstance(tz, str) and tz in _zone_names()
+
+
 @functools.lru_cache(maxsize=64)
 def zone(tz: str) -> dt.tzinfo:
-    """The time zone of that name; UTC for an unknown or invalid one (a site's zone, the tally's days)."""
+    """The one "time zone by name": a site's zone, which the widget's schedule, both folds of the tally and the
+    reports count days in; UTC for any name zone_known() refuses."""
+    if not zone_known(tz):
+        return dt.UTC
     try:
         return ZoneInfo(tz)
-    except (ValueError, KeyError, OSError):
+    except (ValueError, KeyError, OSError):  # listed, yet unreadable (a damaged zone file)
         return dt.UTC
 
 
@@ -405,7 +418,7 @@ def _visitor_at(name: str) -> tuple[int, list[str]]:
 
 
 # Attribute name -> (kind, resolver, compiled resolver). Kinds: str, num, bool, list, paths, dyn (see docs/rules.md);
-# the compiled resolver is (opcode, argument): what widget/src/rules.js's RESOLVE runs for it.
+# the compiled resolver is (opcode, argument): what widget/src/core/rules.js's RESOLVE runs for it.
 ATTRS: dict[str, tuple[str, Callable[[_Ctx], Any], tuple[int, Any]]] = {
     "url": ("str", lambda c: percent_decode(as_text(c.raw.get("url") or "")), (vocab.R_URL, 0)),
     "path": ("str", lambda c: percent_decode(c.url()[1]), (vocab.R_PATH, 0)),

@@ -39,6 +39,11 @@ CORE_FORBIDDEN_OTHERS = ("django.db", "django.http", "django.test", "django.cont
                          "django.views", "rest_framework")
 ALLOWED_CORE_EDGES: set[tuple[str, str]] = set()  # none today: keep it that way
 
+# The faces: they call services, selectors and the core, never each other; nothing below them imports one (the URL
+# confs and the project's views mount them).
+FACES = ("campaigns.admin", "campaigns.api", "widget.api")
+MAY_IMPORT_FACES = ("campaigns.urls", "campaigns.urls_results", "widget.urls", "retarget")
+
 
 def _module_name(path: Path) -> str:
     parts = list(path.relative_to(ROOT).with_suffix("").parts)
@@ -205,3 +210,16 @@ def test_the_core_reaches_no_orm_no_request_and_no_face():
                          if _under(name, CORE_FORBIDDEN_OTHERS))
     assert sorted(found - ALLOWED_CORE_EDGES) == [], "the core (rules, assignment, stats) must stay plain"
     assert sorted(ALLOWED_CORE_EDGES - found) == [], "an allowed edge is gone: shrink the list"
+
+
+def test_faces_import_no_other_face_and_only_url_confs_import_faces():
+    def face(module: str) -> str | None:
+        return next((prefix for prefix in FACES if _under(module, [prefix])), None)
+
+    found = sorted(
+        (module, target)
+        for module, targets in graph().items()
+        for target in targets
+        if face(target) and face(target) != face(module) and not _under(module, MAY_IMPORT_FACES)
+    )
+    assert found == [], "a face imports another face, or something below the faces imports one"

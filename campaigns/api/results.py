@@ -13,6 +13,7 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response as ApiResponse
 from rest_framework.views import APIView
 
+from campaigns.api.errors import api_error
 from campaigns.models import Campaign, Response
 from campaigns.results import calculator, exports, reports
 from campaigns.results.campaign import ResultsFilter, campaign_results
@@ -478,8 +479,8 @@ class StatsCalculateApi(APIView):
         try:
             result = calculator.calculate(request.data)
         except ParseError:
-            return ApiResponse({"error": INVALID_SPEC, "detail": INVALID_JSON}, status=400)
+            return api_error(400, INVALID_SPEC, INVALID_JSON)
         except calculator.SpecError as error:
-            return ApiResponse({"error": INVALID_SPEC, "detail": str(error)}, status=400)
+            return api_error(400, INVALID_SPEC, str(error))
         return ApiResponse(result)
 

@@ -11,6 +11,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response as ApiResponse
 from rest_framework.views import APIView
 
+from campaigns.api.errors import api_error
 from campaigns.models import DataRequest, Site
 from campaigns.selectors.access import sites_for_user
 from campaigns.selectors.visitor_data import MAX_INPUT_LENGTH, LookupInvalid, visitors_erased
@@ -83,7 +84,7 @@ LOOKUP_ERRORS = {
 
 
 def _invalid(detail: str) -> ApiResponse:
-    return ApiResponse({"error": INVALID_LOOKUP, "detail": detail}, status=400)
+    return api_error(400, INVALID_LOOKUP, detail)
 
 
 def _lookup(request) -> tuple[dict | None, ApiResponse | None]:
@@ -139,8 +140,7 @@ class SiteVisitorDataEraseApi(APIView):
         except LookupInvalid as invalid:
             return _invalid(str(invalid))
         except VisitorDataBusy as busy:
-            return ApiResponse({"error": BUSY, "detail": str(busy)}, status=503,
-                               headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+            return api_error(503, BUSY, str(busy), headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
         return ApiResponse(EraseOutput({
             "request": done.id, "visitors": done.visitors, "found": done.found, "erased": done.erased,
             "visitors_erased_on_site": visitors_erased(site_id=site.id),

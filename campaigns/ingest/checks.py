@@ -5,6 +5,7 @@ import math
 import re
 import uuid
 
+from campaigns.assignment import is_finite_number
 from campaigns.ingest.body import MAX_DATA_DEPTH, MAX_EVENT_BYTES, MAX_ID_LENGTH, MAX_URL_LENGTH
 from campaigns.ingest.site_map import SiteIngest
 from campaigns.ingest.store import EventRow
@@ -144,9 +145,7 @@ def value_refusal(data, *, max_value: float) -> str | None:
     value = data.get("value") if type(data) is dict else None
     if value is None:
         return None
-    if type(value) is not int and type(value) is not float:  # bool, str, list...
-        return REASON_VALUE
-    if not math.isfinite(value) or value < 0:
+    if not is_finite_number(value) or value < 0:  # bool, str, list, NaN, infinities
         return REASON_VALUE
     return REASON_VALUE_OVER_MAX if value > max_value else None
 

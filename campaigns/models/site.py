@@ -1,12 +1,12 @@
-import datetime as dt
 import re
 import secrets
-import zoneinfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+
+from campaigns.rules import zone_known
 
 
 def public_key_new() -> str:
@@ -18,16 +18,8 @@ def goal_default() -> dict:
     return {"type": "cta_click"}
 
 
-def time_zone_of(name: str) -> dt.tzinfo:
-    """A site's time zone, which its days are counted and reported in; UTC when the name is unknown."""
-    try:
-        return zoneinfo.ZoneInfo(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return dt.UTC
-
-
 def validate_time_zone(value: str) -> None:
-    if value not in zoneinfo.available_timezones():
+    if not zone_known(value):
         raise ValidationError(f"{value!r} is not a known time zone (e.g. Europe/Paris)")
 
 
@@ -290,7 +282,8 @@ class Campaign(models.Model):
     goal = models.JSONField(
         default=goal_default,
         help_text='What counts as a conversion. Example: {"type": "submit"} or {"type": "purchase", '
-        '"attribution_days": 7} or {"type": "url", "url": {"op": "starts_with", "value": "/thanks"}}',
+        '"attribution_days": 7} or {"type": "url", "url": {"op": "contains", "value": "/thanks"}} '
+        "(the page's full URL)",
     )
     control_share = models.FloatField(
         default=0.0, validators=[MinValueValidator(0.0), MaxValueValidator(0.9)],

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from campaigns import stats
+from campaigns.assignment import is_finite_number
 
 MAX_ARMS = 50
 MAX_COUNT = 10**12
@@ -89,10 +90,6 @@ def _fail(field: str, message: str) -> None:
     raise SpecError(f"{field}: {message}")
 
 
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-
-
 def _choice(raw: dict, field: str, choices: tuple[str, ...], default: str) -> str:
     value = raw.get(field, default)
     if value not in choices:
@@ -108,7 +105,7 @@ def _number(
         if required:
             _fail(path + field, check if field in raw else MISSING_FIELD)
         return None
-    ok = _is_number(value) and {
+    ok = is_finite_number(value) and {
         MUST_BE_PROBABILITY: lambda v: 0 < v < 1,
         MUST_BE_POSITIVE: lambda v: v > 0,
         MUST_BE_NUMBER: lambda v: True,
@@ -158,7 +155,7 @@ def spec_parse(raw: Any) -> Spec:
     elif not (
         isinstance(weights, list)
         and len(weights) == len(parsed)
-        and all(_is_number(w) and w >= 0 for w in weights)
+        and all(is_finite_number(w) and w >= 0 for w in weights)
         and sum(weights) > 0
     ):
         _fail("weights", WEIGHTS_SHAPE)

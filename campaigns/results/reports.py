@@ -16,7 +16,7 @@ from django.db.models import Count, Max, Q, QuerySet
 from django.db.models.functions import TruncDate, TruncWeek
 
 from campaigns.models import Campaign, ConsentRecord, Response, Site, Variant
-from campaigns.models.site import time_zone_of
+from campaigns.rules import zone
 
 PROMOTER_MIN, PASSIVE_MIN = 9, 7
 DAILY_MAX_DAYS = 62  # a longer or open range is split by week
@@ -30,15 +30,11 @@ class ReportFilter:
     search: str = ""
 
 
-def site_zone(site: Site):
-    return time_zone_of(site.time_zone)
-
-
 def moment_range(*, site: Site, since: date | None, until: date | None) -> tuple[datetime | None, datetime | None]:
     """The site's days as aware datetimes: [since 00:00, the day after until 00:00)."""
-    zone = site_zone(site)
-    start = datetime.combine(since, time.min, tzinfo=zone) if since else None
-    end = datetime.combine(until + timedelta(days=1), time.min, tzinfo=zone) if until else None
+    tz = zone(site.time_zone)
+    start = datetime.combine(since, time.min, tzinfo=tz) if since else None
+    end = datetime.combine(until + timedelta(days=1), time.min, tzinfo=tz) if until else None
     return start, end
 
 
@@ -103,7 +99,7 @@ def nps_report(*, campaign: Campaign, filters: ReportFilter) -> dict:
     promoter, passive = Q(score__gte=PROMOTER_MIN), Q(score__gte=PASSIVE_MIN, score__lt=PROMOTER_MIN)
     over_time = []
     for row in (
-        scored.annotate(period=_truncate(period, site_zone(campaign.site)))
+        scored.annotate(period=_truncate(period, zone(campaign.site.time_zone)))
         .values("period")
         .annotate(
             promoters=Count("id", filter=promoter),
@@ -140,10 +136,7 @@ def nps_report(*, campaign: Campaign, filters: ReportFilter) -> dict:
 
 def nps_followups(*, campaign: Campaign, filters: ReportFilter) -> QuerySet:
     """Answers with a follow-up text, newest first; `search` looks inside the text."""
-    rows = responses(campaign=campaign, form=Response.Form.NPS, filters=filters).exclude(followup="")
-    if filters.search:
-        rows = rows.filter(followup__icontains=filters.search)
-    return rows.order_by("-created_at", "-id")
+    return nps_answers(campaign=campaign, filters=filters).exclude(followup="")
 
 
 def nps_answers(*, campaign: Campaign, filters: ReportFilter) -> QuerySet:
@@ -212,10 +205,8 @@ def feedback_report(*, campaign: Campaign, filters: ReportFilter) -> dict:
 
 
 def feedback_texts(*, campaign: Campaign, filters: ReportFilter) -> QuerySet:
-    rows = responses(campaign=campaign, form=Response.Form.FEEDBACK, filters=filters).exclude(text="")
-    if filters.search:
-        rows = rows.filter(text__icontains=filters.search)
-    return rows.order_by("-created_at", "-id")
+    """Answers with a free text, newest first; `search` looks inside the text."""
+    return feedback_answers(campaign=campaign, filters=filters).exclude(text="")
 
 
 def feedback_answers(*, campaign: Campaign, filters: ReportFilter) -> QuerySet:

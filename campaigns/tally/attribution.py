@@ -10,10 +10,10 @@ exposure arrives (goal_looks_back). The SQL fold passes the same goals and windo
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from campaigns.rules import rule_matches
+from campaigns.assignment import is_number
+from campaigns.rules import goal_url_rule, rule_matches
+from campaigns.targeting import vocabulary as vocab
 
-DEFAULT_ATTRIBUTION_DAYS = 7
-MAX_ATTRIBUTION_DAYS = 365
 ATTRIBUTED_GOALS = frozenset({"url", "event", "purchase"})
 EVENT_GOAL_OF = {"cta_click": "click", "submit": "submit"}  # goals reached by an event on the campaign itself
 
@@ -28,20 +28,19 @@ class Goal:
 
 
 def goal_parse(*, campaign_id: int, raw) -> Goal | None:
-    """A campaign's stored goal, or None when it has none; an attribution window out of bounds gets the default."""
+    """A campaign's stored goal, or None when it has none. The attribution window has validation's bounds (one
+    stored before them, or out of them, gets the default); a URL goal is the widget's leaf (the full URL)."""
     if not isinstance(raw, dict) or not isinstance(raw.get("type"), str):
         return None
-    days = raw.get("attribution_days", DEFAULT_ATTRIBUTION_DAYS)
-    if isinstance(days, bool) or not isinstance(days, int | float) or not 0 < days <= MAX_ATTRIBUTION_DAYS:
-        days = DEFAULT_ATTRIBUTION_DAYS
-    url = raw.get("url")
-    url_rule = {"attr": "path", "op": url.get("op"), "value": url.get("value")} if isinstance(url, dict) else None
+    days = raw.get("attribution_days", vocab.ATTRIBUTION_DAYS_DEFAULT)
+    if not is_number(days) or not vocab.ATTRIBUTION_DAYS_MIN <= days <= vocab.ATTRIBUTION_DAYS_MAX:
+        days = vocab.ATTRIBUTION_DAYS_DEFAULT
     event_name = "purchase" if raw["type"] == "purchase" else raw.get("event")
     return Goal(
         campaign_id=campaign_id,
         type=raw["type"],
         attribution=timedelta(days=days),
-        url_rule=url_rule,
+        url_rule=goal_url_rule(goal=raw),
         event_name=event_name if isinstance(event_name, str) else None,
     )
 

@@ -23,7 +23,7 @@ from campaigns.models import (
     TallyCursor,
     VariantDailyStats,
 )
-from campaigns.models.site import time_zone_of
+from campaigns.rules import zone
 from campaigns.tally.attribution import (
     ATTRIBUTED_GOALS,
     Goal,
@@ -112,7 +112,7 @@ def _fold(*, event_ids: list[int]) -> None:
         return
     site_ids = {e["site_id"] for e in events}
     zones = {
-        site_id: time_zone_of(tz) for site_id, tz in Site.objects.filter(id__in=site_ids).values_list("id", "time_zone")
+        site_id: zone(tz) for site_id, tz in Site.objects.filter(id__in=site_ids).values_list("id", "time_zone")
     }
     goals_by_site: dict[int, list[Goal]] = defaultdict(list)
     goal_of: dict[int, Goal] = {}

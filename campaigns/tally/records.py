@@ -1,10 +1,10 @@
 """What both folds of the tally write, defined once: the counters each event and step adds to, the revenue a
 purchase carries, and the records kept after the raw events expire (responses and consent proof)."""
 
-import math
 from decimal import Decimal, InvalidOperation
 from urllib.parse import urlsplit, urlunsplit
 
+from campaigns.assignment import is_finite_number
 from campaigns.models import Assignment, ConsentRecord, FunnelStep, Response, VariantDailyStats
 from campaigns.pseudonyms import email_hash, visitor_hash
 
@@ -32,7 +32,7 @@ def revenue_capped(amount: Decimal, *, cap: Decimal | None) -> Decimal:
 def revenue_of(payload) -> Decimal | None:
     """A purchase's value in cents (half to even), or None when it is not a finite number below MAX_REVENUE."""
     value = payload.get("value") if isinstance(payload, dict) else None
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    if not is_finite_number(value):
         return None
     try:
         amount = Decimal(str(value)).quantize(CENT)

@@ -32,7 +32,7 @@ from campaigns.models import (
     TallyCursor,
     VariantDailyStats,
 )
-from campaigns.models.site import time_zone_of
+from campaigns.rules import zone
 from campaigns.tally.attribution import ATTRIBUTED_GOALS, EVENT_GOAL_OF, Goal, goal_looks_back, goal_parse, url_reached
 from campaigns.tally.denials import denials_erase
 from campaigns.tally.forms import submits_screen
@@ -446,7 +446,7 @@ def _known_zones() -> tuple[str, ...]:
     with connection.cursor() as cursor:
         cursor.execute("SELECT name FROM pg_timezone_names")
         names = [row[0] for row in cursor.fetchall()]
-    return tuple(sorted({name for name in names if time_zone_of(name) is not UTC}))
+    return tuple(sorted({name for name in names if zone(name) is not UTC}))
 
 
 def tables_prepare(cursor) -> None:

@@ -4,7 +4,7 @@ Each campaign gets `checks`, a list of [reason, path, rule] in decide()'s order,
 visitor FAILS the check: consent, schedule, targeting, frequency, variants. The site gets `caps`, the same for the
 site cap (overlays only). Each entry of rules.CHECKS holds both forms of its condition; this walks them: what the
 server knows for every visitor is settled there (a date that cannot be read, no variant with a weight, consent not
-required), what depends on the visitor is a leaf over the context. widget/src/rules.js decide() then only finds the
+required), what depends on the visitor is a leaf over the context. widget/src/core/rules.js decide() then only finds the
 first check whose rule matches.
 """
 

@@ -1,7 +1,7 @@
 """The compiled form of a site's config that the widget evaluates (docs/contracts.md, "Compiled fields").
 
 The config keeps its readable fields (campaigns/rules.py decides from them: previews, /decide, the tally);
-this adds, per campaign, what widget/src/rules.js needs in a form it can run with little code: every check
+this adds, per campaign, what widget/src/core/rules.js needs in a form it can run with little code: every check
 of decide() as a rule (campaigns/targeting/checks.py) whose leaves name a resolver by number and carry their
 values already lower-cased, path-trimmed and validated (regexes checked here, so the widget has no
 validator), dates as epoch ms; each variant's display; the site's time zone as UTC offsets (so the widget

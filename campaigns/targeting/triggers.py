@@ -1,4 +1,4 @@
-"""A campaign's triggers in the form widget/src/triggers.js arms (docs/contracts.md, "Compiled fields").
+"""A campaign's triggers in the form widget/src/core/triggers.js arms (docs/contracts.md, "Compiled fields").
 
 Each trigger becomes [type, ...its parameters in the registry's order] (targeting/vocabulary.py, TRIGGERS), defaults
 applied and durations in ms, so the widget carries neither parameter names nor defaults. No trigger at all means

@@ -12,6 +12,7 @@ from typing import Any
 from campaigns.ingest.url_hygiene import url_param_names
 from campaigns.rules import REGEX_MAX_LENGTH, attribute_kind, is_number, regex_problem
 from campaigns.targeting import vocabulary as vocab
+from campaigns.targeting.device import DEVICES
 from campaigns.targeting.vocabulary import (
     BETWEEN,
     COMPARISONS,
@@ -63,7 +64,7 @@ MAX_LIST = 200
 MAX_TEXT = 500
 DAY_SECONDS = vocab.DAY_SECONDS
 
-ENUM_VALUES = {"device": ("desktop", "mobile", "tablet"), "consent": ("granted", "denied", "unknown")}
+ENUM_VALUES = {"device": DEVICES, "consent": ("granted", "denied", "unknown")}
 NUMBER_RANGES = {"weekday": (0, 6), "hour": (0, 23)}
 FREQUENCY: dict[str, tuple[str, float | None, float | None]] = {
     "max_impressions": ("int", vocab.MAX_IMPRESSIONS_MIN, vocab.MAX_IMPRESSIONS_MAX),
@@ -122,7 +123,7 @@ def _object(path: str, value: object, allowed: set[str] | dict[str, Any]) -> lis
 
 
 def validate_triggers(*, triggers: object) -> list[str]:
-    """A list of {"type": ..., params}; params flat or under "params" (as widget/src/triggers.js reads them)."""
+    """A list of {"type": ..., params}; params flat or under "params" (as widget/src/core/triggers.js reads them)."""
     if triggers is None:
         return []
     if not isinstance(triggers, list):

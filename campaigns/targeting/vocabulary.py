@@ -12,9 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from campaigns.assignment import is_number
+
 # ---------------------------------------------------------------- opcodes of the compiled rules
 
-# Resolvers: the index of each attribute resolver in RESOLVE of widget/src/rules.js.
+# Resolvers: the index of each attribute resolver in RESOLVE of widget/src/core/rules.js.
 R_URL, R_PATH, R_HOST, R_AT, R_AT_NONEMPTY, R_NUMBER_AT, R_RETURNING = range(7)
 R_DAYS, R_CART_COUNT, R_CART_PRODUCTS, R_WHEN, R_QUERY, R_UTM, R_COUNT = range(7, 14)
 R_NOW, R_SINCE, R_SEEN_IN_SESSION = range(14, 17)
@@ -22,7 +24,7 @@ RESOLVERS = (
     "R_URL", "R_PATH", "R_HOST", "R_AT", "R_AT_NONEMPTY", "R_NUMBER_AT", "R_RETURNING", "R_DAYS", "R_CART_COUNT",
     "R_CART_PRODUCTS", "R_WHEN", "R_QUERY", "R_UTM", "R_COUNT", "R_NOW", "R_SINCE", "R_SEEN_IN_SESSION",
 )
-# Operators: the index in OPS of widget/src/rules.js.
+# Operators: the index in OPS of widget/src/core/rules.js.
 OP_EXISTS, OP_EQ, OP_CONTAINS, OP_STARTS, OP_ENDS, OP_REGEX, OP_RANGE, OP_ABOVE, OP_INCLUDES, OP_TRUTH = range(10)
 OPCODES = (
     "OP_EXISTS", "OP_EQ", "OP_CONTAINS", "OP_STARTS", "OP_ENDS", "OP_REGEX", "OP_RANGE", "OP_ABOVE", "OP_INCLUDES",
@@ -221,13 +223,13 @@ def param_value(param: Param, given: object) -> Any:
         return given if given in param.kind else param.default
     if param.kind == "str":
         return given if isinstance(given, str) else param.default
-    number = type(given) in (int, float) and given == given  # a JSON number, not a boolean or NaN
-    return given if number else param.default
+    return given if is_number(given) else param.default
 
 
 # ---------------------------------------------------------------- frequency and goals
 
-# A goal's attribution window in days: validation's bound, and the one the tally must apply.
+# A goal's attribution window in days: the bounds validation enforces and the tally applies
+# (campaigns/tally/attribution.py), and the default of a goal that names none.
 ATTRIBUTION_DAYS_MIN, ATTRIBUTION_DAYS_MAX = 1, 90
 ATTRIBUTION_DAYS_DEFAULT = 7
 MAX_IMPRESSIONS_MIN, MAX_IMPRESSIONS_MAX = 1, 1000

@@ -3,10 +3,10 @@
 A missing number (None, or the empty string a template gives for an absent key) shows as a dash.
 """
 
-import math
 
 from django import template
 
+from campaigns.assignment import is_finite_number
 from campaigns.results import verdicts
 
 register = template.Library()
@@ -14,7 +14,7 @@ DASH = "\u2013"
 
 
 def _missing(value) -> bool:
-    return isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value)
+    return not is_finite_number(value)
 
 
 @register.filter

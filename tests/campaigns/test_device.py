@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from campaigns.ingest import sender as client
+from campaigns.ingest import sender
 from campaigns.targeting.device import DEVICES, device_of
 
 CASES = json.loads((Path(__file__).parents[1] / "conformance" / "device.json").read_text("utf-8"))["cases"]
@@ -24,13 +24,13 @@ def test_device_case(case):
 
 @pytest.mark.parametrize("case", [case for case in CASES if case["touch_points"] <= 1], ids=lambda case: case["name"])
 def test_the_collect_endpoint_reads_the_same_device_from_the_user_agent(case):
-    assert client.device_of(case["ua"]) == case["device"]
+    assert sender.device_of(case["ua"]) == case["device"]
 
 
 def test_without_touch_points_an_ipad_in_desktop_mode_reads_as_the_mac_it_claims_to_be():
     ipad = next(case for case in CASES if case["name"].startswith("iPad in desktop mode"))
     assert ipad["device"] == "tablet"
-    assert device_of(user_agent=ipad["ua"]) == client.device_of(ipad["ua"]) == "desktop"
+    assert device_of(user_agent=ipad["ua"]) == sender.device_of(ipad["ua"]) == "desktop"
 
 
 @pytest.mark.parametrize(
@@ -43,4 +43,4 @@ def test_without_touch_points_an_ipad_in_desktop_mode_reads_as_the_mac_it_claims
     ],
 )
 def test_a_crawler_or_a_missing_user_agent_is_a_bot_for_the_collect_endpoint(user_agent):
-    assert client.device_of(user_agent) == client.BOT
+    assert sender.device_of(user_agent) == sender.BOT

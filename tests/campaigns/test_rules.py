@@ -231,3 +231,30 @@ def test_every_context_of_the_conformance_cases_is_of_the_shape_the_endpoints_ac
     contexts = [*CASES["contexts"].values(), *(context_of(case) for case in CASES["rules"] + CASES["decide"])]
     assert len(contexts) > 50
     assert {json.dumps(c): context_problem(context=c) for c in contexts if context_problem(context=c)} == {}
+
+
+@pytest.mark.parametrize("name", ["Europe/Paris", "America/Santiago", "UTC"])
+def test_a_zone_a_site_may_choose_is_the_zone_its_days_are_counted_in(name):
+    from zoneinfo import ZoneInfo
+
+    from campaigns.models.site import validate_time_zone
+    from campaigns.rules import zone, zone_known
+
+    validate_time_zone(name)
+    assert zone_known(name) and zone(name) == ZoneInfo(name)
+
+
+@pytest.mark.parametrize("name", ["Mars/Olympus", "", "../../etc/passwd", "europe/paris", 42, None])
+def test_a_zone_validation_refuses_counts_in_utc(name):
+    import datetime as dt
+
+    from django.core.exceptions import ValidationError
+
+    from campaigns.models.site import validate_time_zone
+    from campaigns.rules import zone, zone_known
+
+    assert not zone_known(name)
+    with pytest.raises(ValidationError):
+        validate_time_zone(name)
+    if isinstance(name, str):
+        assert zone(name) is dt.UTC

@@ -120,7 +120,7 @@ def test_a_purchase_counted_before_its_exposure_reached_us_is_credited_once_the_
 
 def test_a_url_goal_counts_the_pageview_that_reaches_it(client, site):
     campaign = popup_campaign_create(
-        site=site, name="Thanks", goal={"type": "url", "url": {"op": "starts_with", "value": "/thanks"}}
+        site=site, name="Thanks", goal={"type": "url", "url": {"op": "starts_with", "value": "https://shop.example/thanks"}}
     )
     a = campaign.variants.order_by("id").first()
     send(client, site, [event("impression", campaign=campaign, variant=a, visitor="v", ts=now_ms() - 1000)])
@@ -130,6 +130,39 @@ def test_a_url_goal_counts_the_pageview_that_reaches_it(client, site):
     ])
     tally.tally_drain()
     assert (totals(campaign)[a.id]["conversions"], totals(campaign)[a.id]["converters"]) == (1, 1)
+
+
+def test_a_url_goal_matches_the_full_url_with_its_case_sensitivity_as_the_widget_does(client, site):
+    site.kept_query_params = [*site.kept_query_params, "step"]
+    site.save(update_fields=["kept_query_params"])
+    goal = {"type": "url", "url": {"op": "contains", "value": "step=Thanks", "case_sensitive": True}}
+    campaign = popup_campaign_create(site=site, name="Thanks", goal=goal)
+    a = campaign.variants.order_by("id").first()
+    send(client, site, [event("impression", campaign=campaign, variant=a, visitor=v, ts=now_ms() - 1000)
+                        for v in ("upper", "lower", "path")])
+    send(client, site, [
+        event("pageview", visitor="upper", url="https://shop.example/done?step=Thanks"),
+        event("pageview", visitor="lower", url="https://shop.example/done?step=thanks"),
+        event("pageview", visitor="path", url="https://shop.example/step=Thanks"),
+    ])
+    tally.tally_drain()
+    # "upper" and "path" reach it: a path-only match would count only "path" (1), a match ignoring the case all 3.
+    assert (totals(campaign)[a.id]["conversions"], totals(campaign)[a.id]["converters"]) == (2, 2)
+
+
+def test_an_attribution_window_out_of_validations_bounds_counts_with_the_default(client, site):
+    from campaigns.models import Campaign
+    from campaigns.targeting import vocabulary as vocab
+
+    campaign = popup_campaign_create(site=site, name="Buy", goal={"type": "purchase", "attribution_days": 7})
+    # A goal stored before validation had its bounds: half a day is below the minimum, so the default window holds.
+    Campaign.objects.filter(id=campaign.id).update(goal={"type": "purchase", "attribution_days": 0.5})
+    a = campaign.variants.order_by("id").first()
+    assert vocab.ATTRIBUTION_DAYS_DEFAULT > 3
+    send(client, site, [event("impression", campaign=campaign, variant=a, visitor="v", ts=now_ms() - 3 * DAY_MS)])
+    send(client, site, [event("conversion", visitor="v", data={"name": "purchase", "value": 1})])
+    tally.tally_drain()
+    assert totals(campaign)[a.id]["conversions"] == 1
 
 
 def test_a_submit_goal_counts_the_submit_and_keeps_the_answers(client, site):

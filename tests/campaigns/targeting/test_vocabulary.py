@@ -13,10 +13,10 @@ Two kinds of guard:
   fails too, so the list only shrinks. A
   module names an operator it treats specially through the registry's constants (`vocabulary.EQUALS`), which the
   registry checks against its table when it loads.
-- **The widget's copies are held equal.** `widget/src/rules.js` (or `widget/src/core/rules.js`) indexes its
+- **The widget's copies are held equal.** `widget/src/core/rules.js` indexes its
   resolvers and operators by the registry's numbers: its RESOLVE and OPS arrays have exactly as many entries as the
   registry names, and each number it writes inline (the regex operator, the resolvers it reuses, the flag bits) is
-  the registry's. `widget/src/triggers.js` (or `core/triggers.js`) arms exactly the registry's triggers, each
+  the registry's. `widget/src/core/triggers.js` arms exactly the registry's triggers, each
   reading exactly as many parameters as the registry sends. The behaviour behind the numbers is the conformance
   cases' to prove (node runs the compiled cases), so this test holds the numbering, not the semantics.
 """
@@ -197,12 +197,8 @@ def test_the_docs_list_exactly_the_registry_triggers(doc):
 
 
 def _widget_file(name: str) -> Path:
-    """widget/src/<name> or widget/src/core/<name>, wherever the widget keeps its core files."""
-    for folder in ("core", ""):
-        path = ROOT / "widget" / "src" / folder / name
-        if path.exists():
-            return path
-    raise AssertionError(f"widget/src/{name} and widget/src/core/{name} are both missing")
+    """widget/src/core/<name>: the core bundle's files, where the rules VM and the triggers live."""
+    return ROOT / "widget" / "src" / "core" / name
 
 
 def _without_comments(source: str) -> str:
