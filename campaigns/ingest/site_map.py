@@ -14,7 +14,8 @@ from campaigns.selectors.assets import site_assets_by_ref
 
 DEFAULT_KEPT = frozenset(DEFAULT_KEPT_PARAMS)
 
-INGEST_CACHE_PREFIX = "ingest:v3:"  # v3: with the lead magnets
+# The version changes with SiteIngest's fields, so that a map cached without some is never read.
+INGEST_CACHE_PREFIX = "ingest:v3:"
 INGEST_CACHE_SECONDS = 60
 # An unknown campaign id in an event refreshes a cached map at most this often (a campaign created
 # a moment ago is accepted quickly; a client sending random ids cannot force a query per request).

@@ -21,7 +21,8 @@ from campaigns.process_cache import LocalCopies, cache_key, loads, redis_raw
 from campaigns.selectors.assets import site_assets_by_ref
 from campaigns.targeting.compile import config_compile
 
-CONFIG_CACHE_PREFIX = "config:v2:"  # v2: the body carries the compiled fields (targeting.compile)
+# The version changes with the body's shape, so that a body cached in an older shape is never served.
+CONFIG_CACHE_PREFIX = "config:v3:"
 
 logger = logging.getLogger(__name__)
 
