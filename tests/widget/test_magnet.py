@@ -184,3 +184,21 @@ def test_a_non_magnet_campaign_answers_as_before(client, site):
     campaign = popup_campaign_create(site=site)
     response = post_events(client, site, [event("submit", campaign=campaign, variant=campaign.variants.first())])
     assert set(response.json()) == {"accepted", "rejected"}
+
+
+@pytest.mark.django_db
+def test_the_gallerys_lead_magnet_promises_its_file_only_once_the_site_has_it(client, site, owner):
+    from campaigns.gallery.services import campaign_from_template
+
+    campaign = campaign_from_template(template_key="lead_magnet", site=site, owner=owner)
+    services.campaigns_set_status(campaigns=type(campaign).objects.filter(id=campaign.id), status="active")
+    content = json.loads(site_config_get(public_key=site.public_key).body)["campaigns"][0]["variants"][0]["content"]
+    assert "magnet" not in content
+    submit = lead_submit(campaign)
+    assert "deliver" not in post_events(client, site, [submit]).json()
+
+    asset_create(site=site, name="checklist.pdf", title="Checklist", file=ContentFile(PDF, name="checklist.pdf"))
+    content = json.loads(site_config_get(public_key=site.public_key).body)["campaigns"][0]["variants"][0]["content"]
+    assert content["magnet"] == {"title": "The one-page checklist (PDF)"}
+    [delivery] = post_events(client, site, [lead_submit(campaign)]).json()["deliver"]
+    assert download(client, delivery["url"])[1] == PDF
