@@ -1,5 +1,6 @@
 """Writes on lead magnet files."""
 
+from django.core.exceptions import ValidationError
 from django.core.files.base import File
 
 from campaigns.models import Asset, Site
@@ -12,7 +13,7 @@ def asset_create(*, site: Site, name: str, title: str, file: File | None = None,
         asset.file.save(file.name, file, save=False)
     try:
         asset.full_clean()
-    except Exception:
+    except ValidationError:
         if asset.file:
             asset.file.delete(save=False)  # no orphan under MEDIA_ROOT
         raise
