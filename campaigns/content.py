@@ -50,9 +50,21 @@ QUIZ_MIN_PRODUCTS = 2
 QUIZ_MAX_PRODUCTS = 20
 QUIZ_SCORE_MAX = 100
 PRODUCT_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
-# A lead magnet names its file by reference only: the file itself is never part of the content (nor of the
-# public config), it is handed out after the lead is stored.
+# A lead magnet names its file by reference only, `asset:<name>` or `asset:<id>` of one of its site's files
+# (campaigns/models/assets.py): the file itself is never part of the content, nor the reference part of the public
+# config; the file is handed out after the lead is stored.
 ASSET_REF_RE = re.compile(r"^asset:[a-z0-9][a-z0-9_.-]{0,99}$")
+
+
+def magnet_of(content: object) -> tuple[str, str] | None:
+    """A lead's magnet as (asset reference, title), None when the content holds no well-formed one."""
+    magnet = content.get("magnet") if isinstance(content, dict) else None
+    if not isinstance(magnet, dict):
+        return None
+    ref, title = magnet.get("asset"), magnet.get("title")
+    if not isinstance(ref, str) or not ASSET_REF_RE.match(ref) or not isinstance(title, str):
+        return None
+    return ref, title
 
 
 def html_sanitize(html: str) -> str:

@@ -1,5 +1,5 @@
-"""Cache invalidation only: any change to a site, a campaign or a variant drops the site's config; a site saved or
-deleted changes the set of known public keys.
+"""Cache invalidation only: any change to a site, a campaign, a variant or a lead magnet file drops the site's
+config; a site saved or deleted changes the set of known public keys.
 
 Signals catch every write path (admin, API, shell, queryset.update through services), which a
 service-only hook would miss; they do no business logic.
@@ -12,13 +12,15 @@ from django.db.models.signals import post_delete, post_save
 
 from campaigns.ingest.site_keys import site_keys_changed
 from campaigns.ingest.site_map import site_ingest_forget
-from campaigns.models import Campaign, Site, Variant
+from campaigns.models import Asset, Campaign, Site, Variant
 from campaigns.selectors.config import config_invalidate
 
 
 def _public_key(instance) -> str | None:
     if isinstance(instance, Site):
         return instance.public_key
+    if isinstance(instance, Asset):
+        return Site.objects.filter(id=instance.site_id).values_list("public_key", flat=True).first()
     if isinstance(instance, Campaign):
         return Site.objects.filter(id=instance.site_id).values_list("public_key", flat=True).first()
     if isinstance(instance, Variant):
@@ -50,6 +52,6 @@ def _site_keys_changed(sender, instance, **kwargs) -> None:
 def connect() -> None:
     post_save.connect(_site_keys_changed, sender=Site, dispatch_uid="site-keys-save")
     post_delete.connect(_site_keys_changed, sender=Site, dispatch_uid="site-keys-delete")
-    for model in (Site, Campaign, Variant):
+    for model in (Site, Campaign, Variant, Asset):
         post_save.connect(_changed, sender=model, dispatch_uid=f"config-{model.__name__}-save")
         post_delete.connect(_changed, sender=model, dispatch_uid=f"config-{model.__name__}-delete")

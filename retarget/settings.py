@@ -208,6 +208,10 @@ STORAGES = {
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
+# Lead magnet files (campaigns/models/assets.py). MEDIA_URL is deliberately not served by any URL pattern: a file
+# leaves only through a signed link (widget/api/magnet.py), valid for MAGNET_LINK_SECONDS after the lead is stored.
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
+MAGNET_LINK_SECONDS = env_int("MAGNET_LINK_SECONDS", 15 * 60)
 # Static files without a hash in their name (the admin's, the demo's): an hour. The widget's files have their own
 # policy (widget/embed.py): the stable core URL minutes, the content-hashed lazy files a year, immutable.
 WHITENOISE_MAX_AGE = 60 * 60 if not DEBUG else 0

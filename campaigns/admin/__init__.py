@@ -2,7 +2,7 @@
 
 base.py: owner scoping and read-only evidence; campaigns.py: sites and campaigns; results.py: the results pages
 of a campaign; evidence.py: read-only responses, consent proof and refusals; data_requests.py: data-subject
-requests.
+requests; assets.py: lead magnet files.
 """
 
-from campaigns.admin import campaigns, data_requests, evidence  # noqa: F401
+from campaigns.admin import assets, campaigns, data_requests, evidence  # noqa: F401

@@ -23,6 +23,7 @@ from campaigns.admin.base import OwnerScopedAdmin
 from campaigns.admin.results import CampaignResultsAdminMixin
 from campaigns.content import content_clean
 from campaigns.models import Campaign, Site, Variant
+from campaigns.selectors.assets import magnet_asset_errors
 from campaigns.services.members import invitations_pending, site_invitation_answer, site_member_invite
 from campaigns.targeting.describe import campaign_describe
 from campaigns.targeting.preview import preview_context_parse, site_preview, url_for_site
@@ -191,6 +192,8 @@ class VariantFormSet(BaseInlineFormSet):
             content, errors = content_clean(
                 message_type=self.instance.message_type, content=form.cleaned_data["content"]
             )
+            if not errors:
+                errors = magnet_asset_errors(site_id=self.instance.site_id, content=content)
             if errors:
                 form.add_error("content", errors)
             else:

@@ -39,5 +39,5 @@ def campaign_from_template(
         _countdowns_end(variants=variants, ends_at=fields["ends_at"])
     return campaign_create(
         site=site, name=name or template.name, message_type=template.message_type, status=Campaign.Status.DRAFT,
-        variants=variants, **fields,
+        variants=variants, check_assets=False, **fields,
     )

@@ -8,7 +8,7 @@ answers into a response; nothing here knows a request.
 
 import logging
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import partial
 from typing import NamedTuple
 
@@ -33,6 +33,7 @@ from campaigns.ingest.checks import (
     Rejected,
     event_check,
 )
+from campaigns.ingest.magnets import Delivery, magnet_deliveries
 from campaigns.ingest.origins import origin_allowed, origin_of_url
 from campaigns.ingest.rate_limits import Limit, rate_limit_hit
 from campaigns.ingest.refusals import (
@@ -65,10 +66,12 @@ logger = logging.getLogger(__name__)
 
 
 class Collected(NamedTuple):
-    """The batch stored: the ids of its accepted events (in the order sent) and its refused events' reasons."""
+    """The batch stored: the ids of its accepted events (in the order sent), its refused events' reasons and the
+    lead magnet links its stored submits earned (campaigns/ingest/magnets.py)."""
 
     accepted: list[str]
     rejected: list[dict]
+    deliver: Sequence[Delivery] = ()
 
 
 class Refusal(NamedTuple):
@@ -187,7 +190,7 @@ def events_collect(*, ingest: SiteIngest, public_key: str, origin: str | None, c
         except DATABASE_ERRORS:
             # The accepted events are stored already: the answer stays 202, only the refusals' count is lost.
             logger.warning("collect: refused events of site %s went uncounted", ingest.site_id, exc_info=True)
-    return Collected(accepted_ids, rejected)
+    return Collected(accepted_ids, rejected, magnet_deliveries(ingest=ingest, events=accepted))
 
 
 def _limited_or_stored(*, limits: list[Limit], cost: int, events: list[EventIn], sender: dict) -> int | None:

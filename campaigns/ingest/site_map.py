@@ -1,18 +1,21 @@
-"""The site map collect checks events against: a site's id, origins, kept query parameters, maximum order value and
-its campaigns' variant ids, cached so that a collect request costs no query."""
+"""The site map collect checks events against: a site's id, origins, kept query parameters, maximum order value,
+its campaigns' variant ids and their lead magnets, cached so that a collect request costs no query."""
 
 import time
 from dataclasses import dataclass, field
 
 from django.core.cache import cache
 
+from campaigns.content import magnet_of
 from campaigns.ingest.url_hygiene import DEFAULT_KEPT_PARAMS
-from campaigns.models import Site
+from campaigns.models import Site, Variant
 from campaigns.process_cache import LocalCopies, cache_key, dumps, loads, redis_raw
+from campaigns.selectors.assets import site_assets_by_ref
 
 DEFAULT_KEPT = frozenset(DEFAULT_KEPT_PARAMS)
 
-INGEST_CACHE_PREFIX = "ingest:v2:"
+# The version changes with SiteIngest's fields, so that a map cached without some is never read.
+INGEST_CACHE_PREFIX = "ingest:v3:"
 INGEST_CACHE_SECONDS = 60
 # An unknown campaign id in an event refreshes a cached map at most this often (a campaign created
 # a moment ago is accepted quickly; a client sending random ids cannot force a query per request).
@@ -33,6 +36,8 @@ class SiteIngest:
     kept_params: frozenset[str] = DEFAULT_KEPT
     # A purchase or conversion value above this is refused (Site.max_order_value).
     max_order_value: float = 100_000.0
+    # variant id -> (asset id, title) of the lead magnet its submit earns (only those whose file the site has).
+    magnets: dict[int, tuple[int, str]] = field(default_factory=dict)
 
 
 def ingest_cache_key(public_key: str) -> str:
@@ -56,12 +61,25 @@ def _site_ingest_build(*, public_key: str) -> SiteIngest | None:
                 variants.add(variant_id)
     return SiteIngest(
         site_id=rows[0][0],
+        magnets=_magnets(site_id=rows[0][0]),
         allowed_origins=tuple(rows[0][1] or ()),
         campaigns={c: frozenset(v) for c, v in campaigns.items()},
         built_at=time.time(),
         kept_params=frozenset(name for name in rows[0][2] or () if isinstance(name, str)),
         max_order_value=float(rows[0][5]),
     )
+
+
+def _magnets(*, site_id: int) -> dict[int, tuple[int, str]]:
+    """The lead variants with a magnet whose file the site has (one query, a second only when there are some)."""
+    wanted = {}
+    for variant_id, content in Variant.objects.filter(
+        campaign__site_id=site_id, campaign__message_type="lead", content__has_key="magnet"
+    ).values_list("id", "content"):
+        if (magnet := magnet_of(content)) is not None:
+            wanted[variant_id] = magnet
+    refs = site_assets_by_ref(site_id=site_id) if wanted else {}
+    return {variant_id: (refs[ref], title) for variant_id, (ref, title) in wanted.items() if ref in refs}
 
 
 # Per process, as the config endpoint does: the map is served from memory for a second, then read again.

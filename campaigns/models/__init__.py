@@ -1,8 +1,9 @@
 """The models, by concept: site.py (sites, members, invitations, campaigns, variants), events.py (raw events and
 collect's refusals), tally.py (what the tally writes: cursor, assignments, funnel steps, daily counters),
 records.py (what is kept after raw events expire: responses, consent proof, allocation history) and privacy.py
-(data-subject requests)."""
+(data-subject requests), assets.py (lead magnet files)."""
 
+from campaigns.models.assets import Asset
 from campaigns.models.events import *  # noqa: F403
 from campaigns.models.journeys import *  # noqa: F403
 from campaigns.models.privacy import DataRequest
@@ -10,4 +11,4 @@ from campaigns.models.records import *  # noqa: F403
 from campaigns.models.site import Campaign, Site, SiteInvitation, SiteQuerySet, Variant, public_key_new
 from campaigns.models.tally import *  # noqa: F403
 
-__all__ = ["Campaign", "DataRequest", "Site", "SiteInvitation", "SiteQuerySet", "Variant", "public_key_new"]
+__all__ = ["Asset", "Campaign", "DataRequest", "Site", "SiteInvitation", "SiteQuerySet", "Variant", "public_key_new"]

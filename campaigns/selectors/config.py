@@ -5,6 +5,7 @@ import json
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache as once
 
 from django.conf import settings
 from django.core.cache import cache
@@ -12,14 +13,16 @@ from django.db.models import Prefetch, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from campaigns.content import content_clean
+from campaigns.content import content_clean, magnet_of
 from campaigns.models import Campaign, Site, Variant
 from campaigns.models.site import consent_mode_map_default
 from campaigns.outages import DATABASE_ERRORS, REDIS_ERRORS
 from campaigns.process_cache import LocalCopies, cache_key, loads, redis_raw
+from campaigns.selectors.assets import site_assets_by_ref
 from campaigns.targeting.compile import config_compile
 
-CONFIG_CACHE_PREFIX = "config:v2:"  # v2: the body carries the compiled fields (targeting.compile)
+# The version changes with the body's shape, so that a body cached in an older shape is never served.
+CONFIG_CACHE_PREFIX = "config:v3:"
 
 logger = logging.getLogger(__name__)
 
@@ -62,14 +65,29 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if moment else None
 
 
+def _magnet_public(content: dict, *, refs) -> dict:
+    """The public side of a lead magnet: its title alone, and only when the site has its file (the reference, and
+    the file, stay on the server until a stored lead earns a signed link)."""
+    magnet = magnet_of(content)
+    if magnet is None:
+        return content
+    content = {key: value for key, value in content.items() if key != "magnet"}
+    if magnet[0] in refs():
+        content["magnet"] = {"title": magnet[1]}
+    return content
+
+
 def site_config_build(*, site: Site, now: datetime) -> dict:
     campaigns = []
+    refs = once(lambda: site_assets_by_ref(site_id=site.id))  # read once, only for a magnet
     for campaign in campaigns_live(site=site, now=now):
         variants = []
         for variant in campaign.variants.all():
             content, errors = content_clean(message_type=campaign.message_type, content=variant.content)
             if errors:
                 continue  # an invalid variant never reaches a website
+            if "magnet" in content:
+                content = _magnet_public(content, refs=refs)
             weight = variant.weight
             if campaign.winner_id is not None:
                 weight = 100 if variant.id == campaign.winner_id else 0  # a declared winner takes all traffic

@@ -5,6 +5,7 @@ from django.db import transaction
 
 from campaigns.content import content_clean
 from campaigns.models import Campaign, Site, Variant
+from campaigns.selectors.assets import magnet_asset_errors, site_assets_by_ref
 from campaigns.selectors.config import config_invalidate
 from campaigns.targeting.validation import validate_campaign_rules
 
@@ -69,18 +70,24 @@ def site_delete(*, site: Site) -> None:
 
 
 @transaction.atomic
-def campaign_create(*, site: Site, name: str, message_type: str, variants: list[dict], **fields) -> Campaign:
-    """A campaign and its variants, validated exactly as in admin and the API."""
+def campaign_create(*, site: Site, name: str, message_type: str, variants: list[dict], check_assets: bool = True,
+                    **fields) -> Campaign:
+    """A campaign and its variants, validated exactly as in admin and the API. `check_assets=False` lets a gallery
+    draft name a lead magnet file the site does not have yet: the admin asks for it when the draft is saved, and
+    until then no link is handed out."""
     campaign = Campaign(site=site, name=name, message_type=message_type, **fields)
     campaign.full_clean()
     campaign.save()
     for spec in variants:
-        variant_create(campaign=campaign, **spec)
+        variant_create(campaign=campaign, check_assets=check_assets, **spec)
     return campaign
 
 
-def variant_create(*, campaign: Campaign, name: str, weight: int = 50, content: dict) -> Variant:
+def variant_create(*, campaign: Campaign, name: str, weight: int = 50, content: dict,
+                   check_assets: bool = True) -> Variant:
     cleaned, errors = content_clean(message_type=campaign.message_type, content=content)
+    if not errors and check_assets:
+        errors = magnet_asset_errors(site_id=campaign.site_id, content=cleaned)
     if errors:
         raise ValidationError({"content": errors})
     variant = Variant(campaign=campaign, name=name, weight=weight, content=cleaned)
@@ -104,8 +111,11 @@ def campaign_input_errors(*, campaign: Campaign | None, fields: dict, variants: 
     if starts_at and ends_at and ends_at <= starts_at:
         errors.append(ERROR_ENDS_BEFORE_START)
     message_type = fields.get("message_type", getattr(campaign, "message_type", "popup"))
+    refs = site_assets_by_ref(site_id=site.id) if site is not None and variants else None
     for index, variant in enumerate(variants or []):
         cleaned, content_errors = content_clean(message_type=message_type, content=variant.get("content", {}))
+        if not content_errors and site is not None:
+            content_errors = magnet_asset_errors(site_id=site.id, content=cleaned, refs=refs)
         errors += [f"variants[{index}].{message}" for message in content_errors]
         variant["content"] = cleaned
     if not campaign and not variants:

@@ -18,6 +18,7 @@ from rest_framework.authtoken.models import Token
 
 from campaigns.admin.results import EXPORT_KINDS
 from campaigns.models import (
+    Asset,
     ConsentRecord,
     DataRequest,
     Event,
@@ -43,6 +44,8 @@ NOT_CRAWLED = {
     "api/w/<str:public_key>/config": "public widget endpoint: the site's key is public by design",
     "api/w/<str:public_key>/decide": "public widget endpoint: the site's key is public by design",
     "api/w/<str:public_key>/events": "public widget endpoint: the site's key is public by design",
+    "api/w/<str:public_key>/magnet/<str:token>": "a lead magnet's file, behind a signed link only collect issues "
+                                                 "(tests/widget/test_magnet.py: forged and other-site links)",
     r"^static/widget/retarget\.[0-9a-f]{6,64}\.js$": "the public widget bundle",
     "api/schema/": "the API's schema, no data",
     "api/docs/": "the API's documentation page, no data",
@@ -149,8 +152,10 @@ def b_world(outsider, outsider_site, outsider_campaign):
                                    path_info="/admin/login/")
     failure = AccessFailureLog.objects.create(username=MARK, ip_address="10.0.0.9", user_agent=MARK, http_accept="",
                                               path_info="/admin/login/", locked_out=False)
+    asset = Asset.objects.create(site=outsider_site, name="zzb-guide", title=f"{MARK} guide",
+                                 url=f"https://other.example/{MARK}.pdf")
     by_model = {
-        Site: outsider_site.id, apps.get_model("campaigns", "Campaign"): outsider_campaign.id,
+        Site: outsider_site.id, Asset: asset.id, apps.get_model("campaigns", "Campaign"): outsider_campaign.id,
         Response: responses[0].id, ConsentRecord: record.id, DataRequest: request.id,
         RejectedEventCount: rejected.id, Group: group.id, apps.get_model("auth", "User"): outsider.id,
         apps.get_model("authtoken", "TokenProxy"): token.user_id, AccessAttempt: attempt.id, AccessLog: log.id,

@@ -12,6 +12,7 @@ import uuid
 
 import pytest
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.core.handlers.wsgi import WSGIHandler
 from django.db import connection
 
@@ -20,6 +21,7 @@ from campaigns.ingest import collect
 from campaigns.ingest.rate_limits import WINDOW_SECONDS
 from campaigns.ingest.sender import ip_truncate
 from campaigns.models import Event
+from campaigns.services.assets import asset_create
 from tests.app_process import app_environment
 from tests.campaigns.events_kit import BROWSER_UA, ORIGIN, event, events_url
 from widget.api import collect as collect_view
@@ -356,3 +358,38 @@ def test_through_gunicorn_a_client_over_its_rate_limit_gets_429(gunicorn, transa
     assert over[0] == 429
     assert 1 <= int(over[1]["Retry-After"]) <= WINDOW_SECONDS
     assert Event.objects.count() == 40
+
+
+def test_the_fast_path_hands_out_a_lead_magnets_link_in_the_202(apps, site, settings, tmp_path):
+    from tests.widget.test_magnet import magnet_campaign_create
+
+    settings.MEDIA_ROOT = tmp_path
+    asset_create(site=site, name="guide", title="Guide", file=ContentFile(b"the guide", name="guide.pdf"))
+    magnet = magnet_campaign_create(site, {"fields": [{"name": "email"}],
+                                           "magnet": {"title": "The guide", "asset": "asset:guide"}})
+    _django_app, fast = apps
+    submit = event("submit", campaign=magnet, variant=magnet.variants.get(), data={"form": "lead", "email": "a@b.c"})
+    status, _headers, body = call(fast, environ_for("POST", events_url(site), batch(submit)))
+    assert status == 202
+    [delivery] = json.loads(body)["deliver"]
+    assert (delivery["event_id"], delivery["title"]) == (submit["id"], "The guide")
+    status, headers, served = call(fast, environ_for("GET", delivery["url"]))  # a GET goes on to Django
+    assert (status, served) == (200, b"the guide")
+    assert headers["Content-Disposition"].startswith("attachment;")
+
+
+@needs_gunicorn
+def test_through_gunicorn_a_lead_magnets_link_comes_in_the_202_and_leads_to_its_url(gunicorn, transactional_db,
+                                                                                    site):
+    from tests.widget.test_magnet import magnet_campaign_create
+
+    asset_create(site=site, name="guide", title="Guide", url="https://files.example/guide.pdf")
+    magnet = magnet_campaign_create(site, {"fields": [{"name": "email"}],
+                                           "magnet": {"title": "The guide", "asset": "asset:guide"}})
+    submit = event("submit", campaign=magnet, variant=magnet.variants.get(), data={"form": "lead", "email": "a@b.c"})
+    status, _headers, body = over_http(gunicorn, "POST", events_url(site), batch(submit))
+    assert status == 202
+    [delivery] = json.loads(body)["deliver"]
+    assert Event.objects.filter(event_id=submit["id"]).exists()
+    status, headers, _body = over_http(gunicorn, "GET", delivery["url"])
+    assert (status, headers["Location"]) == (302, "https://files.example/guide.pdf")

@@ -12,6 +12,7 @@ from campaigns.ingest.collect import Refusal, collect_site_get, events_collect, 
 from campaigns.ingest.origins import origin_allowed
 from campaigns.ingest.sender import client_ip
 from campaigns.outages import OUTAGE_ERRORS
+from widget.api.magnet import magnet_path
 from widget.api.responses import (
     JSON,
     Reply,
@@ -75,5 +76,10 @@ def _collect_reply(*, public_key: str, method: str, origin: str | None, referer:
         if outcome.retry_after is not None:
             headers["Retry-After"] = str(outcome.retry_after)
         return error_reply(outcome.status, outcome.error, outcome.detail, headers=headers)
-    return Reply(202, {"Content-Type": JSON, **headers},
-                 msgspec.json.encode({"accepted": outcome.accepted, "rejected": outcome.rejected}))
+    answer = {"accepted": outcome.accepted, "rejected": outcome.rejected}
+    if outcome.deliver:
+        answer["deliver"] = [
+            {"event_id": d.event_id, "url": magnet_path(public_key=public_key, token=d.token), "title": d.title}
+            for d in outcome.deliver
+        ]
+    return Reply(202, {"Content-Type": JSON, **headers}, msgspec.json.encode(answer))

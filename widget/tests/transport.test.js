@@ -172,3 +172,15 @@ test('held events wait for consent: granted sends them, denied drops them', asyn
   assert.equal(w2.calls.length, 0);
   assert.deepEqual(t2._pending(), []);
 });
+
+test('the answer of a batch the server took is handed to whoever waits for it, a failed one is not', async () => {
+  const w = world([503, 202]);
+  const t = make(w);
+  const answers = [];
+  t._got = (res) => answers.push(res.status);
+  t._send(ev(1));
+  await w.advance(WAIT);
+  assert.deepEqual(answers, []);
+  await w.advance(backoff(1));
+  assert.deepEqual(answers, [202]);
+});

@@ -248,3 +248,22 @@ def test_gunicorn_runs_the_writer_and_starts_it_again_when_it_dies(site, transac
         server.wait(timeout=20)
         log.close()
     assert not writer_pids(path), "gunicorn stops its writer when it stops"
+
+
+def test_a_lead_stored_through_the_writer_gets_its_magnets_link_in_the_202(client, site, writer_process,
+                                                                           django_assert_max_num_queries):
+    from campaigns.services.assets import asset_create
+    from tests.widget.test_magnet import magnet_campaign_create
+
+    asset_create(site=site, name="guide", title="Guide", url="https://files.example/guide.pdf")
+    magnet = magnet_campaign_create(site, {"fields": [{"name": "email"}],
+                                           "magnet": {"title": "The guide", "asset": "asset:guide"}})
+    post_events(client, site, [event("pageview")])  # warms the site map, which knows the magnet
+    submit = event("submit", campaign=magnet, variant=magnet.variants.get(), data={"form": "lead", "email": "a@b.c"})
+    with django_assert_max_num_queries(0):  # the link costs no query: the writer stored, the map knew
+        response = post_events(client, site, [submit])
+    assert response.status_code == 202
+    [delivery] = response.json()["deliver"]
+    assert (delivery["event_id"], delivery["title"]) == (submit["id"], "The guide")
+    assert Event.objects.filter(event_id=submit["id"]).exists()
+    assert client.get(delivery["url"])["Location"] == "https://files.example/guide.pdf"

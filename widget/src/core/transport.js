@@ -39,8 +39,8 @@ export function createTransport({
     if (o.next > now()) return schedule(o.next - now());
     _busy = true;
     const batch = o.q.slice(0, MAX_BATCH);
-    let status = 0;
-    try { status = (await post(batch)).status; } catch (_) { /* network error: status 0 */ }
+    let status = 0, res;
+    try { status = (res = await post(batch)).status; } catch (_) { /* network error: status 0 */ }
     _busy = false;
     const after = read();
     // The network failed, the server is busy or broken: retry with backoff. Otherwise the batch
@@ -51,6 +51,8 @@ export function createTransport({
     after.next = retry ? now() + backoff(after.n) : 0;
     write(after);
     if (retry || after.q.length) schedule(retry ? backoff(after.n) : 0);
+    // The server's answer, to whoever waits for one (a lead magnet's link in a 202: src/lazy/show.js).
+    if (!retry && t._got) t._got(res);
   }
 
   // The page is going away: hand what is left to the browser. Skipped while the server is
@@ -69,7 +71,7 @@ export function createTransport({
     write(o);
   }
 
-  return {
+  const t = {
     _send: send,
     _flush: flush,
     _unload: unload,
@@ -85,4 +87,5 @@ export function createTransport({
     },
     _stop() { cancel(_timer); _timer = null; },
   };
+  return t;
 }

@@ -38,7 +38,13 @@ export function show(x, c, v, overlay) {
     campaign: c, variant: v, type: c.type, display: v.display, position: content.position, content,
     visitor, firstShown: h && h.impressions[0], nonce: x._nonce, policy: x._cfg().site.consent, on: x.on,
     click: x._safe((url) => { emit('click', { ...ids, data: url ? { url } : {} }); goal(x, c, 'cta_click'); }),
-    submit: x._safe((data) => { emit('submit', { ...ids, data }); goal(x, c, 'submit'); }),
+    // got(url, title): a lead magnet's link, from the 202 that stored this submit (its path resolved against the
+    // collect URL); the last form that waits for one is answered.
+    submit: x._safe((data, got) => {
+      const id = x._uuid();
+      if (got) x._transport._got = (res) => res.json().then((a) => a.deliver?.forEach((d) => d.event_id == id && got(new URL(d.url, res.url).href, d.title)), x._warn);
+      emit('submit', { ...ids, id, data }); goal(x, c, 'submit');
+    }),
     closed: x._safe(() => { record(s, c.id, 'closes'); emit('close', ids); x._notify('close', detail); }),
     consent: x._safe((decision, categories) => consentSet(x, decision, categories)),
   });

@@ -1,4 +1,4 @@
-// Lead capture: email (validated), optional name/phone, consent checkbox, then the coupon.
+// Lead capture: email (validated), optional name/phone, consent checkbox, then the coupon and a lead magnet's link.
 import { open, h, uid, honeypot } from './kit.js';
 
 export const EMAIL_RE = /^[^\s@]+@[^\s@.]+(\.[^\s@.]+)+$/;
@@ -50,7 +50,8 @@ export function render(api) {
     if (bad) return;
     fields.forEach(([f, input]) => { data[f.name] = input.value.trim(); });
     if (consent) data.consent = consent.checked;
-    api.submit(trapped(data));
+    // A lead magnet: its link joins the thank-you once the server has stored the lead.
+    api.submit(trapped(data), c.magnet && ((url, text) => m._box.append(m._row(h('a', { class: 'b', href: url, text })))));
     coupon();
   });
   m._steps(() => [m._blocks(c), form]);
