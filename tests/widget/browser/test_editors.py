@@ -1,0 +1,84 @@
+"""The structured editors in a browser: an owner (not a superuser) edits a draft made from a template without typing
+any JSON (the headline, a targeting condition, a trigger's parameter), saves, and the rows hold that JSON; a value
+out of range comes back with its message on its field and everything else as typed. The admin's
+Content-Security-Policy holds throughout. Screenshots go to artifacts/screenshots/editors-*.png."""
+
+import pytest
+from django.contrib.auth import get_user_model
+from playwright.sync_api import expect
+
+from campaigns.gallery.services import campaign_from_template
+from tests.browser import screenshot
+from tests.campaigns.test_admin_csp import VIOLATIONS
+from tests.widget.browser.test_gallery import signed_in
+
+pytestmark = pytest.mark.browser
+
+HEADLINE = "Runners: our five-minute shoe guide"
+
+
+def test_an_owner_edits_a_template_draft_with_the_editors_only(page, live_server, shop):
+    owner = get_user_model().objects.get(pk=shop.owner_id)
+    owner.is_staff = True
+    owner.save(update_fields=["is_staff"])
+    campaign = campaign_from_template(template_key="blog_interest", site=shop, owner=owner)
+    variant = campaign.variants.get()
+    signed_in(page, live_server, owner)
+    page.add_init_script(VIOLATIONS)
+    console = []
+
+    def console_error(message) -> None:  # the browser's own request for /favicon.ico is not the page's
+        if message.type == "error" and not message.location.get("url", "").endswith("/favicon.ico"):
+            console.append(message.text)
+
+    page.on("console", console_error)
+    page.goto(f"{live_server.url}/admin/campaigns/campaign/{campaign.id}/change/")
+
+    content = page.locator(".field-content [data-editor=content]")
+    content.locator("[data-content=headline]").fill(HEADLINE)
+
+    targeting = page.locator(".field-targeting [data-editor=targeting]")
+    expect(targeting.locator(".rt-leaf")).to_have_count(2)
+    targeting.get_by_role("button", name="+ Condition").click()
+    condition = targeting.locator(".rt-leaf").nth(2)
+    condition.get_by_label("attribute").select_option("device")
+    expect(condition.get_by_label("operator")).to_have_value("equals")
+    condition.get_by_label("value").select_option("mobile")
+
+    triggers = page.locator(".field-triggers [data-editor=triggers]")
+    triggers.locator("[data-param=percent]").fill("75")
+    summary = page.locator(".field-summary .readonly")
+    expect(summary).to_contain_text("after scrolling 75% of the page")  # the summary follows the editors
+    screenshot(page, "editors-campaign")
+    page.locator("input[name=_continue]").click()
+
+    expect(page.locator(".messagelist")).to_contain_text("was changed successfully")
+    campaign.refresh_from_db()
+    variant.refresh_from_db()
+    assert variant.content["headline"] == HEADLINE
+    assert campaign.triggers == [{"type": "scroll", "percent": 75}]
+    assert campaign.targeting["all"][2] == {"attr": "device", "op": "equals", "value": "mobile"}
+    assert campaign.targeting["all"][:2] == campaign_from_template(
+        template_key="blog_interest", site=shop, owner=owner
+    ).targeting["all"]  # the template's conditions, min_count included, are kept
+
+    # A value out of range: its message on its field, the rest of the page as typed.
+    page.locator(".field-triggers [data-param=percent]").fill("150")
+    page.locator(".field-content [data-content=headline]").fill("Not saved yet")
+    page.locator("input[name=_continue]").click()
+    errors = page.locator(".field-triggers .errorlist")
+    expect(errors).to_contain_text("triggers[0].percent: 150 is out of range (1..100)")
+    expect(page.locator(".field-triggers [data-param=percent]")).to_have_value("150")
+    expect(page.locator(".field-content [data-content=headline]")).to_have_value("Not saved yet")
+    expect(page.locator(".field-targeting .rt-leaf")).to_have_count(3)
+    screenshot(page, "editors-error")
+    campaign.refresh_from_db()
+    assert campaign.triggers == [{"type": "scroll", "percent": 75}]
+
+    # The raw JSON is one click away, and holds what the editor shows.
+    page.locator(".field-triggers").get_by_role("button", name="Raw JSON").click()
+    expect(page.locator(".field-triggers textarea")).to_be_visible()
+    assert '"percent": 150' in page.locator(".field-triggers textarea").input_value()
+
+    assert page.evaluate("window.__violations") == []
+    assert console == []
