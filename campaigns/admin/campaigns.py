@@ -18,7 +18,7 @@ from django.forms.models import BaseInlineFormSet
 from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils.html import escape, format_html
 
 from campaigns import services
 from campaigns.admin.base import OwnerScopedAdmin
@@ -207,6 +207,8 @@ class VariantFormSet(BaseInlineFormSet):
 class VariantForm(forms.ModelForm):
     class Meta:
         widgets = {"content": JsonEditorWidget(kind="content")}
+        # The admin renders help text as HTML: the example's own tags must show as text.
+        help_texts = {"content": escape(Variant._meta.get_field("content").help_text)}
 
 
 class VariantInline(admin.StackedInline):

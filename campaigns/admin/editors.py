@@ -30,9 +30,9 @@ def _vocabulary(kind: str) -> dict:
     if kind == "triggers":
         return {"triggers": vocabulary["triggers"]}
     if kind == "targeting":
-        return {key: vocabulary[key] for key in ("operators", "attributes", "regex", "max_depth")}
+        return {key: vocabulary[key] for key in ("operators", "attributes", "patterns", "max_depth")}
     if kind == "goal":
-        return {"goal": vocabulary["goal"], "regex": vocabulary["regex"]}
+        return {"goal": vocabulary["goal"]}
     if kind == "schedule":
         return {"hours": vocabulary["hours"]}
     return {"frequency": vocabulary["frequency"]}

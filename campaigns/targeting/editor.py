@@ -105,7 +105,7 @@ def editor_vocabulary() -> dict[str, Any]:
             for name, op in OPERATORS.items()
         ],
         "attributes": _attributes(),
-        "regex": {"harmless": rules.REGEX_HARMLESS_ESCAPE, "denied": rules.REGEX_DENIED,
+        "patterns": {"harmless": rules.REGEX_HARMLESS_ESCAPE, "denied": rules.REGEX_DENIED,
                   "max_length": rules.REGEX_MAX_LENGTH},
         "max_depth": validation.MAX_DEPTH,
         "frequency": [

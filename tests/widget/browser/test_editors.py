@@ -8,13 +8,19 @@ from django.contrib.auth import get_user_model
 from playwright.sync_api import expect
 
 from campaigns.gallery.services import campaign_from_template
-from tests.browser import screenshot
+from tests.browser import ARTIFACTS
 from tests.campaigns.test_admin_csp import VIOLATIONS
 from tests.widget.browser.test_gallery import signed_in
 
 pytestmark = pytest.mark.browser
 
 HEADLINE = "Runners: our five-minute shoe guide"
+
+
+def screenshot(page, name: str) -> None:
+    """The whole change page: the editors run far below the fold."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
 def test_an_owner_edits_a_template_draft_with_the_editors_only(page, live_server, shop):

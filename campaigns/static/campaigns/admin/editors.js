@@ -314,7 +314,7 @@
             numberInput(pair[1], (v) => { pair[1] = v ?? null; commit(); }, { label: 'to' }));
         }
         case 'pattern':
-          return regexInput(rule.value, set, ctx.data.regex);
+          return regexInput(rule.value, set, ctx.data.patterns);
         case 'list': {
           const items = Array.isArray(rule.value) ? rule.value : rule.value == null || rule.value === '' ? [] : [rule.value];
           const area = el('textarea', { rows: 2, 'aria-label': 'values, one per line', placeholder: 'one per line', class: 'rt-list' });
