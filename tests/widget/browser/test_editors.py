@@ -88,3 +88,83 @@ def test_an_owner_edits_a_template_draft_with_the_editors_only(page, live_server
 
     assert page.evaluate("window.__violations") == []
     assert console == []
+
+
+def test_the_other_editors_write_their_json_and_a_broken_raw_value_comes_back_raw(page, live_server, shop):
+    owner = get_user_model().objects.get(pk=shop.owner_id)
+    owner.is_staff = True
+    owner.save(update_fields=["is_staff"])
+    campaign = campaign_from_template(template_key="nps_after_purchase", site=shop, owner=owner)
+    signed_in(page, live_server, owner)
+    page.add_init_script(VIOLATIONS)
+    page.goto(f"{live_server.url}/admin/campaigns/campaign/{campaign.id}/change/")
+
+    content = page.locator(".field-content [data-editor=content]")
+    content.locator("[data-content='followup.passive']").fill("What is missing?")
+    content.get_by_label("set the background colour").check()
+
+    targeting = page.locator(".field-targeting [data-editor=targeting]")
+    targeting.get_by_role("button", name="Add a condition").click()
+    targeting.get_by_label("attribute").select_option("path")
+    targeting.get_by_label("operator").select_option("regex")
+    pattern = targeting.get_by_label("pattern")
+    pattern.fill("^/(shop")
+    expect(targeting.locator(".rt-check")).to_contain_text("Invalid pattern")
+    pattern.fill("^/(?<=x)")
+    expect(targeting.locator(".rt-check")).to_contain_text("works differently in the browser")
+    pattern.fill("^/shop/")
+    expect(targeting.locator(".rt-check")).to_have_text("Valid pattern")
+    targeting.get_by_role("button", name="+ Group").click()
+    group = targeting.locator(".rt-group[data-depth='1']")
+    group.get_by_label("attribute").select_option("cart.value")
+    group.get_by_label("operator").select_option("between")
+    group.get_by_label("from", exact=True).fill("20")
+    group.get_by_label("to", exact=True).fill("80")
+
+    schedule = page.locator(".field-schedule [data-editor=schedule]")
+    for day in ("0", "1", "2"):
+        schedule.locator(f"[data-day='{day}']").check()
+    schedule.get_by_label("to", exact=True).select_option("20")
+    page.locator(".field-frequency [data-param=max_impressions]").fill("2")
+    goal = page.locator(".field-goal [data-editor=goal]")
+    goal.get_by_label("goal type").select_option("url")
+    goal.get_by_label("address", exact=True).fill("/thanks")
+
+    # The goal typed raw, and broken: the save fails on another field and the broken text comes back, raw.
+    page.locator(".field-goal").get_by_role("button", name="Raw JSON").click()
+    raw_goal = page.locator(".field-goal textarea")
+    assert '"value": "/thanks"' in raw_goal.input_value()
+    raw_goal.fill('{"type": "url", "url": ')
+    page.locator("input[name=_continue]").click()
+    expect(page.locator(".field-goal .errorlist")).to_be_visible()
+    expect(page.locator(".field-goal textarea")).to_have_value('{"type": "url", "url": ')
+    expect(page.locator(".field-goal .rt-editor-status")).to_contain_text("not valid JSON")
+    expect(page.locator(".field-content [data-content='followup.passive']")).to_have_value("What is missing?")
+    page.locator(".field-goal textarea").fill('{"type": "url", "url": {"op": "starts_with", "value": "/thanks"}}')
+    page.locator(".field-goal").get_by_role("button", name="Use the editor").click()
+    expect(page.locator(".field-goal").get_by_label("address", exact=True)).to_have_value("/thanks")
+    screenshot(page, "editors-nps")
+    page.locator("input[name=_continue]").click()
+    expect(page.locator(".messagelist")).to_contain_text("was changed successfully")
+
+    campaign.refresh_from_db()
+    variant = campaign.variants.get()
+    assert variant.content["followup"]["passive"] == "What is missing?"
+    assert variant.content["colors"] == {"background": "#ffffff"}
+    assert campaign.targeting == {"all": [
+        {"attr": "path", "op": "regex", "value": "^/shop/"},
+        {"any": [{"attr": "cart.value", "op": "between", "value": [20, 80]}]},
+    ]}
+    assert campaign.schedule == {"hours": [8, 20], "weekdays": [0, 1, 2]}
+    assert campaign.frequency == {"max_impressions": 2}
+    assert campaign.goal == {"type": "url", "url": {"op": "starts_with", "value": "/thanks"}}
+
+    page.goto(f"{live_server.url}/admin/campaigns/site/{shop.id}/change/")
+    origins = page.locator(".field-allowed_origins [data-editor=origins]")
+    origins.get_by_role("button", name="Add an origin").click()
+    origins.get_by_label("origin", exact=True).last.fill("https://www.shop.example")
+    page.locator("input[name=_continue]").click()
+    expect(page.locator(".messagelist")).to_contain_text("was changed successfully")
+    shop.refresh_from_db()
+    assert shop.allowed_origins == [live_server.url, "https://www.shop.example"]
+    assert page.evaluate("window.__violations") == []

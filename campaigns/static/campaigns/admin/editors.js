@@ -405,7 +405,7 @@
         if (details[type] === 'name' && typeof value[type] !== 'string') value[type] = '';
         commit();
         render();
-      }, { 'aria-label': 'goal' })));
+      }, { 'aria-label': 'goal type' })));
       const detail = details[value.type];
       if (detail === 'rule' && isObject(value[value.type])) {
         const rule = value[value.type];
