@@ -75,6 +75,7 @@ def test_an_owner_edits_a_template_draft_with_the_editors_only(page, live_server
     errors = page.locator(".field-triggers .errorlist")
     expect(errors).to_contain_text("triggers[0].percent: 150 is out of range (1..100)")
     expect(page.locator(".field-triggers [data-param=percent]")).to_have_value("150")
+    expect(page.locator(".field-triggers [data-param=percent]")).to_have_attribute("aria-invalid", "true")
     expect(page.locator(".field-content [data-content=headline]")).to_have_value("Not saved yet")
     expect(page.locator(".field-targeting .rt-leaf")).to_have_count(3)
     screenshot(page, "editors-error")

@@ -129,13 +129,14 @@
         if (!isObject(trigger)) throw new Error('a trigger is an object');
         const spec = specs[trigger.type];
         const params = isObject(trigger.params) ? trigger.params : trigger;
-        const row = el('div', { class: 'rt-row rt-trigger', 'data-trigger': trigger.type },
+        const path = `triggers[${index}]${isObject(trigger.params) ? '.params' : ''}`;
+        const row = el('div', { class: 'rt-row rt-trigger', 'data-trigger': trigger.type, 'data-path': `triggers[${index}]` },
           select(ctx.data.triggers.map((t) => t.name), trigger.type, (name) => {
             list[index] = defaults(name);
             ctx.commit(list);
             render();
           }, { 'aria-label': 'trigger' }));
-        for (const p of spec ? spec.params : []) row.append(paramInput(p, params));
+        for (const p of spec ? spec.params : []) row.append(paramInput(p, params, path));
         row.append(button('Remove', () => { list.splice(index, 1); ctx.commit(list); render(); }));
         ctx.box.append(row);
       });
@@ -144,7 +145,7 @@
         { 'aria-label': 'add a trigger' }));
     }
 
-    function paramInput(p, params) {
+    function paramInput(p, params, path) {
       const set = (v) => { put(params, p.name, v); ctx.commit(list); };
       const label = `${words(p.name)}${p.unit ? ` (${p.unit})` : ''}`;
       const bounds = p.low != null && p.kind !== 'str' ? `${p.low}–${p.high}` : p.required ? 'required' : '';
@@ -153,6 +154,7 @@
       else if (p.kind === 'choice') input = select(p.choices, params[p.name] ?? p.default, set, { 'data-param': p.name });
       else if (p.kind === 'str') input = textInput(params[p.name], set, { maxlength: p.high, 'data-param': p.name, required: p.required });
       else input = numberInput(params[p.name], set, { low: p.low, high: p.high, integer: p.kind === 'int', param: p.name });
+      input.dataset.path = `${path}.${p.name}`;
       return field(label, input, bounds);
     }
 
@@ -189,26 +191,26 @@
         root = replacement === undefined ? null : replacement;
         commit();
         render();
-      }, 0));
+      }, 0, 'targeting'));
     }
 
     // One node of the tree; `replace(x)` puts x in its place (undefined removes it).
-    function node(rule, replace, depth) {
+    function node(rule, replace, depth, path) {
       if (!isObject(rule) || depth > ctx.data.max_depth) throw new Error('not a rule');
       const key = Array.isArray(rule.all) ? 'all' : Array.isArray(rule.any) ? 'any' : null;
-      if (key) return group(rule, key, replace, depth);
+      if (key) return group(rule, key, replace, depth, path);
       if ('not' in rule) {
-        return el('div', { class: 'rt-group rt-not' },
+        return el('div', { class: 'rt-group rt-not', 'data-path': path },
           el('div', { class: 'rt-group-head' }, el('strong', { text: 'Not:' }),
             button('Remove "not"', () => replace(rule.not)), button('Remove', () => replace(undefined))),
-          node(rule.not, (x) => { if (x === undefined) replace(undefined); else { rule.not = x; commit(); render(); } }, depth + 1));
+          node(rule.not, (x) => { if (x === undefined) replace(undefined); else { rule.not = x; commit(); render(); } }, depth + 1, `${path}.not`));
       }
       if (!('attr' in rule)) throw new Error('not a rule');
-      return el('div', { class: 'rt-group rt-single' }, leaf(rule, replace),
+      return el('div', { class: 'rt-group rt-single' }, leaf(rule, replace, path),
         button('Add another condition', () => replace({ all: [rule, newLeaf()] })));
     }
 
-    function group(rule, key, replace, depth) {
+    function group(rule, key, replace, depth, path) {
       const children = rule[key];
       const head = el('div', { class: 'rt-group-head' },
         select([['all', 'All of these'], ['any', 'Any of these']], key, (k) => {
@@ -216,7 +218,7 @@
         }, { 'aria-label': 'combine' }),
         button('Negate', () => replace({ not: rule }), { title: 'Match when this group does not' }),
         button('Remove group', () => replace(undefined)));
-      const box = el('div', { class: `rt-group rt-${key}`, 'data-depth': depth }, head);
+      const box = el('div', { class: `rt-group rt-${key}`, 'data-depth': depth, 'data-path': path }, head);
       children.forEach((child, index) => {
         const replaceChild = (x) => {
           if (x === undefined) children.splice(index, 1);
@@ -226,8 +228,8 @@
           render();
         };
         const inner = isObject(child) && ('all' in child || 'any' in child || 'not' in child)
-          ? node(child, replaceChild, depth + 1)
-          : leaf(child, replaceChild);
+          ? node(child, replaceChild, depth + 1, `${path}.${key}[${index}]`)
+          : leaf(child, replaceChild, `${path}.${key}[${index}]`);
         box.append(inner);
       });
       box.append(el('div', { class: 'rt-group-foot' },
@@ -238,9 +240,9 @@
       return box;
     }
 
-    function leaf(rule, replace) {
+    function leaf(rule, replace, path) {
       if (!isObject(rule) || !('attr' in rule)) throw new Error('not a condition');
-      const row = el('div', { class: 'rt-row rt-leaf' });
+      const row = el('div', { class: 'rt-row rt-leaf', 'data-path': path });
       const attr = attributeOf(rule.attr);
       const kind = attr ? attr.kind : 'dyn';
 
@@ -343,10 +345,12 @@
     const box = el('div', { class: 'rt-grid' });
     for (const spec of ctx.data.frequency) {
       const set = (v) => { put(value, spec.name, v); ctx.commit(value); };
+      const before = box.childElementCount;
       box.append(spec.kind === 'bool'
         ? field(words(spec.name), checkbox(value[spec.name], (on) => set(on || undefined), { 'data-param': spec.name }))
         : field(words(spec.name), numberInput(value[spec.name], set, { low: spec.low, high: spec.high, integer: true, param: spec.name }),
           `${spec.low}–${spec.high}`));
+      if (box.childElementCount > before) box.lastElementChild.dataset.path = `frequency.${spec.name}`;
     }
     const cancel = Array.isArray(value.cancel_on) ? value.cancel_on.join(', ') : '';
     box.append(field('stop on events', textInput(cancel, (text) => {
@@ -384,8 +388,8 @@
     renderHours();
     const zone = ctx.data.time_zone ? ` (${ctx.data.time_zone})` : '';
     ctx.box.append(
-      el('div', { class: 'rt-row' }, el('span', { class: 'rt-label', text: 'Days (none ticked: every day)' }), ...dayBoxes),
-      el('div', { class: 'rt-row' }, el('span', { class: 'rt-label', text: `Hours in the site's time zone${zone}` }),
+      el('div', { class: 'rt-row', 'data-path': 'schedule.weekdays' }, el('span', { class: 'rt-label', text: 'Days (none ticked: every day)' }), ...dayBoxes),
+      el('div', { class: 'rt-row', 'data-path': 'schedule.hours' }, el('span', { class: 'rt-label', text: `Hours in the site's time zone${zone}` }),
         field('all day', allDay), hourBox),
       el('p', { class: 'rt-note', text: 'Start and end dates are the fields "Starts at" and "Ends at".' }));
   }
@@ -398,7 +402,7 @@
     // A type with a detail keeps it under its own name: a page-address rule, or a name.
     function render() {
       ctx.box.replaceChildren();
-      const row = el('div', { class: 'rt-row' }, field('counts as a conversion', select(types, value.type, (type) => {
+      const row = el('div', { class: 'rt-row', 'data-path': 'goal' }, field('counts as a conversion', select(types, value.type, (type) => {
         for (const key of Object.keys(details)) if (key !== type) delete value[key];
         value.type = type;
         if (details[type] === 'rule' && !isObject(value[type])) value[type] = { op: urlOps[0].name, value: '' };
@@ -469,6 +473,7 @@
 
     function text(object, key, label, { long = false, html = false, offer = false } = {}) {
       const path = object.path ? `${object.path}.${key}` : key;
+      const wrapper = el('div', { class: 'rt-field rt-block', 'data-path': `content.${path}` });
       const input = long || html
         ? el('textarea', { rows: html ? 4 : 2, 'data-content': path, class: 'rt-text' })
         : el('input', { type: 'text', 'data-content': path, class: 'vTextField' });
@@ -476,8 +481,8 @@
       input.setAttribute('aria-label', label);
       input.addEventListener('input', () => { put(object(true), key, input.value); tidy(); commit(); });
       const tools = html ? toolbar(input) : null;
-      return el('div', { class: 'rt-field rt-block' }, el('span', { class: 'rt-label', text: label }), tools, input,
-        offer ? placeholders(input) : null);
+      wrapper.append(el('span', { class: 'rt-label', text: label }), tools || '', input, offer ? placeholders(input) : '');
+      return wrapper;
     }
 
     // Nested objects (cta, thank_you ...) are created when first written and dropped when emptied.
@@ -602,6 +607,29 @@
 
   // ------------------------------------------------------------ mounting
 
+  // The server's messages stay in the field's error list; each also marks the part of the editor its path names
+  // ("triggers[0].percent: ..." marks that input), the nearest one when no part has the exact path.
+  function markErrors(root) {
+    const row = root.closest('.form-row');
+    const list = row && row.querySelector('.errorlist');
+    if (!list) return;
+    const parts = [...root.querySelectorAll('[data-path]')];
+    for (const item of list.querySelectorAll('li')) {
+      const head = item.textContent.split(':', 1)[0].replace(/ length$/, '');
+      let best = null;
+      for (const part of parts) {
+        const path = part.dataset.path;
+        const within = head === path || head.startsWith(`${path}.`) || head.startsWith(`${path}[`);
+        if (within && (!best || path.length > best.dataset.path.length)) best = part;
+      }
+      if (best) {
+        best.classList.add('rt-error');
+        best.setAttribute('aria-invalid', 'true');
+        best.setAttribute('title', item.textContent);
+      }
+    }
+  }
+
   function mount(root) {
     if (root.dataset.ready || root.closest('.empty-form')) return;
     const spec = EDITORS[root.dataset.editor];
@@ -641,6 +669,7 @@
       box.replaceChildren();
       try {
         spec.build({ value, data, box, root, commit: write, rebuild: build });
+        markErrors(root);
       } catch (error) {
         box.replaceChildren();
         show(true, `The editor cannot show this value (${error.message}); edit it as JSON.`);
