@@ -7,6 +7,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from playwright.sync_api import expect
 
+from campaigns.gallery.catalog import gallery_templates
 from campaigns.gallery.services import campaign_from_template
 from tests.browser import ARTIFACTS
 from tests.campaigns.test_admin_csp import VIOLATIONS
@@ -169,3 +170,40 @@ def test_the_other_editors_write_their_json_and_a_broken_raw_value_comes_back_ra
     shop.refresh_from_db()
     assert shop.allowed_origins == [live_server.url, "https://www.shop.example"]
     assert page.evaluate("window.__violations") == []
+
+
+# Templates whose content holds blocks the content editor shows in other ways, or not at all (the quiz).
+VARIED = ("lead_magnet", "consent_banner", "product_quiz")
+
+
+def test_templates_open_in_the_editors_and_an_edit_keeps_what_the_editor_does_not_show(page, live_server, shop):
+    """A gallery template's draft is shown by the editors (none falls back to raw JSON), and once the content
+    editor has rewritten each variant's JSON (the headline typed again), saving writes back the same JSON: an
+    editor never drops a key it does not show."""
+    owner = get_user_model().objects.get(pk=shop.owner_id)
+    owner.is_staff = True
+    owner.save(update_fields=["is_staff"])
+    signed_in(page, live_server, owner)
+    page.add_init_script(VIOLATIONS)
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    assert set(VARIED) <= {template.key for template in gallery_templates()}
+    for key in VARIED:
+        campaign = campaign_from_template(template_key=key, site=shop, owner=owner)
+        before = _rules_and_content(campaign)
+        page.goto(f"{live_server.url}/admin/campaigns/campaign/{campaign.id}/change/")
+        expect(page.locator("[data-editor][data-ready]")).to_have_count(5 + campaign.variants.count())
+        assert page.locator(".rt-editor.rt-raw").count() == 0, key
+        for headline in page.locator(".field-content [data-content=headline]").all():
+            headline.fill(headline.input_value())
+        page.locator("input[name=_continue]").click()
+        expect(page.locator(".messagelist")).to_contain_text("was changed successfully")
+        campaign.refresh_from_db()
+        assert _rules_and_content(campaign) == before, key
+    assert errors == []
+    assert page.evaluate("window.__violations") == []
+
+
+def _rules_and_content(campaign) -> tuple:
+    rules = (campaign.triggers, campaign.targeting, campaign.frequency, campaign.schedule, campaign.goal)
+    return rules, [variant.content for variant in campaign.variants.order_by("id")]

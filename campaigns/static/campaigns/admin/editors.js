@@ -452,6 +452,9 @@
     high_label: 'Label under 10', followup: 'Follow-up question per answer', options: 'Options (one per line)',
     multiple: 'Several options may be chosen', free_text: 'Free-text box label', coupon: 'Coupon',
     thank_you: 'Thank-you screen', countdown: 'Countdown', consent_label: 'Consent checkbox label',
+    fields: 'Form fields', magnet: 'Lead magnet', steps: 'Steps', categories: 'Consent categories',
+    feedback: '"What stopped you?" link', accept_label: 'Accept button', reject_label: 'Reject button',
+    customize_label: 'Customise button', save_label: 'Save choices button', policy_label: 'Privacy policy link text',
   };
   const BANDS = [['detractor', 'Detractors (0–6)'], ['passive', 'Passives (7–8)'], ['promoter', 'Promoters (9–10)']];
 
@@ -541,14 +544,52 @@
         }));
     }
 
-    function lines(key, label) {
-      const area = el('textarea', { rows: 3, 'data-content': key, 'aria-label': label });
-      area.value = Array.isArray(value[key]) ? value[key].join('\n') : '';
+    function lines(key, label, object = () => value) {
+      const path = object.path ? `${object.path}.${key}` : key;
+      const area = el('textarea', { rows: 3, 'data-content': path, 'aria-label': label });
+      area.value = Array.isArray(object()[key]) ? object()[key].join('\n') : '';
       area.addEventListener('input', () => {
-        put(value, key, area.value.split('\n').map((s) => s.trim()).filter(Boolean));
+        put(object(true), key, area.value.split('\n').map((s) => s.trim()).filter(Boolean));
+        tidy();
         commit();
       });
-      return el('div', { class: 'rt-field rt-block' }, el('span', { class: 'rt-label', text: label }), area);
+      return el('div', { class: 'rt-field rt-block', 'data-path': `content.${path}` }, el('span', { class: 'rt-label', text: label }), area);
+    }
+
+    // A list of small records (form fields, steps, consent categories): one row each, added and removed.
+    function records(key, label, columns, blank) {
+      const box = el('fieldset', { class: 'rt-sub', 'data-path': `content.${key}` });
+      const items = () => (Array.isArray(value[key]) ? value[key] : []);
+      function draw() {
+        box.replaceChildren(el('legend', { text: label }));
+        items().forEach((item, index) => {
+          const row = el('div', { class: 'rt-row', 'data-path': `content.${key}[${index}]` });
+          for (const [name, title, type] of columns) {
+            const set = (v) => { put(item, name, v); commit(); };
+            let input;
+            if (type === 'bool') input = checkbox(item[name], (on) => set(on || undefined));
+            else if (Array.isArray(type)) input = select(type, item[name] ?? type[0], set);
+            else if (type === 'html') {
+              input = el('textarea', { rows: 2, class: 'rt-text' });
+              input.value = item[name] ?? '';
+              input.addEventListener('input', () => set(input.value));
+            } else input = textInput(item[name], set);
+            input.setAttribute('aria-label', title);
+            input.dataset.path = `content.${key}[${index}].${name}`;
+            row.append(field(title, input));
+          }
+          row.append(button('Remove', () => { items().splice(index, 1); put(value, key, items()); commit(); draw(); }));
+          box.append(row);
+        });
+        box.append(button(`Add to ${label.toLowerCase()}`, () => {
+          if (!Array.isArray(value[key])) value[key] = [];
+          value[key].push({ ...blank });
+          commit();
+          draw();
+        }));
+      }
+      draw();
+      return box;
     }
 
     const SECTIONS = {
@@ -571,6 +612,18 @@
       coupon: () => el('div', { class: 'rt-row' }, el('span', { class: 'rt-label', text: LABELS.coupon }),
         text(part('coupon'), 'code', 'Code'), text(part('coupon'), 'label', 'Text beside the code')),
       consent_label: () => text(() => value, 'consent_label', LABELS.consent_label),
+      fields: () => records('fields', LABELS.fields, [['name', 'Field', ctx.data.lead_fields], ['label', 'Label'],
+        ['required', 'Required', 'bool']], { name: ctx.data.lead_fields[0], required: true }),
+      magnet: () => el('div', { class: 'rt-row' }, el('span', { class: 'rt-label', text: LABELS.magnet }),
+        text(part('magnet'), 'title', 'Title'), text(part('magnet'), 'asset', 'File (asset:name.pdf)')),
+      steps: () => records('steps', LABELS.steps, [['headline', 'Headline'], ['body', 'Body', 'html']], {}),
+      categories: () => records('categories', LABELS.categories, [['id', 'Id'], ['label', 'Label'],
+        ['description', 'Description'], ['required', 'Always on', 'bool']], {}),
+      feedback: () => el('fieldset', { class: 'rt-sub' }, el('legend', { text: LABELS.feedback }),
+        text(part('feedback'), 'label', 'Link text'), text(part('feedback'), 'question', 'Question'),
+        lines('options', LABELS.options, part('feedback'))),
+      ...Object.fromEntries(['accept_label', 'reject_label', 'customize_label', 'save_label', 'policy_label']
+        .map((key) => [key, () => text(() => value, key, LABELS[key])])),
       thank_you: () => el('fieldset', { class: 'rt-sub' }, el('legend', { text: LABELS.thank_you }),
         text(part('thank_you'), 'headline', 'Headline'), text(part('thank_you'), 'body', 'Body', { html: true })),
       countdown: () => el('div', { class: 'rt-row' }, el('span', { class: 'rt-label', text: LABELS.countdown }),
