@@ -32,7 +32,7 @@ def _vocabulary(kind: str) -> dict:
     if kind == "targeting":
         return {key: vocabulary[key] for key in ("operators", "attributes", "patterns", "max_depth")}
     if kind == "goal":
-        return {"goal": vocabulary["goal"]}
+        return {"goal": vocabulary["goal"], "patterns": vocabulary["patterns"]}
     if kind == "schedule":
         return {"hours": vocabulary["hours"]}
     return {"frequency": vocabulary["frequency"]}

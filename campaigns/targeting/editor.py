@@ -115,7 +115,9 @@ def editor_vocabulary() -> dict[str, Any]:
         "goal": {
             "types": list(validation.GOAL_TYPES),
             "details": dict(validation.GOAL_DETAILS),
-            "url_ops": [{"name": name, "phrase": OPERATORS[name].phrase} for name in GOAL_URL_OPS],
+            "url_ops": [
+                {"name": name, "phrase": OPERATORS[name].phrase, "value": _value_shape(name)} for name in GOAL_URL_OPS
+            ],
             "attribution_days": [ATTRIBUTION_DAYS_MIN, ATTRIBUTION_DAYS_MAX, ATTRIBUTION_DAYS_DEFAULT],
         },
         "hours": [HOUR_FROM_MAX, HOUR_TO_MAX],

@@ -132,6 +132,13 @@ def test_the_other_editors_write_their_json_and_a_broken_raw_value_comes_back_ra
     goal.get_by_label("goal type").select_option("url")
     goal.get_by_label("address", exact=True).fill("/thanks")
 
+    # A second variant, added with the inline's own button, gets its editor too.
+    page.locator(".add-row a").click()
+    added = page.locator(".dynamic-variants").last
+    expect(added.locator("[data-editor=content][data-ready]")).to_have_count(1)
+    added.locator("input[name$='-name']").fill("B")
+    added.locator("[data-content=question]").fill("Would you recommend us?")
+
     # The goal typed raw, and broken: the save fails on another field and the broken text comes back, raw.
     page.locator(".field-goal").get_by_role("button", name="Raw JSON").click()
     raw_goal = page.locator(".field-goal textarea")
@@ -141,7 +148,7 @@ def test_the_other_editors_write_their_json_and_a_broken_raw_value_comes_back_ra
     expect(page.locator(".field-goal .errorlist")).to_be_visible()
     expect(page.locator(".field-goal textarea")).to_have_value('{"type": "url", "url": ')
     expect(page.locator(".field-goal .rt-editor-status")).to_contain_text("not valid JSON")
-    expect(page.locator(".field-content [data-content='followup.passive']")).to_have_value("What is missing?")
+    expect(page.locator("#variants-0 [data-content='followup.passive']")).to_have_value("What is missing?")
     page.locator(".field-goal textarea").fill('{"type": "url", "url": {"op": "starts_with", "value": "/thanks"}}')
     page.locator(".field-goal").get_by_role("button", name="Use the editor").click()
     expect(page.locator(".field-goal").get_by_label("address", exact=True)).to_have_value("/thanks")
@@ -150,8 +157,9 @@ def test_the_other_editors_write_their_json_and_a_broken_raw_value_comes_back_ra
     expect(page.locator(".messagelist")).to_contain_text("was changed successfully")
 
     campaign.refresh_from_db()
-    variant = campaign.variants.get()
+    variant, added = campaign.variants.order_by("id")
     assert variant.content["followup"]["passive"] == "What is missing?"
+    assert (added.name, added.content) == ("B", {"question": "Would you recommend us?"})
     assert variant.content["colors"] == {"background": "#ffffff"}
     assert campaign.targeting == {"all": [
         {"attr": "path", "op": "regex", "value": "^/shop/"},

@@ -413,9 +413,12 @@
       const detail = details[value.type];
       if (detail === 'rule' && isObject(value[value.type])) {
         const rule = value[value.type];
-        row.append(field('page address', select(urlOps.map((o) => [o.name, o.phrase]), rule.op, (op) => { rule.op = op; commit(); },
+        const shape = (urlOps.find((o) => o.name === rule.op) || {}).value;
+        row.append(field('page address', select(urlOps.map((o) => [o.name, o.phrase]), rule.op, (op) => { rule.op = op; commit(); render(); },
           { 'aria-label': 'address operator' })),
-        textInput(rule.value, (v) => { rule.value = v; commit(); }, { 'aria-label': 'address', placeholder: '/thanks' }));
+        shape === 'pattern'
+          ? regexInput(rule.value, (v) => { rule.value = v; commit(); }, ctx.data.patterns)
+          : textInput(rule.value, (v) => { rule.value = v; commit(); }, { 'aria-label': 'address', placeholder: '/thanks' }));
       } else if (detail === 'name') {
         row.append(field('name', textInput(value[value.type], (v) => { value[value.type] = v; commit(); }, { 'aria-label': 'name' })));
       }
