@@ -455,7 +455,7 @@
     high_label: 'Label under 10', followup: 'Follow-up question per answer', options: 'Options (one per line)',
     multiple: 'Several options may be chosen', free_text: 'Free-text box label', coupon: 'Coupon',
     thank_you: 'Thank-you screen', countdown: 'Countdown', consent_label: 'Consent checkbox label',
-    fields: 'Form fields', magnet: 'Lead magnet', steps: 'Steps', categories: 'Consent categories',
+    quiz: 'Product quiz', fields: 'Form fields', magnet: 'Lead magnet', steps: 'Steps', categories: 'Consent categories',
     feedback: '"What stopped you?" link', accept_label: 'Accept button', reject_label: 'Reject button',
     customize_label: 'Customise button', save_label: 'Save choices button', policy_label: 'Privacy policy link text',
   };
@@ -595,7 +595,85 @@
       return box;
     }
 
+    // The quiz: products, then questions whose answers give each product points; the most points wins.
+    function quiz() {
+      const box = el('fieldset', { class: 'rt-sub rt-quiz', 'data-path': 'content.quiz' });
+      const q = part('quiz');
+      const list = (key) => {
+        const object = q(true);
+        if (!Array.isArray(object[key])) object[key] = [];
+        return object[key];
+      };
+      const input = (object, key, label, path) => {
+        const node = textInput(object[key], (v) => { put(object, key, v); commit(); }, { 'aria-label': label, 'data-path': path });
+        return field(label, node);
+      };
+      // A product renamed keeps its points: every answer's scores follow the new id.
+      function productId(product, path) {
+        const node = textInput(product.id, (id) => {
+          for (const question of list('questions')) {
+            for (const answer of question.answers || []) {
+              if (isObject(answer.scores) && product.id in answer.scores) {
+                answer.scores[id] = answer.scores[product.id];
+                delete answer.scores[product.id];
+              }
+            }
+          }
+          product.id = id;
+          commit();
+        }, { 'aria-label': 'Id', 'data-path': `${path}.id` });
+        node.addEventListener('change', draw);
+        return field('Id', node);
+      }
+      function draw() {
+        const hasQuiz = isObject(value.quiz);
+        box.replaceChildren(el('legend', { text: LABELS.quiz }));
+        if (!hasQuiz) {
+          box.append(button('Add a quiz', () => { list('products'); list('questions'); commit(); draw(); }));
+          return;
+        }
+        box.append(text(q, 'start_label', 'Start button'), text(q, 'result_headline', 'Result headline'),
+          text(q, 'result_cta', 'Result button'));
+        const products = list('products');
+        const productBox = el('fieldset', { class: 'rt-sub', 'data-path': 'content.quiz.products' }, el('legend', { text: 'Products' }));
+        products.forEach((product, index) => {
+          const path = `content.quiz.products[${index}]`;
+          productBox.append(el('div', { class: 'rt-row', 'data-path': path },
+            productId(product, path),
+            ...[['title', 'Title'], ['url', 'Link'], ['image', 'Image URL'], ['description', 'Description']]
+              .map(([key, label]) => input(product, key, label, `${path}.${key}`)),
+            button('Remove', () => { products.splice(index, 1); commit(); draw(); })));
+        });
+        productBox.append(button('Add a product', () => { products.push({ id: `product-${products.length + 1}` }); commit(); draw(); }));
+        const questions = list('questions');
+        const questionBox = el('fieldset', { class: 'rt-sub', 'data-path': 'content.quiz.questions' }, el('legend', { text: 'Questions' }));
+        questions.forEach((question, index) => {
+          const path = `content.quiz.questions[${index}]`;
+          if (!Array.isArray(question.answers)) question.answers = [];
+          const qBox = el('div', { class: 'rt-group', 'data-path': path }, input(question, 'question', 'Question', `${path}.question`));
+          question.answers.forEach((answer, a) => {
+            const apath = `${path}.answers[${a}]`;
+            if (!isObject(answer.scores)) answer.scores = {};
+            qBox.append(el('div', { class: 'rt-row', 'data-path': apath }, input(answer, 'label', 'Answer', `${apath}.label`),
+              ...products.filter((p) => p.id).map((p) => field(`points for ${p.id}`, numberInput(answer.scores[p.id], (v) => {
+                put(answer.scores, p.id, v);
+                commit();
+              }, { low: 0, integer: true }))),
+              button('Remove', () => { question.answers.splice(a, 1); commit(); draw(); })));
+          });
+          qBox.append(button('Add an answer', () => { question.answers.push({ label: '', scores: {} }); commit(); draw(); }),
+            button('Remove the question', () => { questions.splice(index, 1); commit(); draw(); }));
+          questionBox.append(qBox);
+        });
+        questionBox.append(button('Add a question', () => { questions.push({ question: '', answers: [] }); commit(); draw(); }));
+        box.append(productBox, questionBox, button('Remove the quiz', () => { delete value.quiz; commit(); draw(); }));
+      }
+      draw();
+      return box;
+    }
+
     const SECTIONS = {
+      quiz,
       headline: () => text(() => value, 'headline', LABELS.headline, { offer: true }),
       body: () => text(() => value, 'body', LABELS.body, { html: true, offer: true }),
       image: () => text(() => value, 'image', LABELS.image),
