@@ -204,6 +204,11 @@ def test_templates_open_in_the_editors_and_an_edit_keeps_what_the_editor_does_no
         assert page.locator(".rt-editor.rt-raw").count() == 0, key
         for headline in page.locator(".field-content [data-content=headline]").all():
             headline.fill(headline.input_value())
+        if key == "product_quiz":  # an answer's points for the first product, changed in the quiz editor
+            answer = page.locator(".rt-quiz [data-path='content.quiz.questions[0].answers[0]']")
+            answer.locator("input[type=number]").first.fill("7")
+            quiz = before[1][0]["quiz"]
+            quiz["questions"][0]["answers"][0]["scores"][quiz["products"][0]["id"]] = 7
         page.locator("input[name=_continue]").click()
         expect(page.locator(".messagelist")).to_contain_text("was changed successfully")
         campaign.refresh_from_db()
