@@ -292,3 +292,20 @@ def content_clean(*, message_type: str, content: Any) -> tuple[dict, list[str]]:
     checker = _Checker()
     cleaned = checker.obj(content, "content", _fields_for(checker, message_type), message_type)
     return (cleaned if isinstance(cleaned, dict) else {}), checker.errors
+
+
+# Placeholders the renderers fill in text (widget/src/render/placeholders.js), offered by the content editor.
+PLACEHOLDERS = ("{{cart.value}}", "{{cart.count}}", "{{attrs.first_name|there}}")
+
+
+def content_vocabulary(*, message_types: list[str]) -> dict:
+    """What the content editor offers: each message type's fields, the positions, the placeholders and the tags
+    the body keeps after sanitising."""
+    checker = _Checker()
+    return {
+        "fields": {message_type: list(_fields_for(checker, message_type)) for message_type in message_types},
+        "positions": list(POSITIONS),
+        "placeholders": list(PLACEHOLDERS),
+        "tags": sorted(ALLOWED_TAGS),
+        "lead_fields": ["email", "name", "phone"],
+    }

@@ -6,6 +6,8 @@ pages, actions and autocomplete all read it) and in the foreign-key choices; an 
 the scope answers 404, never a redirect to a page that names it.
 """
 
+import json
+
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
@@ -13,13 +15,14 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.forms.models import BaseInlineFormSet
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils.html import escape, format_html
 
 from campaigns import services
 from campaigns.admin.base import OwnerScopedAdmin
+from campaigns.admin.editors import JsonEditorWidget
 from campaigns.admin.results import CampaignResultsAdminMixin
 from campaigns.content import content_clean
 from campaigns.models import Campaign, Site, Variant
@@ -35,6 +38,9 @@ class SiteForm(forms.ModelForm):
         required=False, max_length=254, label="Invite a member",
         help_text="Their exact username or e-mail address. The site appears in their admin once they accept.",
     )
+
+    class Meta:
+        widgets = {"allowed_origins": JsonEditorWidget(kind="origins")}
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -201,8 +207,16 @@ class VariantFormSet(BaseInlineFormSet):
                 form.instance.content = content
 
 
+class VariantForm(forms.ModelForm):
+    class Meta:
+        widgets = {"content": JsonEditorWidget(kind="content")}
+        # The admin renders help text as HTML: the example's own tags must show as text.
+        help_texts = {"content": escape(Variant._meta.get_field("content").help_text)}
+
+
 class VariantInline(admin.StackedInline):
     model = Variant
+    form = VariantForm
     formset = VariantFormSet
     extra = 0
     fields = ("name", "weight", "content")
@@ -213,8 +227,18 @@ class VariantInline(admin.StackedInline):
     has_change_permission = has_add_permission = has_delete_permission = has_view_permission
 
 
+RULE_FIELDS = ("triggers", "targeting", "frequency", "schedule", "goal")
+BAD_DESCRIBE_INPUT = "Send message_type and the rule fields as JSON text."
+
+
+class CampaignForm(forms.ModelForm):
+    class Meta:
+        widgets = {name: JsonEditorWidget(kind=name) for name in RULE_FIELDS}
+
+
 @admin.register(Campaign)
 class CampaignAdmin(CampaignResultsAdminMixin, OwnerScopedAdmin):
+    form = CampaignForm
     list_display = ("name", "site", "message_type", "status", "priority", "starts_at", "ends_at")
     list_filter = (("site", admin.RelatedOnlyFieldListFilter), "status", "message_type")
     search_fields = ("name",)
@@ -244,6 +268,33 @@ class CampaignAdmin(CampaignResultsAdminMixin, OwnerScopedAdmin):
             },
         ),
     )
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if obj is not None and "schedule" in form.base_fields:
+            # The schedule's hours are the site's: the editor names its time zone.
+            form.base_fields["schedule"].widget = JsonEditorWidget(
+                kind="schedule", context={"time_zone": obj.site.time_zone}
+            )
+        return form
+
+    def get_urls(self):
+        describe = path("describe/", self.admin_site.admin_view(self.describe_view), name="campaigns_campaign_describe")
+        return [describe, *super().get_urls()]
+
+    def describe_view(self, request):
+        """The plain-language summary of the rules being edited (POST, JSON text per field), for the editors."""
+        if request.method != "POST":
+            return JsonResponse({"error": "method_not_allowed"}, status=405)
+        try:
+            fields = {name: json.loads(request.POST.get(name) or "null") for name in ("triggers", "targeting",
+                                                                                       "frequency")}
+        except ValueError:
+            return JsonResponse({"error": "bad_json", "detail": BAD_DESCRIBE_INPUT}, status=400)
+        message_type = request.POST.get("message_type", "")
+        if message_type not in Campaign.MessageType.values:
+            return JsonResponse({"error": "bad_message_type", "detail": BAD_DESCRIBE_INPUT}, status=400)
+        return JsonResponse({"summary": campaign_describe(message_type=message_type, **fields)})
 
     @admin.display(description="In plain words")
     def summary(self, obj):

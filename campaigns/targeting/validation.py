@@ -74,6 +74,8 @@ FREQUENCY: dict[str, tuple[str, float | None, float | None]] = {
     "stop_after_conversion": ("bool", None, None),
 }
 GOAL_TYPES = ("cta_click", "submit", "url", "event", "purchase")
+# The goal types that carry a detail, under a key of their own name: a page-address rule, or an event name.
+GOAL_DETAILS = {"url": "rule", "event": "name"}
 
 
 def _type_name(value: object) -> str:

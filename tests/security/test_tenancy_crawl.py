@@ -94,7 +94,7 @@ WITH_IDS = {
 WITHOUT_IDS = {
     "api/sites/", "api/campaigns/", "api/stats/calculate", "admin/", "admin/autocomplete/",
     "admin/campaigns/site/invitations/", "admin/campaigns/campaign/calculator/", "admin/campaigns/datarequest/answer/",
-    "admin/campaigns/campaign/gallery/",
+    "admin/campaigns/campaign/gallery/", "admin/campaigns/campaign/describe/",
     r"admin/^(?P<app_label>auth|authtoken|axes|campaigns)/$",
 }
 # The routes ModelAdmin.get_urls() adds for every registered model; filled with B's object of that model.
