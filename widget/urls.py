@@ -6,6 +6,7 @@ from django.urls import path, re_path
 from widget.api.collect import events_collect_api
 from widget.api.config import site_config_api
 from widget.api.decide import site_decide_api
+from widget.api.preview import site_preview_api
 from widget.demo import views as demo
 from widget.embed import LEGACY_CORE_PATTERN, WIDGET_DIR, legacy_core_redirect
 
@@ -15,6 +16,7 @@ urlpatterns = [
     path("api/w/<str:public_key>/config", site_config_api, name="config"),
     path("api/w/<str:public_key>/decide", site_decide_api, name="decide"),
     path("api/w/<str:public_key>/events", events_collect_api, name="events"),
+    path("api/w/<str:public_key>/preview", site_preview_api, name="preview"),
     re_path(
         rf"^{re.escape(settings.STATIC_URL.lstrip('/') + WIDGET_DIR)}{LEGACY_CORE_PATTERN}$",
         legacy_core_redirect, name="legacy-core",

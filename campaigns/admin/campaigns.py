@@ -20,6 +20,7 @@ from django.utils.html import format_html
 
 from campaigns import services
 from campaigns.admin.base import OwnerScopedAdmin
+from campaigns.admin.live_preview import LivePreviewAdminMixin
 from campaigns.admin.results import CampaignResultsAdminMixin
 from campaigns.content import content_clean
 from campaigns.models import Campaign, Site, Variant
@@ -211,7 +212,7 @@ class VariantInline(admin.StackedInline):
 
 
 @admin.register(Campaign)
-class CampaignAdmin(CampaignResultsAdminMixin, OwnerScopedAdmin):
+class CampaignAdmin(LivePreviewAdminMixin, CampaignResultsAdminMixin, OwnerScopedAdmin):
     list_display = ("name", "site", "message_type", "status", "priority", "starts_at", "ends_at")
     list_filter = (("site", admin.RelatedOnlyFieldListFilter), "status", "message_type")
     search_fields = ("name",)
