@@ -34,8 +34,10 @@ function previewCore(base, cfg, c, v, visitor) {
   };
 }
 
-function show(render, base, cfg, visitor) {
-  const c = cfg.campaigns[0], x = previewCore(base, cfg, c, c.variants[0], visitor);
+// The site's overlay cap is not applied: the owner asked to see this message.
+function show(render, base, config, visitor) {
+  const cfg = { ...config, site: { ...config.site, caps: [] } }, c = cfg.campaigns[0];
+  const x = previewCore(base, cfg, c, c.variants[0], visitor);
   render.resolve(x, [c]);
   return x._open.get(c.id);
 }
@@ -77,7 +79,8 @@ function open(m, c, screen) {
       if (i.type == 'checkbox') i.checked = true;
       else i.value = i.type == 'email' ? 'you@example.com' : i.type == 'tel' ? '+1 555 0100' : 'Sam';
     });
-    form.requestSubmit();
+    // the event, not requestSubmit(): a sandboxed frame without allow-forms submits nothing, not even the event
+    form.dispatchEvent(new Event('submit', { cancelable: true }));
     return;
   }
   const choice = box.querySelector('fieldset input');
