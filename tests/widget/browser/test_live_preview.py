@@ -77,6 +77,12 @@ def test_the_campaign_page_draws_the_variant_follows_the_form_and_switches_scree
 
     page.locator("textarea[name=variants-0-content]").fill(json.dumps({**CONTENT, "headline": "Ten percent off"}))
     expect(frame.locator("#retarget-root h2")).to_have_text("Ten percent off")
+    # as a structured editor writes the field: its value set, then a plain (non-bubbling) `input` event
+    page.locator("textarea[name=variants-0-content]").evaluate(
+        "(t, v) => { t.value = v; t.dispatchEvent(new Event('input')); }",
+        json.dumps({**CONTENT, "headline": "Free gift"}),
+    )
+    expect(frame.locator("#retarget-root h2")).to_have_text("Free gift")
 
     page.locator(".rt-lp-screen[data-screen=thanks]").click()
     expect(frame.locator("#retarget-root h2")).to_have_text("Welcome aboard")

@@ -84,12 +84,13 @@
   }
   const soon = () => { clearTimeout(timer); timer = setTimeout(refresh, 250); };
 
-  form.addEventListener('input', (e) => { if (!panel.contains(e.target)) soon(); });
+  // Capture: an editor's `new Event('input')` does not bubble, and is still seen here.
+  form.addEventListener('input', (e) => { if (!panel.contains(e.target)) soon(); }, true);
   form.addEventListener('change', (e) => {
     if (panel.contains(e.target)) return;
     if (/^variants-\d+-name$/.test(e.target.name || '')) fillSelect();
     soon();
-  });
+  }, true);
   document.addEventListener('formset:added', () => { fillSelect(); soon(); });
   document.addEventListener('formset:removed', () => { fillSelect(); soon(); });
   select.addEventListener('change', refresh);
