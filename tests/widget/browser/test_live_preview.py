@@ -16,7 +16,7 @@ from playwright.sync_api import expect
 
 from campaigns.models import Campaign, Event
 from campaigns.selectors.live_preview import preview_token_make
-from tests.browser import screenshot
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, screenshot
 from tests.campaigns.test_admin_csp import VIOLATIONS
 from tests.widget.browser.kit import campaign_add, fixture_url, message
 from tests.widget.browser.test_gallery import signed_in
@@ -44,25 +44,42 @@ def static_with_cors(route) -> None:
     return route.fulfill(path=found, content_type=kind, headers={"Access-Control-Allow-Origin": "*"})
 
 
+@pytest.fixture(scope="module")
+def frames_in_process(chromium):
+    """Chromium with sandboxed frames in their page's process: Playwright's routes then reach the frame's first
+    requests (in a process of its own, the frame may load before Playwright has attached to it)."""
+    browser = chromium.browser_type.launch(
+        executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, "--disable-features=IsolateSandboxedIframes"], headless=True,
+    )
+    yield browser
+    browser.close()
+
+
+@pytest.fixture
+def admin_page(frames_in_process):
+    context = frames_in_process.new_context(viewport={"width": 1600, "height": 900})
+    context.set_default_timeout(10_000)
+    context.route("**/static/campaigns/**", static_with_cors)
+    context.route("**/static/widget/**", static_with_cors)
+    yield context.new_page()
+    context.close()
+
+
 def staff_owner(site):
     owner = get_user_model().objects.get(pk=site.owner_id)
     owner.is_staff = True
     owner.save(update_fields=["is_staff"])
     return owner
 
-def test_the_campaign_page_draws_the_variant_follows_the_form_and_switches_screens(page, live_server, shop):
+
+def test_the_campaign_page_draws_the_variant_follows_the_form_and_switches_screens(admin_page, live_server, shop):
+    page = admin_page
     campaign = draft_add(site=shop, message_type="lead", content=CONTENT)
     signed_in(page, live_server, staff_owner(shop))
     page.add_init_script(VIOLATIONS)
-    page.context.route("**/static/campaigns/**", static_with_cors)
-    page.context.route("**/static/widget/**", static_with_cors)
-    page.set_viewport_size({"width": 1600, "height": 900})
     page.goto(f"{live_server.url}/admin/campaigns/campaign/{campaign.id}/change/")
 
     frame_element = page.locator("iframe.rt-lp-frame")
-    # Playwright may attach to the sandboxed frame (its own process) after its first requests, which then miss the
-    # route above: the "Message" switch draws it again, routed.
-    page.locator(".rt-lp-screen[data-screen=main]").click()
     expect(frame_element).to_have_attribute("sandbox", "allow-scripts")
     frame = page.frame_locator("iframe.rt-lp-frame")
     expect(frame.locator("#retarget-root [data-rt-type=lead] h2")).to_have_text("Join the club")
