@@ -29,13 +29,17 @@ const RENDER_FILES = { all: ['message', 'consent', 'nps', 'feedback', 'lead', 'c
 const RENDERERS = Object.values(RENDER_FILES).flat();
 // Lazy modules that are not renderers. cmp: Consent Mode and the other consent tools' adapters (src/lazy/consent.js,
 // loaded by sites with one); not named `consent`, which is a renderer's name.
-const LAZY = { debug: path.join(HERE, 'src', 'lazy', 'debug.js'), cmp: path.join(HERE, 'src', 'lazy', 'consent.js') };
+// preview: a campaign drawn for the admin's preview frame and for a signed "Preview on my site" link.
+const LAZY = {
+  debug: path.join(HERE, 'src', 'lazy', 'debug.js'), cmp: path.join(HERE, 'src', 'lazy', 'consent.js'),
+  preview: path.join(HERE, 'src', 'lazy', 'preview.js'),
+};
 // message types -> renderer module (popup, bar, slide_in and fullscreen share one)
 const TYPES = { popup: 'message', bar: 'message', slide_in: 'message', fullscreen: 'message' };
 const BUDGET = { core: 7 * 1024, total: 16 * 1024 }; // gzipped bytes
 export const CORE = 'retarget.js';
 // Earlier hashed cores (retarget.<hash>.js) are ours too: a build removes them (the server answers their URLs).
-const OURS = /^(retarget(\.[\w-]+)?\.js|render-[\w-]+\.[\w-]+\.js|(chunk|debug|cmp)\.[\w-]+\.js|manifest\.json)$/;
+const OURS = /^(retarget(\.[\w-]+)?\.js|render-[\w-]+\.[\w-]+\.js|(chunk|debug|cmp|preview)\.[\w-]+\.js|manifest\.json)$/;
 export const KEEP_DAYS = 7;
 const TARGET = ['es2020'];
 const { version } = JSON.parse(fs.readFileSync(path.join(HERE, 'package.json'), 'utf8'));
@@ -105,6 +109,8 @@ async function bundle() {
     },
     chunks: Object.keys(files).filter((f) => f.startsWith('chunk.')).sort(),
     lazy: Object.keys(LAZY).map((n) => names[n]),
+    // read by the admin's preview frame (campaigns/admin/live_preview.py)
+    preview: names.preview,
   };
   return { files, manifest };
 }
@@ -155,7 +161,8 @@ function write(dir, files) {
 // Prints the sizes of this build's files (not the superseded ones kept); returns false when over budget.
 function report({ files, manifest }) {
   const js = Object.keys(files).filter((f) => f.endsWith('.js'));
-  const total = js.reduce((n, f) => n + gz(files[f]), 0);
+  // The preview file is loaded by the admin's preview frame and by an owner's preview link, never for a visitor.
+  const total = js.filter((f) => f != manifest.preview).reduce((n, f) => n + gz(files[f]), 0);
   const core = gz(files[manifest.core]);
   js.sort().forEach((f) => console.log(`${f.padEnd(40)} ${String(files[f].length).padStart(6)} B  ${String(gz(files[f])).padStart(5)} B gzip`));
   console.log(`core ${core} B gzip (budget ${BUDGET.core}), core + renderers ${total} B gzip (budget ${BUDGET.total})`);

@@ -7,6 +7,7 @@ from widget.api.collect import events_collect_api
 from widget.api.config import site_config_api
 from widget.api.decide import site_decide_api
 from widget.api.magnet import magnet_download_api
+from widget.api.preview import site_preview_api
 from widget.demo import views as demo
 from widget.embed import LEGACY_CORE_PATTERN, WIDGET_DIR, legacy_core_redirect
 
@@ -17,6 +18,7 @@ urlpatterns = [
     path("api/w/<str:public_key>/decide", site_decide_api, name="decide"),
     path("api/w/<str:public_key>/events", events_collect_api, name="events"),
     path("api/w/<str:public_key>/magnet/<str:token>", magnet_download_api, name="magnet"),
+    path("api/w/<str:public_key>/preview", site_preview_api, name="preview"),
     re_path(
         rf"^{re.escape(settings.STATIC_URL.lstrip('/') + WIDGET_DIR)}{LEGACY_CORE_PATTERN}$",
         legacy_core_redirect, name="legacy-core",

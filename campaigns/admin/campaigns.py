@@ -23,6 +23,7 @@ from django.utils.html import escape, format_html
 from campaigns import services
 from campaigns.admin.base import OwnerScopedAdmin
 from campaigns.admin.editors import JsonEditorWidget
+from campaigns.admin.live_preview import LivePreviewAdminMixin
 from campaigns.admin.results import CampaignResultsAdminMixin
 from campaigns.content import content_clean
 from campaigns.models import Campaign, Site, Variant
@@ -237,7 +238,7 @@ class CampaignForm(forms.ModelForm):
 
 
 @admin.register(Campaign)
-class CampaignAdmin(CampaignResultsAdminMixin, OwnerScopedAdmin):
+class CampaignAdmin(LivePreviewAdminMixin, CampaignResultsAdminMixin, OwnerScopedAdmin):
     form = CampaignForm
     list_display = ("name", "site", "message_type", "status", "priority", "starts_at", "ends_at")
     list_filter = (("site", admin.RelatedOnlyFieldListFilter), "status", "message_type")

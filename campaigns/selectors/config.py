@@ -78,56 +78,64 @@ def _magnet_public(content: dict, *, refs) -> dict:
 
 
 def site_config_build(*, site: Site, now: datetime) -> dict:
-    campaigns = []
     refs = once(lambda: site_assets_by_ref(site_id=site.id))  # read once, only for a magnet
-    for campaign in campaigns_live(site=site, now=now):
-        variants = []
-        for variant in campaign.variants.all():
-            content, errors = content_clean(message_type=campaign.message_type, content=variant.content)
-            if errors:
-                continue  # an invalid variant never reaches a website
-            if "magnet" in content:
-                content = _magnet_public(content, refs=refs)
-            weight = variant.weight
-            if campaign.winner_id is not None:
-                weight = 100 if variant.id == campaign.winner_id else 0  # a declared winner takes all traffic
-            variants.append({"id": variant.id, "name": variant.name, "weight": weight, "content": content})
-        if not variants:
-            continue
-        campaigns.append(
-            {
-                "id": campaign.id,
-                "type": campaign.message_type,
-                "priority": campaign.priority,
-                "starts_at": _iso(campaign.starts_at),
-                "ends_at": _iso(campaign.ends_at),
-                "schedule": {"weekdays": None, "hours": None, **(campaign.schedule or {})},
-                "triggers": campaign.triggers or [],
-                "targeting": campaign.targeting,
-                "frequency": campaign.frequency or {},
-                "goal": campaign.goal or {},
-                "control_share": 0.0 if campaign.winner_id is not None else campaign.control_share,
-                "variants": variants,
-            }
-        )
+    campaigns = [
+        entry for campaign in campaigns_live(site=site, now=now)
+        if (entry := campaign_config_build(campaign, asset_refs=refs))
+    ]
+    return {"site": site_config_head(site=site), "campaigns": campaigns}
+
+
+def campaign_config_build(campaign: Campaign, *, asset_refs=None) -> dict | None:
+    """A campaign as the widget reads it (before compilation), with its valid variants; None when it has none.
+    `asset_refs` (a callable, read once) saves a query per magnet when a whole site is built."""
+    refs = asset_refs or once(lambda: site_assets_by_ref(site_id=campaign.site_id))
+    variants = []
+    for variant in campaign.variants.all():
+        content, errors = content_clean(message_type=campaign.message_type, content=variant.content)
+        if errors:
+            continue  # an invalid variant never reaches a website
+        if "magnet" in content:
+            content = _magnet_public(content, refs=refs)
+        weight = variant.weight
+        if campaign.winner_id is not None:
+            weight = 100 if variant.id == campaign.winner_id else 0  # a declared winner takes all traffic
+        variants.append({"id": variant.id, "name": variant.name, "weight": weight, "content": content})
+    if not variants:
+        return None
     return {
-        "site": {
-            "key": site.public_key,
-            "tz": site.time_zone,
-            "consent": {
-                "required": site.consent_required,
-                "policy_url": site.privacy_policy_url,
-                "policy_version": site.policy_version,
-                "show_before_consent": site.show_before_consent,
-                **site_consent_extras(site=site),
-            },
-            "cap": {
-                "max_overlays_per_session": site.max_overlays_per_session,
-                "min_overlay_gap_seconds": site.min_overlay_gap_seconds,
-            },
-            "endpoints": {"events": reverse("widget:events", kwargs={"public_key": site.public_key})},
+        "id": campaign.id,
+        "type": campaign.message_type,
+        "priority": campaign.priority,
+        "starts_at": _iso(campaign.starts_at),
+        "ends_at": _iso(campaign.ends_at),
+        "schedule": {"weekdays": None, "hours": None, **(campaign.schedule or {})},
+        "triggers": campaign.triggers or [],
+        "targeting": campaign.targeting,
+        "frequency": campaign.frequency or {},
+        "goal": campaign.goal or {},
+        "control_share": 0.0 if campaign.winner_id is not None else campaign.control_share,
+        "variants": variants,
+    }
+
+
+def site_config_head(*, site: Site) -> dict:
+    """The config's `site` part."""
+    return {
+        "key": site.public_key,
+        "tz": site.time_zone,
+        "consent": {
+            "required": site.consent_required,
+            "policy_url": site.privacy_policy_url,
+            "policy_version": site.policy_version,
+            "show_before_consent": site.show_before_consent,
+            **site_consent_extras(site=site),
         },
-        "campaigns": campaigns,
+        "cap": {
+            "max_overlays_per_session": site.max_overlays_per_session,
+            "min_overlay_gap_seconds": site.min_overlay_gap_seconds,
+        },
+        "endpoints": {"events": reverse("widget:events", kwargs={"public_key": site.public_key})},
     }
 
 

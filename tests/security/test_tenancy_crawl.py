@@ -46,6 +46,7 @@ NOT_CRAWLED = {
     "api/w/<str:public_key>/events": "public widget endpoint: the site's key is public by design",
     "api/w/<str:public_key>/magnet/<str:token>": "a lead magnet's file, behind a signed link only collect issues "
                                                  "(tests/widget/test_magnet.py: forged and other-site links)",
+    "api/w/<str:public_key>/preview": "public widget endpoint: answers a signed link's token only (test_preview_api)",
     r"^static/widget/retarget\.[0-9a-f]{6,64}\.js$": "the public widget bundle",
     "api/schema/": "the API's schema, no data",
     "api/docs/": "the API's documentation page, no data",
@@ -87,6 +88,7 @@ WITH_IDS = {
     "admin/campaigns/campaign/<int:object_id>/leads/": BY_CAMPAIGN,
     "admin/campaigns/campaign/<int:object_id>/consent/": BY_CAMPAIGN,
     "admin/campaigns/campaign/<int:object_id>/export/<str:kind>.csv": BY_CAMPAIGN,
+    "admin/campaigns/campaign/<int:object_id>/preview-link/": BY_CAMPAIGN,
     "admin/auth/user/<id>/password/": "user",
     "admin/r/<path:content_type_id>/<path:object_id>/": "shortcut",
 }
@@ -94,7 +96,7 @@ WITH_IDS = {
 WITHOUT_IDS = {
     "api/sites/", "api/campaigns/", "api/stats/calculate", "admin/", "admin/autocomplete/",
     "admin/campaigns/site/invitations/", "admin/campaigns/campaign/calculator/", "admin/campaigns/datarequest/answer/",
-    "admin/campaigns/campaign/gallery/", "admin/campaigns/campaign/describe/",
+    "admin/campaigns/campaign/gallery/", "admin/campaigns/campaign/describe/", "admin/campaigns/campaign/live-preview/",
     r"admin/^(?P<app_label>auth|authtoken|axes|campaigns)/$",
 }
 # The routes ModelAdmin.get_urls() adds for every registered model; filled with B's object of that model.

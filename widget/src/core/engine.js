@@ -9,7 +9,7 @@ import { armAll, visibleClock } from './triggers.js';
 import { decide, decode, match, valueOf, contextOf } from './rules.js';
 
 /* global __RT_FILES__ */
-// The lazy modules by name -> file name, set by build.mjs: `render` (src/render/all.js), `debug` and `cmp`.
+// The lazy modules by name -> file name, set by build.mjs: `render` (src/render/all.js), `debug`, `cmp` and `preview`.
 const FILES = typeof __RT_FILES__ == 'undefined' ? {} : __RT_FILES__;
 const RENDER = 'render';
 
@@ -63,7 +63,7 @@ const idle = (fn) => (self.requestIdleCallback ? requestIdleCallback(fn, { timeo
  *   for the holdout, undefined once it is gone
  * @property {Map<number, Function>} _armed campaign id -> disarm(), for this page view
  * @property {Set<number>} _fired campaigns fired on this page view
- * @property {(name: 'render'|'debug'|'cmp') => Promise<object>} _load a lazy module, loaded once
+ * @property {(name: 'render'|'debug'|'cmp'|'preview') => Promise<object>} _load a lazy module, loaded once
  */
 
 // The engine of one page: commands (the public API's), start(), hide() (the page goes away), destroy().
@@ -200,6 +200,11 @@ export function createEngine(site, api, nonce, base, notify) {
       },
     },
     async _start() {
+      // "Preview on my site": a preview link on the page, or kept for this tab (src/lazy/preview.js reads them),
+      // shows that campaign to this browser only, instead of the site's. Without sessionStorage: no preview.
+      let p = location.href;
+      try { p += sessionStorage.retarget_preview; } catch (_) { /* blocked */ }
+      if (p.includes('retarget_preview=')) return load('preview').then((m) => m.start(x, `${api}/api/w/${site}`));
       const r = await fetch(`${api}/api/w/${site}/config`, { credentials: 'omit' });
       if (!r.ok) throw Error('config: HTTP ' + r.status);
       cfg = await r.json();

@@ -1,0 +1,126 @@
+"""The campaign page's live preview and "Preview on my site", in Chromium: an owner (not a superuser) sees the
+variant drawn by the widget's own files in a sandboxed srcdoc frame under the admin's policy, the drawing follows the
+content field, a screen switch opens the thank-you; a signed link shows a draft on the site's page and sends nothing.
+Screenshots go to artifacts/screenshots/editor-preview-desktop.png and -phone.png."""
+
+import json
+import time
+from urllib.parse import urlsplit
+
+import pytest
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.staticfiles import finders
+from django.core.cache import cache
+from playwright.sync_api import expect
+
+from campaigns.models import Campaign, Event
+from campaigns.selectors.live_preview import preview_token_make
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, screenshot
+from tests.campaigns.test_admin_csp import VIOLATIONS
+from tests.widget.browser.kit import campaign_add, fixture_url, message
+from tests.widget.browser.test_gallery import signed_in
+
+pytestmark = pytest.mark.browser
+
+CONTENT = {"headline": "Join the club", "body": "<p>News once a month.</p>",
+           "fields": [{"name": "email", "label": "Email", "required": True}],
+           "thank_you": {"headline": "Welcome aboard"}}
+
+def draft_add(*, site, message_type: str, content: dict) -> Campaign:
+    campaign = campaign_add(site=site, message_type=message_type, content=content)
+    Campaign.objects.filter(pk=campaign.pk).update(status=Campaign.Status.DRAFT)
+    cache.clear()
+    return campaign
+
+def static_with_cors(route) -> None:
+    """The frame (an opaque origin) loads modules with CORS: WhiteNoise answers every static file with
+    `Access-Control-Allow-Origin: *` in production; the test server's static handler does not, so the files are
+    answered here, with that header."""
+    found = finders.find(urlsplit(route.request.url).path.removeprefix(settings.STATIC_URL))
+    if found is None:
+        return route.fulfill(status=404)
+    kind = "text/css" if found.endswith(".css") else "text/javascript"
+    return route.fulfill(path=found, content_type=kind, headers={"Access-Control-Allow-Origin": "*"})
+
+
+@pytest.fixture(scope="module")
+def frames_in_process(chromium):
+    """Chromium with sandboxed frames in their page's process: Playwright's routes then reach the frame's first
+    requests (in a process of its own, the frame may load before Playwright has attached to it)."""
+    browser = chromium.browser_type.launch(
+        executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, "--disable-features=IsolateSandboxedIframes"], headless=True,
+    )
+    yield browser
+    browser.close()
+
+
+@pytest.fixture
+def admin_page(frames_in_process):
+    context = frames_in_process.new_context(viewport={"width": 1600, "height": 900})
+    context.set_default_timeout(10_000)
+    context.route("**/static/campaigns/**", static_with_cors)
+    context.route("**/static/widget/**", static_with_cors)
+    yield context.new_page()
+    context.close()
+
+
+def staff_owner(site):
+    owner = get_user_model().objects.get(pk=site.owner_id)
+    owner.is_staff = True
+    owner.save(update_fields=["is_staff"])
+    return owner
+
+
+def test_the_campaign_page_draws_the_variant_follows_the_form_and_switches_screens(admin_page, live_server, shop):
+    page = admin_page
+    campaign = draft_add(site=shop, message_type="lead", content=CONTENT)
+    signed_in(page, live_server, staff_owner(shop))
+    page.add_init_script(VIOLATIONS)
+    page.goto(f"{live_server.url}/admin/campaigns/campaign/{campaign.id}/change/")
+
+    frame_element = page.locator("iframe.rt-lp-frame")
+    expect(frame_element).to_have_attribute("sandbox", "allow-scripts")
+    frame = page.frame_locator("iframe.rt-lp-frame")
+    expect(frame.locator("#retarget-root [data-rt-type=lead] h2")).to_have_text("Join the club")
+    srcdoc = frame_element.get_attribute("srcdoc")
+    assert 'http-equiv="Content-Security-Policy"' in srcdoc and "default-src 'none'" in srcdoc
+    assert "<script>" not in srcdoc  # its one script is a file, by URL
+    screenshot(page, "editor-preview-desktop")
+
+    page.get_by_role("button", name="Phone").click()
+    expect(page.locator(".rt-lp-stage")).to_have_class("rt-lp-stage rt-lp-phone")
+    screenshot(page, "editor-preview-phone")
+
+    page.locator("textarea[name=variants-0-content]").fill(json.dumps({**CONTENT, "headline": "Ten percent off"}))
+    expect(frame.locator("#retarget-root h2")).to_have_text("Ten percent off")
+    # as a structured editor writes the field: its value set, then a plain (non-bubbling) `input` event
+    page.locator("textarea[name=variants-0-content]").evaluate(
+        "(t, v) => { t.value = v; t.dispatchEvent(new Event('input')); }",
+        json.dumps({**CONTENT, "headline": "Free gift"}),
+    )
+    expect(frame.locator("#retarget-root h2")).to_have_text("Free gift")
+
+    page.locator(".rt-lp-screen[data-screen=thanks]").click()
+    expect(frame.locator("#retarget-root h2")).to_have_text("Welcome aboard")
+    assert page.evaluate("window.__violations") == []
+
+def test_a_preview_link_shows_the_draft_to_this_browser_and_sends_nothing(page, live_server, shop):
+    campaign_add(site=shop, message_type="popup", content={"headline": "The live one"})
+    draft = draft_add(site=shop, message_type="popup", content={"headline": "Still a draft"})
+    token = preview_token_make(campaign=draft, user=staff_owner(shop))
+
+    page.goto(fixture_url(live_server, shop, query=f"&retarget_preview={token}"))
+    shown = message(page, "popup")
+    expect(shown.locator("h2")).to_have_text("Still a draft")
+    expect(page.locator("#retarget-root [data-rt-type]")).to_have_count(1)  # the site's own campaign is not run
+    assert page.evaluate("sessionStorage.getItem('retarget_preview')") == f"retarget_preview={token}"
+
+    page.goto(fixture_url(live_server, shop))  # the next page of the tab: still the preview
+    expect(message(page, "popup").locator("h2")).to_have_text("Still a draft")
+    shown = message(page, "popup")
+    shown.get_by_role("button", name="Close").click()
+    page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
+    time.sleep(1.5)  # the core would have sent its first batch by now (transport WAIT is 1 s)
+    assert Event.objects.count() == 0
+    assert Campaign.objects.get(pk=draft.pk).status == "draft"

@@ -1,0 +1,124 @@
+// Previews: one campaign drawn by the visitors' own show path (resolve() of the renderer file) on a core of its own
+// that remembers nothing and sends nothing. Two callers: the admin's preview frame (draw(), with a screen to open)
+// and "Preview on my site" (start(), from the core when the page carries a signed preview link).
+// Nothing here is imported by the renderer file: a shared module would split it into chunks.
+
+/** @typedef {import('../core/engine.js').Core} Core */
+
+// The query parameter of a preview link, and the sessionStorage key that keeps it for the tab's session: as
+// `retarget_preview=<token>`, the text the core looks for in the URL's query and in that key.
+export const PARAM = 'retarget_preview';
+const noop = () => {};
+
+// The admin's frame has no core: the few members the show path uses.
+const FRAME = {
+  _device: 'desktop',
+  on(t, type, fn, o) { t.addEventListener(type, fn, o); return () => t.removeEventListener(type, fn, o); },
+  _safe: (fn) => function () { try { return fn.apply(this, arguments); } catch (e) { console.warn('[retarget preview]', e); } },
+  _warn: (e) => console.warn('[retarget preview]', e),
+};
+
+// A visitor with a cart, so that cart placeholders show a value in the admin.
+const SAMPLE = {
+  history: {}, attrs: {}, utm: {}, sessions: 1, first_touch: { referrer: '' },
+  cart: { value: 59.9, items: [{ id: 'sample', name: 'Sample product', qty: 2, price: 29.95 }] },
+};
+
+// A core for one campaign c and its variant v: eligible now, no cap, a state in memory, events dropped.
+function previewCore(base, cfg, c, v, visitor) {
+  const d = { history: {}, overlays: [], exposed: {}, variants: {}, session: { id: 's_preview' } };
+  return {
+    ...base, _cfg: () => cfg, _context: () => ({ visitor }), _eligible: () => new Map([[c.id, {}]]),
+    _variantOf: () => v, _open: new Map(), _emit: noop, _notify: noop,
+    _state: { data: d, _mut: (fn) => fn(d), _session: () => d.session, _now: Date.now },
+  };
+}
+
+// The site's overlay cap is not applied: the owner asked to see this message.
+function show(render, base, config, visitor) {
+  const cfg = { ...config, site: { ...config.site, caps: [] } }, c = cfg.campaigns[0];
+  const x = previewCore(base, cfg, c, c.variants[0], visitor);
+  render.resolve(x, [c]);
+  return x._open.get(c.id);
+}
+
+// The screens reached the way a visitor reaches them: by clicking through the real message. `screen` is one of the
+// names campaigns/admin/live_preview.py lists: main, step:<i>, thanks, coupon, followup:<band>, question:<i>,
+// result, feedback, choose.
+function open(m, c, screen) {
+  const box = m.el.querySelector('.box'), [name, arg] = screen.split(':'), n = +arg || 0;
+  const buttons = () => [...box.querySelectorAll('button')];
+  const press = (text) => { const b = buttons().find((x) => x.textContent == text); if (b) b.click(); return b; };
+  const primary = () => { const b = box.querySelector('.row .b'); if (b) b.click(); };
+  const steps = (c.variants[0].content.steps || []).length;
+  for (let i = 0; i < (name == 'step' ? n : steps); i++) primary();
+  if (name == 'step' || name == 'main') return;
+  if (name == 'followup' || (name == 'thanks' && c.type == 'nps')) {
+    press(String({ detractor: 0, passive: 7 }[arg] ?? 10));
+    if (name == 'thanks') press('Send');
+    return;
+  }
+  if (name == 'question' || name == 'result') {
+    primary(); // the quiz's start
+    for (let i = 0; i < (name == 'result' ? Infinity : n); i++) {
+      const a = box.querySelector('.ans button');
+      if (!a) break;
+      a.click();
+    }
+    return;
+  }
+  if (name == 'choose' || name == 'feedback' || c.type == 'cart_recovery') {
+    const link = box.querySelector('.row .link');
+    if (link) link.click();
+    if (name != 'thanks') return;
+  }
+  const form = box.querySelector('form');
+  if (form) {
+    form.querySelectorAll('input').forEach((i) => {
+      if (i.closest('.hp')) return;
+      if (i.type == 'checkbox') i.checked = true;
+      else i.value = i.type == 'email' ? 'you@example.com' : i.type == 'tel' ? '+1 555 0100' : 'Sam';
+    });
+    // the event, not requestSubmit(): a sandboxed frame without allow-forms submits nothing, not even the event
+    form.dispatchEvent(new Event('submit', { cancelable: true }));
+    return;
+  }
+  const choice = box.querySelector('fieldset input');
+  if (choice) choice.checked = true;
+  const text = box.querySelector('textarea');
+  if (text && !choice) text.value = 'Sample answer';
+  press('Send');
+}
+
+/**
+ * The admin's frame: the compiled config `cfg` of one campaign with one variant (campaigns/admin/live_preview.py),
+ * drawn by `render` (the renderer file's module) at `screen`.
+ */
+export function draw(render, cfg, screen) {
+  const m = show(render, FRAME, cfg, SAMPLE);
+  if (m && screen) open(m, cfg.campaigns[0], screen);
+  return m;
+}
+
+/**
+ * The core found a preview link (or its token kept for this tab): the campaign it names is shown at once, and the
+ * page's own campaigns are not run. `api` is the site's endpoint prefix (/api/w/<key>). The promise never settles:
+ * the page's commands stay queued, so nothing is decided, stored or sent while previewing.
+ * @param {Core} x @param {string} api
+ */
+export async function start(x, api) {
+  let token = new URLSearchParams(location.search).get(PARAM);
+  try {
+    if (token) sessionStorage.setItem(PARAM, PARAM + '=' + token);
+    else token = new URLSearchParams(sessionStorage.getItem(PARAM)).get(PARAM);
+  } catch (_) { /* no sessionStorage: this page only */ }
+  x._transport._send = noop;
+  const r = await fetch(`${api}/preview?token=${encodeURIComponent(token || '')}`, { credentials: 'omit', cache: 'no-store' });
+  const cfg = await r.json();
+  if (!r.ok) {
+    try { sessionStorage.removeItem(PARAM); } catch (_) { /* none */ }
+    throw Error('preview: ' + cfg.error);
+  }
+  show(await x._load('render'), x, cfg, x._context().visitor);
+  return new Promise(noop);
+}
