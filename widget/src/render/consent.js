@@ -4,7 +4,7 @@ import { open, h } from './kit.js';
 const DEFAULT_CATEGORIES = [{ id: 'necessary', label: 'Necessary', required: true }, { id: 'marketing', label: 'Marketing' }];
 
 export function render(api) {
-  const m = open(api), c = m._c, policy = api.policy || {}, choose = c.customize_label || 'Choose';
+  const m = open(api), c = m._c, policy = api.policy, choose = c.customize_label || 'Choose';
   const cats = c.categories && c.categories.length ? c.categories : DEFAULT_CATEGORIES;
   const ids = (l) => l.map((x) => x.id || x.value), all = ids(cats);
   const decide = (decision, categories) => { api.consent(decision, categories); m.close(); };

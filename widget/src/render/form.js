@@ -2,7 +2,7 @@
 import { h, uid, honeypot } from './kit.js';
 
 // Choices (radio or checkbox), an optional free text, then thank-you; submits {form, choices, text}.
-export function feedbackScreen(m, { question, options = [], multiple, free_text: free }, form = 'feedback') {
+export function feedbackScreen(m, { question, options = [], multiple, free_text: free }) {
   const name = uid('q');
   const inputs = options.map((o) => h('input', { type: multiple ? 'checkbox' : 'radio', name, value: o }));
   const text = free && h('textarea', { rows: 2 });
@@ -11,7 +11,7 @@ export function feedbackScreen(m, { question, options = [], multiple, free_text:
   const send = () => {
     const v = { choices: inputs.filter((i) => i.checked).map((i) => i.value), text: text ? text.value.trim() : '' };
     if (!v.choices.length && !v.text) { err.textContent = 'Please choose an answer.'; return; }
-    m._api.submit(trapped({ form, ...v }));
+    m._api.submit(trapped({ form: 'feedback', ...v }));
     m._thanks();
   };
   return [

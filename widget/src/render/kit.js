@@ -1,7 +1,8 @@
 // Shared by every renderer: the shadow root, the message shell, focus handling, text,
 // marketer HTML, countdown and multi-step screens.
 //
-// A renderer module exports render(api) -> {el, close()} where api, built by the core, is
+// A renderer module exports render(api) -> {el, close()} where api, built by the show path (src/lazy/show.js;
+// content, visitor and policy are always objects), is
 // {campaign, variant, type, display: overlay|fullscreen|bar|slide_in, position, content,
 //  visitor, firstShown, nonce, policy, on, click(url), submit(data), closed(), consent(decision, categories)}.
 // close() removes the message without an event; the visitor's close calls api.closed().
@@ -26,7 +27,6 @@ export function h(tag, props, ...children) {
     const v = props[k];
     if (v == null || v === false) continue;
     if (k == 'text') el.textContent = v;
-    else if (k == 'class') el.className = v;
     else if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
     else el.setAttribute(k, v === true ? '' : v);
   }
@@ -104,9 +104,9 @@ export function countdownText(ms) {
 
 // Opens the shell of a message and returns the toolkit `m` the renderers build with.
 export function open(api) {
-  const c = api.content || {}, display = api.display, pos = api.position;
+  const c = api.content, display = api.display, pos = api.position;
   const overlay = display == 'overlay' || display == 'fullscreen';
-  const data = placeholderData(api.visitor || {});
+  const data = placeholderData(api.visitor);
   const tx = (s) => fill(s, data);
   const titleId = uid('t'), cleanups = [], prev = D.activeElement;
   const box = h('div', { class: 'box' });
@@ -114,7 +114,7 @@ export function open(api) {
     class: 'm ' + (overlay ? 'ov' + (display == 'fullscreen' ? ' fs' : '')
       : display == 'bar' ? 'bar ' + (pos == 'top' ? 'top' : 'bottom')
         : 'corner ' + (/^(top|bottom)_(left|right)$/.test(pos) ? pos : 'bottom_right').replace('_', ' ')),
-    'data-rt-campaign': api.campaign.id, 'data-rt-variant': api.variant ? api.variant.id : '',
+    'data-rt-campaign': api.campaign.id, 'data-rt-variant': api.variant.id,
     'data-rt-type': api.type, role: overlay ? 'dialog' : 'region', 'aria-modal': overlay && 'true',
     'aria-labelledby': titleId,
   }, overlay && h('div', { class: 'bd' }), box);

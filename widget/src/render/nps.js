@@ -25,7 +25,7 @@ export function render(api) {
     m._blocks({ headline: c.headline }),
     h('fieldset', null, m._text('legend', c.question || 'How likely are you to recommend us?'),
       h('div', { class: 'nps' }, Array.from({ length: 11 }, (_, i) => h('button', {
-        type: 'button', text: i, 'aria-pressed': 'false', onclick: () => { score = i; followup(); },
+        type: 'button', text: i, onclick: () => { score = i; followup(); },
       }))),
       h('div', { class: 'ends', 'aria-hidden': 'true' }, m._text('span', c.low_label || 'Not likely'), m._text('span', c.high_label || 'Very likely'))),
   ]);

@@ -32,7 +32,6 @@ fieldset{border:0;padding:0;margin:0 0 8px}legend{font-weight:600;padding:0;marg
 .err{color:#b00020;min-height:1em;font-size:14px;margin:4px 0}
 .nps{display:grid;grid-template-columns:repeat(11,1fr);gap:4px;margin:8px 0 4px}
 .nps button{padding:8px 0;font-weight:600;cursor:pointer;min-width:0}
-.nps [aria-pressed=true]{background:var(--ac);color:#fff;border-color:var(--ac)}
 .ends{display:flex;justify-content:space-between;margin-bottom:10px}
 .code{display:flex;gap:8px;align-items:center;margin:10px 0}.code output{font:700 20px/1.2 ui-monospace,monospace;border:2px dashed var(--ac);padding:6px 12px;border-radius:6px}
 .items{margin:0 0 10px;padding-left:18px}
