@@ -4,14 +4,14 @@ import { feedbackScreen } from './form.js';
 
 export function render(api) {
   const m = open(api), c = m._c, fb = c.feedback, stop = 'What stopped you?';
-  const items = (((api.visitor || {}).cart || {}).items || []).slice(0, 3);
+  const items = ((api.visitor.cart || {}).items || []).slice(0, 3);
   m._steps(() => [
     m._blocks(c.headline ? c : { ...c, headline: 'You left something in your cart' }),
     h('p', null, m._tx('{{cart.count}} item(s) · {{cart.value}}')),
     items.length ? h('ul', { class: 'items' }, items.map((i) => h('li', { text: `${i.name || i.id} × ${i.qty || 1}` }))) : null,
     m._row(
       m._cta(c.cta || { label: 'Back to my cart', url: '/cart/' }, m.close),
-      fb && m._btn(fb.label || stop, () => m._screen(feedbackScreen(m, { question: fb.question || fb.label || stop, options: fb.options || [] })), 'link')),
+      fb && m._btn(fb.label || stop, () => m._screen(feedbackScreen(m, { question: fb.question || fb.label || stop, options: fb.options })), 'link')),
   ]);
   return m;
 }

@@ -4,7 +4,7 @@ import { open, h } from './kit.js';
 const DEFAULT_CATEGORIES = [{ id: 'necessary', label: 'Necessary', required: true }, { id: 'marketing', label: 'Marketing' }];
 
 export function render(api) {
-  const m = open(api), c = m._c, policy = api.policy || {}, choose = c.customize_label || 'Choose';
+  const m = open(api), c = m._c, policy = api.policy, choose = c.customize_label || 'Choose';
   const cats = c.categories && c.categories.length ? c.categories : DEFAULT_CATEGORIES;
   const ids = (l) => l.map((x) => x.id || x.value), all = ids(cats);
   const decide = (decision, categories) => { api.consent(decision, categories); m.close(); };
@@ -19,7 +19,7 @@ export function render(api) {
         const boxes = cats.map((x) => h('input', { type: 'checkbox', value: x.id, checked: !!x.required, disabled: !!x.required }));
         m._screen(
           h('fieldset', null, m._text('legend', choose),
-            cats.map((x, i) => h('label', { class: 'opt' }, boxes[i], m._text('span', x.label), x.description && m._text('small', ' ' + x.description)))),
+            cats.map((x, i) => m._option(boxes[i], x.label, x.description && m._text('small', ' ' + x.description)))),
           m._row(m._btn(c.save_label || 'Save choices', () => {
             const chosen = ids(boxes.filter((b) => b.checked));
             decide(chosen.length == all.length ? 'granted' : 'custom', chosen);

@@ -4,6 +4,6 @@ import { feedbackScreen } from './form.js';
 
 export function render(api) {
   const m = open(api), c = m._c;
-  m._steps(() => [c.headline && m._text('h2', c.headline), c.body && m._html(c.body), feedbackScreen(m, c)]);
+  m._steps(() => [m._blocks({ headline: c.headline, body: c.body }), feedbackScreen(m, c)]);
   return m;
 }

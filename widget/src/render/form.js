@@ -2,22 +2,22 @@
 import { h, uid, honeypot } from './kit.js';
 
 // Choices (radio or checkbox), an optional free text, then thank-you; submits {form, choices, text}.
-export function feedbackScreen(m, { question, options = [], multiple, free_text: free }, form = 'feedback') {
-  const name = uid('q'), textId = uid('x');
+export function feedbackScreen(m, { question, options = [], multiple, free_text: free }) {
+  const name = uid('q');
   const inputs = options.map((o) => h('input', { type: multiple ? 'checkbox' : 'radio', name, value: o }));
-  const text = free && h('textarea', { id: textId, rows: 2 });
-  const err = h('p', { class: 'err', role: 'alert' });
+  const text = free && h('textarea', { rows: 2 });
+  const err = m._err();
   const [trap, trapped] = honeypot();
   const send = () => {
     const v = { choices: inputs.filter((i) => i.checked).map((i) => i.value), text: text ? text.value.trim() : '' };
     if (!v.choices.length && !v.text) { err.textContent = 'Please choose an answer.'; return; }
-    m._api.submit(trapped({ form, ...v }));
+    m._api.submit(trapped({ form: 'feedback', ...v }));
     m._thanks();
   };
   return [
     h('fieldset', null, question && m._text('legend', question),
-      inputs.map((input, i) => h('label', { class: 'opt' }, input, m._text('span', options[i])))),
-    free && m._text('label', free.label || 'Other', { for: textId }), text, trap,
+      inputs.map((input, i) => m._option(input, options[i]))),
+    free && m._labelled(free.label || 'Other', text), trap,
     err, m._row(m._btn('Send', send)),
   ];
 }

@@ -1,7 +1,8 @@
 // Shared by every renderer: the shadow root, the message shell, focus handling, text,
 // marketer HTML, countdown and multi-step screens.
 //
-// A renderer module exports render(api) -> {el, close()} where api, built by the core, is
+// A renderer module exports render(api) -> {el, close()} where api, built by the show path (src/lazy/show.js;
+// content, visitor and policy are always objects), is
 // {campaign, variant, type, display: overlay|fullscreen|bar|slide_in, position, content,
 //  visitor, firstShown, nonce, policy, on, click(url), submit(data), closed(), consent(decision, categories)}.
 // close() removes the message without an event; the visitor's close calls api.closed().
@@ -9,7 +10,8 @@ import { CSS } from './styles.js';
 import { fill, placeholderData } from './placeholders.js';
 
 export const ROOT_ID = 'retarget-root';
-const FOCUSABLE = 'a[href],button:not([disabled]),input:not([disabled]):not([tabindex="-1"]),textarea,select,[tabindex]:not([tabindex="-1"])';
+// What the renderers build that takes focus (the honeypot and a required category's checkbox do not).
+const FOCUSABLE = 'a[href],button,input:not([disabled]):not([tabindex="-1"]),textarea';
 const KEEP = /^(P|BR|STRONG|EM|B|I|U|A|UL|OL|LI|SPAN|SMALL)$/;
 const DROP = /^(SCRIPT|STYLE|TEMPLATE|NOSCRIPT|IFRAME|OBJECT|EMBED|SVG|MATH|TITLE)$/;
 const D = document;
@@ -25,7 +27,6 @@ export function h(tag, props, ...children) {
     const v = props[k];
     if (v == null || v === false) continue;
     if (k == 'text') el.textContent = v;
-    else if (k == 'class') el.className = v;
     else if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
     else el.setAttribute(k, v === true ? '' : v);
   }
@@ -103,17 +104,17 @@ export function countdownText(ms) {
 
 // Opens the shell of a message and returns the toolkit `m` the renderers build with.
 export function open(api) {
-  const c = api.content || {}, display = api.display, pos = api.position;
+  const c = api.content, display = api.display, pos = api.position;
   const overlay = display == 'overlay' || display == 'fullscreen';
-  const data = placeholderData(api.visitor || {});
+  const data = placeholderData(api.visitor);
   const tx = (s) => fill(s, data);
   const titleId = uid('t'), cleanups = [], prev = D.activeElement;
   const box = h('div', { class: 'box' });
   const el = h('div', {
     class: 'm ' + (overlay ? 'ov' + (display == 'fullscreen' ? ' fs' : '')
       : display == 'bar' ? 'bar ' + (pos == 'top' ? 'top' : 'bottom')
-        : 'corner ' + (/^(top|bottom)_(left|right)$/.test(pos) ? pos : 'bottom_right')),
-    'data-rt-campaign': api.campaign.id, 'data-rt-variant': api.variant ? api.variant.id : '',
+        : 'corner ' + (/^(top|bottom)_(left|right)$/.test(pos) ? pos : 'bottom_right').replace('_', ' ')),
+    'data-rt-campaign': api.campaign.id, 'data-rt-variant': api.variant.id,
     'data-rt-type': api.type, role: overlay ? 'dialog' : 'region', 'aria-modal': overlay && 'true',
     'aria-labelledby': titleId,
   }, overlay && h('div', { class: 'bd' }), box);
@@ -130,6 +131,15 @@ export function open(api) {
     // A button with a text (placeholders filled) and a click handler; class b (primary) by default.
     _btn: (label, onclick, cls = 'b') => h('button', { class: cls, type: 'button', text: tx(label), onclick }),
     _row: (...nodes) => h('div', { class: 'row' }, nodes),
+    // Where a form says what is missing (read out when it changes).
+    _err: () => h('p', { class: 'err', role: 'alert' }),
+    // A field and its label, tied by a fresh id.
+    _labelled(label, field) {
+      field.id = uid('f');
+      return [m._text('label', label, { for: field.id }), field];
+    },
+    // A checkbox or radio button with its text beside it.
+    _option: (input, text, more) => h('label', { class: 'opt' }, input, m._text('span', text), more),
     // Replace the content of the box (a new step), keeping the close button.
     _screen(...nodes) {
       box.replaceChildren(closeBtn, ...kids(nodes));

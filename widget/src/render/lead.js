@@ -1,5 +1,5 @@
 // Lead capture: email (validated), optional name/phone, consent checkbox, then the coupon and a lead magnet's link.
-import { open, h, uid, honeypot } from './kit.js';
+import { open, h, honeypot } from './kit.js';
 
 export const EMAIL_RE = /^[^\s@]+@[^\s@.]+(\.[^\s@.]+)+$/;
 const TYPES = { email: 'email', phone: 'tel' };
@@ -8,11 +8,11 @@ const AUTO = { email: 'email', phone: 'tel', name: 'name' };
 export function render(api) {
   const m = open(api), c = m._c, cta = c.cta || {};
   const fields = (c.fields && c.fields.length ? c.fields : [{ name: 'email', label: 'Email', required: true }]).map((f) => {
-    const id = uid('f'), n = f.name;
-    return [f, h('input', { id, name: n, type: TYPES[n] || 'text', autocomplete: AUTO[n], required: f.required }), id];
+    const n = f.name;
+    return [f, h('input', { name: n, type: TYPES[n] || 'text', autocomplete: AUTO[n], required: f.required })];
   });
   const consent = c.consent_label && h('input', { type: 'checkbox', required: true });
-  const err = h('p', { class: 'err', role: 'alert' });
+  const err = m._err();
   const [trap, trapped] = honeypot();
 
   const problem = () => {
@@ -40,8 +40,8 @@ export function render(api) {
       m._row((cta.url && m._cta(cta, m.close)) || m._btn('Close', m._dismiss)));
   };
 
-  const form = h('form', { novalidate: true }, fields.map(([f, input, id]) => [m._text('label', f.label || f.name, { for: id }), input]),
-    consent && h('label', { class: 'opt' }, consent, m._text('span', c.consent_label)), trap,
+  const form = h('form', { novalidate: true }, fields.map(([f, input]) => m._labelled(f.label || f.name, input)),
+    consent && m._option(consent, c.consent_label), trap,
     err, m._row(h('button', { class: 'b', type: 'submit', text: m._tx((!cta.url && cta.label) || 'Subscribe') })));
   form.addEventListener('submit', (e) => {
     e.preventDefault();

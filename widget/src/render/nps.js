@@ -15,18 +15,17 @@ export function render(api) {
   m._cleanup(() => { if (score !== null && !sent) submit(''); });
 
   const followup = () => {
-    const id = 'rt-nps-f', b = band(score), text = h('textarea', { id, rows: 3 });
+    const b = band(score), text = h('textarea', { rows: 3 });
     m._screen(
-      m._text('label', (c.followup || {})[b] || FOLLOWUP[b], { for: id }),
-      text,
+      m._labelled((c.followup || {})[b] || FOLLOWUP[b], text),
       m._row(m._btn('Send', () => { submit(text.value.trim()); m._thanks(); })),
     );
   };
   m._steps(() => [
-    c.headline && m._text('h2', c.headline),
+    m._blocks({ headline: c.headline }),
     h('fieldset', null, m._text('legend', c.question || 'How likely are you to recommend us?'),
       h('div', { class: 'nps' }, Array.from({ length: 11 }, (_, i) => h('button', {
-        type: 'button', text: i, 'aria-pressed': 'false', onclick: () => { score = i; followup(); },
+        type: 'button', text: i, onclick: () => { score = i; followup(); },
       }))),
       h('div', { class: 'ends', 'aria-hidden': 'true' }, m._text('span', c.low_label || 'Not likely'), m._text('span', c.high_label || 'Very likely'))),
   ]);
