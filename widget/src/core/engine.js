@@ -166,8 +166,7 @@ export function createEngine(site, api, nonce, base, notify) {
     lastPage = page();
     disarm();
     open.forEach((m, id) => { if (m && !m.el.isConnected) open.delete(id); });
-    state._pageview(location.href, doc.referrer);
-    emit('pageview');
+    emit('pageview', { data: { journey: state._pageview(location.href, doc.referrer) } });
     goals('url');
     arm();
   }
