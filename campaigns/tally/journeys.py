@@ -114,7 +114,8 @@ TRUNCATE tally_journey_paths, tally_journeys;
 
 # The batch's page views that carry a journey which counts: their step, capped, and the raw previous page.
 _VIEWS = f"""(
-    SELECT v.*, least(v.raw_step, {STEPS_CAP})::integer AS steps, CASE WHEN v.raw_step > 1 THEN v.raw_prev END AS prev_raw
+    SELECT v.*, least(v.raw_step, {STEPS_CAP})::integer AS steps,
+        CASE WHEN v.raw_step > 1 THEN v.raw_prev END AS prev_raw
     FROM (SELECT e.*, {_STEP_SQL} AS raw_step, {_PREV_SQL} AS raw_prev FROM tally_events AS e
           WHERE e.type = 'pageview') AS v
     WHERE v.raw_step >= 1 AND v.raw_step = trunc(v.raw_step)
@@ -249,10 +250,10 @@ def journeys_fold_events(*, events: list[dict], day_of: Callable[[int, datetime]
     for e, (steps, prev) in found:
         path, stage = resolved[(e["site_id"], e["url"])]
         views.append(_View(
-            id=e["id"], site_id=e["site_id"], ts=e["ts"], day=day_of(e["site_id"], e["ts"]), visitor_id=e["visitor_id"],
-            session_id=e["session_id"], segment=segment_of(device=e["device"], payload=e["payload"]), steps=steps,
-            step=min(steps, STEP_LATER), path=path, prev=resolved[(e["site_id"], prev)][0] if prev is not None else None,
-            stage=stage,
+            id=e["id"], site_id=e["site_id"], ts=e["ts"], day=day_of(e["site_id"], e["ts"]),
+            visitor_id=e["visitor_id"], session_id=e["session_id"],
+            segment=segment_of(device=e["device"], payload=e["payload"]), steps=steps, step=min(steps, STEP_LATER),
+            path=path, prev=resolved[(e["site_id"], prev)][0] if prev is not None else None, stage=stage,
         ))
     views.sort(key=lambda view: view.id)
     _counts_write(views)
