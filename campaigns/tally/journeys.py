@@ -103,27 +103,34 @@ _PREV_SQL = """CASE WHEN jsonb_typeof(e.payload -> 'journey' -> 'prev') = 'strin
     THEN e.payload -> 'journey' ->> 'prev' END"""
 
 _TABLES = """
+CREATE TEMP TABLE IF NOT EXISTS tally_journey_views (
+    id bigint, site_id bigint, ts timestamptz, day date, visitor_id text, session_id text, device text, source text,
+    "returning" boolean, steps integer, url text, prev_raw text
+) ON COMMIT DELETE ROWS;
 CREATE TEMP TABLE IF NOT EXISTS tally_journey_paths (site_id bigint, raw text, path text, stage text)
 ON COMMIT DELETE ROWS;
 CREATE TEMP TABLE IF NOT EXISTS tally_journeys (
     id bigint, site_id bigint, ts timestamptz, day date, visitor_id text, session_id text, device text, source text,
     "returning" boolean, steps integer, step smallint, path text, prev text, stage text
 ) ON COMMIT DELETE ROWS;
-TRUNCATE tally_journey_paths, tally_journeys;
+TRUNCATE tally_journey_views, tally_journey_paths, tally_journeys;
 """
 
-# The batch's page views that carry a journey which counts: their step, capped, and the raw previous page.
-_VIEWS = f"""(
-    SELECT v.*, least(v.raw_step, {STEPS_CAP})::integer AS steps,
-        CASE WHEN v.raw_step > 1 THEN v.raw_prev END AS prev_raw
-    FROM (SELECT e.*, {_STEP_SQL} AS raw_step, {_PREV_SQL} AS raw_prev FROM tally_events AS e
-          WHERE e.type = 'pageview') AS v
-    WHERE v.raw_step >= 1 AND v.raw_step = trunc(v.raw_step)
-)"""
+# The batch's page views that carry a journey which counts, with their step (capped) and raw previous page, into
+# a table of their own: the statements that join them to their paths then plan on its real size (a filter on JSON
+# fields is estimated at a row or two, and a nested loop over thousands of page views and paths takes seconds).
+_VIEWS = f"""
+INSERT INTO tally_journey_views
+SELECT v.id, v.site_id, v.ts, v.day, v.visitor_id, v.session_id, v.device, v.source, v."returning",
+    least(v.raw_step, {STEPS_CAP})::integer, v.url, CASE WHEN v.raw_step > 1 THEN v.raw_prev END
+FROM (SELECT e.*, {_STEP_SQL} AS raw_step, {_PREV_SQL} AS raw_prev FROM tally_events AS e
+      WHERE e.type = 'pageview') AS v
+WHERE v.raw_step >= 1 AND v.raw_step = trunc(v.raw_step)
+"""
 
 # Every URL and previous page of the batch's journeys, once per site.
-_RAWS = f"""
-SELECT DISTINCT v.site_id, r.raw FROM {_VIEWS} AS v
+_RAWS = """
+SELECT DISTINCT v.site_id, r.raw FROM tally_journey_views AS v
 CROSS JOIN LATERAL (VALUES (v.url), (v.prev_raw)) AS r(raw) WHERE r.raw IS NOT NULL
 """
 
@@ -134,7 +141,7 @@ INSERT INTO tally_journey_paths SELECT * FROM unnest(%(sites)s::bigint[], %(raws
 INSERT INTO tally_journeys
 SELECT v.id, v.site_id, v.ts, v.day, v.visitor_id, v.session_id, v.device, v.source, v."returning", v.steps,
     least(v.steps, {STEP_LATER}), p.path, q.path, p.stage
-FROM {_VIEWS} AS v
+FROM tally_journey_views AS v
 JOIN tally_journey_paths AS p ON p.site_id = v.site_id AND p.raw = v.url
 LEFT JOIN tally_journey_paths AS q ON q.site_id = v.site_id AND q.raw = v.prev_raw;
 """
@@ -156,24 +163,25 @@ ON CONFLICT (site_id, day, step, from_path, path, {SEGMENT}) DO UPDATE SET count
 
 # One row per session of the batch, merged into the one already kept: a position is filled when still empty (in
 # the batch, by the lowest event id: its own path before the next page view's previous path), the day follows
-# the earliest time, the segment is the first page view's.
+# the earliest time (a day is the time's in one zone, so the earliest time has the earliest day), the segment is
+# the first page view's. Text keys are sorted bytewise ("C"): the order only has to be one.
 _SESSION_KEY = "site_id, visitor_id, session_id"
+_SESSION_ORDER = 'site_id, visitor_id COLLATE "C", session_id COLLATE "C"'
 _SESSIONS = f"""
 WITH views AS (
     SELECT * FROM tally_journeys WHERE visitor_id <> '' AND session_id <> ''
 ), sessions AS (
     SELECT {_SESSION_KEY}, min(ts) AS started_at, max(ts) AS last_at, max(steps) AS steps, count(*) AS pageviews,
-        (array_agg(day ORDER BY ts, id))[1] AS day,
-        {", ".join(f'(array_agg("{name}" ORDER BY id))[1] AS "{name}"' for name in SEGMENT_COLUMNS)}
+        min(day) AS day, min(id) AS first_id
     FROM views GROUP BY {_SESSION_KEY}
 ), candidates AS (
-    SELECT {_SESSION_KEY}, steps AS position, path, id, 0 AS second FROM views WHERE steps <= {SESSION_PATHS}
+    SELECT {_SESSION_KEY}, steps AS position, path, 2 * id AS rank FROM views WHERE steps <= {SESSION_PATHS}
     UNION ALL
-    SELECT {_SESSION_KEY}, steps - 1, prev, id, 1 FROM views
+    SELECT {_SESSION_KEY}, steps - 1, prev, 2 * id + 1 FROM views
     WHERE prev IS NOT NULL AND steps BETWEEN 2 AND {SESSION_PATHS + 1}
 ), kept AS (
-    SELECT DISTINCT ON ({_SESSION_KEY}, position) {_SESSION_KEY}, position, path FROM candidates
-    ORDER BY {_SESSION_KEY}, position, id, second
+    SELECT DISTINCT ON ({_SESSION_ORDER}, position) {_SESSION_KEY}, position, path FROM candidates
+    ORDER BY {_SESSION_ORDER}, position, rank
 ), positions AS (
     SELECT {_SESSION_KEY},
         {", ".join(f"max(path) FILTER (WHERE position = {n}) AS {name}" for n, name in enumerate(PATH_COLUMNS, 1))}
@@ -182,8 +190,9 @@ WITH views AS (
 INSERT INTO {SESSIONS} AS t ({_SESSION_KEY}, day, started_at, last_at, steps, pageviews, {SEGMENT},
     {", ".join(PATH_COLUMNS)})
 SELECT s.site_id, s.visitor_id, s.session_id, s.day, s.started_at, s.last_at, s.steps, s.pageviews,
-    s.device, s.source, s."returning", {", ".join(f"p.{name}" for name in PATH_COLUMNS)}
-FROM sessions AS s LEFT JOIN positions AS p USING ({_SESSION_KEY})
+    f.device, f.source, f."returning", {", ".join(f"p.{name}" for name in PATH_COLUMNS)}
+FROM sessions AS s JOIN views AS f ON f.id = s.first_id
+LEFT JOIN positions AS p ON p.site_id = s.site_id AND p.visitor_id = s.visitor_id AND p.session_id = s.session_id
 ON CONFLICT ({_SESSION_KEY}) DO UPDATE SET
     day = CASE WHEN EXCLUDED.started_at < t.started_at THEN EXCLUDED.day ELSE t.day END,
     started_at = least(t.started_at, EXCLUDED.started_at), last_at = greatest(t.last_at, EXCLUDED.last_at),
@@ -209,6 +218,9 @@ WHERE EXCLUDED.first_at < t.first_at
 def journeys_fold(cursor) -> None:
     """The SQL fold's journey step: the batch's page views (in `tally_events`) into the four journey tables."""
     cursor.execute(_TABLES)
+    cursor.execute(_VIEWS)
+    if not cursor.rowcount:
+        return
     cursor.execute(_RAWS)
     raws = cursor.fetchall()
     if not raws:
