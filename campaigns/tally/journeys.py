@@ -4,13 +4,14 @@ campaigns/models/journeys.py says what each table counts and how a page view fil
 batch's transaction (the one that moves the tally's cursor), so each page view is folded once. `journeys_fold`
 is the SQL fold's step (set-based statements over the batch's `tally_events`), `journeys_fold_events` the Python
 fold's (the same rows from the batch's events in memory); both read a page view's journey with the same rule
-(`journey_of`, `_STEP_SQL`) and clean its paths with the same function, once per distinct URL of the batch
+(`journey_of`, `JOURNEY_CLAIM_SQL`) and clean its paths with the same function, once per distinct URL
 (`paths_resolve`).
 
 What "the same rows whatever the order of arrival" rests on: counters are sums; a session row's positions are
 filled when still empty (the position comes from the step the widget sent, not from the order the page views are
 folded in), its times are the earliest and the latest seen; a visitor's stage row keeps the earliest page view
-that reached the stage. Within a batch, ties go to the lowest event id, in both folds.
+that reached the stage. Within a batch, ties go to the lowest event id (or, for a session's position, the least
+path), in both folds.
 
 Sessions are the widget's: it starts a new session id after 30 minutes without a page view or an event
 (widget/src/core/state.js), and the fold keys on that id. A reload is a page view like any other: a step from a
@@ -48,20 +49,18 @@ Segment = tuple[str, str, bool]  # device, source, returning
 def journey_of(payload) -> tuple[int, str | None] | None:
     """(step, previous page) of a page view's `data.journey`, or None when it has none that counts.
 
-    The step is a whole JSON number from 1 (kept up to STEPS_CAP); the previous page (a path or URL, cleaned later)
-    counts only when it is a string and the step is past the first. _STEP_SQL is the same rule in SQL.
+    The step is a JSON integer from 1 (kept up to STEPS_CAP; 2.0 is not one, as the collect checks refuse it); the
+    previous page (a path or URL, cleaned later) counts only when it is a string and the step is past the first.
+    JOURNEY_CLAIM_SQL is the same rule in SQL (where an integer is the digits PostgreSQL writes the number as, which
+    is what the Python fold reads back).
     """
     journey = payload.get("journey") if isinstance(payload, dict) else None
     if not isinstance(journey, dict):
         return None
     step = journey.get("step")
-    if isinstance(step, bool) or not isinstance(step, int | float):
+    if type(step) is not int or step < 1:
         return None
-    if isinstance(step, float) and not step.is_integer():  # also NaN and infinities
-        return None
-    if step < 1:
-        return None
-    step = int(min(step, STEPS_CAP))
+    step = min(step, STEPS_CAP)
     prev = journey.get("prev")
     return step, prev if isinstance(prev, str) and step > 1 else None
 
@@ -76,74 +75,85 @@ def setups_read(*, site_ids: Iterable[int]) -> dict[int, tuple[list[Group], list
     return setups
 
 
+# Paths already resolved, per site, with the set-up they were resolved with: a site's pages recur batch after
+# batch, and cleaning and grouping them again is most of the fold's Python. Bounded: emptied when it grows past
+# RESOLVED_MAX entries (the next batches fill it again).
+RESOLVED_MAX = 200_000
+_resolved: dict[int, tuple[tuple[list[Group], list[Cleanup]], dict[str, tuple[str, str]]]] = {}
+
+
 def paths_resolve(*, raws: Iterable[tuple[int, str]]) -> dict[tuple[int, str], tuple[str, str]]:
-    """(site, URL or path) -> (cleaned path, stage of its page group or ""), each URL cleaned once and each
-    cleaned path grouped once, with the site's set-up as it is now."""
+    """(site, URL or path) -> (cleaned path, stage of its page group or ""), with the site's set-up as it is now:
+    each URL cleaned once and each cleaned path grouped once, while the set-up stays the same."""
     raws = set(raws)
     setups = setups_read(site_ids={site_id for site_id, _raw in raws})
-    stages: dict[tuple[int, str], str] = {}
+    if sum(len(known) for _setup, known in _resolved.values()) > RESOLVED_MAX:
+        _resolved.clear()
     resolved = {}
     for site_id, raw in raws:
-        groups, cleanups = setups[site_id]
-        path = path_clean(url=raw, rules=cleanups)
-        if (site_id, path) not in stages:
-            group = group_of(path=path, groups=groups) if groups else None
-            stages[(site_id, path)] = group.stage if group is not None else ""
-        resolved[(site_id, raw)] = (path, stages[(site_id, path)])
+        setup = setups[site_id]
+        kept = _resolved.get(site_id)
+        if kept is None or kept[0] != setup:
+            kept = _resolved[site_id] = (setup, {})
+        known = kept[1]
+        if raw not in known:
+            groups, cleanups = setup
+            path = path_clean(url=raw, rules=cleanups)
+            if path in known:  # a cleaned path is a raw path of its own, and cleaning it again changes nothing
+                known[raw] = (path, known[path][1])
+            else:
+                group = group_of(path=path, groups=groups) if groups else None
+                known[raw] = (path, group.stage if group is not None else "")
+        resolved[(site_id, raw)] = known[raw]
     return resolved
 
 
 # ---------------------------------------------------------------- the SQL fold
 
-# journey_of in SQL, over an event aliased `e`: the step as a number, NULL when it is not one (never cast
-# otherwise: a string step must not fail the batch); the callers keep whole numbers from 1.
-_STEP_SQL = """CASE WHEN jsonb_typeof(e.payload -> 'journey' -> 'step') = 'number'
-    THEN (e.payload -> 'journey' ->> 'step')::numeric END"""
-_PREV_SQL = """CASE WHEN jsonb_typeof(e.payload -> 'journey' -> 'prev') = 'string'
-    THEN e.payload -> 'journey' ->> 'prev' END"""
+# journey_of in SQL, over an event aliased `e`, for the tally's claim (sql.py's _CLAIM), which keeps them on the
+# batch's tally_events: the step (NULL when the event is no page view with a journey that counts) and the previous
+# page as sent (counted only when the step is past the first). The steps are never cast before they are known to be
+# digits: a string step must not fail the batch.
+_JOURNEY = "e.payload -> 'journey'"
+JOURNEY_CLAIM_SQL = f"""CASE WHEN e.type = 'pageview' AND jsonb_typeof({_JOURNEY} -> 'step') = 'number'
+        AND {_JOURNEY} ->> 'step' ~ '^[1-9][0-9]*$'
+    THEN least(({_JOURNEY} ->> 'step')::numeric, {STEPS_CAP})::integer END,
+    CASE WHEN e.type = 'pageview' AND jsonb_typeof({_JOURNEY} -> 'prev') = 'string' THEN {_JOURNEY} ->> 'prev' END"""
+# Their columns on tally_events.
+JOURNEY_CLAIM_COLUMNS = "journey_steps integer, journey_prev text"
 
 _TABLES = """
-CREATE TEMP TABLE IF NOT EXISTS tally_journey_views (
-    id bigint, site_id bigint, ts timestamptz, day date, visitor_id text, session_id text, device text, source text,
-    "returning" boolean, steps integer, url text, prev_raw text
-) ON COMMIT DELETE ROWS;
 CREATE TEMP TABLE IF NOT EXISTS tally_journey_paths (site_id bigint, raw text, path text, stage text)
 ON COMMIT DELETE ROWS;
 CREATE TEMP TABLE IF NOT EXISTS tally_journeys (
     id bigint, site_id bigint, ts timestamptz, day date, visitor_id text, session_id text, device text, source text,
     "returning" boolean, steps integer, step smallint, path text, prev text, stage text
 ) ON COMMIT DELETE ROWS;
-TRUNCATE tally_journey_views, tally_journey_paths, tally_journeys;
-"""
-
-# The batch's page views that carry a journey which counts, with their step (capped) and raw previous page, into
-# a table of their own: the statements that join them to their paths then plan on its real size (a filter on JSON
-# fields is estimated at a row or two, and a nested loop over thousands of page views and paths takes seconds).
-_VIEWS = f"""
-INSERT INTO tally_journey_views
-SELECT v.id, v.site_id, v.ts, v.day, v.visitor_id, v.session_id, v.device, v.source, v."returning",
-    least(v.raw_step, {STEPS_CAP})::integer, v.url, CASE WHEN v.raw_step > 1 THEN v.raw_prev END
-FROM (SELECT e.*, {_STEP_SQL} AS raw_step, {_PREV_SQL} AS raw_prev FROM tally_events AS e
-      WHERE e.type = 'pageview') AS v
-WHERE v.raw_step >= 1 AND v.raw_step = trunc(v.raw_step)
+TRUNCATE tally_journey_paths, tally_journeys;
 """
 
 # Every URL and previous page of the batch's journeys, once per site.
-_RAWS = """
-SELECT DISTINCT v.site_id, r.raw FROM tally_journey_views AS v
-CROSS JOIN LATERAL (VALUES (v.url), (v.prev_raw)) AS r(raw) WHERE r.raw IS NOT NULL
+_PREV_RAW = "CASE WHEN e.journey_steps > 1 THEN e.journey_prev END"
+_RAWS = f"""
+SELECT DISTINCT e.site_id, r.raw FROM tally_events AS e
+CROSS JOIN LATERAL (VALUES (e.url), ({_PREV_RAW})) AS r(raw) WHERE e.journey_steps IS NOT NULL AND r.raw IS NOT NULL
 """
 
 # The page views with their paths cleaned (tally_journey_paths: what paths_resolve answered).
 _JOURNEYS = f"""
 INSERT INTO tally_journey_paths SELECT * FROM unnest(%(sites)s::bigint[], %(raws)s::text[], %(paths)s::text[],
     %(stages)s::text[]);
+-- Its statistics (a few thousand rows: milliseconds): without them the planner takes every site for one of many
+-- and joins on the site alone, comparing each page view with every path.
+ANALYZE tally_journey_paths;
 INSERT INTO tally_journeys
-SELECT v.id, v.site_id, v.ts, v.day, v.visitor_id, v.session_id, v.device, v.source, v."returning", v.steps,
-    least(v.steps, {STEP_LATER}), p.path, q.path, p.stage
-FROM tally_journey_views AS v
-JOIN tally_journey_paths AS p ON p.site_id = v.site_id AND p.raw = v.url
-LEFT JOIN tally_journey_paths AS q ON q.site_id = v.site_id AND q.raw = v.prev_raw;
+SELECT e.id, e.site_id, e.ts, e.day, e.visitor_id, e.session_id, e.device, e.source, e."returning", e.journey_steps,
+    least(e.journey_steps, {STEP_LATER}), p.path, CASE WHEN e.journey_steps > 1 THEN q.path END, p.stage
+FROM tally_events AS e
+JOIN tally_journey_paths AS p ON p.site_id = e.site_id AND p.raw = e.url
+-- on the columns themselves, so that the join is hashed
+LEFT JOIN tally_journey_paths AS q ON q.site_id = e.site_id AND q.raw = e.journey_prev
+WHERE e.journey_steps IS NOT NULL;
 """
 
 _PAGES = f"""
@@ -161,38 +171,30 @@ FROM tally_journeys WHERE prev IS NOT NULL GROUP BY site_id, day, step, prev, pa
 ON CONFLICT (site_id, day, step, from_path, path, {SEGMENT}) DO UPDATE SET count = t.count + EXCLUDED.count
 """
 
-# One row per session of the batch, merged into the one already kept: a position is filled when still empty (in
-# the batch, by the lowest event id: its own path before the next page view's previous path), the day follows
-# the earliest time (a day is the time's in one zone, so the earliest time has the earliest day), the segment is
-# the first page view's. Text keys are sorted bytewise ("C"): the order only has to be one.
+# One row per session of the batch, merged into the one already kept. A position is filled when still empty: in
+# the batch, by a page view at that step, else by the previous path of a page view at the next step (the least
+# path, bytewise, should two page views claim the same step). The day follows the earliest time (a day is the
+# time's in one zone, so the earliest time has the earliest day); the segment is the first page view's.
 _SESSION_KEY = "site_id, visitor_id, session_id"
-_SESSION_ORDER = 'site_id, visitor_id COLLATE "C", session_id COLLATE "C"'
+
+
+def _position_sql(position: int) -> str:
+    own = f'min(path COLLATE "C") FILTER (WHERE steps = {position})'
+    return f'coalesce({own}, min(prev COLLATE "C") FILTER (WHERE steps = {position + 1}))'
+
+
 _SESSIONS = f"""
-WITH views AS (
-    SELECT * FROM tally_journeys WHERE visitor_id <> '' AND session_id <> ''
-), sessions AS (
+WITH sessions AS (
     SELECT {_SESSION_KEY}, min(ts) AS started_at, max(ts) AS last_at, max(steps) AS steps, count(*) AS pageviews,
-        min(day) AS day, min(id) AS first_id
-    FROM views GROUP BY {_SESSION_KEY}
-), candidates AS (
-    SELECT {_SESSION_KEY}, steps AS position, path, 2 * id AS rank FROM views WHERE steps <= {SESSION_PATHS}
-    UNION ALL
-    SELECT {_SESSION_KEY}, steps - 1, prev, 2 * id + 1 FROM views
-    WHERE prev IS NOT NULL AND steps BETWEEN 2 AND {SESSION_PATHS + 1}
-), kept AS (
-    SELECT DISTINCT ON ({_SESSION_ORDER}, position) {_SESSION_KEY}, position, path FROM candidates
-    ORDER BY {_SESSION_ORDER}, position, rank
-), positions AS (
-    SELECT {_SESSION_KEY},
-        {", ".join(f"max(path) FILTER (WHERE position = {n}) AS {name}" for n, name in enumerate(PATH_COLUMNS, 1))}
-    FROM kept GROUP BY {_SESSION_KEY}
+        min(day) AS day, min(id) AS first_id,
+        {", ".join(f"{_position_sql(n)} AS {name}" for n, name in enumerate(PATH_COLUMNS, 1))}
+    FROM tally_journeys WHERE visitor_id <> '' AND session_id <> '' GROUP BY {_SESSION_KEY}
 )
 INSERT INTO {SESSIONS} AS t ({_SESSION_KEY}, day, started_at, last_at, steps, pageviews, {SEGMENT},
     {", ".join(PATH_COLUMNS)})
 SELECT s.site_id, s.visitor_id, s.session_id, s.day, s.started_at, s.last_at, s.steps, s.pageviews,
-    f.device, f.source, f."returning", {", ".join(f"p.{name}" for name in PATH_COLUMNS)}
-FROM sessions AS s JOIN views AS f ON f.id = s.first_id
-LEFT JOIN positions AS p ON p.site_id = s.site_id AND p.visitor_id = s.visitor_id AND p.session_id = s.session_id
+    f.device, f.source, f."returning", {", ".join(f"s.{name}" for name in PATH_COLUMNS)}
+FROM sessions AS s JOIN tally_journeys AS f ON f.id = s.first_id
 ON CONFLICT ({_SESSION_KEY}) DO UPDATE SET
     day = CASE WHEN EXCLUDED.started_at < t.started_at THEN EXCLUDED.day ELSE t.day END,
     started_at = least(t.started_at, EXCLUDED.started_at), last_at = greatest(t.last_at, EXCLUDED.last_at),
@@ -218,9 +220,6 @@ WHERE EXCLUDED.first_at < t.first_at
 def journeys_fold(cursor) -> None:
     """The SQL fold's journey step: the batch's page views (in `tally_events`) into the four journey tables."""
     cursor.execute(_TABLES)
-    cursor.execute(_VIEWS)
-    if not cursor.rowcount:
-        return
     cursor.execute(_RAWS)
     raws = cursor.fetchall()
     if not raws:
@@ -305,12 +304,17 @@ def _counts_write(views: list[_View]) -> None:
                 {key: (count,) for key, count in moves.items()}, ("count",))
 
 
+def _least(kept: str | None, path: str) -> str:
+    return path if kept is None or path < kept else kept  # code points: the order of UTF-8 bytes, as "C" sorts
+
+
 def _sessions_write(views: list[_View]) -> None:
-    """Session rows merged as _SESSIONS merges them: views come in id order, so the first to fill a position (or
-    to set the segment) is the lowest id, and then the row kept from earlier batches wins."""
+    """Session rows merged as _SESSIONS merges them (views come in id order: the first one sets the segment)."""
     if not views:
         return
     batch: dict[tuple, JourneySession] = {}
+    own: dict[tuple, dict[int, str]] = {}
+    before: dict[tuple, dict[int, str]] = {}
     for v in views:
         key = (v.site_id, v.visitor_id, v.session_id)
         row = batch.get(key)
@@ -319,14 +323,20 @@ def _sessions_write(views: list[_View]) -> None:
                 site_id=v.site_id, visitor_id=v.visitor_id, session_id=v.session_id, day=v.day, started_at=v.ts,
                 last_at=v.ts, steps=v.steps, pageviews=0, device=v.segment[0], source=v.segment[1],
                 returning=v.segment[2])
+            own[key], before[key] = {}, {}
         if v.ts < row.started_at:
             row.started_at, row.day = v.ts, v.day
         row.last_at = max(row.last_at, v.ts)
         row.steps = max(row.steps, v.steps)
         row.pageviews += 1
-        for position, path in ((v.steps, v.path), (v.steps - 1, v.prev)):
-            if path is not None and 1 <= position <= SESSION_PATHS and getattr(row, f"path_{position}") is None:
-                setattr(row, f"path_{position}", path)
+        if v.steps <= SESSION_PATHS:
+            own[key][v.steps] = _least(own[key].get(v.steps), v.path)
+        if v.prev is not None and 2 <= v.steps <= SESSION_PATHS + 1:
+            before[key][v.steps - 1] = _least(before[key].get(v.steps - 1), v.prev)
+    for key, row in batch.items():
+        for position, name in enumerate(PATH_COLUMNS, 1):
+            path = own[key].get(position)
+            setattr(row, name, path if path is not None else before[key].get(position))
     kept = {
         (row.site_id, row.visitor_id, row.session_id): row
         for row in JourneySession.objects.filter(
@@ -334,10 +344,8 @@ def _sessions_write(views: list[_View]) -> None:
         if (row.site_id, row.visitor_id, row.session_id) in batch
     }
     changed = []
-    for key, new in batch.items():
-        row = kept.get(key)
-        if row is None:
-            continue
+    for key, row in kept.items():
+        new = batch[key]
         if new.started_at < row.started_at:
             row.started_at, row.day = new.started_at, new.day
         row.last_at = max(row.last_at, new.last_at)

@@ -36,7 +36,7 @@ from campaigns.models.site import time_zone_of
 from campaigns.tally.attribution import ATTRIBUTED_GOALS, EVENT_GOAL_OF, Goal, goal_looks_back, goal_parse, url_reached
 from campaigns.tally.denials import denials_erase
 from campaigns.tally.forms import submits_screen
-from campaigns.tally.journeys import journeys_fold
+from campaigns.tally.journeys import JOURNEY_CLAIM_COLUMNS, JOURNEY_CLAIM_SQL, journeys_fold
 from campaigns.tally.records import (
     COUNTERS,
     EVENT_COUNTER,
@@ -112,7 +112,8 @@ def _horizon(cursor) -> int:
 _TEMP_TABLES = f"""
 CREATE TEMP TABLE IF NOT EXISTS tally_events (
     id bigint, site_id bigint, type text, ts timestamptz, visitor_id text, campaign_id bigint, variant_id bigint,
-    url text, payload jsonb, day date, device text, source text, "returning" boolean, session_id text
+    url text, payload jsonb, day date, device text, source text, "returning" boolean, session_id text,
+    {JOURNEY_CLAIM_COLUMNS}
 ) ON COMMIT DELETE ROWS;
 CREATE TEMP TABLE IF NOT EXISTS tally_conversions (
     event_id bigint, campaign_id bigint, variant_id bigint, visitor_id text, day date, assignment_id bigint,
@@ -133,8 +134,9 @@ SET LOCAL synchronous_commit = off;
 SET LOCAL work_mem = '64MB';
 """
 
-# The next events in commit order land in tally_events, with their day in the site's zone and their own
-# segment (the assignment's replaces it once the visitor has one, see _SEGMENT_RESOLVED); the cursor moves past
+# The next events in commit order land in tally_events, with their day in the site's zone, their own segment
+# (the assignment's replaces it once the visitor has one, see _SEGMENT_RESOLVED) and a page view's journey
+# (journeys.py: read here, with the rest of the JSON, so the journey fold filters on a column); the cursor moves past
 # them in the same statement. Only events of transactions older than the horizon (see _horizon): those have all
 # finished, so none can commit behind the cursor later. The advisory lock keeps other tallies out, so the cursor
 # row needs no row lock.
@@ -153,7 +155,8 @@ WITH picked AS (  -- what the fold reads (responses and consent proof read the r
 INSERT INTO tally_events
 SELECT e.id, e.site_id, e.type, e.ts, e.visitor_id, e.campaign_id, e.variant_id, e.url, e.payload,
     (e.ts AT TIME ZONE coalesce(z.name, 'UTC'))::date,
-    {DEVICE_SQL}, {SOURCE_SQL}, coalesce(e.payload -> 'segment' -> 'returning' = 'true'::jsonb, false), e.session_id
+    {DEVICE_SQL}, {SOURCE_SQL}, coalesce(e.payload -> 'segment' -> 'returning' = 'true'::jsonb, false), e.session_id,
+    {JOURNEY_CLAIM_SQL}
 FROM picked AS e LEFT JOIN {SITES} AS s ON s.id = e.site_id
 LEFT JOIN unnest(%(zones)s::text[]) AS z(name) ON z.name = s.time_zone
 """
