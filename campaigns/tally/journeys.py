@@ -89,13 +89,12 @@ def paths_resolve(*, raws: Iterable[tuple[int, str]]) -> dict[tuple[int, str], t
     setups = setups_read(site_ids={site_id for site_id, _raw in raws})
     if sum(len(known) for _setup, known in _resolved.values()) > RESOLVED_MAX:
         _resolved.clear()
+    for site_id, setup in setups.items():
+        if site_id not in _resolved or _resolved[site_id][0] != setup:
+            _resolved[site_id] = (setup, {})
     resolved = {}
     for site_id, raw in raws:
-        setup = setups[site_id]
-        kept = _resolved.get(site_id)
-        if kept is None or kept[0] != setup:
-            kept = _resolved[site_id] = (setup, {})
-        known = kept[1]
+        setup, known = _resolved[site_id]
         if raw not in known:
             groups, cleanups = setup
             path = path_clean(url=raw, rules=cleanups)
