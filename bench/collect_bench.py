@@ -258,6 +258,7 @@ def main() -> None:
         variants=[{"name": "A", "content": {"headline": "Hi"}}],
     )
     variant = campaign.variants.get()
+    journey_bench_setup(site=site)
     events_path = f"/api/w/{site.public_key}/events"
     lua_env = {**env, "BENCH_PATH": events_path, "BENCH_ORIGIN": ORIGIN, "BENCH_CAMPAIGN": str(campaign.id),
                "BENCH_VARIANT": str(variant.id), "BENCH_BATCH": str(BATCH), "BENCH_TS": str(int(time.time() * 1000)),
@@ -382,6 +383,9 @@ def main() -> None:
 # campaign and a close. The worst case follows: every event the first impression of a new visitor (each one
 # writes an assignment and a funnel step).
 MIX = ("pageview", "pageview", "pageview", "pageview", "impression", "close")
+# The mix's page views carry their journey (data.journey, data.segment) over this many distinct paths, a third of
+# them in page groups with a stage (journey_bench_setup), so the journey fold cleans, groups and counts them.
+JOURNEY_PATHS = 1000
 
 
 def drain_phase(*, target: int, site_id: int, campaign_id: int, variant_id: int) -> None:
@@ -392,7 +396,8 @@ def drain_phase(*, target: int, site_id: int, campaign_id: int, variant_id: int)
 
     mixed = drain_timed(connection, target=target, site_id=site_id, **mix_select(campaign_id, variant_id))
     worst = drain_timed(connection, target=target // 4, site_id=site_id,
-                        select="'impression', 'new' || n, %s, %s", params=[campaign_id, variant_id])
+                        select="'impression', 'new' || n, %s, %s, 'https://bench.example/', '{}'",
+                        params=[campaign_id, variant_id])
     stored = Event.objects.count()
     with connection.cursor() as cursor:
         buffer = io.BytesIO()
@@ -418,14 +423,34 @@ def drain_phase(*, target: int, site_id: int, campaign_id: int, variant_id: int)
 
 
 def mix_select(campaign_id: int, variant_id: int) -> dict:
-    """The columns type, visitor, campaign and variant of event n in the mix (for backlog_store)."""
+    """The columns type, visitor, campaign, variant, url and payload of event n in the mix (for backlog_store):
+    visitor n / 6 visits four pages of a session (each page view with its step and the previous page's path)."""
     kinds = "(ARRAY[" + ", ".join(f"'{kind}'" for kind in MIX) + "])"
     size = len(MIX)
+    path = f"'/section-' || ((n / {size} * 7 + n %% {size}) %% {JOURNEY_PATHS})"
+    prev = f"'/section-' || ((n / {size} * 7 + n %% {size} - 1) %% {JOURNEY_PATHS})"
     return {
         "select": f"""{kinds}[n %% {size} + 1], 'mix' || (n / {size}),
-            CASE WHEN n %% {size} >= 4 THEN %s END, CASE WHEN n %% {size} >= 4 THEN %s END""",
+            CASE WHEN n %% {size} >= 4 THEN %s END, CASE WHEN n %% {size} >= 4 THEN %s END,
+            CASE WHEN n %% {size} < 4 THEN 'https://bench.example' || {path} ELSE 'https://bench.example/' END,
+            CASE WHEN n %% {size} < 4 THEN jsonb_build_object(
+                'journey', jsonb_build_object('prev', CASE WHEN n %% {size} > 0 THEN {prev} END,
+                                              'step', n %% {size} + 1),
+                'segment', jsonb_build_object('source', 'google/cpc', 'returning', false))
+            ELSE '{{}}' END""",
         "params": [campaign_id, variant_id],
     }
+
+
+def journey_bench_setup(*, site) -> None:
+    """Page groups with stages over a third of the mix's paths (those starting /section-1, -2 and -3)."""
+    from campaigns.journeys.paths import Group
+    from campaigns.journeys.services import journey_setup_replace
+
+    stages = ("awareness", "consideration", "decision")
+    journey_setup_replace(site=site, cleanups=[], groups=[
+        Group(name=f"Section {i}", rule={"op": "starts_with", "value": f"/section-{i}"}, stage=stage, order=i)
+        for i, stage in enumerate(stages, 1)])
 
 
 def backlog_store(connection, *, count: int, site_id: int, select: str, params: list) -> None:
@@ -435,9 +460,8 @@ def backlog_store(connection, *, count: int, site_id: int, select: str, params: 
     with connection.cursor() as cursor:
         cursor.execute(
             f"""INSERT INTO {Event._meta.db_table} (site_id, event_id, type, visitor_id, campaign_id, variant_id,
-                    ts, received_at, session_id, url, payload, device, ip_hash, ip_truncated, user_agent)
-                SELECT %s, gen_random_uuid(), {select}, now(), now(), 's', 'https://bench.example/', '{{}}',
-                    'desktop', '', '', ''
+                    url, payload, ts, received_at, session_id, device, ip_hash, ip_truncated, user_agent)
+                SELECT %s, gen_random_uuid(), {select}, now(), now(), 's', 'desktop', '', '', ''
                 FROM generate_series(1, %s) AS n""",
             [site_id, *params, count],
         )

@@ -19,6 +19,10 @@ MAX_DATA_DEPTH = 8
 # Visitor and session ids.
 MAX_ID_LENGTH = 64
 MAX_URL_LENGTH = 4096
+# A page view's journey (`data.journey`): the previous page's path, and its step in the session (a session row
+# records at most this many: campaigns.models.journeys.STEPS_CAP).
+MAX_JOURNEY_PREV_LENGTH = MAX_URL_LENGTH
+MAX_JOURNEY_STEP = 1_000_000
 # The User-Agent: read this far to tell the device, and stored this far (on consent events, as proof).
 MAX_USER_AGENT_READ_CHARS = 1024
 MAX_USER_AGENT_CHARS = 512

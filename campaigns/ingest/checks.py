@@ -6,7 +6,14 @@ import re
 import uuid
 
 from campaigns.assignment import is_finite_number
-from campaigns.ingest.body import MAX_DATA_DEPTH, MAX_EVENT_BYTES, MAX_ID_LENGTH, MAX_URL_LENGTH
+from campaigns.ingest.body import (
+    MAX_DATA_DEPTH,
+    MAX_EVENT_BYTES,
+    MAX_ID_LENGTH,
+    MAX_JOURNEY_PREV_LENGTH,
+    MAX_JOURNEY_STEP,
+    MAX_URL_LENGTH,
+)
 from campaigns.ingest.site_map import SiteIngest
 from campaigns.ingest.store import EventRow
 from campaigns.ingest.url_hygiene import url_clean
@@ -138,6 +145,33 @@ def _referrer_cleaned(data: dict, *, kept: frozenset[str]) -> str:
     return _dumps({**data, "referrer": url_clean(data["referrer"], kept=kept)})
 
 
+def journey_clean(journey) -> dict | None:
+    """A page view's `data.journey` as stored, or None when it is not one: `{"prev": <a path or null>, "step": <a
+    whole number from 1 to MAX_JOURNEY_STEP>}`, other keys dropped, the previous path without its query or
+    fragment (as a referrer keeps none of the visitor's parameters). A bad journey is dropped, not the page view:
+    it still counts for URL goals and only stays out of the journey map, as an older widget's page view does."""
+    if type(journey) is not dict:
+        return None
+    step, prev = journey.get("step"), journey.get("prev")
+    if type(step) is not int or not 1 <= step <= MAX_JOURNEY_STEP:
+        return None
+    if prev is not None:
+        if type(prev) is not str or not prev.startswith("/"):
+            return None
+        prev = prev.split("#", 1)[0].split("?", 1)[0]
+        if len(prev) > MAX_JOURNEY_PREV_LENGTH:
+            return None
+    return {"prev": prev, "step": step}
+
+
+def _journey_cleaned(data: dict) -> dict:
+    """`data` with its journey as journey_clean keeps it (the key gone when the journey is not one)."""
+    journey = journey_clean(data["journey"])
+    if journey is None:
+        return {key: value for key, value in data.items() if key != "journey"}
+    return {**data, "journey": journey}
+
+
 def value_refusal(data, *, max_value: float) -> str | None:
     """The reason to refuse a conversion's `data` for its value, None when it may count: absent (or null), or a
     finite number from 0 to `max_value`. Anyone can send a conversion, so its value is the one number a forger
@@ -217,6 +251,11 @@ def event_check(*, raw, now_ms: int, ingest: SiteIngest) -> EventIn:
             raise Rejected(REASON_VARIANT)
     if "?" in url or "#" in url:
         url = url_clean(url, kept=ingest.kept_params)
+    if kind == "pageview" and type(data) is dict and "journey" in data:
+        cleaned = _journey_cleaned(data)
+        if cleaned != data:
+            data = cleaned
+            payload_json = _dumps(data)
     if type(data) is dict and type(data.get("referrer")) is str:
         payload_json = _referrer_cleaned(data, kept=ingest.kept_params)
     return _event_new(EventIn, (event_id, kind, ts, visitor, session, campaign_id, variant_id, url, payload_json))

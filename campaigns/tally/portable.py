@@ -34,6 +34,7 @@ from campaigns.tally.attribution import (
 )
 from campaigns.tally.denials import denials_erase
 from campaigns.tally.forms import submits_screen
+from campaigns.tally.journeys import journeys_fold_events
 from campaigns.tally.records import (
     EVENT_COUNTER,
     STEP_COUNTER,
@@ -105,7 +106,7 @@ def _fold(*, event_ids: list[int]) -> None:
         .order_by("id")
         .values(
             "id", "site_id", "event_id", "type", "ts", "received_at", "visitor_id", "campaign_id", "variant_id",
-            "url", "payload", "ip_truncated", "user_agent", "device", "ip_hash",
+            "url", "payload", "ip_truncated", "user_agent", "device", "ip_hash", "session_id",
         )
     )
     if not events:
@@ -226,6 +227,7 @@ def _fold(*, event_ids: list[int]) -> None:
         Response.objects.bulk_create(responses, ignore_conflicts=True)
     if consents:
         ConsentRecord.objects.bulk_create(consents, ignore_conflicts=True)
+    journeys_fold_events(events=events, day_of=day_of)
     _counters_write(fold)  # last, as in the SQL fold
     denials_erase([e for e in events if e["type"] == "consent"])
 

@@ -6,7 +6,8 @@ purchases with awkward values, times around the site's midnight and the attribut
 sharing visitor ids) and drains them in batches of random sizes between the stores, so conversions arrive
 before their exposure and steps before their assignment. Each stream is stored and drained twice in savepoints,
 once per fold, and everything the tally writes must come out the same: assignments, funnel steps, daily counters
-with their segments, responses and consent records.
+with their segments, responses, consent records and the journey map's tables (page views carry journeys, valid or
+not, in sessions shared by events arriving in any order).
 """
 
 import copy
@@ -23,7 +24,19 @@ from hypothesis import strategies as st
 
 from campaigns import services
 from campaigns.ingest.store import EventRow, events_record
-from campaigns.models import Assignment, ConsentRecord, FunnelStep, Response, VariantDailyStats
+from campaigns.journeys.paths import Cleanup, Group
+from campaigns.journeys.services import journey_setup_replace
+from campaigns.models import (
+    Assignment,
+    ConsentRecord,
+    FunnelStep,
+    JourneyPageDaily,
+    JourneySession,
+    JourneyTransitionDaily,
+    JourneyVisitorStage,
+    Response,
+    VariantDailyStats,
+)
 from campaigns.tally import drain as tally
 from tests.campaigns.folds import BATCH, PYTHON, SQL, SQL_NEEDS_POSTGRESQL
 from widget.demo.management.commands.demo_seed import DEMO_CAMPAIGNS
@@ -84,6 +97,12 @@ def shops(owner, outsider_site):
         triggers=[{"type": "page_load", "delay": 0}], goal={"type": "purchase", "attribution_days": 7},
         variants=[{"name": "A", "weight": 50, "content": copy.deepcopy(contents["popup"])}],
     ))
+    # Page groups with stages, and a clean-up rule, for the journey tables.
+    journey_setup_replace(site=site, groups=[
+        Group(name="Thanks", rule={"op": "contains", "value": "thanks"}, stage="retention", order=1),
+        Group(name="Cart", rule={"op": "equals", "value": "/cart"}, stage="decision", order=2),
+        Group(name="Home", rule={"op": "equals", "value": "/"}, stage="awareness", order=3),
+    ], cleanups=[Cleanup(pattern="^/THANKS", replacement="/thanks")])
     return [(campaign, list(campaign.variants.order_by("id").values_list("id", flat=True)))
             for campaign in campaigns]
 
@@ -103,6 +122,14 @@ answers = st.fixed_dictionaries({
     "consent": st.sampled_from([None, True, False, "yes"]),
     "choices": st.sampled_from([None, ["Price", "Size"], [1, "ok"], "Price"]),
 })
+# A page view's journey as the widget sends it (steps within the kept positions and past them, a reload, a
+# previous page that is a URL), now and then one the fold must leave out or half use.
+journeys = st.one_of(
+    st.fixed_dictionaries({"prev": st.sampled_from([None, "/", "/cart", "/thanks/1", "/cart?coupon=1"]),
+                           "step": st.sampled_from([1, 2, 3, 10, 11, 12])}),
+    st.sampled_from([{"step": "2"}, {"step": 0}, {"step": 2.5}, {"step": 3.0}, {"step": 10**9}, {"prev": 5, "step": 2},
+                     {"prev": "/cart"}, ["x"], None]),
+)
 decisions = st.fixed_dictionaries({
     "decision": st.sampled_from(["granted", "denied", "custom", "maybe"]),
     "categories": st.sampled_from([["necessary"], ["necessary", "marketing"], "all", []]),
@@ -124,10 +151,12 @@ def an_event(draw, campaigns: int) -> dict:
     if kind in ("exposure", "impression", "close", "click", "submit"):
         campaign = draw(st.one_of(st.sampled_from(CONVERTING), st.integers(0, campaigns - 1)))
         variant = draw(st.integers(-1 if kind == "exposure" else 0, 1))  # -1: the holdout
-    if kind in ("exposure", "impression"):
+    if kind in ("exposure", "impression", "pageview"):
         segment = draw(segments)
         if segment is not None:
             data["segment"] = segment
+    if kind == "pageview" and draw(st.integers(0, 4)):
+        data["journey"] = draw(journeys)
     if kind == "submit":
         data.update(draw(answers))
     if kind == "consent":
@@ -145,6 +174,7 @@ def an_event(draw, campaigns: int) -> dict:
         "url": draw(st.sampled_from(URLS)),
         "data": data,
         "elsewhere": kind in ("pageview", "conversion") and draw(st.sampled_from((False, False, True))),
+        "session": draw(st.sampled_from(("s", "s", "t", ""))),
     }
 
 
@@ -178,7 +208,8 @@ def row_of(spec: dict, shops) -> EventRow:
         if spec["variant"] is not None and spec["variant"] >= 0:
             variant_id = variant_ids[min(spec["variant"], len(variant_ids) - 1)]
     ts_ms = int(START.timestamp() * 1000) + spec["offset"]
-    return EventRow(event_id=spec["id"], type=spec["kind"], ts_ms=ts_ms, visitor_id=spec["visitor"], session_id="s",
+    return EventRow(event_id=spec["id"], type=spec["kind"], ts_ms=ts_ms, visitor_id=spec["visitor"],
+                    session_id=spec.get("session", "s"),
                     campaign_id=campaign_id, variant_id=variant_id, url=spec["url"],
                     payload_json=json.dumps(spec["data"]))
 
@@ -220,8 +251,13 @@ def tally_written(campaign_ids: list[int]) -> dict:
         ({k: v for k, v in row.items() if k != "id"} for row in Response.objects.values()), key=repr)
     consents = sorted(
         ({k: v for k, v in row.items() if k != "id"} for row in ConsentRecord.objects.values()), key=repr)
+    journeys = {
+        model.__name__: sorted(({k: v for k, v in row.items() if k != "id"} for row in model.objects.values()),
+                               key=repr)
+        for model in (JourneyPageDaily, JourneyTransitionDaily, JourneySession, JourneyVisitorStage)
+    }
     return {"assignments": assignments, "funnel_steps": funnel, "counters": counters, "responses": responses,
-            "consent_records": consents, "pending": tally.tally_pending()}
+            "consent_records": consents, **journeys, "pending": tally.tally_pending()}
 
 
 def folded(*, shops, pool, ops, fold: str) -> dict:
@@ -277,6 +313,23 @@ TWO_DAYS_IN_ONE_BATCH = (
     [("store", [0], "tablet"), ("drain", 1, None), ("store", [1, 2, 3], "desktop")],
 )
 
+# One visitor's session arriving last page first, with a reload and a page view that never arrives (its position
+# filled from the next one's journey), one batch at a time; a second session reaching the same stage at the same
+# time in the same batch (the lower id wins); a page view without a visitor id.
+def a_view(offset: int, path: str, prev: str | None, step: int, *, session: str = "s", visitor: str = "v0") -> dict:
+    return {**an("pageview", offset=offset, visitor=visitor, journey={"prev": prev, "step": step},
+                 segment={"source": "google/cpc", "returning": step > 1}),
+            "url": f"https://shop.example{path}", "session": session}
+
+
+JOURNEY_BACKWARDS = (
+    [a_view(0, "/", None, 1), a_view(1, "/", "/", 2), a_view(HOUR_MS, "/cart", "/cart", 4),
+     a_view(2 * HOUR_MS, "/THANKS?order=1", "/cart?x=1", 5), a_view(2 * HOUR_MS, "/thanks/1", None, 1, session="t"),
+     a_view(0, "/", None, 1, visitor="")],
+    [("store", [3, 4], "mobile"), ("drain", 2, None), ("store", [2], "desktop"), ("drain", 1, None),
+     ("store", [1, 0, 5], "tablet")],
+)
+
 
 # A longer hunt: TALLY_FOLDS_EXAMPLES=2000 .venv/bin/pytest tests/campaigns/test_tally_folds.py
 EXAMPLES = int(os.environ.get("TALLY_FOLDS_EXAMPLES", "25"))
@@ -286,6 +339,7 @@ EXAMPLES = int(os.environ.get("TALLY_FOLDS_EXAMPLES", "25"))
 @given(stream=streams())
 @example(stream=LATE_AND_ON_THE_EDGE)
 @example(stream=TWO_DAYS_IN_ONE_BATCH)
+@example(stream=JOURNEY_BACKWARDS)
 def test_both_folds_write_the_same_tally_for_any_stream_of_events(shops, stream):
     pool, ops = stream
     sql = folded(shops=shops, pool=pool, ops=ops, fold=SQL)

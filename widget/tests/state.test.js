@@ -173,3 +173,29 @@ test('utm parameters are read from the url', () => {
   assert.deepEqual(utmOf('https://x.example/?utm_source=a&utm_term=b&x=1'), { source: 'a', term: 'b' });
   assert.deepEqual(utmOf('not a url'), {});
 });
+
+test('each page view gives its journey: the previous path of the session and its step', () => {
+  const s = createState({ now: clock() });
+  assert.deepEqual(s._pageview('https://shop.example/blog/a?utm_source=x#top', ''), { prev: null, step: 1 });
+  assert.deepEqual(s._pageview('https://shop.example/product/1?ref=mail', ''), { prev: '/blog/a', step: 2 });
+  // A reload is a step from the page to itself.
+  assert.deepEqual(s._pageview('https://shop.example/product/1', ''), { prev: '/product/1', step: 3 });
+});
+
+test('the previous path survives a new page load through storage', async () => {
+  const storage = memoryStorage(), now = clock();
+  createState({ storage, now })._pageview('https://shop.example/cart', '');
+  await taskEnd();
+  assert.equal(JSON.parse(storage.getItem(KEY)).session.path, '/cart');
+  assert.deepEqual(createState({ storage, now })._pageview('https://shop.example/checkout', ''),
+    { prev: '/cart', step: 2 });
+});
+
+test('a new session after thirty idle minutes starts its journey again', () => {
+  const now = clock();
+  const s = createState({ now });
+  s._pageview('https://shop.example/a', '');
+  s._pageview('https://shop.example/b', '');
+  now.t += SESSION_IDLE + 1;
+  assert.deepEqual(s._pageview('https://shop.example/c', ''), { prev: null, step: 1 });
+});

@@ -78,7 +78,7 @@ def widget_events(draw):
         "campaign": draw(often(st.just(campaign), 5, 6, 99, None, MISSING)),
         "variant": draw(often(st.just(variant), 7, 8, 9, None, MISSING)),
         "url": draw(value("https://shop.example/", "", "é", "x" * 4096, MISSING)),
-        "data": draw(often(value({}, None, {"a": [1, "é"]}, MISSING, *PURCHASES, *HONEYPOTS),
+        "data": draw(often(value({}, None, {"a": [1, "é"]}, MISSING, *PURCHASES, *HONEYPOTS, *JOURNEYS),
                            {"a": {"b": {"c": {"d": {"e": {"f": {"g": {"h": {}}}}}}}}}, {"big": "x" * 32_740})),
     }
 
@@ -89,6 +89,9 @@ PURCHASES = [{"name": "purchase", "value": v} for v in (59.9, 0, 100_000, 100_00
                                                       100_000.01, 999_999_999.99, 1e308, 10**30, True, "59.9", [1])]
 # Form answers: the honeypot empty or absent (kept), or filled in (a submit's is refused).
 HONEYPOTS = [{"form": "lead", "email": "a@b.example", "hp": v} for v in ("", None, "http://spam.example", 0, False)]
+# Page views' journeys: kept, cleaned (the previous path's query dropped) or dropped (the page view is kept).
+JOURNEYS = [{"journey": j} for j in ({"prev": None, "step": 1}, {"prev": "/a?q=1#x", "step": 2}, {"step": 0},
+                                     {"prev": "/a", "step": "2"}, {"prev": 5, "step": 2}, [1], None)]
 OTHER_FORMS = [("id", None), ("id", "not-a-uuid"), ("type", "bogus"), ("type", 3), ("ts", 1.5), ("ts", True),
                ("ts", None), ("visitor", None), ("visitor", 5), ("visitor", "x" * 65), ("visitor", "a\x00"),
                ("visitor", "\ud800"), ("session", None), ("campaign", True), ("campaign", "5"), ("campaign", 5.0),
@@ -129,6 +132,39 @@ def test_a_submit_with_its_honeypot_filled_in_is_refused(filled):
     event = widget_batch()[2]
     event["data"] = {**event["data"], "hp": filled}
     assert generic(body_of([event])) == ([], [], [{"index": 0, "reason": "form_honeypot"}])
+
+
+@pytest.mark.parametrize(("journey", "stored"), [
+    ({"prev": None, "step": 1}, {"prev": None, "step": 1}),
+    ({"prev": "/blog/a", "step": 2}, {"prev": "/blog/a", "step": 2}),
+    ({"step": 3}, {"prev": None, "step": 3}),
+    ({"prev": "/cart?coupon=ann@example.com#pay", "step": 4, "extra": "x"}, {"prev": "/cart", "step": 4}),
+    ({"prev": "/p", "step": 1_000_000}, {"prev": "/p", "step": 1_000_000}),
+])
+def test_a_page_views_journey_is_kept_as_a_path_and_a_step(journey, stored):
+    event = {**widget_batch()[0], "data": {"journey": journey, "segment": {"source": "direct"}}}
+    accepted, accepted_ids, rejected = generic(body_of([event]))
+    assert (accepted_ids, rejected) == ([event["id"]], [])
+    assert json.loads(accepted[0].payload_json) == {"journey": stored, "segment": {"source": "direct"}}
+
+
+@pytest.mark.parametrize("journey", [
+    None, [], "2", {"prev": "/a"}, {"prev": "/a", "step": 0}, {"prev": "/a", "step": -1},
+    {"prev": "/a", "step": 1_000_001}, {"prev": "/a", "step": 2.0}, {"prev": "/a", "step": "2"},
+    {"prev": "/a", "step": True}, {"prev": 5, "step": 2}, {"prev": "https://elsewhere.example/", "step": 2},
+    {"prev": "/" + "x" * 4096, "step": 2},
+])
+def test_a_bad_journey_is_dropped_and_the_page_view_kept(journey):
+    event = {**widget_batch()[0], "data": {"journey": journey, "segment": {"source": "direct"}}}
+    accepted, accepted_ids, rejected = generic(body_of([event]))
+    assert (accepted_ids, rejected) == ([event["id"]], [])
+    assert json.loads(accepted[0].payload_json) == {"segment": {"source": "direct"}}
+
+
+def test_only_a_page_view_has_its_journey_checked():
+    event = {**widget_batch()[0], "type": "conversion", "data": {"name": "signup", "journey": {"step": "x"}}}
+    accepted, _ids, _rejected = generic(body_of([event]))
+    assert json.loads(accepted[0].payload_json) == event["data"]
 
 
 # ---- whole requests: any bytes get a clear answer, and what is stored is what the answer accepted -------------

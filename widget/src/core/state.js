@@ -89,7 +89,11 @@ export function createState({ storage = memoryStorage(), now = Date.now } = {}) 
         d.visited = push(d.visited.filter((x) => x !== p), p, 50);
         if (Object.keys(utm).length) d.utm = utm;
         d.first_touch = d.first_touch || { referrer: referrer || '', utm };
-        return s;
+        // The pageview's journey (docs/contracts.md): the session keeps its last path in the stored state, so
+        // the previous page is known across page loads, and a new session starts without one.
+        const j = { prev: s.path || null, step: s.pv };
+        s.path = p;
+        return j;
       });
     },
     _addTime(ms) { mut((d) => { session(d).time += ms; }); },
