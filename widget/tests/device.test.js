@@ -1,10 +1,10 @@
 // widget/src/core/device.js against tests/conformance/device.json (shared with tests/campaigns/test_device.py), and
-// the segment that carries the device to the server (src/core/segment.js).
+// the segment that carries the device to the server (src/lazy/segment.js).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { deviceOf } from '../src/core/device.js';
-import { segment } from '../src/core/segment.js';
+import { segment } from '../src/lazy/segment.js';
 
 const { cases } = JSON.parse(readFileSync(new URL('../../tests/conformance/device.json', import.meta.url), 'utf8'));
 

@@ -4,7 +4,6 @@ import { on, offAll, safe, warn, uuid, memoryStorage, localStore } from './util.
 import { createState } from './state.js';
 import { allows, consentUse, consentRec, consentKeep, consentValue, canStore } from './consent.js';
 import { deviceOf } from './device.js';
-import { segment } from './segment.js';
 import { createTransport } from './transport.js';
 import { armAll, visibleClock } from './triggers.js';
 import { decide, decode, match, valueOf, contextOf } from './rules.js';
@@ -34,7 +33,6 @@ const idle = (fn) => (self.requestIdleCallback ? requestIdleCallback(fn, { timeo
  * @property {Window} _win the host page's window
  * @property {Document} _doc the host page's document
  * @property {'desktop'|'mobile'|'tablet'} _device the visitor's device (src/core/device.js)
- * @property {(v: object) => object} _segment the segment events carry for visitor v (src/core/segment.js)
  * @property {() => ?{value: number, items: Array}} _cart the visitor's cart, as retarget('cart', ...) set it
  * @property {() => number} _pageviews page views in this session
  * @property {() => number} _siteTime ms the visitor has spent on the site in this session, visible time only
@@ -118,7 +116,7 @@ export function createEngine(site, api, nonce, base, notify) {
   // The page as the triggers see it, and the core's side for the lazy files.
   /** @type {Core} */
   const x = {
-    _win: window, _doc: doc, _device: device, _segment: (v) => segment(v, device),
+    _win: window, _doc: doc, _device: device,
     _cart: () => state.data.cart,
     _pageviews: () => (state.data.session || {}).pv || 0,
     _siteTime: () => ((state.data.session || {}).time || 0) + clock._peek(),
@@ -168,8 +166,7 @@ export function createEngine(site, api, nonce, base, notify) {
     lastPage = page();
     disarm();
     open.forEach((m, id) => { if (m && !m.el.isConnected) open.delete(id); });
-    const journey = state._pageview(location.href, doc.referrer);
-    emit('pageview', { data: { journey, segment: x._segment(state.data) } });
+    emit('pageview', { data: { journey: state._pageview(location.href, doc.referrer) } });
     goals('url');
     arm();
   }

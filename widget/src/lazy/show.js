@@ -1,10 +1,11 @@
 // The show path, loaded with the renderers (render-all.<hash>.js) since it only runs once a campaign is
 // about to show: which of the campaigns fired together shows, the renderer's api, the impression and its
 // bookkeeping (./history.js). What a shown message leads to has a file each: goals (./goals.js) and the
-// visitor's consent choice (./consent_set.js); the segment events carry is the core's (src/core/segment.js).
+// visitor's consent choice (./consent_set.js); the segment events carry is ./segment.js.
 import { rendererOf } from '../render/renderers.js';
 import { record, overlayShown, exposedFirst } from './history.js';
 import { goal } from './goals.js';
+import { segment } from './segment.js';
 import { consentSet } from './consent_set.js';
 
 /** @typedef {import('../core/engine.js').Core} Core */
@@ -24,7 +25,7 @@ export function resolve(x, fired) {
     if (v) {
       try { show(x, c, v, overlay); } catch (e) { open.delete(c.id); x._warn(e); } // the others still show
     } else if (v === null && exposedFirst(x._state, c.id)) {
-      x._emit('exposure', { campaign: c.id, data: { segment: x._segment(ctx.visitor) } });
+      x._emit('exposure', { campaign: c.id, data: { segment: segment(ctx.visitor, x._device) } });
     }
   });
 }
@@ -51,7 +52,7 @@ export function show(x, c, v, overlay) {
   x._open.set(c.id, m);
   record(s, c.id, 'impressions');
   if (overlay) overlayShown(s);
-  emit('impression', { ...ids, data: { segment: x._segment(visitor) } });
+  emit('impression', { ...ids, data: { segment: segment(visitor, x._device) } });
   x._notify('show', detail);
 }
 

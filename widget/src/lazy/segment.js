@@ -1,6 +1,6 @@
-// The visitor's segment for the filters of the results and the journey map (docs/contracts.md), sent with every
-// page view, exposure and impression: traffic source, new or returning, and the device the core classified
-// (src/core/device.js), which sees what the User-Agent alone does not (an iPad asking for desktop pages).
+// The visitor's segment for the results' filters (docs/contracts.md): traffic source, new or returning, and the
+// device the core classified (src/core/device.js), which sees what the User-Agent alone does not (an iPad asking
+// for desktop pages).
 export function segment(v, device) {
   const u = v.utm || {}, ref = v.first_touch.referrer;
   let source = u.source ? u.source + (u.medium ? '/' + u.medium : '') : '';
