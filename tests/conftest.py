@@ -2,9 +2,24 @@
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.staticfiles import handlers as static_handlers
 from django.core.cache import cache
 
 from campaigns import services
+
+
+class StaticFilesWithCors(static_handlers.StaticFilesHandler):
+    """The test server's static files with WhiteNoise's `Access-Control-Allow-Origin: *`, as production serves them:
+    the admin's sandboxed preview frame (an opaque origin) loads the widget's modules only with that header."""
+
+    def serve(self, request):
+        response = super().serve(request)
+        response["Access-Control-Allow-Origin"] = "*"
+        return response
+
+
+# pytest-django's live_server takes its static handler from this module when it starts.
+static_handlers.StaticFilesHandler = StaticFilesWithCors
 
 
 @pytest.fixture(autouse=True)

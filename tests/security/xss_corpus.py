@@ -77,6 +77,10 @@ DANGEROUS_DOM = """(root) => {
     for (const el of node.querySelectorAll('*')) {
       const tag = el.tagName.toLowerCase();
       const data = tag == 'script' && /json/.test(el.type);  // data, never run (e.g. Django's json_script)
+      // A frame sandboxed without allow-same-origin runs in an opaque origin, apart from the page: the admin's
+      // preview frame, whose srcdoc carries the message as data under its own CSP (no inline script), is one.
+      const sandbox = el.getAttribute('sandbox');
+      if (tag == 'iframe' && sandbox != null && !/allow-same-origin/.test(sandbox)) continue;
       if (['script', 'iframe', 'object', 'embed', 'style'].includes(tag) && !data
           && (marked(el.textContent) || marked(el.outerHTML))) found.push(el.outerHTML.slice(0, 80));
       for (const attr of el.attributes) {

@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 
 from campaigns.gallery.catalog import gallery_templates
 from campaigns.gallery.services import campaign_from_template
+from campaigns.services.assets import asset_create
 from tests.browser import ARTIFACTS
 from tests.campaigns.test_admin_csp import VIOLATIONS
 from tests.widget.browser.test_gallery import signed_in
@@ -196,6 +197,8 @@ def test_templates_open_in_the_editors_and_an_edit_keeps_what_the_editor_does_no
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     assert set(VARIED) <= {template.key for template in gallery_templates()}
+    # The lead magnet's file, which a saved campaign must find on its site.
+    asset_create(site=shop, name="checklist.pdf", title="The checklist", url="https://files.example/checklist.pdf")
     for key in VARIED:
         campaign = campaign_from_template(template_key=key, site=shop, owner=owner)
         before = _rules_and_content(campaign)

@@ -92,6 +92,8 @@ def test_the_campaign_page_draws_the_variant_follows_the_form_and_switches_scree
     expect(page.locator(".rt-lp-stage")).to_have_class("rt-lp-stage rt-lp-phone")
     screenshot(page, "editor-preview-phone")
 
+    # The raw JSON, as an owner types it after "Raw JSON" (the structured editor hides the textarea until then).
+    page.locator(".field-content").first.get_by_role("button", name="Raw JSON").click()
     page.locator("textarea[name=variants-0-content]").fill(json.dumps({**CONTENT, "headline": "Ten percent off"}))
     expect(frame.locator("#retarget-root h2")).to_have_text("Ten percent off")
     # as a structured editor writes the field: its value set, then a plain (non-bubbling) `input` event
