@@ -20,6 +20,7 @@ from django.utils.html import format_html
 
 from campaigns import services
 from campaigns.admin.base import OwnerScopedAdmin
+from campaigns.admin.journeys import SiteJourneysAdminMixin
 from campaigns.admin.results import CampaignResultsAdminMixin
 from campaigns.content import content_clean
 from campaigns.models import Campaign, Site, Variant
@@ -46,7 +47,7 @@ class SiteForm(forms.ModelForm):
 
 
 @admin.register(Site)
-class SiteAdmin(OwnerScopedAdmin):
+class SiteAdmin(SiteJourneysAdminMixin, OwnerScopedAdmin):
     form = SiteForm
     site_path = ""
     list_display = ("name", "public_key", "consent_required", "time_zone", "owner")
