@@ -236,6 +236,8 @@ class SiteJourneysAdminMixin:
         today = timezone.localdate(timezone=time_zone_of(site.time_zone))
         until = data.get("until") or today
         since = data.get("since") or until - dt.timedelta(days=DEFAULT_DAYS - 1)
+        if not form.is_bound:  # the form shows the days the page reads
+            form.initial.update(since=since, until=until)
         where = JourneyFilter(start=since, end=until, source=data.get("source") or None,
                               device=data.get("device") or None, returning=data.get("returning"))
         steps, top = data.get("steps") or DEFAULT_COLUMNS, data.get("top") or DEFAULT_TOP
