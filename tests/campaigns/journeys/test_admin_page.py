@@ -219,3 +219,16 @@ def test_journeys_seed_writes_labelled_rows_again_and_again_the_same_and_leaves_
     assert stages == {"awareness", "consideration", "decision", "retention"}
     call_command("journeys_seed", site=str(site.id), clear=True, stdout=StringIO())
     assert set(JourneyPageDaily.objects.filter(site=site).values_list("source", flat=True)) == {"google"}
+
+
+@pytest.mark.parametrize("query", [
+    {"steps": "99"}, {"steps": "abc"}, {"top": "0"}, {"since": "yesterday"}, {"start": "/nowhere/"},
+    {"goal": "Nope"}, {"device": "toaster"}, {"start": "Product", "goal": "Cart"},
+    {"since": "2026-12-01", "until": "2026-11-01"}, {"returning": "maybe"},
+])
+def test_bad_filters_are_shown_as_form_errors_never_a_500(client, owner, shop, query):
+    client.force_login(owner)
+    response = client.get(reverse("admin:campaigns_site_journeys", args=[shop.id]), query)
+    assert response.status_code == 200
+    assert not response.context["form"].is_valid()
+    assert "rt-sankey" in response.content.decode()  # the default map, over the last 30 days
