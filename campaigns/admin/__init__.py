@@ -1,9 +1,8 @@
 """The Django admin, one module per concern; importing the package (Django's autodiscovery) registers them all.
 
 base.py: owner scoping and read-only evidence; campaigns.py: sites and campaigns; results.py: the results pages
-of a campaign; journeys.py (and journey_forms.py): a site's journey map and its
-groups editor; evidence.py: read-only responses, consent
-proof and refusals; data_requests.py: data-subject requests.
+of a campaign; journeys.py (and journey_forms.py): a site's journey map and its groups editor; evidence.py:
+read-only responses, consent proof and refusals; data_requests.py: data-subject requests.
 """
 
 from campaigns.admin import campaigns, data_requests, evidence  # noqa: F401
