@@ -1,8 +1,8 @@
 """The Django admin, one module per concern; importing the package (Django's autodiscovery) registers them all.
 
 base.py: owner scoping and read-only evidence; campaigns.py: sites and campaigns; results.py: the results pages
-of a campaign; evidence.py: read-only responses, consent proof and refusals; data_requests.py: data-subject
-requests; assets.py: lead magnet files.
+of a campaign; journeys.py (and journey_forms.py): a site's journey map and its groups editor; evidence.py:
+read-only responses, consent proof and refusals; data_requests.py: data-subject requests; assets.py: lead magnet files.
 """
 
 from campaigns.admin import assets, campaigns, data_requests, evidence  # noqa: F401

@@ -23,6 +23,7 @@ from django.utils.html import escape, format_html
 from campaigns import services
 from campaigns.admin.base import OwnerScopedAdmin
 from campaigns.admin.editors import JsonEditorWidget
+from campaigns.admin.journeys import SiteJourneysAdminMixin
 from campaigns.admin.live_preview import LivePreviewAdminMixin
 from campaigns.admin.results import CampaignResultsAdminMixin
 from campaigns.content import content_clean
@@ -54,7 +55,7 @@ class SiteForm(forms.ModelForm):
 
 
 @admin.register(Site)
-class SiteAdmin(OwnerScopedAdmin):
+class SiteAdmin(SiteJourneysAdminMixin, OwnerScopedAdmin):
     form = SiteForm
     site_path = ""
     list_display = ("name", "public_key", "consent_required", "time_zone", "owner")

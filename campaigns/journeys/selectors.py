@@ -4,13 +4,23 @@ data the flows, tables and funnel take (campaigns/journeys/flow.py, transitions.
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from dataclasses import dataclass
 
 from django.db.models import Count, QuerySet, Sum
 
 from campaigns.journeys.flow import PageCount, SessionPaths, TransitionCount
 from campaigns.journeys.funnel import StageReach
-from campaigns.models import JourneyPageDaily, JourneySession, JourneyTransitionDaily, JourneyVisitorStage, Site
+from campaigns.journeys.paths import path_clean
+from campaigns.models import (
+    Event,
+    EventType,
+    JourneyPageDaily,
+    JourneySession,
+    JourneyTransitionDaily,
+    JourneyVisitorStage,
+    Site,
+)
 
 
 @dataclass(frozen=True)
@@ -80,3 +90,35 @@ def journey_stage_reaches_get(*, site: Site, where: JourneyFilter) -> list[Stage
         for visitor, stage, first_at in JourneyVisitorStage.objects.filter(site=site, visitor_id__in=visitors)
         .values_list("visitor_id", "stage", "first_at").order_by("visitor_id", "stage")
     ]
+
+
+def journey_segments_get(*, site: Site) -> dict[str, list]:
+    """The devices, sources and new/returning values the site's journey counters hold (the map's filter choices)."""
+    found: dict[str, set] = {"device": set(), "source": set(), "returning": set()}
+    # One pass over the distinct segments, not one per field.
+    for device, source, returning in (
+        JourneyPageDaily.objects.filter(site=site).values_list("device", "source", "returning").distinct()
+    ):
+        found["device"].add(device)
+        found["source"].add(source)
+        found["returning"].add(returning)
+    return {field: sorted(values) for field, values in found.items()}
+
+
+def journey_paths_get(*, site: Site, limit: int = 500) -> list[tuple[str, int]]:
+    """The site's most viewed cleaned paths, with their page views over all the days counted."""
+    return [
+        (row["path"], row["views"])
+        for row in JourneyPageDaily.objects.filter(site=site).values("path")
+        .annotate(views=Sum("pageviews")).order_by("-views", "path")[:limit]
+    ]
+
+
+def journey_raw_paths_get(*, site: Site, limit: int = 5000) -> list[tuple[str, int]]:
+    """The paths of the site's latest raw page views, cleaned without the owner's rules (what clean-up rules are
+    suggested from: counted paths are already cleaned by them)."""
+    urls = (
+        Event.objects.filter(site=site, type=EventType.PAGEVIEW).order_by("-ts")
+        .values_list("url", flat=True)[:limit]
+    )
+    return list(Counter(path_clean(url=url) for url in urls if url).most_common())

@@ -81,6 +81,8 @@ WITH_IDS = {
     "api/campaigns/<int:pk>/export/feedback.csv": BY_CAMPAIGN,
     "api/campaigns/<int:pk>/export/leads.csv": BY_CAMPAIGN,
     "admin/campaigns/site/<int:site_id>/preview/": BY_SITE,
+    "admin/campaigns/site/<int:site_id>/journeys/": BY_SITE,
+    "admin/campaigns/site/<int:site_id>/journeys/setup/": BY_SITE,
     "admin/campaigns/campaign/<int:object_id>/results/": BY_CAMPAIGN,
     "admin/campaigns/campaign/<int:object_id>/winner/": BY_CAMPAIGN,
     "admin/campaigns/campaign/<int:object_id>/nps/": BY_CAMPAIGN,

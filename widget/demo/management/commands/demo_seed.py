@@ -1,4 +1,5 @@
-"""Seed the demo shop: an admin login, the demo site and one active campaign of every message type.
+"""Seed the demo shop: an admin login, the demo site, one active campaign of every message type, and its journey map's
+page groups and stages with simulated journeys (source simulated/<kind>) to read before real browsing.
 
 Idempotent: running it again updates the demo campaigns in place (matched by name) and
 resets the admin password, which it prints.
@@ -11,6 +12,8 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from campaigns import services
+from campaigns.journeys.demo import journey_demo_apply
+from campaigns.journeys.simulate import journeys_simulate
 from campaigns.models import Campaign, Site
 from widget.demo import DEMO_SITE_NAME
 
@@ -206,6 +209,8 @@ class Command(BaseCommand):
             site.save(update_fields=["kept_query_params"])
         for spec in DEMO_CAMPAIGNS:
             self._campaign(site=site, spec=spec)
+        journey_demo_apply(site=site)
+        journeys_simulate(site=site)
 
         self.stdout.write(self.style.SUCCESS("Demo ready."))
         self.stdout.write(f"  Admin:     http://127.0.0.1:8000/admin/  user: {username}  password: {password}")

@@ -1,0 +1,336 @@
+"""Journey map bench: the journey page's server time on 90 days of counts from a site with a million page views a day.
+
+Seeds, in a throw-away PostgreSQL test database, the journey counters as the fold would write them for one
+simulated day of a large shop, repeated over `--days` days with each day's counts varied:
+
+- one day: 1,000,000 page views in ~300,000 sessions (lengths geometric, mean 3.3 pages), over `--paths` cleaned
+  paths (home, cart, checkout, thank you, search, blog articles, products, categories; Zipf-distributed entries,
+  next pages mostly near the previous one and sometimes anywhere), 3 devices, 12 traffic sources (Zipf) and
+  new/returning: every (step, path, segment) and (step, previous path, path, segment) seen is a row, so a day
+  holds about 165,000 page rows and 410,000 transition rows with 1,000 paths;
+- session rows (one per session) and visitor stage rows (one per visitor and stage reached; each session a new
+  visitor) for the last `--session-days` days only (a day is ~300,000 sessions; 90 days would be 27 million rows
+  for this bench to write), so the "back from a goal" flow and the funnel are timed on fewer days than the counts.
+
+Then times, in-process: the journey page (admin, HTTP through the middleware) over the 90 days and over the last
+7, and its parts (counts selector; flow, entry and exit tables; SVG; sessions selector and flow back from a goal;
+stage rows and funnel). Prints median and p95 against the budget; asserts nothing. Budget: under 200 ms a page.
+
+    .venv/bin/python bench/journeys_bench.py [--days 90] [--paths 1000] [--session-days 7] [--runs 5]
+"""
+
+import argparse
+import datetime as dt
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "retarget.test_settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+import numpy as np  # noqa: E402
+from django.conf import settings  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test.utils import setup_test_environment  # noqa: E402
+
+BUDGET_MS = 200
+PAGEVIEWS_A_DAY = 1_000_000
+MEAN_SESSION_PAGES = 3.3
+SOURCES = ("direct", "google", "google/cpc", "facebook", "newsletter", "bing", "instagram", "partner.example",
+           "news.example", "duckduckgo", "tiktok", "other")
+DEVICES = ("desktop", "mobile", "tablet")
+DEVICE_SHARES = (0.40, 0.55, 0.05)
+RETURNING_SHARE = 0.3
+# A next page is a near neighbour of the previous one (site navigation) except this often.
+JUMP_SHARE = 0.3
+LATER = 11
+
+
+def path_names(count: int) -> list[str]:
+    """Cleaned paths of a shop by popularity rank: the funnel's pages first, then content, products, categories."""
+    fixed = ["/", "/cart/", "/checkout/", "/thank-you/", "/search/"]
+    names = list(fixed)
+    rest = count - len(fixed)
+    for index in range(rest):
+        kind = index % 10
+        if kind < 3:
+            names.append(f"/blog/topic-{index % 7}/article-{index}/")
+        elif kind < 8:
+            names.append(f"/product/model-{index}/")
+        else:
+            names.append(f"/category/range-{index}/")
+    return names[:count]
+
+
+def _zipf(rng, n: int, size: int, s: float) -> np.ndarray:
+    weights = 1 / np.arange(1, n + 1) ** s
+    return rng.choice(n, size=size, p=weights / weights.sum())
+
+
+def day_simulate(*, paths: int, seed: int = 1) -> dict:
+    """One day's page views as the fold counts them: page rows, transition rows and the sessions' first 10 paths."""
+    rng = np.random.default_rng(seed)
+    sessions = int(PAGEVIEWS_A_DAY / MEAN_SESSION_PAGES)
+    lengths = rng.geometric(1 / MEAN_SESSION_PAGES, sessions)
+    total = int(lengths.sum())
+    device = rng.choice(len(DEVICES), size=sessions, p=DEVICE_SHARES)
+    source = _zipf(rng, len(SOURCES), sessions, 1.3)
+    returning = (rng.random(sessions) < RETURNING_SHARE).astype(np.int64)
+    of_session = np.repeat(np.arange(sessions), lengths)
+    starts = np.cumsum(lengths) - lengths
+    position = np.arange(total) - np.repeat(starts, lengths)
+    step = np.minimum(position + 1, LATER)
+    path = np.empty(total, dtype=np.int64)
+    path[starts] = _zipf(rng, paths, sessions, 1.1)
+    jump = _zipf(rng, paths, total, 1.1)
+    near = _zipf(rng, 30, total, 1.2) + 1
+    jumps = rng.random(total) < JUMP_SHARE
+    for at in range(1, int(lengths.max())):
+        index = np.nonzero(position == at)[0]
+        path[index] = np.where(jumps[index], jump[index], (path[index - 1] + near[index]) % paths)
+    segment = (device[of_session] << 5) | (source[of_session] << 1) | returning[of_session]
+    page_keys, page_counts = np.unique((step << 40) | (path << 12) | segment, return_counts=True)
+    moved = np.nonzero(position > 0)[0]
+    move_keys, move_counts = np.unique(
+        (step[moved] << 50) | (path[moved - 1] << 30) | (path[moved] << 12) | segment[moved], return_counts=True)
+    kept = position < 10
+    session_paths = np.full((sessions, 10), -1, dtype=np.int64)
+    session_paths[of_session[kept], position[kept]] = path[kept]
+    return {
+        "pageviews": total, "sessions": sessions, "lengths": lengths, "segment": (device, source, returning),
+        "pages": (page_keys, page_counts), "moves": (move_keys, move_counts), "session_paths": session_paths,
+    }
+
+
+def _segment(code: int) -> tuple[str, str, bool]:
+    return DEVICES[code >> 5], SOURCES[(code >> 1) & 0xF], bool(code & 1)
+
+
+def _copy(raw, table: str, columns: tuple[str, ...], rows) -> None:
+    quoted = ", ".join(f'"{column}"' for column in columns)
+    with raw.cursor() as cursor, cursor.copy(f"COPY {table} ({quoted}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+def _constraints_off(cursor, table: str) -> list[str]:
+    """Drop the table's unique constraints and indexes; returns the statements that rebuild them (after the bulk
+    insert, which is much faster than keeping them up to date row by row)."""
+    cursor.execute(
+        "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = %s::regclass AND contype = 'u'",
+        [table])
+    constraints = cursor.fetchall()
+    cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s AND indexname NOT LIKE %s",
+                   [table, "%pkey"])
+    indexes = [(name, definition) for name, definition in cursor.fetchall()
+               if name not in {constraint for constraint, _ in constraints}]
+    for name, _definition in constraints:
+        cursor.execute(f"ALTER TABLE {table} DROP CONSTRAINT {name}")
+    for name, _definition in indexes:
+        cursor.execute(f"DROP INDEX {name}")
+    return [f"ALTER TABLE {table} ADD CONSTRAINT {name} {definition}" for name, definition in constraints] + [
+        definition for _name, definition in indexes]
+
+
+def seed(*, days: int, paths: int, session_days: int):
+    from django.contrib.auth import get_user_model
+
+    from campaigns import services
+    from campaigns.journeys.paths import group_of
+    from campaigns.journeys.services import journey_setup_replace
+    from campaigns.journeys.suggest import suggest_groups
+    from campaigns.models import JourneyPageDaily, JourneySession, JourneyTransitionDaily, JourneyVisitorStage
+
+    owner = get_user_model().objects.create_user(username="bench", password="bench", is_staff=True)
+    site = services.site_create(owner=owner, name="Bench shop", allowed_origins=["https://bench.example"])
+    names = path_names(paths)
+    groups = [suggestion.group for suggestion in suggest_groups(paths_with_counts=[(n, 1) for n in names])]
+    journey_setup_replace(site=site, groups=groups, cleanups=[])
+    started = time.perf_counter()
+    day = day_simulate(paths=paths)
+    print(f"one simulated day: {day['pageviews']:,} page views, {day['sessions']:,} sessions, "
+          f"{len(day['pages'][0]):,} page rows, {len(day['moves'][0]):,} transition rows "
+          f"({time.perf_counter() - started:.1f} s)", flush=True)
+    from campaigns.models.site import time_zone_of
+
+    today = dt.datetime.now(time_zone_of(site.time_zone)).date()
+    raw = connection.connection
+    tables = {model: model._meta.db_table for model in
+              (JourneyPageDaily, JourneyTransitionDaily, JourneySession, JourneyVisitorStage)}
+    with connection.cursor() as cursor:
+        restore = {table: _constraints_off(cursor, table) for table in tables.values()}
+        cursor.execute("CREATE TEMP TABLE day_pages (step int, path text, device text, source text, ret bool, "
+                       "pageviews int)")
+        cursor.execute("CREATE TEMP TABLE day_moves (step int, from_path text, path text, device text, source text, "
+                       "ret bool, count int)")
+    page_keys, page_counts = day["pages"]
+    _copy(raw, "day_pages", ("step", "path", "device", "source", "ret", "pageviews"), (
+        (int(key >> 40), names[(key >> 12) & 0xFFFFFFF], *_segment(int(key & 0xFFF)), int(count))
+        for key, count in zip(page_keys.tolist(), page_counts.tolist(), strict=True)))
+    move_keys, move_counts = day["moves"]
+    _copy(raw, "day_moves", ("step", "from_path", "path", "device", "source", "ret", "count"), (
+        (int(key >> 50), names[(key >> 30) & 0xFFFFF], names[(key >> 12) & 0x3FFFF], *_segment(int(key & 0xFFF)),
+         int(count))
+        for key, count in zip(move_keys.tolist(), move_counts.tolist(), strict=True)))
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        # Each day the same keys with counts varied by up to 20 % either way; step 1 rows are all entries.
+        cursor.execute(
+            f"INSERT INTO {tables[JourneyPageDaily]}"
+            ' (site_id, day, step, path, device, source, "returning", pageviews, entries)'
+            " SELECT %s, %s::date - d, step, path, device, source, ret, v, CASE WHEN step = 1 THEN v ELSE 0 END"
+            " FROM day_pages, generate_series(0, %s - 1) AS d,"
+            " LATERAL (SELECT greatest(1, round(pageviews * (0.8 + 0.4 * random())))::int AS v) AS varied",
+            [site.id, today, days])
+        cursor.execute(
+            f"INSERT INTO {tables[JourneyTransitionDaily]}"
+            ' (site_id, day, step, from_path, path, device, source, "returning", count)'
+            " SELECT %s, %s::date - d, step, from_path, path, device, source, ret,"
+            " greatest(1, round(count * (0.8 + 0.4 * random())))::int FROM day_moves, generate_series(0, %s - 1) AS d",
+            [site.id, today, days])
+    print(f"counters for {days} days inserted ({time.perf_counter() - started:.0f} s)", flush=True)
+    started = time.perf_counter()
+    session_paths, lengths = day["session_paths"], day["lengths"]
+    device, source, returning = day["segment"]
+    stage_of = [(group.stage if group else "") for group in (group_of(path=name, groups=groups) for name in names)]
+    midnight = dt.datetime.combine(today, dt.time(), tzinfo=dt.UTC)
+    all_paths = session_paths.tolist()
+    for back in range(session_days):
+        on = today - dt.timedelta(days=back)
+        at = midnight - dt.timedelta(days=back)
+        session_rows, stage_rows = [], []
+        for index, codes in enumerate(all_paths):
+            kept = [code for code in codes if code >= 0]
+            started_at = at + dt.timedelta(seconds=index * 86_000 // len(all_paths))
+            segment = (DEVICES[device[index]], SOURCES[source[index]], bool(returning[index]))
+            visitor, session = f"v{back}-{index}", f"s{back}-{index}"
+            length = int(lengths[index])
+            session_rows.append((site.id, visitor, session, on, started_at, started_at + dt.timedelta(minutes=length),
+                                 length, length, *segment, *(names[code] for code in kept),
+                                 *([None] * (10 - len(kept)))))
+            reached = {}
+            for position, code in enumerate(kept):
+                if stage_of[code] and stage_of[code] not in reached:
+                    reached[stage_of[code]] = (names[code], started_at + dt.timedelta(minutes=position))
+            for stage, (name, first_at) in reached.items():
+                stage_rows.append((site.id, visitor, stage, first_at, on, name, session, *segment))
+        _copy(raw, tables[JourneySession], (
+            "site_id", "visitor_id", "session_id", "day", "started_at", "last_at", "steps", "pageviews", "device",
+            "source", "returning", *JourneySession.PATH_FIELDS), session_rows)
+        _copy(raw, tables[JourneyVisitorStage], (
+            "site_id", "visitor_id", "stage", "first_at", "day", "path", "session_id", "device", "source",
+            "returning"), stage_rows)
+    print(f"session and stage rows for {session_days} days inserted ({time.perf_counter() - started:.0f} s)",
+          flush=True)
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        for table, statements in restore.items():
+            for statement in statements:
+                cursor.execute(statement)
+            cursor.execute(f"ANALYZE {table}")
+        counts = {}
+        for model, table in tables.items():
+            cursor.execute(f"SELECT count(*), pg_total_relation_size(%s) FROM {table}", [table])
+            counts[model.__name__] = cursor.fetchone()
+    print(f"indexes rebuilt and analyzed ({time.perf_counter() - started:.0f} s); rows: "
+          + ", ".join(f"{name} {rows:,} ({size / 2**20:,.0f} MiB)" for name, (rows, size) in counts.items()),
+          flush=True)
+    return owner, site, today
+
+
+def timed(fn, runs: int) -> tuple[float, float]:
+    """(median, p95) in milliseconds, after one warm-up call."""
+    fn()
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - start) * 1000)
+    samples.sort()
+    return statistics.median(samples), samples[min(len(samples) - 1, round(0.95 * (len(samples) - 1)))]
+
+
+def report(label: str, median: float, p95: float, *, budget: bool = False) -> None:
+    verdict = f"  ({'within' if median < BUDGET_MS else 'OVER'} {BUDGET_MS} ms)" if budget else ""
+    print(f"{label:<58} median {median:9.1f} ms  p95 {p95:9.1f} ms{verdict}", flush=True)
+
+
+def bench(*, owner, site, today, days: int, session_days: int, runs: int) -> None:
+    from django.test import Client
+    from django.urls import reverse
+
+    from campaigns.journeys.flow import entry_exit_tables, flow_from_counts, flow_from_sessions
+    from campaigns.journeys.funnel import stage_funnel
+    from campaigns.journeys.sankey import sankey_svg
+    from campaigns.journeys.selectors import (
+        JourneyFilter,
+        journey_counts_get,
+        journey_sessions_get,
+        journey_stage_reaches_get,
+    )
+    from campaigns.journeys.services import journey_setup_get
+
+    client = Client()
+    client.force_login(owner)
+    url = reverse("admin:campaigns_site_journeys", args=[site.id])
+    groups, _ = journey_setup_get(site=site)
+    for span in (days, 7):
+        since = today - dt.timedelta(days=span - 1)
+        query = {"since": since.isoformat(), "until": today.isoformat()}
+        assert client.get(url, query).status_code == 200
+        report(f"journey page, {span} days (entry pages, 5 steps, funnel)",
+               *timed(lambda query=query: client.get(url, query), runs), budget=True)
+        where = JourneyFilter(start=since, end=today)
+        report(f"  journey_counts_get, {span} days", *timed(lambda where=where: journey_counts_get(site=site,
+                                                                                                  where=where), runs))
+        pages, transitions = journey_counts_get(site=site, where=where)
+        print(f"    ({len(pages):,} page sums, {len(transitions):,} transition sums)")
+        report("  flow_from_counts + entry_exit_tables", *timed(lambda p=pages, t=transitions: (
+            flow_from_counts(pages=p, transitions=t, groups=groups),
+            entry_exit_tables(pages=p, transitions=t, groups=groups)), runs))
+        flow = flow_from_counts(pages=pages, transitions=transitions, groups=groups)
+        report("  sankey_svg", *timed(lambda flow=flow: sankey_svg(flow=flow), runs))
+    since = today - dt.timedelta(days=session_days - 1)
+    where = JourneyFilter(start=since, end=today)
+    query = {"since": since.isoformat(), "until": today.isoformat(), "goal": "Thank you"}
+    assert client.get(url, query).status_code == 200
+    report(f"journey page, back from Thank you, {session_days} days of session rows",
+           *timed(lambda: client.get(url, query), runs), budget=True)
+    report(f"  journey_sessions_get + flow_from_sessions, {session_days} days", *timed(lambda: flow_from_sessions(
+        sessions=journey_sessions_get(site=site, where=where), groups=groups, goal="Thank you"), runs))
+    report(f"  journey_stage_reaches_get + stage_funnel, {session_days} days", *timed(lambda: stage_funnel(
+        reached=journey_stage_reaches_get(site=site, where=where)), runs))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--days", type=int, default=90)
+    parser.add_argument("--paths", type=int, default=1000)
+    parser.add_argument("--session-days", type=int, default=7)
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    if connection.vendor != "postgresql":
+        print("journeys bench: needs PostgreSQL (DATABASE_URL)")
+        return
+    setup_test_environment()
+    settings.DATABASES["default"].setdefault("TEST", {})["NAME"] = "test_retarget_journeys_bench"
+    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
+    try:
+        with open("/proc/loadavg") as load:
+            print(f"load average before: {load.read().split()[:3]}")
+        owner, site, today = seed(days=args.days, paths=args.paths, session_days=args.session_days)
+        bench(owner=owner, site=site, today=today, days=args.days, session_days=args.session_days, runs=args.runs)
+        with open("/proc/loadavg") as load:
+            print(f"load average after: {load.read().split()[:3]}")
+    finally:
+        connection.creation.destroy_test_db(old_name, verbosity=0)
+
+
+if __name__ == "__main__":
+    main()
