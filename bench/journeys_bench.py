@@ -157,9 +157,9 @@ def seed(*, days: int, paths: int, session_days: int):
     print(f"one simulated day: {day['pageviews']:,} page views, {day['sessions']:,} sessions, "
           f"{len(day['pages'][0]):,} page rows, {len(day['moves'][0]):,} transition rows "
           f"({time.perf_counter() - started:.1f} s)", flush=True)
-    from campaigns.models.site import time_zone_of
+    from campaigns.rules import zone
 
-    today = dt.datetime.now(time_zone_of(site.time_zone)).date()
+    today = dt.datetime.now(zone(site.time_zone)).date()
     raw = connection.connection
     tables = {model: model._meta.db_table for model in
               (JourneyPageDaily, JourneyTransitionDaily, JourneySession, JourneyVisitorStage)}

@@ -44,7 +44,7 @@ from campaigns.journeys.selectors import (
 from campaigns.journeys.services import journey_setup_get, journey_setup_replace
 from campaigns.journeys.suggest import suggest_cleanups, suggest_groups
 from campaigns.models import Site, Stage
-from campaigns.models.site import time_zone_of
+from campaigns.rules import zone
 
 TEMPLATES = "admin/campaigns/journeys/"
 DEFAULT_DAYS = 30
@@ -127,7 +127,7 @@ class SiteJourneysAdminMixin:
         form = JourneyMapForm(request.GET or None, segments=journey_segments_get(site=site), groups=groups,
                               paths=start_paths)
         data = form.cleaned_data if form.is_valid() else {}
-        today = timezone.localdate(timezone=time_zone_of(site.time_zone))
+        today = timezone.localdate(timezone=zone(site.time_zone))
         until = data.get("until") or today
         since = data.get("since") or until - dt.timedelta(days=DEFAULT_DAYS - 1)
         if not form.is_bound:  # the form shows the days the page reads

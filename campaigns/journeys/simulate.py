@@ -24,7 +24,7 @@ from django.utils import timezone
 from campaigns.journeys.paths import Group, group_of
 from campaigns.journeys.services import journey_setup_get
 from campaigns.models import JourneyPageDaily, JourneySession, JourneyTransitionDaily, JourneyVisitorStage, Site
-from campaigns.models.site import time_zone_of
+from campaigns.rules import zone as zone_of
 
 SIMULATED_SOURCE_PREFIX = "simulated/"
 SIMULATED_ID_PREFIX = "sim-"
@@ -108,7 +108,7 @@ def journeys_simulate(*, site: Site, days: int = 30, visitors: int = 600, seed: 
     """
     if days < 1 or visitors < 0:
         raise ValueError("days must be at least 1 and visitors at least 0")
-    zone = time_zone_of(site.time_zone)
+    zone = zone_of(site.time_zone)
     today = today or timezone.localdate(timezone=zone)
     first_day = today - dt.timedelta(days=days - 1)
     groups, _cleanups = journey_setup_get(site=site)
