@@ -106,6 +106,11 @@ def gz(data: bytes) -> int:
     return len(gzip.compress(data, 9))
 
 
+def widget_preview_size() -> int:
+    manifest = json.loads((STATIC / "manifest.json").read_text())
+    return gz((STATIC / manifest["preview"]).read_bytes()) if manifest.get("preview") else 0
+
+
 def widget_sizes() -> tuple[int, int]:
     manifest = json.loads((STATIC / "manifest.json").read_text())
     core_files = [manifest["core"], *manifest.get("core_chunks", [])]
@@ -116,6 +121,9 @@ def widget_sizes() -> tuple[int, int]:
         *manifest.get("core_chunks", []),
         *manifest.get("lazy", []),
     }
+    # The preview file is loaded only by the admin's preview frame and an owner's preview link, never for a visitor
+    # (widget/build.mjs leaves it out of its total too); widget_preview_size() prints it apart.
+    every.discard(manifest.get("preview"))
     core = sum(gz((STATIC / name).read_bytes()) for name in core_files)
     total = sum(gz((STATIC / name).read_bytes()) for name in every)
     return core, total
@@ -353,6 +361,7 @@ def main() -> None:
     print("widget sizes (gzip -9)")
     print(f"  core                 : {core / 1024:6.1f} KB  (budget <= 7 KB: {budget(core <= 7 * 1024)})")
     print(f"  core + all renderers : {total / 1024:6.1f} KB  (budget <= 16 KB: {budget(total <= 16 * 1024)})")
+    print(f"  preview (owners only): {widget_preview_size() / 1024:6.1f} KB  (not loaded for visitors)")
     for package, size in ({} if args.no_compare else comparable_sizes()).items():
         shown = f"{size / 1024:6.1f} KB  ({size / core:.1f}x our core)" if size else "not installed (npm failed)"
         print(f"  {package:21s}: {shown}")
