@@ -33,7 +33,7 @@ from pathlib import Path
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
 
-from bench.collect_bench import BATCH, ORIGIN, PG, UA, Wrk, environment  # noqa: E402
+from bench.collect_bench import BATCH, ORIGIN, PG, UA, Wrk, bench_site_fresh, environment  # noqa: E402
 from bench.common import STATIC_ROOT  # noqa: E402
 
 DB_NAME = os.environ.get("COLLECT_ABLATION_DB", "retarget_ablation")
@@ -115,26 +115,10 @@ def main() -> None:
     for name in ("RETARGET_FAST_PATH", "DB_PREPARED_STATEMENTS", "COLLECT_WRITER_SOCKET"):
         env.pop(name, None)  # everything on unless a piece says otherwise
     os.environ.update(env)
-    subprocess.run(["psql", f"{PG}/postgres", "-qc", f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)"], check=True,
-                   capture_output=True)
-    subprocess.run(["psql", f"{PG}/postgres", "-qc", f"CREATE DATABASE {DB_NAME}"], check=True)
-    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=BASE_DIR, env=env, check=True)
-
-    import django
-
-    django.setup()
-    from django.contrib.auth import get_user_model
+    site, campaign, variant = bench_site_fresh(db_name=DB_NAME, env=env)
     from django.core.cache import cache
     from django.db import connection
 
-    from campaigns import services
-
-    cache.clear()
-    owner = get_user_model().objects.create_user("bench", password="x")
-    site = services.site_create(owner=owner, name="Bench", allowed_origins=[ORIGIN])
-    campaign = services.campaign_create(site=site, name="Bench", message_type="popup", status="active",
-                                        variants=[{"name": "A", "content": {"headline": "Hi"}}])
-    variant = campaign.variants.get()
     connection.close()
     events_path = f"/api/w/{site.public_key}/events"
     lua_env = {**env, "BENCH_PATH": events_path, "BENCH_ORIGIN": ORIGIN, "BENCH_CAMPAIGN": str(campaign.id),

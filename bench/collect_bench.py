@@ -214,6 +214,32 @@ def wait_http(path: str, timeout: float = 30) -> None:
     raise SystemExit("gunicorn did not start")
 
 
+def bench_site_fresh(*, db_name: str, env: dict):
+    """A fresh database `db_name`, migrated, Django set up on it, and one site with one active campaign:
+    (site, campaign, its variant). Shared by this bench and bench/collect_ablation.py."""
+    subprocess.run(["psql", f"{PG}/postgres", "-qc", f"DROP DATABASE IF EXISTS {db_name} WITH (FORCE)"], check=True,
+                   capture_output=True)
+    subprocess.run(["psql", f"{PG}/postgres", "-qc", f"CREATE DATABASE {db_name}"], check=True)
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=BASE_DIR, env=env, check=True)
+
+    import django
+
+    django.setup()
+    from django.contrib.auth import get_user_model
+    from django.core.cache import cache
+
+    from campaigns import services
+
+    cache.clear()
+    owner = get_user_model().objects.create_user("bench", password="x")
+    site = services.site_create(owner=owner, name="Bench", allowed_origins=[ORIGIN])
+    campaign = services.campaign_create(
+        site=site, name="Bench", message_type="popup", status="active",
+        variants=[{"name": "A", "content": {"headline": "Hi"}}],
+    )
+    return site, campaign, campaign.variants.get()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=10)
@@ -236,28 +262,10 @@ def main() -> None:
     env = environment(queue)
     os.environ.update(env)
     sys.path.insert(0, str(BASE_DIR))
-    subprocess.run(["psql", f"{PG}/postgres", "-qc", f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)"], check=True,
-                   capture_output=True)
-    subprocess.run(["psql", f"{PG}/postgres", "-qc", f"CREATE DATABASE {DB_NAME}"], check=True)
-    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=BASE_DIR, env=env, check=True)
-
-    import django
-
-    django.setup()
-    from django.contrib.auth import get_user_model
+    site, campaign, variant = bench_site_fresh(db_name=DB_NAME, env=env)
     from django.core.cache import cache
     from django.db import connection
 
-    from campaigns import services
-
-    cache.clear()
-    owner = get_user_model().objects.create_user("bench", password="x")
-    site = services.site_create(owner=owner, name="Bench", allowed_origins=[ORIGIN])
-    campaign = services.campaign_create(
-        site=site, name="Bench", message_type="popup", status="active",
-        variants=[{"name": "A", "content": {"headline": "Hi"}}],
-    )
-    variant = campaign.variants.get()
     journey_bench_setup(site=site)
     events_path = f"/api/w/{site.public_key}/events"
     lua_env = {**env, "BENCH_PATH": events_path, "BENCH_ORIGIN": ORIGIN, "BENCH_CAMPAIGN": str(campaign.id),
