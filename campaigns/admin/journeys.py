@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
+from campaigns.admin.interventions import SiteInterventionsAdminMixin, interventions_context
 from campaigns.admin.journey_forms import CleanupFormSet, GroupFormSet, JourneyMapForm, kept_forms
 from campaigns.journeys.flow import (
     DEFAULT_COLUMNS,
@@ -81,7 +82,7 @@ def _link_rows(flow: Flow) -> list[dict]:
     return rows[:LINKS_LISTED]
 
 
-class SiteJourneysAdminMixin:
+class SiteJourneysAdminMixin(SiteInterventionsAdminMixin):
     """The journey map and the journey set-up pages of a site, for SiteAdmin (owner-scoped)."""
 
     def get_urls(self):
@@ -160,6 +161,7 @@ class SiteJourneysAdminMixin:
                     for row in funnel],
             setup_url=reverse("admin:campaigns_site_journeys_setup", args=[site.id]),
             can_change=self.has_change_permission(request, site),
+            **interventions_context(site=site, where=where, groups=groups),
         ))
 
     def journeys_setup_view(self, request, site_id: int):

@@ -23,6 +23,7 @@ from django.utils.safestring import mark_safe
 from campaigns.models import Campaign, Variant
 from campaigns.results import calculator, charts, exports, reports
 from campaigns.results.campaign import FUNNEL, ResultsFilter, campaign_results, segments_present
+from campaigns.results.journey_effect import journey_effects_get
 from campaigns.selectors.visitor_data import visitors_erased
 from campaigns.services.results import campaign_winner_clear, campaign_winner_declare
 
@@ -265,6 +266,8 @@ class CampaignResultsAdminMixin:
             can_change=self.has_change_permission(request, campaign),
             calculator_spec=json.dumps(results["comparison"]["spec"]) if results["comparison"] else "",
             visitors_erased=visitors_erased(site_id=campaign.site_id),
+            journey_effects=[{"campaign": campaign, "effect": effect}
+                             for effect in journey_effects_get(campaigns=[campaign])],
         ))
 
     def winner_view(self, request, object_id: int):

@@ -24,20 +24,22 @@ def _countdowns_end(*, variants: list[dict], ends_at: datetime) -> None:
 
 
 def campaign_from_template(
-    *, template_key: str, site: Site, owner, name: str | None = None, now: datetime | None = None
+    *, template_key: str, site: Site, owner, name: str | None = None, now: datetime | None = None,
+    fields: dict | None = None,
 ) -> Campaign:
     """A draft campaign of `site` with the template's rules and variants, validated as the admin form validates
     a campaign (raises ValidationError). `owner` is the person asking: they must own or help run the site.
+    `fields` replaces some of the template's rule fields (a draft made for one place: its targeting, triggers).
     Raises KeyError for an unknown template and PermissionDenied for someone else's site."""
     template = gallery_template_get(key=template_key)
     if not Site.objects.for_user(owner).filter(pk=site.pk).exists():
         raise PermissionDenied(ERROR_NOT_YOUR_SITE)
-    fields = template.campaign_fields()
+    rule_fields = {**template.campaign_fields(), **(fields or {})}
     variants = template.variants()
     if template.ends_in_days:
-        fields["ends_at"] = (now or timezone.now()) + timedelta(days=template.ends_in_days)
-        _countdowns_end(variants=variants, ends_at=fields["ends_at"])
+        rule_fields["ends_at"] = (now or timezone.now()) + timedelta(days=template.ends_in_days)
+        _countdowns_end(variants=variants, ends_at=rule_fields["ends_at"])
     return campaign_create(
         site=site, name=name or template.name, message_type=template.message_type, status=Campaign.Status.DRAFT,
-        variants=variants, check_assets=False, **fields,
+        variants=variants, check_assets=False, **rule_fields,
     )

@@ -1,0 +1,91 @@
+"""The journey map's intervention points and journey effects, and the one-click draft for a point.
+
+`SiteInterventionsAdminMixin` sits behind `SiteJourneysAdminMixin` (whose `_site` it uses, so another owner's site
+answers 404 here too): it adds the POST that creates a draft campaign for a point and redirects to its change page
+in the editors. `interventions_context` is what the map page adds to its context for its "Intervention points" and
+"Does the message move people along?" blocks (admin/campaigns/journeys/_interventions.html).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpResponseNotAllowed, HttpResponseRedirect
+from django.urls import path, reverse
+
+from campaigns.gallery.catalog import gallery_template_get
+from campaigns.journeys.intervention_drafts import STAGE_TEMPLATES, intervention_draft_create
+from campaigns.journeys.interventions import STAGE_ORDINAL, intervention_points_get
+from campaigns.journeys.paths import Group
+from campaigns.journeys.services import journey_setup_get
+from campaigns.models import Campaign, Site, Stage
+from campaigns.results.journey_effect import journey_effects_get
+
+DRAFT_CREATED = "Draft campaign created for {label}: check it, then activate it."
+DRAFT_REFUSED = "No draft was created: {problem}"
+BAD_POINT = "the point or the template asked for is not one the map offers."
+
+
+class InterventionDraftForm(forms.Form):
+    kind = forms.ChoiceField(choices=[("group", "group"), ("path", "path")])
+    label = forms.CharField(max_length=200)
+    stage = forms.ChoiceField(choices=Stage.choices)
+    template = forms.CharField(max_length=64, required=False)
+
+
+def _template_choices(stage: str) -> list[dict]:
+    return [{"key": key, "name": gallery_template_get(key=key).name} for key in STAGE_TEMPLATES[stage]]
+
+
+def interventions_context(*, site: Site, where, groups: Sequence[Group]) -> dict:
+    """The map's intervention points (pages, and pages at a step) and its campaigns' journey effects."""
+    points = intervention_points_get(site=site, where=where, groups=groups)
+    stage_labels = dict(Stage.choices)
+    rows = {
+        name: [{"point": point, "stage_label": stage_labels[point.stage], "ordinal": STAGE_ORDINAL[point.stage],
+                "templates": _template_choices(point.stage)} for point in ranked]
+        for name, ranked in points.items()
+    }
+    campaigns = list(Campaign.objects.filter(site=site).exclude(status=Campaign.Status.DRAFT).order_by("name", "id"))
+    names = {campaign.id: campaign for campaign in campaigns}
+    effects = [{"campaign": names[effect.campaign_id], "effect": effect}
+               for effect in journey_effects_get(campaigns=campaigns)]
+    return {"intervention_pages": rows["pages"], "intervention_steps": rows["steps"], "journey_effects": effects,
+            "intervention_draft_url": reverse("admin:campaigns_site_intervention_draft", args=[site.id])}
+
+
+class SiteInterventionsAdminMixin:
+    """The POST that turns an intervention point into a draft campaign (owner-scoped, CSRF-checked by the admin)."""
+
+    def get_urls(self):
+        custom = [
+            path("<int:site_id>/journeys/intervene/", self.admin_site.admin_view(self.intervention_draft_view),
+                 name="campaigns_site_intervention_draft"),
+        ]
+        return custom + super().get_urls()
+
+    def intervention_draft_view(self, request, site_id: int):
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        site = self._site(request, site_id, change=True)
+        back = HttpResponseRedirect(reverse("admin:campaigns_site_journeys", args=[site.id]))
+        form = InterventionDraftForm(request.POST)
+        if not form.is_valid():
+            self.message_user(request, DRAFT_REFUSED.format(problem=BAD_POINT), messages.ERROR)
+            return back
+        data = form.cleaned_data
+        groups, _cleanups = journey_setup_get(site=site)
+        try:
+            campaign = intervention_draft_create(
+                site=site, owner=request.user, kind=data["kind"], label=data["label"], stage=data["stage"],
+                groups=groups, template_key=data["template"] or None,
+            )
+        except (ValueError, ValidationError) as error:
+            problem = "; ".join(error.messages) if isinstance(error, ValidationError) else str(error)
+            self.message_user(request, DRAFT_REFUSED.format(problem=problem), messages.ERROR)
+            return back
+        self.message_user(request, DRAFT_CREATED.format(label=data["label"]), messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:campaigns_campaign_change", args=[campaign.id]))
