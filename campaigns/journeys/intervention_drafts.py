@@ -1,7 +1,7 @@
 """A draft campaign for an intervention point, in one click: the gallery template that fits the stage the visitors
 lost there had reached, shown on exit intent on that page only.
 
-What the draft holds (docs/journeys.md, "Intervention points"):
+What the draft holds (docs/interventions.md, "Intervention points"):
 - targeting: the point's URL rule (a page group's rule, or the cleaned path), AND the template's own conditions
   that do not name a page (a cart recovery keeps "the cart is not empty"), AND the audience when one is given;
 - triggers: exit intent on a computer and a phone, unless every trigger of the template is already an exit (a cart

@@ -1,7 +1,7 @@
 """Intervention points: the pages where visitors are lost, weighted by how far along their journey they were, with the
 campaigns that already run there.
 
-The definitions (docs/journeys.md, "Intervention points", says the same for owners):
+The definitions (docs/interventions.md, "Intervention points", says the same for owners):
 
 - **An exit** is a session's last page: the cleaned path at position `steps` of a JourneySession row. A session with
   more steps than the row keeps (JourneySession.PATH_FIELDS) went on past them, so its exit page is not known and it

@@ -2,7 +2,7 @@
 further journey stage after their assignment, and the share who reached the campaign's goal, each with the
 difference and its interval from the statistics engine (campaigns/stats.py).
 
-Definitions (docs/journeys.md, "Does the message move people along?", says the same for owners):
+Definitions (docs/interventions.md, "Does the message move people along?", says the same for owners):
 - The arms are the campaign's assignments (Assignment): exposed, a visitor assigned to any variant; holdout, a
   visitor assigned to the holdout (variant null), who was shown nothing.
 - **The stage a visitor had reached when assigned** is the highest stage (awareness 1 … advocacy 5) among their
