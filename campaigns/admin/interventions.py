@@ -27,6 +27,7 @@ from campaigns.results.journey_effect import journey_effects_get
 DRAFT_CREATED = "Draft campaign created for {label}: check it, then activate it."
 DRAFT_REFUSED = "No draft was created: {problem}"
 BAD_POINT = "the point or the template asked for is not one the map offers."
+EFFECT_STATUSES = (Campaign.Status.ACTIVE, Campaign.Status.PAUSED)
 
 
 class InterventionDraftForm(forms.Form):
@@ -49,7 +50,9 @@ def interventions_context(*, site: Site, where, groups: Sequence[Group]) -> dict
                 "templates": _template_choices(point.stage)} for point in ranked]
         for name, ranked in points.items()
     }
-    campaigns = list(Campaign.objects.filter(site=site).exclude(status=Campaign.Status.DRAFT).order_by("name", "id"))
+    # The running campaigns with a holdout: every assignment is read, so archived campaigns stay on their own pages.
+    campaigns = list(Campaign.objects.filter(site=site, status__in=EFFECT_STATUSES, control_share__gt=0)
+                     .order_by("name", "id"))
     names = {campaign.id: campaign for campaign in campaigns}
     effects = [{"campaign": names[effect.campaign_id], "effect": effect}
                for effect in journey_effects_get(campaigns=campaigns)]
