@@ -41,6 +41,8 @@ STAGE_ORDINAL = {stage: position for position, stage in enumerate(STAGES, start=
 NO_STAGE_ORDINAL = STAGE_ORDINAL["awareness"]
 # Points listed on the map, most visitors lost first.
 POINTS_LISTED = 10
+# The most exited paths of a point that campaigns' URL targeting is matched against (a group can hold hundreds).
+PATHS_MATCHED = 20
 # The attributes of a targeting leaf that a page decides; every other leaf depends on the visitor.
 URL_ATTRS = frozenset({"url", "path", "host"})
 # The campaigns that may run on a page (an archived one runs nowhere).
@@ -84,7 +86,7 @@ class InterventionPoint:
     exits: int = 0
     lost: int = 0  # the exits weighted by the ordinal of the stage reached
     by_ordinal: dict[int, int] = field(default_factory=dict)  # exits by the ordinal of the stage reached
-    paths: set[str] = field(default_factory=set)
+    paths: dict[str, int] = field(default_factory=dict)  # exits by cleaned path
     group: Group | None = None
     campaigns: list[RunningCampaign] = field(default_factory=list)
 
@@ -116,7 +118,7 @@ def intervention_points_rank(
         point.exits += row.exits
         point.lost += row.exits * row.ordinal
         point.by_ordinal[row.ordinal] = point.by_ordinal.get(row.ordinal, 0) + row.exits
-        point.paths.add(row.path)
+        point.paths[row.path] = point.paths.get(row.path, 0) + row.exits
     ranked = sorted(points.values(), key=lambda p: (-p.lost, -p.exits, p.label, p.step or 0))
     return ranked[:limit]
 
@@ -172,7 +174,7 @@ def _url_verdict(node: object, url: str) -> bool | None:
 
 def campaigns_running_on(*, site: Site, paths: Iterable[str], campaigns: Sequence[Campaign]) -> list[RunningCampaign]:
     """The campaigns whose URL targeting matches one of the paths (as a page of the site's first origin)."""
-    urls = [url_for_site(site=site, path=path) for path in sorted(paths)]
+    urls = [url_for_site(site=site, path=path) for path in paths]
     found = []
     for campaign in campaigns:
         verdicts = [_url_verdict(campaign.targeting, url) for url in urls]
@@ -196,7 +198,8 @@ def intervention_points_get(
                      .only("id", "name", "status", "targeting"))
     for points in ranked.values():
         for point in points:
-            point.campaigns = campaigns_running_on(site=site, paths=point.paths, campaigns=campaigns)
+            most_exited = sorted(point.paths, key=lambda path: (-point.paths[path], path))[:PATHS_MATCHED]
+            point.campaigns = campaigns_running_on(site=site, paths=most_exited, campaigns=campaigns)
     return ranked
 
 
