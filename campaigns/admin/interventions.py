@@ -20,6 +20,7 @@ from campaigns.gallery.catalog import gallery_template_get
 from campaigns.journeys.intervention_drafts import STAGE_TEMPLATES, intervention_draft_create
 from campaigns.journeys.interventions import STAGE_ORDINAL, intervention_points_get
 from campaigns.journeys.paths import Group
+from campaigns.journeys.selectors import JourneyFilter
 from campaigns.journeys.services import journey_setup_get
 from campaigns.models import Campaign, Site, Stage
 from campaigns.results.journey_effect import journey_effects_get
@@ -41,7 +42,7 @@ def _template_choices(stage: str) -> list[dict]:
     return [{"key": key, "name": gallery_template_get(key=key).name} for key in STAGE_TEMPLATES[stage]]
 
 
-def interventions_context(*, site: Site, where, groups: Sequence[Group]) -> dict:
+def interventions_context(*, site: Site, where: JourneyFilter, groups: Sequence[Group]) -> dict:
     """The map's intervention points (pages, and pages at a step) and its campaigns' journey effects."""
     points = intervention_points_get(site=site, where=where, groups=groups)
     stage_labels = dict(Stage.choices)

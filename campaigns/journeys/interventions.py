@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Case, Count, F, IntegerField, OuterRef, Subquery, Value, When
 from django.db.models.functions import Coalesce
@@ -34,6 +34,9 @@ from campaigns.models import Campaign, JourneySession, JourneyVisitorStage, Site
 from campaigns.models.journeys import SESSION_PATHS
 from campaigns.rules import rule_matches
 from campaigns.targeting.preview import url_for_site
+
+if TYPE_CHECKING:
+    from campaigns.journeys.selectors import JourneyFilter
 
 # A stage's weight: its position in the journey, 1 for awareness to 5 for advocacy.
 STAGE_ORDINAL = {stage: position for position, stage in enumerate(STAGES, start=1)}
@@ -123,9 +126,9 @@ def intervention_points_rank(
     return ranked[:limit]
 
 
-def intervention_exits_get(*, site: Site, where: Any) -> list[ExitCount]:
+def intervention_exits_get(*, site: Site, where: JourneyFilter) -> list[ExitCount]:
     """Exits by path, step and the ordinal of the stage reached, for the sessions that began in the filter's days
-    with its segment (`where`: a campaigns.journeys.selectors.JourneyFilter). One grouped query."""
+    with its segment. One grouped query."""
     sessions = JourneySession.objects.filter(site=site, day__gte=where.start, day__lte=where.end,
                                              steps__gte=1, steps__lte=SESSION_PATHS)
     for name in ("source", "device", "returning"):
@@ -185,7 +188,7 @@ def campaigns_running_on(*, site: Site, paths: Iterable[str], campaigns: Sequenc
 
 
 def intervention_points_get(
-    *, site: Site, where: Any, groups: Sequence[Group], limit: int = POINTS_LISTED
+    *, site: Site, where: JourneyFilter, groups: Sequence[Group], limit: int = POINTS_LISTED
 ) -> dict[str, list[InterventionPoint]]:
     """The map's intervention points: {"pages": ..., "steps": ...}, each with the campaigns that run there. Two
     queries: the exits, and the site's campaigns."""
