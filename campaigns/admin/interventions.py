@@ -17,7 +17,7 @@ from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import path, reverse
 
 from campaigns.gallery.catalog import gallery_template_get
-from campaigns.journeys.intervention_drafts import STAGE_TEMPLATES, intervention_draft_create
+from campaigns.journeys.intervention_drafts import intervention_draft_create, stage_templates
 from campaigns.journeys.interventions import STAGE_ORDINAL, intervention_points_get
 from campaigns.journeys.paths import Group
 from campaigns.journeys.selectors import JourneyFilter
@@ -38,8 +38,9 @@ class InterventionDraftForm(forms.Form):
     template = forms.CharField(max_length=64, required=False)
 
 
-def _template_choices(stage: str) -> list[dict]:
-    return [{"key": key, "name": gallery_template_get(key=key).name} for key in STAGE_TEMPLATES[stage]]
+def _template_choices(stage: str, label: str) -> list[dict]:
+    offered = stage_templates(stage=stage, label=label)
+    return [{"key": key, "name": gallery_template_get(key=key).name} for key in offered]
 
 
 def interventions_context(*, site: Site, where: JourneyFilter, groups: Sequence[Group]) -> dict:
@@ -48,7 +49,7 @@ def interventions_context(*, site: Site, where: JourneyFilter, groups: Sequence[
     stage_labels = dict(Stage.choices)
     rows = {
         name: [{"point": point, "stage_label": stage_labels[point.stage], "ordinal": STAGE_ORDINAL[point.stage],
-                "templates": _template_choices(point.stage)} for point in ranked]
+                "templates": _template_choices(point.stage, point.label)} for point in ranked]
         for name, ranked in points.items()
     }
     # The running campaigns with a holdout: every assignment is read, so archived campaigns stay on their own pages.

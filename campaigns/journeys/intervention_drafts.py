@@ -32,6 +32,9 @@ STAGE_TEMPLATES: dict[str, tuple[str, ...]] = {
     "retention": ("nps_after_purchase", "exit_feedback"),
     "advocacy": ("nps_after_purchase", "exit_feedback"),
 }
+# Where a point's name says what the page is, the template made for that page comes first: a checkout's drop-off
+# asks what stopped the visitor, a cart's reminds them of what they left.
+PAGE_TEMPLATES: tuple[tuple[str, str], ...] = (("checkout", "checkout_survey"), ("cart", "cart_recovery"))
 # Exit intent on a computer (the pointer leaves through the top) and its phone equivalent.
 EXIT_TRIGGERS: tuple[dict[str, Any], ...] = (
     {"type": "exit_intent", "sensitivity": 20, "min_time": 5},
@@ -48,10 +51,17 @@ ERROR_UNKNOWN_GROUP = "The site has no page group {name!r}."
 ERROR_NOT_A_PATH = "{path!r} is not a page path as the journey map counts it."
 
 
-def stage_templates(*, stage: str) -> tuple[str, ...]:
+def stage_templates(*, stage: str, label: str = "") -> tuple[str, ...]:
+    """The templates offered at a point of this stage, the preselected one first: the page's own template when the
+    point's name says it is a checkout or a cart."""
     if stage not in STAGE_TEMPLATES:
         raise ValueError(ERROR_UNKNOWN_STAGE.format(stage=stage))
-    return STAGE_TEMPLATES[stage]
+    offered = STAGE_TEMPLATES[stage]
+    name = label.lower()
+    for word, key in PAGE_TEMPLATES:
+        if word in name and key in offered:
+            return (key, *(other for other in offered if other != key))
+    return offered
 
 
 def intervention_url_rule(*, kind: str, label: str, groups: Sequence[Group]) -> dict[str, Any]:
@@ -115,7 +125,7 @@ def intervention_draft_create(
 
     Raises ValueError for an unknown stage, template or point, PermissionDenied for someone else's site and
     ValidationError when the draft does not validate (campaign_create's checks, those of every campaign)."""
-    offered = stage_templates(stage=stage)
+    offered = stage_templates(stage=stage, label=label)
     key = template_key or offered[0]
     if key not in offered:
         raise ValueError(ERROR_TEMPLATE_NOT_FOR_STAGE.format(template=key, stage=stage))

@@ -11,7 +11,12 @@ from django.urls import reverse
 from scipy import stats as sps
 
 from campaigns.journeys.demo import journey_demo_apply
-from campaigns.journeys.intervention_drafts import EXIT_TRIGGERS, intervention_draft_create
+from campaigns.journeys.intervention_drafts import (
+    EXIT_TRIGGERS,
+    STAGE_TEMPLATES,
+    intervention_draft_create,
+    stage_templates,
+)
 from campaigns.journeys.interventions import intervention_points_get, path_url_rule
 from campaigns.journeys.selectors import JourneyFilter
 from campaigns.journeys.services import journey_setup_get
@@ -197,3 +202,12 @@ def test_the_journey_effect_of_a_campaign_with_a_holdout_matches_a_hand_count(cl
     assert row[5] == "+35 pp"
     journey_map = client.get(reverse("admin:campaigns_site_journeys", args=[site.id])).content.decode()
     assert cells_of(journey_map, "journey-effects")[1][:3] == ("Nudge", "5", "4")
+
+
+def test_a_checkout_or_a_cart_preselects_its_own_template_among_the_decision_stage_ones():
+    assert stage_templates(stage="decision", label="Checkout")[0] == "checkout_survey"
+    assert stage_templates(stage="decision", label="/cart/")[0] == "cart_recovery"
+    assert stage_templates(stage="decision", label="Product")[0] == "exit_discount"
+    assert sorted(stage_templates(stage="decision", label="Checkout")) == sorted(STAGE_TEMPLATES["decision"])
+    # A page's template is preselected only where the stage offers it.
+    assert stage_templates(stage="awareness", label="Checkout") == STAGE_TEMPLATES["awareness"]
