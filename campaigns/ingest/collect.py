@@ -110,10 +110,10 @@ def widget_version_of(document: dict) -> str:
 
 
 def _refused(status: int, error: str, detail=None, *, site_id: int, reason: str, count: int = 1,
-             retry_after: int | None = None) -> Refusal:
+             retry_after: int | None = None, origin: str | None = None) -> Refusal:
     """A whole request refused, and counted for the site's owner (events when they could be read, else the
-    request once)."""
-    refusals_note(site_id=site_id, day=timezone.now().date(), reason=reason, count=count)
+    request once; a refused origin, named)."""
+    refusals_note(site_id=site_id, day=timezone.now().date(), reason=reason, count=count, origin=origin)
     return Refusal(status, error, detail, retry_after)
 
 
@@ -148,7 +148,7 @@ def events_collect(*, ingest: SiteIngest, public_key: str, origin: str | None, c
     """
     refused = partial(_refused, site_id=ingest.site_id)
     if not origin_allowed(origin=origin, allowed=ingest.allowed_origins):
-        return refused(403, ERROR_ORIGIN, reason=REFUSED_ORIGIN)
+        return refused(403, ERROR_ORIGIN, reason=REFUSED_ORIGIN, origin=origin)
     if content_type not in CONTENT_TYPES:
         return refused(415, ERROR_CONTENT_TYPE, reason=REFUSED_CONTENT_TYPE)
     body = body_read(read, content_length=content_length, max_bytes=MAX_BODY_BYTES)
