@@ -65,7 +65,7 @@ class SiteInstallationAdminMixin:
         except ValidationError as error:
             messages.error(request, error.messages[0])
         else:
-            messages.success(request, _("%(origin)s is now one of this site's origins.") % {"origin": origin})
+            messages.success(request, _("Added %(origin)s to this site's origins.") % {"origin": origin})
         return self._back(site)
 
     def installation_check_view(self, request, site_id: int):
