@@ -21,6 +21,7 @@ from urllib.parse import urljoin, urlsplit
 
 import urllib3
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 
 from campaigns.ingest.origins import origin_normalize, origin_of_url
 
@@ -30,15 +31,15 @@ MAX_REDIRECTS = 3
 USER_AGENT = "RetargetInstallationCheck/1.0 (+the site owner asked for this page)"
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
-ERROR_NOT_A_URL = "{url} is not a web address (http:// or https://)."
-ERROR_NOT_ALLOWED = "{origin} is not one of this site's origins: only pages of the site can be checked."
-ERROR_REDIRECT_NOT_ALLOWED = "{url} redirects to {origin}, which is not one of this site's origins."
-ERROR_NOT_PUBLIC = "{host} is not a public address: only public pages can be checked."
-ERROR_UNRESOLVED = "{host} could not be found (DNS)."
-ERROR_TOO_MANY_REDIRECTS = "{url} redirects more than {count} times."
-ERROR_TIMEOUT = "{url} did not answer within {seconds:g} seconds."
-ERROR_UNREACHABLE = "{url} could not be fetched: {reason}."
-ERROR_STATUS = "{url} answered HTTP {status}."
+ERROR_NOT_A_URL = _("{url} is not a web address (http:// or https://).")
+ERROR_NOT_ALLOWED = _("{origin} is not one of this site's origins: only pages of the site can be checked.")
+ERROR_REDIRECT_NOT_ALLOWED = _("{url} redirects to {origin}, which is not one of this site's origins.")
+ERROR_NOT_PUBLIC = _("{host} is not a public address: only public pages can be checked.")
+ERROR_UNRESOLVED = _("{host} could not be found (DNS).")
+ERROR_TOO_MANY_REDIRECTS = _("{url} redirects more than {count} times.")
+ERROR_TIMEOUT = _("{url} did not answer within {seconds:g} seconds.")
+ERROR_UNREACHABLE = _("{url} could not be fetched: {reason}.")
+ERROR_STATUS = _("{url} answered HTTP {status}.")
 
 
 class FetchRefused(Exception):

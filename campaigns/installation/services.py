@@ -2,11 +2,12 @@
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 
 from campaigns.ingest.origins import origin_normalize
 from campaigns.models import RefusedOrigin, Site
 
-ERROR_NOT_AN_ORIGIN = "{origin!r} is not an origin (scheme://host[:port])."
+ERROR_NOT_AN_ORIGIN = _("{origin!r} is not an origin (scheme://host[:port]).")
 
 
 @transaction.atomic
