@@ -5,6 +5,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from django.urls import reverse
 
 from campaigns.installation import fetch
 from campaigns.installation.fetch import FetchRefused, address_allowed, page_fetch
@@ -150,3 +151,16 @@ def test_check_now_says_whether_this_sites_snippet_is_on_the_page(pages, loopbac
         assert found.keys == ("pk_someone_else",)
     if state == REFUSED:
         assert "answered HTTP 404" in found.detail
+
+
+def test_the_owner_checks_a_page_of_the_site_from_its_admin_page(client, owner, site, pages, loopback):
+    site.allowed_origins = [pages]
+    site.save()
+    PAGES["/home"] = f'<html><head><script data-site="{site.public_key}" async></script></head></html>'
+    client.force_login(owner)
+    check = reverse("admin:campaigns_site_installation_check", args=[site.pk])
+    found = client.post(check, {"url": f"{pages}/to/home"}, follow=True).content.decode()
+    assert f"The snippet for this site is on {pages}/home." in found
+    missing = client.post(check, {"url": f"{pages}/none"}, follow=True).content.decode()
+    assert f"No Retarget snippet on {pages}/none" in missing
+    assert client.get(check).status_code == 405
