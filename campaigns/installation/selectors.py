@@ -2,9 +2,10 @@
 campaign's last impression with the "no impression while its pages had page views" warning.
 
 Cheap by construction: a site's page reads one row per origin, at most sixty minute rows per origin and at most
-REFUSED_ORIGINS_KEPT refused origins (three queries and one Redis read); a campaign's page reads its activity row
-and, only for an active campaign without an impression in WARNING_HOURS whose targeting names pages, the URLs of
-the site's latest PAGE_SAMPLE page views of that period (the (site, received_at) index of events, newest first).
+REFUSED_ORIGINS_KEPT refused origins (three queries and one Redis read); a campaign's page reads its activity row,
+and for an active campaign without an impression in WARNING_HOURS whether any origin had a page view since; only
+when one had and the campaign's targeting names pages, the URLs of the site's latest PAGE_SAMPLE page views of that
+period (the (site, received_at) index of events, newest first).
 """
 
 from dataclasses import dataclass, field
@@ -110,10 +111,10 @@ def campaign_installation_get(*, campaign: Campaign, now: datetime | None = None
             and (campaign.ends_at is None or campaign.ends_at > now))
     if not live or (last is not None and last >= since):
         return answer
-    if not url_targeting_has_urls(campaign.targeting):
-        # Every page is the campaign's: the origins' latest page views say it without reading events.
-        viewed = OriginActivity.objects.filter(site_id=campaign.site_id, last_pageview_at__gte=since).exists()
-        answer.warning = viewed
+    # The origins' latest page views say whether the site had any, without reading events.
+    viewed = OriginActivity.objects.filter(site_id=campaign.site_id, last_pageview_at__gte=since).exists()
+    if not viewed or not url_targeting_has_urls(campaign.targeting):
+        answer.warning = viewed  # no page view at all, or every page is the campaign's
         return answer
     reduced = url_targeting(campaign.targeting)
     urls = list(

@@ -227,3 +227,11 @@ def test_an_active_campaign_without_impressions_while_its_pages_had_views_is_fla
     assert shown.last_impression_at is not None and not shown.warning
     page = client.get(reverse("admin:campaigns_campaign_change", args=[shop.pk])).content.decode()
     assert 'id="campaign-installation-warning"' not in page and "Last impression:" in page
+
+
+def test_the_site_check_reads_a_few_rows_whatever_the_events(client, site, tally_fold, django_assert_max_num_queries):
+    send(client, site, [event("pageview") for _ in range(20)])
+    tally.tally_drain()
+    with django_assert_max_num_queries(3):
+        found = site_installation_get(site=site)
+    assert [seen.events_last_hour for seen in found.origins] == [20]
