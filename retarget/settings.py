@@ -319,5 +319,8 @@ COLLECT_WRITER_SOCKET = env_str("COLLECT_WRITER_SOCKET")
 COLLECT_FAST_PATH = env_bool("RETARGET_FAST_PATH", True)
 # Where the widget and the demo shop find the API when they are not on the same origin.
 PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "")
+# The installation check's "Check now" fetches only public addresses; tests turn this on to serve a page from
+# 127.0.0.1 (loopback only: private and link-local addresses stay refused).
+INSTALLATION_CHECK_ALLOW_LOOPBACK = env_bool("INSTALLATION_CHECK_ALLOW_LOOPBACK", False)
 # The demo shop (/demo/) and the / redirect to it: on in development, off in production unless asked for.
 DEMO = env_bool("DEMO", DEBUG)

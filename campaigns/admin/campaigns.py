@@ -23,6 +23,7 @@ from django.utils.html import escape, format_html
 from campaigns import services
 from campaigns.admin.base import OwnerScopedAdmin
 from campaigns.admin.editors import JsonEditorWidget
+from campaigns.admin.installation import CampaignInstallationAdminMixin, SiteInstallationAdminMixin
 from campaigns.admin.journeys import SiteJourneysAdminMixin
 from campaigns.admin.live_preview import LivePreviewAdminMixin
 from campaigns.admin.results import CampaignResultsAdminMixin
@@ -55,7 +56,7 @@ class SiteForm(forms.ModelForm):
 
 
 @admin.register(Site)
-class SiteAdmin(SiteJourneysAdminMixin, OwnerScopedAdmin):
+class SiteAdmin(SiteInstallationAdminMixin, SiteJourneysAdminMixin, OwnerScopedAdmin):
     form = SiteForm
     site_path = ""
     list_display = ("name", "public_key", "consent_required", "time_zone", "owner")
@@ -239,7 +240,7 @@ class CampaignForm(forms.ModelForm):
 
 
 @admin.register(Campaign)
-class CampaignAdmin(LivePreviewAdminMixin, CampaignResultsAdminMixin, OwnerScopedAdmin):
+class CampaignAdmin(CampaignInstallationAdminMixin, LivePreviewAdminMixin, CampaignResultsAdminMixin, OwnerScopedAdmin):
     form = CampaignForm
     list_display = ("name", "site", "message_type", "status", "priority", "starts_at", "ends_at")
     list_filter = (("site", admin.RelatedOnlyFieldListFilter), "status", "message_type")

@@ -26,6 +26,8 @@ MAX_JOURNEY_STEP = 1_000_000
 # The User-Agent: read this far to tell the device, and stored this far (on consent events, as proof).
 MAX_USER_AGENT_READ_CHARS = 1024
 MAX_USER_AGENT_CHARS = 512
+# A batch's widget version (`v`), stored on its page views (Event.widget_version).
+MAX_WIDGET_VERSION_CHARS = 16
 # A frame to the collect writer: one request's rate limits and accepted events, encoded again (each event's data as
 # a JSON string, its quotes escaped once more): at most about twice the body it came from; sixteen times is ample.
 MAX_WRITER_FRAME_BYTES = 16 * MAX_BODY_BYTES

@@ -7,6 +7,7 @@ answers into a response; nothing here knows a request.
 """
 
 import logging
+import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from functools import partial
@@ -22,6 +23,7 @@ from campaigns.ingest.body import (
     MAX_BATCH_EVENTS,
     MAX_BODY_BYTES,
     MAX_USER_AGENT_READ_CHARS,
+    MAX_WIDGET_VERSION_CHARS,
     body_read,
     json_parse,
 )
@@ -62,6 +64,9 @@ ERROR_BUSY = "busy, try again shortly"
 # The widget keeps a batch answered 503 and sends it again; the stored ids make the retry safe.
 BUSY_RETRY_AFTER_SECONDS = 2
 
+# What the batch's `v` may be: a build's version ("0.1.0", "dev", "1.2.0-rc.1"), kept short.
+_WIDGET_VERSION = re.compile(rf"[0-9A-Za-z][0-9A-Za-z.+_-]{{0,{MAX_WIDGET_VERSION_CHARS - 1}}}")
+
 logger = logging.getLogger(__name__)
 
 
@@ -97,11 +102,18 @@ def request_origin(origin: str | None, referer: str | None) -> str | None:
     return origin_of_url(referer) if referer else None
 
 
+def widget_version_of(document: dict) -> str:
+    """The batch's `v` (the widget's version), or "" when it names none or something else: a bad version is
+    never a reason to refuse the events."""
+    version = document.get("v")
+    return version if type(version) is str and _WIDGET_VERSION.fullmatch(version) else ""
+
+
 def _refused(status: int, error: str, detail=None, *, site_id: int, reason: str, count: int = 1,
-             retry_after: int | None = None) -> Refusal:
+             retry_after: int | None = None, origin: str | None = None) -> Refusal:
     """A whole request refused, and counted for the site's owner (events when they could be read, else the
-    request once)."""
-    refusals_note(site_id=site_id, day=timezone.now().date(), reason=reason, count=count)
+    request once; a refused origin, named)."""
+    refusals_note(site_id=site_id, day=timezone.now().date(), reason=reason, count=count, origin=origin)
     return Refusal(status, error, detail, retry_after)
 
 
@@ -136,7 +148,7 @@ def events_collect(*, ingest: SiteIngest, public_key: str, origin: str | None, c
     """
     refused = partial(_refused, site_id=ingest.site_id)
     if not origin_allowed(origin=origin, allowed=ingest.allowed_origins):
-        return refused(403, ERROR_ORIGIN, reason=REFUSED_ORIGIN)
+        return refused(403, ERROR_ORIGIN, reason=REFUSED_ORIGIN, origin=origin)
     if content_type not in CONTENT_TYPES:
         return refused(415, ERROR_CONTENT_TYPE, reason=REFUSED_CONTENT_TYPE)
     body = body_read(read, content_length=content_length, max_bytes=MAX_BODY_BYTES)
@@ -175,7 +187,7 @@ def events_collect(*, ingest: SiteIngest, public_key: str, origin: str | None, c
             accepted, accepted_ids, rejected = _check_all(raw_events, now_ms=now_ms, ingest=ingest)
     sender = {"site_id": ingest.site_id, "received_at": now, "device": device, "ip_hash": hashed_ip,
               "ip_truncated": ip_truncate(ip) if any(event.type == CONSENT for event in accepted) else "",
-              "user_agent": user_agent}
+              "user_agent": user_agent, "widget_version": widget_version_of(document)}
     try:
         retry_after = _limited_or_stored(limits=limits, cost=cost, events=accepted, sender=sender)
     except EventsStoreBusy as busy:

@@ -24,6 +24,7 @@ from campaigns.tally.nudge import tally_nudge
 logger = logging.getLogger(__name__)
 
 CONSENT = "consent"
+PAGEVIEW = "pageview"
 
 
 class EventRow(NamedTuple):
@@ -42,12 +43,13 @@ class EventRow(NamedTuple):
 
 _COLUMNS = (
     "site_id", "event_id", "type", "ts", "received_at", "visitor_id", "session_id", "campaign_id",
-    "variant_id", "url", "payload", "device", "ip_hash", "ip_truncated", "user_agent", "tx",
+    "variant_id", "url", "payload", "device", "ip_hash", "ip_truncated", "user_agent", "widget_version", "tx",
 )
 
 # One statement, the same text for any number of batches and events: the events not stored yet. Each batch
 # travels as one JSON array (see events_batch_json): its sender's fields, then its rows in EventRow's field
-# order. The whole parameter is serialized in C and parsed once by jsonb; rows get ids in the order sent.
+# order, then the widget version the batch named (kept on its page views only: the installation check reads it).
+# The whole parameter is serialized in C and parsed once by jsonb; rows get ids in the order sent.
 # `tx` is the column's default made explicit (see Event.tx). Two forms: _INSERT_SQL skips the ids the site has
 # already; _INSERT_NEW_SQL stores every row and fails whole when one is there already.
 _INSERT_NEW_SQL = f"""
@@ -57,6 +59,7 @@ SELECT (b->>0)::bigint, (e->>0)::uuid, e->>1, 'epoch'::timestamptz + (e->>2)::bi
     (e->>6)::bigint, e->>7, (e->>8)::jsonb, b->>2, b->>3,
     CASE WHEN e->>1 = '{CONSENT}' THEN b->>4 ELSE '' END,
     CASE WHEN e->>1 = '{CONSENT}' THEN b->>5 ELSE '' END,
+    CASE WHEN e->>1 = '{PAGEVIEW}' THEN coalesce(b->>7, '') ELSE '' END,
     pg_current_xact_id()::text::bigint
 FROM jsonb_array_elements(%(batches)s::jsonb) WITH ORDINALITY AS q(b, bn),
     jsonb_array_elements(q.b->6) WITH ORDINALITY AS r(e, n)
@@ -80,14 +83,17 @@ def events_batch_json(
     ip_hash: str,
     ip_truncated: str,
     user_agent: str,
+    widget_version: str = "",
 ) -> bytes:
     """One request's events as events_record_batches takes them (and as the collect writer carries them).
 
-    The truncated IP and the User-Agent are kept on consent events only, as proof of the decision.
+    The truncated IP and the User-Agent are kept on consent events only, as proof of the decision; the widget
+    version (checked by collect: widget_version_of) on page views only.
     """
     received_us = (received_at - _EPOCH) // timedelta(microseconds=1)
     return msgspec.json.encode(
-        (site_id, received_us, device, ip_hash, ip_truncated, user_agent[:MAX_USER_AGENT_CHARS], events)
+        (site_id, received_us, device, ip_hash, ip_truncated, user_agent[:MAX_USER_AGENT_CHARS], events,
+         widget_version)
     )
 
 
@@ -100,6 +106,7 @@ def events_record(
     ip_hash: str,
     ip_truncated: str,
     user_agent: str,
+    widget_version: str = "",
 ) -> int:
     """Store the events not stored yet, in one statement; returns how many were new.
 
@@ -110,7 +117,9 @@ def events_record(
     if connection.vendor != "postgresql":
         try:
             with portable_write_turn():
-                inserted = _insert_portable(site_id, events, (received_at, device, ip_hash, ip_truncated, user_agent))
+                inserted = _insert_portable(
+                    site_id, events, (received_at, device, ip_hash, ip_truncated, user_agent, widget_version)
+                )
         except OperationalError as error:
             if sqlite_busy(error):
                 raise EventsStoreBusy(ERROR_STORE_BUSY) from error
@@ -119,7 +128,8 @@ def events_record(
             transaction.on_commit(tally_nudge)
         return inserted
     batch = events_batch_json(site_id=site_id, events=events, received_at=received_at, device=device,
-                              ip_hash=ip_hash, ip_truncated=ip_truncated, user_agent=user_agent)
+                              ip_hash=ip_hash, ip_truncated=ip_truncated, user_agent=user_agent,
+                              widget_version=widget_version)
     return events_record_batches(batches=[batch])
 
 
@@ -195,7 +205,7 @@ def _prepared_cursor_class():
 @transaction.atomic
 def _insert_portable(site_id: int, events: list[EventRow], sender: tuple) -> int:
     """SQLite (the demo): the same result in three statements inside one transaction."""
-    received_at, device, ip_hash, ip_truncated, user_agent = sender
+    received_at, device, ip_hash, ip_truncated, user_agent, widget_version = sender
     wanted = {event.event_id for event in events}
     existing = {
         str(u) for u in Event.objects.filter(site_id=site_id, event_id__in=wanted).values_list("event_id", flat=True)
@@ -213,5 +223,6 @@ def _insert_portable(site_id: int, events: list[EventRow], sender: tuple) -> int
             variant_id=event.variant_id, url=event.url, payload=json.loads(event.payload_json), device=device,
             ip_hash=ip_hash, ip_truncated=ip_truncated if proof else "",
             user_agent=user_agent[:MAX_USER_AGENT_CHARS] if proof else "",
+            widget_version=widget_version if event.type == PAGEVIEW else "",
         ))
     return len(Event.objects.bulk_create(fresh))

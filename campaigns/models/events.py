@@ -12,6 +12,7 @@ foreign-key check per inserted row would sit on the hottest write path for no be
 
 from django.db import models
 
+from campaigns.ingest.body import MAX_WIDGET_VERSION_CHARS
 from campaigns.models.site import Site
 
 __all__ = [
@@ -57,6 +58,9 @@ class Event(models.Model):
     # Only consent events keep these, as proof of who decided (the IP truncated to /24 or /48).
     ip_truncated = models.CharField(max_length=45, blank=True)
     user_agent = models.TextField(blank=True)
+    # The widget version its batch named (the batch's `v`), on page views only: the installation check shows the
+    # version each origin runs. A database default, so adding the column rewrites no row.
+    widget_version = models.CharField(max_length=MAX_WIDGET_VERSION_CHARS, blank=True, db_default="")
     # The transaction that stored the event: PostgreSQL's pg_current_xact_id() (the column's default there, set
     # by migration 0008; 0 on other databases). The tally reads events in (tx, id) order and only those of
     # transactions older than every running one, so an event committed late can never be skipped.

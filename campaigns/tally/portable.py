@@ -34,6 +34,7 @@ from campaigns.tally.attribution import (
 )
 from campaigns.tally.denials import denials_erase
 from campaigns.tally.forms import submits_screen
+from campaigns.tally.installation import installation_fold_events
 from campaigns.tally.journeys import journeys_fold_events
 from campaigns.tally.records import (
     EVENT_COUNTER,
@@ -106,7 +107,7 @@ def _fold(*, event_ids: list[int]) -> None:
         .order_by("id")
         .values(
             "id", "site_id", "event_id", "type", "ts", "received_at", "visitor_id", "campaign_id", "variant_id",
-            "url", "payload", "ip_truncated", "user_agent", "device", "ip_hash", "session_id",
+            "url", "payload", "ip_truncated", "user_agent", "device", "ip_hash", "session_id", "widget_version",
         )
     )
     if not events:
@@ -228,6 +229,7 @@ def _fold(*, event_ids: list[int]) -> None:
     if consents:
         ConsentRecord.objects.bulk_create(consents, ignore_conflicts=True)
     journeys_fold_events(events=events, day_of=day_of)
+    installation_fold_events(events=events)
     _counters_write(fold)  # last, as in the SQL fold
     denials_erase([e for e in events if e["type"] == "consent"])
 

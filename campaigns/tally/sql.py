@@ -36,6 +36,7 @@ from campaigns.rules import zone
 from campaigns.tally.attribution import ATTRIBUTED_GOALS, EVENT_GOAL_OF, Goal, goal_looks_back, goal_parse, url_reached
 from campaigns.tally.denials import denials_erase
 from campaigns.tally.forms import submits_screen
+from campaigns.tally.installation import INSTALLATION_CLAIM_COLUMNS, INSTALLATION_CLAIM_SQL, installation_fold
 from campaigns.tally.journeys import JOURNEY_CLAIM_COLUMNS, JOURNEY_CLAIM_SQL, journeys_fold
 from campaigns.tally.records import (
     COUNTERS,
@@ -113,7 +114,7 @@ _TEMP_TABLES = f"""
 CREATE TEMP TABLE IF NOT EXISTS tally_events (
     id bigint, site_id bigint, type text, ts timestamptz, visitor_id text, campaign_id bigint, variant_id bigint,
     url text, payload jsonb, day date, device text, source text, "returning" boolean, session_id text,
-    {JOURNEY_CLAIM_COLUMNS}
+    {JOURNEY_CLAIM_COLUMNS}, {INSTALLATION_CLAIM_COLUMNS}
 ) ON COMMIT DELETE ROWS;
 CREATE TEMP TABLE IF NOT EXISTS tally_conversions (
     event_id bigint, campaign_id bigint, variant_id bigint, visitor_id text, day date, assignment_id bigint,
@@ -143,7 +144,7 @@ SET LOCAL work_mem = '64MB';
 _CLAIM = f"""
 WITH picked AS (  -- what the fold reads (responses and consent proof read the rest from the few events they copy)
     SELECT e.tx, e.id, e.site_id, e.type, e.ts, e.visitor_id, e.campaign_id, e.variant_id, e.url, e.payload, e.device,
-        e.session_id
+        e.session_id, e.received_at, e.widget_version
     FROM {EVENTS} AS e
     WHERE (e.tx, e.id) > (SELECT c.last_tx, c.last_id FROM {CURSOR} AS c WHERE c.id = 1)
         AND e.tx < %(horizon)s
@@ -156,7 +157,7 @@ INSERT INTO tally_events
 SELECT e.id, e.site_id, e.type, e.ts, e.visitor_id, e.campaign_id, e.variant_id, e.url, e.payload,
     (e.ts AT TIME ZONE coalesce(z.name, 'UTC'))::date,
     {DEVICE_SQL}, {SOURCE_SQL}, coalesce(e.payload -> 'segment' -> 'returning' = 'true'::jsonb, false), e.session_id,
-    {JOURNEY_CLAIM_SQL}
+    {JOURNEY_CLAIM_SQL}, {INSTALLATION_CLAIM_SQL}
 FROM picked AS e LEFT JOIN {SITES} AS s ON s.id = e.site_id
 LEFT JOIN unnest(%(zones)s::text[]) AS z(name) ON z.name = s.time_zone
 """
@@ -440,6 +441,7 @@ def tally_batch(*, batch_size: int) -> int:
         revenue_add(cursor)  # 4.
         steps_count(cursor)  # 2. and 5.
         journeys_fold(cursor)  # 7. the journey map's tables (journeys.py)
+        installation_fold(cursor)  # 8. what the installation check reads (installation.py)
     consent_events = records_keep()
     counters_write()  # 6.
     denials_erase(consent_events)

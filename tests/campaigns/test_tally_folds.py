@@ -28,12 +28,15 @@ from campaigns.journeys.paths import Cleanup, Group
 from campaigns.journeys.services import journey_setup_replace
 from campaigns.models import (
     Assignment,
+    CampaignActivity,
     ConsentRecord,
     FunnelStep,
     JourneyPageDaily,
     JourneySession,
     JourneyTransitionDaily,
     JourneyVisitorStage,
+    OriginActivity,
+    OriginMinute,
     Response,
     VariantDailyStats,
 )
@@ -225,7 +228,7 @@ def stream_store(*, shops, pool: list[dict], ops: list[tuple], fold: str) -> Non
             rows = [row_of(pool[i], shops) for i in arg if pool[i]["elsewhere"] == (site_id == away)]
             if rows:
                 events_record(site_id=site_id, events=rows, received_at=START, device=device, ip_hash="h",
-                              ip_truncated="203.0.113.0", user_agent="UA/1.0")
+                              ip_truncated="203.0.113.0", user_agent="UA/1.0", widget_version=f"0.{len(device)}")
     while batch(batch_size=tally.BATCH_SIZE):
         pass
 
@@ -254,7 +257,8 @@ def tally_written(campaign_ids: list[int]) -> dict:
     journeys = {
         model.__name__: sorted(({k: v for k, v in row.items() if k != "id"} for row in model.objects.values()),
                                key=repr)
-        for model in (JourneyPageDaily, JourneyTransitionDaily, JourneySession, JourneyVisitorStage)
+        for model in (JourneyPageDaily, JourneyTransitionDaily, JourneySession, JourneyVisitorStage,
+                      OriginActivity, OriginMinute, CampaignActivity)
     }
     return {"assignments": assignments, "funnel_steps": funnel, "counters": counters, "responses": responses,
             "consent_records": consents, **journeys, "pending": tally.tally_pending()}

@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.http import HttpResponse, HttpResponseNotModified
 
+from campaigns.ingest.refusals import refused_origin_note
 from campaigns.ingest.site_keys import site_key_known
 from campaigns.outages import OUTAGE_ERRORS
 from campaigns.selectors.config import SiteConfig, site_config_get
@@ -37,7 +38,12 @@ def site_config_api(request, public_key: str):
     config, answer = site_config_or_answer(public_key=public_key)
     if answer is not None:
         return answer
-    headers = cors_headers(origin=request.headers.get("Origin"), allowed_origins=config.allowed_origins)
+    origin = request.headers.get("Origin")
+    headers = cors_headers(origin=origin, allowed_origins=config.allowed_origins)
+    if origin and "Access-Control-Allow-Origin" not in headers:
+        # The browser will keep the page from reading the config, so that page never reaches collect: the only
+        # place its origin can be seen, for the installation check (campaigns/ingest/refusals.py, bounded).
+        refused_origin_note(site_id=config.site_id, origin=origin)
     if request.method == "OPTIONS":
         return HttpResponse(status=204, headers=headers)
     headers["ETag"] = config.etag

@@ -1,9 +1,6 @@
 // Entry: run-once guard, queue replay, public API. Defines nothing but window.retarget.
-import { on, offAll, safe, warn } from './core/util.js';
+import { on, offAll, safe, warn, VERSION } from './core/util.js';
 import { createEngine } from './core/engine.js';
-
-/* global __RT_VERSION__ */
-const VERSION = typeof __RT_VERSION__ == 'undefined' ? 'dev' : __RT_VERSION__;
 
 safe(() => {
   const w = window, d = document, prev = w.retarget;

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createTransport, OUTBOX, WAIT, MAX_BATCH, backoff } from '../src/core/transport.js';
-import { memoryStorage } from '../src/core/util.js';
+import { memoryStorage, VERSION } from '../src/core/util.js';
 
 // A fake world: time, timers and the network.
 function world(statuses = []) {
@@ -183,4 +183,17 @@ test('the answer of a batch the server took is handed to whoever waits for it, a
   assert.deepEqual(answers, []);
   await w.advance(backoff(1));
   assert.deepEqual(answers, [202]);
+});
+
+test('every batch names the widget version, posted and beaconed alike', async () => {
+  const w = world();
+  const beacons = [];
+  const t = make(w, memoryStorage(), (url, body) => { beacons.push(JSON.parse(body)); return true; });
+  t._send(ev(1));
+  await w.advance(WAIT);
+  assert.equal(JSON.parse(w.calls[0].opts.body).v, VERSION);
+  t._send(ev(2));
+  t._unload();
+  assert.equal(beacons[0].v, VERSION);
+  assert.ok(VERSION);
 });

@@ -2,7 +2,7 @@
 
 `/fixtures/<page>.html?site=<public key>` serves the page with its `<!--RETARGET ...-->` marker
 replaced by the site's snippet (docs/widget.md, "Test fixtures"; with the Consent Mode default of a site that
-turned it on), and with the response headers
+turned it on; `&api=<origin>` names the server on another origin than the page's), and with the response headers
 the page asks for in HEADERS (a Content-Security-Policy sent as a real header, not a <meta>).
 """
 
@@ -35,7 +35,9 @@ def fixture_page(request, name: str):
     if name.endswith(".js"):
         return HttpResponse(text, content_type="text/javascript")
     key = request.GET.get("site", "")
-    base = request.build_absolute_uri("/").rstrip("/")
+    # `api`: the Retarget server's origin when the page is served from another one (a page of an origin the site
+    # does not allow, with the server the site's pages use).
+    base = request.GET.get("api") or request.build_absolute_uri("/").rstrip("/")
     nonces = []
 
     def snippet(match: re.Match) -> str:

@@ -1,6 +1,6 @@
 // Events: batched, sent as text/plain (no CORS preflight), kept in storage until the
 // server has them. A retry sends the same ids; the server counts each id once.
-import { readJSON, writeJSON, push } from './util.js';
+import { readJSON, writeJSON, push, VERSION } from './util.js';
 
 export const OUTBOX = '_rt_o';
 export const WAIT = 1000;
@@ -17,7 +17,9 @@ export function createTransport({
   // The outbox: q the events, n the failures in a row, next the time of the next try.
   const read = () => readJSON(_store, OUTBOX) || { q: [], n: 0, next: 0 };
   const write = (o) => writeJSON(_store, OUTBOX, o);
-  const post = (events) => fetchFn(url, { method: 'POST', keepalive: true, body: JSON.stringify({ events }), headers: { 'Content-Type': 'text/plain' } });
+  // A batch names the widget's version: the admin's installation check shows it per origin.
+  const body = (events) => JSON.stringify({ events, v: VERSION });
+  const post = (events) => fetchFn(url, { method: 'POST', keepalive: true, body: body(events), headers: { 'Content-Type': 'text/plain' } });
   // Removes the events sent (by id) from the outbox as it is now.
   const drop = (o, sent) => { o.q = o.q.filter((e) => !sent.some((s) => s.id == e.id)); };
 
@@ -63,7 +65,7 @@ export function createTransport({
     for (let i = 0; i < o.q.length; i += MAX_BATCH) {
       const b = o.q.slice(i, i + MAX_BATCH);
       try {
-        if (!(beacon ? beacon(url, JSON.stringify({ events: b })) : (post(b).catch(() => {}), true))) break;
+        if (!(beacon ? beacon(url, body(b)) : (post(b).catch(() => {}), true))) break;
       } catch (_) { break; /* too large or blocked */ }
       sent.push(...b);
     }

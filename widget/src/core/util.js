@@ -1,5 +1,9 @@
 // Small shared helpers of the core bundle: one listener registry, safe calls, ids, storage.
 
+/* global __RT_VERSION__ */
+// The build's version (package.json): retarget.version, and the `v` of every batch sent.
+export const VERSION = typeof __RT_VERSION__ == 'undefined' ? 'dev' : __RT_VERSION__;
+
 const _listeners = new Set();
 
 // Every listener goes through on(): it returns its own off(), and offAll() removes exactly
