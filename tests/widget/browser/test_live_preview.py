@@ -103,6 +103,17 @@ def test_the_campaign_page_draws_the_variant_follows_the_form_and_switches_scree
     )
     expect(frame.locator("#retarget-root h2")).to_have_text("Free gift")
 
+    # Typed keys stay in the form while the frame redraws: the message focuses its first field as it opens, in
+    # the frame, and the next key typed must still reach the headline.
+    page.locator(".field-content").first.get_by_role("button", name="Use the editor").click()
+    headline = page.locator(".field-content [data-content=headline]")
+    headline.click()
+    headline.press("End")
+    page.keyboard.type(" today")
+    expect(frame.locator("#retarget-root h2")).to_have_text("Free gift today")
+    page.keyboard.type("!")
+    expect(headline).to_have_value("Free gift today!")
+
     page.locator(".rt-lp-screen[data-screen=thanks]").click()
     expect(frame.locator("#retarget-root h2")).to_have_text("Welcome aboard")
     assert page.evaluate("window.__violations") == []
