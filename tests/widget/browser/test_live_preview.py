@@ -5,18 +5,15 @@ Screenshots go to artifacts/screenshots/editor-preview-desktop.png and -phone.pn
 
 import json
 import time
-from urllib.parse import urlsplit
 
 import pytest
-from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.staticfiles import finders
 from django.core.cache import cache
 from playwright.sync_api import expect
 
 from campaigns.models import Campaign, Event
 from campaigns.selectors.live_preview import preview_token_make
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, screenshot
+from tests.browser import screenshot
 from tests.campaigns.test_admin_csp import VIOLATIONS
 from tests.widget.browser.kit import campaign_add, fixture_url, message
 from tests.widget.browser.test_gallery import signed_in
@@ -32,38 +29,6 @@ def draft_add(*, site, message_type: str, content: dict) -> Campaign:
     Campaign.objects.filter(pk=campaign.pk).update(status=Campaign.Status.DRAFT)
     cache.clear()
     return campaign
-
-def static_with_cors(route) -> None:
-    """The frame (an opaque origin) loads modules with CORS: WhiteNoise answers every static file with
-    `Access-Control-Allow-Origin: *` in production; the test server's static handler does not, so the files are
-    answered here, with that header."""
-    found = finders.find(urlsplit(route.request.url).path.removeprefix(settings.STATIC_URL))
-    if found is None:
-        return route.fulfill(status=404)
-    kind = "text/css" if found.endswith(".css") else "text/javascript"
-    return route.fulfill(path=found, content_type=kind, headers={"Access-Control-Allow-Origin": "*"})
-
-
-@pytest.fixture(scope="module")
-def frames_in_process(chromium):
-    """Chromium with sandboxed frames in their page's process: Playwright's routes then reach the frame's first
-    requests (in a process of its own, the frame may load before Playwright has attached to it)."""
-    browser = chromium.browser_type.launch(
-        executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, "--disable-features=IsolateSandboxedIframes"], headless=True,
-    )
-    yield browser
-    browser.close()
-
-
-@pytest.fixture
-def admin_page(frames_in_process):
-    context = frames_in_process.new_context(viewport={"width": 1600, "height": 900})
-    context.set_default_timeout(10_000)
-    context.route("**/static/campaigns/**", static_with_cors)
-    context.route("**/static/widget/**", static_with_cors)
-    yield context.new_page()
-    context.close()
-
 
 def staff_owner(site):
     owner = get_user_model().objects.get(pk=site.owner_id)

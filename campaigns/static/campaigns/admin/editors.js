@@ -195,7 +195,7 @@
     }
 
     // One node of the tree; `replace(x)` puts x in its place (undefined removes it).
-    function node(rule, replace, depth, path) {
+    function node(rule, replace, depth, path, negated = false) {
       if (!isObject(rule) || depth > ctx.data.max_depth) throw new Error('not a rule');
       const key = Array.isArray(rule.all) ? 'all' : Array.isArray(rule.any) ? 'any' : null;
       if (key) return group(rule, key, replace, depth, path);
@@ -203,11 +203,14 @@
         return el('div', { class: 'rt-group rt-not', 'data-path': path },
           el('div', { class: 'rt-group-head' }, el('strong', { text: 'Not:' }),
             button('Remove "not"', () => replace(rule.not)), button('Remove', () => replace(undefined))),
-          node(rule.not, (x) => { if (x === undefined) replace(undefined); else { rule.not = x; commit(); render(); } }, depth + 1, `${path}.not`));
+          node(rule.not, (x) => { if (x === undefined) replace(undefined); else { rule.not = x; commit(); render(); } }, depth + 1, `${path}.not`, true),
+          // A "not" at the top has no group around it to add to: a condition beside it makes one.
+          depth === 0 ? button('Add another condition', () => replace({ all: [rule, newLeaf()] })) : null);
       }
       if (!('attr' in rule)) throw new Error('not a rule');
+      // Under a "not", a condition added here would be negated with it: the "not" offers the button instead.
       return el('div', { class: 'rt-group rt-single' }, leaf(rule, replace, path),
-        button('Add another condition', () => replace({ all: [rule, newLeaf()] })));
+        negated ? null : button('Add another condition', () => replace({ all: [rule, newLeaf()] })));
     }
 
     function group(rule, key, replace, depth, path) {
