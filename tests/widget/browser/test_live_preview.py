@@ -1,6 +1,7 @@
 """The campaign page's live preview and "Preview on my site", in Chromium: an owner (not a superuser) sees the
 variant drawn by the widget's own files in a sandboxed srcdoc frame under the admin's policy, the drawing follows the
-content field, a screen switch opens the thank-you; a signed link shows a draft on the site's page and sends nothing.
+content field, a screen switch opens the thank-you, typed keys stay in the form as it redraws; a signed link shows a
+draft on the site's page to that browser only, under a "Preview" badge that leaves preview mode, and sends nothing.
 Screenshots go to artifacts/screenshots/editor-preview-desktop.png and -phone.png."""
 
 import json
@@ -15,7 +16,7 @@ from campaigns.models import Campaign, Event
 from campaigns.selectors.live_preview import preview_token_make
 from tests.browser import screenshot
 from tests.campaigns.test_admin_csp import VIOLATIONS
-from tests.widget.browser.kit import campaign_add, fixture_url, message
+from tests.widget.browser.kit import campaign_add, fixture_url, message, wait_until
 from tests.widget.browser.test_gallery import signed_in
 
 pytestmark = pytest.mark.browser
@@ -83,16 +84,33 @@ def test_the_campaign_page_draws_the_variant_follows_the_form_and_switches_scree
     expect(frame.locator("#retarget-root h2")).to_have_text("Welcome aboard")
     assert page.evaluate("window.__violations") == []
 
-def test_a_preview_link_shows_the_draft_to_this_browser_and_sends_nothing(page, live_server, shop):
+def test_a_preview_link_shows_the_draft_to_this_browser_only_with_a_badge_and_sends_nothing(page, live_server, shop):
     campaign_add(site=shop, message_type="popup", content={"headline": "The live one"})
     draft = draft_add(site=shop, message_type="popup", content={"headline": "Still a draft"})
     token = preview_token_make(campaign=draft, user=staff_owner(shop))
+    collect = f"/api/w/{shop.public_key}/events"
+    sent = []
+    page.on("request", lambda request: sent.append(request.url) if collect in request.url else None)
 
     page.goto(fixture_url(live_server, shop, query=f"&retarget_preview={token}"))
     shown = message(page, "popup")
     expect(shown.locator("h2")).to_have_text("Still a draft")
     expect(page.locator("#retarget-root [data-rt-type]")).to_have_count(1)  # the site's own campaign is not run
+    badge = page.locator("#retarget-root [data-rt-preview]")  # drawn in the widget's shadow root
+    expect(badge).to_contain_text("Preview")
+    screenshot(page, "preview-on-site")
     assert page.evaluate("sessionStorage.getItem('retarget_preview')") == f"retarget_preview={token}"
+
+    # Another browser (no link, no token kept) sees the site as visitors do.
+    other = page.context.browser.new_context()
+    try:
+        visitor = other.new_page()
+        visitor.goto(fixture_url(live_server, shop))
+        expect(message(visitor, "popup").locator("h2")).to_have_text("The live one")
+        expect(visitor.locator("#retarget-root [data-rt-preview]")).to_have_count(0)
+        visitor.context.set_offline(True)
+    finally:
+        other.close()
 
     page.goto(fixture_url(live_server, shop))  # the next page of the tab: still the preview
     expect(message(page, "popup").locator("h2")).to_have_text("Still a draft")
@@ -100,5 +118,14 @@ def test_a_preview_link_shows_the_draft_to_this_browser_and_sends_nothing(page, 
     shown.get_by_role("button", name="Close").click()
     page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
     time.sleep(1.5)  # the core would have sent its first batch by now (transport WAIT is 1 s)
-    assert Event.objects.count() == 0
+    assert sent == []
+    assert not Event.objects.filter(campaign_id=draft.id).exists()
     assert Campaign.objects.get(pk=draft.pk).status == "draft"
+
+    # Leaving the preview: the token is forgotten and the page shows the site's own campaigns again.
+    badge.get_by_role("button", name="Leave preview").click()
+    expect(message(page, "popup").locator("h2")).to_have_text("The live one")
+    assert "retarget_preview" not in page.url
+    assert page.evaluate("sessionStorage.getItem('retarget_preview')") is None
+    expect(badge).to_have_count(0)
+    wait_until(lambda: sent, message="the page's events, sent again once out of preview")  # the listener hears them
