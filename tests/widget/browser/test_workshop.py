@@ -5,6 +5,7 @@ of the demo shop sees it on leaving. A wrong value on the way comes back with it
 as typed. Screenshots: artifacts/screenshots/workshop-gallery.png and workshop-editors.png."""
 
 import re
+from datetime import datetime, timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -55,6 +56,12 @@ def test_a_member_builds_an_ab_tested_exit_popup_from_a_template_and_the_demo_sh
     # The headline: the preview follows.
     page.locator("#variants-0 [data-content=headline]").fill(HEADLINE_A)
     expect(frame.locator("#retarget-root h2")).to_have_text(HEADLINE_A)
+    # The countdown's end, picked as a date and a time (the owner's own clock; stored as UTC).
+    ends = page.locator("#variants-0 [data-content='countdown.ends_at']")
+    expect(ends).not_to_have_value("")  # the template's end, shown
+    sale_end = (datetime.now() + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M")
+    ends.fill(sale_end)
+    sale_end_utc = page.evaluate("(v) => new Date(v).toISOString().replace(/[.]\\d{3}Z$/, 'Z')", sale_end)
 
     # The targeting: a condition beside the template's "not on the checkout", with the pickers.
     targeting = page.locator(".field-targeting [data-editor=targeting]")
@@ -108,6 +115,7 @@ def test_a_member_builds_an_ab_tested_exit_popup_from_a_template_and_the_demo_sh
     ]}
     variants = {v.content["headline"]: v for v in campaign.variants.all()}
     assert set(variants) == {HEADLINE_A, HEADLINE_B}
+    assert variants[HEADLINE_A].content["countdown"]["ends_at"] == sale_end_utc
 
     # A visitor of the demo shop, in a browser of their own: the consent banner first, then leaving shows it.
     context = frames_in_process.new_context(viewport={"width": 1280, "height": 800})
