@@ -1,4 +1,5 @@
-"""The demo seed's lead magnet: the blog's trail checklist, a URL asset of the demo shop handed out after a sign-up."""
+"""The demo seed: its lead magnet (the blog's trail checklist, a URL asset of the demo shop handed out after a
+sign-up), and its own exit popup ranked below the gallery's exit templates."""
 
 from io import StringIO
 
@@ -6,12 +7,33 @@ import pytest
 from django.contrib.staticfiles import finders
 from django.core.management import call_command
 
+from campaigns.gallery.catalog import gallery_templates
 from campaigns.models import Asset, Campaign, Site
 from tests.campaigns.events_kit import event, post_events
 from widget.demo import DEMO_SITE_NAME
-from widget.demo.management.commands.demo_seed import DEMO_ORIGINS, MAGNET_NAME, MAGNET_PATH
+from widget.demo.management.commands.demo_seed import (
+    DEMO_CAMPAIGNS,
+    DEMO_ORIGINS,
+    MAGNET_NAME,
+    MAGNET_PATH,
+    NOT_CHECKOUT,
+)
 
 MAGNET_CAMPAIGN = "Blog lead magnet: the trail checklist"
+EXITS = {"exit_intent", "mobile_exit"}
+
+
+def spec_exits(spec: dict) -> bool:
+    return bool(EXITS & {trigger["type"] for trigger in spec["triggers"]})
+
+
+def test_a_campaign_from_an_exit_template_shows_before_the_demo_shops_own_exit_popup():
+    """Campaigns fired together show by priority: on leaving the demo shop, the owner's new one wins."""
+    [demo_exit] = [spec for spec in DEMO_CAMPAIGNS if spec["name"] == "Exit-intent lead popup (A/B headline)"]
+    assert spec_exits(demo_exit) and demo_exit["targeting"] == NOT_CHECKOUT  # on every page but the checkout
+    exit_templates = [t for t in gallery_templates() if spec_exits(t.data)]
+    assert exit_templates
+    assert all(t.data["priority"] > demo_exit["priority"] for t in exit_templates)
 
 
 @pytest.mark.django_db

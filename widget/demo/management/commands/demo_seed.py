@@ -69,7 +69,9 @@ DEMO_CAMPAIGNS = [
     {
         "name": "Exit-intent lead popup (A/B headline)",
         "message_type": "lead",
-        "priority": 50,
+        # Below the gallery's exit-intent templates (25 and up): a campaign an owner builds from one shows first on
+        # leaving, instead of this example.
+        "priority": 20,
         "triggers": [{"type": "exit_intent", "sensitivity": 20}, {"type": "mobile_exit", "scroll_up": True,
                                                                     "tab_hidden": False}],
         "targeting": NOT_CHECKOUT,
