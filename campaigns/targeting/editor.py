@@ -40,6 +40,24 @@ ATTRIBUTE_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Custom attributes", ("attrs.", "cookie.")),
     ("Time", ("weekday", "hour")),
 )
+# What the attribute list shows: the names owners use, not the rule language's.
+ATTRIBUTE_LABELS: dict[str, str] = {
+    "path": "page path", "url": "full page address", "host": "site host name", "query.": "query parameter",
+    "referrer": "referring address", "referrer_host": "referring site", "utm.": "UTM tag",
+    "first.": "first visit's source", "device": "device", "language": "browser language", "consent": "consent given",
+    "returning": "returning visitor", "sessions": "number of visits", "pageviews_session": "pages viewed this visit",
+    "pageviews_total": "pages viewed in all", "visited": "pages viewed before",
+    "days_since_first_visit": "days since the first visit", "campaign.": "another campaign",
+    "cart.value": "cart value", "cart.count": "items in the cart", "cart.products": "products in the cart",
+    "attrs.": "attribute set by the page", "cookie.": "cookie", "weekday": "day of the week",
+    "hour": "hour of the day (site's time zone)",
+}
+# A numbered value shown by name (0 = Monday, as the schedule counts).
+VALUE_LABELS: dict[str, list[str]] = {
+    "weekday": ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"],
+}
+# A leaf option's label beside its input (validation.LEAF_OPTIONS holds its bounds).
+OPTION_LABELS: dict[str, str] = {"min_count": "how many such pages, at least"}
 # The rest of a prefixed attribute's name: a fixed list, or a hint for a free name.
 PREFIX_NAMES: dict[str, dict[str, Any]] = {
     "query.": {"hint": "query parameter name, e.g. ref"},
@@ -80,16 +98,25 @@ def _attributes() -> list[dict[str, Any]]:
     grouped = []
     for group, names in ATTRIBUTE_GROUPS:
         for name in names:
+            label = ATTRIBUTE_LABELS[name]
             if name in rules.PREFIXED:
                 kind = rules.PREFIXED[name][0]
-                grouped.append({"name": name, "group": group, "kind": kind, "prefix": True, **PREFIX_NAMES[name]})
-            else:
-                entry = {"name": name, "group": group, "kind": rules.ATTRS[name][0], "prefix": False}
-                if name in validation.ENUM_VALUES:
-                    entry["choices"] = list(validation.ENUM_VALUES[name])
-                if name in validation.NUMBER_RANGES:
-                    entry["low"], entry["high"] = validation.NUMBER_RANGES[name]
-                grouped.append(entry)
+                grouped.append({"name": name, "label": label, "group": group, "kind": kind, "prefix": True,
+                                **PREFIX_NAMES[name]})
+                continue
+            entry = {"name": name, "label": label, "group": group, "kind": rules.ATTRS[name][0], "prefix": False}
+            if name in validation.ENUM_VALUES:
+                entry["choices"] = list(validation.ENUM_VALUES[name])
+            if name in validation.NUMBER_RANGES:
+                entry["low"], entry["high"] = validation.NUMBER_RANGES[name]
+            if name in VALUE_LABELS:
+                entry["value_labels"] = VALUE_LABELS[name]
+            if name in validation.LEAF_OPTIONS:
+                entry["options"] = [
+                    {"name": option, "kind": kind, "low": low, "high": high, "label": OPTION_LABELS[option]}
+                    for option, (kind, low, high) in validation.LEAF_OPTIONS[name].items()
+                ]
+            grouped.append(entry)
     return grouped
 
 

@@ -66,6 +66,8 @@ DAY_SECONDS = vocab.DAY_SECONDS
 
 ENUM_VALUES = {"device": DEVICES, "consent": ("granted", "denied", "unknown")}
 NUMBER_RANGES = {"weekday": (0, 6), "hour": (0, 23)}
+# A leaf's options beyond attr, op, value and case_sensitive, by attribute: option -> (kind, low, high).
+LEAF_OPTIONS: dict[str, dict[str, tuple[str, int, int]]] = {"visited": {"min_count": ("int", 1, 1000)}}
 FREQUENCY: dict[str, tuple[str, float | None, float | None]] = {
     "max_impressions": ("int", vocab.MAX_IMPRESSIONS_MIN, vocab.MAX_IMPRESSIONS_MAX),
     "min_gap_seconds": ("int", 0, 10 * 365 * DAY_SECONDS),
@@ -209,7 +211,8 @@ def _node(path: str, node: object, depth: int, errors: list[str], count: list[in
 def validate_leaf(*, path: str, rule: dict[str, Any]) -> list[str]:
     """One {"attr", "op", "value", options} rule."""
     attr, op = rule.get("attr"), rule.get("op")
-    allowed = {"attr", "op", "value", "case_sensitive"} | ({"min_count"} if attr == "visited" else set())
+    options = LEAF_OPTIONS.get(attr, {}) if isinstance(attr, str) else {}
+    allowed = {"attr", "op", "value", "case_sensitive", *options}
     errors = _object(path, rule, allowed)
     if attr is None:
         return [*errors, REQUIRED.format(path=f"{path}.attr")]
@@ -227,8 +230,9 @@ def validate_leaf(*, path: str, rule: dict[str, Any]) -> list[str]:
                 path=f"{path}.case_sensitive", expected="true or false", got=_type_name(rule["case_sensitive"])
             )
         )
-    if "min_count" in rule:
-        errors += _check(f"{path}.min_count", rule["min_count"], "int", 1, 1000)
+    for name, (option_kind, low, high) in options.items():
+        if name in rule:
+            errors += _check(f"{path}.{name}", rule[name], option_kind, low, high)
     return errors + _value(f"{path}.value", attr, kind, op, rule.get("value"))
 
 

@@ -63,6 +63,25 @@ def test_every_attribute_is_offered_in_exactly_one_group():
     exported = editor_vocabulary()["attributes"]
     assert [a["name"] for a in exported] == grouped
     assert {a["group"] for a in exported} == {"Page", "Source", "Visitor", "Cart", "Custom attributes", "Time"}
+    assert all(a["label"] for a in exported)  # each shown by a name owners use
+
+
+def test_a_leaf_option_is_offered_with_validations_bounds_and_holds_them():
+    [visited] = [a for a in editor_vocabulary()["attributes"] if a["name"] == "visited"]
+    [option] = visited["options"]
+    assert (option["name"], option["kind"], option["low"], option["high"]) == ("min_count", "int", 1, 1000)
+    rule = {"attr": "visited", "op": "starts_with", "value": "/blog/"}
+    assert validate_leaf(path="t", rule={**rule, "min_count": option["high"]}) == []
+    assert validate_leaf(path="t", rule={**rule, "min_count": option["high"] + 1}) == [
+        "t.min_count: 1001 is out of range (1..1000)"
+    ]
+    assert not any("options" in a for a in editor_vocabulary()["attributes"] if a["name"] != "visited")
+
+
+def test_labelled_values_are_the_numbers_validation_takes():
+    [weekday] = [a for a in editor_vocabulary()["attributes"] if a["name"] == "weekday"]
+    assert len(weekday["value_labels"]) == weekday["high"] - weekday["low"] + 1 == 7
+    assert weekday["value_labels"][0] == "Monday"  # 0 = Monday, as the rules count
 
 
 # A value of each shape the editor asks for, as it writes it for an attribute of a given kind.

@@ -7,9 +7,12 @@ whose fixture pages (widget/fixtures/) embed its snippet through tests/widget/br
 
 import time
 from io import StringIO
+from urllib.parse import urlsplit
 
 import pytest
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.staticfiles import finders
 from django.core.cache import cache
 from django.core.management import call_command
 from django.db import connection
@@ -17,6 +20,7 @@ from django.urls import clear_url_caches
 
 from campaigns import services
 from campaigns.models import Site
+from tests.browser import CHROMIUM, CHROMIUM_ARGS
 from widget.demo import DEMO_SITE_NAME
 
 BROWSER_URLS = "tests.widget.browser.urls"
@@ -101,3 +105,35 @@ def shop(live_server) -> Site:
     )
     site_settle(site)
     return site
+
+
+def static_with_cors(route) -> None:
+    """The frame (an opaque origin) loads modules with CORS: WhiteNoise answers every static file with
+    `Access-Control-Allow-Origin: *` in production; the test server's static handler does not, so the files are
+    answered here, with that header."""
+    found = finders.find(urlsplit(route.request.url).path.removeprefix(settings.STATIC_URL))
+    if found is None:
+        return route.fulfill(status=404)
+    kind = "text/css" if found.endswith(".css") else "text/javascript"
+    return route.fulfill(path=found, content_type=kind, headers={"Access-Control-Allow-Origin": "*"})
+
+
+@pytest.fixture(scope="module")
+def frames_in_process(chromium):
+    """Chromium with sandboxed frames in their page's process: Playwright's routes then reach the frame's first
+    requests (in a process of its own, the frame may load before Playwright has attached to it)."""
+    browser = chromium.browser_type.launch(
+        executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, "--disable-features=IsolateSandboxedIframes"], headless=True,
+    )
+    yield browser
+    browser.close()
+
+
+@pytest.fixture
+def admin_page(frames_in_process):
+    context = frames_in_process.new_context(viewport={"width": 1600, "height": 900})
+    context.set_default_timeout(10_000)
+    context.route("**/static/campaigns/**", static_with_cors)
+    context.route("**/static/widget/**", static_with_cors)
+    yield context.new_page()
+    context.close()

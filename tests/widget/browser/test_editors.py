@@ -53,6 +53,11 @@ def test_an_owner_edits_a_template_draft_with_the_editors_only(page, live_server
     expect(condition.get_by_label("operator")).to_have_value("equals")
     condition.get_by_label("value").select_option("mobile")
 
+    # The template's "viewed at least 3 pages under /blog/running/": its count has an input of its own.
+    min_count = targeting.locator("[data-param=min_count]")
+    expect(min_count).to_have_value("3")
+    min_count.fill("2")
+
     triggers = page.locator(".field-triggers [data-editor=triggers]")
     triggers.locator("[data-param=percent]").fill("75")
     summary = page.locator(".field-summary .readonly")
@@ -66,9 +71,8 @@ def test_an_owner_edits_a_template_draft_with_the_editors_only(page, live_server
     assert variant.content["headline"] == HEADLINE
     assert campaign.triggers == [{"type": "scroll", "percent": 75}]
     assert campaign.targeting["all"][2] == {"attr": "device", "op": "equals", "value": "mobile"}
-    assert campaign.targeting["all"][:2] == campaign_from_template(
-        template_key="blog_interest", site=shop, owner=owner
-    ).targeting["all"]  # the template's conditions, min_count included, are kept
+    template = campaign_from_template(template_key="blog_interest", site=shop, owner=owner).targeting["all"]
+    assert campaign.targeting["all"][:2] == [template[0], {**template[1], "min_count": 2}]
 
     # A value out of range: its message on its field, the rest of the page as typed.
     page.locator(".field-triggers [data-param=percent]").fill("150")
@@ -123,6 +127,13 @@ def test_the_other_editors_write_their_json_and_a_broken_raw_value_comes_back_ra
     group.get_by_label("operator").select_option("between")
     group.get_by_label("from", exact=True).fill("20")
     group.get_by_label("to", exact=True).fill("80")
+    targeting.locator(".rt-group[data-depth='0'] > .rt-group-foot").get_by_role("button", name="+ Condition").click()
+    weekend = targeting.locator(".rt-group[data-depth='0'] > .rt-leaf").last
+    weekend.get_by_label("attribute").select_option("weekday")
+    expect(weekend.get_by_label("attribute").locator("option:checked")).to_have_text("day of the week")
+    weekend.get_by_label("operator").select_option("in")
+    weekend.get_by_label("Saturday").check()
+    weekend.get_by_label("Sunday").check()
 
     schedule = page.locator(".field-schedule [data-editor=schedule]")
     for day in ("0", "1", "2"):
@@ -165,6 +176,7 @@ def test_the_other_editors_write_their_json_and_a_broken_raw_value_comes_back_ra
     assert campaign.targeting == {"all": [
         {"attr": "path", "op": "regex", "value": "^/shop/"},
         {"any": [{"attr": "cart.value", "op": "between", "value": [20, 80]}]},
+        {"attr": "weekday", "op": "in", "value": [5, 6]},
     ]}
     assert campaign.schedule == {"hours": [8, 20], "weekdays": [0, 1, 2]}
     assert campaign.frequency == {"max_impressions": 2}

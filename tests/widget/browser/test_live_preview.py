@@ -1,24 +1,22 @@
 """The campaign page's live preview and "Preview on my site", in Chromium: an owner (not a superuser) sees the
 variant drawn by the widget's own files in a sandboxed srcdoc frame under the admin's policy, the drawing follows the
-content field, a screen switch opens the thank-you; a signed link shows a draft on the site's page and sends nothing.
+content field, a screen switch opens the thank-you, typed keys stay in the form as it redraws; a signed link shows a
+draft on the site's page to that browser only, under a "Preview" badge that leaves preview mode, and sends nothing.
 Screenshots go to artifacts/screenshots/editor-preview-desktop.png and -phone.png."""
 
 import json
 import time
-from urllib.parse import urlsplit
 
 import pytest
-from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.staticfiles import finders
 from django.core.cache import cache
 from playwright.sync_api import expect
 
 from campaigns.models import Campaign, Event
 from campaigns.selectors.live_preview import preview_token_make
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, screenshot
+from tests.browser import screenshot
 from tests.campaigns.test_admin_csp import VIOLATIONS
-from tests.widget.browser.kit import campaign_add, fixture_url, message
+from tests.widget.browser.kit import campaign_add, fixture_url, message, wait_until
 from tests.widget.browser.test_gallery import signed_in
 
 pytestmark = pytest.mark.browser
@@ -32,38 +30,6 @@ def draft_add(*, site, message_type: str, content: dict) -> Campaign:
     Campaign.objects.filter(pk=campaign.pk).update(status=Campaign.Status.DRAFT)
     cache.clear()
     return campaign
-
-def static_with_cors(route) -> None:
-    """The frame (an opaque origin) loads modules with CORS: WhiteNoise answers every static file with
-    `Access-Control-Allow-Origin: *` in production; the test server's static handler does not, so the files are
-    answered here, with that header."""
-    found = finders.find(urlsplit(route.request.url).path.removeprefix(settings.STATIC_URL))
-    if found is None:
-        return route.fulfill(status=404)
-    kind = "text/css" if found.endswith(".css") else "text/javascript"
-    return route.fulfill(path=found, content_type=kind, headers={"Access-Control-Allow-Origin": "*"})
-
-
-@pytest.fixture(scope="module")
-def frames_in_process(chromium):
-    """Chromium with sandboxed frames in their page's process: Playwright's routes then reach the frame's first
-    requests (in a process of its own, the frame may load before Playwright has attached to it)."""
-    browser = chromium.browser_type.launch(
-        executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, "--disable-features=IsolateSandboxedIframes"], headless=True,
-    )
-    yield browser
-    browser.close()
-
-
-@pytest.fixture
-def admin_page(frames_in_process):
-    context = frames_in_process.new_context(viewport={"width": 1600, "height": 900})
-    context.set_default_timeout(10_000)
-    context.route("**/static/campaigns/**", static_with_cors)
-    context.route("**/static/widget/**", static_with_cors)
-    yield context.new_page()
-    context.close()
-
 
 def staff_owner(site):
     owner = get_user_model().objects.get(pk=site.owner_id)
@@ -103,20 +69,48 @@ def test_the_campaign_page_draws_the_variant_follows_the_form_and_switches_scree
     )
     expect(frame.locator("#retarget-root h2")).to_have_text("Free gift")
 
+    # Typed keys stay in the form while the frame redraws: the message focuses its first field as it opens, in
+    # the frame, and the next key typed must still reach the headline.
+    page.locator(".field-content").first.get_by_role("button", name="Use the editor").click()
+    headline = page.locator(".field-content [data-content=headline]")
+    headline.click()
+    headline.press("End")
+    page.keyboard.type(" today")
+    expect(frame.locator("#retarget-root h2")).to_have_text("Free gift today")
+    page.keyboard.type("!")
+    expect(headline).to_have_value("Free gift today!")
+
     page.locator(".rt-lp-screen[data-screen=thanks]").click()
     expect(frame.locator("#retarget-root h2")).to_have_text("Welcome aboard")
     assert page.evaluate("window.__violations") == []
 
-def test_a_preview_link_shows_the_draft_to_this_browser_and_sends_nothing(page, live_server, shop):
+def test_a_preview_link_shows_the_draft_to_this_browser_only_with_a_badge_and_sends_nothing(page, live_server, shop):
     campaign_add(site=shop, message_type="popup", content={"headline": "The live one"})
     draft = draft_add(site=shop, message_type="popup", content={"headline": "Still a draft"})
     token = preview_token_make(campaign=draft, user=staff_owner(shop))
+    collect = f"/api/w/{shop.public_key}/events"
+    sent = []
+    page.on("request", lambda request: sent.append(request.url) if collect in request.url else None)
 
     page.goto(fixture_url(live_server, shop, query=f"&retarget_preview={token}"))
     shown = message(page, "popup")
     expect(shown.locator("h2")).to_have_text("Still a draft")
     expect(page.locator("#retarget-root [data-rt-type]")).to_have_count(1)  # the site's own campaign is not run
+    badge = page.locator("#retarget-root [data-rt-preview]")  # drawn in the widget's shadow root
+    expect(badge).to_contain_text("Preview")
+    screenshot(page, "preview-on-site")
     assert page.evaluate("sessionStorage.getItem('retarget_preview')") == f"retarget_preview={token}"
+
+    # Another browser (no link, no token kept) sees the site as visitors do.
+    other = page.context.browser.new_context()
+    try:
+        visitor = other.new_page()
+        visitor.goto(fixture_url(live_server, shop))
+        expect(message(visitor, "popup").locator("h2")).to_have_text("The live one")
+        expect(visitor.locator("#retarget-root [data-rt-preview]")).to_have_count(0)
+        visitor.context.set_offline(True)
+    finally:
+        other.close()
 
     page.goto(fixture_url(live_server, shop))  # the next page of the tab: still the preview
     expect(message(page, "popup").locator("h2")).to_have_text("Still a draft")
@@ -124,5 +118,14 @@ def test_a_preview_link_shows_the_draft_to_this_browser_and_sends_nothing(page, 
     shown.get_by_role("button", name="Close").click()
     page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
     time.sleep(1.5)  # the core would have sent its first batch by now (transport WAIT is 1 s)
-    assert Event.objects.count() == 0
+    assert sent == []
+    assert not Event.objects.filter(campaign_id=draft.id).exists()
     assert Campaign.objects.get(pk=draft.pk).status == "draft"
+
+    # Leaving the preview: the token is forgotten and the page shows the site's own campaigns again.
+    badge.get_by_role("button", name="Leave preview").click()
+    expect(message(page, "popup").locator("h2")).to_have_text("The live one")
+    assert "retarget_preview" not in page.url
+    assert page.evaluate("sessionStorage.getItem('retarget_preview')") is None
+    expect(badge).to_have_count(0)
+    wait_until(lambda: sent, message="the page's events, sent again once out of preview")  # the listener hears them

@@ -120,5 +120,44 @@ export async function start(x, api) {
     throw Error('preview: ' + cfg.error);
   }
   show(await x._load('render'), x, cfg, x._context().visitor);
+  badge(x);
   return new Promise(noop);
+}
+
+// What the badge looks like: a corner the messages leave free, above an overlay's backdrop.
+const BADGE_CSS = '.pv{position:fixed;left:12px;bottom:12px;z-index:2147483647;display:flex;gap:8px;align-items:center;'
+  + 'padding:6px 10px;border-radius:6px;background:#1d2433;color:#fff;font:600 13px/1.2 system-ui,sans-serif;'
+  + 'box-shadow:0 2px 8px rgba(0,0,0,.3)}.pv button{font:inherit;font-weight:400;color:#1d2433;background:#fff;'
+  + 'border:0;border-radius:4px;padding:3px 8px;cursor:pointer}';
+
+// "Preview" in the widget's shadow root (the message's, or one of its own when nothing could be shown), so the owner
+// knows this page shows a preview; "Leave preview" forgets the tab's token and loads the page without it.
+function badge(x) {
+  const D = document, make = (tag, props) => Object.assign(D.createElement(tag), props);
+  let host = D.getElementById('retarget-root');
+  if (!host || !host.shadowRoot) {
+    host = make('div', { id: 'retarget-preview' });
+    host.attachShadow({ mode: 'open' });
+    D.body.append(host);
+  }
+  const sr = host.shadowRoot;
+  try {
+    const sheet = new CSSStyleSheet();
+    sheet.replaceSync(BADGE_CSS);
+    sr.adoptedStyleSheets = [...sr.adoptedStyleSheets, sheet];
+  } catch (_) {
+    sr.append(make("style", { nonce: x._nonce, textContent: BADGE_CSS }));
+  }
+  const leave = make('button', { type: 'button', textContent: 'Leave preview' });
+  leave.addEventListener('click', () => {
+    try { sessionStorage.removeItem(PARAM); } catch (_) { /* none kept */ }
+    const url = new URL(location.href);
+    url.searchParams.delete(PARAM);
+    location.replace(url.href);
+  });
+  const box = make('div', { className: 'pv' });
+  box.setAttribute('role', 'status');
+  box.setAttribute('data-rt-preview', '');
+  box.append(make('span', { textContent: 'Preview' }), leave);
+  sr.append(box);
 }

@@ -195,7 +195,7 @@
     }
 
     // One node of the tree; `replace(x)` puts x in its place (undefined removes it).
-    function node(rule, replace, depth, path) {
+    function node(rule, replace, depth, path, negated = false) {
       if (!isObject(rule) || depth > ctx.data.max_depth) throw new Error('not a rule');
       const key = Array.isArray(rule.all) ? 'all' : Array.isArray(rule.any) ? 'any' : null;
       if (key) return group(rule, key, replace, depth, path);
@@ -203,11 +203,14 @@
         return el('div', { class: 'rt-group rt-not', 'data-path': path },
           el('div', { class: 'rt-group-head' }, el('strong', { text: 'Not:' }),
             button('Remove "not"', () => replace(rule.not)), button('Remove', () => replace(undefined))),
-          node(rule.not, (x) => { if (x === undefined) replace(undefined); else { rule.not = x; commit(); render(); } }, depth + 1, `${path}.not`));
+          node(rule.not, (x) => { if (x === undefined) replace(undefined); else { rule.not = x; commit(); render(); } }, depth + 1, `${path}.not`, true),
+          // A "not" at the top has no group around it to add to: a condition beside it makes one.
+          depth === 0 ? button('Add another condition', () => replace({ all: [rule, newLeaf()] })) : null);
       }
       if (!('attr' in rule)) throw new Error('not a rule');
+      // Under a "not", a condition added here would be negated with it: the "not" offers the button instead.
       return el('div', { class: 'rt-group rt-single' }, leaf(rule, replace, path),
-        button('Add another condition', () => replace({ all: [rule, newLeaf()] })));
+        negated ? null : button('Add another condition', () => replace({ all: [rule, newLeaf()] })));
     }
 
     function group(rule, key, replace, depth, path) {
@@ -251,7 +254,8 @@
       let groupNode = null;
       for (const a of attributes) {
         if (!groupNode || groupNode.label !== a.group) pick.append(groupNode = el('optgroup', { label: a.group }));
-        groupNode.append(el('option', { value: a.name, text: a.prefix ? `${words(a.name)}…` : words(a.name) }));
+        const label = a.label || words(a.name);
+        groupNode.append(el('option', { value: a.name, text: a.prefix ? `${label}…` : label }));
       }
       if (!attr) pick.append(el('option', { value: String(rule.attr), text: `${rule.attr} (unknown)` }));
       pick.value = attr ? attr.name : String(rule.attr);
@@ -259,6 +263,8 @@
         const chosen = attributes.find((a) => a.name === pick.value);
         const ops = opsFor(chosen.kind);
         rule.attr = chosen.prefix ? chosen.name + (chosen.choices ? chosen.choices[0] : '') : chosen.name;
+        // An option of the attribute left behind (min_count...) is not valid on the new one.
+        for (const a of attributes) for (const o of a.options || []) if (!(chosen.options || []).some((x) => x.name === o.name)) delete rule[o.name];
         if (!ops.some((o) => o.name === rule.op)) rule.op = ops[0].name;
         resetValue(rule, chosen);
         commit();
@@ -284,6 +290,12 @@
 
       const op = opSpec(rule.op);
       if (op) row.append(valueInput(rule, op, attr, kind));
+      for (const o of (op && op.value !== 'none' && attr && attr.options) || []) {
+        const input = numberInput(rule[o.name], (v) => { put(rule, o.name, v); commit(); },
+          { low: o.low, high: o.high, integer: o.kind === 'int', param: o.name, label: o.label });
+        input.dataset.path = `${path}.${o.name}`;
+        row.append(field(o.label, input, `${o.low}–${o.high}, default ${o.low}`));
+      }
       if (op && op.value !== 'none' && ['str', 'paths'].includes(kind)) {
         row.append(field('case-sensitive', checkbox(rule.case_sensitive, (on) => { put(rule, 'case_sensitive', on || undefined); commit(); })));
       }
@@ -296,7 +308,9 @@
       delete rule.value;
       if (shape === 'pair') rule.value = [0, 0];
       else if (shape === 'list') rule.value = [];
-      else if (shape !== 'none') rule.value = attr && attr.choices ? attr.choices[0] : attr && attr.kind === 'bool' ? true : '';
+      else if (shape !== 'none') {
+        rule.value = attr && attr.choices ? attr.choices[0] : attr && attr.value_labels ? 0 : attr && attr.kind === 'bool' ? true : '';
+      }
     }
 
     function valueInput(rule, op, attr, kind) {
@@ -319,6 +333,11 @@
           return regexInput(rule.value, set, ctx.data.patterns);
         case 'list': {
           const items = Array.isArray(rule.value) ? rule.value : rule.value == null || rule.value === '' ? [] : [rule.value];
+          if (attr && attr.value_labels) {
+            const chosen = new Set(items);
+            return el('span', { class: 'rt-inline', role: 'group', 'aria-label': 'values' }, ...attr.value_labels.map((label, i) => field(label,
+              checkbox(chosen.has(i), (on) => { if (on) chosen.add(i); else chosen.delete(i); set([...chosen].sort((a, b) => a - b)); }))));
+          }
           const area = el('textarea', { rows: 2, 'aria-label': 'values, one per line', placeholder: 'one per line', class: 'rt-list' });
           area.value = items.join('\n');
           area.addEventListener('input', () => {
@@ -328,6 +347,7 @@
         }
         default:
           if (attr && attr.choices) return select(attr.choices, rule.value, set, { 'aria-label': 'value' });
+          if (attr && attr.value_labels) return select(attr.value_labels.map((label, i) => [i, label]), rule.value, (v) => set(Number(v)), { 'aria-label': 'value' });
           if (kind === 'bool') return select([['true', 'true'], ['false', 'false']], String(rule.value ?? true), (v) => set(v === 'true'), { 'aria-label': 'value' });
           if (numeric) return numberInput(rule.value, set, { label: 'value', low: attr && attr.low, high: attr && attr.high });
           return textInput(rule.value, (v) => set(v), { 'aria-label': 'value' });
@@ -489,6 +509,23 @@
       const tools = html ? toolbar(input) : null;
       wrapper.append(el('span', { class: 'rt-label', text: label }), tools || '', input, offer ? placeholders(input) : '');
       return wrapper;
+    }
+
+    // A moment picked in the owner's local time, stored as UTC (what every visitor's countdown reaches at once).
+    function moment(object, key, label) {
+      const path = `${object.path}.${key}`;
+      const input = el('input', { type: 'datetime-local', 'data-content': path, 'aria-label': label });
+      const stored = object()[key] ? new Date(object()[key]) : null;
+      if (stored && !Number.isNaN(stored.getTime())) {
+        input.value = new Date(stored.getTime() - stored.getTimezoneOffset() * 60000).toISOString().slice(0, 16);
+      }
+      input.addEventListener('input', () => {
+        const picked = input.value ? new Date(input.value) : null;
+        put(object(true), key, picked && !Number.isNaN(picked.getTime()) ? picked.toISOString().replace(/\.\d{3}Z$/, 'Z') : undefined);
+        tidy();
+        commit();
+      });
+      return el('div', { class: 'rt-field rt-block', 'data-path': `content.${path}` }, el('span', { class: 'rt-label', text: label }), input);
     }
 
     // Nested objects (cta, thank_you ...) are created when first written and dropped when emptied.
@@ -709,7 +746,7 @@
         text(part('thank_you'), 'headline', 'Headline'), text(part('thank_you'), 'body', 'Body', { html: true })),
       countdown: () => el('div', { class: 'rt-row' }, el('span', { class: 'rt-label', text: LABELS.countdown }),
         field('minutes', numberInput(value.countdown && value.countdown.minutes, (v) => { put(part('countdown')(true), 'minutes', v); tidy(); commit(); }, { low: 0, integer: true })),
-        text(part('countdown'), 'ends_at', 'or ends at (ISO date)'), text(part('countdown'), 'label', 'Label')),
+        moment(part('countdown'), 'ends_at', 'or ends at (your local time)'), text(part('countdown'), 'label', 'Label')),
     };
 
     function render() {

@@ -1,5 +1,6 @@
-"""Seed the demo shop: an admin login, the demo site, one active campaign of every message type, and its journey map's
-page groups and stages with simulated journeys (source simulated/<kind>) to read before real browsing.
+"""Seed the demo shop: an admin login, the demo site, one active campaign of every message type (and a lead magnet: the
+trail checklist handed out after a blog reader signs up), and its journey map's page groups and stages with simulated
+journeys (source simulated/<kind>) to read before real browsing.
 
 Idempotent: running it again updates the demo campaigns in place (matched by name) and
 resets the admin password, which it prints.
@@ -7,6 +8,7 @@ resets the admin password, which it prints.
 
 import secrets
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -14,10 +16,17 @@ from django.db import transaction
 from campaigns import services
 from campaigns.journeys.demo import journey_demo_apply
 from campaigns.journeys.simulate import journeys_simulate
-from campaigns.models import Campaign, Site
+from campaigns.models import Asset, Campaign, Site
+from campaigns.services.assets import asset_create
 from widget.demo import DEMO_SITE_NAME
 
 DEMO_ORIGINS = ["http://127.0.0.1:8000", "http://localhost:8000"]
+
+# The lead magnet's file: a URL asset, the demo shop's own static PDF (an uploaded file would be written under
+# MEDIA_ROOT at every seed); the signed link redirects to it once the sign-up is stored.
+MAGNET_NAME = "trail-checklist.pdf"
+MAGNET_TITLE = "The one-page trail checklist (PDF)"
+MAGNET_PATH = "demo/trail-checklist.pdf"
 
 NOT_CHECKOUT = {"not": {"attr": "path", "op": "starts_with", "value": "/demo/checkout"}}
 ONCE_PER_SESSION = {"once_per_session": True, "stop_after_close": True, "stop_after_conversion": True}
@@ -60,7 +69,9 @@ DEMO_CAMPAIGNS = [
     {
         "name": "Exit-intent lead popup (A/B headline)",
         "message_type": "lead",
-        "priority": 50,
+        # Below the gallery's exit-intent templates (25 and up): a campaign an owner builds from one shows first on
+        # leaving, instead of this example.
+        "priority": 20,
         "triggers": [{"type": "exit_intent", "sensitivity": 20}, {"type": "mobile_exit", "scroll_up": True,
                                                                     "tab_hidden": False}],
         "targeting": NOT_CHECKOUT,
@@ -97,6 +108,28 @@ DEMO_CAMPAIGNS = [
             "body": "<p>Everything in this guide on one printable page.</p>",
             "cta": {"label": "Download", "url": "/demo/"},
             "position": "bottom_right",
+        }}],
+    },
+    {
+        # After half a minute on an article (not on exit, which the exit popup above answers), in the corner the
+        # slide-in leaves free.
+        "name": "Blog lead magnet: the trail checklist",
+        "message_type": "lead",
+        "priority": 25,
+        "triggers": [{"type": "time_on_page", "seconds": 30}],
+        "targeting": {"attr": "path", "op": "starts_with", "value": "/demo/blog/"},
+        "frequency": {"once_per_session": True, "stop_after_close": True, "stop_after_conversion": True},
+        "goal": {"type": "submit"},
+        "variants": [{"name": "Checklist", "weight": 100, "content": {
+            "headline": "Free: the one-page trail checklist",
+            "body": "<p>Everything to check before a long run, on one printable page.</p>",
+            "fields": [{"name": "email", "label": "Email", "required": True}],
+            "consent_label": "Send me the checklist and the monthly newsletter from Ridge Outdoor",
+            "cta": {"label": "Send me the checklist"},
+            "magnet": {"title": MAGNET_TITLE, "asset": f"asset:{MAGNET_NAME}"},
+            "position": "bottom_left",
+            "thank_you": {"headline": "Thank you for subscribing",
+                          "body": "<p>Your checklist is ready: download it below.</p>"},
         }}],
     },
     {
@@ -207,6 +240,9 @@ class Command(BaseCommand):
         if "promo" not in site.kept_query_params:  # the Black Friday campaign targets ?promo=
             site.kept_query_params = [*site.kept_query_params, "promo"]
             site.save(update_fields=["kept_query_params"])
+        if not Asset.objects.filter(site=site, name=MAGNET_NAME).exists():
+            asset_create(site=site, name=MAGNET_NAME, title=MAGNET_TITLE,
+                         url=f"{DEMO_ORIGINS[0]}{settings.STATIC_URL}{MAGNET_PATH}")
         for spec in DEMO_CAMPAIGNS:
             self._campaign(site=site, spec=spec)
         journey_demo_apply(site=site)
