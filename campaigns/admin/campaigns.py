@@ -189,6 +189,16 @@ class SiteAdmin(SiteInstallationAdminMixin, SiteJourneysAdminMixin, OwnerScopedA
 class VariantFormSet(BaseInlineFormSet):
     """Content is checked against the campaign's message type as submitted in the same form."""
 
+    def get_form_kwargs(self, index):
+        # A variant added beside saved ones starts at the first one's weight, so a new A/B test starts even
+        # (templates give their one variant 100, the model's default is 50).
+        kwargs = super().get_form_kwargs(index)
+        if index is None and self.instance.pk is not None:
+            first = self.instance.variants.order_by("id").values_list("weight", flat=True).first()
+            if first:
+                kwargs["initial"] = {**kwargs.get("initial", {}), "weight": first}
+        return kwargs
+
     def clean(self):
         super().clean()
         for form in self.forms:

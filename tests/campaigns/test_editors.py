@@ -238,3 +238,12 @@ def test_the_summary_endpoint_answers_bad_input_with_a_4xx_and_needs_a_signed_in
     assert owner_client.post(url, {"message_type": "popup", "targeting": "5", "triggers": '"x"'}).status_code == 200
     owner_client.logout()
     assert client.post(url, {"message_type": "popup"}).status_code == 302  # to the login page
+
+
+@pytest.mark.django_db
+def test_a_variant_added_beside_saved_ones_starts_at_the_first_ones_weight(owner_client, campaign):
+    campaign.variants.update(weight=100)
+    html = owner_client.get(reverse("admin:campaigns_campaign_change", args=[campaign.id])).content.decode()
+    empty_form = re.search(r'id="variants-empty".*?</fieldset>', html, flags=re.S)
+    assert empty_form is not None
+    assert re.search(r'name="variants-__prefix__-weight" value="100"', empty_form.group(0))
