@@ -328,6 +328,14 @@ def campaign_results(*, campaign: Campaign, filters: ResultsFilter | None = None
     filters = filters or ResultsFilter()
     variants = list(Variant.objects.filter(campaign_id=campaign.id).order_by("id"))
     rows = counters_daily(campaign_id=campaign.id, since=filters.since, until=filters.until, segment=filters.segment)
+    return campaign_results_from(campaign=campaign, variants=variants, rows=rows, filters=filters)
+
+
+def campaign_results_from(*, campaign: Campaign, variants: list[Variant], rows: list[dict],
+                          filters: ResultsFilter | None = None) -> dict:
+    """campaign_results() on variants and counter rows already read (ordered by id; as counters_daily returns
+    them): a page that shows many campaigns reads theirs in one query each, not two per campaign."""
+    filters = filters or ResultsFilter()
     totals: dict = defaultdict(lambda: defaultdict(int))
     for row in rows:
         for name in VariantDailyStats.COUNTERS:
