@@ -24,6 +24,11 @@ def report_labels() -> dict[str, str]:
             "consent": _("Consent report")}
 
 
+def export_labels() -> dict[str, str]:
+    return {"results": _("Results CSV"), "nps": _("NPS answers CSV"), "feedback": _("Feedback answers CSV"),
+            "leads": _("Leads CSV")}
+
+
 def campaign_links(campaign: Campaign) -> list[tuple[str, str]]:
     """(URL, label) of every page that reports on the campaign: results, its own report, its CSV exports."""
     links = [(reverse("admin:campaigns_campaign_results", args=[campaign.id]), _("Results"))]
@@ -32,8 +37,7 @@ def campaign_links(campaign: Campaign) -> list[tuple[str, str]]:
         links.append((reverse(f"admin:campaigns_campaign_{report[0]}", args=[campaign.id]), report_labels()[report[0]]))
     exports = ["results"] + ([report[0]] if report and report[0] in EXPORT_KINDS else [])
     for kind in exports:
-        links.append((reverse("admin:campaigns_campaign_export", args=[campaign.id, kind]),
-                      _("%(kind)s CSV") % {"kind": _("Results") if kind == "results" else report_labels()[kind]}))
+        links.append((reverse("admin:campaigns_campaign_export", args=[campaign.id, kind]), export_labels()[kind]))
     return links
 
 

@@ -24,6 +24,9 @@ WINDOWS = (7, 30)
 SERIES_DAYS = max(WINDOWS)
 RECORDS_DAYS = 30  # NPS "now" and the consent rate: answers and decisions received in the last 30 days
 WINDOW_FIGURES = ("impressions", "converters", "exposed")
+# What a test's verdict reads of its counters (the calculator's binomial arms, the multiple-exposure warning): the
+# revenue sums, the costliest columns to read, are left out.
+VERDICT_FIGURES = ("exposed", "converters", "mixed_visitors")
 
 
 @dataclass
@@ -126,7 +129,7 @@ def overview_get(*, user, now: datetime | None = None) -> list[SiteOverview]:
         site.campaigns.append(_campaign_overview(campaign=campaign, today=site.today, daily=daily[campaign.id]))
     for campaign in tests:
         results = campaign_results_from(campaign=campaign, variants=variants[campaign.id],
-                                        rows=test_rows[campaign.id])
+                                        rows=test_rows[campaign.id], verdict_only=True)
         overviews[campaign.site_id].tests.append(TestOverview(
             campaign=campaign, arms=[arm["name"] for arm in results["arms"] if not arm["deleted"]],
             verdict=results["verdict"], srm_mismatch=results["srm"]["mismatch"],
@@ -175,18 +178,20 @@ def _campaign_overview(*, campaign: Campaign, today: date, daily: dict[date, dic
 
 
 def _test_counters(*, campaign_ids: list[int]) -> dict[int, list[dict]]:
-    """The running tests' counters per arm and day over the whole test, as counters_daily() gives one campaign's."""
+    """The running tests' counters per arm and day over the whole test, as counters_daily() gives one campaign's
+    (those the verdict does not read are zeros)."""
     found: dict[int, list[dict]] = defaultdict(list)
     if not campaign_ids:
         return found
     rows = (
         VariantDailyStats.objects.filter(campaign_id__in=campaign_ids)
         .values("campaign_id", "variant_id", "day")
-        .annotate(**{name: Sum(name) for name in VariantDailyStats.COUNTERS})
+        .annotate(**{name: Sum(name) for name in VERDICT_FIGURES})
         .order_by("campaign_id", "day", "variant_id")
     )
+    unread = dict.fromkeys(set(VariantDailyStats.COUNTERS) - set(VERDICT_FIGURES), 0)
     for row in rows:
-        found[row.pop("campaign_id")].append(row)
+        found[row.pop("campaign_id")].append({**unread, **row})
     return found
 
 
