@@ -102,7 +102,7 @@ def test_only_active_campaigns_are_listed_and_only_running_tests_get_a_verdict(o
     assert test.verdict.startswith("B is ")
 
 
-def test_nps_and_consent_count_the_last_30_days(owner, site):
+def test_nps_and_consent_count_the_answers_and_decisions_of_the_last_30_days(owner, site):
     nps = nps_create(site)
     for score, days_ago in ((10, 1), (9, 29), (8, 2), (3, 3), (0, 31)):
         answer(nps, form="nps", score=score, at=NOW - timedelta(days=days_ago), visitor=f"v{score}")
@@ -195,3 +195,17 @@ def test_the_front_page_costs_at_most_15_queries_whatever_the_sites_and_campaign
 
     assert response.status_code == 200
     assert response.content.decode().count('class="rt-sparkline"') == 18
+
+
+def test_nps_and_consent_read_only_the_newest_answers_and_decisions(owner, site, monkeypatch):
+    monkeypatch.setattr("campaigns.results.overview.RECORDS_LATEST", 2)
+    nps = nps_create(site)
+    for score, days_ago in ((10, 1), (0, 2), (0, 3)):  # the oldest detractor is past the newest two
+        answer(nps, form="nps", score=score, at=NOW - timedelta(days=days_ago), visitor=f"v{days_ago}")
+    for decision, days_ago in (("granted", 1), ("granted", 2), ("denied", 3)):
+        consent(site, decision=decision, at=NOW - timedelta(days=days_ago))
+
+    [overview] = overview_get(user=owner, now=NOW)
+
+    assert (overview.nps[0].responses, overview.nps[0].score) == (2, 0)
+    assert (overview.consent.decisions, overview.consent.accept_rate) == (2, 1)
