@@ -12,8 +12,8 @@ from django.utils.translation import gettext as _
 
 from campaigns.admin.results import EXPORT_KINDS, REPORT_OF_TYPE
 from campaigns.models import Campaign
-from campaigns.results import charts
-from campaigns.results.overview import RECORDS_DAYS, SERIES_DAYS, CampaignOverview, SiteOverview, overview_get
+from campaigns.results import charts, overview
+from campaigns.results.overview import CampaignOverview, SiteOverview
 
 TEMPLATE = "admin/campaigns/overview/index.html"
 
@@ -42,7 +42,8 @@ def campaign_links(campaign: Campaign) -> list[tuple[str, str]]:
 
 
 def _campaign_row(row: CampaignOverview) -> dict:
-    title = _("Impressions per day, last %(days)d days: %(name)s") % {"days": SERIES_DAYS, "name": row.campaign.name}
+    title = _("Impressions per day, last %(days)d days: %(name)s") % {
+        "days": overview.SERIES_DAYS, "name": row.campaign.name}
     return {
         "campaign": row.campaign,
         "windows": [row.windows[days] for days in sorted(row.windows)],
@@ -51,31 +52,33 @@ def _campaign_row(row: CampaignOverview) -> dict:
     }
 
 
-def _site_context(overview: SiteOverview) -> dict:
-    consent = next((row.campaign for row in overview.campaigns
+def _site_context(site: SiteOverview) -> dict:
+    consent = next((row.campaign for row in site.campaigns
                     if row.campaign.message_type == Campaign.MessageType.CONSENT), None)
     return {
-        "site": overview.site,
-        "today": overview.today,
-        "campaigns": [_campaign_row(row) for row in overview.campaigns],
-        "tests": overview.tests,
+        "site": site.site,
+        "today": site.today,
+        "campaigns": [_campaign_row(row) for row in site.campaigns],
+        "tests": site.tests,
         "nps": [{"row": row, "link": reverse("admin:campaigns_campaign_nps", args=[row.campaign.id])}
-                for row in overview.nps],
-        "consent": overview.consent,
+                for row in site.nps],
+        "consent": site.consent,
         "consent_link": reverse("admin:campaigns_campaign_consent", args=[consent.id]) if consent else None,
         "site_links": [
-            (reverse("admin:campaigns_site_change", args=[overview.site.id]), _("Site settings and embed code")),
-            (reverse("admin:campaigns_site_journeys", args=[overview.site.id]), _("Journey map")),
-            (reverse("admin:campaigns_campaign_changelist") + f"?site__id__exact={overview.site.id}",
+            (reverse("admin:campaigns_site_change", args=[site.site.id]), _("Site settings and embed code")),
+            (reverse("admin:campaigns_site_journeys", args=[site.site.id]), _("Journey map")),
+            (reverse("admin:campaigns_campaign_changelist") + f"?site__id__exact={site.site.id}",
              _("All campaigns")),
         ],
     }
 
 
 def overview_view(request):
-    sites = [_site_context(overview) for overview in overview_get(user=request.user)]
+    sites = [_site_context(site) for site in overview.overview_get(user=request.user)]
     response = admin.site.index(request, extra_context={
-        "overview": sites, "series_days": SERIES_DAYS, "records_days": RECORDS_DAYS,
+        "overview": sites, "series_days": overview.SERIES_DAYS, "records_days": overview.RECORDS_DAYS,
+        "records_latest": overview.RECORDS_LATEST,
     })
+    # Django's index builds the page (app list, permissions, header); only its template is ours.
     response.template_name = TEMPLATE
     return response
