@@ -2,8 +2,8 @@
 series, the running A/B tests with today's verdict, NPS and consent over the last 30 days.
 
 A fixed number of queries whatever the number of sites and campaigns: sites, active campaigns, their variants, the
-last 30 days of counters, the running tests' counters, NPS answers, consent decisions (the last three only when
-there is something to read). It reads what the tally keeps (the daily counters, the answers and the consent
+last 30 days of counters, the running tests' counters, NPS answers, consent decisions (the tests' counters and the
+NPS answers only when there are such campaigns). It reads what the tally keeps (the daily counters, the answers and the consent
 proof), never raw events; everything else is computed here in Python. docs/results.md explains each figure.
 """
 
