@@ -3,8 +3,9 @@ series, the running A/B tests with today's verdict, NPS and consent over the las
 
 A fixed number of queries whatever the number of sites and campaigns: sites, active campaigns, their variants, the
 last 30 days of counters, the running tests' counters, NPS answers, consent decisions (the tests' counters and the
-NPS answers only when there are such campaigns). It reads what the tally keeps (the daily counters, the answers and the consent
-proof), never raw events; everything else is computed here in Python. docs/results.md explains each figure.
+NPS answers only when there are such campaigns). It reads what the tally keeps (the daily counters, the answers
+and the consent proof), never raw events; everything else is computed here in Python. docs/results.md explains
+each figure.
 """
 
 from collections import defaultdict
