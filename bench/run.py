@@ -16,7 +16,7 @@ BENCHES = [
     ("Collect ablation", [sys.executable, str(HERE / "collect_ablation.py")]),
     ("Event ids: PostgreSQL CPU, random vs time-ordered", [sys.executable, str(HERE / "event_ids_bench.py")]),
     ("Widget size and speed", [sys.executable, str(HERE / "widget_bench.py")]),
-    ("Results page, API and calculator", [sys.executable, str(HERE / "results_bench.py")]),
+    ("Results page, API, front page (overview) and calculator", [sys.executable, str(HERE / "results_bench.py")]),
     ("Journey map page (90 days at a million page views a day)", [sys.executable, str(HERE / "journeys_bench.py")]),
 ]
 

@@ -328,6 +328,18 @@ def campaign_results(*, campaign: Campaign, filters: ResultsFilter | None = None
     filters = filters or ResultsFilter()
     variants = list(Variant.objects.filter(campaign_id=campaign.id).order_by("id"))
     rows = counters_daily(campaign_id=campaign.id, since=filters.since, until=filters.until, segment=filters.segment)
+    return campaign_results_from(campaign=campaign, variants=variants, rows=rows, filters=filters)
+
+
+def campaign_results_from(*, campaign: Campaign, variants: list[Variant], rows: list[dict],
+                          filters: ResultsFilter | None = None, verdict_only: bool = False) -> dict:
+    """campaign_results() on variants and counter rows already read (ordered by id; as counters_daily returns
+    them): a page that shows many campaigns reads theirs in one query each, not two per campaign.
+
+    `verdict_only` leaves out what the verdict does not read (the revenue comparison, the uplift, the curves),
+    for a page that shows only the verdict.
+    """
+    filters = filters or ResultsFilter()
     totals: dict = defaultdict(lambda: defaultdict(int))
     for row in rows:
         for name in VariantDailyStats.COUNTERS:
@@ -362,8 +374,10 @@ def campaign_results(*, campaign: Campaign, filters: ResultsFilter | None = None
         weights = None
     comparison = _compare(arms=compared, settings=settings, metric="binomial", weights=weights)
     has_revenue = any(arm["funnel"]["revenue"] for arm in compared)
-    revenue = _compare(arms=compared, settings=settings, metric="mean", weights=weights) if has_revenue else None
-    uplift = _uplift(holdout=holdout_arm, variants=variant_arms, settings=settings)
+    revenue = None
+    if has_revenue and not verdict_only:
+        revenue = _compare(arms=compared, settings=settings, metric="mean", weights=weights)
+    uplift = None if verdict_only else _uplift(holdout=holdout_arm, variants=variant_arms, settings=settings)
 
     traffic = _daily_traffic(rows=rows, arm_keys=[arm["id"] for arm in arms])
     sample = _sample_size(comparison=comparison, arms=compared, traffic=traffic, mde=filters.mde)
@@ -411,7 +425,7 @@ def campaign_results(*, campaign: Campaign, filters: ResultsFilter | None = None
             winner=winner and winner.name,
             winner_declared_at=campaign.winner_declared_at,
         ),
-        "over_time": _over_time(rows=rows, arms=arms, alpha=alpha),
+        "over_time": [] if verdict_only else _over_time(rows=rows, arms=arms, alpha=alpha),
     }
 
 

@@ -141,3 +141,30 @@ def bar_chart(*, title: str, groups: list[str], series: list[tuple[str, list[flo
         parts.append(f'<text x="{legend_x + 16}" y="{height - 12}">{escape(name)}</text>')
     parts.append("</svg>")
     return "".join(parts)
+
+
+SPARK_WIDTH, SPARK_HEIGHT = 150, 32
+
+
+def sparkline(*, title: str, points: list[tuple[date, float]], percent: bool = False) -> str:
+    """Small daily bars beside a table's figures, from 0 to the busiest day; each bar's <title> gives its day and
+    value, so a pointer or a screen reader can read them. Days without data are given as zeros by the caller."""
+    if not points:
+        return ""
+    top = max(max(value for _, value in points), 0)
+    step = SPARK_WIDTH / len(points)
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="rt-sparkline" viewBox="0 0 {SPARK_WIDTH} {SPARK_HEIGHT}" '
+        f'width="{SPARK_WIDTH}" height="{SPARK_HEIGHT}" role="img" aria-label="{escape(title)}">',
+        f"<title>{escape(title)}</title>",
+        f'<line x1="0" x2="{SPARK_WIDTH}" y1="{SPARK_HEIGHT - 0.5}" y2="{SPARK_HEIGHT - 0.5}" stroke="#ccc"/>',
+    ]
+    for number, (day, value) in enumerate(points):
+        height = (SPARK_HEIGHT - 2) * value / top if top > 0 else 0
+        parts.append(
+            f'<rect x="{number * step:.1f}" y="{SPARK_HEIGHT - height:.1f}" width="{max(step - 1, 1):.1f}" '
+            f'height="{height:.1f}" fill="{PALETTE[0]}">'
+            f"<title>{day.isoformat()}: {escape(_fmt(value, percent))}</title></rect>"
+        )
+    parts.append("</svg>")
+    return "".join(parts)

@@ -79,7 +79,7 @@ def nps_score(*, promoters: int, passives: int, detractors: int, alpha: float = 
     }
 
 
-def _category(score: int) -> str:
+def nps_category(score: int) -> str:
     return "promoters" if score >= PROMOTER_MIN else "passives" if score >= PASSIVE_MIN else "detractors"
 
 
@@ -90,7 +90,7 @@ def nps_report(*, campaign: Campaign, filters: ReportFilter) -> dict:
     per_variant: dict = defaultdict(Counter)
     for row in scored.values("variant_id", "score").annotate(n=Count("id")).order_by():
         distribution[row["score"]] += row["n"]
-        per_variant[row["variant_id"]][_category(row["score"])] += row["n"]
+        per_variant[row["variant_id"]][nps_category(row["score"])] += row["n"]
     split = Counter()
     for counts in per_variant.values():
         split.update(counts)
