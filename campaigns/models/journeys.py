@@ -9,8 +9,9 @@ is counted once):
 
 1. A page view carries, besides its event fields, `data.journey = {"prev": <the previous page's URL or path in the
    session, or null>, "step": <its position in the session, 1 for the first page>}` and the visitor's
-   `data.segment = {"source", "returning"}` (as exposures carry it; campaigns/tally/segments.py normalizes it). A page
-   view without `data.journey` (an older widget) is left out of these tables.
+   `data.segment = {"source", "returning"}`, which the collect endpoint makes from what the widget's journey carries
+   (campaigns/tally/segments.py `visit_segment`, and `segment_of` for both folds, with the device collect read from
+   the User-Agent). A page view without `data.journey` (an older widget) is left out of these tables.
 2. The path and the previous path are cleaned with `campaigns.journeys.paths.path_clean` and the site's clean-up
    rules as they are when the batch is folded; `prev` counts only when `step` > 1. A step that is not an integer
    from 1 up leaves the page view out. The step is kept as sent up to MAX_STEP and as STEP_LATER beyond it, so a
