@@ -23,9 +23,9 @@ is counted once):
    its page views minus the transitions out of it at the next step.
 4. `JourneySession` (visitor, session) is inserted if absent, else merged: `path_<step>` is set when still empty,
    and `path_<step - 1>` from the previous path when still empty (positions, not arrival order, decide what is
-   kept, and the first value written for a position stays); `started_at`, `day` and the segment follow the
-   earliest page view seen (a later one may bring other utm parameters), `last_at` the latest, `steps` the highest
-   step, `pageviews` adds one.
+   kept, and the first value written for a position stays); `started_at` and `day` follow the earliest time seen,
+   `last_at` the latest, `steps` the highest step, `pageviews` adds one; the segment is that of the first page view
+   folded (a session's page views share one, unless a later page brought other utm parameters).
 5. The cleaned path's page group (`group_of`, groups as they are when the batch is folded) gives a stage; when it
    has one, `JourneyVisitorStage` (visitor, stage) is inserted if absent, else its `first_at` becomes the earlier
    of the two, and `day`, `path`, `session_id` and the segment follow the earlier one.

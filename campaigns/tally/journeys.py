@@ -173,8 +173,7 @@ ON CONFLICT (site_id, day, step, from_path, path, {SEGMENT}) DO UPDATE SET count
 # One row per session of the batch, merged into the one already kept. A position is filled when still empty: in
 # the batch, by a page view at that step, else by the previous path of a page view at the next step (the least
 # path, bytewise, should two page views claim the same step). The day follows the earliest time (a day is the
-# time's in one zone, so the earliest time has the earliest day), and so does the segment: the earliest page view's
-# (ties: the lowest id), as a session's page views may differ in source when one of them brought new utm parameters.
+# time's in one zone, so the earliest time has the earliest day); the segment is the first page view's.
 _SESSION_KEY = "site_id, visitor_id, session_id"
 
 
@@ -186,7 +185,7 @@ def _position_sql(position: int) -> str:
 _SESSIONS = f"""
 WITH sessions AS (
     SELECT {_SESSION_KEY}, min(ts) AS started_at, max(ts) AS last_at, max(steps) AS steps, count(*) AS pageviews,
-        min(day) AS day, (array_agg(id ORDER BY ts, id))[1] AS first_id,
+        min(day) AS day, min(id) AS first_id,
         {", ".join(f"{_position_sql(n)} AS {name}" for n, name in enumerate(PATH_COLUMNS, 1))}
     FROM tally_journeys WHERE visitor_id <> '' AND session_id <> '' GROUP BY {_SESSION_KEY}
 )
@@ -196,8 +195,7 @@ SELECT s.site_id, s.visitor_id, s.session_id, s.day, s.started_at, s.last_at, s.
     f.device, f.source, f."returning", {", ".join(f"s.{name}" for name in PATH_COLUMNS)}
 FROM sessions AS s JOIN tally_journeys AS f ON f.id = s.first_id
 ON CONFLICT ({_SESSION_KEY}) DO UPDATE SET
-    {", ".join(f'"{name}" = CASE WHEN EXCLUDED.started_at < t.started_at THEN EXCLUDED."{name}" ELSE t."{name}" END'
-               for name in ("day", *SEGMENT_COLUMNS))},
+    day = CASE WHEN EXCLUDED.started_at < t.started_at THEN EXCLUDED.day ELSE t.day END,
     started_at = least(t.started_at, EXCLUDED.started_at), last_at = greatest(t.last_at, EXCLUDED.last_at),
     steps = greatest(t.steps, EXCLUDED.steps), pageviews = t.pageviews + EXCLUDED.pageviews,
     {", ".join(f"{name} = coalesce(t.{name}, EXCLUDED.{name})" for name in PATH_COLUMNS)}
@@ -310,8 +308,7 @@ def _least(kept: str | None, path: str) -> str:
 
 
 def _sessions_write(views: list[_View]) -> None:
-    """Session rows merged as _SESSIONS merges them (views come in id order: of page views at the same time, the
-    first one sets the day and the segment)."""
+    """Session rows merged as _SESSIONS merges them (views come in id order: the first one sets the segment)."""
     if not views:
         return
     batch: dict[tuple, JourneySession] = {}
@@ -328,7 +325,6 @@ def _sessions_write(views: list[_View]) -> None:
             own[key], before[key] = {}, {}
         if v.ts < row.started_at:
             row.started_at, row.day = v.ts, v.day
-            row.device, row.source, row.returning = v.segment
         row.last_at = max(row.last_at, v.ts)
         row.steps = max(row.steps, v.steps)
         row.pageviews += 1
@@ -351,7 +347,6 @@ def _sessions_write(views: list[_View]) -> None:
         new = batch[key]
         if new.started_at < row.started_at:
             row.started_at, row.day = new.started_at, new.day
-            row.device, row.source, row.returning = new.device, new.source, new.returning
         row.last_at = max(row.last_at, new.last_at)
         row.steps = max(row.steps, new.steps)
         row.pageviews += new.pageviews
@@ -361,7 +356,7 @@ def _sessions_write(views: list[_View]) -> None:
         changed.append(row)
     JourneySession.objects.bulk_create([row for key, row in batch.items() if key not in kept])
     JourneySession.objects.bulk_update(
-        changed, ["day", *SEGMENT_COLUMNS, "started_at", "last_at", "steps", "pageviews", *PATH_COLUMNS])
+        changed, ["day", "started_at", "last_at", "steps", "pageviews", *PATH_COLUMNS])
 
 
 def _stages_write(views: list[_View]) -> None:

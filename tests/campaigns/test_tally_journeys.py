@@ -272,25 +272,3 @@ def test_page_views_count_under_the_segment_their_journey_carries_and_the_device
     returning = JourneyFilter(**{**days(site).__dict__, "returning": True, "device": "desktop"})
     assert [(p.step, p.path) for p in journey_counts_get(site=site, where=returning)[0]] == [(1, "/"), (2, "/cart")]
 
-
-def test_a_sessions_segment_is_its_earliest_page_views_whatever_the_order_they_arrive_in(client, site, outsider_site):
-    start = now_ms() - 20 * MINUTE_MS
-    first = widget_views(["/", "/blog/a"], visitor="v1", session="s1", start=start, sessions=1, utm={},
-                         referrer="")
-    # An ad clicked within the same session: the next page views carry its utm, so another source.
-    then = widget_views(["/product/shoe?utm_source=google&utm_medium=cpc", "/cart"], visitor="v1", session="s1",
-                        start=start + 2 * MINUTE_MS, sessions=1, utm={"source": "google", "medium": "cpc"},
-                        referrer="")
-    for index, view in enumerate(then):
-        view["data"]["journey"].update(step=3 + index, prev=["/blog/a", "/product/shoe"][index])
-    views = first + then
-    send(client, site, views)
-    tally.tally_drain()
-    outsider_site.allowed_origins = [SHOP]
-    outsider_site.save(update_fields=["allowed_origins"])
-    for one in reversed(views):
-        send(client, outsider_site, [one])
-        tally.tally_drain()
-    for kept in (session_of(site), JourneySession.objects.get(site=outsider_site)):
-        assert (kept.source, kept.pageviews, kept.paths) == ("direct", 4, ("/", "/blog/a", "/product/shoe", "/cart"))
-    assert {row.source for row in JourneyPageDaily.objects.filter(site=site, step__gte=3)} == {"google/cpc"}
