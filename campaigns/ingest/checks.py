@@ -18,6 +18,7 @@ from campaigns.ingest.site_map import SiteIngest
 from campaigns.ingest.store import EventRow
 from campaigns.ingest.url_hygiene import url_clean
 from campaigns.models import EventType
+from campaigns.tally.segments import visit_segment
 
 DAY_MS = 86_400_000
 MAX_FUTURE_MS = DAY_MS
@@ -49,6 +50,10 @@ WITH_CAMPAIGN = frozenset({"exposure", "impression", "close", "click", "submit"}
 # The server attributes these; a campaign sent with them is ignored (a consent banner may name its own).
 CAMPAIGN_OPTIONAL = frozenset({"consent"})
 VISITOR_OPTIONAL = frozenset({"pageview", "consent"})
+
+
+# What a page view's journey carries for its segment (widget/src/core/state.js); not stored as sent.
+JOURNEY_SEGMENT_KEYS = frozenset({"sessions", "utm", "referrer"})
 
 
 # A checked event is stored as it is: the service's row type, so the two can never drift apart.
@@ -165,10 +170,16 @@ def journey_clean(journey) -> dict | None:
 
 
 def _journey_cleaned(data: dict) -> dict:
-    """`data` with its journey as journey_clean keeps it (the key gone when the journey is not one)."""
-    journey = journey_clean(data["journey"])
+    """`data` with its journey as journey_clean keeps it (the key gone when the journey is not one), and the page
+    view's segment made from what the journey carries for it (`sessions`, `utm`, `referrer`), unless the page view
+    brings a segment of its own: only the source and new or returning are stored, never the referrer."""
+    raw = data["journey"]
+    journey = journey_clean(raw)
     if journey is None:
         return {key: value for key, value in data.items() if key != "journey"}
+    if "segment" not in data and not raw.keys().isdisjoint(JOURNEY_SEGMENT_KEYS):
+        segment = visit_segment(sessions=raw.get("sessions"), utm=raw.get("utm"), referrer=raw.get("referrer"))
+        return {**data, "journey": journey, "segment": segment}
     return {**data, "journey": journey}
 
 

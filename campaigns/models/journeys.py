@@ -9,8 +9,9 @@ is counted once):
 
 1. A page view carries, besides its event fields, `data.journey = {"prev": <the previous page's URL or path in the
    session, or null>, "step": <its position in the session, 1 for the first page>}` and the visitor's
-   `data.segment = {"source", "returning"}` (as exposures carry it; campaigns/tally/segments.py normalizes it). A page
-   view without `data.journey` (an older widget) is left out of these tables.
+   `data.segment = {"source", "returning"}`, which the collect endpoint makes from what the widget's journey carries
+   (campaigns/tally/segments.py `visit_segment`, and `segment_of` for both folds, with the device collect read from
+   the User-Agent). A page view without `data.journey` (an older widget) is left out of these tables.
 2. The path and the previous path are cleaned with `campaigns.journeys.paths.path_clean` and the site's clean-up
    rules as they are when the batch is folded; `prev` counts only when `step` > 1. A step that is not an integer
    from 1 up leaves the page view out. The step is kept as sent up to MAX_STEP and as STEP_LATER beyond it, so a
@@ -24,7 +25,7 @@ is counted once):
    and `path_<step - 1>` from the previous path when still empty (positions, not arrival order, decide what is
    kept, and the first value written for a position stays); `started_at` and `day` follow the earliest time seen,
    `last_at` the latest, `steps` the highest step, `pageviews` adds one; the segment is that of the first page view
-   folded.
+   folded (a session's page views share one, unless a later page brought other utm parameters).
 5. The cleaned path's page group (`group_of`, groups as they are when the batch is folded) gives a stage; when it
    has one, `JourneyVisitorStage` (visitor, stage) is inserted if absent, else its `first_at` becomes the earlier
    of the two, and `day`, `path`, `session_id` and the segment follow the earlier one.

@@ -6,6 +6,10 @@ User-Agent (both with the rules of campaigns/targeting/device.py). The tally kee
 segment of a visitor's first exposure on their assignment and books every later count of that visitor
 under it, so the segments of the daily counters always add up to the campaign's totals.
 
+A page view carries no segment from the widget (its core has no room for src/lazy/segment.js): it carries what
+the segment is made of in its journey, and the collect endpoint makes the segment from that with `visit_segment`,
+the same rule in Python, so each page view's segment is known from the page view alone.
+
 The source is normalized here and, identically, in SQL for the PostgreSQL tally (SOURCE_SQL below):
 trimmed, lowercased, at most 64 characters, "direct" when missing or empty. Anything but printable ASCII
 becomes "other": a hostile client cannot mint look-alike values, and SQL and Python lowercase ASCII the same
@@ -13,6 +17,7 @@ way whatever the database's locale.
 """
 
 import re
+from urllib.parse import urlsplit
 
 from campaigns.targeting.device import DEVICES
 
@@ -66,3 +71,39 @@ def segment_of(*, device: str, payload) -> tuple[str, str, bool]:
         source_normalize(segment.get("source")),
         segment.get("returning") is True,
     )
+
+
+def visit_source(*, utm, referrer) -> str:
+    """The traffic source as src/lazy/segment.js makes it (tests/conformance/source.json holds both to the same
+    cases): the session's `utm_source`, with "/<utm_medium>" when there is one; else the host of the visitor's first
+    referrer, as the browser's URL parser writes it (lowercase, an international name in punycode); else "direct"."""
+    if isinstance(utm, dict):
+        source, medium = utm.get("source"), utm.get("medium")
+        if isinstance(source, str) and source:
+            return f"{source}/{medium}" if isinstance(medium, str) and medium else source
+    if not isinstance(referrer, str) or not referrer:
+        return DIRECT
+    try:
+        host = urlsplit(referrer).hostname
+    except ValueError:  # a malformed IPv6 address: the browser's parser throws, and segment.js says "direct"
+        return DIRECT
+    if not host:
+        return DIRECT
+    if ":" in host:
+        return f"[{host}]"
+    if host.isascii():
+        return host
+    try:
+        return host.encode("idna").decode("ascii")
+    except UnicodeError:
+        return host
+
+
+def visit_segment(*, sessions, utm, referrer) -> dict:
+    """A page view's `data.segment` from its journey's `sessions`, `utm` and `referrer` (docs/contracts.md): the
+    source as visit_source makes it, and returning when the visitor is in their second session or later. The device
+    is the one collect reads from the User-Agent, as for any event without the widget's."""
+    return {
+        "source": visit_source(utm=utm, referrer=referrer),
+        "returning": type(sessions) is int and sessions > 1,
+    }

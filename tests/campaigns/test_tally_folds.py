@@ -41,6 +41,7 @@ from campaigns.models import (
     VariantDailyStats,
 )
 from campaigns.tally import drain as tally
+from campaigns.tally.segments import visit_segment
 from tests.campaigns.folds import BATCH, PYTHON, SQL, SQL_NEEDS_POSTGRESQL
 from widget.demo.management.commands.demo_seed import DEMO_CAMPAIGNS
 
@@ -119,6 +120,12 @@ segments = st.one_of(st.none(), st.fixed_dictionaries(
     {"source": st.sampled_from(SOURCES), "returning": st.booleans()},
     optional={"device": st.sampled_from([*DEVICES, "phone", 3, None])},
 ))
+# A page view's segment as the collect endpoint makes it from what the widget's journey carries.
+visit_segments = st.builds(
+    visit_segment, sessions=st.sampled_from([1, 2, None]),
+    utm=st.sampled_from([{}, {"source": "google", "medium": "cpc"}, {"source": " News "}]),
+    referrer=st.sampled_from(["", "https://Blog.Example/a", "https://b\u00fccher.example/", "not a url"]),
+)
 answers = st.fixed_dictionaries({
     "form": st.sampled_from(["nps", "feedback", "lead", "survey"]),
     "score": st.sampled_from([None, 0, 9, 10, 11, -1, True, 7.5]),
@@ -157,7 +164,7 @@ def an_event(draw, campaigns: int) -> dict:
         campaign = draw(st.one_of(st.sampled_from(CONVERTING), st.integers(0, campaigns - 1)))
         variant = draw(st.integers(-1 if kind == "exposure" else 0, 1))  # -1: the holdout
     if kind in ("exposure", "impression", "pageview"):
-        segment = draw(segments)
+        segment = draw(st.one_of(segments, visit_segments) if kind == "pageview" else segments)
         if segment is not None:
             data["segment"] = segment
     if kind == "pageview" and draw(st.integers(0, 4)):

@@ -215,3 +215,60 @@ def test_a_visitor_without_an_id_counts_in_pages_and_moves_but_has_no_session_ro
     tally.tally_drain()
     assert moves(site) == {(2, "/a", "/b"): 1}
     assert not JourneySession.objects.filter(site=site).exists()
+
+
+PHONE_UA = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+            "Version/17.0 Mobile/15E148 Safari/604.1")
+
+
+def widget_views(paths: list[str], *, visitor: str, session: str, start: int, sessions: int, utm: dict,
+                 referrer: str) -> list[dict]:
+    """A session's page views as the widget sends them: each journey with what its segment is made of."""
+    views, prev = [], None
+    for index, path in enumerate(paths):
+        views.append(event("pageview", visitor=visitor, session=session, ts=start + index * MINUTE_MS,
+                           url=SHOP + path, data={"journey": {"prev": prev, "step": index + 1, "sessions": sessions,
+                                                              "utm": utm, "referrer": referrer}}))
+        prev = path.split("?", 1)[0]
+    return views
+
+
+def test_page_views_count_under_the_segment_their_journey_carries_and_the_device_of_their_user_agent(client, site):
+    journey_setup_replace(site=site, groups=[
+        Group(name="Cart", rule={"op": "equals", "value": "/cart"}, stage="decision", order=1)], cleanups=[])
+    start = now_ms() - 30 * MINUTE_MS
+    ad = widget_views(["/product/shoe?utm_source=google&utm_medium=cpc", "/cart"], visitor="v1", session="s1",
+                      start=start, sessions=1, utm={"source": "google", "medium": "cpc"},
+                      referrer="https://www.google.com/")
+    back = widget_views(["/", "/cart"], visitor="v2", session="s2", start=start, sessions=2, utm={},
+                        referrer="https://Blog.Example/seo-basics/")
+    # The second page views first, in a batch of their own: each page view's segment is its own.
+    response = post_events(client, site, [ad[1]], HTTP_USER_AGENT=PHONE_UA)
+    assert response.status_code == 202 and response.json()["rejected"] == []
+    send(client, site, [back[1]])
+    tally.tally_drain()
+    assert post_events(client, site, [ad[0]], HTTP_USER_AGENT=PHONE_UA).status_code == 202
+    send(client, site, [back[0]])
+    tally.tally_drain()
+
+    ad_segment, back_segment = ("mobile", "google/cpc", False), ("desktop", "blog.example", True)
+    assert {(row.step, row.path, row.device, row.source, row.returning)
+            for row in JourneyPageDaily.objects.filter(site=site)} == {
+        (1, "/product/shoe", *ad_segment), (2, "/cart", *ad_segment), (1, "/", *back_segment),
+        (2, "/cart", *back_segment)}
+    assert {(row.from_path, row.device, row.source, row.returning)
+            for row in JourneyTransitionDaily.objects.filter(site=site)} == {
+        ("/product/shoe", *ad_segment), ("/", *back_segment)}
+    assert {(row.session_id, row.device, row.source, row.returning)
+            for row in JourneySession.objects.filter(site=site)} == {("s1", *ad_segment), ("s2", *back_segment)}
+    assert {(row.visitor_id, row.stage, row.device, row.source, row.returning)
+            for row in JourneyVisitorStage.objects.filter(site=site)} == {
+        ("v1", "decision", *ad_segment), ("v2", "decision", *back_segment)}
+    # The map's filters read those columns.
+    search_ads = JourneyFilter(**{**days(site).__dict__, "source": "google/cpc"})
+    page_counts, transitions = journey_counts_get(site=site, where=search_ads)
+    assert [(p.step, p.path, p.pageviews) for p in page_counts] == [(1, "/product/shoe", 1), (2, "/cart", 1)]
+    assert [(t.from_path, t.path) for t in transitions] == [("/product/shoe", "/cart")]
+    returning = JourneyFilter(**{**days(site).__dict__, "returning": True, "device": "desktop"})
+    assert [(p.step, p.path) for p in journey_counts_get(site=site, where=returning)[0]] == [(1, "/"), (2, "/cart")]
+

@@ -176,10 +176,25 @@ test('utm parameters are read from the url', () => {
 
 test('each page view gives its journey: the previous path of the session and its step', () => {
   const s = createState({ now: clock() });
-  assert.deepEqual(s._pageview('https://shop.example/blog/a?utm_source=x#top', ''), { prev: null, step: 1 });
-  assert.deepEqual(s._pageview('https://shop.example/product/1?ref=mail', ''), { prev: '/blog/a', step: 2 });
+  const steps = (j) => ({ prev: j.prev, step: j.step });
+  assert.deepEqual(steps(s._pageview('https://shop.example/blog/a?utm_source=x#top', '')), { prev: null, step: 1 });
+  assert.deepEqual(steps(s._pageview('https://shop.example/product/1?ref=mail', '')), { prev: '/blog/a', step: 2 });
   // A reload is a step from the page to itself.
-  assert.deepEqual(s._pageview('https://shop.example/product/1', ''), { prev: '/product/1', step: 3 });
+  assert.deepEqual(steps(s._pageview('https://shop.example/product/1', '')), { prev: '/product/1', step: 3 });
+});
+
+test('each journey carries what its segment is made of: sessions, the session\'s utm, the first referrer', () => {
+  const now = clock();
+  const s = createState({ now });
+  assert.deepEqual(s._pageview('https://shop.example/?utm_source=google&utm_medium=cpc', 'https://www.google.com/'), {
+    prev: null, step: 1, sessions: 1, utm: { source: 'google', medium: 'cpc' }, referrer: 'https://www.google.com/',
+  });
+  // Later pages of the session keep its utm; a new session forgets it, and the first referrer stays.
+  assert.deepEqual(s._pageview('https://shop.example/cart', 'https://shop.example/').utm, { source: 'google', medium: 'cpc' });
+  now.t += SESSION_IDLE + 1;
+  assert.deepEqual(s._pageview('https://shop.example/', ''), {
+    prev: null, step: 1, sessions: 2, utm: {}, referrer: 'https://www.google.com/',
+  });
 });
 
 test('the previous path survives a new page load through storage', async () => {
@@ -187,8 +202,8 @@ test('the previous path survives a new page load through storage', async () => {
   createState({ storage, now })._pageview('https://shop.example/cart', '');
   await taskEnd();
   assert.equal(JSON.parse(storage.getItem(KEY)).session.path, '/cart');
-  assert.deepEqual(createState({ storage, now })._pageview('https://shop.example/checkout', ''),
-    { prev: '/cart', step: 2 });
+  const j = createState({ storage, now })._pageview('https://shop.example/checkout', '');
+  assert.deepEqual([j.prev, j.step], ['/cart', 2]);
 });
 
 test('a new session after thirty idle minutes starts its journey again', () => {
@@ -197,5 +212,6 @@ test('a new session after thirty idle minutes starts its journey again', () => {
   s._pageview('https://shop.example/a', '');
   s._pageview('https://shop.example/b', '');
   now.t += SESSION_IDLE + 1;
-  assert.deepEqual(s._pageview('https://shop.example/c', ''), { prev: null, step: 1 });
+  const j = s._pageview('https://shop.example/c', '');
+  assert.deepEqual([j.prev, j.step, j.sessions], [null, 1, 2]);
 });

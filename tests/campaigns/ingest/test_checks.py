@@ -161,6 +161,31 @@ def test_a_bad_journey_is_dropped_and_the_page_view_kept(journey):
     assert json.loads(accepted[0].payload_json) == {"segment": {"source": "direct"}}
 
 
+@pytest.mark.parametrize(("carried", "segment"), [
+    ({"sessions": 1, "utm": {"source": "google", "medium": "cpc", "campaign": "may"},
+      "referrer": "https://www.google.com/search?q=ann%40example.com"}, {"source": "google/cpc", "returning": False}),
+    ({"sessions": 2, "utm": {}, "referrer": "https://Blog.Example/seo?x=1"},
+     {"source": "blog.example", "returning": True}),
+    ({"sessions": 3, "utm": {}, "referrer": ""}, {"source": "direct", "returning": True}),
+    ({"sessions": "2", "utm": "google", "referrer": 5}, {"source": "direct", "returning": False}),
+])
+def test_a_page_views_segment_is_made_from_its_journey_and_the_referrer_is_not_stored(carried, segment):
+    event = {**widget_batch()[0], "data": {"journey": {"prev": "/blog/a", "step": 2, **carried}}}
+    accepted, accepted_ids, rejected = generic(body_of([event]))
+    assert (accepted_ids, rejected) == ([event["id"]], [])
+    assert json.loads(accepted[0].payload_json) == {"journey": {"prev": "/blog/a", "step": 2}, "segment": segment}
+
+
+def test_a_page_view_that_brings_its_own_segment_keeps_it_and_a_bad_journey_makes_none():
+    own = {**widget_batch()[0], "data": {"journey": {"prev": None, "step": 1, "sessions": 2, "referrer": "https://a.example/"},
+                                          "segment": {"source": "news", "returning": False}}}
+    bad = {**widget_batch()[0], "id": str(uuid.uuid4()), "data": {"journey": {"step": 0, "sessions": 2}}}
+    accepted, _ids, rejected = generic(body_of([own, bad]))
+    assert rejected == []
+    assert [json.loads(row.payload_json) for row in accepted] == [
+        {"journey": {"prev": None, "step": 1}, "segment": {"source": "news", "returning": False}}, {}]
+
+
 def test_only_a_page_view_has_its_journey_checked():
     event = {**widget_batch()[0], "type": "conversion", "data": {"name": "signup", "journey": {"step": "x"}}}
     accepted, _ids, _rejected = generic(body_of([event]))

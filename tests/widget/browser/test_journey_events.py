@@ -21,10 +21,12 @@ def test_page_loads_carry_the_previous_path_and_the_step_and_the_tally_counts_th
         {"prev": "/fixtures/plain.html", "step": 2},
         {"prev": "/fixtures/demo.html", "step": 3},
     ]
-    assert all("segment" not in view.payload for view in views)  # page views carry no segment yet (core budget)
+    # The segment the collect endpoint made from each journey: the session's utm, the visitor's first session.
+    assert [view.payload["segment"] for view in views] == [{"source": "news/mail", "returning": False}] * 3
     assert len({view.session_id for view in views}) == 1
     tally()
     assert sorted(JourneyTransitionDaily.objects.filter(site=shop).values_list("step", "from_path", "path")) == [
         (2, "/fixtures/plain.html", "/fixtures/demo.html"), (3, "/fixtures/demo.html", "/fixtures/demo.html")]
-    assert JourneySession.objects.get(site=shop).paths == (
-        "/fixtures/plain.html", "/fixtures/demo.html", "/fixtures/demo.html")
+    session = JourneySession.objects.get(site=shop)
+    assert session.paths == ("/fixtures/plain.html", "/fixtures/demo.html", "/fixtures/demo.html")
+    assert (session.device, session.source, session.returning) == ("desktop", "news/mail", False)

@@ -90,8 +90,10 @@ export function createState({ storage = memoryStorage(), now = Date.now } = {}) 
         if (Object.keys(utm).length) d.utm = utm;
         d.first_touch = d.first_touch || { referrer: referrer || '', utm };
         // The pageview's journey (docs/contracts.md): the session keeps its last path in the stored state, so
-        // the previous page is known across page loads, and a new session starts without one.
-        const j = { prev: s.path || null, step: s.pv };
+        // the previous page is known across page loads, and a new session starts without one. With it, what the
+        // server makes the page view's segment of (source, new or returning), as src/lazy/segment.js would: the
+        // segment itself costs the core too many bytes.
+        const j = { prev: s.path || null, step: s.pv, sessions: d.sessions, utm: d.utm, referrer: d.first_touch.referrer };
         s.path = p;
         return j;
       });
