@@ -68,7 +68,7 @@ class SiteAdmin(SiteJourneysAdminMixin, OwnerScopedAdmin):
         ("Embed", {"fields": ("public_key",)}),
         ("Consent", {"fields": ("consent_required", "show_before_consent", "privacy_policy_url", "policy_version",
                                 "consent_source", "consent_mode", "consent_mode_map", "consent_erase_on_denial")}),
-        ("Visitor experience", {"fields": ("max_overlays_per_session", "min_overlay_gap_seconds")}),
+        ("Visitor experience", {"fields": ("language", "max_overlays_per_session", "min_overlay_gap_seconds")}),
         ("Forms and revenue", {"fields": ("form_min_fill_seconds", "leads_per_mailbox_per_day", "leads_per_ip_per_hour",
                                           "max_order_value")}),
         ("Data", {"fields": ("time_zone", "event_retention_days", "consent_retention_days",
@@ -249,7 +249,7 @@ class CampaignAdmin(LivePreviewAdminMixin, CampaignResultsAdminMixin, OwnerScope
     readonly_fields = ("summary", "winner", "winner_declared_at")
     actions = ("activate", "pause", "archive", "duplicate")
     fieldsets = (
-        (None, {"fields": ("site", "name", "message_type", "status", "priority", "summary")}),
+        (None, {"fields": ("site", "name", "message_type", "status", "priority", "language", "summary")}),
         ("When", {"fields": ("triggers", "starts_at", "ends_at", "schedule")}),
         ("Who and how often", {"fields": ("targeting", "frequency")}),
         ("Measurement", {"fields": ("goal", "control_share", "allocation_mode", "revenue_cap")}),
