@@ -36,6 +36,7 @@ ERROR_DUPLICATE_PRODUCT = "{path}: the product id {value!r} is used twice"
 ERROR_UNKNOWN_PRODUCT = "{path}: {value!r} is not one of the quiz's products ({expected})"
 ERROR_BAD_SCORE = "{path}: must be a whole number from 0 to {limit}"
 ERROR_NEVER_WINS = "{path}: no answer scores the product {value!r}, so it can never be the result"
+ERROR_NO_OTHER_FORM = "{path}: needs its `other` form (the one used when no other form fits)"
 ERROR_BAD_ASSET = "{path}: {value!r} is not an asset reference like asset:trail-checklist.pdf"
 
 # The widget's own words, one table per language (widget/src/lang/<code>.js, the same keys): a variant overrides any
@@ -234,9 +235,11 @@ def _fields_for(c: _Checker, message_type: str) -> dict:
 
 def _plural(c: _Checker):
     def check(value, path):
-        if isinstance(value, dict):
-            return c.obj(value, path, {k: (c.text, k == "other") for k in PLURAL_CATEGORIES})
-        return c.text(value, path)
+        if not isinstance(value, dict):
+            return c.text(value, path)
+        if "other" not in value:
+            c.errors.append(ERROR_NO_OTHER_FORM.format(path=path))
+        return c.obj(value, path, {k: (c.text, False) for k in PLURAL_CATEGORIES})
 
     return check
 

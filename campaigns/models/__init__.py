@@ -11,4 +11,7 @@ from campaigns.models.records import *  # noqa: F403
 from campaigns.models.site import Campaign, Language, Site, SiteInvitation, SiteQuerySet, Variant, public_key_new
 from campaigns.models.tally import *  # noqa: F403
 
-__all__ = ["Asset", "Campaign", "DataRequest", "Language", "Site", "SiteInvitation", "SiteQuerySet", "Variant", "public_key_new"]
+__all__ = [
+    "Asset", "Campaign", "DataRequest", "Language", "Site", "SiteInvitation", "SiteQuerySet", "Variant",
+    "public_key_new",
+]

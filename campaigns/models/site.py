@@ -5,6 +5,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from campaigns.rules import zone_known
 
@@ -149,9 +150,9 @@ class Site(models.Model):
     )
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
     language = models.CharField(
-        max_length=8, choices=Language.choices, default=Language.EN,
-        help_text="The language of the widget's own words (Send, Close...) when the page's <html lang> is not one "
-        "it speaks.",
+        _("language"), max_length=8, choices=Language.choices, default=Language.EN,
+        help_text=_("The language of the widget's own words (Send, Close...) when the page's <html lang> is not one "
+                    "it speaks."),
     )
     kept_query_params = models.JSONField(
         default=kept_params_default, blank=True, validators=[validate_kept_params],
@@ -272,8 +273,8 @@ class Campaign(models.Model):
     message_type = models.CharField(max_length=20, choices=MessageType.choices, default=MessageType.POPUP)
     priority = models.IntegerField(default=0, help_text="Higher shows first when two overlays want to show.")
     language = models.CharField(
-        max_length=8, choices=Language.choices, blank=True, default="",
-        help_text="The language of the message's built-in words; empty: the page's, else the site's.",
+        _("language"), max_length=8, choices=Language.choices, blank=True, default="",
+        help_text=_("The language of the message's built-in words; empty: the page's, else the site's."),
     )
     starts_at = models.DateTimeField(null=True, blank=True)
     ends_at = models.DateTimeField(null=True, blank=True)
