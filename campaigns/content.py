@@ -43,16 +43,16 @@ ERROR_BAD_ASSET = "{path}: {value!r} is not an asset reference like asset:trail-
 # of them in content.strings. `items` (the cart's "3 items") is plural: a text, or a text per plural category
 # (Intl.PluralRules'); `#` stands for the number, or for the field's name in `fill`.
 STRING_KEYS = (
-    "close", "thanks", "next", "send", "other", "pick", "fill", "email_bad", "tick", "email", "subscribe", "copy",
+    "close", "done", "thanks", "next", "send", "other", "pick", "fill", "email_bad", "tick", "subscribe", "copy",
     "copied", "cart_headline", "cart_cta", "stopped", "items", "privacy", "policy", "accept", "reject", "choose",
-    "save", "necessary", "marketing", "nps_question", "low", "high", "detractor", "passive", "promoter", "match",
+    "save", "nps_question", "low", "high", "detractor", "passive", "promoter", "match",
     "see", "start", "again", "days",
 )
 PLURAL_CATEGORIES = ("zero", "one", "two", "few", "many", "other")
 # The label fields that came before content.strings, and the word each one sets: the config compiler merges them
 # into content.strings (content.strings wins), so the widget reads one table.
 LABEL_STRINGS = {
-    "close_label": "close", "accept_label": "accept", "reject_label": "reject", "customize_label": "choose",
+    "close_label": "done", "accept_label": "accept", "reject_label": "reject", "customize_label": "choose",
     "save_label": "save", "policy_label": "policy", "low_label": "low", "high_label": "high",
 }
 NPS_STRINGS = {"question": "nps_question"}
@@ -357,4 +357,6 @@ def content_vocabulary(*, message_types: list[str]) -> dict:
         "placeholders": list(PLACEHOLDERS),
         "tags": sorted(ALLOWED_TAGS),
         "lead_fields": ["email", "name", "phone"],
+        # the words the editor offers one by one; `items` (plural forms) is edited as raw JSON
+        "strings": [key for key in STRING_KEYS if key != "items"],
     }

@@ -75,6 +75,16 @@ async function smaller(text, module) {
   return gz(t) < gz(text) ? t : text;
 }
 
+// The core's own properties get their short names first, from the core alone (its lazy file names are not known
+// yet, nor needed for that): what the lazy files add or change never renames the core's properties.
+async function coreNames(common) {
+  const core = await build({
+    ...common, mangleCache: {}, entryPoints: [path.join(HERE, 'src', 'index.js')], format: 'iife',
+    define: { __RT_VERSION__: '""', __RT_FILES__: '{}' },
+  });
+  return core.mangleCache;
+}
+
 async function bundle() {
   const common = { bundle: true, minify: true, write: false, legalComments: 'none', target: TARGET, logLevel: 'warning', ...MANGLE };
   const tables = {};
@@ -87,7 +97,7 @@ async function bundle() {
   Object.entries(LAZY).forEach(([n, p]) => { entries[n] = p; });
   const lazy = await build({
     ...common, entryPoints: entries, format: 'esm', splitting: true, outdir: '/out',
-    entryNames: '[name].[hash]', chunkNames: 'chunk.[hash]', metafile: true, mangleCache: {},
+    entryNames: '[name].[hash]', chunkNames: 'chunk.[hash]', metafile: true, mangleCache: (await coreNames(common)),
     define: { __RT_LANGS__: JSON.stringify(LANGS.join(' ')), __RT_LANG__: JSON.stringify(langHash) },
   });
   const files = {};

@@ -68,7 +68,7 @@ def test_older_label_fields_become_the_variant_words_and_strings_win():
     content = {"close_label": "Shut", "question": "Score us?", "followup": {"passive": "Why a 7?"},
                "strings": {"close": "Close it"}}
     assert content_strings(message_type="nps", content=content) == {
-        "close": "Close it", "nps_question": "Score us?", "passive": "Why a 7?"}
+        "done": "Shut", "close": "Close it", "nps_question": "Score us?", "passive": "Why a 7?"}
     assert content_strings(message_type="feedback", content={"question": "Which?"}) == {}
 
 

@@ -2,9 +2,8 @@
 import { open, h } from './kit.js';
 
 export function render(api) {
-  const m = open(api), c = m._c, t = m._t, policy = api.policy, choose = t.choose;
-  const cats = c.categories && c.categories.length ? c.categories
-    : [{ id: 'necessary', label: t.necessary, required: true }, { id: 'marketing', label: t.marketing }];
+  const m = open(api), c = m._c, t = api.t, policy = api.policy, choose = t.choose;
+  const cats = c.categories; // required, at least one (campaigns/content.py)
   const ids = (l) => l.map((x) => x.id || x.value), all = ids(cats);
   const decide = (decision, categories) => { api.consent(decision, categories); m.close(); };
 

@@ -125,7 +125,7 @@ export function open(api) {
 
   let done = false;
   const m = {
-    el, _box: box, _tx: tx, _api: api, _c: c, _t: t, _count: data.cart.count,
+    el, _box: box, _tx: tx, _api: api, _c: c,
     _text: (tag, s, props) => h(tag, { ...props, text: tx(s) }),
     _html: (s) => h('div', { class: 'body' }, html(s, tx)),
     _cleanup: (fn) => cleanups.push(fn),
@@ -178,7 +178,7 @@ export function open(api) {
     // The thank-you screen, with a close button unless other nodes are given.
     _thanks(...more) {
       const y = c.thank_you || {};
-      m._screen(m._blocks({ headline: y.headline || t.thanks, body: y.body }), more.length ? more : m._row(m._btn(t.close, m._dismiss)));
+      m._screen(m._blocks({ headline: y.headline || t.thanks, body: y.body }), more.length ? more : m._row(m._btn(t.done, m._dismiss)));
     },
     // Steps first (each CTA moves on), then the main screen built by main().
     _steps(main) {

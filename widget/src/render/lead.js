@@ -6,8 +6,8 @@ const TYPES = { email: 'email', phone: 'tel' };
 const AUTO = { email: 'email', phone: 'tel', name: 'name' };
 
 export function render(api) {
-  const m = open(api), c = m._c, t = m._t, cta = c.cta || {};
-  const fields = (c.fields && c.fields.length ? c.fields : [{ name: 'email', label: t.email, required: true }]).map((f) => {
+  const m = open(api), c = m._c, t = api.t, cta = c.cta || {};
+  const fields = c.fields.map((f) => { // required, at least one (campaigns/content.py)
     const n = f.name;
     return [f, h('input', { name: n, type: TYPES[n] || 'text', autocomplete: AUTO[n], required: f.required })];
   });
@@ -37,7 +37,7 @@ export function render(api) {
       try { navigator.clipboard.writeText(cp.code).then(ok, select); } catch (_) { select(); }
     }, 's');
     m._thanks(cp.label && m._text('p', cp.label), h('div', { class: 'code' }, out, copy),
-      m._row((cta.url && m._cta(cta, m.close)) || m._btn(t.close, m._dismiss)));
+      m._row((cta.url && m._cta(cta, m.close)) || m._btn(t.done, m._dismiss)));
   };
 
   const form = h('form', { novalidate: true }, fields.map(([f, input]) => m._labelled(f.label || f.name, input)),

@@ -4,7 +4,7 @@ import { open, h } from './kit.js';
 export const band = (score) => (score <= 6 ? 'detractor' : score <= 8 ? 'passive' : 'promoter');
 
 export function render(api) {
-  const m = open(api), c = m._c, t = m._t;
+  const m = open(api), c = m._c, t = api.t;
   let score = null, sent = false;
   const submit = (followup) => {
     sent = true;

@@ -10,7 +10,7 @@ export function quizWinner(quiz, picked) {
 }
 
 export function render(api) {
-  const m = open(api), c = m._c, t = m._t, q = c.quiz, picked = [], n = q.questions.length;
+  const m = open(api), c = m._c, t = api.t, q = c.quiz, picked = [], n = q.questions.length;
   const result = () => {
     const p = quizWinner(q, picked);
     m._screen(
