@@ -166,8 +166,8 @@ export function open(api) {
       if (!(end > 0)) return null;
       const out = h('span'), tick = () => { out.textContent = countdownText(end - Date.now(), t.days); };
       tick();
-      const t = setInterval(tick, 1000);
-      cleanups.push(() => clearInterval(t));
+      const timer = setInterval(tick, 1000);
+      cleanups.push(() => clearInterval(timer));
       return h('p', { class: 'cd' }, cd.label ? tx(cd.label) + ' ' : '', out);
     },
     _cta(cta, onClick) {
