@@ -357,6 +357,4 @@ def content_vocabulary(*, message_types: list[str]) -> dict:
         "placeholders": list(PLACEHOLDERS),
         "tags": sorted(ALLOWED_TAGS),
         "lead_fields": ["email", "name", "phone"],
-        # the words the editor offers one by one; `items` (plural forms) is edited as raw JSON
-        "strings": [key for key in STRING_KEYS if key != "items"],
     }

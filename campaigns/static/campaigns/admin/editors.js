@@ -458,7 +458,6 @@
     quiz: 'Product quiz', fields: 'Form fields', magnet: 'Lead magnet', steps: 'Steps', categories: 'Consent categories',
     feedback: '"What stopped you?" link', accept_label: 'Accept button', reject_label: 'Reject button',
     customize_label: 'Customise button', save_label: 'Save choices button', policy_label: 'Privacy policy link text',
-    strings: "The widget's own words (empty: in the visitor's language)",
   };
   const BANDS = [['detractor', 'Detractors (0–6)'], ['passive', 'Passives (7–8)'], ['promoter', 'Promoters (9–10)']];
 
@@ -706,8 +705,6 @@
         lines('options', LABELS.options, part('feedback'))),
       ...Object.fromEntries(['accept_label', 'reject_label', 'customize_label', 'save_label', 'policy_label']
         .map((key) => [key, () => text(() => value, key, LABELS[key])])),
-      strings: () => el('details', { class: 'rt-sub' }, el('summary', { text: LABELS.strings }),
-        ...ctx.data.strings.map((key) => text(part('strings'), key, key))),
       thank_you: () => el('fieldset', { class: 'rt-sub' }, el('legend', { text: LABELS.thank_you }),
         text(part('thank_you'), 'headline', 'Headline'), text(part('thank_you'), 'body', 'Body', { html: true })),
       countdown: () => el('div', { class: 'rt-row' }, el('span', { class: 'rt-label', text: LABELS.countdown }),
