@@ -90,7 +90,7 @@ MIDDLEWARE = [
     "retarget.hardening.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # The admin speaks the browser's language when it has it (Accept-Language): LANGUAGES below.
-    "django.middleware.locale.LocaleMiddleware",
+    "retarget.admin_locale.AdminLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

@@ -98,3 +98,10 @@ def test_a_polish_browser_reads_the_site_page_in_polish(client, owner, site):
     assert "Zapisz" in text  # Django's own admin, in Polish too
     english = client.get(f"/admin/campaigns/site/{site.id}/change/").content.decode()
     assert "Embed snippet" in english and "Kod do osadzenia" not in english
+
+
+def test_the_config_is_one_answer_whatever_the_browser_language(client, site, campaign):
+    response = client.get(f"/api/w/{site.public_key}/config", headers={"accept-language": "pl"})
+    assert "Accept-Language" not in response.get("Vary", "")
+    assert "Content-Language" not in response
+    assert response.json()["site"]["language"] == "en"
