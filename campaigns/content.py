@@ -36,7 +36,28 @@ ERROR_DUPLICATE_PRODUCT = "{path}: the product id {value!r} is used twice"
 ERROR_UNKNOWN_PRODUCT = "{path}: {value!r} is not one of the quiz's products ({expected})"
 ERROR_BAD_SCORE = "{path}: must be a whole number from 0 to {limit}"
 ERROR_NEVER_WINS = "{path}: no answer scores the product {value!r}, so it can never be the result"
+ERROR_NO_OTHER_FORM = "{path}: needs its `other` form (the one used when no other form fits)"
 ERROR_BAD_ASSET = "{path}: {value!r} is not an asset reference like asset:trail-checklist.pdf"
+
+# The widget's own words, one table per language (widget/src/lang/<code>.js, the same keys): a variant overrides any
+# of them in content.strings. `items` (the cart's "3 items") is plural: a text, or a text per plural category
+# (Intl.PluralRules'); `#` stands for the number, or for the field's name in `fill`.
+STRING_KEYS = (
+    "close", "done", "thanks", "next", "send", "other", "pick", "fill", "email_bad", "tick", "subscribe", "copy",
+    "copied", "cart_headline", "cart_cta", "stopped", "items", "privacy", "policy", "accept", "reject", "choose",
+    "save", "nps_question", "low", "high", "detractor", "passive", "promoter", "match",
+    "see", "start", "again", "days",
+)
+PLURAL_CATEGORIES = ("zero", "one", "two", "few", "many", "other")
+# The label fields that came before content.strings, and the word each one sets: the config compiler merges them
+# into content.strings (content.strings wins), so the widget reads one table.
+LABEL_STRINGS = {
+    "close_label": "done", "accept_label": "accept", "reject_label": "reject", "customize_label": "choose",
+    "save_label": "save", "policy_label": "policy", "low_label": "low", "high_label": "high",
+}
+NPS_STRINGS = {"question": "nps_question"}
+FOLLOWUP_STRINGS = {"detractor": "detractor", "passive": "passive", "promoter": "promoter"}
+QUIZ_STRINGS = {"start_label": "start", "result_headline": "match", "result_cta": "see"}
 
 TEXT_LIMIT = 500
 HTML_LIMIT = 5000
@@ -166,6 +187,8 @@ def _fields_for(c: _Checker, message_type: str) -> dict:
                                                 "label": (c.text, False)}), False),
         "steps": (lambda v, p: c.items(v, p, block), False),
         "thank_you": (block, False),
+        "strings": (lambda v, p: c.obj(v, p, {key: (_plural(c) if key == "items" else c.text, False)
+                                              for key in STRING_KEYS}), False),
     }
     options = (lambda v, p: c.items(v, p, c.text, min_items=1), True)
     specific = {
@@ -208,6 +231,32 @@ def _fields_for(c: _Checker, message_type: str) -> dict:
     for quiz_type in QUIZ_TYPES:
         specific[quiz_type] = {"quiz": (_quiz(c), False)}
     return {**common, **specific.get(message_type, {})}
+
+
+def _plural(c: _Checker):
+    def check(value, path):
+        if not isinstance(value, dict):
+            return c.text(value, path)
+        if "other" not in value:
+            c.errors.append(ERROR_NO_OTHER_FORM.format(path=path))
+        return c.obj(value, path, {k: (c.text, False) for k in PLURAL_CATEGORIES})
+
+    return check
+
+
+def content_strings(*, message_type: str, content: dict) -> dict:
+    """The variant's own words for the widget: its label fields as table keys, with content.strings over them."""
+    out = {key: content[field] for field, key in LABEL_STRINGS.items() if isinstance(content.get(field), str)}
+    followup = content.get("followup")
+    if message_type == "nps":
+        out.update({key: content[field] for field, key in NPS_STRINGS.items() if isinstance(content.get(field), str)})
+    if message_type == "nps" and isinstance(followup, dict):
+        out.update({key: followup[f] for f, key in FOLLOWUP_STRINGS.items() if isinstance(followup.get(f), str)})
+    quiz = content.get("quiz")
+    if isinstance(quiz, dict):
+        out.update({key: quiz[field] for field, key in QUIZ_STRINGS.items() if isinstance(quiz.get(field), str)})
+    strings = content.get("strings")
+    return {**out, **(strings if isinstance(strings, dict) else {})}
 
 
 def _int(c: _Checker):

@@ -7,7 +7,8 @@
 // superseded them (manifest "superseded": file -> that day), so a page still running an earlier
 // core can load the renderer it knows.
 // The folders say where a file ships: src/index.js and src/core/ are the core; src/lazy/ (the show path, the
-// visitor's history, debug, the consent adapters) and src/render/ (the renderers) are the lazy files.
+// visitor's history, debug, the consent adapters) and src/render/ (the renderers) are the lazy files; src/lang/
+// holds the widget's words, one lazy file per language (lang-<code>.<hash>.js, imported by the show path).
 //   node build.mjs            build, print sizes; exits 1 when over the size budget (files still written)
 //   node build.mjs --check    fail if the committed files differ from a fresh build (sizes not checked;
 //                             the superseded files are taken as the manifest lists them, whatever the date)
@@ -36,10 +37,15 @@ const LAZY = {
 };
 // message types -> renderer module (popup, bar, slide_in and fullscreen share one)
 const TYPES = { popup: 'message', bar: 'message', slide_in: 'message', fullscreen: 'message' };
-const BUDGET = { core: 7 * 1024, total: 16 * 1024 }; // gzipped bytes
+// The languages: src/lang/<code>.js, plain data built apart, their files named lang-<code>.<hash>.js with one hash
+// of them all, which the renderer file is given (with the list) to import the one it needs: one name to carry
+// instead of one per language. A visitor loads one table (the message's language), so the tables are weighed apart
+// from core + renderers: each within `lang`.
+const LANGS = fs.readdirSync(path.join(HERE, 'src', 'lang')).filter((f) => f.endsWith('.js')).map((f) => f.slice(0, -3)).sort();
+const BUDGET = { core: 7 * 1024, total: 16 * 1024, lang: 1024 }; // gzipped bytes
 export const CORE = 'retarget.js';
 // Earlier hashed cores (retarget.<hash>.js) are ours too: a build removes them (the server answers their URLs).
-const OURS = /^(retarget(\.[\w-]+)?\.js|render-[\w-]+\.[\w-]+\.js|(chunk|debug|cmp|preview)\.[\w-]+\.js|manifest\.json)$/;
+const OURS = /^(retarget(\.[\w-]+)?\.js|(render|lang)-[\w-]+\.[\w-]+\.js|(chunk|debug|cmp|preview)\.[\w-]+\.js|manifest\.json)$/;
 export const KEEP_DAYS = 7;
 const TARGET = ['es2020'];
 const { version } = JSON.parse(fs.readFileSync(path.join(HERE, 'package.json'), 'utf8'));
@@ -69,16 +75,34 @@ async function smaller(text, module) {
   return gz(t) < gz(text) ? t : text;
 }
 
+// The core's own properties get their short names first, from the core alone (its lazy file names are not known
+// yet, nor needed for that): what the lazy files add or change never renames the core's properties.
+async function coreNames(common) {
+  const core = await build({
+    ...common, mangleCache: {}, entryPoints: [path.join(HERE, 'src', 'index.js')], format: 'iife',
+    define: { __RT_VERSION__: '""', __RT_FILES__: '{}' },
+  });
+  return core.mangleCache;
+}
+
 async function bundle() {
   const common = { bundle: true, minify: true, write: false, legalComments: 'none', target: TARGET, logLevel: 'warning', ...MANGLE };
+  const tables = {};
+  for (const l of LANGS) {
+    const t = await build({ ...common, entryPoints: [path.join(HERE, 'src', 'lang', `${l}.js`)], format: 'esm' });
+    tables[l] = await smaller(t.outputFiles[0].text, true);
+  }
+  const langHash = hash(LANGS.map((l) => tables[l]).join('\n'));
   const entries = Object.fromEntries(Object.keys(RENDER_FILES).map((n) => [`render-${n}`, path.join(HERE, 'src', 'render', `${n}.js`)]));
   Object.entries(LAZY).forEach(([n, p]) => { entries[n] = p; });
   const lazy = await build({
     ...common, entryPoints: entries, format: 'esm', splitting: true, outdir: '/out',
-    entryNames: '[name].[hash]', chunkNames: 'chunk.[hash]', metafile: true, mangleCache: {},
+    entryNames: '[name].[hash]', chunkNames: 'chunk.[hash]', metafile: true, mangleCache: (await coreNames(common)),
+    define: { __RT_LANGS__: JSON.stringify(LANGS.join(' ')), __RT_LANG__: JSON.stringify(langHash) },
   });
   const files = {};
   const names = {}; // renderer or lazy module -> file name
+  LANGS.forEach((l) => { names[`lang-${l}`] = `lang-${l}.${langHash}.js`; files[names[`lang-${l}`]] = tables[l]; });
   for (const f of lazy.outputFiles) {
     const name = path.basename(f.path);
     files[name] = (name.startsWith('render-') ? HINT : '') + await smaller(f.text, true);
@@ -109,6 +133,7 @@ async function bundle() {
     },
     chunks: Object.keys(files).filter((f) => f.startsWith('chunk.')).sort(),
     lazy: Object.keys(LAZY).map((n) => names[n]),
+    langs: Object.fromEntries(LANGS.map((l) => [l, names[`lang-${l}`]])),
     // read by the admin's preview frame (campaigns/admin/live_preview.py)
     preview: names.preview,
   };
@@ -118,6 +143,7 @@ async function bundle() {
 // The lazy files a manifest names as current.
 export const lazyFiles = (manifest) => new Set([
   ...Object.values(manifest.renderers || {}), ...(manifest.chunks || []), ...(manifest.lazy || []),
+  ...Object.values(manifest.langs || {}),
 ]);
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -161,13 +187,17 @@ function write(dir, files) {
 // Prints the sizes of this build's files (not the superseded ones kept); returns false when over budget.
 function report({ files, manifest }) {
   const js = Object.keys(files).filter((f) => f.endsWith('.js'));
-  // The preview file is loaded by the admin's preview frame and by an owner's preview link, never for a visitor.
-  const total = js.filter((f) => f != manifest.preview).reduce((n, f) => n + gz(files[f]), 0);
-  const core = gz(files[manifest.core]);
+  // The preview file is loaded by the admin's preview frame and by an owner's preview link, never for a visitor;
+  // a visitor loads one language table at most, weighed on its own.
+  const langs = new Set(Object.values(manifest.langs));
+  const total = js.filter((f) => f != manifest.preview && !langs.has(f)).reduce((n, f) => n + gz(files[f]), 0);
+  const core = gz(files[manifest.core]), lang = Math.max(...[...langs].map((f) => gz(files[f])));
   js.sort().forEach((f) => console.log(`${f.padEnd(40)} ${String(files[f].length).padStart(6)} B  ${String(gz(files[f])).padStart(5)} B gzip`));
-  console.log(`core ${core} B gzip (budget ${BUDGET.core}), core + renderers ${total} B gzip (budget ${BUDGET.total})`);
-  if (core <= BUDGET.core && total <= BUDGET.total) return true;
-  console.error(`OVER BUDGET: core ${core > BUDGET.core ? 'over' : 'within'}, total ${total > BUDGET.total ? 'over' : 'within'}`);
+  console.log(`core ${core} B gzip (budget ${BUDGET.core}), core + renderers ${total} B gzip (budget ${BUDGET.total}), `
+    + `largest language table ${lang} B gzip (budget ${BUDGET.lang})`);
+  if (core <= BUDGET.core && total <= BUDGET.total && lang <= BUDGET.lang) return true;
+  console.error(`OVER BUDGET: core ${core > BUDGET.core ? 'over' : 'within'}, total ${total > BUDGET.total ? 'over' : 'within'}, `
+    + `language table ${lang > BUDGET.lang ? 'over' : 'within'}`);
   return false;
 }
 

@@ -19,6 +19,8 @@ from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import escape, format_html
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from campaigns import services
 from campaigns.admin.base import OwnerScopedAdmin
@@ -38,8 +40,8 @@ from widget.snippet import consent_mode_defaults, embed_snippet
 
 class SiteForm(forms.ModelForm):
     invite = forms.CharField(
-        required=False, max_length=254, label="Invite a member",
-        help_text="Their exact username or e-mail address. The site appears in their admin once they accept.",
+        required=False, max_length=254, label=_("Invite a member"),
+        help_text=_("Their exact username or e-mail address. The site appears in their admin once they accept."),
     )
 
     class Meta:
@@ -52,7 +54,8 @@ class SiteForm(forms.ModelForm):
             self.fields["members"].queryset = (
                 self.instance.members.all() if self.instance.pk else get_user_model().objects.none()
             )
-            self.fields["members"].help_text = "Remove a member by moving them out; add one with an invitation."
+            self.fields["members"].help_text = gettext(
+                "Remove a member by moving them out; add one with an invitation.")
 
 
 @admin.register(Site)
@@ -66,14 +69,15 @@ class SiteAdmin(SiteInstallationAdminMixin, SiteJourneysAdminMixin, OwnerScopedA
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     fieldsets = (
         (None, {"fields": ("name", "owner", "members", "invite", "allowed_origins")}),
-        ("Embed", {"fields": ("public_key",)}),
-        ("Consent", {"fields": ("consent_required", "show_before_consent", "privacy_policy_url", "policy_version",
-                                "consent_source", "consent_mode", "consent_mode_map", "consent_erase_on_denial")}),
-        ("Visitor experience", {"fields": ("max_overlays_per_session", "min_overlay_gap_seconds")}),
-        ("Forms and revenue", {"fields": ("form_min_fill_seconds", "leads_per_mailbox_per_day", "leads_per_ip_per_hour",
-                                          "max_order_value")}),
-        ("Data", {"fields": ("time_zone", "event_retention_days", "consent_retention_days",
-                             "response_retention_days", "kept_query_params")}),
+        (_("Embed"), {"fields": ("public_key",)}),
+        (_("Consent"), {"fields": ("consent_required", "show_before_consent", "privacy_policy_url",
+                                   "policy_version", "consent_source", "consent_mode", "consent_mode_map",
+                                   "consent_erase_on_denial")}),
+        (_("Visitor experience"), {"fields": ("language", "max_overlays_per_session", "min_overlay_gap_seconds")}),
+        (_("Forms and revenue"), {"fields": ("form_min_fill_seconds", "leads_per_mailbox_per_day",
+                                             "leads_per_ip_per_hour", "max_order_value")}),
+        (_("Data"), {"fields": ("time_zone", "event_retention_days", "consent_retention_days",
+                                "response_retention_days", "kept_query_params")}),
     )
 
     def get_queryset(self, request):
@@ -106,13 +110,16 @@ class SiteAdmin(SiteInstallationAdminMixin, SiteJourneysAdminMixin, OwnerScopedA
         invitee = form.cleaned_data.get("invite")
         if invitee:
             site_member_invite(site=form.instance, invited_by=request.user, invitee=invitee)
-            messages.info(request, f"Invitation for {invitee!r} recorded: if such an account exists, it sees the "
-                                   "site once its user accepts.")
+            recorded = gettext("Invitation for %(invitee)r recorded: if such an account exists, it sees the site once "
+                               "its user accepts.")
+            messages.info(request, recorded % {"invitee": invitee})
 
     def changelist_view(self, request, extra_context=None):
         count = invitations_pending(user=request.user).count()
         if count:
-            messages.info(request, format_html('You are invited to help run {} site(s): <a href="{}">answer</a>.',
+            invited = ngettext('You are invited to help run {} site: <a href="{}">answer</a>.',
+                               'You are invited to help run {} sites: <a href="{}">answer</a>.', count)
+            messages.info(request, format_html(invited,
                                                count, reverse("admin:campaigns_site_invitations")))
         return super().changelist_view(request, extra_context)
 
@@ -128,7 +135,7 @@ class SiteAdmin(SiteInstallationAdminMixin, SiteJourneysAdminMixin, OwnerScopedA
         return TemplateResponse(request, "admin/campaigns/site/invitations.html", {
             **self.admin_site.each_context(request),
             "invitations": invitations_pending(user=request.user),
-            "title": "Invitations",
+            "title": gettext("Invitations"),
         })
 
     def has_delete_permission(self, request, obj=None):
@@ -172,7 +179,7 @@ class SiteAdmin(SiteInstallationAdminMixin, SiteJourneysAdminMixin, OwnerScopedA
                 "context_text": context_text,
                 "rows": rows,
                 "error": error,
-                "title": f"Why not shown? — {site}",
+                "title": gettext("Why not shown? — %(site)s") % {"site": site},
             },
         )
 
@@ -260,12 +267,12 @@ class CampaignAdmin(CampaignInstallationAdminMixin, LivePreviewAdminMixin, Campa
     readonly_fields = ("summary", "winner", "winner_declared_at")
     actions = ("activate", "pause", "archive", "duplicate")
     fieldsets = (
-        (None, {"fields": ("site", "name", "message_type", "status", "priority", "summary")}),
-        ("When", {"fields": ("triggers", "starts_at", "ends_at", "schedule")}),
-        ("Who and how often", {"fields": ("targeting", "frequency")}),
-        ("Measurement", {"fields": ("goal", "control_share", "allocation_mode", "revenue_cap")}),
+        (None, {"fields": ("site", "name", "message_type", "status", "priority", "language", "summary")}),
+        (_("When"), {"fields": ("triggers", "starts_at", "ends_at", "schedule")}),
+        (_("Who and how often"), {"fields": ("targeting", "frequency")}),
+        (_("Measurement"), {"fields": ("goal", "control_share", "allocation_mode", "revenue_cap")}),
         (
-            "Statistics",
+            _("Statistics"),
             {
                 "fields": (
                     "stats_engine",
@@ -309,7 +316,7 @@ class CampaignAdmin(CampaignInstallationAdminMixin, LivePreviewAdminMixin, Campa
             return JsonResponse({"error": "bad_message_type", "detail": BAD_DESCRIBE_INPUT}, status=400)
         return JsonResponse({"summary": campaign_describe(message_type=message_type, **fields)})
 
-    @admin.display(description="In plain words")
+    @admin.display(description=_("In plain words"))
     def summary(self, obj):
         return (
             campaign_describe(
@@ -319,24 +326,31 @@ class CampaignAdmin(CampaignInstallationAdminMixin, LivePreviewAdminMixin, Campa
             else "-"
         )
 
-    def _status(self, request, queryset, status, verb):
+    def _status(self, request, queryset, status, said):
+        """said(count): "3 campaigns activated." and the like, in the admin's language."""
         changed = services.campaigns_set_status(campaigns=queryset, status=status)
-        self.message_user(request, f"{changed} campaign(s) {verb}.", messages.SUCCESS)
+        self.message_user(request, said(changed) % {"count": changed}, messages.SUCCESS)
 
-    @admin.action(description="Activate selected campaigns")
+    @admin.action(description=_("Activate selected campaigns"))
     def activate(self, request, queryset):
-        self._status(request, queryset, Campaign.Status.ACTIVE, "activated")
+        said = lambda n: ngettext("%(count)d campaign activated.", "%(count)d campaigns activated.", n)  # noqa: E731
+        self._status(request, queryset, Campaign.Status.ACTIVE, said)
 
-    @admin.action(description="Pause selected campaigns")
+    @admin.action(description=_("Pause selected campaigns"))
     def pause(self, request, queryset):
-        self._status(request, queryset, Campaign.Status.PAUSED, "paused")
+        said = lambda n: ngettext("%(count)d campaign paused.", "%(count)d campaigns paused.", n)  # noqa: E731
+        self._status(request, queryset, Campaign.Status.PAUSED, said)
 
-    @admin.action(description="Archive selected campaigns")
+    @admin.action(description=_("Archive selected campaigns"))
     def archive(self, request, queryset):
-        self._status(request, queryset, Campaign.Status.ARCHIVED, "archived")
+        said = lambda n: ngettext("%(count)d campaign archived.", "%(count)d campaigns archived.", n)  # noqa: E731
+        self._status(request, queryset, Campaign.Status.ARCHIVED, said)
 
-    @admin.action(description="Duplicate selected campaigns (as drafts, with their variants)")
+    @admin.action(description=_("Duplicate selected campaigns (as drafts, with their variants)"))
     def duplicate(self, request, queryset):
         for campaign in queryset.prefetch_related("variants"):
             services.campaign_duplicate(campaign=campaign)
-        self.message_user(request, f"{queryset.count()} campaign(s) duplicated as drafts.", messages.SUCCESS)
+        count = queryset.count()
+        self.message_user(request, ngettext("%(count)d campaign duplicated as a draft.",
+                                            "%(count)d campaigns duplicated as drafts.", count) % {"count": count},
+                          messages.SUCCESS)

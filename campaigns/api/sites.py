@@ -31,7 +31,8 @@ class SiteSerializer(serializers.ModelSerializer):
         model = Site
         fields = (
             "id", "name", "allowed_origins", "public_key", "snippet", "consent_required", "show_before_consent",
-            "privacy_policy_url", "policy_version", "time_zone", "event_retention_days", "consent_retention_days",
+            "privacy_policy_url", "policy_version", "time_zone", "language",
+            "event_retention_days", "consent_retention_days",
             "response_retention_days", "kept_query_params", "consent_source", "consent_mode", "consent_mode_map",
             "consent_erase_on_denial",
             "max_overlays_per_session", "min_overlay_gap_seconds", "form_min_fill_seconds", "leads_per_mailbox_per_day",
@@ -57,7 +58,7 @@ class CampaignSerializer(serializers.ModelSerializer):
     class Meta:
         model = Campaign
         fields = (
-            "id", "site", "name", "status", "message_type", "priority", "starts_at", "ends_at", "schedule",
+            "id", "site", "name", "status", "message_type", "priority", "language", "starts_at", "ends_at", "schedule",
             "triggers", "targeting", "frequency", "goal", "control_share", "allocation_mode", "variants",
             "created_at", "updated_at",
         )

@@ -9,7 +9,10 @@ from campaigns.models.installation import *  # noqa: F403
 from campaigns.models.journeys import *  # noqa: F403
 from campaigns.models.privacy import DataRequest
 from campaigns.models.records import *  # noqa: F403
-from campaigns.models.site import Campaign, Site, SiteInvitation, SiteQuerySet, Variant, public_key_new
+from campaigns.models.site import Campaign, Language, Site, SiteInvitation, SiteQuerySet, Variant, public_key_new
 from campaigns.models.tally import *  # noqa: F403
 
-__all__ = ["Asset", "Campaign", "DataRequest", "Site", "SiteInvitation", "SiteQuerySet", "Variant", "public_key_new"]
+__all__ = [
+    "Asset", "Campaign", "DataRequest", "Language", "Site", "SiteInvitation", "SiteQuerySet", "Variant",
+    "public_key_new",
+]

@@ -5,6 +5,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from campaigns.rules import zone_known
 
@@ -77,6 +78,15 @@ def validate_origins(value) -> None:
         raise ValidationError(errors)
 
 
+class Language(models.TextChoices):
+    """The languages the widget speaks to visitors: one table of its words each (widget/src/lang/<code>.js)."""
+
+    EN = "en", "English"
+    PL = "pl", "Polski"
+    RO = "ro", "Română"
+    FA = "fa", "فارسی"
+
+
 class SiteQuerySet(models.QuerySet):
     def for_user(self, user) -> "SiteQuerySet":
         """The sites a user may see and edit: a superuser sees all, an owner or member sees theirs."""
@@ -139,6 +149,11 @@ class Site(models.Model):
         "the consent records stay as proof.",
     )
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
+    language = models.CharField(
+        _("language"), max_length=8, choices=Language.choices, default=Language.EN,
+        help_text=_("The language of the widget's own words (Send, Close...) when the page's <html lang> is not one "
+                    "it speaks."),
+    )
     kept_query_params = models.JSONField(
         default=kept_params_default, blank=True, validators=[validate_kept_params],
         help_text='The only query parameters kept in stored page URLs, e.g. ["utm_source", "ref"]; every other one '
@@ -257,6 +272,10 @@ class Campaign(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True)
     message_type = models.CharField(max_length=20, choices=MessageType.choices, default=MessageType.POPUP)
     priority = models.IntegerField(default=0, help_text="Higher shows first when two overlays want to show.")
+    language = models.CharField(
+        _("language"), max_length=8, choices=Language.choices, blank=True, default="",
+        help_text=_("The language of the message's built-in words; empty: the page's, else the site's."),
+    )
     starts_at = models.DateTimeField(null=True, blank=True)
     ends_at = models.DateTimeField(null=True, blank=True)
     schedule = models.JSONField(

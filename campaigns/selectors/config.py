@@ -107,6 +107,7 @@ def campaign_config_build(campaign: Campaign, *, asset_refs=None) -> dict | None
         "id": campaign.id,
         "type": campaign.message_type,
         "priority": campaign.priority,
+        "language": campaign.language or None,
         "starts_at": _iso(campaign.starts_at),
         "ends_at": _iso(campaign.ends_at),
         "schedule": {"weekdays": None, "hours": None, **(campaign.schedule or {})},
@@ -124,6 +125,7 @@ def site_config_head(*, site: Site) -> dict:
     return {
         "key": site.public_key,
         "tz": site.time_zone,
+        "language": site.language,
         "consent": {
             "required": site.consent_required,
             "policy_url": site.privacy_policy_url,

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from campaigns.content import content_strings
 from campaigns.rules import (
     OVERLAY_TYPES,
     as_text,
@@ -182,9 +183,12 @@ def _campaign(campaign: dict, site: dict) -> dict:
     variants = []
     for variant in campaign.get("variants") or []:
         weight = variant.get("weight")
+        content = variant.get("content")
+        strings = content_strings(message_type=ctype, content=content) if isinstance(content, dict) else {}
         variants.append(
             {
                 **variant,
+                **({"content": {**content, "strings": strings}} if strings else {}),
                 "weight": weight if is_number(weight) and weight > 0 else 0,
                 "display": display_of(campaign_type=ctype, content=variant.get("content")),
                 "ov": is_overlay(campaign_type=ctype, variant=variant),

@@ -89,7 +89,7 @@ def test_the_admin_shows_the_snippet_with_the_consent_mode_default_and_refuses_a
     form = {
         "name": site.name, "allowed_origins": json.dumps(site.allowed_origins), "policy_version": "1",
         "consent_source": "tcf", "consent_mode": "on", "consent_mode_map": json.dumps({"ads": "marketing"}),
-        "time_zone": "UTC", "event_retention_days": 90, "consent_retention_days": 365,
+        "time_zone": "UTC", "language": "en", "event_retention_days": 90, "consent_retention_days": 365,
         "response_retention_days": 730, "max_overlays_per_session": 2, "min_overlay_gap_seconds": 60,
         "kept_query_params": json.dumps(site.kept_query_params), "form_min_fill_seconds": 2,
         "leads_per_mailbox_per_day": 5, "leads_per_ip_per_hour": 20, "max_order_value": 100000,

@@ -24,6 +24,7 @@ def site_form(site: Site, **overrides) -> dict:
         "consent_source": site.consent_source,
         "consent_mode_map": json.dumps(site.consent_mode_map),
         "time_zone": site.time_zone,
+        "language": site.language,
         "event_retention_days": site.event_retention_days,
         "consent_retention_days": site.consent_retention_days,
         "response_retention_days": site.response_retention_days,

@@ -34,11 +34,12 @@ function previewCore(base, cfg, c, v, visitor) {
   };
 }
 
-// The site's overlay cap is not applied: the owner asked to see this message.
-function show(render, base, config, visitor) {
+// The site's overlay cap is not applied: the owner asked to see this message. Async: the message's language table
+// loads first.
+async function show(render, base, config, visitor) {
   const cfg = { ...config, site: { ...config.site, caps: [] } }, c = cfg.campaigns[0];
   const x = previewCore(base, cfg, c, c.variants[0], visitor);
-  render.resolve(x, [c]);
+  await render.resolve(x, [c]);
   return x._open.get(c.id);
 }
 
@@ -55,7 +56,7 @@ function open(m, c, screen) {
   if (name == 'step' || name == 'main') return;
   if (name == 'followup' || (name == 'thanks' && c.type == 'nps')) {
     press(String({ detractor: 0, passive: 7 }[arg] ?? 10));
-    if (name == 'thanks') press('Send');
+    if (name == 'thanks') primary(); // Send, in the message's language
     return;
   }
   if (name == 'question' || name == 'result') {
@@ -87,15 +88,15 @@ function open(m, c, screen) {
   if (choice) choice.checked = true;
   const text = box.querySelector('textarea');
   if (text && !choice) text.value = 'Sample answer';
-  press('Send');
+  primary(); // Send
 }
 
 /**
  * The admin's frame: the compiled config `cfg` of one campaign with one variant (campaigns/admin/live_preview.py),
  * drawn by `render` (the renderer file's module) at `screen`.
  */
-export function draw(render, cfg, screen) {
-  const m = show(render, FRAME, cfg, SAMPLE);
+export async function draw(render, cfg, screen) {
+  const m = await show(render, FRAME, cfg, SAMPLE);
   if (m && screen) open(m, cfg.campaigns[0], screen);
   return m;
 }
@@ -119,7 +120,7 @@ export async function start(x, api) {
     try { sessionStorage.removeItem(PARAM); } catch (_) { /* none */ }
     throw Error('preview: ' + cfg.error);
   }
-  show(await x._load('render'), x, cfg, x._context().visitor);
+  await show(await x._load('render'), x, cfg, x._context().visitor);
   badge(x);
   return new Promise(noop);
 }

@@ -7,6 +7,7 @@ import { record, overlayShown, exposedFirst } from './history.js';
 import { goal } from './goals.js';
 import { segment } from './segment.js';
 import { consentSet } from './consent_set.js';
+import { langOf, langLoad, T } from './lang.js';
 
 /** @typedef {import('../core/engine.js').Core} Core */
 
@@ -14,9 +15,12 @@ const overlayOpen = (open) => [...open.values()].some((m) => !m || (m._overlay &
 
 // Campaigns fired in the same tick compete: the first in priority order (the config's) wins the overlay
 // slot, if no overlay is open and the site cap allows it. A holdout visitor sends `exposure` instead.
+// The tables of their languages are loaded first.
 /** @param {Core} x @param {object[]} fired the campaigns fired in this tick */
-export function resolve(x, fired) {
-  const cfg = x._cfg(), ctx = x._context(), ok = x._eligible(ctx), open = x._open, rt = x._rt;
+export async function resolve(x, fired) {
+  const cfg = x._cfg();
+  await Promise.all(fired.map((c) => langLoad(langOf(c, cfg.site))));
+  const ctx = x._context(), ok = x._eligible(ctx), open = x._open, rt = x._rt;
   const capped = () => cfg.site.caps.some((k) => rt.match(k[2], rt.contextOf(ctx)));
   cfg.campaigns.filter((c) => fired.includes(c)).forEach((c) => {
     if (!ok.has(c.id) || open.has(c.id)) return;
@@ -33,9 +37,10 @@ export function resolve(x, fired) {
 /** @param {Core} x @param {object} c the campaign @param {object} v its variant @param {boolean} overlay */
 export function show(x, c, v, overlay) {
   const ids = { campaign: c.id, variant: v.id }, detail = { ...ids, type: c.type }, content = v.content || {};
-  const s = x._state, emit = x._emit, visitor = x._context().visitor, h = visitor.history[c.id];
+  const s = x._state, emit = x._emit, visitor = x._context().visitor, h = visitor.history[c.id], lang = langOf(c, x._cfg().site);
   const m = rendererOf(content.quiz ? 'quiz' : c.type)({
     campaign: c, variant: v, type: c.type, display: v.display, position: content.position, content,
+    lang, t: { ...T[lang], ...content.strings },
     visitor, firstShown: h && h.impressions[0], nonce: x._nonce, policy: x._cfg().site.consent, on: x.on,
     click: x._safe((url) => { emit('click', { ...ids, data: url ? { url } : {} }); goal(x, c, 'cta_click'); }),
     // got(url, title): a lead magnet's link, from the 202 that stored this submit (its path resolved against the

@@ -10,14 +10,14 @@ export function feedbackScreen(m, { question, options = [], multiple, free_text:
   const [trap, trapped] = honeypot();
   const send = () => {
     const v = { choices: inputs.filter((i) => i.checked).map((i) => i.value), text: text ? text.value.trim() : '' };
-    if (!v.choices.length && !v.text) { err.textContent = 'Please choose an answer.'; return; }
+    if (!v.choices.length && !v.text) { err.textContent = m._api.t.pick; return; }
     m._api.submit(trapped({ form: 'feedback', ...v }));
     m._thanks();
   };
   return [
     h('fieldset', null, question && m._text('legend', question),
       inputs.map((input, i) => m._option(input, options[i]))),
-    free && m._labelled(free.label || 'Other', text), trap,
-    err, m._row(m._btn('Send', send)),
+    free && m._labelled(free.label || m._api.t.other, text), trap,
+    err, m._row(m._btn(m._api.t.send, send)),
   ];
 }

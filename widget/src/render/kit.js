@@ -3,8 +3,9 @@
 //
 // A renderer module exports render(api) -> {el, close()} where api, built by the show path (src/lazy/show.js;
 // content, visitor and policy are always objects), is
-// {campaign, variant, type, display: overlay|fullscreen|bar|slide_in, position, content,
-//  visitor, firstShown, nonce, policy, on, click(url), submit(data), closed(), consent(decision, categories)}.
+// {campaign, variant, type, display: overlay|fullscreen|bar|slide_in, position, content, lang, t (the words of
+//  that language, src/lang/, with the variant's own words over them: content.strings, which the server fills from the
+//  older label fields too, campaigns/targeting/compile.py), visitor, firstShown, nonce, policy, on, click(url), submit(data), closed(), consent(decision, categories)}.
 // close() removes the message without an event; the visitor's close calls api.closed().
 import { CSS } from './styles.js';
 import { fill, placeholderData } from './placeholders.js';
@@ -97,14 +98,14 @@ export function html(src, tx) {
 }
 
 const pad = (n) => String(n).padStart(2, '0');
-export function countdownText(ms) {
+export function countdownText(ms, days = '#d') {
   const s = Math.max(0, Math.floor(ms / 1000)), d = Math.floor(s / 86400);
-  return (d ? d + 'd ' : '') + [Math.floor(s / 3600) % 24, Math.floor(s / 60) % 60, s % 60].map(pad).join(':');
+  return (d ? days.replace('#', d) + ' ' : '') + [Math.floor(s / 3600) % 24, Math.floor(s / 60) % 60, s % 60].map(pad).join(':');
 }
 
 // Opens the shell of a message and returns the toolkit `m` the renderers build with.
 export function open(api) {
-  const c = api.content, display = api.display, pos = api.position;
+  const c = api.content, display = api.display, pos = api.position, t = api.t;
   const overlay = display == 'overlay' || display == 'fullscreen';
   const data = placeholderData(api.visitor);
   const tx = (s) => fill(s, data);
@@ -116,7 +117,7 @@ export function open(api) {
         : 'corner ' + (/^(top|bottom)_(left|right)$/.test(pos) ? pos : 'bottom_right').replace('_', ' ')),
     'data-rt-campaign': api.campaign.id, 'data-rt-variant': api.variant.id,
     'data-rt-type': api.type, role: overlay ? 'dialog' : 'region', 'aria-modal': overlay && 'true',
-    'aria-labelledby': titleId,
+    'aria-labelledby': titleId, lang: api.lang, dir: t.dir,
   }, overlay && h('div', { class: 'bd' }), box);
   const colors = c.colors || {};
   [['--bg', colors.background], ['--fg', colors.text], ['--ac', colors.accent]].forEach(([k, v]) => v && el.style.setProperty(k, v));
@@ -163,10 +164,10 @@ export function open(api) {
       if (!cd) return null;
       const end = cd.ends_at ? Date.parse(cd.ends_at) : (api.firstShown || Date.now()) + (cd.minutes || 0) * 60e3;
       if (!(end > 0)) return null;
-      const out = h('span'), tick = () => { out.textContent = countdownText(end - Date.now()); };
+      const out = h('span'), tick = () => { out.textContent = countdownText(end - Date.now(), t.days); };
       tick();
-      const t = setInterval(tick, 1000);
-      cleanups.push(() => clearInterval(t));
+      const timer = setInterval(tick, 1000);
+      cleanups.push(() => clearInterval(timer));
       return h('p', { class: 'cd' }, cd.label ? tx(cd.label) + ' ' : '', out);
     },
     _cta(cta, onClick) {
@@ -176,13 +177,13 @@ export function open(api) {
     },
     // The thank-you screen, with a close button unless other nodes are given.
     _thanks(...more) {
-      const t = c.thank_you || {};
-      m._screen(m._blocks({ headline: t.headline || 'Thank you!', body: t.body }), more.length ? more : m._row(m._btn(c.close_label || 'Close', m._dismiss)));
+      const y = c.thank_you || {};
+      m._screen(m._blocks({ headline: y.headline || t.thanks, body: y.body }), more.length ? more : m._row(m._btn(t.done, m._dismiss)));
     },
     // Steps first (each CTA moves on), then the main screen built by main().
     _steps(main) {
       const steps = c.steps || [];
-      const go = (i) => m._screen(i < steps.length ? [m._blocks(steps[i]), m._row(m._btn((steps[i].cta || {}).label || 'Next', () => go(i + 1)))] : main());
+      const go = (i) => m._screen(i < steps.length ? [m._blocks(steps[i]), m._row(m._btn((steps[i].cta || {}).label || t.next, () => go(i + 1)))] : main());
       go(0);
     },
     close() {
@@ -195,7 +196,7 @@ export function open(api) {
     // The visitor closes it.
     _dismiss() { if (!done) { m.close(); api.closed(); } },
   };
-  const closeBtn = h('button', { class: 'x', type: 'button', 'aria-label': 'Close', text: '×', onclick: m._dismiss });
+  const closeBtn = h('button', { class: 'x', type: 'button', 'aria-label': t.close, text: '×', onclick: m._dismiss });
 
   el.addEventListener('keydown', (e) => {
     if (e.key == 'Escape') { e.stopPropagation(); m._dismiss(); }

@@ -2,10 +2,9 @@
 import { open, h } from './kit.js';
 
 export const band = (score) => (score <= 6 ? 'detractor' : score <= 8 ? 'passive' : 'promoter');
-const FOLLOWUP = { detractor: 'What went wrong?', passive: 'What would make it a 10?', promoter: 'What do you love?' };
 
 export function render(api) {
-  const m = open(api), c = m._c;
+  const m = open(api), c = m._c, t = api.t;
   let score = null, sent = false;
   const submit = (followup) => {
     sent = true;
@@ -17,17 +16,17 @@ export function render(api) {
   const followup = () => {
     const b = band(score), text = h('textarea', { rows: 3 });
     m._screen(
-      m._labelled((c.followup || {})[b] || FOLLOWUP[b], text),
-      m._row(m._btn('Send', () => { submit(text.value.trim()); m._thanks(); })),
+      m._labelled(t[b], text),
+      m._row(m._btn(t.send, () => { submit(text.value.trim()); m._thanks(); })),
     );
   };
   m._steps(() => [
     m._blocks({ headline: c.headline }),
-    h('fieldset', null, m._text('legend', c.question || 'How likely are you to recommend us?'),
+    h('fieldset', null, m._text('legend', t.nps_question),
       h('div', { class: 'nps' }, Array.from({ length: 11 }, (_, i) => h('button', {
         type: 'button', text: i, onclick: () => { score = i; followup(); },
       }))),
-      h('div', { class: 'ends', 'aria-hidden': 'true' }, m._text('span', c.low_label || 'Not likely'), m._text('span', c.high_label || 'Very likely'))),
+      h('div', { class: 'ends', 'aria-hidden': 'true' }, m._text('span', t.low), m._text('span', t.high))),
   ]);
   return m;
 }

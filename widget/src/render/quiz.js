@@ -10,15 +10,15 @@ export function quizWinner(quiz, picked) {
 }
 
 export function render(api) {
-  const m = open(api), c = m._c, q = c.quiz, picked = [], n = q.questions.length;
+  const m = open(api), c = m._c, t = api.t, q = c.quiz, picked = [], n = q.questions.length;
   const result = () => {
     const p = quizWinner(q, picked);
     m._screen(
-      m._text('h2', q.result_headline || 'Your match'),
+      m._text('h2', t.match),
       p.image && h('img', { src: p.image, alt: '' }),
       m._text('p', p.title, { class: 'pick', 'data-rt-product': p.id }),
       p.description && m._text('p', p.description),
-      m._row(m._cta({ label: q.result_cta || 'See it', url: p.url }, m.close), m._btn('Start again', () => ask(0), 's')),
+      m._row(m._cta({ label: t.see, url: p.url }, m.close), m._btn(t.again, () => ask(0), 's')),
     );
   };
   const ask = (i) => {
@@ -30,6 +30,6 @@ export function render(api) {
       h('p', { class: 'qn', text: `${i + 1} / ${n}` }),
       h('div', { class: 'ans' }, question.answers.map((a) => m._btn(a.label, () => { picked[i] = a; ask(i + 1); }, 's')))));
   };
-  m._steps(() => [m._blocks(c), m._row(m._btn(q.start_label || 'Start', () => ask(0)))]);
+  m._steps(() => [m._blocks(c), m._row(m._btn(t.start, () => ask(0)))]);
   return m;
 }

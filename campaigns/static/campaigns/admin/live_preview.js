@@ -32,8 +32,9 @@
   const current = () => rows().find((r) => r.prefix == select.value) || rows()[0];
 
   const json = (x) => JSON.stringify(x).replace(/</g, '\\u003c');
-  // The frame's document: its own policy, a stand-in page, the data, and the one script (by URL).
-  const srcdoc = (config) => `<!doctype html><html lang="en"><head><meta charset="utf-8">
+  // The frame's document: its own policy, a stand-in page, the data, and the one script (by URL). No lang: the message
+  // speaks its campaign's language, else the site's, as on a page that declares none.
+  const srcdoc = (config) => `<!doctype html><html><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="${cfg.csp}">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <link rel="stylesheet" href="${cfg.frame_css}"></head><body><main><h1>Your page</h1>

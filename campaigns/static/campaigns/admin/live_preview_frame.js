@@ -6,5 +6,5 @@ const data = JSON.parse(document.getElementById('rt-preview-data').textContent);
 // type, would see the next keys go to the preview. A click in the frame still focuses what it clicks.
 HTMLElement.prototype.focus = () => {};
 const [preview, render] = await Promise.all([import(data.preview), import(data.render)]);
-const m = preview.draw(render, data.config, data.screen);
+const m = await preview.draw(render, data.config, data.screen);
 document.documentElement.dataset.rtPreview = m ? data.screen : 'none';

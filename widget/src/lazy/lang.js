@@ -1,0 +1,22 @@
+// The language a message speaks and its table of words (src/lang/<code>.js), one lazy file per language loaded only
+// when a message in it is about to show.
+
+/* global __RT_LANGS__, __RT_LANG__ */
+// Set by build.mjs: the languages (a text: a defined array would become a shared chunk), and the hash their files are named with (lang-<code>.<hash>.js beside this file);
+// unbuilt (node's tests), the sources.
+const LANGS = (typeof __RT_LANGS__ == 'undefined' ? 'en fa pl ro' : __RT_LANGS__).split(' ');
+const FILE = typeof __RT_LANG__ == 'undefined' ? '../lang/%.js' : `./lang-%.${__RT_LANG__}.js`;
+
+/** language -> its table, once loaded */
+export const T = {};
+
+/** The campaign's language if set, else the page's <html lang> if we have it (pl-PL is pl), else the site's, else English. */
+export const langOf = (c, site, page = document.documentElement.lang) =>
+  [c.language, page, site.language].map((l) => (l || '').toLowerCase().split('-')[0]).find((l) => LANGS.includes(l)) || 'en';
+
+/** The language's table, or a promise of it in T. */
+export const langLoad = (l) => T[l] || import(FILE.replace('%', l)).then((m) => { T[l] = m.default; });
+
+/** `forms` (a text, or plural forms by Intl.PluralRules category) for the number n, `#` replaced by n. */
+export const plural = (forms, n, lang) =>
+  (forms.split ? forms : forms[new Intl.PluralRules(lang).select(n)] || forms.other).replace('#', n);
