@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('campaigns', '0020_goal_help_full_url'),
+        ('campaigns', '0024_installation_check'),
     ]
 
     operations = [
