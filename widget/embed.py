@@ -16,7 +16,7 @@ CORE_FILE = "retarget.js"
 WIDGET_DIR = "widget/"
 # Content-hashed names written by widget/build.mjs: the renderers, chunks, and the debug, consent-tools (cmp) and
 # preview modules.
-HASHED_FILE = re.compile(r"^(render-[\w-]+|chunk|debug|cmp|preview)\.[\w-]+\.js$")
+HASHED_FILE = re.compile(r"^(render-[\w-]+|chunk|debug|cmp|preview|aud)\.[\w-]+\.js$")
 # The core of an earlier release, named by the snippets pasted before the stable URL existed.
 LEGACY_CORE_PATTERN = r"retarget\.[0-9a-f]{6,64}\.js"
 IMMUTABLE = "public, max-age=31536000, immutable"
