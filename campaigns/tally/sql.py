@@ -34,6 +34,7 @@ from campaigns.models import (
 )
 from campaigns.rules import zone
 from campaigns.tally.attribution import ATTRIBUTED_GOALS, EVENT_GOAL_OF, Goal, goal_looks_back, goal_parse, url_reached
+from campaigns.tally.audiences import audiences_fold
 from campaigns.tally.denials import denials_erase
 from campaigns.tally.forms import submits_screen
 from campaigns.tally.journeys import JOURNEY_CLAIM_COLUMNS, JOURNEY_CLAIM_SQL, journeys_fold
@@ -440,6 +441,7 @@ def tally_batch(*, batch_size: int) -> int:
         revenue_add(cursor)  # 4.
         steps_count(cursor)  # 2. and 5.
         journeys_fold(cursor)  # 7. the journey map's tables (journeys.py)
+        audiences_fold(cursor)  # 8. the daily audience counters (audiences.py)
     consent_events = records_keep()
     counters_write()  # 6.
     denials_erase(consent_events)

@@ -211,7 +211,8 @@ def audiences_compile(*, site: dict) -> dict | None:
     if not groups and not audiences:
         return None
     def group(g: dict) -> list:
-        return [as_text(g.get("name")), leaf_compile({**(g.get("url_rule") or {}), "attr": "path"}), g.get("stage") or None]
+        rule = leaf_compile({**(g.get("url_rule") or {}), "attr": "path"})
+        return [as_text(g.get("name")), rule, g.get("stage") or None]
 
     return {
         "groups": [group(g) for g in groups if isinstance(g, dict)],
