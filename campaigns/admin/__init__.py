@@ -2,7 +2,8 @@
 
 base.py: owner scoping and read-only evidence; campaigns.py: sites and campaigns; results.py: the results pages
 of a campaign; journeys.py (and journey_forms.py): a site's journey map and its groups editor; evidence.py:
-read-only responses, consent proof and refusals; data_requests.py: data-subject requests; assets.py: lead magnet files.
+read-only responses, consent proof and refusals; data_requests.py: data-subject requests; assets.py: lead magnet files;
+audiences.py: a site's audiences.
 """
 
-from campaigns.admin import assets, campaigns, data_requests, evidence  # noqa: F401
+from campaigns.admin import assets, audiences, campaigns, data_requests, evidence  # noqa: F401
