@@ -354,7 +354,8 @@ def a_view(offset: int, path: str, prev: str | None, step: int, *, session: str 
 # The same visitor in an audience on two page views of a day (one visitor, two page views) and on the next day in two
 # batches; another visitor on the same day; a page view naming an audience twice counts once.
 AUDIENCES_OVER_DAYS = (
-    [{**an("pageview", audiences=[0, 1]), "session": "s"}, {**an("pageview", offset=1, audiences=[0, 0]), "session": "s"},
+    [{**an("pageview", audiences=[0, 1]), "session": "s"},
+     {**an("pageview", offset=1, audiences=[0, 0]), "session": "s"},
      {**an("pageview", offset=DAY_MS, audiences=[0]), "session": "s"},
      {**an("pageview", visitor="v1", audiences=[1, 2]), "session": "s"}],
     [("store", [0, 1], "mobile"), ("drain", 1, None), ("store", [2, 3], "desktop")],
