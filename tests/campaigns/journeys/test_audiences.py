@@ -14,8 +14,15 @@ from campaigns.journeys.services import journey_setup_replace
 from campaigns.models import AudienceDaily, AudienceVisitorDay
 from campaigns.rules import decide
 from campaigns.targeting.validation import AUDIENCE_IN_AUDIENCE
-from tests.campaigns.journeys.test_admin_page import BLOG, CART, PRODUCT, START, rows_of, sessions_write
-from tests.campaigns.journeys.test_admin_page import shop  # noqa: F401 (the fixture, shared)
+from tests.campaigns.journeys.test_admin_page import (
+    BLOG,
+    CART,
+    PRODUCT,
+    START,
+    rows_of,
+    sessions_write,
+    shop,  # noqa: F401 (the fixture, shared)
+)
 from tests.conftest import popup_campaign_create
 
 pytestmark = pytest.mark.django_db
