@@ -1,8 +1,9 @@
-// Audiences (docs/contracts.md, "Audiences"): loaded by sites with page groups or audiences, and run by the core
-// before each page view is sent and decided on. The page's group (the first whose rule matches its path, as the
-// journey map groups pages) counts a view and marks its stage reached in the visitor's state; then the site's
-// audiences are evaluated on that state, and the ids the visitor is in go out with the page view, so the daily
-// audience counts come from the same evaluation as the targeting (which runs the same rules, compiled into it).
+// Audiences (docs/rules.md "Audiences"; docs/contracts.md, `site.aud`): loaded by sites with page groups or
+// audiences, and run by the core before each page view is sent and decided on. The page's group (the first whose
+// rule matches its path, as the journey map groups pages) counts a view and marks its stage reached in the
+// visitor's state; then the site's audiences are evaluated on that state, and the ids the visitor is in go out with
+// the page view, so the daily audience counts come from the same evaluation as the targeting (which runs the same
+// rules, compiled into it).
 export function audiences(x, data) {
   const site = x._cfg().site, { groups, audiences: list } = site.aud, rt = x._rt;
   const now = () => rt.contextOf(x._context(), site.tzo);
