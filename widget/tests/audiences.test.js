@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { createState } from '../src/core/state.js';
 import { memoryStorage } from '../src/core/util.js';
 import { match, valueOf, contextOf, decide } from '../src/core/rules.js';
-import { audiences } from '../src/lazy/audiences.js';
+import { pageview } from '../src/lazy/audiences.js';
 
 const COMPILED = JSON.parse(readFileSync(new URL('../../tests/conformance/rules.compiled.json', import.meta.url), 'utf8'));
 // Groups Blog (/blog/..., awareness) and Shop (paths containing /shop, decision); audience 1: two Blog pages,
@@ -26,7 +26,7 @@ function visitor() {
     state._pageview(url, '');
     if (cart) state._setCart(cart);
     const data = {};
-    audiences(x, data);
+    pageview(x, data);
     return { data, v: state.data };
   };
 }

@@ -166,7 +166,7 @@ export function createEngine(site, api, nonce, base, notify) {
     const data = { journey: state._pageview(location.href, doc.referrer) };
     // A site with page groups or audiences: src/lazy/audiences.js counts the page in its group and adds the
     // visitor's audiences to the page view before it is sent and the campaigns are decided.
-    if (cfg.site.aud) await load('aud').then((m) => m.audiences(x, data), warn);
+    if (cfg.site.aud) await load('aud').then((m) => m.pageview(x, data), warn);
     emit('pageview', { data });
     goals('url');
     arm();

@@ -4,7 +4,8 @@
 // visitor's state; then the site's audiences are evaluated on that state, and the ids the visitor is in go out with
 // the page view, so the daily audience counts come from the same evaluation as the targeting (which runs the same
 // rules, compiled into it).
-export function audiences(x, data) {
+// The core's hook for each page view: `data` is the page view's, sent once this returns.
+export function pageview(x, data) {
   const site = x._cfg().site, { groups, audiences: list } = site.aud, rt = x._rt;
   const now = () => rt.contextOf(x._context(), site.tzo);
   const c = now(), g = groups.find((r) => rt.match(r[1], c));

@@ -1,0 +1,1 @@
+function e(e,t){let a=e.s().site,{groups:u,audiences:c}=a.aud,i=e._,p=()=>i.contextOf(e.p(),a.tzo),n=p(),o=u.find(e=>i.match(e[1],n));o&&e.u.l(e=>{let s=e.groups||(e.groups={}),t=e.stages||(e.stages=[]);s[o[0]]=(s[o[0]]||0)+1,o[2]&&!t.includes(o[2])&&t.push(o[2])}),t.audiences=s(c,i.match,p())}var s=(e,s,t)=>e.filter(e=>s(e[1],t)).map(e=>e[0]);export{s as matched,e as pageview};
