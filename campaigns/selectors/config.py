@@ -83,7 +83,7 @@ def site_config_build(*, site: Site, now: datetime) -> dict:
         entry for campaign in campaigns_live(site=site, now=now)
         if (entry := campaign_config_build(campaign, asset_refs=refs))
     ]
-    return {"site": {**site_config_head(site=site), **site_audiences_config(site=site)}, "campaigns": campaigns}
+    return {"site": site_config_head(site=site), "campaigns": campaigns}
 
 
 def site_audiences_config(*, site: Site) -> dict:
@@ -136,7 +136,7 @@ def campaign_config_build(campaign: Campaign, *, asset_refs=None) -> dict | None
 
 
 def site_config_head(*, site: Site) -> dict:
-    """The config's `site` part."""
+    """The config's `site` part (the site's audiences and page groups read with it: two queries)."""
     return {
         "key": site.public_key,
         "tz": site.time_zone,
@@ -152,6 +152,7 @@ def site_config_head(*, site: Site) -> dict:
             "min_overlay_gap_seconds": site.min_overlay_gap_seconds,
         },
         "endpoints": {"events": reverse("widget:events", kwargs={"public_key": site.public_key})},
+        **site_audiences_config(site=site),
     }
 
 

@@ -219,9 +219,10 @@ export function createEngine(site, api, nonce, base, notify) {
       // Consent Mode or another consent tool: its code is a lazy file that only such sites load.
       if (cc.gcm || cc.source) load('cmp').then((m) => m.start(x), warn);
       await pageview();
-      // SPA: pushState, replaceState and popstate to another URL count as page views.
+      // SPA: pushState, replaceState and popstate to another URL count as page views (pageview() is async: what
+      // fails in it is warned here, as safe() does for the rest).
       const H = history, orig = { pushState: H.pushState, replaceState: H.replaceState };
-      const nav = safe(() => { if (page() != lastPage) pageview(); });
+      const nav = safe(() => { if (page() != lastPage) pageview().catch(warn); });
       Object.keys(orig).forEach((k) => {
         H[k] = function () { const r = orig[k].apply(this, arguments); setTimeout(nav, 0); return r; };
       });
