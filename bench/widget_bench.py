@@ -2,7 +2,7 @@
 with 4x CPU throttling (Lighthouse's mobile profile), the widget's main-thread time on the demo home page and
 the time from a trigger to the message being visible.
 
-Budgets: core <= 7 KB gz, everything <= 16 KB gz; start-up <= 1.5 x the floor script's in the same run;
+Budgets: core <= 7 KB gz, everything <= 17 KB gz; start-up <= 1.5 x the floor script's in the same run;
 trigger-to-visible <= 50 ms.
 Needs PostgreSQL, Redis, npm (registry) and /usr/bin/chromium.
 Usage: python bench/widget_bench.py [--runs 5] [--no-compare]
@@ -360,7 +360,7 @@ def main() -> None:
     core, total = widget_sizes()
     print("widget sizes (gzip -9)")
     print(f"  core                 : {core / 1024:6.1f} KB  (budget <= 7 KB: {budget(core <= 7 * 1024)})")
-    print(f"  core + all renderers : {total / 1024:6.1f} KB  (budget <= 16 KB: {budget(total <= 16 * 1024)})")
+    print(f"  core + all renderers : {total / 1024:6.1f} KB  (budget <= 17 KB: {budget(total <= 17 * 1024)})")
     print(f"  preview (owners only): {widget_preview_size() / 1024:6.1f} KB  (not loaded for visitors)")
     for package, size in ({} if args.no_compare else comparable_sizes()).items():
         shown = f"{size / 1024:6.1f} KB  ({size / core:.1f}x our core)" if size else "not installed (npm failed)"

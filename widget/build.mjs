@@ -37,7 +37,7 @@ const LAZY = {
 };
 // message types -> renderer module (popup, bar, slide_in and fullscreen share one)
 const TYPES = { popup: 'message', bar: 'message', slide_in: 'message', fullscreen: 'message' };
-const BUDGET = { core: 7 * 1024, total: 16 * 1024 }; // gzipped bytes
+const BUDGET = { core: 7 * 1024, total: 17 * 1024 }; // gzipped bytes
 export const CORE = 'retarget.js';
 // Earlier hashed cores (retarget.<hash>.js) are ours too: a build removes them (the server answers their URLs).
 const OURS = /^(retarget(\.[\w-]+)?\.js|render-[\w-]+\.[\w-]+\.js|(chunk|debug|cmp|preview|aud)\.[\w-]+\.js|manifest\.json)$/;
