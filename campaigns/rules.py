@@ -86,6 +86,9 @@ LEAF_FAILED_TEXT = "{attr} {op} {value} did not match ({attr} is {actual})"
 Rule = dict[str, Any]
 Context = dict[str, Any]
 
+# The attribute that names audiences: `{"attr": "audiences", "op": "includes", "value": [<audience id>]}`.
+AUDIENCE = "audiences"
+
 
 # ---------------------------------------------------------------- value helpers
 
@@ -300,6 +303,9 @@ class _Visitor(TypedDict, total=False):
     overlays: list[_Number] | None
     overlays_session: _Number | None
     events: list[str] | None
+    groups: dict[str, _Number] | None
+    stages: list[str] | None
+    nps: str | None
 
 
 class _Context(TypedDict, total=False):
@@ -326,10 +332,11 @@ def context_problem(*, context: object) -> str | None:
 class _Ctx:
     """A visitor context with its derived values computed once per evaluation."""
 
-    __slots__ = ("raw", "visitor", "tz", "now", "_cache")
+    __slots__ = ("raw", "visitor", "tz", "now", "audiences", "_cache")
 
-    def __init__(self, context: Context, tz: str = "UTC") -> None:
+    def __init__(self, context: Context, tz: str = "UTC", audiences: object = None) -> None:
         self.raw = context
+        self.audiences = audiences if isinstance(audiences, list) else []
         self.visitor = context.get("visitor") or {}
         self.tz = tz or "UTC"
         now = context.get("now")
@@ -417,6 +424,25 @@ def _visitor_at(name: str) -> tuple[int, list[str]]:
     return vocab.R_NUMBER_AT, ["visitor", name]
 
 
+def _group_views(c: _Ctx, group: str) -> object:
+    groups = c.visitor.get("groups")
+    views = groups.get(group) if isinstance(groups, dict) else None
+    return views if is_number(views) else 0
+
+
+def _audiences(c: _Ctx) -> object:
+    """The ids of the site's audiences (config site.audiences) whose rule the visitor matches, None for none.
+
+    An audience's rule is evaluated without the audiences: one naming another never matches through it.
+    """
+    inner = _Ctx(c.raw, c.tz)
+    inner.now = c.now
+    found = [
+        a.get("id") for a in c.audiences if isinstance(a, dict) and _matches(a.get("rule"), inner)
+    ]
+    return found or None
+
+
 # Attribute name -> (kind, resolver, compiled resolver). Kinds: str, num, bool, list, paths, dyn (see docs/rules.md);
 # the compiled resolver is (opcode, argument): what widget/src/core/rules.js's RESOLVE runs for it.
 ATTRS: dict[str, tuple[str, Callable[[_Ctx], Any], tuple[int, Any]]] = {
@@ -452,6 +478,13 @@ ATTRS: dict[str, tuple[str, Callable[[_Ctx], Any], tuple[int, Any]]] = {
     ),
     "weekday": ("num", lambda c: c.when()[0], (vocab.R_WHEN, 0)),
     "hour": ("num", lambda c: c.when()[1], (vocab.R_WHEN, 1)),
+    # The journey stages the visitor has reached (the widget adds a page's group's stage, src/lazy/audiences.js).
+    "stages": ("list", lambda c: c.visitor.get("stages"), (vocab.R_AT, ["visitor", "stages"])),
+    # The band of the visitor's latest NPS answer: detractor, passive or promoter.
+    "nps": ("str", lambda c: c.visitor.get("nps"), (vocab.R_AT, ["visitor", "nps"])),
+    # The site's audiences the visitor is in; the compiler puts the audiences' rules in place of this leaf, so the
+    # widget has no resolver for it (targeting/compile.py).
+    AUDIENCE: ("list", _audiences, (vocab.R_AT, ["visitor", AUDIENCE])),
 }
 # Prefixed attributes: prefix -> (kind, resolver(ctx, rest of the name), compiled resolver(rest of the name)).
 PREFIXED: dict[str, tuple[str, Callable[[_Ctx, str], Any], Callable[[str], tuple[int, Any]]]] = {
@@ -465,6 +498,8 @@ PREFIXED: dict[str, tuple[str, Callable[[_Ctx, str], Any], Callable[[str], tuple
     ),
     "cookie.": ("dyn", lambda c, n: (c.raw.get("cookies") or {}).get(n), lambda n: (vocab.R_AT, ["cookies", n])),
     "campaign.": ("count", _campaign, lambda n: (vocab.R_COUNT, _campaign_history(n))),
+    # views.<page group name>: the visitor's page views in that group (src/lazy/audiences.js counts them).
+    "views.": ("num", _group_views, lambda n: (vocab.R_NUMBER_AT, ["visitor", "groups", n])),
 }
 UTM_FIELDS = ("source", "medium", "campaign")
 
@@ -1062,7 +1097,7 @@ def decide(*, config: dict[str, Any], context: Context) -> dict[str, Any]:
     several fire at once: the first in priority order (a holdout winner means nothing is shown).
     """
     site = config.get("site") or {}
-    c = _Ctx(context, site.get("tz") or "UTC")
+    c = _Ctx(context, site.get("tz") or "UTC", site.get("audiences"))
     visitor_id = as_text(c.visitor.get("id") or "")
     results: list[dict[str, Any]] = []
     winner = None
@@ -1100,6 +1135,13 @@ def decide(*, config: dict[str, Any], context: Context) -> dict[str, Any]:
             }
         )
     return {"campaigns": results, "overlay": winner}
+
+
+def audiences_matched(*, config: dict[str, Any], context: Context) -> list:
+    """The ids of the site's audiences (config site.audiences) the visitor is in, in their order: what the widget's
+    page view reports (src/lazy/audiences.js) and what an `audiences` leaf reads."""
+    site = config.get("site") or {}
+    return _audiences(_Ctx(context, site.get("tz") or "UTC", site.get("audiences"))) or []
 
 
 def goal_url_rule(*, goal: object) -> Rule | None:

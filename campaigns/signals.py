@@ -1,5 +1,5 @@
-"""Cache invalidation only: any change to a site, a campaign, a variant or a lead magnet file drops the site's
-config; a site saved or deleted changes the set of known public keys.
+"""Cache invalidation only: any change to a site, a campaign, a variant, a lead magnet file, an audience or a page
+group drops the site's config; a site saved or deleted changes the set of known public keys.
 
 Signals catch every write path (admin, API, shell, queryset.update through services), which a
 service-only hook would miss; they do no business logic.
@@ -12,14 +12,14 @@ from django.db.models.signals import post_delete, post_save
 
 from campaigns.ingest.site_keys import site_keys_changed
 from campaigns.ingest.site_map import site_ingest_forget
-from campaigns.models import Asset, Campaign, Site, Variant
+from campaigns.models import Asset, Audience, Campaign, PageGroup, Site, Variant
 from campaigns.selectors.config import config_invalidate
 
 
 def _public_key(instance) -> str | None:
     if isinstance(instance, Site):
         return instance.public_key
-    if isinstance(instance, Asset):
+    if isinstance(instance, Asset | Audience | PageGroup):
         return Site.objects.filter(id=instance.site_id).values_list("public_key", flat=True).first()
     if isinstance(instance, Campaign):
         return Site.objects.filter(id=instance.site_id).values_list("public_key", flat=True).first()
@@ -52,6 +52,6 @@ def _site_keys_changed(sender, instance, **kwargs) -> None:
 def connect() -> None:
     post_save.connect(_site_keys_changed, sender=Site, dispatch_uid="site-keys-save")
     post_delete.connect(_site_keys_changed, sender=Site, dispatch_uid="site-keys-delete")
-    for model in (Site, Campaign, Variant, Asset):
+    for model in (Site, Campaign, Variant, Asset, Audience, PageGroup):
         post_save.connect(_changed, sender=model, dispatch_uid=f"config-{model.__name__}-save")
         post_delete.connect(_changed, sender=model, dispatch_uid=f"config-{model.__name__}-delete")

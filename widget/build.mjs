@@ -31,9 +31,10 @@ const RENDERERS = Object.values(RENDER_FILES).flat();
 // Lazy modules that are not renderers. cmp: Consent Mode and the other consent tools' adapters (src/lazy/consent.js,
 // loaded by sites with one); not named `consent`, which is a renderer's name.
 // preview: a campaign drawn for the admin's preview frame and for a signed "Preview on my site" link.
+// aud: page groups counted and audiences evaluated before each page view (src/lazy/audiences.js), for sites with them.
 const LAZY = {
   debug: path.join(HERE, 'src', 'lazy', 'debug.js'), cmp: path.join(HERE, 'src', 'lazy', 'consent.js'),
-  preview: path.join(HERE, 'src', 'lazy', 'preview.js'),
+  preview: path.join(HERE, 'src', 'lazy', 'preview.js'), aud: path.join(HERE, 'src', 'lazy', 'audiences.js'),
 };
 // message types -> renderer module (popup, bar, slide_in and fullscreen share one)
 const TYPES = { popup: 'message', bar: 'message', slide_in: 'message', fullscreen: 'message' };
@@ -45,7 +46,7 @@ const LANGS = fs.readdirSync(path.join(HERE, 'src', 'lang')).filter((f) => f.end
 const BUDGET = { core: 7 * 1024, total: 16 * 1024, lang: 1024 }; // gzipped bytes
 export const CORE = 'retarget.js';
 // Earlier hashed cores (retarget.<hash>.js) are ours too: a build removes them (the server answers their URLs).
-const OURS = /^(retarget(\.[\w-]+)?\.js|(render|lang)-[\w-]+\.[\w-]+\.js|(chunk|debug|cmp|preview)\.[\w-]+\.js|manifest\.json)$/;
+const OURS = /^(retarget(\.[\w-]+)?\.js|(render|lang)-[\w-]+\.[\w-]+\.js|(chunk|debug|cmp|preview|aud)\.[\w-]+\.js|manifest\.json)$/;
 export const KEEP_DAYS = 7;
 const TARGET = ['es2020'];
 const { version } = JSON.parse(fs.readFileSync(path.join(HERE, 'package.json'), 'utf8'));

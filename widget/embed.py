@@ -15,8 +15,8 @@ from django.http import HttpResponseRedirect
 CORE_FILE = "retarget.js"
 WIDGET_DIR = "widget/"
 # Content-hashed names written by widget/build.mjs: the renderers, chunks, the language tables, and the debug,
-# consent-tools (cmp) and preview modules.
-HASHED_FILE = re.compile(r"^((render|lang)-[\w-]+|chunk|debug|cmp|preview)\.[\w-]+\.js$")
+# consent-tools (cmp), preview and audiences (aud) modules.
+HASHED_FILE = re.compile(r"^((render|lang)-[\w-]+|chunk|debug|cmp|preview|aud)\.[\w-]+\.js$")
 # The core of an earlier release, named by the snippets pasted before the stable URL existed.
 LEGACY_CORE_PATTERN = r"retarget\.[0-9a-f]{6,64}\.js"
 IMMUTABLE = "public, max-age=31536000, immutable"

@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy as _
 
 from campaigns import services
 from campaigns.admin.base import OwnerScopedAdmin
-from campaigns.admin.editors import JsonEditorWidget
+from campaigns.admin.editors import JsonEditorWidget, site_rule_choices
 from campaigns.admin.installation import CampaignInstallationAdminMixin, SiteInstallationAdminMixin
 from campaigns.admin.journeys import SiteJourneysAdminMixin
 from campaigns.admin.live_preview import LivePreviewAdminMixin
@@ -295,6 +295,11 @@ class CampaignAdmin(CampaignInstallationAdminMixin, LivePreviewAdminMixin, Campa
             # The schedule's hours are the site's: the editor names its time zone.
             form.base_fields["schedule"].widget = JsonEditorWidget(
                 kind="schedule", context={"time_zone": obj.site.time_zone}
+            )
+        if obj is not None and "targeting" in form.base_fields:
+            # The site's audiences and page groups, to choose from.
+            form.base_fields["targeting"].widget = JsonEditorWidget(
+                kind="targeting", context=site_rule_choices(site=obj.site)
             )
         return form
 

@@ -12,7 +12,8 @@ from django import forms
 from django.urls import reverse
 
 from campaigns.content import content_vocabulary
-from campaigns.models import Campaign
+from campaigns.journeys.audiences import site_audiences_get
+from campaigns.models import Campaign, PageGroup, Site
 from campaigns.targeting.editor import editor_vocabulary
 
 KINDS = ("triggers", "targeting", "frequency", "schedule", "goal", "content", "origins")
@@ -65,3 +66,12 @@ class JsonEditorWidget(forms.Textarea):
             "describe_url": reverse("admin:campaigns_campaign_describe") if self.kind in DESCRIBED else "",
         }
         return context
+
+
+def site_rule_choices(*, site: Site) -> dict:
+    """A targeting editor's choices on a site's page: its page groups (the rest of `views.`) and its audiences."""
+    groups = list(PageGroup.objects.filter(site=site).order_by("order", "id").values_list("name", flat=True))
+    choices: dict = {"audiences": [list(pair) for pair in site_audiences_get(site=site)]}
+    if groups:
+        choices["views."] = groups
+    return {"choices": choices}

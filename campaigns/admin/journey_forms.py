@@ -25,6 +25,7 @@ class JourneyMapForm(forms.Form):
     returning = forms.TypedChoiceField(
         required=False, label="Visitors", coerce=lambda value: value == "true", empty_value=None
     )
+    audience = forms.TypedChoiceField(required=False, label="Audience", coerce=int, empty_value=None)
     steps = forms.TypedChoiceField(
         required=False, coerce=int, empty_value=DEFAULT_COLUMNS, label="Steps",
         choices=[(n, n) for n in range(1, MAX_COLUMNS + 1)], initial=DEFAULT_COLUMNS,
@@ -34,8 +35,10 @@ class JourneyMapForm(forms.Form):
     start = forms.ChoiceField(required=False, label="From the page")
     goal = forms.ChoiceField(required=False, label="Or back from the goal")
 
-    def __init__(self, *args, segments: dict[str, list], groups: list[Group], paths: list[str], **kwargs):
+    def __init__(self, *args, segments: dict[str, list], groups: list[Group], paths: list[str],
+                 audiences: list[tuple[int, str]] = (), **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["audience"].choices = [("", "Every visitor"), *((str(i), name) for i, name in audiences)]
         self.fields["source"].choices = [("", "Any source"), *((s, s or "(none)") for s in segments["source"])]
         self.fields["device"].choices = [("", "Any device"), *((d, d.capitalize() or "(unknown)")
                                                                 for d in segments["device"])]

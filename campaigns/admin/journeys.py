@@ -21,6 +21,7 @@ from django.utils.safestring import mark_safe
 
 from campaigns.admin.interventions import SiteInterventionsAdminMixin, interventions_context
 from campaigns.admin.journey_forms import CleanupFormSet, GroupFormSet, JourneyMapForm, kept_forms
+from campaigns.journeys.audiences import site_audiences_get
 from campaigns.journeys.flow import (
     DEFAULT_COLUMNS,
     DEFAULT_TOP,
@@ -126,7 +127,7 @@ class SiteJourneysAdminMixin(SiteInterventionsAdminMixin):
         paths = [p for p, _views in journey_paths_get(site=site, limit=200)]
         start_paths = [p for p in paths if label_of(path=p, groups=groups) == p][:START_PATHS]
         form = JourneyMapForm(request.GET or None, segments=journey_segments_get(site=site), groups=groups,
-                              paths=start_paths)
+                              paths=start_paths, audiences=site_audiences_get(site=site))
         data = form.cleaned_data if form.is_valid() else {}
         today = timezone.localdate(timezone=zone(site.time_zone))
         until = data.get("until") or today
@@ -134,7 +135,8 @@ class SiteJourneysAdminMixin(SiteInterventionsAdminMixin):
         if not form.is_bound:  # the form shows the days the page reads
             form.initial.update(since=since, until=until)
         where = JourneyFilter(start=since, end=until, source=data.get("source") or None,
-                              device=data.get("device") or None, returning=data.get("returning"))
+                              device=data.get("device") or None, returning=data.get("returning"),
+                              audience=data.get("audience"))
         steps, top = data.get("steps") or DEFAULT_COLUMNS, data.get("top") or DEFAULT_TOP
         start, goal = data.get("start") or None, data.get("goal") or None
         pages, transitions = journey_counts_get(site=site, where=where)
@@ -160,6 +162,8 @@ class SiteJourneysAdminMixin(SiteInterventionsAdminMixin):
             funnel=[{"label": stage_labels[row.stage], "row": row, "median": _duration(row.median_to_next)}
                     for row in funnel],
             setup_url=reverse("admin:campaigns_site_journeys_setup", args=[site.id]),
+            audience_add_url=reverse("admin:campaigns_audience_add") + f"?site={site.id}",
+            audience_filtered=where.audience is not None,
             can_change=self.has_change_permission(request, site),
             **interventions_context(site=site, where=where, groups=groups),
         ))

@@ -21,12 +21,10 @@ from typing import Any
 
 from campaigns.rules import compile_regex, percent_decode, regex_problem, rule_matches
 from campaigns.targeting.validation import GOAL_URL_OPS, validate_goal
+from campaigns.targeting.vocabulary import STAGES  # noqa: F401 (the stages are read from here too)
 
 # The operators of a page group's URL rule: those of a URL goal.
 URL_RULE_OPS = GOAL_URL_OPS
-
-# The journey stages in their order (the PageGroup model's choices are these).
-STAGES = ("awareness", "consideration", "decision", "retention", "advocacy")
 # A cleaned path is at most this long: it is part of the counters' unique keys (an index entry has a size limit).
 PATH_MAX_LENGTH = 200
 # What takes the place of a dropped id: "/order/123/" and "/order/456/" are both "/order/*/".

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from django.db.models import Count, QuerySet, Sum
 
+from campaigns.journeys.audiences import audience_counts_from_sessions, audience_visitors
 from campaigns.journeys.flow import PageCount, SessionPaths, TransitionCount
 from campaigns.journeys.funnel import StageReach
 from campaigns.journeys.paths import path_clean
@@ -32,6 +33,8 @@ class JourneyFilter:
     source: str | None = None
     device: str | None = None
     returning: bool | None = None
+    # An audience's id: only its visitors (campaigns/journeys/audiences.py says how the map reads them).
+    audience: int | None = None
 
 
 def _filtered(rows: QuerySet, *, site: Site, where: JourneyFilter) -> QuerySet:
@@ -42,11 +45,17 @@ def _filtered(rows: QuerySet, *, site: Site, where: JourneyFilter) -> QuerySet:
         rows = rows.filter(device=where.device)
     if where.returning is not None:
         rows = rows.filter(returning=where.returning)
+    if where.audience is not None:
+        rows = rows.filter(visitor_id__in=audience_visitors(
+            site=site, audience_id=where.audience, start=where.start, end=where.end))
     return rows
 
 
 def journey_counts_get(*, site: Site, where: JourneyFilter) -> tuple[list[PageCount], list[TransitionCount]]:
-    """Page views and moves by step and cleaned path, summed over the filter's days and segment."""
+    """Page views and moves by step and cleaned path, summed over the filter's days and segment (for an audience,
+    from its visitors' session rows: the daily counters have no visitor)."""
+    if where.audience is not None:
+        return audience_counts_from_sessions(sessions=journey_sessions_get(site=site, where=where))
     pages = [
         PageCount(step=row["step"], path=row["path"], pageviews=row["views"], entries=row["entered"])
         for row in _filtered(JourneyPageDaily.objects, site=site, where=where)

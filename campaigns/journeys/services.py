@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from campaigns.journeys.paths import Cleanup, Group
 from campaigns.models import CleanupRule, PageGroup, Site
+from campaigns.selectors.config import config_invalidate
 
 
 def journey_setup_get(*, site: Site) -> tuple[list[Group], list[Cleanup]]:
@@ -48,3 +50,5 @@ def journey_setup_replace(*, site: Site, groups: Sequence[Group], cleanups: Sequ
         CleanupRule.objects.filter(site=site).delete()
         PageGroup.objects.bulk_create(group_rows)
         CleanupRule.objects.bulk_create(rule_rows)
+        # bulk_create sends no signal: the widget config (which carries the groups) is dropped here.
+        transaction.on_commit(partial(config_invalidate, public_key=site.public_key))

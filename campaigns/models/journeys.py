@@ -65,7 +65,7 @@ SESSION_PATHS = 10
 
 
 class Stage(models.TextChoices):
-    """The journey stages, in their order (campaigns.journeys.paths.STAGES)."""
+    """The journey stages, in their order (campaigns.targeting.vocabulary.STAGES)."""
 
     AWARENESS = "awareness", "Awareness"
     CONSIDERATION = "consideration", "Consideration"

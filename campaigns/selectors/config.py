@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from campaigns.content import content_clean, magnet_of
-from campaigns.models import Campaign, Site, Variant
+from campaigns.models import Audience, Campaign, PageGroup, Site, Variant
 from campaigns.models.site import consent_mode_map_default
 from campaigns.outages import DATABASE_ERRORS, REDIS_ERRORS
 from campaigns.process_cache import LocalCopies, cache_key, loads, redis_raw
@@ -86,6 +86,22 @@ def site_config_build(*, site: Site, now: datetime) -> dict:
     return {"site": site_config_head(site=site), "campaigns": campaigns}
 
 
+def site_audiences_config(*, site: Site) -> dict:
+    """The site's audiences and page groups, only when it has some (two queries): what a campaign's targeting may
+    name, and what the widget counts and evaluates before each page view (targeting/compile.py compiles both)."""
+    audiences = [{"id": a.id, "rule": a.rule} for a in Audience.objects.filter(site=site).order_by("id")]
+    groups = [
+        {"name": g.name, "url_rule": g.url_rule, "stage": g.stage}
+        for g in PageGroup.objects.filter(site=site).order_by("order", "id")
+    ]
+    extras = {}
+    if audiences:
+        extras["audiences"] = audiences
+    if groups:
+        extras["groups"] = groups
+    return extras
+
+
 def campaign_config_build(campaign: Campaign, *, asset_refs=None) -> dict | None:
     """A campaign as the widget reads it (before compilation), with its valid variants; None when it has none.
     `asset_refs` (a callable, read once) saves a query per magnet when a whole site is built."""
@@ -121,7 +137,7 @@ def campaign_config_build(campaign: Campaign, *, asset_refs=None) -> dict | None
 
 
 def site_config_head(*, site: Site) -> dict:
-    """The config's `site` part."""
+    """The config's `site` part (the site's audiences and page groups read with it: two queries)."""
     return {
         "key": site.public_key,
         "tz": site.time_zone,
@@ -138,6 +154,7 @@ def site_config_head(*, site: Site) -> dict:
             "min_overlay_gap_seconds": site.min_overlay_gap_seconds,
         },
         "endpoints": {"events": reverse("widget:events", kwargs={"public_key": site.public_key})},
+        **site_audiences_config(site=site),
     }
 
 

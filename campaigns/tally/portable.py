@@ -32,6 +32,7 @@ from campaigns.tally.attribution import (
     goal_reached,
     within_window,
 )
+from campaigns.tally.audiences import audiences_fold_events
 from campaigns.tally.denials import denials_erase
 from campaigns.tally.forms import submits_screen
 from campaigns.tally.installation import installation_fold_events
@@ -230,6 +231,7 @@ def _fold(*, event_ids: list[int]) -> None:
         ConsentRecord.objects.bulk_create(consents, ignore_conflicts=True)
     journeys_fold_events(events=events, day_of=day_of)
     installation_fold_events(events=events)
+    audiences_fold_events(events=events, day_of=day_of)
     _counters_write(fold)  # last, as in the SQL fold
     denials_erase([e for e in events if e["type"] == "consent"])
 

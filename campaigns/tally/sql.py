@@ -34,6 +34,7 @@ from campaigns.models import (
 )
 from campaigns.rules import zone
 from campaigns.tally.attribution import ATTRIBUTED_GOALS, EVENT_GOAL_OF, Goal, goal_looks_back, goal_parse, url_reached
+from campaigns.tally.audiences import audiences_fold
 from campaigns.tally.denials import denials_erase
 from campaigns.tally.forms import submits_screen
 from campaigns.tally.installation import INSTALLATION_CLAIM_COLUMNS, INSTALLATION_CLAIM_SQL, installation_fold
@@ -442,6 +443,7 @@ def tally_batch(*, batch_size: int) -> int:
         steps_count(cursor)  # 2. and 5.
         journeys_fold(cursor)  # 7. the journey map's tables (journeys.py)
         installation_fold(cursor)  # 8. what the installation check reads (installation.py)
+        audiences_fold(cursor)  # 9. the daily audience counters (audiences.py)
     consent_events = records_keep()
     counters_write()  # 6.
     denials_erase(consent_events)

@@ -17,6 +17,7 @@ from typing import Any
 
 from campaigns.content import content_strings
 from campaigns.rules import (
+    AUDIENCE,
     OVERLAY_TYPES,
     as_text,
     attribute_kind,
@@ -124,10 +125,30 @@ def leaf_compile(rule: dict) -> list | bool:
     return leaf
 
 
-def rule_compile(rule: object) -> Any:
+def _audience_compile(rule: dict, audiences: list) -> Any:
+    """An `audiences` leaf as the rules of the audiences it names (compiled without audiences: an audience naming
+    another never matches through it), so the widget's VM evaluates them at decide time with no resolver of its own.
+    includes: any of the named ones; exists: any of the site's; each negation is the `not` of its positive form."""
+    op = rule.get("op")
+    positive = NEGATED.get(op, op)
+    if positive == INCLUDES:
+        value = rule.get("value")
+        values = value if isinstance(value, list) else [value]
+        wanted = {as_text(v) for v in values if is_number(v) or isinstance(v, str)}
+        named = [a for a in audiences if as_text(a.get("id")) in wanted]
+    elif positive == EXISTS:
+        named = audiences
+    else:
+        return False
+    tree = {"any": [rule_compile(a.get("rule")) for a in named]}
+    return {"not": tree} if positive != op else tree
+
+
+def rule_compile(rule: object, *, audiences: list | None = None) -> Any:
     """A targeting tree in the widget's form: `true` (matches), `false` (never), {all}, {any}, {not} or a leaf.
 
-    The tree keeps its shape (every child in its place), so explanations find the same paths.
+    The tree keeps its shape (every child in its place), so explanations find the same paths. `audiences`: the
+    site's (config site.audiences), whose rules replace the leaves that name them.
     """
     if rule is None:
         return True
@@ -136,9 +157,13 @@ def rule_compile(rule: object) -> Any:
     for key in ("all", "any"):
         if key in rule:
             children = rule[key]
-            return {key: [rule_compile(r) for r in children]} if isinstance(children, list) else False
+            if not isinstance(children, list):
+                return False
+            return {key: [rule_compile(r, audiences=audiences) for r in children]}
     if "not" in rule:
-        return {"not": rule_compile(rule["not"])} if isinstance(rule["not"], dict) else False
+        return {"not": rule_compile(rule["not"], audiences=audiences)} if isinstance(rule["not"], dict) else False
+    if rule.get("attr") == AUDIENCE:
+        return _audience_compile(rule, [a for a in audiences or [] if isinstance(a, dict)])
     return leaf_compile(rule)
 
 
@@ -178,6 +203,24 @@ def display_of(*, campaign_type: object, content: object) -> str:
     return "bar" if position in ("top", "bottom") else "slide_in"
 
 
+def audiences_compile(*, site: dict) -> dict | None:
+    """What src/lazy/audiences.js runs before each page view, None for a site without audiences or page groups:
+    `groups` [[name, rule on the page's path, stage], ...] in the order they are tried (the first match wins, as
+    campaigns.journeys.paths.group_of; the editor replaces a site's groups, so their names, not their ids, last),
+    `audiences` [[id, rule], ...]."""
+    groups, audiences = site.get("groups") or [], site.get("audiences") or []
+    if not groups and not audiences:
+        return None
+    def group(g: dict) -> list:
+        rule = leaf_compile({**(g.get("url_rule") or {}), "attr": "path"})
+        return [as_text(g.get("name")), rule, g.get("stage") or None]
+
+    return {
+        "groups": [group(g) for g in groups if isinstance(g, dict)],
+        "audiences": [[a.get("id"), rule_compile(a.get("rule"))] for a in audiences if isinstance(a, dict)],
+    }
+
+
 def _campaign(campaign: dict, site: dict) -> dict:
     ctype = campaign.get("type")
     variants = []
@@ -194,7 +237,8 @@ def _campaign(campaign: dict, site: dict) -> dict:
                 "ov": is_overlay(campaign_type=ctype, variant=variant),
             }
         )
-    checks = campaign_checks(campaign=campaign, site=site, targeting=rule_compile(campaign.get("targeting")))
+    targeting = rule_compile(campaign.get("targeting"), audiences=site.get("audiences"))
+    checks = campaign_checks(campaign=campaign, site=site, targeting=targeting)
     # ov: a holdout visitor takes the overlay slot of an overlay type
     out = {**campaign, "variants": variants, "checks": checks, "ov": ctype in OVERLAY_TYPES}
     out["arm"] = triggers_compile(campaign.get("triggers"))
@@ -208,8 +252,12 @@ def config_compile(*, config: dict[str, Any], now: int) -> dict[str, Any]:
     """The config with the compiled fields added, campaigns in decide()'s order (`now`: epoch ms, for the offsets)."""
     site = config.get("site") or {}
     campaigns = sorted(config.get("campaigns") or [], key=priority_key)
+    head = {**site, "tzo": tz_offsets(tz=site.get("tz") or "UTC", now=now), "caps": site_caps(site=site)}
+    aud = audiences_compile(site=site)
+    if aud is not None:
+        head["aud"] = aud
     return {
         **config,
-        "site": {**site, "tzo": tz_offsets(tz=site.get("tz") or "UTC", now=now), "caps": site_caps(site=site)},
+        "site": head,
         "campaigns": [_campaign(c, site) for c in campaigns],
     }

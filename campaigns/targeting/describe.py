@@ -10,13 +10,15 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from campaigns.rules import cancel_events, is_number
+from campaigns.rules import AUDIENCE, cancel_events, is_number
 from campaigns.targeting.vocabulary import (
     BETWEEN,
     CONTAINS,
     DEFAULT_TRIGGER,
     ENDS_WITH,
     EQUALS,
+    GT,
+    GTE,
     IN,
     INCLUDES,
     IS_FALSE,
@@ -183,6 +185,15 @@ def _leaf(rule: dict[str, Any], top: bool) -> str:
         pages = "a page" if count == 1 else f"at least {_value(count)} pages"
         where = f"under {shown}" if op == STARTS_WITH else f"whose path {_phrase(op)} {shown}"
         return f"to visitors who viewed {pages} {where}"
+    if isinstance(attr, str) and attr.startswith("views.") and op in (GTE, GT) and is_number(v):
+        least = v if op == GTE else v + 1
+        return f"to visitors who viewed at least {_value(least)} pages of {attr[len('views.'):]}"
+    if attr == "stages" and op == INCLUDES:
+        return f"to visitors who reached {shown}"
+    if attr == "nps" and op in (EQUALS, IN):
+        return f"to visitors whose latest NPS answer was {shown}"
+    if attr == AUDIENCE and op == INCLUDES:
+        return f"to visitors in the audience {shown}"
     if attr == "cart.products" and op == INCLUDES:
         return f"with {shown} in the cart"
     if op == BETWEEN and isinstance(v, list) and len(v) == 2:

@@ -36,6 +36,7 @@ ATTRIBUTE_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Source", ("referrer", "referrer_host", "utm.", "first.")),
     ("Visitor", ("device", "language", "consent", "returning", "sessions", "pageviews_session", "pageviews_total",
                  "visited", "days_since_first_visit", "campaign.")),
+    ("Journey", ("audiences", "views.", "stages", "nps")),
     ("Cart", ("cart.value", "cart.count", "cart.products")),
     ("Custom attributes", ("attrs.", "cookie.")),
     ("Time", ("weekday", "hour")),
@@ -66,6 +67,7 @@ PREFIX_NAMES: dict[str, dict[str, Any]] = {
     "attrs.": {"hint": "attribute set by the page, e.g. plan"},
     "cookie.": {"hint": "cookie name"},
     "campaign.": {"hint": "<campaign id>.seen, .closed or .converted", "pattern": r"^[^.]+\.(seen|closed|converted)$"},
+    "views.": {"hint": "page group name, e.g. Blog (views counted by the widget)"},
 }
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from campaigns.ingest.url_hygiene import url_param_names
-from campaigns.rules import REGEX_MAX_LENGTH, attribute_kind, is_number, regex_problem
+from campaigns.rules import AUDIENCE, REGEX_MAX_LENGTH, attribute_kind, is_number, regex_problem
 from campaigns.targeting import vocabulary as vocab
 from campaigns.targeting.device import DEVICES
 from campaigns.targeting.vocabulary import (
@@ -52,6 +52,7 @@ DUPLICATES = "{path}: has duplicates"
 BETWEEN_ORDER = "{path}: the low bound is above the high bound"
 SAME_HOURS = "{path}: from and to are the same hour; use null for all day"
 BLANK = "{path}: must not be blank"
+AUDIENCE_IN_AUDIENCE = "{path}: an audience's rule cannot name audiences"
 PARAM_NOT_KEPT = (
     "{path}: the query parameter {name!r} is not kept in this site's stored URLs; add it to the site's "
     "kept query parameters (now: {kept}) or match without it"
@@ -64,7 +65,9 @@ MAX_LIST = 200
 MAX_TEXT = 500
 DAY_SECONDS = vocab.DAY_SECONDS
 
-ENUM_VALUES = {"device": DEVICES, "consent": ("granted", "denied", "unknown")}
+ENUM_VALUES = {
+    "device": DEVICES, "consent": ("granted", "denied", "unknown"), "stages": vocab.STAGES, "nps": vocab.NPS_BANDS,
+}
 NUMBER_RANGES = {"weekday": (0, 6), "hour": (0, 23)}
 # A leaf's options beyond attr, op, value and case_sensitive, by attribute: option -> (kind, low, high).
 LEAF_OPTIONS: dict[str, dict[str, tuple[str, int, int]]] = {"visited": {"min_count": ("int", 1, 1000)}}
@@ -175,6 +178,16 @@ def validate_targeting(*, targeting: object) -> list[str]:
     _node("targeting", targeting, 0, errors, count)
     if count[0] > MAX_RULES:
         errors.append(TOO_MANY.format(path="targeting", max=f"{MAX_RULES} rules"))
+    return errors
+
+
+def validate_audience_rule(*, rule: object) -> list[str]:
+    """An audience's rule: a targeting tree (null: every visitor) that names no audience (they are evaluated
+    without one another)."""
+    errors = [message.replace("targeting", "rule", 1) for message in validate_targeting(targeting=rule)]
+    for path, leaf in _leaves("rule", rule):
+        if leaf.get("attr") == AUDIENCE:
+            errors.append(AUDIENCE_IN_AUDIENCE.format(path=f"{path}.attr"))
     return errors
 
 

@@ -235,3 +235,11 @@ ATTRIBUTION_DAYS_DEFAULT = 7
 MAX_IMPRESSIONS_MIN, MAX_IMPRESSIONS_MAX = 1, 1000
 # schedule.hours: [from, to) in whole hours of the site's time zone; to = 24 is the end of the day.
 HOUR_FROM_MAX, HOUR_TO_MAX = 23, 24
+
+
+# ---------------------------------------------------------------- audiences
+
+# The journey stages in their order (the PageGroup model's choices are these; the `stages` attribute's values).
+STAGES = ("awareness", "consideration", "decision", "retention", "advocacy")
+# An NPS answer's band (the `nps` attribute's values): 0-6, 7-8, 9-10, as the NPS renderer and the reports count it.
+NPS_BANDS = ("detractor", "passive", "promoter")

@@ -62,7 +62,8 @@ def test_every_attribute_is_offered_in_exactly_one_group():
     assert sorted(grouped) == sorted([*rules.ATTRS, *rules.PREFIXED])
     exported = editor_vocabulary()["attributes"]
     assert [a["name"] for a in exported] == grouped
-    assert {a["group"] for a in exported} == {"Page", "Source", "Visitor", "Cart", "Custom attributes", "Time"}
+    assert {a["group"] for a in exported} == {
+        "Page", "Source", "Visitor", "Journey", "Cart", "Custom attributes", "Time"}
     assert all(a["label"] for a in exported)  # each shown by a name owners use
 
 

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from campaigns.rules import (
     OPERATORS,
     REASONS,
+    audiences_matched,
     compile_regex,
     context_problem,
     decide,
@@ -57,6 +58,8 @@ def test_decide_case(case):
     for key, field in (("reasons", "reason"), ("paths", "path"), ("variants", "variant"), ("triggers", "triggers")):
         for cid, value in expected.get(key, {}).items():
             assert by_id[cid][field] == value, (key, cid)
+    if "audiences" in expected:
+        assert audiences_matched(config=case["config"], context=context_of(case)) == expected["audiences"]
 
 
 def test_conformance_file_has_at_least_200_cases():

@@ -6,8 +6,9 @@ purchases with awkward values, times around the site's midnight and the attribut
 sharing visitor ids) and drains them in batches of random sizes between the stores, so conversions arrive
 before their exposure and steps before their assignment. Each stream is stored and drained twice in savepoints,
 once per fold, and everything the tally writes must come out the same: assignments, funnel steps, daily counters
-with their segments, responses, consent records and the journey map's tables (page views carry journeys, valid or
-not, in sessions shared by events arriving in any order).
+with their segments, responses, consent records, the journey map's tables (page views carry journeys, valid or
+not, in sessions shared by events arriving in any order) and the audience counters (page views name audiences of
+their site, of the other site, unknown ones and values that are no ids).
 """
 
 import copy
@@ -28,6 +29,9 @@ from campaigns.journeys.paths import Cleanup, Group
 from campaigns.journeys.services import journey_setup_replace
 from campaigns.models import (
     Assignment,
+    Audience,
+    AudienceDaily,
+    AudienceVisitorDay,
     CampaignActivity,
     ConsentRecord,
     FunnelStep,
@@ -109,8 +113,21 @@ def shops(owner, outsider_site):
         Group(name="Cart", rule={"op": "equals", "value": "/cart"}, stage="decision", order=2),
         Group(name="Home", rule={"op": "equals", "value": "/"}, stage="awareness", order=3),
     ], cleanups=[Cleanup(pattern="^/THANKS", replacement="/thanks")])
-    return [(campaign, list(campaign.variants.order_by("id").values_list("id", flat=True)))
-            for campaign in campaigns]
+    # Two audiences on the site and one on the other: a page view naming the other site's counts for neither.
+    found = Shops((campaign, list(campaign.variants.order_by("id").values_list("id", flat=True)))
+                  for campaign in campaigns)
+    found.audiences = [
+        Audience.objects.create(site=site, name="Readers", rule={"attr": "views.Blog", "op": "gte", "value": 2}).id,
+        Audience.objects.create(site=site, name="Buyers", rule={"attr": "cart.value", "op": "gt", "value": 0}).id,
+        Audience.objects.create(site=outsider_site, name="Away", rule={"attr": "nps", "op": "exists"}).id,
+    ]
+    return found
+
+
+class Shops(list):
+    """The campaigns with their variant ids, and `audiences`: the ids an event's audience indices stand for."""
+
+    audiences: list[int]
 
 
 # ---------------------------------------------------------------- what a stream is made of
@@ -142,6 +159,10 @@ journeys = st.one_of(
     st.sampled_from([{"step": "2"}, {"step": 0}, {"step": 2.5}, {"step": 3.0}, {"step": 10**9}, {"prev": 5, "step": 2},
                      {"prev": "/cart"}, ["x"], None]),
 )
+# A page view's `data.audiences`: integers index `Shops.audiences` (UNKNOWN: an id no audience has), the rest is
+# sent as it is (the fold leaves it out).
+UNKNOWN = 99
+audience_lists = st.sampled_from([[0], [0, 1], [1, 1], [0, "x"], [2], [2, 0], [True], [UNKNOWN], [1.5], "0", [], None])
 decisions = st.fixed_dictionaries({
     "decision": st.sampled_from(["granted", "denied", "custom", "maybe"]),
     "categories": st.sampled_from([["necessary"], ["necessary", "marketing"], "all", []]),
@@ -169,6 +190,8 @@ def an_event(draw, campaigns: int) -> dict:
             data["segment"] = segment
     if kind == "pageview" and draw(st.integers(0, 4)):
         data["journey"] = draw(journeys)
+    if kind == "pageview" and draw(st.integers(0, 2)):
+        data["audiences"] = draw(audience_lists)
     if kind == "submit":
         data.update(draw(answers))
     if kind == "consent":
@@ -220,10 +243,15 @@ def row_of(spec: dict, shops) -> EventRow:
         if spec["variant"] is not None and spec["variant"] >= 0:
             variant_id = variant_ids[min(spec["variant"], len(variant_ids) - 1)]
     ts_ms = int(START.timestamp() * 1000) + spec["offset"]
+    data = spec["data"]
+    if isinstance(data.get("audiences"), list):
+        ids = [*shops.audiences, 10**9]
+        data = {**data, "audiences": [
+            ids[min(x, len(ids) - 1)] if type(x) is int else x for x in data["audiences"]]}
     return EventRow(event_id=spec["id"], type=spec["kind"], ts_ms=ts_ms, visitor_id=spec["visitor"],
                     session_id=spec.get("session", "s"),
                     campaign_id=campaign_id, variant_id=variant_id, url=spec["url"],
-                    payload_json=json.dumps(spec["data"]))
+                    payload_json=json.dumps(data))
 
 
 def stream_store(*, shops, pool: list[dict], ops: list[tuple], fold: str) -> None:
@@ -267,7 +295,7 @@ def tally_written(campaign_ids: list[int]) -> dict:
         model.__name__: sorted(({k: v for k, v in row.items() if k != "id"} for row in model.objects.values()),
                                key=repr)
         for model in (JourneyPageDaily, JourneyTransitionDaily, JourneySession, JourneyVisitorStage,
-                      OriginActivity, OriginMinute, CampaignActivity)
+                      OriginActivity, OriginMinute, CampaignActivity, AudienceDaily, AudienceVisitorDay)
     }
     return {"assignments": assignments, "funnel_steps": funnel, "counters": counters, "responses": responses,
             "consent_records": consents, **journeys, "pending": tally.tally_pending()}
@@ -335,6 +363,16 @@ def a_view(offset: int, path: str, prev: str | None, step: int, *, session: str 
             "url": f"https://shop.example{path}", "session": session}
 
 
+# The same visitor in an audience on two page views of a day (one visitor, two page views) and on the next day in two
+# batches; another visitor on the same day; a page view naming an audience twice counts once.
+AUDIENCES_OVER_DAYS = (
+    [{**an("pageview", audiences=[0, 1]), "session": "s"},
+     {**an("pageview", offset=1, audiences=[0, 0]), "session": "s"},
+     {**an("pageview", offset=DAY_MS, audiences=[0]), "session": "s"},
+     {**an("pageview", visitor="v1", audiences=[1, 2]), "session": "s"}],
+    [("store", [0, 1], "mobile"), ("drain", 1, None), ("store", [2, 3], "desktop")],
+)
+
 JOURNEY_BACKWARDS = (
     [a_view(0, "/", None, 1), a_view(1, "/", "/", 2), a_view(HOUR_MS, "/cart", "/cart", 4),
      a_view(2 * HOUR_MS, "/THANKS?order=1", "/cart?x=1", 5), a_view(2 * HOUR_MS, "/thanks/1", None, 1, session="t"),
@@ -353,9 +391,24 @@ EXAMPLES = int(os.environ.get("TALLY_FOLDS_EXAMPLES", "25"))
 @example(stream=LATE_AND_ON_THE_EDGE)
 @example(stream=TWO_DAYS_IN_ONE_BATCH)
 @example(stream=JOURNEY_BACKWARDS)
+@example(stream=AUDIENCES_OVER_DAYS)
 def test_both_folds_write_the_same_tally_for_any_stream_of_events(shops, stream):
     pool, ops = stream
     sql = folded(shops=shops, pool=pool, ops=ops, fold=SQL)
     python = folded(shops=shops, pool=pool, ops=ops, fold=PYTHON)
     assert sql["pending"] == python["pending"] == 0
     assert sql == python, "the folds disagree:\n" + differences(sql, python)
+
+
+def test_audience_counters_count_page_views_and_distinct_visitors_per_day(shops):
+    """The hand-written stream, by hand: audience 0 has three page views of v0 over two days and none of another
+    visitor; audience 1 one page view each of v0 and v1 on the first day; the other site's audience nothing."""
+    pool, ops = AUDIENCES_OVER_DAYS
+    for fold in (SQL, PYTHON):
+        written = folded(shops=shops, pool=pool, ops=ops, fold=fold)
+        readers, buyers, _away = shops.audiences
+        got = sorted((row["audience_id"], str(row["day"]), row["pageviews"], row["visitors"])
+                     for row in written["AudienceDaily"])
+        # START is 23:30 on the 9th in Santiago: the first day, and a day later the 10th.
+        assert got == sorted([(readers, "2026-11-09", 2, 1), (readers, "2026-11-10", 1, 1),
+                              (buyers, "2026-11-09", 2, 2)]), fold

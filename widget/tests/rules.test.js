@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { ruleMatches, match, valueOf, contextOf, decide } from '../src/core/rules.js';
+import { matched } from '../src/lazy/audiences.js';
 import { explain, pathOf, whyText } from '../src/lazy/debug.js';
 
 const read = (name) => JSON.parse(readFileSync(new URL(`../../tests/conformance/${name}`, import.meta.url), 'utf8'));
@@ -43,6 +44,7 @@ for (const c of CASES.decide) {
     for (const key of Object.keys(field)) {
       for (const [id, value] of Object.entries(ex[key] || {})) assert.deepEqual(field[key](byId[id]), value, `${key} ${id}`);
     }
+    if ('audiences' in ex) assert.deepEqual(matched(config.site.aud.audiences, match, ctx), ex.audiences, 'audiences');
   });
 }
 

@@ -9,7 +9,7 @@ import { armAll, visibleClock } from './triggers.js';
 import { decide, decode, match, valueOf, contextOf } from './rules.js';
 
 /* global __RT_FILES__ */
-// The lazy modules by name -> file name, set by build.mjs: `render` (src/render/all.js), `debug`, `cmp` and `preview`.
+// The lazy modules by name -> file name, set by build.mjs: `render` (src/render/all.js), `debug`, `cmp`, `preview` and `aud`.
 const FILES = typeof __RT_FILES__ == 'undefined' ? {} : __RT_FILES__;
 const RENDER = 'render';
 
@@ -63,7 +63,7 @@ const idle = (fn) => (self.requestIdleCallback ? requestIdleCallback(fn, { timeo
  *   for the holdout, undefined once it is gone
  * @property {Map<number, Function>} _armed campaign id -> disarm(), for this page view
  * @property {Set<number>} _fired campaigns fired on this page view
- * @property {(name: 'render'|'debug'|'cmp'|'preview') => Promise<object>} _load a lazy module, loaded once
+ * @property {(name: 'render'|'debug'|'cmp'|'preview'|'aud') => Promise<object>} _load a lazy module, loaded once
  */
 
 // The engine of one page: commands (the public API's), start(), hide() (the page goes away), destroy().
@@ -158,15 +158,16 @@ export function createEngine(site, api, nonce, base, notify) {
     const h = state.data.history;
     if (cfg.campaigns.some((c) => c.goal && c.goal.type == type && h[c.id])) lazy((m) => m.goals(x, type, name));
   };
-  // A consent decision (the banner's, or retarget('consent', ...)) is taken by the renderer file
-  // (src/lazy/consent_set.js): a page where nobody decides does not carry that code.
-  const setConsent = (decision, categories) => lazy((m) => m.consentSet(x, decision, categories));
 
-  function pageview() {
+  async function pageview() {
     lastPage = page();
     disarm();
     open.forEach((m, id) => { if (m && !m.el.isConnected) open.delete(id); });
-    emit('pageview', { data: { journey: state._pageview(location.href, doc.referrer) } });
+    const data = { journey: state._pageview(location.href, doc.referrer) };
+    // A site with page groups or audiences: src/lazy/audiences.js counts the page in its group and adds the
+    // visitor's audiences to the page view before it is sent and the campaigns are decided.
+    if (cfg.site.aud) await load('aud').then((m) => m.pageview(x, data), warn);
+    emit('pageview', { data });
     goals('url');
     arm();
   }
@@ -188,9 +189,10 @@ export function createEngine(site, api, nonce, base, notify) {
       trigger(name) { signal('js', name); },
       consent(value) {
         // Events made before the renderer file has taken the decision wait in memory: a denial drops them.
+        // A decision is taken by the renderer file (src/lazy/consent_set.js): a page where nobody decides does not
+        // carry that code, nor the reading of the command's value.
         transport._hold();
-        if (value == 'granted' || value == 'denied') setConsent(value, value == 'granted' ? ['marketing'] : []);
-        else setConsent('custom', (value && value.categories) || []);
+        lazy((m) => m.consentCommand(x, value));
       },
       // The explanations are a lazy chunk (debug.js): pages that never ask do not load them.
       debug() {
@@ -216,10 +218,11 @@ export function createEngine(site, api, nonce, base, notify) {
       } else if (!consentRec()) transport._hold();
       // Consent Mode or another consent tool: its code is a lazy file that only such sites load.
       if (cc.gcm || cc.source) load('cmp').then((m) => m.start(x), warn);
-      pageview();
-      // SPA: pushState, replaceState and popstate to another URL count as page views.
+      await pageview();
+      // SPA: pushState, replaceState and popstate to another URL count as page views (pageview() is async: what
+      // fails in it is warned here, as safe() does for the rest).
       const H = history, orig = { pushState: H.pushState, replaceState: H.replaceState };
-      const nav = safe(() => { if (page() != lastPage) pageview(); });
+      const nav = safe(() => { if (page() != lastPage) pageview().catch(warn); });
       Object.keys(orig).forEach((k) => {
         H[k] = function () { const r = orig[k].apply(this, arguments); setTimeout(nav, 0); return r; };
       });

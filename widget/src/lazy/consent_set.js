@@ -41,3 +41,9 @@ export function consentSet(x, decision, categories, proof) {
   x._open.forEach((m, id) => { if (m && x._cfg().campaigns.some((k) => k.id === id && k.type == 'consent')) m.close(); });
   x._arm();
 }
+
+// retarget('consent', value): 'granted', 'denied', or {categories: [...]} chosen (the core holds the page's events
+// until the decision is taken here).
+export const consentCommand = (x, value) => (value == 'granted' || value == 'denied'
+  ? consentSet(x, value, value == 'granted' ? ['marketing'] : [])
+  : consentSet(x, 'custom', (value && value.categories) || []));

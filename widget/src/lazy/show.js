@@ -8,6 +8,7 @@ import { goal } from './goals.js';
 import { segment } from './segment.js';
 import { consentSet } from './consent_set.js';
 import { langOf, langLoad, T } from './lang.js';
+import { band } from '../render/nps.js';
 
 /** @typedef {import('../core/engine.js').Core} Core */
 
@@ -49,6 +50,8 @@ export function show(x, c, v, overlay) {
       const id = x._uuid();
       if (got) x._transport._got = (res) => res.json().then((a) => a.deliver?.forEach((d) => d.event_id == id && got(new URL(d.url, res.url).href, d.title)), x._warn);
       emit('submit', { ...ids, id, data }); goal(x, c, 'submit');
+      // The band of the latest NPS answer is the visitor's (the `nps` attribute of audiences and targeting).
+      if (data.form == 'nps') s._mut((d) => { d.nps = band(data.score); });
     }),
     closed: x._safe(() => { record(s, c.id, 'closes'); emit('close', ids); x._notify('close', detail); }),
     consent: x._safe((decision, categories) => consentSet(x, decision, categories)),

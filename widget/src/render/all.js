@@ -2,4 +2,4 @@
 // waterfall, and one gzip stream (split per renderer, the files weighed about 650 B more gzipped in all).
 export { resolve } from '../lazy/show.js';
 export { goals } from '../lazy/goals.js';
-export { consentSet } from '../lazy/consent_set.js';
+export { consentSet, consentCommand } from '../lazy/consent_set.js';

@@ -37,6 +37,22 @@
       hint ? el('small', { class: 'rt-hint', text: hint }) : null);
   }
 
+  // Several of the options (values as given: an audience's id stays a number), as a list of values.
+  function multiSelect(options, current, onChange) {
+    const chosen = Array.isArray(current) ? current.map(String) : [];
+    const node = el('select', { multiple: true, 'aria-label': 'values', class: 'rt-list' });
+    const values = {};
+    for (const option of options) {
+      const [value, label] = Array.isArray(option) ? option : [option, words(option)];
+      values[String(value)] = value;
+      const item = el('option', { value: String(value), text: label });
+      item.selected = chosen.includes(String(value));
+      node.append(item);
+    }
+    node.addEventListener('change', () => onChange([...node.selectedOptions].map((o) => values[o.value])));
+    return node;
+  }
+
   function select(options, current, onChange, props) {
     const node = el('select', props || {});
     for (const option of options) {
@@ -164,7 +180,10 @@
   // ------------------------------------------------------------ targeting
 
   function targetingEditor(ctx) {
-    const { operators, attributes } = ctx.data;
+    const { operators } = ctx.data;
+    // The page's own choices (a site's page groups and audiences) for the attributes that name them.
+    const attributes = ctx.data.attributes.map((a) => (ctx.data.choices && ctx.data.choices[a.name]
+      ? { ...a, choices: ctx.data.choices[a.name] } : a));
     const exact = Object.fromEntries(attributes.filter((a) => !a.prefix).map((a) => [a.name, a]));
     const prefixes = attributes.filter((a) => a.prefix);
     let root = ctx.value;
@@ -332,6 +351,7 @@
         case 'pattern':
           return regexInput(rule.value, set, ctx.data.patterns);
         case 'list': {
+          if (attr && attr.choices) return multiSelect(attr.choices, rule.value, set);
           const items = Array.isArray(rule.value) ? rule.value : rule.value == null || rule.value === '' ? [] : [rule.value];
           if (attr && attr.value_labels) {
             const chosen = new Set(items);

@@ -1,6 +1,7 @@
 """Seed the demo shop: an admin login, the demo site, one active campaign of every message type (and a lead magnet: the
-trail checklist handed out after a blog reader signs up), and its journey map's page groups and stages with simulated
-journeys (source simulated/<kind>) to read before real browsing.
+trail checklist handed out after a blog reader signs up), its journey map's page groups and stages with simulated
+journeys (source simulated/<kind>) to read before real browsing, and an audience of blog readers with a slide-in that
+only they see.
 
 Idempotent: running it again updates the demo campaigns in place (matched by name) and
 resets the admin password, which it prints.
@@ -14,7 +15,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from campaigns import services
-from campaigns.journeys.demo import journey_demo_apply
+from campaigns.journeys.demo import audience_demo_apply, journey_demo_apply
 from campaigns.journeys.simulate import journeys_simulate
 from campaigns.models import Asset, Campaign, Site
 from campaigns.services.assets import asset_create
@@ -30,6 +31,32 @@ MAGNET_PATH = "demo/trail-checklist.pdf"
 
 NOT_CHECKOUT = {"not": {"attr": "path", "op": "starts_with", "value": "/demo/checkout"}}
 ONCE_PER_SESSION = {"once_per_session": True, "stop_after_close": True, "stop_after_conversion": True}
+
+READERS_OFFER = "Blog readers' offer"
+
+
+def readers_offer(*, audience_id: int) -> dict:
+    """A slide-in on the shop's pages (not the blog, nor the checkout) for the audience of blog readers only."""
+    return {
+        "name": READERS_OFFER,
+        "message_type": "slide_in",
+        "priority": 15,
+        "triggers": [{"type": "page_load", "delay": 0}],
+        "targeting": {"all": [
+            {"attr": "audiences", "op": "includes", "value": [audience_id]},
+            {"not": {"attr": "path", "op": "starts_with", "value": "/demo/blog/"}},
+            NOT_CHECKOUT,
+        ]},
+        "frequency": {"stop_after_close": True},
+        "goal": {"type": "cta_click"},
+        "variants": [{"name": "Readers", "weight": 100, "content": {
+            "headline": "Thanks for reading our guides",
+            "body": "<p>Readers get 15% off trail gear this week.</p>",
+            "cta": {"label": "See the gear", "url": "/demo/product/trail-shoe/"},
+            "position": "bottom_left",
+        }}],
+    }
+
 
 DEMO_CAMPAIGNS = [
     {
@@ -246,6 +273,8 @@ class Command(BaseCommand):
         for spec in DEMO_CAMPAIGNS:
             self._campaign(site=site, spec=spec)
         journey_demo_apply(site=site)
+        readers = audience_demo_apply(site=site)
+        self._campaign(site=site, spec=readers_offer(audience_id=readers.id))
         journeys_simulate(site=site)
 
         self.stdout.write(self.style.SUCCESS("Demo ready."))

@@ -1,0 +1,1 @@
+function e(e,s){let t=e.G().site,{groups:u,audiences:c}=t.aud,i=e.Z,n=()=>i.contextOf(e.a(),t.tzo),o=n(),p=u.find(e=>i.match(e[1],o));p&&e.J.C(e=>{let a=e.groups||(e.groups={}),s=e.stages||(e.stages=[]);a[p[0]]=(a[p[0]]||0)+1,p[2]&&!s.includes(p[2])&&s.push(p[2])}),s.audiences=a(c,i.match,n())}var a=(e,a,s)=>e.filter(e=>a(e[1],s)).map(e=>e[0]);export{a as matched,e as pageview};
