@@ -19,6 +19,7 @@ from rest_framework.authtoken.models import Token
 from campaigns.admin.results import EXPORT_KINDS
 from campaigns.models import (
     Asset,
+    Audience,
     ConsentRecord,
     DataRequest,
     Event,
@@ -83,6 +84,9 @@ WITH_IDS = {
     "admin/campaigns/site/<int:site_id>/preview/": BY_SITE,
     "admin/campaigns/site/<int:site_id>/journeys/": BY_SITE,
     "admin/campaigns/site/<int:site_id>/journeys/setup/": BY_SITE,
+    "admin/campaigns/site/<int:site_id>/journeys/intervene/": BY_SITE,
+    "admin/campaigns/site/<int:site_id>/installation/origin/": BY_SITE,
+    "admin/campaigns/site/<int:site_id>/installation/check/": BY_SITE,
     "admin/campaigns/campaign/<int:object_id>/results/": BY_CAMPAIGN,
     "admin/campaigns/campaign/<int:object_id>/winner/": BY_CAMPAIGN,
     "admin/campaigns/campaign/<int:object_id>/nps/": BY_CAMPAIGN,
@@ -158,8 +162,11 @@ def b_world(outsider, outsider_site, outsider_campaign):
                                               path_info="/admin/login/", locked_out=False)
     asset = Asset.objects.create(site=outsider_site, name="zzb-guide", title=f"{MARK} guide",
                                  url=f"https://other.example/{MARK}.pdf")
+    audience = Audience.objects.create(site=outsider_site, name=f"{MARK} audience",
+                                       rule={"attr": "pageviews_total", "op": "gte", "value": 2})
     by_model = {
-        Site: outsider_site.id, Asset: asset.id, apps.get_model("campaigns", "Campaign"): outsider_campaign.id,
+        Site: outsider_site.id, Asset: asset.id, Audience: audience.id,
+        apps.get_model("campaigns", "Campaign"): outsider_campaign.id,
         Response: responses[0].id, ConsentRecord: record.id, DataRequest: request.id,
         RejectedEventCount: rejected.id, Group: group.id, apps.get_model("auth", "User"): outsider.id,
         apps.get_model("authtoken", "TokenProxy"): token.user_id, AccessAttempt: attempt.id, AccessLog: log.id,
