@@ -16,7 +16,10 @@ Then times, in-process: the journey page (admin, HTTP through the middleware) ov
 7, and its parts (counts selector; flow, entry and exit tables; SVG; sessions selector and flow back from a goal;
 stage rows and funnel). Prints median and p95 against the budget; asserts nothing. Budget: under 200 ms a page.
 
-    .venv/bin/python bench/journeys_bench.py [--days 90] [--paths 1000] [--session-days 7] [--runs 5]
+    .venv/bin/python bench/journeys_bench.py [--days 90] [--paths 1000] [--session-days 7] [--runs 5] [--keep]
+
+`--keep` keeps the seeded database (JOURNEYS_BENCH_DB, by default test_retarget_journeys_bench) and reuses it the
+next time (seeding 90 days takes minutes); without it the database is dropped at the end.
 """
 
 import argparse
@@ -244,6 +247,21 @@ def seed(*, days: int, paths: int, session_days: int):
     return owner, site, today
 
 
+def seeded_get():
+    """(owner, site, last day) of a database this bench seeded and kept, or None."""
+    from django.contrib.auth import get_user_model
+    from django.db.models import Max
+
+    from campaigns.models import JourneyPageDaily, Site
+
+    owner = get_user_model().objects.filter(username="bench").first()
+    site = Site.objects.filter(name="Bench shop").first()
+    if owner is None or site is None:
+        return None
+    today = JourneyPageDaily.objects.filter(site=site).aggregate(last=Max("day"))["last"]
+    return None if today is None else (owner, site, today)
+
+
 def timed(fn, runs: int) -> tuple[float, float]:
     """(median, p95) in milliseconds, after one warm-up call."""
     fn()
@@ -314,22 +332,33 @@ def main() -> None:
     parser.add_argument("--paths", type=int, default=1000)
     parser.add_argument("--session-days", type=int, default=7)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--keep", action="store_true", help="keep the seeded database and reuse it next time")
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         print("journeys bench: needs PostgreSQL (DATABASE_URL)")
         return
     setup_test_environment()
-    settings.DATABASES["default"].setdefault("TEST", {})["NAME"] = "test_retarget_journeys_bench"
-    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
+    settings.DATABASES["default"].setdefault("TEST", {})["NAME"] = os.environ.get(
+        "JOURNEYS_BENCH_DB", "test_retarget_journeys_bench")
+    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=args.keep)
     try:
         with open("/proc/loadavg") as load:
             print(f"load average before: {load.read().split()[:3]}")
-        owner, site, today = seed(days=args.days, paths=args.paths, session_days=args.session_days)
+        seeded = seeded_get() if args.keep else None
+        if seeded is None:
+            owner, site, today = seed(days=args.days, paths=args.paths, session_days=args.session_days)
+        else:
+            owner, site, today = seeded
+            print(f"reusing the seeded database (counters up to {today})", flush=True)
         bench(owner=owner, site=site, today=today, days=args.days, session_days=args.session_days, runs=args.runs)
         with open("/proc/loadavg") as load:
             print(f"load average after: {load.read().split()[:3]}")
     finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0)
+        if args.keep:
+            connection.close()
+            settings.DATABASES["default"]["NAME"] = old_name
+        else:
+            connection.creation.destroy_test_db(old_name, verbosity=0)
 
 
 if __name__ == "__main__":
