@@ -25,6 +25,10 @@ from campaigns.journeys.selectors import (
     journey_funnel_get,
     journey_label_counts_get,
     journey_label_sessions_get,
+    journey_paths_choices,
+    journey_paths_get,
+    journey_segments_choices,
+    journey_segments_get,
     journey_sessions_get,
     journey_stage_reaches_get,
 )
@@ -125,3 +129,14 @@ def test_the_reads_summed_by_label_without_groups_keep_every_path(site):
     counts = journey_label_counts_get(site=site, where=where, groups=[])
     assert {page.path for page in counts.pages} == {page.path for page in pages}
     assert counts == counts_labelled(pages=pages, transitions=transitions, steps=10)
+
+
+def test_the_filter_choices_are_read_once_then_cached(site, django_assert_num_queries):
+    counters_generate(site, random.Random(4))
+    segments = journey_segments_choices(site=site)
+    paths = journey_paths_choices(site=site, limit=5)
+    assert segments == journey_segments_get(site=site)
+    assert paths == journey_paths_get(site=site, limit=5)
+    with django_assert_num_queries(0):
+        assert journey_segments_choices(site=site) == segments
+        assert journey_paths_choices(site=site, limit=5) == paths
