@@ -278,20 +278,26 @@ def journey_label_sessions_get(*, site: Site, where: JourneyFilter, groups: Sequ
     return sessions_labelled(sessions=found)
 
 
-_FUNNEL = f"""
-WITH visitors AS (SELECT DISTINCT r.visitor_id FROM {STAGES_TABLE} AS r WHERE {{filtered}}),
-reached AS (
-    SELECT s.visitor_id, s.stage, s.first_at FROM {STAGES_TABLE} AS s JOIN visitors AS v USING (visitor_id)
-    WHERE s.site_id = %s
-), orders AS (SELECT * FROM unnest(%s::text[], %s::text[]) AS o(stage, next))
-SELECT o.stage, count(h.visitor_id), count(n.visitor_id),
-    -- the two middle gaps (the same one for an odd count), averaged as statistics.median does
-    percentile_disc(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM n.first_at - h.first_at)::float8),
-    -percentile_disc(0.5) WITHIN GROUP (ORDER BY -extract(epoch FROM n.first_at - h.first_at)::float8)
-FROM orders AS o
-LEFT JOIN reached AS h ON h.stage = o.stage
-LEFT JOIN reached AS n ON n.visitor_id = h.visitor_id AND n.stage = o.next AND n.first_at >= h.first_at
-GROUP BY o.stage
+def _funnel_sql(*, stages: Sequence[str], filtered: str) -> str:
+    """One row per visitor of the site (their first time at each stage), kept when one of their stage rows is in
+    the filter; then per stage its visitors, and per stage and the next one the visitors who converted and the two
+    middle gaps (the same one for an odd count), which statistics.median averages."""
+    firsts = ", ".join(f"min(r.first_at) FILTER (WHERE r.stage = %s) AS s{n}" for n in range(len(stages)))
+    sums = []
+    for n in range(len(stages)):
+        sums.append(f"count(s{n})")
+        if n + 1 < len(stages):
+            gap = f"extract(epoch FROM s{n + 1} - s{n})::float8"
+            converted = f"FILTER (WHERE s{n + 1} >= s{n})"
+            sums += [f"count(*) {converted}",
+                     f"percentile_disc(0.5) WITHIN GROUP (ORDER BY {gap}) {converted}",
+                     f"-percentile_disc(0.5) WITHIN GROUP (ORDER BY -{gap}) {converted}"]
+    return f"""
+WITH visitors AS (
+    SELECT {firsts} FROM {STAGES_TABLE} AS r WHERE r.site_id = %s
+    GROUP BY r.visitor_id HAVING bool_or({filtered})
+)
+SELECT {", ".join(sums)} FROM visitors
 """
 
 
@@ -302,11 +308,14 @@ def journey_funnel_get(*, site: Site, where: JourneyFilter, stages: Sequence[str
     if connection.vendor != "postgresql":
         return stage_funnel(reached=journey_stage_reaches_get(site=site, where=where), stages=stages)
     filtered, params = _where_sql(site=site, where=where)
-    nexts = [*stages[1:], ""]
-    with connection.cursor() as cursor:
-        cursor.execute(_FUNNEL.format(filtered=filtered), [*params, site.id, list(stages), nexts])
-        found = {stage: (visitors, converted, None if low is None else (low + high) / 2)
-                 for stage, visitors, converted, low, high in cursor.fetchall()}
-    return funnel_from_sums(sums=[
-        StageSums(stage=stage, visitors=found[stage][0], converted=found[stage][1], median_seconds=found[stage][2])
-        for stage in stages])
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL work_mem = '64MB'")  # one row per visitor of the site, hashed
+        cursor.execute(_funnel_sql(stages=stages, filtered=filtered), [*stages, site.id, *params])
+        row = list(cursor.fetchone())
+    sums = []
+    for n, stage in enumerate(stages):
+        visitors = row.pop(0)
+        converted, low, high = (row.pop(0), row.pop(0), row.pop(0)) if n + 1 < len(stages) else (0, None, None)
+        sums.append(StageSums(stage=stage, visitors=visitors, converted=converted,
+                              median_seconds=None if low is None else (low + high) / 2))
+    return funnel_from_sums(sums=sums)
