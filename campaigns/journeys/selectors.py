@@ -188,6 +188,10 @@ def _where_sql(*, site: Site, where: JourneyFilter, alias: str = "r") -> tuple[s
     return " AND ".join(clauses), params
 
 
+# The sums by path of a long period are hashed in memory rather than spilled to disk (per statement, as the tally).
+WORK_MEM = "SET LOCAL work_mem = '64MB'"
+
+
 def _temp_table(cursor, name: str, definition: str, params: Sequence = ()) -> None:
     """A temporary table dropped at commit (and first, should the caller's transaction be still open)."""
     cursor.execute(f"DROP TABLE IF EXISTS pg_temp.{name}")
@@ -219,6 +223,7 @@ def journey_label_counts_get(
         return counts_labelled(pages=pages, transitions=transitions, groups=groups, steps=steps)
     filtered, params = _where_sql(site=site, where=where)
     with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(WORK_MEM)
         _temp_table(cursor, "journey_pages", f"""ON COMMIT DROP AS
             SELECT r.step, r.path, sum(r.pageviews) AS pageviews, sum(r.entries) AS entries
             FROM {PAGES_TABLE} AS r WHERE {filtered} GROUP BY r.step, r.path""", params)
@@ -259,6 +264,7 @@ def journey_label_sessions_get(*, site: Site, where: JourneyFilter, groups: Sequ
     kept = "CASE " + " ".join(f"WHEN r.{name} IS NULL THEN {n}" for n, name in enumerate(columns)) + \
         f" ELSE {len(columns)} END"
     with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(WORK_MEM)
         _temp_table(cursor, "journey_sessions", f"""ON COMMIT DROP AS
             SELECT {", ".join(f"CASE WHEN k.kept > {n} THEN r.{name} END AS {name}" for n, name in enumerate(columns))},
                 r.steps > k.kept AS went_on, count(*) AS sessions
@@ -309,7 +315,7 @@ def journey_funnel_get(*, site: Site, where: JourneyFilter, stages: Sequence[str
         return stage_funnel(reached=journey_stage_reaches_get(site=site, where=where), stages=stages)
     filtered, params = _where_sql(site=site, where=where)
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL work_mem = '64MB'")  # one row per visitor of the site, hashed
+        cursor.execute(WORK_MEM)  # one row per visitor of the site
         cursor.execute(_funnel_sql(stages=stages, filtered=filtered), [*stages, site.id, *params])
         row = list(cursor.fetchone())
     sums = []
