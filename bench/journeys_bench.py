@@ -184,19 +184,21 @@ def seed(*, days: int, paths: int, session_days: int):
         for key, count in zip(move_keys.tolist(), move_counts.tolist(), strict=True)))
     started = time.perf_counter()
     with connection.cursor() as cursor:
-        # Each day the same keys with counts varied by up to 20 % either way; step 1 rows are all entries.
+        # Each day the same keys with counts varied by up to 20 % either way; step 1 rows are all entries. Day by
+        # day, as the fold writes them: a day's rows together, so reading a few days reads their blocks only.
         cursor.execute(
             f"INSERT INTO {tables[JourneyPageDaily]}"
             ' (site_id, day, step, path, device, source, "returning", pageviews, entries)'
             " SELECT %s, %s::date - d, step, path, device, source, ret, v, CASE WHEN step = 1 THEN v ELSE 0 END"
             " FROM day_pages, generate_series(0, %s - 1) AS d,"
-            " LATERAL (SELECT greatest(1, round(pageviews * (0.8 + 0.4 * random())))::int AS v) AS varied",
+            " LATERAL (SELECT greatest(1, round(pageviews * (0.8 + 0.4 * random())))::int AS v) AS varied ORDER BY d",
             [site.id, today, days])
         cursor.execute(
             f"INSERT INTO {tables[JourneyTransitionDaily]}"
             ' (site_id, day, step, from_path, path, device, source, "returning", count)'
             " SELECT %s, %s::date - d, step, from_path, path, device, source, ret,"
-            " greatest(1, round(count * (0.8 + 0.4 * random())))::int FROM day_moves, generate_series(0, %s - 1) AS d",
+            " greatest(1, round(count * (0.8 + 0.4 * random())))::int FROM day_moves, generate_series(0, %s - 1) AS d"
+            " ORDER BY d",
             [site.id, today, days])
     print(f"counters for {days} days inserted ({time.perf_counter() - started:.0f} s)", flush=True)
     started = time.perf_counter()
