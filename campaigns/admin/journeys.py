@@ -31,17 +31,17 @@ from campaigns.journeys.flow import (
     flow_from_counts,
     flow_from_sessions,
 )
-from campaigns.journeys.funnel import stage_funnel
 from campaigns.journeys.paths import Cleanup, label_of
 from campaigns.journeys.sankey import column_titles, sankey_svg
 from campaigns.journeys.selectors import (
     JourneyFilter,
-    journey_counts_get,
+    journey_funnel_get,
+    journey_label_counts_get,
+    journey_label_sessions_get,
+    journey_paths_choices,
     journey_paths_get,
     journey_raw_paths_get,
-    journey_segments_get,
-    journey_sessions_get,
-    journey_stage_reaches_get,
+    journey_segments_choices,
 )
 from campaigns.journeys.services import journey_setup_get, journey_setup_replace
 from campaigns.journeys.suggest import suggest_cleanups, suggest_groups
@@ -124,9 +124,9 @@ class SiteJourneysAdminMixin(SiteInterventionsAdminMixin):
     def journeys_view(self, request, site_id: int):
         site = self._site(request, site_id)
         groups, _cleanups = journey_setup_get(site=site)
-        paths = [p for p, _views in journey_paths_get(site=site, limit=200)]
+        paths = [p for p, _views in journey_paths_choices(site=site, limit=200)]
         start_paths = [p for p in paths if label_of(path=p, groups=groups) == p][:START_PATHS]
-        form = JourneyMapForm(request.GET or None, segments=journey_segments_get(site=site), groups=groups,
+        form = JourneyMapForm(request.GET or None, segments=journey_segments_choices(site=site), groups=groups,
                               paths=start_paths, audiences=site_audiences_get(site=site))
         data = form.cleaned_data if form.is_valid() else {}
         today = timezone.localdate(timezone=zone(site.time_zone))
@@ -139,24 +139,25 @@ class SiteJourneysAdminMixin(SiteInterventionsAdminMixin):
                               audience=data.get("audience"))
         steps, top = data.get("steps") or DEFAULT_COLUMNS, data.get("top") or DEFAULT_TOP
         start, goal = data.get("start") or None, data.get("goal") or None
-        pages, transitions = journey_counts_get(site=site, where=where)
-        sessions_total = sum(page.entries for page in pages)
+        # Everything below is read summed by label (the groups applied in the selectors), hence groups=().
+        counts = journey_label_counts_get(site=site, where=where, groups=groups, steps=steps)
+        sessions_total = counts.sessions
         if start or goal:
-            flow = flow_from_sessions(sessions=journey_sessions_get(site=site, where=where), groups=groups,
+            flow = flow_from_sessions(sessions=journey_label_sessions_get(site=site, where=where, groups=groups),
                                       steps=steps, top=top, start=start, goal=goal, base=sessions_total)
             title = f"Sessions from {start}" if start else f"Sessions that reached {goal}, walked back"
         else:
-            flow = flow_from_counts(pages=pages, transitions=transitions, groups=groups, steps=steps, top=top,
+            flow = flow_from_counts(pages=counts.pages, transitions=counts.moves, steps=steps, top=top,
                                     base=sessions_total)
             title = "Sessions from their entry pages"
-        entries, exits = entry_exit_tables(pages=pages, transitions=transitions, groups=groups)
-        funnel = stage_funnel(reached=journey_stage_reaches_get(site=site, where=where))
+        entries, exits = entry_exit_tables(pages=counts.pages, transitions=counts.out)
+        funnel = journey_funnel_get(site=site, where=where)
         stage_labels = dict(Stage.choices)
         return TemplateResponse(request, TEMPLATES + "map.html", self._context(
             request, site, f"Journey map: {site}", form=form, since=since, until=until,
             sankey=mark_safe(sankey_svg(flow=flow, title=title)),  # noqa: S308 (sankey_svg escapes every label)
             flow=flow, flow_title=title, links=_link_rows(flow), sessions_total=sessions_total,
-            pageviews_total=sum(page.pageviews for page in pages),
+            pageviews_total=counts.pageviews,
             page_nodes=sum(1 for node in flow.nodes if node.kind == PAGE),
             entries=entries, exits=exits, groups=groups,
             funnel=[{"label": stage_labels[row.stage], "row": row, "median": _duration(row.median_to_next)}

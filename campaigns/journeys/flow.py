@@ -9,6 +9,10 @@ Two sources, as the tally keeps them (campaigns/models/journeys.py):
   their entry page, from a chosen page (its first visit in the session), or backwards from a goal (the steps that
   led to its first visit).
 
+Each of them reads a path only through its label (`labeller`), so counts summed by label beforehand give the same
+answers with `groups=()`: `LabelCounts` (`counts_labelled` here, the same sums in SQL in selectors.py) and
+`sessions_labelled` are what the map reads, so that it never holds a row per path.
+
 At each step the `top` labels (groups, or paths in no group) are nodes and the rest is folded into OTHER; the
 sessions whose last page was a node move on to a LEFT node in the next column. On data as the fold writes it,
 every node's sessions are conserved: in = out (to the next pages and to LEFT); on counts still arriving out of
@@ -125,6 +129,70 @@ class PageRow:
     entries: int
     exits: int
     exit_rate: float
+
+
+@dataclass(frozen=True)
+class LabelCounts:
+    """The daily counters summed by label (a group's name, or a path in no group), for reading with `groups=()`:
+    `pages` by step and label (every step), `moves` by step, label moved from and label moved to (steps 2 to
+    `steps` + 1, what a flow of `steps` columns reads), `out` the moves out of each label over every step (as
+    TransitionCount with step 0 and path ""; what the exit table reads)."""
+
+    pages: tuple[PageCount, ...]
+    moves: tuple[TransitionCount, ...]
+    out: tuple[TransitionCount, ...]
+
+    @property
+    def sessions(self) -> int:
+        return sum(page.entries for page in self.pages)
+
+    @property
+    def pageviews(self) -> int:
+        return sum(page.pageviews for page in self.pages)
+
+
+def counts_labelled(
+    *, pages: Iterable[PageCount], transitions: Iterable[TransitionCount], groups: Sequence[Group] = (),
+    steps: int = MAX_COLUMNS,
+) -> LabelCounts:
+    """Counters by path summed by label, as LabelCounts: flow_from_counts and entry_exit_tables read them with
+    `groups=()` and answer as they do on the counters by path with `groups`."""
+    label = labeller(groups=groups)
+    views: Counter = Counter()
+    entries: Counter = Counter()
+    moves: Counter = Counter()
+    out: Counter = Counter()
+    for page in pages:
+        views[page.step, label(page.path)] += page.pageviews
+        entries[page.step, label(page.path)] += page.entries
+    for move in transitions:
+        source = label(move.from_path)
+        out[source] += move.count
+        if 2 <= move.step <= steps + 1:
+            moves[move.step, source, label(move.path)] += move.count
+    return LabelCounts(
+        pages=tuple(PageCount(step=step, path=name, pageviews=count, entries=entries[step, name])
+                    for (step, name), count in sorted(views.items())),
+        moves=tuple(TransitionCount(step=step, from_path=source, path=target, count=count)
+                    for (step, source, target), count in sorted(moves.items())),
+        out=tuple(TransitionCount(step=0, from_path=source, path="", count=count)
+                  for source, count in sorted(out.items())),
+    )
+
+
+def sessions_labelled(*, sessions: Iterable[SessionPaths], groups: Sequence[Group] = ()) -> list[SessionPaths]:
+    """Session rows summed by the labels of their kept paths: flow_from_sessions reads them with `groups=()` and
+    answers as it does on the rows by path with `groups` (it reads of `steps` only whether the session went on past
+    its kept paths)."""
+    label = labeller(groups=groups)
+    summed: Counter = Counter()
+    for session in sessions:
+        if session.sessions <= 0:  # as flow_from_sessions skips them
+            continue
+        went_on = session.steps > len(session.paths)
+        summed[tuple(label(path) for path in session.paths), went_on] += session.sessions
+    return [SessionPaths(paths=names, steps=len(names) + went_on, sessions=count)
+            for (names, went_on), count in sorted(summed.items())]
 
 
 def _check(columns: int, top: int) -> None:

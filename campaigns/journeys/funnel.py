@@ -40,23 +40,26 @@ class FunnelStage:
     median_to_next: timedelta | None
 
 
+def stages_check(stages: Sequence[str]) -> None:
+    for stage in stages:
+        if stage not in STAGES:
+            raise ValueError(UNKNOWN_STAGE.format(stage=stage, stages=", ".join(STAGES)))
+
+
 def stage_funnel(
     *, reached: Iterable[StageReach], stages: Sequence[str] = STAGES, base: int | None = None
 ) -> list[FunnelStage]:
     """The funnel over `stages` in the given order (by default all five)."""
-    for stage in stages:
-        if stage not in STAGES:
-            raise ValueError(UNKNOWN_STAGE.format(stage=stage, stages=", ".join(STAGES)))
+    stages_check(stages)
     first: dict[str, dict[str, datetime]] = defaultdict(dict)  # stage -> visitor -> first reached
     for row in reached:
         seen = first[row.stage].get(row.visitor_id)
         if seen is None or row.first_at < seen:
             first[row.stage][row.visitor_id] = row.first_at
-    counts = [len(first[stage]) for stage in stages]
-    denominator = base if base else (counts[0] if counts else 0)
-    funnel = []
+    sums = []
     for index, stage in enumerate(stages):
         here = first[stage]
+        gaps = []
         if index + 1 < len(stages):
             following = first[stages[index + 1]]
             gaps = [
@@ -64,19 +67,38 @@ def stage_funnel(
                 for visitor, at in here.items()
                 if visitor in following and following[visitor] >= at
             ]
-            converted = len(gaps)
-            conversion = converted / len(here) if here else None
-            median = timedelta(seconds=statistics.median(gaps)) if gaps else None
-        else:
-            converted, conversion, median = 0, None, None
+        sums.append(StageSums(stage=stage, visitors=len(here), converted=len(gaps),
+                              median_seconds=statistics.median(gaps) if gaps else None))
+    return funnel_from_sums(sums=sums, base=base)
+
+
+@dataclass(frozen=True)
+class StageSums:
+    """What a funnel stage is computed from: its visitors, those who converted to the next stage and the median
+    of their times to it in seconds (None when none did); stage_funnel sums them from the rows, the funnel
+    selector in SQL."""
+
+    stage: str
+    visitors: int
+    converted: int = 0
+    median_seconds: float | None = None
+
+
+def funnel_from_sums(*, sums: Sequence[StageSums], base: int | None = None) -> list[FunnelStage]:
+    """The funnel's stages from their sums, in the order given (the last one converts to nothing)."""
+    denominator = base if base else (sums[0].visitors if sums else 0)
+    funnel = []
+    for index, row in enumerate(sums):
+        last = index + 1 == len(sums)
         funnel.append(
             FunnelStage(
-                stage=stage,
-                visitors=len(here),
-                share=len(here) / denominator if denominator else 0.0,
-                converted=converted,
-                conversion=conversion,
-                median_to_next=median,
+                stage=row.stage,
+                visitors=row.visitors,
+                share=row.visitors / denominator if denominator else 0.0,
+                converted=0 if last else row.converted,
+                conversion=None if last or not row.visitors else row.converted / row.visitors,
+                median_to_next=None if last or row.median_seconds is None else timedelta(
+                    seconds=row.median_seconds),
             )
         )
     return funnel

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('campaigns', '0020_goal_help_full_url'),
+        ('campaigns', '0022_journey_counters_fillfactor'),
     ]
 
     operations = [
