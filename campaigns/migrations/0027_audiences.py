@@ -16,7 +16,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('name', models.CharField(max_length=100)),
-                ('rule', models.JSONField(default=dict, help_text='A targeting rule, e.g. {"attr": "views.3", "op": "gte", "value": 2} (two pages of group 3).')),
+                ('rule', models.JSONField(default=dict, help_text='A targeting rule, e.g. {"attr": "views.Blog", "op": "gte", "value": 2} (two pages of the group Blog).')),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
                 ('updated_at', models.DateTimeField(auto_now=True)),
                 ('site', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='audiences', to='campaigns.site')),
