@@ -6,6 +6,7 @@ from __future__ import annotations
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from campaigns.journeys.flow import DEFAULT_COLUMNS, DEFAULT_TOP, MAX_COLUMNS, MAX_TOP
 from campaigns.journeys.paths import URL_RULE_OPS, Group, cleanup_rule_problems, url_rule_problems
@@ -19,8 +20,10 @@ DATES_ORDER = _("'From' must be on or before 'To'.")
 class JourneyMapForm(forms.Form):
     """What the map shows: the days, the segment, how many steps and nodes per step, and where the flow starts."""
 
-    since = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}), label=_("From"))
-    until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}), label=_("To"))
+    since = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}),
+                            label=pgettext_lazy("date range", "From"))
+    until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}),
+                            label=pgettext_lazy("date range", "To"))
     source = forms.ChoiceField(required=False, label=_("Traffic source"))
     device = forms.ChoiceField(required=False, label=_("Device"))
     returning = forms.TypedChoiceField(

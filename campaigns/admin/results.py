@@ -19,7 +19,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from campaigns.models import Campaign, Variant
@@ -46,8 +46,10 @@ ARMS_HELP = _(
 
 
 class RangeForm(forms.Form):
-    since = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}), label=_("From"))
-    until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}), label=_("To"))
+    since = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}),
+                            label=pgettext_lazy("date range", "From"))
+    until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}),
+                            label=pgettext_lazy("date range", "To"))
 
     def clean(self):
         data = super().clean()
