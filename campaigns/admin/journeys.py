@@ -60,13 +60,16 @@ def _duration(value: dt.timedelta | None) -> str:
     if value is None:
         return "—"
     minutes = round(value.total_seconds() / 60)
+    units = {"min": gettext("%(n)s min"), "h": gettext("%(n)s h"), "d": gettext("%(n)s d")}
     if minutes < 60:
-        return f"{minutes} min"
+        return units["min"] % {"n": minutes}
     hours, minutes = divmod(minutes, 60)
     if hours < 48:
-        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
-    days, hours = divmod(hours, 24)
-    return f"{days} d {hours} h" if hours else f"{days} d"
+        shown = [(hours, "h"), (minutes, "min")] if minutes else [(hours, "h")]
+    else:
+        days, hours = divmod(hours, 24)
+        shown = [(days, "d"), (hours, "h")] if hours else [(days, "d")]
+    return " ".join(units[unit] % {"n": n} for n, unit in shown)
 
 
 def _link_rows(flow: Flow) -> list[dict]:

@@ -190,10 +190,10 @@ def results_charts(results: dict) -> dict:
     over_time = charts.line_chart(title=gettext("Conversion rate over time (cumulative, with interval)"), series=series)
     funnel = charts.bar_chart(
         title=gettext("Funnel: share of exposed visitors reaching each step"),
-        groups=[label for _, label in FUNNEL],
+        groups=[gettext(label) for _field, label in FUNNEL],  # msgids of the results page's table
         series=[
             (arm["name"], [arm["funnel"][field] / arm["funnel"]["exposed"] if arm["funnel"]["exposed"] else 0
-                           for field, _ in FUNNEL])
+                           for field, _label in FUNNEL])
             for arm in results["arms"]
         ],
         percent=True,

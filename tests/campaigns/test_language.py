@@ -11,7 +11,7 @@ from django.utils import translation
 from campaigns import services
 from campaigns.content import ERROR_NO_OTHER_FORM, STRING_KEYS, content_clean, content_strings
 from campaigns.models import Language
-from campaigns.results.verdicts import SPACE, arm_verdict
+from campaigns.results.verdicts import SPACE, SRM_HEADLINE, arm_verdict
 from tests.conftest import popup_campaign_create
 
 pytestmark = pytest.mark.django_db
@@ -191,3 +191,9 @@ def test_a_polish_owner_reads_the_journey_map_in_polish(client, owner, site):
     text = polish_page(client, owner, f"/admin/campaigns/site/{site.id}/journeys/")
     assert "Punkty interwencji" in text and "Czy komunikat popycha ludzi dalej?" in text
     assert "Mapa ścieżek" in text and "Intervention points" not in text
+
+
+def test_an_admin_page_in_polish_leaves_no_polish_behind_for_the_next_request(client, owner, site):
+    polish_page(client, owner, f"/admin/campaigns/site/{site.id}/change/")
+    assert translation.get_language() == "en-us"
+    assert str(SRM_HEADLINE).startswith("Sample ratio mismatch")
