@@ -1,6 +1,7 @@
 """The admin's language, and only the admin's: the widget's public answers stay the same for every visitor."""
 
 from django.middleware.locale import LocaleMiddleware
+from django.utils import translation
 
 
 class AdminLocaleMiddleware(LocaleMiddleware):
@@ -17,4 +18,8 @@ class AdminLocaleMiddleware(LocaleMiddleware):
     def process_response(self, request, response):
         if not request.path_info.startswith("/admin/"):
             return response
-        return super().process_response(request, response)
+        response = super().process_response(request, response)
+        # The language stays active in the worker's thread otherwise, and the next request that is not the admin's
+        # (the results API's verdicts, say) would be answered in this owner's language.
+        translation.deactivate()
+        return response

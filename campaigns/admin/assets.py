@@ -7,6 +7,7 @@ The change page never links to the file: it is served only through a signed link
 from django import forms
 from django.contrib import admin
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from campaigns.admin.base import OwnerScopedAdmin
 from campaigns.models import Asset
@@ -21,10 +22,10 @@ class AssetAdmin(OwnerScopedAdmin):
     readonly_fields = ("reference",)
     formfield_overrides = {models.FileField: {"widget": forms.FileInput}, models.URLField: {"assume_scheme": "https"}}
 
-    @admin.display(description="Kind")
+    @admin.display(description=_("Kind"))
     def kind(self, obj) -> str:
         return "file" if obj.file else "URL"
 
-    @admin.display(description="In a lead's content")
+    @admin.display(description=_("In a lead's content"))
     def reference(self, obj) -> str:
         return f'"magnet": {{"title": "{obj.title}", "asset": "asset:{obj.name}"}}' if obj.pk else "-"

@@ -13,6 +13,8 @@ from django.http import HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from campaigns.admin.base import ReadOnlyAdmin
 from campaigns.models import DataRequest, Site
@@ -29,7 +31,7 @@ from campaigns.services.visitor_data import VisitorDataBusy, visitor_data_erase,
 
 TEMPLATES = "admin/campaigns/datarequest/"
 CONFIRM = "yes"
-NO_VISITORS = "None of the selected rows names a visitor of your sites."
+NO_VISITORS = _("None of the selected rows names a visitor of your sites.")
 
 
 def _json_download(*, export: dict, name: str) -> HttpResponse:
@@ -43,12 +45,14 @@ def _counts_text(counts: dict[str, int]) -> str:
 
 
 class AnswerForm(forms.Form):
-    site = forms.ModelChoiceField(queryset=Site.objects.none())
-    visitor_id = forms.CharField(required=False, max_length=MAX_INPUT_LENGTH, strip=True,
-                                 help_text="As the widget stored it: the id in the site's _rt_v entry of the "
-                                 "browser's localStorage.")
-    email = forms.CharField(required=False, max_length=MAX_INPUT_LENGTH, strip=True, label="E-mail address",
-                            help_text="Finds the answers sent with it, and everything of the visitors who sent them.")
+    site = forms.ModelChoiceField(queryset=Site.objects.none(), label=_("Site"))
+    visitor_id = forms.CharField(required=False, max_length=MAX_INPUT_LENGTH, strip=True, label=_("Visitor id"),
+                                 help_text=_("As the widget stored it: the id in the site's _rt_v entry of the "
+                                             "browser's localStorage."))
+    email = forms.CharField(
+        required=False, max_length=MAX_INPUT_LENGTH, strip=True, label=_("E-mail address"),
+        help_text=_("Finds the answers sent with it, and everything of the visitors who sent them."),
+    )
     action = forms.ChoiceField(choices=DataRequest.Action.choices, widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args, user, **kwargs):
@@ -87,11 +91,11 @@ class DataRequestAdmin(ReadOnlyAdmin):
         keys = {term, visitor_hash(visitor_id=term), email_hash(email=term)}
         return queryset.filter(lookup_hash__in=keys), False
 
-    @admin.display(description="Found")
+    @admin.display(description=_("Found"))
     def found_text(self, obj):
         return _counts_text(obj.found)
 
-    @admin.display(description="Erased")
+    @admin.display(description=_("Erased"))
     def erased_text(self, obj):
         return _counts_text(obj.erased) if obj.erased else "-"
 
@@ -108,7 +112,7 @@ class DataRequestAdmin(ReadOnlyAdmin):
         """GET: the form. POST export: the JSON file. POST erase: what will go, then (confirmed) the erasure."""
         form = AnswerForm(request.POST or None, user=request.user)
         context = {**self.admin_site.each_context(request), "opts": self.model._meta, "form": form,
-                   "title": "Answer a data request"}
+                   "title": gettext("Answer a data request")}
         if request.method != "POST" or not form.is_valid():
             return TemplateResponse(request, TEMPLATES + "answer.html", context)
         data = form.cleaned_data
@@ -126,8 +130,10 @@ class DataRequestAdmin(ReadOnlyAdmin):
             except VisitorDataBusy as error:
                 self.message_user(request, str(error), messages.ERROR)
                 return TemplateResponse(request, TEMPLATES + "answer.html", context)
-            self.message_user(request, f"{done.visitors} visitor(s) erased on {site}: {_counts_text(done.erased)}.",
-                              messages.SUCCESS)
+            erased = ngettext("%(n)d visitor erased on %(site)s: %(counts)s.",
+                              "%(n)d visitors erased on %(site)s: %(counts)s.", done.visitors) % {
+                "n": done.visitors, "site": site, "counts": _counts_text(done.erased)}
+            self.message_user(request, erased, messages.SUCCESS)
             return HttpResponseRedirect(reverse("admin:campaigns_datarequest_changelist"))
         _request, export = visitor_data_export(site=site, requested_by=request.user,
                                                channel=DataRequest.Channel.ADMIN, **lookup)
@@ -142,7 +148,7 @@ class VisitorDataActions:
         sites = Site.objects.in_bulk({site_id for site_id, _visitor in pairs})
         return [(sites[site_id], visitor) for site_id, visitor in pairs]
 
-    @admin.action(description="Export all data of the selected answers' visitors (JSON)")
+    @admin.action(description=_("Export all data of the selected answers' visitors (JSON)"))
     def visitor_data_export(self, request, queryset):
         visitors = self._visitors(queryset)
         if not visitors:
@@ -152,7 +158,7 @@ class VisitorDataActions:
                                        visitor_id=visitor)[1] for site, visitor in visitors]
         return _json_download(export={"visitors": exports}, name="visitor-data")
 
-    @admin.action(description="Erase all data of the selected answers' visitors")
+    @admin.action(description=_("Erase all data of the selected answers' visitors"))
     def visitor_data_erase(self, request, queryset):
         visitors = self._visitors(queryset)
         if not visitors:
@@ -160,7 +166,8 @@ class VisitorDataActions:
             return None
         if request.POST.get("confirm") != CONFIRM:
             return TemplateResponse(request, TEMPLATES + "confirm_erase.html", {
-                **self.admin_site.each_context(request), "opts": self.model._meta, "title": "Erase visitors' data",
+                **self.admin_site.each_context(request), "opts": self.model._meta,
+                "title": gettext("Erase visitors' data"),
                 "visitors": len(visitors), "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
                 "action": "visitor_data_erase",
             })
@@ -172,5 +179,6 @@ class VisitorDataActions:
             except VisitorDataBusy as error:
                 self.message_user(request, str(error), messages.ERROR)
                 break
-        self.message_user(request, f"{erased} visitor(s) erased.", messages.SUCCESS)
+        self.message_user(request, ngettext("%(n)d visitor erased.", "%(n)d visitors erased.", erased) % {"n": erased},
+                          messages.SUCCESS)
         return None

@@ -7,6 +7,7 @@ deleted by hand; retention deletes them.
 """
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from campaigns.admin.base import OwnerScopedAdmin, ReadOnlyAdmin
 from campaigns.admin.data_requests import VisitorDataActions
@@ -36,7 +37,7 @@ class ConsentRecordAdmin(ReadOnlyAdmin):
     list_select_related = ("site",)
     actions = ["export_csv"]
 
-    @admin.action(description="Export the selected consent records as CSV")
+    @admin.action(description=_("Export the selected consent records as CSV"))
     def export_csv(self, request, queryset):
         return consent_export(records=queryset)
 

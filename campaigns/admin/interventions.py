@@ -15,6 +15,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import path, reverse
+from django.utils.translation import gettext_lazy as _
 
 from campaigns.gallery.catalog import gallery_template_get
 from campaigns.journeys.intervention_drafts import intervention_draft_create, stage_templates
@@ -25,9 +26,9 @@ from campaigns.journeys.services import journey_setup_get
 from campaigns.models import Campaign, Site, Stage
 from campaigns.results.journey_effect import journey_effects_get
 
-DRAFT_CREATED = "Draft campaign created for {label}: check it, then activate it."
-DRAFT_REFUSED = "No draft was created: {problem}"
-BAD_POINT = "the point or the template asked for is not one the map offers."
+DRAFT_CREATED = _("Draft campaign created for {label}: check it, then activate it.")
+DRAFT_REFUSED = _("No draft was created: {problem}")
+BAD_POINT = _("the point or the template asked for is not one the map offers.")
 EFFECT_STATUSES = (Campaign.Status.ACTIVE, Campaign.Status.PAUSED)
 
 

@@ -18,6 +18,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext, gettext_lazy
 
 from campaigns.admin.interventions import SiteInterventionsAdminMixin, interventions_context
 from campaigns.admin.journey_forms import CleanupFormSet, GroupFormSet, JourneyMapForm, kept_forms
@@ -60,13 +61,16 @@ def _duration(value: dt.timedelta | None) -> str:
     if value is None:
         return "—"
     minutes = round(value.total_seconds() / 60)
+    units = {"min": gettext("%(n)s min"), "h": gettext("%(n)s h"), "d": gettext("%(n)s d")}
     if minutes < 60:
-        return f"{minutes} min"
+        return units["min"] % {"n": minutes}
     hours, minutes = divmod(minutes, 60)
     if hours < 48:
-        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
-    days, hours = divmod(hours, 24)
-    return f"{days} d {hours} h" if hours else f"{days} d"
+        shown = [(hours, "h"), (minutes, "min")] if minutes else [(hours, "h")]
+    else:
+        days, hours = divmod(hours, 24)
+        shown = [(days, "d"), (hours, "h")] if hours else [(days, "d")]
+    return " ".join(units[unit] % {"n": n} for n, unit in shown)
 
 
 def _link_rows(flow: Flow) -> list[dict]:
@@ -99,9 +103,10 @@ class SiteJourneysAdminMixin(SiteInterventionsAdminMixin):
         return (*super().get_list_display(request), "journeys_link")
 
     def journeys_link(self, obj):
-        return format_html('<a href="{}">Journey map</a>', reverse("admin:campaigns_site_journeys", args=[obj.pk]))
+        return format_html('<a href="{}">{}</a>', reverse("admin:campaigns_site_journeys", args=[obj.pk]),
+                           gettext("Journey map"))
 
-    journeys_link.short_description = "Journeys"
+    journeys_link.short_description = gettext_lazy("Journeys")
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None and obj.pk:
@@ -145,16 +150,17 @@ class SiteJourneysAdminMixin(SiteInterventionsAdminMixin):
         if start or goal:
             flow = flow_from_sessions(sessions=journey_label_sessions_get(site=site, where=where, groups=groups),
                                       steps=steps, top=top, start=start, goal=goal, base=sessions_total)
-            title = f"Sessions from {start}" if start else f"Sessions that reached {goal}, walked back"
+            title = (gettext("Sessions from %(start)s") % {"start": start} if start
+                     else gettext("Sessions that reached %(goal)s, walked back") % {"goal": goal})
         else:
             flow = flow_from_counts(pages=counts.pages, transitions=counts.moves, steps=steps, top=top,
                                     base=sessions_total)
-            title = "Sessions from their entry pages"
+            title = gettext("Sessions from their entry pages")
         entries, exits = entry_exit_tables(pages=counts.pages, transitions=counts.out)
         funnel = journey_funnel_get(site=site, where=where)
         stage_labels = dict(Stage.choices)
         return TemplateResponse(request, TEMPLATES + "map.html", self._context(
-            request, site, f"Journey map: {site}", form=form, since=since, until=until,
+            request, site, gettext("Journey map: %(site)s") % {"site": site}, form=form, since=since, until=until,
             sankey=mark_safe(sankey_svg(flow=flow, title=title)),  # noqa: S308 (sankey_svg escapes every label)
             flow=flow, flow_title=title, links=_link_rows(flow), sessions_total=sessions_total,
             pageviews_total=counts.pageviews,
@@ -189,7 +195,7 @@ class SiteJourneysAdminMixin(SiteInterventionsAdminMixin):
                 except ValidationError as error:
                     group_forms._non_form_errors = group_forms.error_class(error.messages)
                 else:
-                    self.message_user(request, "Page groups and clean-up rules saved.", messages.SUCCESS)
+                    self.message_user(request, gettext("Page groups and clean-up rules saved."), messages.SUCCESS)
                     return HttpResponseRedirect(reverse("admin:campaigns_site_journeys_setup", args=[site.id]))
         else:
             groups, cleanups = journey_setup_get(site=site)
@@ -204,7 +210,8 @@ class SiteJourneysAdminMixin(SiteInterventionsAdminMixin):
             group_forms = GroupFormSet(initial=group_rows, prefix="groups")
             cleanup_forms = CleanupFormSet(initial=cleanup_rows, prefix="cleanups")
         return TemplateResponse(request, TEMPLATES + "setup.html", self._context(
-            request, site, f"Page groups and stages: {site}", group_forms=group_forms, cleanup_forms=cleanup_forms,
+            request, site, gettext("Page groups and stages: %(site)s") % {"site": site}, group_forms=group_forms,
+            cleanup_forms=cleanup_forms,
             suggested=suggested, map_url=reverse("admin:campaigns_site_journeys", args=[site.id]),
             can_change=self.has_change_permission(request, site),
         ))

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.http import Http404, JsonResponse
 from django.templatetags.static import static
 from django.urls import path, reverse
+from django.utils.translation import gettext_lazy as _
 
 from campaigns.models import Campaign, Site
 from campaigns.selectors.live_preview import (
@@ -27,8 +28,8 @@ MANIFEST = Path(settings.BASE_DIR) / "widget" / "static" / "widget" / "manifest.
 PARAM = "retarget_preview"  # widget/src/lazy/preview.js
 ERROR_JSON = "content: not valid JSON"
 ERROR_TYPE = "message_type: unknown message type"
-ERROR_NO_ORIGIN = "The site has no allowed origin: add its address to the site first."
-ERROR_PATH = "The page must be a path on the site, such as /pricing/."
+ERROR_NO_ORIGIN = _("The site has no allowed origin: add its address to the site first.")
+ERROR_PATH = _("The page must be a path on the site, such as /pricing/.")
 
 
 def _widget_files() -> dict:

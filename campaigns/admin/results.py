@@ -19,6 +19,8 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from campaigns.models import Campaign, Variant
 from campaigns.results import calculator, charts, exports, reports
@@ -30,50 +32,52 @@ from campaigns.services.results import campaign_winner_clear, campaign_winner_de
 PAGE_SIZE = 50
 TEMPLATES = "admin/campaigns/results/"
 REPORT_OF_TYPE = {
-    Campaign.MessageType.NPS: ("nps", "NPS report"),
-    Campaign.MessageType.FEEDBACK: ("feedback", "Feedback report"),
-    Campaign.MessageType.CART_RECOVERY: ("feedback", "Feedback report"),
-    Campaign.MessageType.LEAD: ("leads", "Leads"),
-    Campaign.MessageType.CONSENT: ("consent", "Consent report"),
+    Campaign.MessageType.NPS: ("nps", _("NPS report")),
+    Campaign.MessageType.FEEDBACK: ("feedback", _("Feedback report")),
+    Campaign.MessageType.CART_RECOVERY: ("feedback", _("Feedback report")),
+    Campaign.MessageType.LEAD: ("leads", _("Leads")),
+    Campaign.MessageType.CONSENT: ("consent", _("Consent report")),
 }
 EXPORT_KINDS = ("results", "nps", "feedback", "leads")
-ARMS_HELP = (
+ARMS_HELP = _(
     "One arm per line, the control first: name, visitors, conversions (conversion rate) or "
     "name, visitors, sum, sum of squares (mean metric)."
 )
 
 
 class RangeForm(forms.Form):
-    since = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}), label="From")
-    until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}), label="To")
+    since = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}),
+                            label=pgettext_lazy("date range", "From"))
+    until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}),
+                            label=pgettext_lazy("date range", "To"))
 
     def clean(self):
         data = super().clean()
         if data.get("since") and data.get("until") and data["since"] > data["until"]:
-            raise ValidationError("'From' must be on or before 'To'.")
+            raise ValidationError(_("'From' must be on or before 'To'."))
         return data
 
 
 class ResultsForm(RangeForm):
     """Date range, segment and planned lift. The segment selects list the values the campaign's counters hold."""
 
-    device = forms.ChoiceField(required=False, label="Device")
-    source = forms.ChoiceField(required=False, label="Traffic source")
+    device = forms.ChoiceField(required=False, label=_("Device"))
+    source = forms.ChoiceField(required=False, label=_("Traffic source"))
     returning = forms.TypedChoiceField(
-        required=False, label="Visitors", coerce=lambda value: value == "true", empty_value=None
+        required=False, label=_("Visitors"), coerce=lambda value: value == "true", empty_value=None
     )
     mde = forms.FloatField(
-        required=False, min_value=0.1, max_value=100, label="Plan for a lift of (%)",
-        help_text="Empty: each variant's observed lift.",
+        required=False, min_value=0.1, max_value=100, label=_("Plan for a lift of (%)"),
+        help_text=_("Empty: each variant's observed lift."),
     )
 
     def __init__(self, *args, segments: dict[str, list], **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["device"].choices = [("", "Any device"), *((d, d.capitalize()) for d in segments["device"])]
-        self.fields["source"].choices = [("", "Any source"), *((s, s) for s in segments["source"])]
+        self.fields["device"].choices = [("", _("Any device")), *((d, d.capitalize()) for d in segments["device"])]
+        self.fields["source"].choices = [("", _("Any source")), *((s, s) for s in segments["source"])]
         self.fields["returning"].choices = [
-            ("", "New and returning"),
-            *(("true", "Returning") if returning else ("false", "New") for returning in segments["returning"]),
+            ("", _("New and returning")),
+            *(("true", _("Returning")) if returning else ("false", _("New")) for returning in segments["returning"]),
         ]
 
     def results_filter(self) -> ResultsFilter:
@@ -86,22 +90,29 @@ class ResultsForm(RangeForm):
 
 
 class SearchForm(RangeForm):
-    q = forms.CharField(required=False, max_length=200, label="Search")
+    q = forms.CharField(required=False, max_length=200, label=_("Search"))
 
 
 class CalculatorForm(forms.Form):
-    metric = forms.ChoiceField(choices=[("binomial", "Conversion rate"), ("mean", "Mean (e.g. revenue per visitor)")])
-    engine = forms.ChoiceField(choices=Campaign.Engine.choices, initial="bayesian")
-    difference = forms.ChoiceField(choices=Campaign.Difference.choices)
-    alpha = forms.FloatField(initial=0.05, min_value=0.0001, max_value=0.5)
-    sequential_tuning = forms.FloatField(required=False, help_text="Frequentist only; empty: fixed horizon.")
-    prior_mean = forms.FloatField(required=False, help_text="Bayesian only; empty: flat prior.")
-    prior_variance = forms.FloatField(required=False)
-    correction = forms.ChoiceField(choices=Campaign.Correction.choices)
-    weights = forms.CharField(required=False, help_text="Comma-separated, one per arm; empty: equal.")
-    mde = forms.FloatField(required=False, help_text="Relative lift to plan for, e.g. 0.05 for +5 %.")
-    power = forms.FloatField(required=False, initial=0.8)
-    arms = forms.CharField(widget=forms.Textarea(attrs={"rows": 6, "cols": 60}), help_text=ARMS_HELP)
+    metric = forms.ChoiceField(
+        choices=[("binomial", _("Conversion rate")), ("mean", _("Mean (e.g. revenue per visitor)"))],
+        label=_("Metric"),
+    )
+    engine = forms.ChoiceField(choices=Campaign.Engine.choices, initial="bayesian", label=_("Engine"))
+    difference = forms.ChoiceField(choices=Campaign.Difference.choices, label=_("Difference"))
+    alpha = forms.FloatField(initial=0.05, min_value=0.0001, max_value=0.5, label=_("Alpha"))
+    sequential_tuning = forms.FloatField(required=False, label=_("Sequential tuning"),
+                                         help_text=_("Frequentist only; empty: fixed horizon."))
+    prior_mean = forms.FloatField(required=False, label=_("Prior mean"),
+                                  help_text=_("Bayesian only; empty: flat prior."))
+    prior_variance = forms.FloatField(required=False, label=_("Prior variance"))
+    correction = forms.ChoiceField(choices=Campaign.Correction.choices, label=_("Correction"))
+    weights = forms.CharField(required=False, label=_("Weights"),
+                              help_text=_("Comma-separated, one per arm; empty: equal."))
+    mde = forms.FloatField(required=False, label=_("Lift to detect"),
+                           help_text=_("Relative lift to plan for, e.g. 0.05 for +5 %."))
+    power = forms.FloatField(required=False, initial=0.8, label=_("Power"))
+    arms = forms.CharField(widget=forms.Textarea(attrs={"rows": 6, "cols": 60}), label=_("Arms"), help_text=ARMS_HELP)
 
     def spec(self) -> dict:
         """The calculator spec (docs/stats.md) the form describes; numbers are checked by calculator.calculate."""
@@ -176,13 +187,13 @@ def results_charts(results: dict) -> dict:
         for line in results["over_time"]
         if line["points"]
     ]
-    over_time = charts.line_chart(title="Conversion rate over time (cumulative, with interval)", series=series)
+    over_time = charts.line_chart(title=gettext("Conversion rate over time (cumulative, with interval)"), series=series)
     funnel = charts.bar_chart(
-        title="Funnel: share of exposed visitors reaching each step",
-        groups=[label for _, label in FUNNEL],
+        title=gettext("Funnel: share of exposed visitors reaching each step"),
+        groups=[gettext(label) for _field, label in FUNNEL],  # msgids of the results page's table
         series=[
             (arm["name"], [arm["funnel"][field] / arm["funnel"]["exposed"] if arm["funnel"]["exposed"] else 0
-                           for field, _ in FUNNEL])
+                           for field, _label in FUNNEL])
             for arm in results["arms"]
         ],
         percent=True,
@@ -217,9 +228,10 @@ class CampaignResultsAdminMixin:
         return REPORT_OF_TYPE.get(campaign.message_type)
 
     def results_link(self, obj):
-        return format_html('<a href="{}">Results</a>', reverse("admin:campaigns_campaign_results", args=[obj.pk]))
+        return format_html('<a href="{}">{}</a>', reverse("admin:campaigns_campaign_results", args=[obj.pk]),
+                           gettext("Results"))
 
-    results_link.short_description = "Results"
+    results_link.short_description = _("Results")
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra_context = {**(extra_context or {}), "results_links": self._links(object_id)}
@@ -231,10 +243,10 @@ class CampaignResultsAdminMixin:
         campaign = Campaign.objects.filter(pk=object_id).only("id", "message_type").first()
         if campaign is None:
             return []
-        links = [(reverse("admin:campaigns_campaign_results", args=[campaign.id]), "Results")]
+        links = [(reverse("admin:campaigns_campaign_results", args=[campaign.id]), gettext("Results"))]
         report = self._report_of(campaign)
         if report:
-            links.append((reverse(f"admin:campaigns_campaign_{report[0]}", args=[campaign.id]), report[1]))
+            links.append((reverse(f"admin:campaigns_campaign_{report[0]}", args=[campaign.id]), str(report[1])))
         return links
 
     def _campaign(self, request, object_id, *, change: bool = False) -> Campaign:
@@ -261,7 +273,7 @@ class CampaignResultsAdminMixin:
         form = ResultsForm(request.GET or None, segments=segments_present(campaign_id=campaign.id))
         results = campaign_results(campaign=campaign, filters=form.results_filter())
         return TemplateResponse(request, TEMPLATES + "results.html", self._context(
-            request, campaign, f"Results: {campaign.name}", form=form, results=results,
+            request, campaign, gettext("Results: %(name)s") % {"name": campaign.name}, form=form, results=results,
             charts=results_charts(results), query=request.GET.urlencode(),
             can_change=self.has_change_permission(request, campaign),
             calculator_spec=json.dumps(results["comparison"]["spec"]) if results["comparison"] else "",
@@ -276,14 +288,15 @@ class CampaignResultsAdminMixin:
         campaign = self._campaign(request, object_id, change=True)
         if request.POST.get("clear"):
             campaign_winner_clear(campaign=campaign)
-            self.message_user(request, "Winner withdrawn: traffic is split by the weights again.", messages.SUCCESS)
+            self.message_user(request, gettext("Winner withdrawn: traffic is split by the weights again."),
+                              messages.SUCCESS)
         else:
             variant_id = request.POST.get("variant", "")
             variant = get_object_or_404(Variant, pk=int(variant_id) if variant_id.isdigit() else 0,
                                         campaign_id=campaign.id)
             campaign_winner_declare(campaign=campaign, variant=variant)
-            self.message_user(request, f"{variant.name} declared the winner: all traffic now goes to it.",
-                              messages.SUCCESS)
+            declared = gettext("%(name)s declared the winner: all traffic now goes to it.") % {"name": variant.name}
+            self.message_user(request, declared, messages.SUCCESS)
         return HttpResponseRedirect(reverse("admin:campaigns_campaign_results", args=[campaign.id]))
 
     def nps_view(self, request, object_id: int):
@@ -293,15 +306,18 @@ class CampaignResultsAdminMixin:
         report = reports.nps_report(campaign=campaign, filters=filters)
         over_time = report["over_time"]
         distribution = charts.bar_chart(
-            title="Answers per score", groups=[str(score) for score in range(11)],
-            series=[("Answers", report["distribution"])],
+            title=gettext("Answers per score"), groups=[str(score) for score in range(11)],
+            series=[(gettext("Answers"), report["distribution"])],
         )
-        split = charts.line_chart(title=f"Promoters, passives and detractors per {report['period']}", series=[
-            charts.Series(name=name.capitalize(), points=[(p["period"], p[f"{name}_share"]) for p in over_time])
-            for name in ("promoters", "passives", "detractors")
+        split_title = (gettext("Promoters, passives and detractors per week") if report["period"] == "week"
+                       else gettext("Promoters, passives and detractors per day"))
+        split = charts.line_chart(title=split_title, series=[
+            charts.Series(name=label, points=[(p["period"], p[f"{name}_share"]) for p in over_time])
+            for name, label in (("promoters", gettext("Promoters")), ("passives", gettext("Passives")),
+                                ("detractors", gettext("Detractors")))
         ])
         return TemplateResponse(request, TEMPLATES + "nps.html", self._context(
-            request, campaign, f"NPS: {campaign.name}", form=form, report=report,
+            request, campaign, gettext("NPS: %(name)s") % {"name": campaign.name}, form=form, report=report,
             page=_page(request, reports.nps_followups(campaign=campaign, filters=filters)),
             page_query=_query_without_page(request), export_query=request.GET.urlencode(),
             charts={"distribution": mark_safe(distribution), "split": mark_safe(split)},  # noqa: S308
@@ -313,11 +329,11 @@ class CampaignResultsAdminMixin:
         filters = _report_filter(form)
         report = reports.feedback_report(campaign=campaign, filters=filters)
         chart = charts.bar_chart(
-            title="Share of respondents choosing each option", groups=[o["option"] for o in report["options"]],
-            series=[("Respondents", [o["share"] or 0 for o in report["options"]])], percent=True,
+            title=gettext("Share of respondents choosing each option"), groups=[o["option"] for o in report["options"]],
+            series=[(gettext("Respondents"), [o["share"] or 0 for o in report["options"]])], percent=True,
         )
         return TemplateResponse(request, TEMPLATES + "feedback.html", self._context(
-            request, campaign, f"Feedback: {campaign.name}", form=form, report=report,
+            request, campaign, gettext("Feedback: %(name)s") % {"name": campaign.name}, form=form, report=report,
             page=_page(request, reports.feedback_texts(campaign=campaign, filters=filters)),
             page_query=_query_without_page(request), export_query=request.GET.urlencode(),
             chart=mark_safe(chart),  # noqa: S308
@@ -328,7 +344,7 @@ class CampaignResultsAdminMixin:
         form = SearchForm(request.GET or None)
         filters = _report_filter(form)
         return TemplateResponse(request, TEMPLATES + "leads.html", self._context(
-            request, campaign, f"Leads: {campaign.name}", form=form,
+            request, campaign, gettext("Leads: %(name)s") % {"name": campaign.name}, form=form,
             summary=reports.leads_summary(campaign=campaign, filters=filters),
             page=_page(request, reports.leads(campaign=campaign, filters=filters)),
             page_query=_query_without_page(request), export_query=request.GET.urlencode(),
@@ -342,13 +358,15 @@ class CampaignResultsAdminMixin:
             since=data.get("since"), until=data.get("until")))
         categories = [c["category"] for c in report[0]["categories"]] if report else []
         chart = charts.bar_chart(
-            title="Decisions per policy version", groups=["Accepted all", "Rejected all", "Customised", *categories],
-            series=[(f"Policy {v['policy_version']}", [v["accept_rate"], v["reject_rate"], v["custom_rate"],
-                                                       *(c["rate"] for c in v["categories"])]) for v in report],
+            title=gettext("Decisions per policy version"),
+            groups=[gettext("Accepted all"), gettext("Rejected all"), gettext("Customised"), *categories],
+            series=[(gettext("Policy %(version)s") % {"version": v["policy_version"]},
+                     [v["accept_rate"], v["reject_rate"], v["custom_rate"], *(c["rate"] for c in v["categories"])])
+                    for v in report],
             percent=True,
         )
         return TemplateResponse(request, TEMPLATES + "consent.html", self._context(
-            request, campaign, f"Consent: {campaign.site}", form=form, report=report,
+            request, campaign, gettext("Consent: %(site)s") % {"site": campaign.site}, form=form, report=report,
             chart=mark_safe(chart),  # noqa: S308
         ))
 
@@ -385,7 +403,7 @@ class CampaignResultsAdminMixin:
                 initial = _spec_as_form(comparison["spec"]) if comparison else {}
             form = CalculatorForm(initial=initial)
         return TemplateResponse(request, TEMPLATES + "calculator.html", self._context(
-            request, None, "A/B calculator", form=form, result=result, error=error,
+            request, None, gettext("A/B calculator"), form=form, result=result, error=error,
             spec_json=json.dumps(spec, indent=2) if spec else "", alpha=(spec or {}).get("alpha", 0.05),
         ))
 

@@ -9,14 +9,16 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from campaigns.gallery.catalog import GalleryTemplate, gallery_templates
 from campaigns.gallery.services import campaign_from_template
 from campaigns.models import Campaign, Site
 from campaigns.targeting.describe import campaign_describe
 
-MESSAGE_CREATED = "Draft “{name}” created from the template on {site}: review it, then activate it."
-MESSAGE_INVALID = "The template does not fit this site: {errors}"
+MESSAGE_CREATED = _("Draft “{name}” created from the template on {site}: review it, then activate it.")
+MESSAGE_INVALID = _("The template does not fit this site: {errors}")
 
 
 def _summary(template: GalleryTemplate) -> str:
@@ -27,7 +29,7 @@ def _summary(template: GalleryTemplate) -> str:
 
 
 class TemplateUseForm(forms.Form):
-    site = forms.ModelChoiceField(queryset=Site.objects.none(), empty_label=None, label="For the site")
+    site = forms.ModelChoiceField(queryset=Site.objects.none(), empty_label=None, label=_("For the site"))
     template = forms.ChoiceField(choices=())
 
     def __init__(self, *args, user, **kwargs):
@@ -54,7 +56,7 @@ def gallery_view(request):
     types = dict(Campaign.MessageType.choices)
     return TemplateResponse(request, "admin/campaigns/gallery/index.html", {
         **admin.site.each_context(request),
-        "title": "Start from a template",
+        "title": gettext("Start from a template"),
         "form": form,
         "cards": [(t, types.get(t.message_type, t.message_type), _summary(t)) for t in gallery_templates()],
         "has_sites": form.fields["site"].queryset.exists(),

@@ -9,6 +9,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
+
 from campaigns import stats
 from campaigns.assignment import is_finite_number
 
@@ -41,16 +43,17 @@ MDE_NEEDED = "needs mde"
 
 # Warnings: stable code, human message.
 WARNINGS = {
-    "too_few_visitors": "{arm} has {n} visitors; results are unreliable under {min} per arm.",
-    "too_few_conversions": "{arm} has {n} conversions; results are unreliable under {min} per arm.",
-    "suspicious_lift": "{arm} moves the metric by {lift:+.0%} vs control; check the tracking before trusting it.",
-    "srm": "Visitors per arm do not match the configured weights (SRM p = {p:.2g}); fix the assignment first.",
-    "multiple_exposures": "{n} visitors ({share:.1%}) saw more than one variant; the arms are not independent.",
-    "visitors_in_zero_weight_arm": "{arm} has weight 0 but {n} visitors.",
-    stats.NO_VISITORS: "{arm}: no visitors in this arm or in control yet.",
-    stats.BASELINE_ZERO: "{arm}: the control value is 0, so a relative lift is undefined.",
-    stats.ZERO_VARIANCE: "{arm}: an arm has no variation (e.g. 0 or 100% conversion); no result yet.",
-    stats.OUT_OF_RANGE: "{arm}: the values are too extreme to compute a result.",
+    "too_few_visitors": _("{arm} has {n} visitors; results are unreliable under {min} per arm."),
+    "too_few_conversions": _("{arm} has {n} conversions; results are unreliable under {min} per arm."),
+    "suspicious_lift": _("{arm} moves the metric by {lift:+.0%} vs control; check the tracking before trusting it."),
+    "srm": _("Visitors per arm do not match the configured weights (SRM p = {p:.2g}); fix the assignment first."),
+    "multiple_exposures": _("{n} visitors ({share:.1%}) saw more than one variant; the arms are not independent."),
+    "visitors_in_zero_weight_arm": _("{arm} has weight 0 but {n} visitors."),
+    stats.NO_VISITORS: _("{arm}: no visitors in this arm or in control yet."),
+    stats.BASELINE_ZERO: _("{arm}: the control value is 0, so a relative lift is undefined."),
+    # xgettext:no-python-format
+    stats.ZERO_VARIANCE: _("{arm}: an arm has no variation (e.g. 0 or 100% conversion); no result yet."),
+    stats.OUT_OF_RANGE: _("{arm}: the values are too extreme to compute a result."),
 }
 
 FIELDS = set("metric engine difference alpha sequential_tuning prior correction weights arms".split())

@@ -14,6 +14,7 @@ from decimal import Decimal
 from statistics import NormalDist
 
 from django.db.models import Sum
+from django.utils.translation import gettext_lazy as _
 
 from campaigns import stats
 from campaigns.models import Campaign, Variant, VariantDailyStats
@@ -39,14 +40,14 @@ TRAFFIC_WINDOW_DAYS = 7
 MIN_MDE, MAX_MDE = 0.01, 1.0
 DEFAULT_POWER = 0.8
 
-SRM_NOT_CHECKED_WINNER = "Not checked: a winner was declared, so traffic is no longer split by the weights."
-SRM_NOT_CHECKED_AUTO = "Not checked: automatic allocation changes the weights over time."
-SRM_OK = "Visitors per arm match the configured split (p = {p:.2g})."
-SRM_MISMATCH = (
+SRM_NOT_CHECKED_WINNER = _("Not checked: a winner was declared, so traffic is no longer split by the weights.")
+SRM_NOT_CHECKED_AUTO = _("Not checked: automatic allocation changes the weights over time.")
+SRM_OK = _("Visitors per arm match the configured split (p = {p:.2g}).")
+SRM_MISMATCH = _(
     "Sample ratio mismatch: visitors per arm do not match the configured split (p = {p:.2g}). "
     "The assignment or the tracking is broken; do not trust any other number here until it is fixed."
 )
-SRM_SEGMENT = (
+SRM_SEGMENT = _(
     "On a segment this check is informational: a segment's split can drift from the weights (exposure is "
     "recorded differently for the holdout and for a shown variant), so check the whole test for a real mismatch."
 )
@@ -139,7 +140,7 @@ def wilson_interval(*, conversions: int, visitors: int, alpha: float) -> tuple[f
 
 
 def _arm_row(*, key, name: str, variant: Variant | None, totals: dict, alpha: float, holdout: bool) -> dict:
-    funnel = {field: int(_number(totals.get(field))) for field, _ in FUNNEL}
+    funnel = {field: int(_number(totals.get(field))) for field, _label in FUNNEL}
     exposed = funnel["exposed"]
     revenue = round(float(_number(totals.get("revenue_sum"))), 2)
     rates = {rate: (funnel[field] / exposed if exposed else None) for rate, field in RATES.items()}
@@ -225,9 +226,9 @@ def srm_check(*, campaign: Campaign, arms: list[dict], segmented: bool = False) 
 
 def _srm(*, campaign: Campaign, arms: list[dict]) -> dict:
     if campaign.winner_id is not None:
-        return {"p_value": None, "mismatch": False, "message": SRM_NOT_CHECKED_WINNER}
+        return {"p_value": None, "mismatch": False, "message": str(SRM_NOT_CHECKED_WINNER)}
     if campaign.allocation_mode == Campaign.Allocation.AUTO:
-        return {"p_value": None, "mismatch": False, "message": SRM_NOT_CHECKED_AUTO}
+        return {"p_value": None, "mismatch": False, "message": str(SRM_NOT_CHECKED_AUTO)}
     live = [arm for arm in arms if not arm["holdout"] and not arm["deleted"]]
     total_weight = sum(arm["weight"] for arm in live)
     share = campaign.control_share
@@ -285,7 +286,7 @@ def _sample_size(*, comparison: dict | None, arms: list[dict], traffic: dict, md
         remaining = days = None
         if plan["remaining"] is not None:
             pair = [(control, plan["remaining"][0]), (arm, plan["remaining"][index])]
-            remaining = max(need for _, need in pair)
+            remaining = max(need for _arm, need in pair)
             waits = [need / traffic[a["id"]] if traffic.get(a["id"]) else math.inf for a, need in pair if need]
             days = 0 if not waits else (math.ceil(max(waits)) if all(map(math.isfinite, waits)) else None)
         planning_alpha = plan["alpha"]

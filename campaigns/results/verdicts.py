@@ -1,30 +1,33 @@
 """The verdict in plain language: calculator numbers in, one sentence a marketer can act on out.
 
-Pure functions (no ORM). Wording is kept here, in constants, so tests can assert it.
+Pure functions (no ORM). Wording is kept here, in constants, so tests can assert it; each is translatable and read
+in the language active when the sentence is built (the admin's, English elsewhere).
 """
 
 import math
+
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 MINUS = "\u2212"  # a real minus sign: "−1 %" does not wrap or read as a dash
 SPACE = " "  # between a number and its unit, as in "96 %"
 
 ERROR_REASONS = {
-    "no_visitors": "an arm has no visitors yet",
-    "baseline_zero": "{control} has no conversions yet, so a relative lift is undefined",
-    "zero_variance": "an arm has no conversions yet (or converts every visitor)",
-    "out_of_range": "the numbers are too extreme to compute",
+    "no_visitors": _("an arm has no visitors yet"),
+    "baseline_zero": _("{control} has no conversions yet, so a relative lift is undefined"),
+    "zero_variance": _("an arm has no conversions yet (or converts every visitor)"),
+    "out_of_range": _("the numbers are too extreme to compute"),
 }
-NO_RESULT = "{arm} vs {control}: no result yet; {reason}."
-BAYESIAN = "{arm} is {chance} likely to beat {control}; {lift}, {interval}"
-FREQUENTIST = "{arm} vs {control}: {lift}, {interval}; {p}, {significance}"
-SAMPLE_MORE = "about {n} more visitors per arm{days} for {power} power to detect a {mde} lift"
-SAMPLE_ENOUGH = "enough visitors for {power} power to detect a {mde} lift"
-DAYS = " (about {days} {unit} at today's traffic)"
-DAYS_LONG = " (more than a year at today's traffic)"
+NO_RESULT = _("{arm} vs {control}: no result yet; {reason}.")
+BAYESIAN = _("{arm} is {chance} likely to beat {control}; {lift}, {interval}")
+FREQUENTIST = _("{arm} vs {control}: {lift}, {interval}; {p}, {significance}")
+SAMPLE_MORE = _("about {n} more visitors per arm{days} for {power} power to detect a {mde} lift")
+SAMPLE_ENOUGH = _("enough visitors for {power} power to detect a {mde} lift")
+DAYS_LONG = _("more than a year at today's traffic")
 YEAR_DAYS = 365
-NO_TEST = "Nothing to compare yet: add a second variant or a holdout (control share)."
-SRM_HEADLINE = "Sample ratio mismatch: fix the assignment or the tracking before reading these results."
-WINNER = "{name} was declared the winner on {day}; all traffic now goes to it."
+NO_TEST = _("Nothing to compare yet: add a second variant or a holdout (control share).")
+SRM_HEADLINE = _("Sample ratio mismatch: fix the assignment or the tracking before reading these results.")
+WINNER = _("{name} was declared the winner on {day}; all traffic now goes to it.")
 
 
 def _trim(text: str) -> str:
@@ -66,13 +69,14 @@ def about(n: int) -> str:
 
 
 def _difference(value: float, relative: bool) -> str:
-    return f"{percent(value, signed=True)} relative" if relative else points(value)
+    return gettext("%(lift)s relative") % {"lift": percent(value, signed=True)} if relative else points(value)
 
 
 def _interval(ci, *, alpha: float, relative: bool) -> str:
     level = percent(1 - alpha)
     fmt = (lambda v: percent(v, signed=True)) if relative else points
-    return f"{level} interval {fmt(ci[0])} \u2026 {fmt(ci[1])}"
+    return gettext("%(level)s interval %(low)s … %(high)s") % {"level": level, "low": fmt(ci[0]),
+                                                                "high": fmt(ci[1])}
 
 
 def sample_text(*, plan: dict | None, power: float) -> str:
@@ -83,9 +87,11 @@ def sample_text(*, plan: dict | None, power: float) -> str:
     if plan["remaining"] <= 0:
         return SAMPLE_ENOUGH.format(power=power_text, mde=mde)
     days = plan.get("days_remaining")
-    days_text = DAYS.format(days=f"{days:,}", unit="day" if days == 1 else "days") if days else ""
+    days_text = ngettext("about %(days)s day at today's traffic", "about %(days)s days at today's traffic",
+                         days) % {"days": f"{days:,}"} if days else ""
     if days and days > YEAR_DAYS:
-        days_text = DAYS_LONG
+        days_text = str(DAYS_LONG)
+    days_text = f" ({days_text})" if days_text else ""
     return SAMPLE_MORE.format(n=about(plan["remaining"]), days=days_text, power=power_text, mde=mde)
 
 
@@ -103,13 +109,16 @@ def arm_verdict(*, row: dict, control: str, settings: dict, plan: dict | None, p
                                interval=interval)
     else:
         p_value = row["p_value_adjusted"]
-        label = "p" if settings.get("correction", "none") == "none" else f"adjusted p ({settings['correction']})"
+        correction = settings.get("correction", "none")
+        label = "p" if correction == "none" else gettext("adjusted p (%(correction)s)") % {"correction": correction}
         if settings.get("sequential_tuning"):
-            label = f"sequential {label}"
+            label = gettext("sequential %(label)s") % {"label": label}
         significant = p_value is not None and p_value < alpha
+        significance = (gettext("significant at α = %(alpha)s") if significant
+                        else gettext("not significant at α = %(alpha)s")) % {"alpha": f"{alpha:g}"}
         text = FREQUENTIST.format(
             arm=row["name"], control=control, lift=lift, interval=interval, p=f"{label} = {p_value:.2g}",
-            significance=("significant" if significant else "not significant") + f" at \u03b1 = {alpha:g}",
+            significance=significance,
         )
     more = sample_text(plan=plan, power=power)
     return f"{text}; {more}." if more else f"{text}."
@@ -119,11 +128,11 @@ def headline_verdict(*, verdicts: list[dict], comparison: dict | None, srm: dict
                      winner_declared_at) -> str:
     """The first line of the page: the SRM alarm, the declared winner, or the leading variant's sentence."""
     if srm.get("mismatch"):
-        return SRM_HEADLINE
+        return str(SRM_HEADLINE)
     if winner:
         return WINNER.format(name=winner, day=winner_declared_at.date().isoformat() if winner_declared_at else "?")
     if comparison is None or not verdicts:
-        return NO_TEST
+        return str(NO_TEST)
     rows = comparison["arms"][1:]
     scored = [(row.get("chance_to_win") if "chance_to_win" in row else row.get("expected"), i)
               for i, row in enumerate(rows) if not row.get("error")]

@@ -155,7 +155,7 @@ def test_on_a_segment_the_srm_check_is_informational_and_does_not_replace_the_ve
 
     assert whole["srm"]["mismatch"] and not whole["srm"]["informational"] and whole["verdict"] == SRM_HEADLINE
     assert segment["srm"]["mismatch"] and segment["srm"]["informational"]
-    assert segment["srm"]["message"].endswith(SRM_SEGMENT)
+    assert segment["srm"]["message"].endswith(str(SRM_SEGMENT))
     assert segment["verdict"] != SRM_HEADLINE
 
 
