@@ -157,6 +157,8 @@ def test_an_audience_made_on_the_map_targets_a_slide_in_a_drop_off_becomes_a_dra
     assert {trigger["type"] for trigger in draft.triggers} == {"exit_intent", "mobile_exit"}
     assert draft.targeting == {"attr": "path", "op": "equals", "value": "/demo/checkout/"}  # the Checkout group's
     expect(page.get_by_label("Status")).to_have_value("draft")
+    preview = page.frame_locator("iframe.rt-lp-frame").locator("#retarget-root [data-rt-type=feedback]")
+    expect(preview).to_be_visible()  # the live preview shows the survey
     screenshot(page, "journey-to-message-draft")
     page.locator("input[name=_continue]").click()
     expect(page.locator(".messagelist")).to_contain_text("was changed successfully")
