@@ -18,6 +18,7 @@ from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
 from campaigns.gallery.catalog import gallery_template_get
+from campaigns.journeys.audiences import site_audiences_get
 from campaigns.journeys.intervention_drafts import intervention_draft_create, stage_templates
 from campaigns.journeys.interventions import STAGE_ORDINAL, intervention_points_get
 from campaigns.journeys.paths import Group
@@ -29,6 +30,7 @@ from campaigns.results.journey_effect import journey_effects_get
 DRAFT_CREATED = _("Draft campaign created for {label}: check it, then activate it.")
 DRAFT_REFUSED = _("No draft was created: {problem}")
 BAD_POINT = _("the point or the template asked for is not one the map offers.")
+FOREIGN_AUDIENCE = _("the audience #{audience_id} is not one of this site's audiences.")
 EFFECT_STATUSES = (Campaign.Status.ACTIVE, Campaign.Status.PAUSED)
 
 
@@ -37,6 +39,13 @@ class InterventionDraftForm(forms.Form):
     label = forms.CharField(max_length=200)
     stage = forms.ChoiceField(choices=Stage.choices)
     template = forms.CharField(max_length=64, required=False)
+    # An audience of the site (the map's audience filter preselects it): the draft shows to its visitors only.
+    audience = forms.IntegerField(required=False, min_value=1)
+
+
+def audience_rule(*, audience_id: int) -> dict:
+    """The targeting leaf that names one audience (docs/rules.md, "Audiences")."""
+    return {"attr": "audiences", "op": "includes", "value": [audience_id]}
 
 
 def _template_choices(stage: str, label: str) -> list[dict]:
@@ -60,7 +69,8 @@ def interventions_context(*, site: Site, where: JourneyFilter, groups: Sequence[
     effects = [{"campaign": names[effect.campaign_id], "effect": effect}
                for effect in journey_effects_get(campaigns=campaigns)]
     return {"intervention_pages": rows["pages"], "intervention_steps": rows["steps"], "journey_effects": effects,
-            "intervention_draft_url": reverse("admin:campaigns_site_intervention_draft", args=[site.id])}
+            "intervention_draft_url": reverse("admin:campaigns_site_intervention_draft", args=[site.id]),
+            "intervention_audiences": site_audiences_get(site=site), "intervention_audience": where.audience}
 
 
 class SiteInterventionsAdminMixin:
@@ -83,11 +93,17 @@ class SiteInterventionsAdminMixin:
             self.message_user(request, DRAFT_REFUSED.format(problem=BAD_POINT), messages.ERROR)
             return back
         data = form.cleaned_data
+        audience = data["audience"]
+        if audience is not None and audience not in dict(site_audiences_get(site=site)):
+            self.message_user(request, DRAFT_REFUSED.format(problem=FOREIGN_AUDIENCE.format(audience_id=audience)),
+                              messages.ERROR)
+            return back
         groups, _cleanups = journey_setup_get(site=site)
         try:
             campaign = intervention_draft_create(
                 site=site, owner=request.user, kind=data["kind"], label=data["label"], stage=data["stage"],
                 groups=groups, template_key=data["template"] or None,
+                audience=None if audience is None else audience_rule(audience_id=audience),
             )
         except (ValueError, ValidationError) as error:
             problem = "; ".join(error.messages) if isinstance(error, ValidationError) else str(error)

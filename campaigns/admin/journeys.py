@@ -170,6 +170,7 @@ class SiteJourneysAdminMixin(SiteInterventionsAdminMixin):
                     for row in funnel],
             setup_url=reverse("admin:campaigns_site_journeys_setup", args=[site.id]),
             audience_add_url=reverse("admin:campaigns_audience_add") + f"?site={site.id}",
+            audience_add_base_url=reverse("admin:campaigns_audience_add"),
             audience_filtered=where.audience is not None,
             can_change=self.has_change_permission(request, site),
             **interventions_context(site=site, where=where, groups=groups),

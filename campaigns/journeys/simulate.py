@@ -8,7 +8,8 @@ give the same rows.
 
 - readers arrive on a blog article from a search engine, read one to three articles, maybe the home page, and leave;
 - searchers click an ad straight to a product page, put it in the cart and leave there;
-- returning buyers look at a product on a first visit and come back days later to buy it (cart, checkout, thank you).
+- returning buyers look at a product on a first visit and come back days later to buy it (cart, checkout, thank you);
+  one in four of them leaves at the checkout instead (the drop-off the map's intervention points show there).
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ SIMULATED_ID_PREFIX = "sim-"
 KINDS = ("reader", "searcher", "buyer")
 # Of every ten simulated visitors: readers, searchers and returning buyers.
 KIND_WEIGHTS = (5, 3, 2)
+# The share of returning buyers who reach the checkout and leave there without ordering.
+CHECKOUT_DROP = 0.25
 
 HOME = "/demo/"
 ARTICLES = ("/demo/blog/seo-basics/", "/demo/blog/choosing-running-shoes/")
@@ -69,7 +72,9 @@ def _visits(*, kind: str, number: int, first_day: dt.date, days: int, rng: rando
     first = _Visit((PRODUCT,) if rng.random() < 0.5 else (HOME, PRODUCT), start, device, source, False,
                    session + "-1")
     later = start + dt.timedelta(days=rng.randint(1, 6), hours=rng.randint(0, 5))
-    back = _Visit((HOME, PRODUCT, CART, CHECKOUT, THANKS), later, device, source, True, session + "-2")
+    ordered = rng.random() >= CHECKOUT_DROP
+    back = _Visit((HOME, PRODUCT, CART, CHECKOUT, *((THANKS,) if ordered else ())), later, device, source, True,
+                  session + "-2")
     # A buyer's return after the last day would be a visit from the future.
     return [first, back] if later.date() < first_day + dt.timedelta(days=days) else [first]
 

@@ -51,9 +51,8 @@ ATTRIBUTE_LABELS: dict[str, str] = {
     "days_since_first_visit": "days since the first visit", "campaign.": "another campaign",
     "cart.value": "cart value", "cart.count": "items in the cart", "cart.products": "products in the cart",
     "attrs.": "attribute set by the page", "cookie.": "cookie", "weekday": "day of the week",
-    "hour": "hour of the day (site's time zone)",
-    "audiences": "audience", "views.": "pages viewed in a page group", "stages": "journey stages reached",
-    "nps": "NPS answer",
+    "hour": "hour of the day (site's time zone)", "audiences": "audience", "views.": "pages viewed in a page group",
+    "stages": "journey stages reached", "nps": "NPS answer's band",
 }
 # A numbered value shown by name (0 = Monday, as the schedule counts).
 VALUE_LABELS: dict[str, list[str]] = {

@@ -11,7 +11,7 @@ from django.urls import reverse
 from campaigns.journeys.audiences import audience_create, audience_daily_get, audience_update
 from campaigns.journeys.paths import Group
 from campaigns.journeys.services import journey_setup_replace
-from campaigns.models import AudienceDaily, AudienceVisitorDay
+from campaigns.models import Audience, AudienceDaily, AudienceVisitorDay
 from campaigns.rules import decide
 from campaigns.targeting.validation import AUDIENCE_IN_AUDIENCE
 from tests.campaigns.journeys.test_admin_page import (
@@ -123,3 +123,32 @@ def test_the_owner_edits_an_audience_with_the_rule_editor_and_reads_its_days(cli
     assert response.status_code == 302
     readers.refresh_from_db()
     assert readers.rule["attr"] == "stages"
+
+
+def test_the_map_offers_an_audience_from_its_page_groups_and_the_add_form_comes_prefilled(
+        client, owner, outsider, site):
+    journey_setup_replace(site=site, groups=[
+        Group(name="Blog: SEO", rule={"op": "starts_with", "value": "/blog/seo"}, stage="awareness", order=1),
+        Group(name="Blog", rule={"op": "starts_with", "value": "/blog/"}, stage="awareness", order=2),
+        Group(name="Cart", rule={"op": "equals", "value": "/cart/"}, stage="decision", order=3)], cleanups=[])
+    client.force_login(owner)
+    html = client.get(reverse("admin:campaigns_site_journeys", args=[site.id])).content.decode()
+    assert 'id="audience-from-pages"' in html and '<option value="Blog: SEO">Blog: SEO</option>' in html
+    add = reverse("admin:campaigns_audience_add")
+
+    page = client.get(add, {"site": site.id, "group": ["Blog", "Blog: SEO", "Nowhere"], "views": "2"})
+    initial = page.context["adminform"].form.initial
+    assert initial["site"] == site.id and initial["name"] == "Readers of Blog: SEO or Blog"
+    assert initial["rule"] == {"any": [{"attr": "views.Blog: SEO", "op": "gte", "value": 2},
+                                       {"attr": "views.Blog", "op": "gte", "value": 2}]}
+    assert '"views.": ["Blog: SEO", "Blog", "Cart"]' in page.content.decode()  # the editor offers the site's groups
+    one = client.get(add, {"site": site.id, "group": "Cart"}).context["adminform"].form.initial
+    assert one["rule"] == {"attr": "views.Cart", "op": "gte", "value": 1}
+    response = client.post(add, {"site": site.id, "name": initial["name"], "rule": json.dumps(initial["rule"])})
+    assert response.status_code == 302
+    assert Audience.objects.get(site=site, name="Readers of Blog: SEO or Blog").rule == initial["rule"]
+
+    # Another owner's site names nothing: no site, no groups, no rule.
+    client.force_login(outsider)
+    theirs = client.get(add, {"site": site.id, "group": "Cart"}).context["adminform"].form.initial
+    assert "site" not in theirs and "rule" not in theirs

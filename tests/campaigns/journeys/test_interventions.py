@@ -10,7 +10,8 @@ from django.test import Client
 from django.urls import reverse
 from scipy import stats as sps
 
-from campaigns.journeys.demo import journey_demo_apply
+from campaigns.journeys.audiences import audience_create
+from campaigns.journeys.demo import DEMO_AUDIENCE_RULE, journey_demo_apply
 from campaigns.journeys.intervention_drafts import (
     EXIT_TRIGGERS,
     STAGE_TEMPLATES,
@@ -142,6 +143,36 @@ def test_one_click_makes_a_draft_that_validates_and_opens_in_the_editors(owner, 
     outsider_client.force_login(outsider)
     assert outsider_client.post(url, point).status_code == 404
     assert Campaign.objects.filter(site=journeys).count() == 1
+
+
+def test_the_maps_audience_goes_into_the_draft_and_another_sites_audience_is_refused(
+        client, owner, outsider_site, journeys):
+    readers = audience_create(site=journeys, name="Blog readers", rule=DEMO_AUDIENCE_RULE)
+    theirs = audience_create(site=outsider_site, name="Their readers", rule=DEMO_AUDIENCE_RULE)
+    client.force_login(owner)
+    html = client.get(reverse("admin:campaigns_site_journeys", args=[journeys.id]),
+                      {"audience": readers.id}).content.decode()
+    form = re.search(r'<tr data-label="Cart">.*?</tr>', html, re.S).group(0)
+    assert f'<option value="{readers.id}" selected>Blog readers</option>' in form  # the map's filter, preselected
+    assert "Their readers" not in html
+    url = reverse("admin:campaigns_site_intervention_draft", args=[journeys.id])
+    point = {"kind": "group", "label": "Cart", "stage": "decision", "template": "exit_discount"}
+
+    refused = client.post(url, {**point, "audience": theirs.id}, follow=True)
+    assert f"No draft was created: the audience #{theirs.id} is not one of this site&#x27;s audiences." in (
+        refused.content.decode())
+    assert not Campaign.objects.filter(site=journeys).exists()
+
+    response = client.post(url, {**point, "audience": readers.id})
+    draft = Campaign.objects.get(site=journeys)
+    assert response["Location"] == reverse("admin:campaigns_campaign_change", args=[draft.id])
+    assert draft.targeting == {"all": [{"attr": "path", "op": "equals", "value": "/demo/cart/"},
+                                       {"attr": "pageviews_session", "op": "gte", "value": 2},
+                                       {"attr": "audiences", "op": "includes", "value": [readers.id]}]}
+    assert campaign_input_errors(campaign=draft, fields={}, variants=None) == []
+    client.post(url, {**point, "audience": ""})  # every visitor: no audience condition
+    assert Campaign.objects.filter(site=journeys).exclude(id=draft.id).get().targeting["all"][-1]["attr"] == (
+        "pageviews_session")
 
 
 def test_a_draft_for_a_path_with_an_id_matches_its_pages_and_keeps_a_cart_recovery_exit_trigger(owner, journeys):
