@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from campaigns.models import (
     Assignment,
+    AudienceVisitorDay,
     Campaign,
     ConsentRecord,
     DataRequest,
@@ -102,6 +103,10 @@ def _journey_stages(site: Site, subject: Subject) -> QuerySet:
     return JourneyVisitorStage.objects.filter(site=site, visitor_id__in=subject.visitor_ids)
 
 
+def _audience_days(site: Site, subject: Subject) -> QuerySet:
+    return AudienceVisitorDay.objects.filter(site=site, visitor_id__in=subject.visitor_ids)
+
+
 # Erasure runs in this order; the rows are all found (the Subject) before anything is deleted.
 SOURCES: tuple[Source, ...] = (
     Source("events", Event, _events, DELETE, why="raw events, with pages, answers and the device"),
@@ -114,6 +119,8 @@ SOURCES: tuple[Source, ...] = (
     Source("journey_sessions", JourneySession, _journey_sessions, DELETE, why="the pages of each visit, in order"),
     Source("journey_stages", JourneyVisitorStage, _journey_stages, DELETE,
            why="when the visitor first reached each journey stage"),
+    Source("audience_days", AudienceVisitorDay, _audience_days, DELETE,
+           why="the days the visitor was in each audience (the daily counts keep their totals)"),
 )
 
 # Models with a field named like a visitor or an e-mail that hold no visitor's personal data, and why.
@@ -121,6 +128,7 @@ EXEMPT: dict[str, str] = {
     "auth.user": "site owners' accounts, not visitors",
     "campaigns.datarequest": "the log of requests: it keeps the keyed hash of the look-up, never the value",
     "campaigns.variantdailystats": "aggregate counters: visitor counts, no visitor",
+    "campaigns.audiencedaily": "aggregate counters: an audience's visitor count per day, no visitor",
 }
 
 

@@ -60,7 +60,8 @@ def test_a_denial_erases_the_visitor_it_names_once_and_keeps_the_id_nowhere(clie
     fold()
 
     assert rows_of(VISITOR) == {"events": 0, "assignments": 0, "funnel_steps": 0, "responses": 0,
-                                "consent_records": 0, "journey_sessions": 0, "journey_stages": 0}
+                                "consent_records": 0, "journey_sessions": 0, "journey_stages": 0,
+                                "audience_days": 0}
     assert rows_of(OTHER)["responses"] == 2 and rows_of(OTHER)["assignments"] == 2
     assert counters(*campaigns) == before, "counters are aggregates: an erasure does not change them"
     [request] = DataRequest.objects.filter(site=site)

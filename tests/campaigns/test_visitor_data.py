@@ -15,6 +15,8 @@ from rest_framework.test import APIClient
 
 from campaigns.models import (
     Assignment,
+    Audience,
+    AudienceVisitorDay,
     ConsentRecord,
     DataRequest,
     Event,
@@ -60,12 +62,15 @@ def send(client, site, events):
 
 
 def visit(client, site, *, lead, nps, visitor: str, email: str = EMAIL) -> None:
-    """A visitor grants consent, leaves their e-mail in the lead form and answers the NPS; the tally counts it."""
+    """A visitor grants consent, reads a page as one of the site's audience, leaves their e-mail in the lead form and
+    answers the NPS; the tally counts it."""
+    readers = {"attr": "pageviews_total", "op": "gte", "value": 1}
+    audience, _ = Audience.objects.get_or_create(site=site, name="Readers", defaults={"rule": readers})
     lead_variant, nps_variant = lead.variants.get(), nps.variants.get()
     send(client, site, [
         event("consent", visitor=visitor, data={"decision": "granted", "categories": ["necessary"],
                                                 "policy_version": "1", "consent_id": f"c-{visitor}"}),
-        event("pageview", visitor=visitor),
+        event("pageview", visitor=visitor, data={"audiences": [audience.id]}),
         event("impression", campaign=lead, variant=lead_variant, visitor=visitor),
         event("submit", campaign=lead, variant=lead_variant, visitor=visitor,
               data={"form": "lead", "email": email, "name": "Ann", "consent": True}),
@@ -85,6 +90,7 @@ def rows_of(visitor: str) -> dict[str, int]:
         "consent_records": ConsentRecord.objects.filter(visitor_hash=visitor_hash(visitor_id=visitor)).count(),
         "journey_sessions": JourneySession.objects.filter(visitor_id=visitor).count(),
         "journey_stages": JourneyVisitorStage.objects.filter(visitor_id=visitor).count(),
+        "audience_days": AudienceVisitorDay.objects.filter(visitor_id=visitor).count(),
     }
 
 
@@ -124,7 +130,8 @@ def owner_api(owner):
 
 def assert_erased(visitor: str = VISITOR) -> None:
     assert rows_of(visitor) == {"events": 0, "assignments": 0, "funnel_steps": 0, "responses": 0,
-                                "consent_records": 0, "journey_sessions": 0, "journey_stages": 0}
+                                "consent_records": 0, "journey_sessions": 0, "journey_stages": 0,
+                                "audience_days": 0}
     assert ConsentRecord.objects.filter(consent_id=f"c-{visitor}", visitor_hash="").count() == 1
     assert rows_of(OTHER)["responses"] == 2 and rows_of(OTHER)["assignments"] == 2
 
@@ -161,7 +168,7 @@ def test_an_export_by_visitor_id_holds_every_row_of_that_visitor_on_the_site(vis
     request, export = visitor_data_export(site=visited, requested_by=owner, channel="api", visitor_id=VISITOR)
     assert export["counts"] == rows_of(VISITOR) == {"events": 6, "assignments": 2, "funnel_steps": 0,
                                                     "responses": 2, "consent_records": 1, "journey_sessions": 0,
-                                                    "journey_stages": 0}
+                                                    "journey_stages": 0, "audience_days": 1}
     assert {row["visitor_id"] for row in export["data"]["events"]} == {VISITOR}
     assert sorted(row["form"] for row in export["data"]["responses"]) == ["lead", "nps"]
     assert export["data"]["consent_records"][0]["consent_id"] == f"c-{VISITOR}"
@@ -195,7 +202,8 @@ def test_erasure_deletes_the_rows_keeps_the_counters_and_unlinks_the_consent_pro
     assert_erased()
     assert counters(lead, nps) == before
     assert request.erased == {"events": 6, "assignments": 2, "funnel_steps": 0, "responses": 2,
-                              "consent_records": 1, "journey_sessions": 0, "journey_stages": 0}
+                              "consent_records": 1, "journey_sessions": 0, "journey_stages": 0,
+                              "audience_days": 1}
     assert (request.lookup, request.visitors, visitors_erased(site_id=visited.id)) == ("email", 1, 1)
 
 

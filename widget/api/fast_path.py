@@ -38,13 +38,14 @@ from widget.api.responses import ERROR_SERVER, error_reply, unavailable_reply
 
 # The middleware this path stands in for. SecurityMiddleware's redirect and headers, CommonMiddleware's host check
 # and Content-Length and XFrameOptionsMiddleware's header are reproduced here; the others add nothing to a collect
-# answer: WhiteNoise answers under STATIC_URL only, the CSP middleware skips /api/w/, the view is exempt from CSRF,
-# and it reads no session, user or message.
+# answer: WhiteNoise answers under STATIC_URL only, the CSP middleware skips /api/w/, the admin's language applies
+# under /admin/ only, the view is exempt from CSRF, and it reads no session, user or message.
 MIDDLEWARE_STOOD_IN_FOR = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "retarget.hardening.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "retarget.admin_locale.AdminLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
