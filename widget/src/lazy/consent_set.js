@@ -2,7 +2,7 @@
 // since a page where nobody decides does not need it. What a stored decision allows is the core's
 // (src/core/consent.js).
 import { OUTBOX } from '../core/transport.js';
-import { memoryStorage, readJSON } from '../core/util.js';
+import { readJSON } from '../core/util.js';
 import { KEY } from '../core/state.js';
 
 /** @typedef {import('../core/engine.js').Core} Core */
@@ -29,8 +29,8 @@ export function consentSet(x, decision, categories, proof) {
     const d = s.data;
     t._release(true, ls, { visitor: d.id, session: d.session && d.session.id });
   } else {
-    t._release(false, memoryStorage());
-    s._forget(); // a stored visitor (an earlier "granted") is forgotten
+    // A stored visitor (an earlier "granted") is forgotten; the state and the events go on in memory.
+    t._release(false, s._forget());
     try { ls.removeItem(OUTBOX); } catch (_) { /* blocked */ }
   }
   x._emit('consent', ok ? { data: rec } : {
