@@ -172,7 +172,7 @@ export function open(api) {
       return h('p', { class: 'cd' }, cd.label ? tx(cd.label) + ' ' : '', out);
     },
     _cta(cta, onClick) {
-      if (!cta || !cta.label) return null;
+      if (!cta) return null; // a CTA has its label (campaigns/content.py)
       const click = () => { api.click(cta.url || null); if (onClick) onClick(); };
       return cta.url ? h('a', { class: 'b', href: safeHref(cta.url), text: tx(cta.label), onclick: click }) : m._btn(cta.label, click);
     },
