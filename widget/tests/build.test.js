@@ -62,3 +62,16 @@ test('the committed manifest names the owners\' tools, preview and debug, among 
   assert.deepEqual(manifest.owners.map((f) => f.split('.')[0]), ['preview', 'debug']);
   manifest.owners.forEach((f) => assert.ok(manifest.lazy.includes(f)));
 });
+
+test('a built language table lists its words in the order of the keys the renderer file is given', async () => {
+  const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'static', 'widget');
+  const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
+  const langs = Object.keys(manifest.langs).sort();
+  const sources = Object.fromEntries(await Promise.all(langs.map(async (l) => [l, (await import(`../src/lang/${l}.js`)).default])));
+  const keys = [...new Set(langs.flatMap((l) => Object.keys(sources[l])))];
+  assert.ok(fs.readFileSync(path.join(dir, manifest.renderers.popup), 'utf8').includes(JSON.stringify(keys.join(' '))));
+  for (const l of langs) {
+    const built = (await import(path.join(dir, manifest.langs[l]))).default;
+    assert.deepEqual(Object.fromEntries(keys.map((k, i) => [k, built[i]]).filter(([, w]) => w !== null)), sources[l], l);
+  }
+});
