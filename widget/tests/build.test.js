@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { KEEP_DAYS, lazyFiles, superseded } from '../build.mjs';
+import { KEEP_DAYS, lazyFiles, superseded, visitorFiles } from '../build.mjs';
 
 const release = (render, debug) => ({
   core: 'retarget.js', renderers: { popup: render, nps: render }, chunks: [], lazy: [debug],
@@ -43,4 +43,35 @@ test('the committed manifest names the stable core and every file it lists is co
   assert.equal(manifest.core, 'retarget.js');
   [manifest.core, ...lazyFiles(manifest), ...Object.keys(manifest.superseded || {})]
     .forEach((f) => assert.ok(fs.existsSync(path.join(dir, f)), `${f} is missing`));
+});
+
+test("one visitor's page weighs the core, the renderers, the visitors' lazy files and the largest language table", () => {
+  const manifest = {
+    core: 'retarget.js', renderers: { popup: 'render-all.R.js', nps: 'render-all.R.js' }, chunks: ['chunk.C.js'],
+    lazy: ['debug.D.js', 'cmp.M.js', 'preview.P.js', 'aud.A.js'], owners: ['preview.P.js', 'debug.D.js'],
+    langs: { en: 'lang-en.H.js', fa: 'lang-fa.H.js', pl: 'lang-pl.H.js' },
+  };
+  const size = (f) => ({ 'lang-en.H.js': 400, 'lang-fa.H.js': 700, 'lang-pl.H.js': 600 })[f] || 1;
+  assert.deepEqual(visitorFiles(manifest, size).sort(),
+    ['aud.A.js', 'chunk.C.js', 'cmp.M.js', 'lang-fa.H.js', 'render-all.R.js', 'retarget.js']);
+});
+
+test('the committed manifest names the owners\' tools, preview and debug, among its lazy files', () => {
+  const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'static', 'widget');
+  const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
+  assert.deepEqual(manifest.owners.map((f) => f.split('.')[0]), ['preview', 'debug']);
+  manifest.owners.forEach((f) => assert.ok(manifest.lazy.includes(f)));
+});
+
+test('a built language table lists its words in the order of the keys the renderer file is given', async () => {
+  const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'static', 'widget');
+  const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
+  const langs = Object.keys(manifest.langs).sort();
+  const sources = Object.fromEntries(await Promise.all(langs.map(async (l) => [l, (await import(`../src/lang/${l}.js`)).default])));
+  const keys = [...new Set(langs.flatMap((l) => Object.keys(sources[l])))];
+  assert.ok(fs.readFileSync(path.join(dir, manifest.renderers.popup), 'utf8').includes(JSON.stringify(keys.join(' '))));
+  for (const l of langs) {
+    const built = (await import(path.join(dir, manifest.langs[l]))).default;
+    assert.deepEqual(Object.fromEntries(keys.map((k, i) => [k, built[i]]).filter(([, w]) => w !== null)), sources[l], l);
+  }
 });

@@ -38,9 +38,9 @@ test('every table has the English keys, and only them (fa adds its direction)', 
   CODES.filter((l) => l != 'fa').forEach((l) => assert.equal(tables[l].dir, undefined));
 });
 
-test('every plural category a language uses has its form of "items"', () => {
-  CODES.forEach((l) => new Intl.PluralRules(l).resolvedOptions().pluralCategories
-    .forEach((cat) => assert.ok(tables[l].items[cat], `${l}: ${cat}`)));
+test('every plural category a language uses has its form of "items", unless one text serves them all', () => {
+  CODES.filter((l) => typeof tables[l].items != 'string').forEach((l) => new Intl.PluralRules(l).resolvedOptions()
+    .pluralCategories.forEach((cat) => assert.ok(tables[l].items[cat], `${l}: ${cat}`)));
 });
 
 test('item counts follow each language\'s plural rules', () => {
@@ -50,7 +50,7 @@ test('item counts follow each language\'s plural rules', () => {
     ['1 produkt', '2 produkty', '4 produkty', '5 produktów', '12 produktów', '22 produkty', '25 produktów']);
   assert.deepEqual([1, 2, 19, 20, 101].map((n) => items('ro', n)),
     ['1 produs', '2 produse', '19 produse', '20 de produse', '101 produse']);
-  assert.equal(items('fa', 3), '3 کالا');
+  assert.deepEqual([1, 3].map((n) => items('fa', n)), ['1 کالا', '3 کالا']);
 });
 
 test('an override given as one text is used for every count', () => {

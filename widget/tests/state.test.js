@@ -150,16 +150,18 @@ test('moving to persistent storage prefers the visitor stored there', async () =
   assert.equal(s.data.id, old.data.id);
 });
 
-test('forget removes the stored visitor and goes on in memory as a new visitor', () => {
+test('forget removes the stored visitor and goes on in memory as a new visitor, in the store it returns', async () => {
   const ls = memoryStorage();
   const s = createState({ storage: ls, now: clock() });
   s._pageview('https://shop.example/', '');
   const before = s.data.id;
-  s._forget();
+  const memory = s._forget();
   s._pageview('https://shop.example/b', '');
   assert.equal(ls.getItem(KEY), null);
   assert.notEqual(s.data.id, before);
   assert.equal(s.data.pv, 1);
+  await Promise.resolve(); // the page view is written at the end of its task
+  assert.equal(JSON.parse(memory.getItem(KEY)).id, s.data.id);
 });
 
 test('a storage that throws behaves like no storage', () => {

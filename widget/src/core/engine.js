@@ -43,7 +43,7 @@ const idle = (fn) => (self.requestIdleCallback ? requestIdleCallback(fn, { timeo
  * @property {(type: string, extra?: object) => void} _emit queues an event of this visitor and page
  * @property {(name: 'show'|'close'|'convert', detail: object) => void} _notify tells the page's listeners
  * @property {() => object} _context the visitor context of docs/contracts.md, built now
- * @property {Map<number, ?object>} _open campaign id -> its rendered message (null while it renders)
+ * @property {Map<number, object>} _open campaign id -> its rendered message
  * @property {string|undefined} _nonce the CSP nonce of the script tag, for the message's style
  * @property {(fn: Function) => Function} _safe fn that warns instead of throwing into the page
  * @property {(err: any) => void} _warn warns once in the console
@@ -162,7 +162,7 @@ export function createEngine(site, api, nonce, base, notify) {
   async function pageview() {
     lastPage = page();
     disarm();
-    open.forEach((m, id) => { if (m && !m.el.isConnected) open.delete(id); });
+    open.forEach((m, id) => { if (!m.el.isConnected) open.delete(id); });
     const data = { journey: state._pageview(location.href, doc.referrer) };
     // A site with page groups or audiences: src/lazy/audiences.js counts the page in its group and adds the
     // visitor's audiences to the page view before it is sent and the campaigns are decided.
@@ -235,7 +235,7 @@ export function createEngine(site, api, nonce, base, notify) {
     },
     _destroy() {
       disarm();
-      open.forEach((m) => m && m.close());
+      open.forEach((m) => m.close());
       offAll();
       clock._stop();
       transport._stop();

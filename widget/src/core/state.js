@@ -73,10 +73,11 @@ export function createState({ storage = memoryStorage(), now = Date.now } = {}) 
       move(next, stored && stored.id ? stored : load());
     },
     // Consent denied: the stored visitor is removed and this page goes on in memory as a new visitor, so a
-    // later grant starts fresh.
+    // later grant starts fresh. Returns that memory store (the transport's too: src/lazy/consent_set.js).
     _forget() {
       try { _store.removeItem(KEY); } catch (_) { /* blocked */ }
-      _store = memoryStorage(); _raw = undefined; _dirty = false; _data = null;
+      _raw = undefined; _dirty = false; _data = null;
+      return (_store = memoryStorage());
     },
 
     _pageview(url, referrer) {

@@ -63,10 +63,10 @@ function decide(x, decision, categories, proof) {
 }
 
 // Our decision as gtag('consent', 'update', ...): a type is granted when its category is (necessary always is).
-/** @param {Core} x @param {object} rec the decision's record (src/lazy/consent_set.js) */
+// Called only on sites with a Consent Mode map (site.consent.gcm) and no other consent tool.
+/** @param {Core} x @param {object} rec the decision's record (src/lazy/consent_set.js), or a stored one */
 export function update(x, rec) {
   const map = x._cfg().site.consent.gcm, w = x._win, state = {};
-  if (!map) return;
   Object.keys(map).forEach((t) => {
     state[t] = rec.decision == 'granted' || map[t] == NECESSARY || (rec.categories || []).includes(map[t]) ? 'granted' : 'denied';
   });

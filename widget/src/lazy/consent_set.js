@@ -2,7 +2,7 @@
 // since a page where nobody decides does not need it. What a stored decision allows is the core's
 // (src/core/consent.js).
 import { OUTBOX } from '../core/transport.js';
-import { memoryStorage, readJSON } from '../core/util.js';
+import { readJSON } from '../core/util.js';
 import { KEY } from '../core/state.js';
 
 /** @typedef {import('../core/engine.js').Core} Core */
@@ -13,13 +13,12 @@ import { KEY } from '../core/state.js';
 // On a site that erases on denial, the denial names the visitor stored until then (only there: the event itself
 // carries no visitor id), so the server can erase them.
 /**
- * @param {Core} x @param {'granted'|'denied'|'custom'} decision @param {string[]} [categories] chosen
+ * @param {Core} x @param {'granted'|'denied'|'custom'} decision @param {string[]} categories chosen
  * @param {string} [proof] the other tool's record (TCF string)
  */
 export function consentSet(x, decision, categories, proof) {
   const c = x._cfg().site.consent, rec = {
-    decision: decision == 'granted' || decision == 'denied' ? decision : 'custom',
-    categories: categories || [], policy_version: c.policy_version || null, consent_id: x._uuid(),
+    decision, categories, policy_version: c.policy_version || null, consent_id: x._uuid(),
   };
   if (proof) rec.tc_string = proof;
   const ls = x._store(), ok = x._allows(rec), s = x._state, t = x._transport, stored = readJSON(ls, KEY);
@@ -30,15 +29,15 @@ export function consentSet(x, decision, categories, proof) {
     const d = s.data;
     t._release(true, ls, { visitor: d.id, session: d.session && d.session.id });
   } else {
-    t._release(false, memoryStorage());
-    s._forget(); // a stored visitor (an earlier "granted") is forgotten
+    // A stored visitor (an earlier "granted") is forgotten; the state and the events go on in memory.
+    t._release(false, s._forget());
     try { ls.removeItem(OUTBOX); } catch (_) { /* blocked */ }
   }
   x._emit('consent', ok ? { data: rec } : {
     data: c.erase && stored && stored.id ? { ...rec, erase: stored.id } : rec, visitor: null, session: null,
   });
   if (c.gcm && !c.source) x._load('cmp').then((m) => m.update(x, rec), x._warn);
-  x._open.forEach((m, id) => { if (m && x._cfg().campaigns.some((k) => k.id === id && k.type == 'consent')) m.close(); });
+  x._open.forEach((m, id) => { if (x._cfg().campaigns.some((k) => k.id === id && k.type == 'consent')) m.close(); });
   x._arm();
 }
 

@@ -1,11 +1,13 @@
 // The language a message speaks and its table of words (src/lang/<code>.js), one lazy file per language loaded only
 // when a message in it is about to show.
 
-/* global __RT_LANGS__, __RT_LANG__ */
-// Set by build.mjs: the languages (a text: a defined array would become a shared chunk), and the hash their files are named with (lang-<code>.<hash>.js beside this file);
-// unbuilt (node's tests), the sources.
+/* global __RT_LANGS__, __RT_LANG__, __RT_KEYS__ */
+// Set by build.mjs: the languages (a text: a defined array would become a shared chunk), the hash their files are
+// named with (lang-<code>.<hash>.js beside this file), and the tables' keys in the order a built table lists its words
+// (an array, so that the keys come once, here, instead of in every table); unbuilt (node's tests), the sources.
 const LANGS = (typeof __RT_LANGS__ == 'undefined' ? 'en fa pl ro' : __RT_LANGS__).split(' ');
 const FILE = typeof __RT_LANG__ == 'undefined' ? '../lang/%.js' : `./lang-%.${__RT_LANG__}.js`;
+const KEYS = typeof __RT_KEYS__ == 'undefined' ? null : __RT_KEYS__.split(' ');
 
 /** language -> its table, once loaded */
 export const T = {};
@@ -14,8 +16,10 @@ export const T = {};
 export const langOf = (c, site, page = document.documentElement.lang) =>
   [c.language, page, site.language].map((l) => (l || '').toLowerCase().split('-')[0]).find((l) => LANGS.includes(l)) || 'en';
 
-/** The language's table, or a promise of it in T. */
-export const langLoad = (l) => T[l] || import(FILE.replace('%', l)).then((m) => { T[l] = m.default; });
+/** The language's table (keys to words), or a promise of it in T. */
+export const langLoad = (l) => T[l] || import(FILE.replace('%', l)).then((m) => {
+  T[l] = KEYS ? Object.fromEntries(KEYS.map((k, i) => [k, m.default[i]])) : m.default;
+});
 
 /** `forms` (a text, or plural forms by Intl.PluralRules category) for the number n, `#` replaced by n. */
 export const plural = (forms, n, lang) =>

@@ -12,7 +12,7 @@ import { band } from '../render/nps.js';
 
 /** @typedef {import('../core/engine.js').Core} Core */
 
-const overlayOpen = (open) => [...open.values()].some((m) => !m || (m._overlay && m.el.isConnected));
+const overlayOpen = (open) => [...open.values()].some((m) => m._overlay && m.el.isConnected);
 
 // Campaigns fired in the same tick compete: the first in priority order (the config's) wins the overlay
 // slot, if no overlay is open and the site cap allows it. A holdout visitor sends `exposure` instead.

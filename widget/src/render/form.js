@@ -2,7 +2,7 @@
 import { h, uid, honeypot } from './kit.js';
 
 // Choices (radio or checkbox), an optional free text, then thank-you; submits {form, choices, text}.
-export function feedbackScreen(m, { question, options = [], multiple, free_text: free }) {
+export function feedbackScreen(m, { question, options, multiple, free_text: free }) {
   const name = uid('q');
   const inputs = options.map((o) => h('input', { type: multiple ? 'checkbox' : 'radio', name, value: o }));
   const text = free && h('textarea', { rows: 2 });

@@ -14,7 +14,6 @@ export const ROOT_ID = 'retarget-root';
 // What the renderers build that takes focus (the honeypot and a required category's checkbox do not).
 const FOCUSABLE = 'a[href],button,input:not([disabled]):not([tabindex="-1"]),textarea';
 const KEEP = /^(P|BR|STRONG|EM|B|I|U|A|UL|OL|LI|SPAN|SMALL)$/;
-const DROP = /^(SCRIPT|STYLE|TEMPLATE|NOSCRIPT|IFRAME|OBJECT|EMBED|SVG|MATH|TITLE)$/;
 const D = document;
 let _ids = 0;
 
@@ -70,7 +69,9 @@ const safeHref = (href) => {
   try { return /^(https?|mailto):$/.test(new URL(href, location.href).protocol) ? href : null; } catch (_) { return null; }
 };
 
-// Marketer HTML (sanitized by the server) re-built node by node from an inert document.
+// Marketer HTML re-built node by node from an inert document, as text nodes and the elements of KEEP. The server has
+// sanitized it with the same allow-list (campaigns/content.py, nh3, when saved and again in the config), so no other
+// element reaches here; one that did would be unwrapped to its text, never markup.
 export function html(src, tx) {
   const frag = D.createDocumentFragment();
   let doc;
@@ -81,7 +82,7 @@ export function html(src, tx) {
   const copy = (from, to) => from.childNodes.forEach((n) => {
     const tag = n.tagName, attr = (a) => n.getAttribute(a);
     if (n.nodeType == 3) to.append(tx(n.data));
-    if (n.nodeType != 1 || DROP.test(tag)) return;
+    if (n.nodeType != 1) return;
     if (!KEEP.test(tag)) return copy(n, to);
     const el = D.createElement(tag);
     if (tag == 'A') {
@@ -171,7 +172,7 @@ export function open(api) {
       return h('p', { class: 'cd' }, cd.label ? tx(cd.label) + ' ' : '', out);
     },
     _cta(cta, onClick) {
-      if (!cta || !cta.label) return null;
+      if (!cta) return null; // a CTA has its label (campaigns/content.py)
       const click = () => { api.click(cta.url || null); if (onClick) onClick(); };
       return cta.url ? h('a', { class: 'b', href: safeHref(cta.url), text: tx(cta.label), onclick: click }) : m._btn(cta.label, click);
     },

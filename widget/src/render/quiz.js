@@ -3,9 +3,10 @@
 import { open, h } from './kit.js';
 
 // The product with the most points from the answers picked (the first listed on a tie, or when nothing scored).
+// Every answer has its scores, whole numbers (campaigns/content.py).
 export function quizWinner(quiz, picked) {
   const points = {};
-  picked.forEach((a) => Object.keys((a && a.scores) || {}).forEach((id) => { points[id] = (points[id] || 0) + (+a.scores[id] || 0); }));
+  picked.forEach((a) => Object.keys(a.scores).forEach((id) => { points[id] = (points[id] || 0) + a.scores[id]; }));
   return quiz.products.reduce((best, p) => ((points[p.id] || 0) > (points[best.id] || 0) ? p : best), quiz.products[0]);
 }
 
