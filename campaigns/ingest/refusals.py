@@ -89,7 +89,12 @@ def refusals_note(*, site_id: int, day: date, reason: str, count: int = 1, origi
     if client is None:
         rejected_events_count(site_id=site_id, day=day, reasons=Counter({reason: count}))
         if origin:
-            _refused_origins_write({(site_id, origin): 1}, at=timezone.now())
+            try:
+                _refused_origins_write({(site_id, origin): 1}, at=timezone.now())
+            except OperationalError as error:  # as rejected_events_count: the refusal is answered all the same
+                if not (isinstance(error, EventsStoreBusy) or sqlite_busy(error)):
+                    raise
+                logger.warning("refusals_note: the database stayed locked, a refused origin went unnoted")
         return
     import redis
 

@@ -139,8 +139,8 @@ export function createEngine(site, api, nonce, base, notify) {
       if (armed.has(c.id) || !ok.has(c.id)) return;
       const v = variantOf(c, ok.get(c.id));
       if (v === undefined) return;
-      // prefetch, once the page is idle (one idle callback for every campaign armed)
-      if (v && !prefetch) prefetch = idle(() => load(RENDER).catch(() => {}));
+      // prefetch, once the page is idle (one idle callback for every campaign armed): the renderers and the words
+      if (v && !prefetch) prefetch = idle(() => load(RENDER).then((m) => m.warm(cfg)).catch(() => {}));
       armed.set(c.id, armAll(c.arm, safe(() => fire(c)), x));
     });
   }

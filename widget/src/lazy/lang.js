@@ -21,6 +21,10 @@ export const langLoad = (l) => T[l] || import(FILE.replace('%', l)).then((m) => 
   T[l] = KEYS ? Object.fromEntries(KEYS.map((k, i) => [k, m.default[i]])) : m.default;
 });
 
+/** The tables of the campaigns' languages, loaded with the renderers while the page is idle: a message that fires
+ * later shows without waiting for its words, offline too. */
+export const warm = (cfg) => Promise.all(cfg.campaigns.map((c) => langLoad(langOf(c, cfg.site))));
+
 /** `forms` (a text, or plural forms by Intl.PluralRules category) for the number n, `#` replaced by n. */
 export const plural = (forms, n, lang) =>
   (forms.split ? forms : forms[new Intl.PluralRules(lang).select(n)] || forms.other).replace('#', n);

@@ -3,3 +3,4 @@
 export { resolve } from '../lazy/show.js';
 export { goals } from '../lazy/goals.js';
 export { consentSet, consentCommand } from '../lazy/consent_set.js';
+export { warm } from '../lazy/lang.js';
