@@ -1,4 +1,4 @@
-"""From journey to message on the demo shop, as issue 19 is checked: browsed as several kinds of visitor.
+"""From journey to message on the demo shop, as the product is checked: browsed as several kinds of visitor.
 
 One flow, one live server, one seeded demo:
 1. The owner makes an audience of blog readers on the journey map ("New audience from these pages": the blog's two
