@@ -228,6 +228,9 @@ def _refused_origins_flush(client) -> None:
     try:
         _refused_origins_write(counts, at=timezone.now())
     except Exception:
+        # The refusal counts are flushed all the same; the origins wait for the next flush, and the cause is logged.
+        logger.warning("refusals_flush: the refused origins could not be written, kept for the next flush",
+                       exc_info=True)
         restore = client.pipeline(transaction=True)
         for (site_id, origin), count in counts.items():
             restore.hincrby(keys[site_id], origin, count)
