@@ -35,9 +35,12 @@ INSTALLATION_CLAIM_COLUMNS = "received_at timestamptz, widget_version text"
 
 # The origin is read once per distinct URL of the batch (tally_url_origins), not once per event: a site's pages recur,
 # and the pattern's match is most of this step's cost when done per event. What needs no origin (a campaign's latest
-# impression, a site's newest event) is read from the batch's events directly.
+# impression, a site's newest event) is read from the batch's events directly. Origins compare bytewise ("C"): the
+# counters are grouped and locked in their order, which needs no language's rules, and sorting a batch's events by
+# origin is then several times cheaper.
 _FOLD = f"""
-CREATE TEMP TABLE IF NOT EXISTS tally_url_origins (site_id bigint, url text, origin text) ON COMMIT DELETE ROWS;
+CREATE TEMP TABLE IF NOT EXISTS tally_url_origins (site_id bigint, url text, origin text COLLATE "C")
+    ON COMMIT DELETE ROWS;
 TRUNCATE tally_url_origins;
 INSERT INTO tally_url_origins
 SELECT u.site_id, u.url, coalesce(a.origin, '{OTHER_ORIGIN}')
