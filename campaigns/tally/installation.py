@@ -33,20 +33,28 @@ _ORIGIN = re.compile(ORIGIN_PATTERN)
 INSTALLATION_CLAIM_SQL = "e.received_at, e.widget_version"
 INSTALLATION_CLAIM_COLUMNS = "received_at timestamptz, widget_version text"
 
+# The origin is read once per distinct URL of the batch (tally_url_origins), not once per event: a site's pages recur,
+# and the pattern's match is most of this step's cost when done per event. What needs no origin (a campaign's latest
+# impression, a site's newest event) is read from the batch's events directly. Origins compare bytewise ("C"): the
+# counters are grouped and locked in their order, which needs no language's rules, and sorting a batch's events by
+# origin is then several times cheaper.
 _FOLD = f"""
-CREATE TEMP TABLE IF NOT EXISTS tally_origins (id bigint, site_id bigint, type text, campaign_id bigint,
-    received_at timestamptz, widget_version text, origin text) ON COMMIT DELETE ROWS;
-TRUNCATE tally_origins;
-INSERT INTO tally_origins
-SELECT e.id, e.site_id, e.type, e.campaign_id, e.received_at, e.widget_version, coalesce(a.origin, '{OTHER_ORIGIN}')
-FROM tally_events AS e
+CREATE TEMP TABLE IF NOT EXISTS tally_url_origins (site_id bigint, url text, origin text COLLATE "C")
+    ON COMMIT DELETE ROWS;
+TRUNCATE tally_url_origins;
+INSERT INTO tally_url_origins
+SELECT u.site_id, u.url, coalesce(a.origin, '{OTHER_ORIGIN}')
+FROM (SELECT DISTINCT site_id, url FROM tally_events) AS u
 LEFT JOIN unnest(%(sites)s::bigint[], %(origins)s::text[]) AS a(site_id, origin)
-    ON a.site_id = e.site_id AND a.origin = lower(substring(e.url from '{ORIGIN_PATTERN}'));
+    ON a.site_id = u.site_id AND a.origin = lower(substring(u.url from '{ORIGIN_PATTERN}'));
+ANALYZE tally_url_origins;
 
 INSERT INTO {ACTIVITY} AS t (site_id, origin, last_event_at, last_pageview_at, widget_version)
-SELECT site_id, origin, max(received_at), max(received_at) FILTER (WHERE type = 'pageview'),
-    coalesce((array_agg(widget_version ORDER BY received_at DESC, id DESC) FILTER (WHERE type = 'pageview'))[1], '')
-FROM tally_origins GROUP BY site_id, origin ORDER BY site_id, origin
+SELECT o.site_id, o.origin, max(e.received_at), max(e.received_at) FILTER (WHERE e.type = 'pageview'),
+    coalesce((array_agg(e.widget_version ORDER BY e.received_at DESC, e.id DESC)
+              FILTER (WHERE e.type = 'pageview'))[1], '')
+FROM tally_events AS e JOIN tally_url_origins AS o ON o.site_id = e.site_id AND o.url = e.url
+GROUP BY o.site_id, o.origin ORDER BY o.site_id, o.origin
 ON CONFLICT (site_id, origin) DO UPDATE SET
     last_event_at = greatest(t.last_event_at, EXCLUDED.last_event_at),
     last_pageview_at = greatest(t.last_pageview_at, EXCLUDED.last_pageview_at),
@@ -54,17 +62,18 @@ ON CONFLICT (site_id, origin) DO UPDATE SET
         THEN EXCLUDED.widget_version ELSE t.widget_version END;
 
 INSERT INTO {MINUTES} AS t (site_id, origin, minute, events)
-SELECT site_id, origin, date_trunc('minute', received_at), count(*)
-FROM tally_origins GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+SELECT o.site_id, o.origin, date_trunc('minute', e.received_at), count(*)
+FROM tally_events AS e JOIN tally_url_origins AS o ON o.site_id = e.site_id AND o.url = e.url
+GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
 ON CONFLICT (site_id, origin, minute) DO UPDATE SET events = t.events + EXCLUDED.events;
 
 DELETE FROM {MINUTES} AS t
-USING (SELECT site_id, max(received_at) AS newest FROM tally_origins GROUP BY site_id) AS s
+USING (SELECT site_id, max(received_at) AS newest FROM tally_events GROUP BY site_id) AS s
 WHERE t.site_id = s.site_id AND t.minute < s.newest - interval '{MINUTES_KEPT} minutes';
 
 INSERT INTO {CAMPAIGNS} AS t (campaign_id, site_id, last_impression_at)
 SELECT campaign_id, min(site_id), max(received_at)
-FROM tally_origins WHERE type = 'impression' AND campaign_id IS NOT NULL GROUP BY campaign_id ORDER BY campaign_id
+FROM tally_events WHERE type = 'impression' AND campaign_id IS NOT NULL GROUP BY campaign_id ORDER BY campaign_id
 ON CONFLICT (campaign_id) DO UPDATE SET
     last_impression_at = greatest(t.last_impression_at, EXCLUDED.last_impression_at);
 """

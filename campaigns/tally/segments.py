@@ -29,16 +29,16 @@ _PRINTABLE_ASCII = re.compile(r"[\x20-\x7e]+")
 # The segment's columns on assignments and counters ("returning" is a reserved word in SQL: always quoted).
 SEGMENT = 'device, source, "returning"'
 
-# An event's own traffic source: source_normalize in SQL, over an event aliased `e` (ASCII-only lowercase,
-# whatever the database's locale).
+# An event's own traffic source: source_normalize in SQL, over an event aliased `e`. Only printable ASCII reaches
+# lower(), and under the "C" collation it maps A-Z alone, whatever the database's locale (translate() would do the
+# same at several times the cost, per event of the tally's claim).
 _SEGMENT_SOURCE = "btrim(e.payload -> 'segment' ->> 'source', " + " || ".join(
     f"chr({ord(c)})" for c in WHITESPACE) + ")"
 SOURCE_SQL = f"""CASE
     WHEN jsonb_typeof(e.payload -> 'segment' -> 'source') IS DISTINCT FROM 'string' OR {_SEGMENT_SOURCE} = ''
         THEN '{DIRECT}'
     WHEN {_SEGMENT_SOURCE} !~ '^[\\x20-\\x7e]+$' THEN '{OTHER}'
-    ELSE left(translate({_SEGMENT_SOURCE}, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz'),
-              {SOURCE_MAX_LENGTH})
+    ELSE left(lower({_SEGMENT_SOURCE} COLLATE "C"), {SOURCE_MAX_LENGTH})
 END"""
 
 # An event's device: segment_of in SQL, over an event aliased `e`: the widget's own when its segment names one of

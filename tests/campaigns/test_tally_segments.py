@@ -175,6 +175,7 @@ SOURCES = [
     ("google/cpc", "google/cpc"),
     ("  Google/CPC \t", "google/cpc"),
     ("WWW.News.Example", "www.news.example"),
+    ("AZ@[`{~IK", "az@[`{~ik"),  # A-Z only, as ASCII maps them whatever the locale (no dotless i)
     ("", "direct"),
     ("   ", "direct"),
     (None, "direct"),
