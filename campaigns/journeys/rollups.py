@@ -1,0 +1,307 @@
+"""The journey map's daily rollups by label (campaigns/models/journey_rollups.py): built by a worker, read by the map.
+
+A day's counters by path (a million page views a day is ~575,000 rows) are summed by label once, with the site's
+groups as they are then, for every combination of segment filters; the map then reads a few hundred rows a day
+instead of summing every path row of every day it shows. Groups still apply when the map is read: a day is read
+from its rollups only when they were built with the site's groups now (`groups_hash`), and from the counters
+otherwise, so editing a group re-groups history at once (slowly, until the worker has rebuilt the days).
+
+What makes a day due for a rebuild (`JourneyRollupDay.stale`), without any work in the tally's fold:
+- page views of that day were folded since it was built: the worker reads the day of each page view the tally has
+  counted since it last looked (events between its own cursor and the tally's, in the tally's order; a minute of
+  a busy site is a few thousand events), so a late page view for a past day marks that day;
+- the site's groups changed: each run compares the hash every day was built with to the groups' hash now.
+
+`journey_rollups_refresh` (the `campaigns.journey_rollups_refresh` task, run by beat every minute) marks, then
+rebuilds the stale days newest first (today first), each in its own transaction: the day's state row is claimed
+with FOR UPDATE SKIP LOCKED, its rollup rows deleted and summed again from its counters, and the state updated,
+so two workers never build the same day and a rebuild can be repeated. On SQLite (the demo, tasks in-process)
+nothing is built and the map reads the counters, as it always did.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.db import connection, transaction
+
+from campaigns.journeys.flow import LabelCounts, PageCount, TransitionCount
+from campaigns.journeys.label_sql import WORK_MEM, labels_table, temp_table, where_sql
+from campaigns.journeys.paths import Group, groups_sorted
+from campaigns.models import (
+    Event,
+    JourneyLabelDaily,
+    JourneyLabelMoveDaily,
+    JourneyPageDaily,
+    JourneyRollupCursor,
+    JourneyRollupDay,
+    JourneyTransitionDaily,
+    PageGroup,
+    Site,
+    TallyCursor,
+)
+from campaigns.tally.lock import LOCK_NAMESPACE
+from campaigns.tally.sql import _known_zones
+
+logger = logging.getLogger(__name__)
+
+PAGES = JourneyPageDaily._meta.db_table
+TRANSITIONS = JourneyTransitionDaily._meta.db_table
+LABEL_PAGES = JourneyLabelDaily._meta.db_table
+LABEL_MOVES = JourneyLabelMoveDaily._meta.db_table
+DAYS = JourneyRollupDay._meta.db_table
+ROLLUP_CURSOR = JourneyRollupCursor._meta.db_table
+# One marking at a time (the second key of the tally's advisory locks, see campaigns/tally/lock.py).
+LOCK_ROLLUP_MARK = 2
+# A run's time for rebuilding: beat starts one a minute, and a day of a busy site takes a few seconds.
+REFRESH_SECONDS = 50.0
+SEGMENT = ("device", "source", "returning")
+
+
+def groups_hash(groups: Sequence[Group]) -> str:
+    """What the labels depend on: the groups' names and URL rules, in the order they are tried."""
+    applied = [[group.name, group.rule] for group in groups_sorted(groups)]
+    return hashlib.sha256(json.dumps(applied, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _groups_of(site_ids) -> dict[int, list[Group]]:
+    found: dict[int, list[Group]] = {site_id: [] for site_id in site_ids}
+    for row in PageGroup.objects.filter(site_id__in=found).order_by("order", "id"):
+        found[row.site_id].append(Group(name=row.name, rule=row.url_rule, stage=row.stage, order=row.order))
+    return found
+
+
+# ---------------------------------------------------------------- which days are due
+
+# Every (site, day) of the page views counted between the two cursors, marked stale (inserted when new).
+_MARK = f"""
+INSERT INTO {DAYS} AS d (site_id, day, groups_hash, stale)
+SELECT DISTINCT e.site_id, (e.ts AT TIME ZONE coalesce(z.name, 'UTC'))::date, '', true
+FROM {Event._meta.db_table} AS e JOIN {Site._meta.db_table} AS s ON s.id = e.site_id
+LEFT JOIN unnest(%(zones)s::text[]) AS z(name) ON z.name = s.time_zone
+WHERE (e.tx, e.id) > (%(from_tx)s, %(from_id)s) AND (e.tx, e.id) <= (%(to_tx)s, %(to_id)s) AND e.type = 'pageview'
+ON CONFLICT (site_id, day) DO UPDATE SET stale = true WHERE NOT d.stale
+"""
+# The first run: every day already counted (read after the tally's cursor, so it holds at least what that counted).
+_BACKFILL = f"""
+INSERT INTO {DAYS} (site_id, day, groups_hash, stale) SELECT DISTINCT site_id, day, '', true FROM {PAGES}
+ON CONFLICT (site_id, day) DO NOTHING
+"""
+_REGROUPED = f"""
+UPDATE {DAYS} AS d SET stale = true FROM unnest(%s::bigint[], %s::text[]) AS h(site_id, groups_hash)
+WHERE d.site_id = h.site_id AND d.groups_hash <> h.groups_hash AND NOT d.stale
+"""
+
+
+def journey_rollups_mark() -> int:
+    """Mark stale the days with page views counted since the last marking, and the days of sites whose groups
+    changed since they were built; returns how many rows changed (0 when another worker is marking)."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", [LOCK_NAMESPACE, LOCK_ROLLUP_MARK])
+        if not cursor.fetchone()[0]:
+            return 0
+        tally = TallyCursor.objects.filter(id=1).values_list("last_tx", "last_id").first() or (0, 0)
+        mine = JourneyRollupCursor.objects.filter(id=1).first()
+        if mine is None:
+            cursor.execute(_BACKFILL)
+            marked = cursor.rowcount
+            JourneyRollupCursor.objects.create(id=1, last_tx=tally[0], last_id=tally[1])
+        else:
+            marked = 0
+            if (mine.last_tx, mine.last_id) < tally:
+                cursor.execute(_MARK, {"zones": list(_known_zones()), "from_tx": mine.last_tx,
+                                       "from_id": mine.last_id, "to_tx": tally[0], "to_id": tally[1]})
+                marked = cursor.rowcount
+                JourneyRollupCursor.objects.filter(id=1).update(last_tx=tally[0], last_id=tally[1])
+        hashes = {site_id: groups_hash(groups) for site_id, groups in _groups_of(
+            JourneyRollupDay.objects.values_list("site_id", flat=True).distinct()).items()}
+        cursor.execute(_REGROUPED, [list(hashes), list(hashes.values())])
+        return marked + cursor.rowcount
+
+
+# ---------------------------------------------------------------- a day's rebuild
+
+
+# Each build sums the day's rows for every combination of the segment's fields given or "any" (CUBE), ordered so
+# that the rows a filter reads lie together.
+_CUBE = 'CUBE (device, source, "returning")'
+_BUILD_MOVES = f"""
+INSERT INTO {LABEL_MOVES} (site_id, day, step, from_label, label, device, source, "returning", count)
+SELECT %(site)s, %(day)s, step, from_label, label, device, source, "returning", sum(count) FROM (
+    SELECT r.step, coalesce(f.label, r.from_path) AS from_label, coalesce(t.label, r.path) AS label, r.device,
+        r.source, r."returning", sum(r.count) AS count
+    FROM {TRANSITIONS} AS r LEFT JOIN journey_labels AS f ON f.path = r.from_path
+    LEFT JOIN journey_labels AS t ON t.path = r.path
+    WHERE r.site_id = %(site)s AND r.day = %(day)s GROUP BY 1, 2, 3, 4, 5, 6
+) AS fine GROUP BY step, from_label, label, {_CUBE} ORDER BY device, source, "returning", step, from_label, label
+"""
+# The moves out of a label at a step are the moves of the next step from it (the day's finest move rows, just built).
+_BUILD_PAGES = f"""
+INSERT INTO {LABEL_PAGES} (site_id, day, step, label, device, source, "returning", pageviews, entries, moves_out)
+SELECT %(site)s, %(day)s, step, label, device, source, "returning", sum(pageviews), sum(entries), sum(moves_out)
+FROM (
+    SELECT r.step, coalesce(l.label, r.path) AS label, r.device, r.source, r."returning",
+        sum(r.pageviews) AS pageviews, sum(r.entries) AS entries, 0 AS moves_out
+    FROM {PAGES} AS r LEFT JOIN journey_labels AS l ON l.path = r.path
+    WHERE r.site_id = %(site)s AND r.day = %(day)s GROUP BY 1, 2, 3, 4, 5
+    UNION ALL
+    SELECT m.step - 1, m.from_label, m.device, m.source, m."returning", 0, 0, sum(m.count)
+    FROM {LABEL_MOVES} AS m WHERE m.site_id = %(site)s AND m.day = %(day)s
+        AND m.device IS NOT NULL AND m.source IS NOT NULL AND m."returning" IS NOT NULL
+    GROUP BY 1, 2, 3, 4, 5
+) AS fine GROUP BY step, label, {_CUBE} ORDER BY device, source, "returning", step, label
+"""
+_CLAIM = f"SELECT id, site_id, day FROM {DAYS} WHERE stale {{only}} ORDER BY day DESC, site_id LIMIT 1 " \
+    "FOR UPDATE SKIP LOCKED"
+
+
+def journey_rollup_build(*, site_id: int | None = None) -> tuple[int, dt.date] | None:
+    """Claim the newest stale day (of one site, or of any) and rebuild it whole; (site id, day), or None when no
+    day is left to claim."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(WORK_MEM)
+        only, params = ("AND site_id = %s", [site_id]) if site_id is not None else ("", [])
+        cursor.execute(_CLAIM.format(only=only), params)
+        row = cursor.fetchone()
+        if row is None:
+            return None
+        state_id, site_id, day = row
+        groups = _groups_of([site_id])[site_id]
+        labels_table(cursor, groups=groups, params=[site_id, day, site_id, day], paths_sql=f"""
+            SELECT path FROM {PAGES} WHERE site_id = %s AND day = %s
+            UNION SELECT from_path FROM {TRANSITIONS} WHERE site_id = %s AND day = %s""")
+        built = {"site": site_id, "day": day}
+        for table in (LABEL_MOVES, LABEL_PAGES):
+            cursor.execute(f"DELETE FROM {table} WHERE site_id = %(site)s AND day = %(day)s", built)
+        cursor.execute(_BUILD_MOVES, built)
+        cursor.execute(_BUILD_PAGES, built)
+        cursor.execute(f"UPDATE {DAYS} SET groups_hash = %s, built_at = now(), stale = false WHERE id = %s",
+                       [groups_hash(groups), state_id])
+    return site_id, day
+
+
+def journey_rollups_refresh(*, site_id: int | None = None, time_budget: float = REFRESH_SECONDS) -> int:
+    """Mark the days due, then rebuild them newest first until none is left or the time is up; returns how many
+    days were rebuilt. Nothing on databases other than PostgreSQL (the map reads the counters there)."""
+    if connection.vendor != "postgresql":
+        return 0
+    journey_rollups_mark()
+    deadline = time.monotonic() + time_budget
+    built = 0
+    while time.monotonic() < deadline and journey_rollup_build(site_id=site_id) is not None:
+        built += 1
+    return built
+
+
+# ---------------------------------------------------------------- the map's read
+
+
+@dataclass(frozen=True)
+class RollupStatus:
+    """How the map's counts were read: `rolled` of the filter's `days` from rollups, as of `as_of` (the oldest
+    build among those with page views counted since; the latest build when none has), the others from the
+    counters; `regrouping`: days read from the counters because their rollups were built with other groups."""
+
+    days: int
+    rolled: int
+    as_of: dt.datetime | None
+    regrouping: int
+
+
+def _rollup_days(*, site: Site, where, groups: Sequence[Group]) -> tuple[list[dt.date], list[dt.date], RollupStatus]:
+    """(days read from rollups, days read from the counters, status)."""
+    current = groups_hash(groups)
+    states = JourneyRollupDay.objects.filter(site=site, day__gte=where.start, day__lte=where.end).values_list(
+        "day", "groups_hash", "built_at", "stale")
+    rolled, builds, changed, regrouping = set(), [], [], 0
+    for day, built_with, built_at, stale in states:
+        if built_with == current and built_at is not None:
+            rolled.add(day)
+            builds.append(built_at)
+            if stale:
+                changed.append(built_at)
+        elif built_with:
+            regrouping += 1
+    days = (where.end - where.start).days + 1
+    counted = [where.start + dt.timedelta(days=n) for n in range(max(days, 0))]
+    as_of = min(changed) if changed else max(builds, default=None)
+    return sorted(rolled), [day for day in counted if day not in rolled], RollupStatus(
+        days=max(days, 0), rolled=len(rolled), as_of=as_of, regrouping=regrouping)
+
+
+def _rollup_where(*, site: Site, where, rolled: list[dt.date]) -> tuple[str, list]:
+    """The rollup rows of the filter's segment (NULL: "any") on the days `rolled`."""
+    clauses, params = ["r.site_id = %s", "r.day = ANY(%s::date[])"], [site.id, rolled]
+    for column in SEGMENT:
+        value = getattr(where, column)
+        if value is None:
+            clauses.append(f'r."{column}" IS NULL')
+        else:
+            clauses.append(f'r."{column}" = %s')
+            params.append(value)
+    return " AND ".join(clauses), params
+
+
+def journey_label_counts_rolled(
+    *, site: Site, where, groups: Sequence[Group], steps: int
+) -> tuple[LabelCounts, RollupStatus]:
+    """journey_label_counts_get on PostgreSQL: the days whose rollups are current read from them, the others from
+    the counters by path (summed into temporary tables and labelled), both summed together in one query a part.
+    The same answer as reading every day from the counters."""
+    rolled, counted, status = _rollup_days(site=site, where=where, groups=groups)
+    if not rolled and not counted:  # no day between the filter's bounds
+        return LabelCounts(pages=(), moves=(), out=()), status
+    pages_parts, moves_parts, out_parts, params = [], [], [], {"pages": [], "moves": [], "out": []}
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(WORK_MEM)
+        if counted:
+            filtered, counted_params = where_sql(site=site, where=where, days=counted if rolled else None)
+            temp_table(cursor, "journey_pages", f"""ON COMMIT DROP AS
+                SELECT r.step, r.path, sum(r.pageviews) AS pageviews, sum(r.entries) AS entries
+                FROM {PAGES} AS r WHERE {filtered} GROUP BY r.step, r.path""", counted_params)
+            temp_table(cursor, "journey_moves", f"""ON COMMIT DROP AS
+                SELECT r.step, r.from_path, r.path, sum(r.count) AS count
+                FROM {TRANSITIONS} AS r WHERE {filtered} GROUP BY r.step, r.from_path, r.path""", counted_params)
+            labels_table(cursor, groups=groups, paths_sql="SELECT path FROM journey_pages UNION "
+                         "SELECT from_path FROM journey_moves UNION SELECT path FROM journey_moves")
+            pages_parts.append("""SELECT p.step, coalesce(l.label, p.path) AS name, p.pageviews, p.entries
+                FROM journey_pages AS p LEFT JOIN journey_labels AS l ON l.path = p.path""")
+            moves_parts.append("""SELECT m.step, coalesce(f.label, m.from_path) AS source,
+                    coalesce(t.label, m.path) AS target, m.count
+                FROM journey_moves AS m LEFT JOIN journey_labels AS f ON f.path = m.from_path
+                LEFT JOIN journey_labels AS t ON t.path = m.path WHERE m.step BETWEEN 2 AND %s""")
+            params["moves"].append(steps + 1)
+            out_parts.append("""SELECT coalesce(f.label, m.from_path) AS source, m.count
+                FROM journey_moves AS m LEFT JOIN journey_labels AS f ON f.path = m.from_path""")
+        if rolled:
+            filtered, rolled_params = _rollup_where(site=site, where=where, rolled=rolled)
+            pages_parts.append(f"""SELECT r.step, r.label, r.pageviews, r.entries FROM {LABEL_PAGES} AS r
+                WHERE {filtered} AND (r.pageviews > 0 OR r.entries > 0)""")
+            params["pages"] += rolled_params
+            moves_parts.append(f"""SELECT r.step, r.from_label, r.label, r.count FROM {LABEL_MOVES} AS r
+                WHERE {filtered} AND r.step BETWEEN 2 AND %s""")
+            params["moves"] += [*rolled_params, steps + 1]
+            out_parts.append(f"SELECT r.label, r.moves_out FROM {LABEL_PAGES} AS r WHERE {filtered} "
+                             "AND r.moves_out > 0")
+            params["out"] += rolled_params
+        cursor.execute(f"""SELECT step, name, sum(pageviews), sum(entries)
+            FROM ({" UNION ALL ".join(pages_parts)}) AS p (step, name, pageviews, entries)
+            GROUP BY step, name ORDER BY step, name""", params["pages"])
+        pages = tuple(PageCount(step=step, path=name, pageviews=int(views), entries=int(entries))
+                      for step, name, views, entries in cursor.fetchall())
+        cursor.execute(f"""SELECT step, source, target, sum(count)
+            FROM ({" UNION ALL ".join(moves_parts)}) AS m (step, source, target, count)
+            GROUP BY step, source, target ORDER BY step, source, target""", params["moves"])
+        moves = tuple(TransitionCount(step=step, from_path=source, path=target, count=int(count))
+                      for step, source, target, count in cursor.fetchall())
+        cursor.execute(f"""SELECT source, sum(count) FROM ({" UNION ALL ".join(out_parts)}) AS o (source, count)
+            GROUP BY source ORDER BY source""", params["out"])
+        out = tuple(TransitionCount(step=0, from_path=source, path="", count=int(count))
+                    for source, count in cursor.fetchall())
+    return LabelCounts(pages=pages, moves=moves, out=out), status
