@@ -323,6 +323,7 @@ def bench(*, owner, site, today, days: int, session_days: int, runs: int) -> Non
     from django.urls import reverse
 
     from campaigns.journeys.flow import entry_exit_tables, flow_from_counts, flow_from_sessions
+    from campaigns.journeys.rollups import journey_label_counts_rolled
     from campaigns.journeys.sankey import sankey_svg
     from campaigns.journeys.selectors import (
         JourneyFilter,
@@ -351,6 +352,13 @@ def bench(*, owner, site, today, days: int, session_days: int, runs: int) -> Non
             lambda where=where: journey_label_counts_get(site=site, where=where, groups=groups, steps=5), runs))
         counts = journey_label_counts_get(site=site, where=where, groups=groups, steps=5)
         print(f"    ({len(counts.pages):,} page sums, {len(counts.moves):,} move sums by label)")
+        _counts, status = journey_label_counts_rolled(site=site, where=where, groups=groups, steps=5)
+        print(f"    ({status.rolled} of {status.days} days read from rollups, as of {status.as_of:%H:%M:%S})")
+        started = time.perf_counter()
+        counted, _status = journey_label_counts_rolled(site=site, where=where, groups=groups, steps=5,
+                                                       use_rollups=False)
+        print(f"    the same from the counters by path, once: {(time.perf_counter() - started) * 1000:.0f} ms "
+              f"({'equal' if counted == counts else 'NOT EQUAL'} to the read from rollups)", flush=True)
         report("  flow_from_counts + entry_exit_tables", *timed(lambda c=counts: (
             flow_from_counts(pages=c.pages, transitions=c.moves),
             entry_exit_tables(pages=c.pages, transitions=c.out)), runs))

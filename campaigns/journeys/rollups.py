@@ -249,12 +249,14 @@ def _rollup_where(*, site: Site, where, rolled: list[dt.date]) -> tuple[str, lis
 
 
 def journey_label_counts_rolled(
-    *, site: Site, where, groups: Sequence[Group], steps: int
+    *, site: Site, where, groups: Sequence[Group], steps: int, use_rollups: bool = True
 ) -> tuple[LabelCounts, RollupStatus]:
     """journey_label_counts_get on PostgreSQL: the days whose rollups are current read from them, the others from
     the counters by path (summed into temporary tables and labelled), both summed together in one query a part.
-    The same answer as reading every day from the counters."""
+    The same answer as reading every day from the counters, which `use_rollups=False` does (for comparison)."""
     rolled, counted, status = _rollup_days(site=site, where=where, groups=groups)
+    if not use_rollups:
+        rolled, counted = [], sorted([*rolled, *counted])
     if not rolled and not counted:  # no day between the filter's bounds
         return LabelCounts(pages=(), moves=(), out=()), status
     pages_parts, moves_parts, out_parts, params = [], [], [], {"pages": [], "moves": [], "out": []}
