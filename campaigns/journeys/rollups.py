@@ -59,8 +59,12 @@ DAYS = JourneyRollupDay._meta.db_table
 ROLLUP_CURSOR = JourneyRollupCursor._meta.db_table
 # One marking at a time (the second key of the tally's advisory locks, see campaigns/tally/lock.py).
 LOCK_ROLLUP_MARK = 2
-# A run's time for rebuilding: beat starts one a minute, and a day of a busy site takes a few seconds.
+# A run's time for rebuilding: beat starts one a minute, and a day of a busy site takes seconds (journeys_bench.py
+# prints it).
 REFRESH_SECONDS = 50.0
+# A day with new page views (today, mostly) is rebuilt at most this often: each rebuild costs seconds and leaves
+# the day's old rows dead until vacuumed. The map says how old its counts are.
+REBUILD_SECONDS = 300
 SEGMENT = ("device", "source", "returning")
 
 
@@ -94,8 +98,8 @@ INSERT INTO {DAYS} (site_id, day, groups_hash, stale) SELECT DISTINCT site_id, d
 ON CONFLICT (site_id, day) DO NOTHING
 """
 _REGROUPED = f"""
-UPDATE {DAYS} AS d SET stale = true FROM unnest(%s::bigint[], %s::text[]) AS h(site_id, groups_hash)
-WHERE d.site_id = h.site_id AND d.groups_hash <> h.groups_hash AND NOT d.stale
+UPDATE {DAYS} AS d SET stale = true, built_at = NULL FROM unnest(%s::bigint[], %s::text[]) AS h(site_id, groups_hash)
+WHERE d.site_id = h.site_id AND d.groups_hash <> h.groups_hash AND d.built_at IS NOT NULL
 """
 
 
@@ -128,20 +132,23 @@ def journey_rollups_mark() -> int:
 # ---------------------------------------------------------------- a day's rebuild
 
 
-# Each build sums the day's rows for every combination of the segment's fields given or "any" (CUBE), ordered so
+# The day's moves by label for each full segment (what the two rollups are summed from).
+_FINE_MOVES = f"""ON COMMIT DROP AS
+SELECT r.step, coalesce(f.label, r.from_path) AS from_label, coalesce(t.label, r.path) AS label, r.device, r.source,
+    r."returning", sum(r.count) AS count
+FROM {TRANSITIONS} AS r LEFT JOIN journey_labels AS f ON f.path = r.from_path
+LEFT JOIN journey_labels AS t ON t.path = r.path
+WHERE r.site_id = %(site)s AND r.day = %(day)s GROUP BY 1, 2, 3, 4, 5, 6
+"""
+# Each rollup sums the day's rows for every combination of the segment's fields given or "any" (CUBE), ordered so
 # that the rows a filter reads lie together.
 _CUBE = 'CUBE (device, source, "returning")'
 _BUILD_MOVES = f"""
 INSERT INTO {LABEL_MOVES} (site_id, day, step, from_label, label, device, source, "returning", count)
-SELECT %(site)s, %(day)s, step, from_label, label, device, source, "returning", sum(count) FROM (
-    SELECT r.step, coalesce(f.label, r.from_path) AS from_label, coalesce(t.label, r.path) AS label, r.device,
-        r.source, r."returning", sum(r.count) AS count
-    FROM {TRANSITIONS} AS r LEFT JOIN journey_labels AS f ON f.path = r.from_path
-    LEFT JOIN journey_labels AS t ON t.path = r.path
-    WHERE r.site_id = %(site)s AND r.day = %(day)s GROUP BY 1, 2, 3, 4, 5, 6
-) AS fine GROUP BY step, from_label, label, {_CUBE} ORDER BY device, source, "returning", step, from_label, label
+SELECT %(site)s, %(day)s, step, from_label, label, device, source, "returning", sum(count) FROM journey_fine_moves
+GROUP BY step, from_label, label, {_CUBE} ORDER BY device, source, "returning", step, from_label, label
 """
-# The moves out of a label at a step are the moves of the next step from it (the day's finest move rows, just built).
+# The moves out of a label at a step are the moves of the next step from it.
 _BUILD_PAGES = f"""
 INSERT INTO {LABEL_PAGES} (site_id, day, step, label, device, source, "returning", pageviews, entries, moves_out)
 SELECT %(site)s, %(day)s, step, label, device, source, "returning", sum(pageviews), sum(entries), sum(moves_out)
@@ -151,23 +158,23 @@ FROM (
     FROM {PAGES} AS r LEFT JOIN journey_labels AS l ON l.path = r.path
     WHERE r.site_id = %(site)s AND r.day = %(day)s GROUP BY 1, 2, 3, 4, 5
     UNION ALL
-    SELECT m.step - 1, m.from_label, m.device, m.source, m."returning", 0, 0, sum(m.count)
-    FROM {LABEL_MOVES} AS m WHERE m.site_id = %(site)s AND m.day = %(day)s
-        AND m.device IS NOT NULL AND m.source IS NOT NULL AND m."returning" IS NOT NULL
-    GROUP BY 1, 2, 3, 4, 5
+    SELECT m.step - 1, m.from_label, m.device, m.source, m."returning", 0, 0, m.count FROM journey_fine_moves AS m
 ) AS fine GROUP BY step, label, {_CUBE} ORDER BY device, source, "returning", step, label
 """
-_CLAIM = f"SELECT id, site_id, day FROM {DAYS} WHERE stale {{only}} ORDER BY day DESC, site_id LIMIT 1 " \
-    "FOR UPDATE SKIP LOCKED"
+# A stale day built less than `min_age` seconds ago waits (a regrouped day has no build time: it never waits).
+_CLAIM = f"""SELECT id, site_id, day FROM {DAYS}
+WHERE stale AND (built_at IS NULL OR built_at <= now() - make_interval(secs => %s)) {{only}}
+ORDER BY day DESC, site_id LIMIT 1 FOR UPDATE SKIP LOCKED"""
 
 
-def journey_rollup_build(*, site_id: int | None = None) -> tuple[int, dt.date] | None:
+def journey_rollup_build(*, site_id: int | None = None, min_age: float = REBUILD_SECONDS
+                         ) -> tuple[int, dt.date] | None:
     """Claim the newest stale day (of one site, or of any) and rebuild it whole; (site id, day), or None when no
     day is left to claim."""
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(WORK_MEM)
         only, params = ("AND site_id = %s", [site_id]) if site_id is not None else ("", [])
-        cursor.execute(_CLAIM.format(only=only), params)
+        cursor.execute(_CLAIM.format(only=only), [min_age, *params])
         row = cursor.fetchone()
         if row is None:
             return None
@@ -179,6 +186,7 @@ def journey_rollup_build(*, site_id: int | None = None) -> tuple[int, dt.date] |
         built = {"site": site_id, "day": day}
         for table in (LABEL_MOVES, LABEL_PAGES):
             cursor.execute(f"DELETE FROM {table} WHERE site_id = %(site)s AND day = %(day)s", built)
+        temp_table(cursor, "journey_fine_moves", _FINE_MOVES, built)
         cursor.execute(_BUILD_MOVES, built)
         cursor.execute(_BUILD_PAGES, built)
         cursor.execute(f"UPDATE {DAYS} SET groups_hash = %s, built_at = now(), stale = false WHERE id = %s",
@@ -186,15 +194,17 @@ def journey_rollup_build(*, site_id: int | None = None) -> tuple[int, dt.date] |
     return site_id, day
 
 
-def journey_rollups_refresh(*, site_id: int | None = None, time_budget: float = REFRESH_SECONDS) -> int:
+def journey_rollups_refresh(*, site_id: int | None = None, time_budget: float = REFRESH_SECONDS,
+                            min_age: float = REBUILD_SECONDS) -> int:
     """Mark the days due, then rebuild them newest first until none is left or the time is up; returns how many
-    days were rebuilt. Nothing on databases other than PostgreSQL (the map reads the counters there)."""
+    days were rebuilt (a day built less than `min_age` seconds ago waits for a later run). Nothing on databases
+    other than PostgreSQL (the map reads the counters there)."""
     if connection.vendor != "postgresql":
         return 0
     journey_rollups_mark()
     deadline = time.monotonic() + time_budget
     built = 0
-    while time.monotonic() < deadline and journey_rollup_build(site_id=site_id) is not None:
+    while time.monotonic() < deadline and journey_rollup_build(site_id=site_id, min_age=min_age) is not None:
         built += 1
     return built
 

@@ -90,7 +90,8 @@ class JourneyRollupDay(models.Model):
 
     `groups_hash` names the groups the day was built with ("" before its first build): the map reads the day's
     rollups only when it is the hash of the site's groups now. `stale` says the day needs a rebuild: page views of
-    that day were folded after `built_at`, or the site's groups changed.
+    that day were folded after `built_at`, or the site's groups changed (then `built_at` is emptied too, so the
+    rebuild does not wait as a day with new page views does).
     """
 
     site = _site_reference()
