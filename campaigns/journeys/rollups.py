@@ -66,6 +66,8 @@ REFRESH_SECONDS = 50.0
 # the day's old rows dead until vacuumed. The map says how old its counts are.
 REBUILD_SECONDS = 300
 SEGMENT = ("device", "source", "returning")
+# A read of rollups costs a planner more than its JIT threshold and runs for less than the compilation takes.
+NO_JIT = "SET LOCAL jit = off"
 
 
 def groups_hash(groups: Sequence[Group]) -> str:
@@ -272,6 +274,7 @@ def journey_label_counts_rolled(
     pages_parts, moves_parts, out_parts, params = [], [], [], {"pages": [], "moves": [], "out": []}
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(WORK_MEM)
+        cursor.execute(NO_JIT)
         if counted:
             filtered, counted_params = where_sql(site=site, where=where, days=counted if rolled else None)
             temp_table(cursor, "journey_pages", f"""ON COMMIT DROP AS

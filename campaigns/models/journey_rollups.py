@@ -36,11 +36,12 @@ def _segment_fields():
     }
 
 
-# Reads are by site and segment over a range of days; rebuilds delete by site and day. No unique constraint:
-# "any" is NULL, which a unique key would not compare, and each day's rows are written by one statement.
-def _indexes(prefix: str) -> list[models.Index]:
+# Reads are by site and segment over a range of days (of moves, over the steps a flow shows too); rebuilds delete
+# by site and day. No unique constraint: "any" is NULL, which a unique key would not compare, and each day's rows
+# are written by one statement.
+def _indexes(prefix: str, *read: str) -> list[models.Index]:
     return [
-        models.Index(fields=["site", "device", "source", "returning", "day"], name=f"{prefix}_read"),
+        models.Index(fields=["site", "device", "source", "returning", *read], name=f"{prefix}_read"),
         models.Index(fields=["site", "day"], name=f"{prefix}_day"),
     ]
 
@@ -59,7 +60,7 @@ class JourneyLabelDaily(models.Model):
     moves_out = models.BigIntegerField(default=0)
 
     class Meta:
-        indexes = _indexes("journey_label")
+        indexes = _indexes("journey_label", "day")
         verbose_name_plural = "journey label days"
 
     def __str__(self) -> str:
@@ -78,7 +79,7 @@ class JourneyLabelMoveDaily(models.Model):
     count = models.BigIntegerField(default=0)
 
     class Meta:
-        indexes = _indexes("journey_label_move")
+        indexes = _indexes("journey_label_move", "step", "day")
         verbose_name_plural = "journey label move days"
 
     def __str__(self) -> str:
