@@ -66,8 +66,9 @@ REFRESH_SECONDS = 50.0
 # the day's old rows dead until vacuumed. The map says how old its counts are.
 REBUILD_SECONDS = 300
 SEGMENT = ("device", "source", "returning")
-# A read of rollups costs a planner more than its JIT threshold and runs for less than the compilation takes.
-NO_JIT = "SET LOCAL jit = off"
+# A read of rollups (~100,000 rows for 90 days) is estimated above the JIT and parallel thresholds, and runs for
+# less than compiling or starting workers takes (journeys_bench.py prints it).
+SHORT_READ = "SET LOCAL jit = off; SET LOCAL max_parallel_workers_per_gather = 0"
 
 
 def groups_hash(groups: Sequence[Group]) -> str:
@@ -274,7 +275,6 @@ def journey_label_counts_rolled(
     pages_parts, moves_parts, out_parts, params = [], [], [], {"pages": [], "moves": [], "out": []}
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(WORK_MEM)
-        cursor.execute(NO_JIT)
         if counted:
             filtered, counted_params = where_sql(site=site, where=where, days=counted if rolled else None)
             temp_table(cursor, "journey_pages", f"""ON COMMIT DROP AS
@@ -305,6 +305,7 @@ def journey_label_counts_rolled(
             out_parts.append(f"SELECT r.label, r.moves_out FROM {LABEL_PAGES} AS r WHERE {filtered} "
                              "AND r.moves_out > 0")
             params["out"] += rolled_params
+        cursor.execute(SHORT_READ)  # after the sums by path, which may well use workers
         cursor.execute(f"""SELECT step, name, sum(pageviews), sum(entries)
             FROM ({" UNION ALL ".join(pages_parts)}) AS p (step, name, pageviews, entries)
             GROUP BY step, name ORDER BY step, name""", params["pages"])
