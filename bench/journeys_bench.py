@@ -12,7 +12,7 @@ simulated day of a large shop, repeated over `--days` days with each day's count
   visitor) for the last `--session-days` days only (a day is ~300,000 sessions; 90 days would be 27 million rows
   for this bench to write), so the "back from a goal" flow and the funnel are timed on fewer days than the counts.
 
-Then builds the map's daily rollups by label as the worker does (campaigns/journeys/rollups.py), timing the
+Then builds the map's daily rollups by label as the worker does (campaigns/journeys/rollups/), timing the
 build of every day (what a group edit costs) and of one day, and times, in-process: the journey page (admin, HTTP
 through the middleware) over the 90 days and over the last 7, and its parts (the counts summed by label; flow,
 entry and exit tables; SVG; the funnel; the intervention points; the sessions summed by label and the flow back

@@ -5,7 +5,7 @@ The map's own reads (`journey_label_counts_get`, `journey_label_sessions_get`, `
 and compute the funnel in the database on PostgreSQL, so that a page reads a few hundred rows, not one per path and
 day: the rows by path are summed into a temporary table, their distinct paths labelled in Python (groups are the
 rule language's, applied when read) and the sums by label read back; the counts by label read the days whose daily
-rollups by label are current from those instead (campaigns/journeys/rollups.py). On SQLite they read the rows
+rollups by label are current from those instead (campaigns/journeys/rollups/). On SQLite they read the rows
 by path and sum them with the plain functions they are tested against (flow.counts_labelled,
 flow.sessions_labelled, funnel.stage_funnel). The filter choices are cached for CHOICES_SECONDS.
 """
@@ -194,8 +194,8 @@ def journey_label_counts_read(
     """The counters of the filter's days and segment summed by label (flow.LabelCounts), for a flow of `steps`
     columns and the entry and exit tables; with how they were read (None: from the counters by path alone).
 
-    On PostgreSQL the days whose daily rollups by label are current are read from them (campaigns/journeys/
-    rollups.py), the others from the counters; an audience reads its visitors' session rows."""
+    On PostgreSQL the days whose daily rollups by label are current are read from them
+    (campaigns/journeys/rollups/), the others from the counters; an audience reads its visitors' session rows."""
     if connection.vendor != "postgresql" or where.audience is not None:
         pages, transitions = journey_counts_get(site=site, where=where)
         return counts_labelled(pages=pages, transitions=transitions, groups=groups, steps=steps), None

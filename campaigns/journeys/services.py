@@ -39,7 +39,7 @@ def journey_setup_replace(*, site: Site, groups: Sequence[Group], cleanups: Sequ
     Raises ValidationError (nothing changed) when a group's URL rule, a name, a stage or a clean-up rule is invalid.
     The counters keep their history: they are kept by cleaned path, and groups apply when the map is read. The
     map's daily rollups by label built with the old groups stop being read at once; with a worker, their rebuild
-    is queued (campaigns/journeys/rollups.py; without one, the map reads the counters).
+    is queued (campaigns/journeys/rollups/; without one, the map reads the counters).
     """
     group_rows = [
         PageGroup(site=site, name=group.name, url_rule=group.rule, stage=group.stage, order=group.order)

@@ -4,7 +4,7 @@ The counters stay the truth (JourneyPageDaily, JourneyTransitionDaily: by cleane
 and groups still apply when the map is read; these tables are a cache of one day's counters summed by label (a page
 group's name, or a path in no group) with the groups `JourneyRollupDay.groups_hash` names. The map reads a day from
 them only while that hash is the site's current one, and from the counters otherwise
-(campaigns/journeys/rollups.py builds and reads them). Each day is rebuilt whole, in one transaction, by the
+(campaigns/journeys/rollups/ builds and reads them). Each day is rebuilt whole, in one transaction, by the
 `campaigns.journey_rollups_refresh` task.
 
 A segment field left empty (NULL) means "any": a day holds a row for every combination of device, source and

@@ -1,4 +1,4 @@
-"""The journey map's daily rollups by label (campaigns/journeys/rollups.py): read, they answer as the counters by
+"""The journey map's daily rollups by label (campaigns/journeys/rollups/): read, they answer as the counters by
 path do, for every filter the map offers; editing groups, or a page view folded late for a past day, makes the
 days it touches read from the counters or rebuilt; a rebuild can be repeated."""
 
