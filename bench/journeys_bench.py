@@ -12,12 +12,15 @@ simulated day of a large shop, repeated over `--days` days with each day's count
   visitor) for the last `--session-days` days only (a day is ~300,000 sessions; 90 days would be 27 million rows
   for this bench to write), so the "back from a goal" flow and the funnel are timed on fewer days than the counts.
 
-Then times, in-process: the journey page (admin, HTTP through the middleware) over the 90 days and over the last
-7, and its parts (the counts summed by label; flow, entry and exit tables; SVG; the funnel; the sessions summed by
-label and the flow back from a goal), after a first call that reads the filter choices (cached after it). Prints
-median and p95 against the budget; asserts nothing. Budget: under 200 ms a page.
+Then builds the map's daily rollups by label as the worker does (campaigns/journeys/rollups/), timing the
+build of every day (what a group edit costs) and of one day, and times, in-process: the journey page (admin, HTTP
+through the middleware) over the 90 days and over the last 7, and its parts (the counts summed by label; flow,
+entry and exit tables; SVG; the funnel; the intervention points; the sessions summed by label and the flow back
+from a goal), after a first call that reads the filter choices (cached after it). Prints median and p95 against
+the budget; asserts nothing. Budget: under 200 ms a page.
 
     .venv/bin/python bench/journeys_bench.py [--days 90] [--paths 1000] [--session-days 7] [--runs 5] [--keep]
+        [--rebuild]
 
 `--keep` keeps the seeded database (JOURNEYS_BENCH_DB, by default test_retarget_journeys_bench) and reuses it the
 next time (seeding 90 days takes minutes); without it the database is dropped at the end.
@@ -265,6 +268,39 @@ def seeded_get():
     return None if today is None else (owner, site, today)
 
 
+def rollups_build(*, site, rebuild: bool) -> None:
+    """The map's daily rollups by label, as the worker builds them: every stale day (all of them after seeding, or
+    after a group edit: `rebuild` marks them so), then one day again (what a day that changed costs a run)."""
+    from campaigns.journeys.rollups import LABEL_MOVES, LABEL_PAGES, journey_rollup_build, journey_rollups_mark
+    from campaigns.models import JourneyRollupDay
+
+    journey_rollups_mark()
+    if rebuild:
+        JourneyRollupDay.objects.filter(site=site).update(stale=True)  # as after a group edit
+    stale = JourneyRollupDay.objects.filter(site=site, stale=True).count()
+    if stale:
+        started = time.perf_counter()
+        while journey_rollup_build(site_id=site.id, min_age=0) is not None:
+            pass
+        took = time.perf_counter() - started
+        print(f"rollups of {stale} days built (as after a group edit): {took:.0f} s, {took / stale:.1f} s a day",
+              flush=True)
+    samples = []
+    for _ in range(3):
+        JourneyRollupDay.objects.filter(site=site, day=JourneyRollupDay.objects.filter(site=site).order_by(
+            "-day").values("day")[:1]).update(stale=True)
+        started = time.perf_counter()
+        journey_rollup_build(site_id=site.id, min_age=0)
+        samples.append(time.perf_counter() - started)
+    print(f"rollup of one day rebuilt (a day that changed): median {statistics.median(samples):.2f} s", flush=True)
+    with connection.cursor() as cursor:
+        for table in (LABEL_PAGES, LABEL_MOVES):
+            cursor.execute(f"ANALYZE {table}")  # as autovacuum does after so many rows
+            cursor.execute(f"SELECT count(*), pg_total_relation_size(%s) FROM {table}", [table])
+            rows, size = cursor.fetchone()
+            print(f"  {table}: {rows:,} rows ({size / 2**20:,.0f} MiB)", flush=True)
+
+
 def timed(fn, runs: int) -> tuple[float, float]:
     """(median, p95) in milliseconds, after one warm-up call."""
     fn()
@@ -288,6 +324,8 @@ def bench(*, owner, site, today, days: int, session_days: int, runs: int) -> Non
     from django.urls import reverse
 
     from campaigns.journeys.flow import entry_exit_tables, flow_from_counts, flow_from_sessions
+    from campaigns.journeys.interventions import intervention_points_get
+    from campaigns.journeys.rollups import journey_label_counts_rolled
     from campaigns.journeys.sankey import sankey_svg
     from campaigns.journeys.selectors import (
         JourneyFilter,
@@ -316,6 +354,13 @@ def bench(*, owner, site, today, days: int, session_days: int, runs: int) -> Non
             lambda where=where: journey_label_counts_get(site=site, where=where, groups=groups, steps=5), runs))
         counts = journey_label_counts_get(site=site, where=where, groups=groups, steps=5)
         print(f"    ({len(counts.pages):,} page sums, {len(counts.moves):,} move sums by label)")
+        _counts, status = journey_label_counts_rolled(site=site, where=where, groups=groups, steps=5)
+        print(f"    ({status.rolled} of {status.days} days read from rollups, as of {status.as_of:%H:%M:%S})")
+        started = time.perf_counter()
+        counted, _status = journey_label_counts_rolled(site=site, where=where, groups=groups, steps=5,
+                                                       use_rollups=False)
+        print(f"    the same from the counters by path, once: {(time.perf_counter() - started) * 1000:.0f} ms "
+              f"({'equal' if counted == counts else 'NOT EQUAL'} to the read from rollups)", flush=True)
         report("  flow_from_counts + entry_exit_tables", *timed(lambda c=counts: (
             flow_from_counts(pages=c.pages, transitions=c.moves),
             entry_exit_tables(pages=c.pages, transitions=c.out)), runs))
@@ -323,6 +368,8 @@ def bench(*, owner, site, today, days: int, session_days: int, runs: int) -> Non
         report("  sankey_svg", *timed(lambda flow=flow: sankey_svg(flow=flow), runs))
         report(f"  journey_funnel_get, {span} days", *timed(
             lambda where=where: journey_funnel_get(site=site, where=where), runs))
+        report(f"  intervention_points_get (session rows), {span} days", *timed(
+            lambda where=where: intervention_points_get(site=site, where=where, groups=groups), runs))
     since = today - dt.timedelta(days=session_days - 1)
     where = JourneyFilter(start=since, end=today)
     query = {"since": since.isoformat(), "until": today.isoformat(), "goal": "Thank you"}
@@ -341,6 +388,8 @@ def main() -> None:
     parser.add_argument("--session-days", type=int, default=7)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--keep", action="store_true", help="keep the seeded database and reuse it next time")
+    parser.add_argument("--rebuild", action="store_true",
+                        help="rebuild every day's rollups, as after a group edit (they are built once after seeding)")
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         print("journeys bench: needs PostgreSQL (DATABASE_URL)")
@@ -358,6 +407,7 @@ def main() -> None:
         else:
             owner, site, today = seeded
             print(f"reusing the seeded database (counters up to {today})", flush=True)
+        rollups_build(site=site, rebuild=args.rebuild)
         bench(owner=owner, site=site, today=today, days=args.days, session_days=args.session_days, runs=args.runs)
         with open("/proc/loadavg") as load:
             print(f"load average after: {load.read().split()[:3]}")

@@ -1,4 +1,4 @@
-"""Celery tasks: thin and idempotent; ids in, one service call. Beat runs the four periodic ones."""
+"""Celery tasks: thin and idempotent; ids in, one service call. Beat runs the five periodic ones."""
 
 import logging
 
@@ -6,6 +6,7 @@ from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
 from campaigns.ingest import refusals
+from campaigns.journeys import rollups
 from campaigns.models import Campaign, Site
 from campaigns.selectors.counters import campaigns_auto_allocated
 from campaigns.services import allocation, events, retention
@@ -67,3 +68,16 @@ def events_expire(*, site_id: int | None = None, **kwargs) -> None:
         logger.info("events_expire: site %s is gone", site_id)
         return
     retention.events_expire(site=site)
+
+
+@shared_task(name="campaigns.journey_rollups_refresh", **TASK_OPTIONS)
+def journey_rollups_refresh(*, site_id: int | None = None, **kwargs) -> int:
+    """The journey map's stale days rebuilt, newest first (from beat: every site's; after a group edit: one
+    site's). Days are claimed one by one, so runs that overlap share the work."""
+    if site_id is not None and not Site.objects.filter(id=site_id).exists():
+        logger.info("journey_rollups_refresh: site %s is gone", site_id)
+        return 0
+    built = rollups.journey_rollups_refresh(site_id=site_id)
+    if built:
+        logger.info("journey_rollups_refresh: %s days rebuilt", built)
+    return built

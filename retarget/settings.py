@@ -186,6 +186,7 @@ CELERY_BEAT_SCHEDULE = {
     "allocation-update": {"task": "campaigns.allocation_update", "schedule": timedelta(minutes=15)},
     "events-expire": {"task": "campaigns.events_expire", "schedule": timedelta(hours=1)},
     "refusals-flush": {"task": "campaigns.refusals_flush", "schedule": timedelta(minutes=1)},
+    "journey-rollups-refresh": {"task": "campaigns.journey_rollups_refresh", "schedule": timedelta(minutes=1)},
 }
 
 AUTH_PASSWORD_VALIDATORS = [

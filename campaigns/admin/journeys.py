@@ -33,11 +33,12 @@ from campaigns.journeys.flow import (
     flow_from_sessions,
 )
 from campaigns.journeys.paths import Cleanup, label_of
+from campaigns.journeys.rollups import RollupStatus
 from campaigns.journeys.sankey import column_titles, sankey_svg
 from campaigns.journeys.selectors import (
     JourneyFilter,
     journey_funnel_get,
-    journey_label_counts_get,
+    journey_label_counts_read,
     journey_label_sessions_get,
     journey_paths_choices,
     journey_paths_get,
@@ -55,6 +56,8 @@ DEFAULT_DAYS = 30
 LINKS_LISTED = 40
 # Pages offered as a flow's starting point besides the groups.
 START_PATHS = 30
+# Days read from the counters because their rollups were built with other groups, from which the page says so.
+REGROUPING_NOTICE_DAYS = 2
 
 
 def _duration(value: dt.timedelta | None) -> str:
@@ -85,6 +88,16 @@ def _link_rows(flow: Flow) -> list[dict]:
     ]
     rows.sort(key=lambda row: (-row["count"], row["from_step"], row["from"], row["to"]))
     return rows[:LINKS_LISTED]
+
+
+def _rollup_context(rollup: RollupStatus | None, *, site: Site) -> dict | None:
+    """How fresh the counts read from the daily rollups are (in the site's time zone), and whether days were read
+    from the counters while the rollups are rebuilt for new groups (slower, until the worker is done)."""
+    if rollup is None:
+        return None
+    as_of = timezone.localtime(rollup.as_of, zone(site.time_zone)) if rollup.as_of and rollup.rolled else None
+    return {"as_of": as_of, "regrouping": rollup.regrouping >= REGROUPING_NOTICE_DAYS, "days": rollup.days,
+            "counted": rollup.days - rollup.rolled}
 
 
 class SiteJourneysAdminMixin(SiteInterventionsAdminMixin):
@@ -145,7 +158,7 @@ class SiteJourneysAdminMixin(SiteInterventionsAdminMixin):
         steps, top = data.get("steps") or DEFAULT_COLUMNS, data.get("top") or DEFAULT_TOP
         start, goal = data.get("start") or None, data.get("goal") or None
         # Everything below is read summed by label (the groups applied in the selectors), hence groups=().
-        counts = journey_label_counts_get(site=site, where=where, groups=groups, steps=steps)
+        counts, rollup = journey_label_counts_read(site=site, where=where, groups=groups, steps=steps)
         sessions_total = counts.sessions
         if start or goal:
             flow = flow_from_sessions(sessions=journey_label_sessions_get(site=site, where=where, groups=groups),
@@ -171,7 +184,7 @@ class SiteJourneysAdminMixin(SiteInterventionsAdminMixin):
             setup_url=reverse("admin:campaigns_site_journeys_setup", args=[site.id]),
             audience_add_url=reverse("admin:campaigns_audience_add") + f"?site={site.id}",
             audience_add_base_url=reverse("admin:campaigns_audience_add"),
-            audience_filtered=where.audience is not None,
+            audience_filtered=where.audience is not None, rollup=_rollup_context(rollup, site=site),
             can_change=self.has_change_permission(request, site),
             **interventions_context(site=site, where=where, groups=groups),
         ))

@@ -4,9 +4,10 @@ data the flows, tables and funnel take (campaigns/journeys/flow.py, transitions.
 The map's own reads (`journey_label_counts_get`, `journey_label_sessions_get`, `journey_funnel_get`) sum by label
 and compute the funnel in the database on PostgreSQL, so that a page reads a few hundred rows, not one per path and
 day: the rows by path are summed into a temporary table, their distinct paths labelled in Python (groups are the
-rule language's, applied when read) and the sums by label read back. On SQLite they read the rows by path and sum
-them with the plain functions they are tested against (flow.counts_labelled, flow.sessions_labelled,
-funnel.stage_funnel). The filter choices are cached for CHOICES_SECONDS.
+rule language's, applied when read) and the sums by label read back; the counts by label read the days whose daily
+rollups by label are current from those instead (campaigns/journeys/rollups/). On SQLite they read the rows
+by path and sum them with the plain functions they are tested against (flow.counts_labelled,
+flow.sessions_labelled, funnel.stage_funnel). The filter choices are cached for CHOICES_SECONDS.
 """
 
 from __future__ import annotations
@@ -31,7 +32,9 @@ from campaigns.journeys.flow import (
     sessions_labelled,
 )
 from campaigns.journeys.funnel import FunnelStage, StageReach, StageSums, funnel_from_sums, stage_funnel, stages_check
-from campaigns.journeys.paths import STAGES, Group, labeller, path_clean
+from campaigns.journeys.label_sql import WORK_MEM, labels_table, temp_table, where_sql
+from campaigns.journeys.paths import STAGES, Group, path_clean
+from campaigns.journeys.rollups import RollupStatus, journey_label_counts_rolled
 from campaigns.models import (
     Event,
     EventType,
@@ -157,8 +160,6 @@ def journey_raw_paths_get(*, site: Site, limit: int = 5000) -> list[tuple[str, i
 # How long the map's filter choices (segments, most viewed paths) are kept: they change when a new source or page
 # shows up, and reading them scans every counter row of the site.
 CHOICES_SECONDS = 600
-PAGES_TABLE = JourneyPageDaily._meta.db_table
-TRANSITIONS_TABLE = JourneyTransitionDaily._meta.db_table
 SESSIONS_TABLE = JourneySession._meta.db_table
 STAGES_TABLE = JourneyVisitorStage._meta.db_table
 
@@ -187,79 +188,25 @@ def journey_paths_choices(*, site: Site, limit: int) -> list[tuple[str, int]]:
     return found
 
 
-def _where_sql(*, site: Site, where: JourneyFilter, alias: str = "r") -> tuple[str, list]:
-    clauses = [f"{alias}.site_id = %s", f"{alias}.day >= %s", f"{alias}.day <= %s"]
-    params: list = [site.id, where.start, where.end]
-    for column, value in (("source", where.source), ("device", where.device), ("returning", where.returning)):
-        if value is not None:
-            clauses.append(f'{alias}."{column}" = %s')
-            params.append(value)
-    return " AND ".join(clauses), params
+def journey_label_counts_read(
+    *, site: Site, where: JourneyFilter, groups: Sequence[Group], steps: int = MAX_COLUMNS
+) -> tuple[LabelCounts, RollupStatus | None]:
+    """The counters of the filter's days and segment summed by label (flow.LabelCounts), for a flow of `steps`
+    columns and the entry and exit tables; with how they were read (None: from the counters by path alone).
 
-
-# The sums by path of a long period are hashed in memory rather than spilled to disk (per statement, as the tally).
-WORK_MEM = "SET LOCAL work_mem = '64MB'"
-
-
-def _temp_table(cursor, name: str, definition: str, params: Sequence = ()) -> None:
-    """A temporary table dropped at commit (and first, should the caller's transaction be still open)."""
-    cursor.execute(f"DROP TABLE IF EXISTS pg_temp.{name}")
-    cursor.execute(f"CREATE TEMP TABLE {name} {definition}", params)
-
-
-def _labels(cursor, *, groups: Sequence[Group], paths_sql: str) -> None:
-    """journey_labels (path, label): the label of each path `paths_sql` selects that is in a group (a path in no
-    group is its own label, read with coalesce)."""
-    grouped = []
-    if groups:
-        cursor.execute(paths_sql)
-        label = labeller(groups=groups)
-        grouped = [(path, label(path)) for (path,) in cursor.fetchall()]
-        grouped = [(path, name) for path, name in grouped if name != path]
-    _temp_table(cursor, "journey_labels", "(path text PRIMARY KEY, label text)")
-    cursor.execute("INSERT INTO journey_labels SELECT * FROM unnest(%s::text[], %s::text[])",
-                   [[path for path, _name in grouped], [name for _path, name in grouped]])
-    cursor.execute("ANALYZE journey_labels")
+    On PostgreSQL the days whose daily rollups by label are current are read from them
+    (campaigns/journeys/rollups/), the others from the counters; an audience reads its visitors' session rows."""
+    if connection.vendor != "postgresql" or where.audience is not None:
+        pages, transitions = journey_counts_get(site=site, where=where)
+        return counts_labelled(pages=pages, transitions=transitions, groups=groups, steps=steps), None
+    return journey_label_counts_rolled(site=site, where=where, groups=groups, steps=steps)
 
 
 def journey_label_counts_get(
     *, site: Site, where: JourneyFilter, groups: Sequence[Group], steps: int = MAX_COLUMNS
 ) -> LabelCounts:
-    """The counters of the filter's days and segment summed by label (flow.LabelCounts), for a flow of `steps`
-    columns and the entry and exit tables."""
-    if connection.vendor != "postgresql" or where.audience is not None:  # an audience: its visitors' rows
-        pages, transitions = journey_counts_get(site=site, where=where)
-        return counts_labelled(pages=pages, transitions=transitions, groups=groups, steps=steps)
-    filtered, params = _where_sql(site=site, where=where)
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(WORK_MEM)
-        _temp_table(cursor, "journey_pages", f"""ON COMMIT DROP AS
-            SELECT r.step, r.path, sum(r.pageviews) AS pageviews, sum(r.entries) AS entries
-            FROM {PAGES_TABLE} AS r WHERE {filtered} GROUP BY r.step, r.path""", params)
-        _temp_table(cursor, "journey_moves", f"""ON COMMIT DROP AS
-            SELECT r.step, r.from_path, r.path, sum(r.count) AS count
-            FROM {TRANSITIONS_TABLE} AS r WHERE {filtered} GROUP BY r.step, r.from_path, r.path""", params)
-        _labels(cursor, groups=groups, paths_sql="SELECT path FROM journey_pages UNION "
-                "SELECT from_path FROM journey_moves UNION SELECT path FROM journey_moves")
-        cursor.execute("""SELECT p.step, coalesce(l.label, p.path) AS name, sum(p.pageviews), sum(p.entries)
-            FROM journey_pages AS p LEFT JOIN journey_labels AS l ON l.path = p.path
-            GROUP BY p.step, name ORDER BY p.step, name""")
-        pages = tuple(PageCount(step=step, path=name, pageviews=int(views), entries=int(entries))
-                      for step, name, views, entries in cursor.fetchall())
-        cursor.execute("""SELECT m.step, coalesce(f.label, m.from_path) AS source, coalesce(t.label, m.path) AS target,
-                sum(m.count)
-            FROM journey_moves AS m LEFT JOIN journey_labels AS f ON f.path = m.from_path
-            LEFT JOIN journey_labels AS t ON t.path = m.path
-            WHERE m.step BETWEEN 2 AND %s GROUP BY m.step, source, target ORDER BY m.step, source, target""",
-                       [steps + 1])
-        moves = tuple(TransitionCount(step=step, from_path=source, path=target, count=int(count))
-                      for step, source, target, count in cursor.fetchall())
-        cursor.execute("""SELECT coalesce(f.label, m.from_path) AS source, sum(m.count)
-            FROM journey_moves AS m LEFT JOIN journey_labels AS f ON f.path = m.from_path
-            GROUP BY source ORDER BY source""")
-        out = tuple(TransitionCount(step=0, from_path=source, path="", count=int(count))
-                    for source, count in cursor.fetchall())
-    return LabelCounts(pages=pages, moves=moves, out=out)
+    """journey_label_counts_read without how they were read."""
+    return journey_label_counts_read(site=site, where=where, groups=groups, steps=steps)[0]
 
 
 def journey_label_sessions_get(*, site: Site, where: JourneyFilter, groups: Sequence[Group]) -> list[SessionPaths]:
@@ -267,19 +214,19 @@ def journey_label_sessions_get(*, site: Site, where: JourneyFilter, groups: Sequ
     flow_from_sessions with `groups=()`."""
     if connection.vendor != "postgresql" or where.audience is not None:  # an audience: its visitors' rows
         return sessions_labelled(sessions=journey_sessions_get(site=site, where=where), groups=groups)
-    filtered, params = _where_sql(site=site, where=where)
+    filtered, params = where_sql(site=site, where=where)
     columns = JourneySession.PATH_FIELDS
     # The kept paths are those up to the first empty position (a later one may be filled out of order).
     kept = "CASE " + " ".join(f"WHEN r.{name} IS NULL THEN {n}" for n, name in enumerate(columns)) + \
         f" ELSE {len(columns)} END"
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(WORK_MEM)
-        _temp_table(cursor, "journey_sessions", f"""ON COMMIT DROP AS
+        temp_table(cursor, "journey_sessions", f"""ON COMMIT DROP AS
             SELECT {", ".join(f"CASE WHEN k.kept > {n} THEN r.{name} END AS {name}" for n, name in enumerate(columns))},
                 r.steps > k.kept AS went_on, count(*) AS sessions
             FROM {SESSIONS_TABLE} AS r CROSS JOIN LATERAL (SELECT {kept} AS kept) AS k
             WHERE {filtered} GROUP BY {", ".join(str(n) for n in range(1, len(columns) + 2))}""", params)
-        _labels(cursor, groups=groups, paths_sql=" UNION ".join(
+        labels_table(cursor, groups=groups, paths_sql=" UNION ".join(
             f"SELECT {name} FROM journey_sessions WHERE {name} IS NOT NULL" for name in columns))
         names = [f"coalesce(l{n}.label, s.{name})" for n, name in enumerate(columns)]
         joins = " ".join(f"LEFT JOIN journey_labels AS l{n} ON l{n}.path = s.{name}" for n, name in enumerate(columns))
@@ -322,7 +269,7 @@ def journey_funnel_get(*, site: Site, where: JourneyFilter, stages: Sequence[str
     stages_check(stages)
     if connection.vendor != "postgresql" or where.audience is not None:  # an audience: its visitors' rows
         return stage_funnel(reached=journey_stage_reaches_get(site=site, where=where), stages=stages)
-    filtered, params = _where_sql(site=site, where=where)
+    filtered, params = where_sql(site=site, where=where)
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(WORK_MEM)  # one row per visitor of the site
         cursor.execute(_funnel_sql(stages=stages, filtered=filtered), [*stages, site.id, *params])

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from functools import partial
 
+from celery import current_app
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from kombu.exceptions import OperationalError as BrokerError
 
 from campaigns.journeys.paths import Cleanup, Group
 from campaigns.models import CleanupRule, PageGroup, Site
 from campaigns.selectors.config import config_invalidate
+
+logger = logging.getLogger(__name__)
+
+ROLLUPS_TASK = "campaigns.journey_rollups_refresh"  # campaigns/tasks.py's journey_rollups_refresh
 
 
 def journey_setup_get(*, site: Site) -> tuple[list[Group], list[Cleanup]]:
@@ -30,7 +37,9 @@ def journey_setup_replace(*, site: Site, groups: Sequence[Group], cleanups: Sequ
     """Replace the site's groups and clean-up rules with these, all or nothing.
 
     Raises ValidationError (nothing changed) when a group's URL rule, a name, a stage or a clean-up rule is invalid.
-    The counters keep their history: they are kept by cleaned path, and groups apply when the map is read.
+    The counters keep their history: they are kept by cleaned path, and groups apply when the map is read. The
+    map's daily rollups by label built with the old groups stop being read at once; with a worker, their rebuild
+    is queued (campaigns/journeys/rollups/; without one, the map reads the counters).
     """
     group_rows = [
         PageGroup(site=site, name=group.name, url_rule=group.rule, stage=group.stage, order=group.order)
@@ -52,3 +61,16 @@ def journey_setup_replace(*, site: Site, groups: Sequence[Group], cleanups: Sequ
         CleanupRule.objects.bulk_create(rule_rows)
         # bulk_create sends no signal: the widget config (which carries the groups) is dropped here.
         transaction.on_commit(partial(config_invalidate, public_key=site.public_key))
+        transaction.on_commit(partial(_rollups_queue, site_id=site.id))
+
+
+def _rollups_queue(*, site_id: int) -> None:
+    """The site's rollups rebuilt by a worker (by the task's name: the tasks import the services). Not in-process,
+    where the rebuild would hold the request up for minutes; a broker out of reach leaves it to beat's run."""
+    task = current_app.tasks[ROLLUPS_TASK]
+    if task.app.conf.task_always_eager:
+        return
+    try:
+        task.delay(site_id=site_id)
+    except BrokerError as error:
+        logger.warning("journey rollups not queued (%s); beat's next run rebuilds them", error)

@@ -2,12 +2,14 @@
 collect's refusals), tally.py (what the tally writes: cursor, assignments, funnel steps, daily counters),
 records.py (what is kept after raw events expire: responses, consent proof, allocation history) and privacy.py
 (data-subject requests), assets.py (lead magnet files), installation.py (what the installation check reads),
-journeys.py (page groups, stages and the journey counters), audiences.py (audiences and their daily counts)."""
+journeys.py (page groups, stages and the journey counters), journey_rollups.py (the journey map's daily sums by
+label), audiences.py (audiences and their daily counts)."""
 
 from campaigns.models.assets import Asset
 from campaigns.models.audiences import *  # noqa: F403
 from campaigns.models.events import *  # noqa: F403
 from campaigns.models.installation import *  # noqa: F403
+from campaigns.models.journey_rollups import *  # noqa: F403
 from campaigns.models.journeys import *  # noqa: F403
 from campaigns.models.privacy import DataRequest
 from campaigns.models.records import *  # noqa: F403

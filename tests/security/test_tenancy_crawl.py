@@ -23,6 +23,8 @@ from campaigns.models import (
     ConsentRecord,
     DataRequest,
     Event,
+    JourneyLabelDaily,
+    JourneyRollupDay,
     RejectedEventCount,
     Response,
     Site,
@@ -164,6 +166,9 @@ def b_world(outsider, outsider_site, outsider_campaign):
                                  url=f"https://other.example/{MARK}.pdf")
     audience = Audience.objects.create(site=outsider_site, name=f"{MARK} audience",
                                        rule={"attr": "pageviews_total", "op": "gte", "value": 2})
+    # B's journey map rollups (read by its map only): the crawl must neither show nor rebuild them.
+    JourneyRollupDay.objects.create(site=outsider_site, day=at.date(), groups_hash=MARK, built_at=at, stale=False)
+    JourneyLabelDaily.objects.create(site=outsider_site, day=at.date(), step=1, label=MARK, pageviews=1)
     by_model = {
         Site: outsider_site.id, Asset: asset.id, Audience: audience.id,
         apps.get_model("campaigns", "Campaign"): outsider_campaign.id,

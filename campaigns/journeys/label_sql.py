@@ -1,0 +1,52 @@
+"""The SQL pieces the map's reads by label share (PostgreSQL): the filter's WHERE clause, temporary tables, and the
+labels of the paths read (groups are the rule language's, so paths are labelled in Python and joined back)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from campaigns.journeys.paths import Group, labeller
+
+if TYPE_CHECKING:
+    from campaigns.journeys.selectors import JourneyFilter
+    from campaigns.models import Site
+
+# The sums by path of a long period are hashed in memory rather than spilled to disk (per statement, as the tally).
+WORK_MEM = "SET LOCAL work_mem = '64MB'"
+
+
+def where_sql(*, site: Site, where: JourneyFilter, alias: str = "r", days: Sequence | None = None
+              ) -> tuple[str, list]:
+    """The filter's site, days and segment as a WHERE clause on `alias`; `days`: only these of the filter's days."""
+    clauses = [f"{alias}.site_id = %s", f"{alias}.day >= %s", f"{alias}.day <= %s"]
+    params: list = [site.id, where.start, where.end]
+    if days is not None:
+        clauses.append(f"{alias}.day = ANY(%s::date[])")
+        params.append(list(days))
+    for column, value in (("source", where.source), ("device", where.device), ("returning", where.returning)):
+        if value is not None:
+            clauses.append(f'{alias}."{column}" = %s')
+            params.append(value)
+    return " AND ".join(clauses), params
+
+
+def temp_table(cursor, name: str, definition: str, params: Sequence = ()) -> None:
+    """A temporary table dropped at commit (and first, should the caller's transaction be still open)."""
+    cursor.execute(f"DROP TABLE IF EXISTS pg_temp.{name}")
+    cursor.execute(f"CREATE TEMP TABLE {name} {definition}", params)
+
+
+def labels_table(cursor, *, groups: Sequence[Group], paths_sql: str, params: Sequence = ()) -> None:
+    """journey_labels (path, label): the label of each path `paths_sql` selects that is in a group (a path in no
+    group is its own label, read with coalesce)."""
+    grouped = []
+    if groups:
+        cursor.execute(paths_sql, params)
+        label = labeller(groups=groups)
+        grouped = [(path, label(path)) for (path,) in cursor.fetchall()]
+        grouped = [(path, name) for path, name in grouped if name != path]
+    temp_table(cursor, "journey_labels", "(path text PRIMARY KEY, label text) ON COMMIT DROP")
+    cursor.execute("INSERT INTO journey_labels SELECT * FROM unnest(%s::text[], %s::text[])",
+                   [[path for path, _name in grouped], [name for _path, name in grouped]])
+    cursor.execute("ANALYZE journey_labels")

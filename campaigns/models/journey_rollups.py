@@ -1,0 +1,120 @@
+"""The journey map's daily rollups by label: what a worker sums from the journey counters so the map reads little.
+
+The counters stay the truth (JourneyPageDaily, JourneyTransitionDaily: by cleaned path, campaigns/models/journeys.py)
+and groups still apply when the map is read; these tables are a cache of one day's counters summed by label (a page
+group's name, or a path in no group) with the groups `JourneyRollupDay.groups_hash` names. The map reads a day from
+them only while that hash is the site's current one, and from the counters otherwise
+(campaigns/journeys/rollups/ builds and reads them). Each day is rebuilt whole, in one transaction, by the
+`campaigns.journey_rollups_refresh` task.
+
+A segment field left empty (NULL) means "any": a day holds a row for every combination of device, source and
+new/returning with each of them given or "any" (GROUP BY CUBE), so every filter the map offers reads its own rows
+and sums only over days.
+"""
+
+from django.db import models
+
+from campaigns.journeys.paths import PATH_MAX_LENGTH
+from campaigns.models.site import Site
+
+__all__ = ["JourneyLabelDaily", "JourneyLabelMoveDaily", "JourneyRollupCursor", "JourneyRollupDay"]
+
+
+def _site_reference():
+    return models.ForeignKey(Site, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False)
+
+
+def _label_field():
+    return models.CharField(max_length=PATH_MAX_LENGTH, help_text="A page group's name, or a path in no group.")
+
+
+def _segment_fields():
+    return {
+        "device": models.CharField(max_length=8, null=True, blank=True),
+        "source": models.CharField(max_length=64, null=True, blank=True),
+        "returning": models.BooleanField(null=True, blank=True),
+    }
+
+
+# Reads are by site and segment over a range of days (of moves, over the steps a flow shows too); rebuilds delete
+# by site and day. No unique constraint: "any" is NULL, which a unique key would not compare, and each day's rows
+# are written by one statement.
+def _indexes(prefix: str, *read: str) -> list[models.Index]:
+    return [
+        models.Index(fields=["site", "device", "source", "returning", *read], name=f"{prefix}_read"),
+        models.Index(fields=["site", "day"], name=f"{prefix}_day"),
+    ]
+
+
+class JourneyLabelDaily(models.Model):
+    """Page views by label at a step, per day and segment; `moves_out` are the moves out of the label to the next
+    step (whose exits are `pageviews - moves_out`), kept here so the exit table reads no move rows."""
+
+    site = _site_reference()
+    day = models.DateField()
+    step = models.PositiveSmallIntegerField()
+    label = _label_field()
+    device, source, returning = _segment_fields().values()
+    pageviews = models.BigIntegerField(default=0)
+    entries = models.BigIntegerField(default=0)
+    moves_out = models.BigIntegerField(default=0)
+
+    class Meta:
+        indexes = _indexes("journey_label", "day")
+        verbose_name_plural = "journey label days"
+
+    def __str__(self) -> str:
+        return f"{self.label} at step {self.step} on {self.day}: {self.pageviews}"
+
+
+class JourneyLabelMoveDaily(models.Model):
+    """Moves from a label to the next one, by the step moved to, per day and segment."""
+
+    site = _site_reference()
+    day = models.DateField()
+    step = models.PositiveSmallIntegerField()
+    from_label = _label_field()
+    label = _label_field()
+    device, source, returning = _segment_fields().values()
+    count = models.BigIntegerField(default=0)
+
+    class Meta:
+        indexes = _indexes("journey_label_move", "step", "day")
+        verbose_name_plural = "journey label move days"
+
+    def __str__(self) -> str:
+        return f"{self.from_label} -> {self.label} at step {self.step} on {self.day}: {self.count}"
+
+
+class JourneyRollupDay(models.Model):
+    """Whether a site's day of rollups can be read, and whether it is due for a rebuild.
+
+    `groups_hash` names the groups the day was built with ("" before its first build): the map reads the day's
+    rollups only when it is the hash of the site's groups now. `stale` says the day needs a rebuild: page views of
+    that day were folded after `built_at`, or the site's groups changed (then `built_at` is emptied too, so the
+    rebuild does not wait as a day with new page views does).
+    """
+
+    site = _site_reference()
+    day = models.DateField()
+    groups_hash = models.CharField(max_length=64, blank=True, default="")
+    built_at = models.DateTimeField(null=True, blank=True)
+    stale = models.BooleanField(default=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["site", "day"], name="journey_rollup_day_unique")]
+        indexes = [models.Index(fields=["day"], name="journey_rollup_stale", condition=models.Q(stale=True))]
+
+    def __str__(self) -> str:
+        return f"rollup of {self.day}{' (stale)' if self.stale else ''}"
+
+
+class JourneyRollupCursor(models.Model):
+    """One row: the (tx, id) of the last event whose day the rollups have marked stale (the tally's order,
+    TallyCursor). Every event past it and up to the tally's cursor has been counted and not yet looked at."""
+
+    last_tx = models.BigIntegerField(default=0)
+    last_id = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"journey rollup cursor at ({self.last_tx}, {self.last_id})"
