@@ -142,11 +142,69 @@ def _constraints_off(cursor, table: str) -> list[str]:
         definition for _name, definition in indexes]
 
 
+def _sessions_seed(*, raw, site, day: dict, names: list[str], groups, today: dt.date, days: int,
+                   tables: tuple[str, str]) -> None:
+    """Session and visitor stage rows for `days` days: the simulated day's sessions copied once into temporary
+    tables, then repeated day by day in SQL (ids, times and days shifted). A returning session (RETURNING_SHARE)
+    belongs to the visitor of another session of the template, 1 to 14 days earlier, so a visitor's stages may be
+    reached in several sessions and days; their stage rows keep each stage's earliest reach, as the fold does."""
+    from campaigns.journeys.paths import group_of
+
+    sessions_table, stages_table = tables
+    session_paths, lengths = day["session_paths"], day["lengths"]
+    device, source, returning = day["segment"]
+    stage_of = [(group.stage if group else "") for group in (group_of(path=name, groups=groups) for name in names)]
+    count = len(lengths)
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TEMP TABLE day_sessions (i int, device text, source text, ret bool, steps int, "
+                       + ", ".join(f"path_{n} text" for n in range(1, 11)) + ")")
+        cursor.execute("CREATE TEMP TABLE day_stages (i int, stage text, position int, path text)")
+    session_rows, stage_rows = [], []
+    for index, codes in enumerate(session_paths.tolist()):
+        kept = [code for code in codes if code >= 0]
+        session_rows.append((index, DEVICES[device[index]], SOURCES[source[index]], bool(returning[index]),
+                             int(lengths[index]), *(names[code] for code in kept), *([None] * (10 - len(kept)))))
+        reached = set()
+        for position, code in enumerate(kept):
+            if stage_of[code] and stage_of[code] not in reached:
+                reached.add(stage_of[code])
+                stage_rows.append((index, stage_of[code], position, names[code]))
+    _copy(raw, "day_sessions", ("i", "device", "source", "ret", "steps", *(f"path_{n}" for n in range(1, 11))),
+          session_rows)
+    _copy(raw, "day_stages", ("i", "stage", "position", "path"), stage_rows)
+    paths = ", ".join(f"path_{n}" for n in range(1, 11))
+    # (days back, template index) of the visitor a session belongs to; its start: the day's midnight (UTC, as the
+    # bench's days) plus a share of the day by index.
+    visitor = (f"'v' || (d + CASE WHEN s.ret THEN 1 + mod(s.i, 14) ELSE 0 END) || '-' || "
+               f"CASE WHEN s.ret THEN mod(s.i::bigint * 7919 + 13, {count}) ELSE s.i END")
+    started_at = f"(%s::date - d)::timestamp AT TIME ZONE 'UTC' + (s.i::bigint * 86000 / {count}) * interval '1 second'"
+    with connection.cursor() as cursor:
+        cursor.execute("SET work_mem = '1GB'")
+        cursor.execute(
+            f"INSERT INTO {sessions_table} (site_id, visitor_id, session_id, day, started_at, last_at, steps, "
+            f'pageviews, device, source, "returning", {paths})'
+            f" SELECT %s, {visitor}, 's' || d || '-' || s.i, %s::date - d, {started_at},"
+            f" {started_at} + s.steps * interval '1 minute', s.steps, s.steps, s.device, s.source, s.ret, {paths}"
+            # Day by day, as the fold writes them (d outside: no sort of the whole).
+            f" FROM generate_series(0, %s - 1) AS d CROSS JOIN LATERAL (SELECT * FROM day_sessions) AS s",
+            [site.id, today, today, today, days])
+        cursor.execute(
+            f"INSERT INTO {stages_table} (site_id, visitor_id, stage, first_at, day, path, session_id, device, source,"
+            ' "returning")'
+            " SELECT * FROM (SELECT DISTINCT ON (visitor_id, stage) * FROM ("
+            f" SELECT %s AS site_id, {visitor} AS visitor_id, t.stage, {started_at} + t.position * interval '1 minute'"
+            " AS first_at, %s::date - d AS day, t.path, 's' || d || '-' || s.i AS session_id, s.device, s.source,"
+            ' s.ret AS "returning"'
+            " FROM day_stages AS t JOIN day_sessions AS s ON s.i = t.i, generate_series(0, %s - 1) AS d) AS reached"
+            " ORDER BY visitor_id, stage, first_at) AS firsts ORDER BY day, first_at",
+            [site.id, today, today, days])
+        cursor.execute("RESET work_mem")
+
+
 def seed(*, days: int, paths: int, session_days: int):
     from django.contrib.auth import get_user_model
 
     from campaigns import services
-    from campaigns.journeys.paths import group_of
     from campaigns.journeys.services import journey_setup_replace
     from campaigns.journeys.suggest import suggest_groups
     from campaigns.models import JourneyPageDaily, JourneySession, JourneyTransitionDaily, JourneyVisitorStage
@@ -202,36 +260,8 @@ def seed(*, days: int, paths: int, session_days: int):
             [site.id, today, days])
     print(f"counters for {days} days inserted ({time.perf_counter() - started:.0f} s)", flush=True)
     started = time.perf_counter()
-    session_paths, lengths = day["session_paths"], day["lengths"]
-    device, source, returning = day["segment"]
-    stage_of = [(group.stage if group else "") for group in (group_of(path=name, groups=groups) for name in names)]
-    midnight = dt.datetime.combine(today, dt.time(), tzinfo=dt.UTC)
-    all_paths = session_paths.tolist()
-    for back in range(session_days):
-        on = today - dt.timedelta(days=back)
-        at = midnight - dt.timedelta(days=back)
-        session_rows, stage_rows = [], []
-        for index, codes in enumerate(all_paths):
-            kept = [code for code in codes if code >= 0]
-            started_at = at + dt.timedelta(seconds=index * 86_000 // len(all_paths))
-            segment = (DEVICES[device[index]], SOURCES[source[index]], bool(returning[index]))
-            visitor, session = f"v{back}-{index}", f"s{back}-{index}"
-            length = int(lengths[index])
-            session_rows.append((site.id, visitor, session, on, started_at, started_at + dt.timedelta(minutes=length),
-                                 length, length, *segment, *(names[code] for code in kept),
-                                 *([None] * (10 - len(kept)))))
-            reached = {}
-            for position, code in enumerate(kept):
-                if stage_of[code] and stage_of[code] not in reached:
-                    reached[stage_of[code]] = (names[code], started_at + dt.timedelta(minutes=position))
-            for stage, (name, first_at) in reached.items():
-                stage_rows.append((site.id, visitor, stage, first_at, on, name, session, *segment))
-        _copy(raw, tables[JourneySession], (
-            "site_id", "visitor_id", "session_id", "day", "started_at", "last_at", "steps", "pageviews", "device",
-            "source", "returning", *JourneySession.PATH_FIELDS), session_rows)
-        _copy(raw, tables[JourneyVisitorStage], (
-            "site_id", "visitor_id", "stage", "first_at", "day", "path", "session_id", "device", "source",
-            "returning"), stage_rows)
+    _sessions_seed(raw=raw, site=site, day=day, names=names, groups=groups, today=today, days=session_days,
+                   tables=(tables[JourneySession], tables[JourneyVisitorStage]))
     print(f"session and stage rows for {session_days} days inserted ({time.perf_counter() - started:.0f} s)",
           flush=True)
     started = time.perf_counter()
@@ -287,13 +317,12 @@ def bench(*, owner, site, today, days: int, session_days: int, runs: int) -> Non
     from django.test import Client
     from django.urls import reverse
 
-    from campaigns.journeys.flow import entry_exit_tables, flow_from_counts, flow_from_sessions
+    from campaigns.journeys.flow import entry_exit_tables, flow_from_counts
     from campaigns.journeys.sankey import sankey_svg
     from campaigns.journeys.selectors import (
         JourneyFilter,
         journey_funnel_get,
         journey_label_counts_get,
-        journey_label_sessions_get,
     )
     from campaigns.journeys.services import journey_setup_get
 
@@ -322,16 +351,39 @@ def bench(*, owner, site, today, days: int, session_days: int, runs: int) -> Non
         flow = flow_from_counts(pages=counts.pages, transitions=counts.moves)
         report("  sankey_svg", *timed(lambda flow=flow: sankey_svg(flow=flow), runs))
         report(f"  journey_funnel_get, {span} days", *timed(
-            lambda where=where: journey_funnel_get(site=site, where=where), runs))
-    since = today - dt.timedelta(days=session_days - 1)
-    where = JourneyFilter(start=since, end=today)
-    query = {"since": since.isoformat(), "until": today.isoformat(), "goal": "Thank you"}
-    assert client.get(url, query).status_code == 200
-    report(f"journey page, back from Thank you, {session_days} days of session rows",
-           *timed(lambda: client.get(url, query), runs), budget=True)
-    report(f"  journey_label_sessions_get + flow_from_sessions, {session_days} days", *timed(
-        lambda: flow_from_sessions(sessions=journey_label_sessions_get(site=site, where=where, groups=groups),
-                                   goal="Thank you"), runs))
+            lambda where=where: journey_funnel_get(site=site, where=where), runs), budget=True)
+
+
+def sessions_bench(*, site, today, days: int, runs: int) -> None:
+    """The flows from session rows (back from a goal, from a chosen page) and the filter choices' first read."""
+    from campaigns.journeys.flow import flow_from_sessions
+    from campaigns.journeys.paths import labeller
+    from campaigns.journeys.selectors import (
+        JourneyFilter,
+        journey_label_sessions_get,
+        journey_paths_get,
+        journey_segments_get,
+    )
+    from campaigns.journeys.services import journey_setup_get
+
+    groups, _ = journey_setup_get(site=site)
+    label = labeller(groups=groups)
+    goal, start = label("/thank-you/"), label("/cart/")
+    report("filter choices, first read: journey_segments_get", *timed(lambda: journey_segments_get(site=site), runs))
+    report("filter choices, first read: journey_paths_get(limit=200)",
+           *timed(lambda: journey_paths_get(site=site, limit=200), runs))
+    for span in (days, 7):
+        where = JourneyFilter(start=today - dt.timedelta(days=span - 1), end=today)
+        sessions = journey_label_sessions_get(site=site, where=where, groups=groups)
+        print(f"  {span} days: {sum(row.sessions for row in sessions):,} sessions, {len(sessions):,} label sequences")
+        report(f"  journey_label_sessions_get + back from {goal}, {span} days", *timed(
+            lambda where=where: flow_from_sessions(
+                sessions=journey_label_sessions_get(site=site, where=where, groups=groups), goal=goal), runs),
+            budget=True)
+        report(f"  journey_label_sessions_get + from {start}, {span} days", *timed(
+            lambda where=where: flow_from_sessions(
+                sessions=journey_label_sessions_get(site=site, where=where, groups=groups), start=start), runs),
+            budget=True)
 
 
 def main() -> None:
@@ -341,6 +393,7 @@ def main() -> None:
     parser.add_argument("--session-days", type=int, default=7)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--keep", action="store_true", help="keep the seeded database and reuse it next time")
+    parser.add_argument("--seed-only", action="store_true", help="seed (with --keep) and time nothing")
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         print("journeys bench: needs PostgreSQL (DATABASE_URL)")
@@ -358,7 +411,10 @@ def main() -> None:
         else:
             owner, site, today = seeded
             print(f"reusing the seeded database (counters up to {today})", flush=True)
+        if args.seed_only:
+            return
         bench(owner=owner, site=site, today=today, days=args.days, session_days=args.session_days, runs=args.runs)
+        sessions_bench(site=site, today=today, days=args.session_days, runs=args.runs)
         with open("/proc/loadavg") as load:
             print(f"load average after: {load.read().split()[:3]}")
     finally:

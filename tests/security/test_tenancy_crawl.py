@@ -23,6 +23,7 @@ from campaigns.models import (
     ConsentRecord,
     DataRequest,
     Event,
+    JourneyWalkDaily,
     RejectedEventCount,
     Response,
     Site,
@@ -164,6 +165,10 @@ def b_world(outsider, outsider_site, outsider_campaign):
                                  url=f"https://other.example/{MARK}.pdf")
     audience = Audience.objects.create(site=outsider_site, name=f"{MARK} audience",
                                        rule={"attr": "pageviews_total", "op": "gte", "value": 2})
+    # B's session rollups: the journey map of A's site must never read them.
+    JourneyWalkDaily.objects.create(site=outsider_site, day=datetime(2026, 11, 20, tzinfo=UTC).date(),
+                                    anchor=f"/{MARK}/", backward=False, sessions=1,
+                                    steps=[[0, f"/{MARK}/", "", "left", 1]])
     by_model = {
         Site: outsider_site.id, Asset: asset.id, Audience: audience.id,
         apps.get_model("campaigns", "Campaign"): outsider_campaign.id,
