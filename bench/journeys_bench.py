@@ -312,7 +312,7 @@ def report(label: str, median: float, p95: float, *, budget: bool = False) -> No
     print(f"{label:<58} median {median:9.1f} ms  p95 {p95:9.1f} ms{verdict}", flush=True)
 
 
-def bench(*, owner, site, today, days: int, session_days: int, runs: int) -> None:
+def bench(*, owner, site, today, days: int, runs: int) -> None:
     from django.core.cache import cache
     from django.test import Client
     from django.urls import reverse
@@ -321,7 +321,6 @@ def bench(*, owner, site, today, days: int, session_days: int, runs: int) -> Non
     from campaigns.journeys.sankey import sankey_svg
     from campaigns.journeys.selectors import (
         JourneyFilter,
-        journey_funnel_get,
         journey_label_counts_get,
     )
     from campaigns.journeys.services import journey_setup_get
@@ -338,7 +337,7 @@ def bench(*, owner, site, today, days: int, session_days: int, runs: int) -> Non
         since = today - dt.timedelta(days=span - 1)
         query = {"since": since.isoformat(), "until": today.isoformat()}
         assert client.get(url, query).status_code == 200
-        report(f"journey page, {span} days (entry pages, 5 steps, funnel)",
+        report(f"journey page, {span} days (entry pages, 5 steps, funnel, intervention points)",
                *timed(lambda query=query: client.get(url, query), runs), budget=True)
         where = JourneyFilter(start=since, end=today)
         report(f"  journey_label_counts_get, {span} days", *timed(
@@ -350,21 +349,24 @@ def bench(*, owner, site, today, days: int, session_days: int, runs: int) -> Non
             entry_exit_tables(pages=c.pages, transitions=c.out)), runs))
         flow = flow_from_counts(pages=counts.pages, transitions=counts.moves)
         report("  sankey_svg", *timed(lambda flow=flow: sankey_svg(flow=flow), runs))
-        report(f"  journey_funnel_get, {span} days", *timed(
-            lambda where=where: journey_funnel_get(site=site, where=where), runs), budget=True)
 
 
 def sessions_bench(*, site, today, days: int, runs: int) -> None:
-    """The flows from session rows (back from a goal, from a chosen page) and the filter choices' first read."""
+    """The filter choices' first read, the funnel, and the flows from session rows (back from a goal, from a chosen
+    page): exact (the session rows), then from the session rollups, built here for every day first."""
     from campaigns.journeys.flow import flow_from_sessions
     from campaigns.journeys.paths import labeller
     from campaigns.journeys.selectors import (
         JourneyFilter,
+        journey_funnel_get,
         journey_label_sessions_get,
         journey_paths_get,
         journey_segments_get,
     )
     from campaigns.journeys.services import journey_setup_get
+    from campaigns.journeys.session_rollups import journey_walks_get, journey_walks_update
+    from campaigns.journeys.walks import flow_from_walks
+    from campaigns.models import JourneyWalkDaily
 
     groups, _ = journey_setup_get(site=site)
     label = labeller(groups=groups)
@@ -372,18 +374,34 @@ def sessions_bench(*, site, today, days: int, runs: int) -> None:
     report("filter choices, first read: journey_segments_get", *timed(lambda: journey_segments_get(site=site), runs))
     report("filter choices, first read: journey_paths_get(limit=200)",
            *timed(lambda: journey_paths_get(site=site, limit=200), runs))
-    for span in (days, 7):
-        where = JourneyFilter(start=today - dt.timedelta(days=span - 1), end=today)
+    spans = [(span, JourneyFilter(start=today - dt.timedelta(days=span - 1), end=today)) for span in (days, 7)]
+    for span, where in spans:
+        report(f"journey_funnel_get, {span} days", *timed(
+            lambda where=where: journey_funnel_get(site=site, where=where), runs), budget=True)
+    for span, where in spans:
         sessions = journey_label_sessions_get(site=site, where=where, groups=groups)
-        print(f"  {span} days: {sum(row.sessions for row in sessions):,} sessions, {len(sessions):,} label sequences")
-        report(f"  journey_label_sessions_get + back from {goal}, {span} days", *timed(
-            lambda where=where: flow_from_sessions(
-                sessions=journey_label_sessions_get(site=site, where=where, groups=groups), goal=goal), runs),
-            budget=True)
-        report(f"  journey_label_sessions_get + from {start}, {span} days", *timed(
-            lambda where=where: flow_from_sessions(
-                sessions=journey_label_sessions_get(site=site, where=where, groups=groups), start=start), runs),
-            budget=True)
+        print(f"{span} days: {sum(row.sessions for row in sessions):,} sessions, {len(sessions):,} label sequences")
+        for anchor in ({"goal": goal}, {"start": start}):
+            report(f"  exact: journey_label_sessions_get + flow {anchor}, {span} days", *timed(
+                lambda where=where, anchor=anchor: flow_from_sessions(
+                    sessions=journey_label_sessions_get(site=site, where=where, groups=groups), **anchor), runs),
+                budget=True)
+    started = time.perf_counter()
+    built = journey_walks_update(site=site, groups=groups, full=True, today=today)
+    rows = JourneyWalkDaily.objects.filter(site=site).count()
+    print(f"session rollups: {built} days built in {time.perf_counter() - started:.0f} s; {rows:,} rows", flush=True)
+    for span, where in spans:
+        for anchor in ({"goal": goal}, {"start": start}):
+            name, backward = anchor.get("goal") or anchor.get("start"), "goal" in anchor
+            report(f"  rollups: journey_walks_get + flow_from_walks {anchor}, {span} days", *timed(
+                lambda where=where, name=name, backward=backward: flow_from_walks(
+                    steps=journey_walks_get(site=site, where=where, groups=groups, anchor=name, backward=backward),
+                    backward=backward), runs), budget=True)
+        exact = flow_from_sessions(sessions=journey_label_sessions_get(site=site, where=where, groups=groups),
+                                   goal=goal)
+        rolled = flow_from_walks(steps=journey_walks_get(site=site, where=where, groups=groups, anchor=goal,
+                                                         backward=True), backward=True)
+        print(f"  {span} days, back from {goal}: the rollups' flow equals the exact one: {exact == rolled}")
 
 
 def main() -> None:
@@ -394,6 +412,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--keep", action="store_true", help="keep the seeded database and reuse it next time")
     parser.add_argument("--seed-only", action="store_true", help="seed (with --keep) and time nothing")
+    parser.add_argument("--no-page", action="store_true",
+                        help="time the funnel, the session flows and the filter choices only (not the page)")
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         print("journeys bench: needs PostgreSQL (DATABASE_URL)")
@@ -413,7 +433,8 @@ def main() -> None:
             print(f"reusing the seeded database (counters up to {today})", flush=True)
         if args.seed_only:
             return
-        bench(owner=owner, site=site, today=today, days=args.days, session_days=args.session_days, runs=args.runs)
+        if not args.no_page:
+            bench(owner=owner, site=site, today=today, days=args.days, runs=args.runs)
         sessions_bench(site=site, today=today, days=args.session_days, runs=args.runs)
         with open("/proc/loadavg") as load:
             print(f"load average after: {load.read().split()[:3]}")

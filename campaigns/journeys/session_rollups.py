@@ -25,13 +25,20 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from itertools import product
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Sum
 from django.utils import timezone
 
 from campaigns.journeys.flow import SessionPaths, sessions_labelled
 from campaigns.journeys.paths import Group, groups_sorted
-from campaigns.journeys.selectors import JourneyFilter, journey_label_sessions_get
+from campaigns.journeys.selectors import (
+    SESSIONS_TABLE,
+    WORK_MEM,
+    JourneyFilter,
+    _labels,
+    _temp_table,
+    journey_label_sessions_get,
+)
 from campaigns.journeys.walks import WalkStep, walk_steps_by_anchor, walk_steps_summed
 from campaigns.models import JourneySession, JourneyWalkDaily, JourneyWalkDay, Site
 from campaigns.rules import zone
@@ -49,16 +56,46 @@ def journey_groups_key(*, groups: Sequence[Group]) -> str:
     return hashlib.sha256(json.dumps(ordered, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def _day_sessions(*, site: Site, day: dt.date) -> dict[tuple, list[SessionPaths]]:
-    """The day's sessions by segment, grouped by kept paths and steps (flow.SessionPaths, by path)."""
-    fields = JourneySession.PATH_FIELDS
+def _day_sessions(*, site: Site, day: dt.date, groups: Sequence[Group]) -> dict[tuple, list[SessionPaths]]:
+    """The day's sessions by segment, summed by the labels of their kept paths (flow.sessions_labelled); in SQL on
+    PostgreSQL, as journey_label_sessions_get, so that a day's few thousand label sequences reach Python, not its
+    sessions."""
     found: dict[tuple, list[SessionPaths]] = defaultdict(list)
-    rows = (JourneySession.objects.filter(site=site, day=day).values_list(*SEGMENT, *fields, "steps")
-            .annotate(sessions=Count("id")).order_by())
-    for device, source, returning, *rest in rows:
-        *paths, steps, sessions = rest
-        kept = paths[:paths.index(None)] if None in paths else paths
-        found[device, source, returning].append(SessionPaths(paths=tuple(kept), steps=steps, sessions=sessions))
+    if connection.vendor != "postgresql":
+        fields = JourneySession.PATH_FIELDS
+        by_segment: dict[tuple, list[SessionPaths]] = defaultdict(list)
+        for device, source, returning, *rest in (
+                JourneySession.objects.filter(site=site, day=day).values_list(*SEGMENT, *fields, "steps")
+                .annotate(sessions=Count("id")).order_by()):
+            *paths, steps, sessions = rest
+            kept = paths[:paths.index(None)] if None in paths else paths
+            by_segment[device, source, returning].append(SessionPaths(paths=tuple(kept), steps=steps,
+                                                                      sessions=sessions))
+        for segment, rows in by_segment.items():
+            found[segment] = sessions_labelled(sessions=rows, groups=groups)
+        return found
+    columns = JourneySession.PATH_FIELDS
+    kept = "CASE " + " ".join(f"WHEN r.{name} IS NULL THEN {n}" for n, name in enumerate(columns)) + \
+        f" ELSE {len(columns)} END"
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(WORK_MEM)
+        _temp_table(cursor, "journey_day_sessions", f"""ON COMMIT DROP AS
+            SELECT r.device, r.source, r."returning",
+                {", ".join(f"CASE WHEN k.kept > {n} THEN r.{name} END AS {name}" for n, name in enumerate(columns))},
+                r.steps > k.kept AS went_on, count(*) AS sessions
+            FROM {SESSIONS_TABLE} AS r CROSS JOIN LATERAL (SELECT {kept} AS kept) AS k
+            WHERE r.site_id = %s AND r.day = %s GROUP BY {", ".join(str(n) for n in range(1, len(columns) + 5))}""",
+                    [site.id, day])
+        _labels(cursor, groups=groups, paths_sql=" UNION ".join(
+            f"SELECT {name} FROM journey_day_sessions WHERE {name} IS NOT NULL" for name in columns))
+        names = [f"coalesce(l{n}.label, s.{name})" for n, name in enumerate(columns)]
+        joins = " ".join(f"LEFT JOIN journey_labels AS l{n} ON l{n}.path = s.{name}" for n, name in enumerate(columns))
+        cursor.execute(f"""SELECT s.device, s.source, s."returning", {", ".join(names)}, s.went_on, sum(s.sessions)
+            FROM journey_day_sessions AS s {joins} GROUP BY {", ".join(str(n) for n in range(1, len(columns) + 5))}""")
+        for device, source, returning, *labels, went_on, count in cursor.fetchall():
+            paths = tuple(labels[:labels.index(None)] if None in labels else labels)
+            found[device, source, returning].append(
+                SessionPaths(paths=paths, steps=len(paths) + went_on, sessions=int(count)))
     return found
 
 
@@ -85,8 +122,8 @@ def journey_walks_build(*, site: Site, day: dt.date, groups: Sequence[Group], fo
         # Per (anchor, direction, segment with None for "any"): the walk steps summed.
         summed: dict[tuple, Counter] = defaultdict(Counter)
         reached: Counter = Counter()
-        for segment, rows in _day_sessions(site=site, day=day).items():
-            by_anchor = walk_steps_by_anchor(sessions=sessions_labelled(sessions=rows, groups=groups))
+        for segment, rows in _day_sessions(site=site, day=day, groups=groups).items():
+            by_anchor = walk_steps_by_anchor(sessions=rows)
             anyway = [tuple(value if keep else None for value, keep in zip(segment, mask, strict=True))
                       for mask in product((True, False), repeat=len(SEGMENT))]
             for (anchor, backward), steps in by_anchor.items():
