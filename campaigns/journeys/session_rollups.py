@@ -171,6 +171,20 @@ def _runs(days: Iterable[dt.date]) -> list[tuple[dt.date, dt.date]]:
     return [(first, last) for first, last in runs]
 
 
+def _stored_summed(rows) -> list[WalkStep]:
+    """The steps of the rollup rows summed by column, label and what came next: in SQL on PostgreSQL, so that a
+    long period's rows reach Python as one list of distinct steps."""
+    if connection.vendor != "postgresql":
+        return [WalkStep(column=column, label=label, to=to, end=end, sessions=count)
+                for stored in rows.values_list("steps", flat=True) for column, label, to, end, count in stored]
+    inner, params = rows.values("steps").query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"""SELECT (e ->> 0)::int, e ->> 1, e ->> 2, e ->> 3, sum((e ->> 4)::bigint)
+            FROM ({inner}) AS r CROSS JOIN LATERAL jsonb_array_elements(r.steps) AS e GROUP BY 1, 2, 3, 4""", params)
+        return [WalkStep(column=column, label=label, to=to, end=end, sessions=int(count))
+                for column, label, to, end, count in cursor.fetchall()]
+
+
 def journey_walks_get(*, site: Site, where: JourneyFilter, groups: Sequence[Group], anchor: str,
                       backward: bool) -> list[WalkStep]:
     """The steps of the walks from `anchor` (forwards, or backwards from a goal) of the sessions that began in the
@@ -185,9 +199,7 @@ def journey_walks_get(*, site: Site, where: JourneyFilter, groups: Sequence[Grou
     for name in SEGMENT:
         value = getattr(where, name)
         rows = rows.filter(**({f"{name}__isnull": True} if value is None else {name: value}))
-    steps = [WalkStep(column=column, label=label, to=to, end=end, sessions=count)
-             for stored in rows.values_list("steps", flat=True) if built
-             for column, label, to, end, count in stored]
+    steps = _stored_summed(rows) if built else []
     all_days = {where.start + dt.timedelta(days=n) for n in range((where.end - where.start).days + 1)}
     for first, last in _runs(all_days - built):
         sessions = journey_label_sessions_get(site=site, where=replace(where, start=first, end=last), groups=groups)
