@@ -8,19 +8,22 @@ simulated day of a large shop, repeated over `--days` days with each day's count
   next pages mostly near the previous one and sometimes anywhere), 3 devices, 12 traffic sources (Zipf) and
   new/returning: every (step, path, segment) and (step, previous path, path, segment) seen is a row, so a day
   holds about 165,000 page rows and 410,000 transition rows with 1,000 paths;
-- session rows (one per session) and visitor stage rows (one per visitor and stage reached; each session a new
-  visitor) for the last `--session-days` days only (a day is ~300,000 sessions; 90 days would be 27 million rows
-  for this bench to write), so the "back from a goal" flow and the funnel are timed on fewer days than the counts.
+- session rows (one per session) and visitor stage rows (one per visitor and stage reached) for the last
+  `--session-days` days (90 for an honest funnel and session flows: 27 million sessions), the simulated day's
+  sessions repeated in SQL; a returning session (30 %) belongs to the visitor of another session 1 to 14 days
+  earlier, so a visitor's stage rows may span days, each stage at its earliest reach.
 
 Then builds the map's daily rollups by label as the worker does (campaigns/journeys/rollups/), timing the
 build of every day (what a group edit costs) and of one day, and times, in-process: the journey page (admin, HTTP
 through the middleware) over the 90 days and over the last 7, and its parts (the counts summed by label; flow,
-entry and exit tables; SVG; the funnel; the intervention points; the sessions summed by label and the flow back
-from a goal), after a first call that reads the filter choices (cached after it). Prints median and p95 against
-the budget; asserts nothing. Budget: under 200 ms a page.
+entry and exit tables; SVG; the funnel; the intervention points), after a first call that reads the filter choices
+(cached after it); then (over the session days and the last 7) the filter choices' first read, the funnel, and the
+flows back from a goal and from a chosen page, exact (from the session rows) and from the session rollups
+(campaigns/journeys/session_rollups.py; one day built, copied to the others, which are the same day). `--no-page`
+times only these. Prints median and p95 against the budget; asserts nothing. Budget: under 200 ms a page.
 
     .venv/bin/python bench/journeys_bench.py [--days 90] [--paths 1000] [--session-days 7] [--runs 5] [--keep]
-        [--rebuild]
+        [--rebuild] [--seed-only] [--no-page]
 
 `--keep` keeps the seeded database (JOURNEYS_BENCH_DB, by default test_retarget_journeys_bench) and reuses it the
 next time (seeding 90 days takes minutes); without it the database is dropped at the end.
@@ -145,11 +148,69 @@ def _constraints_off(cursor, table: str) -> list[str]:
         definition for _name, definition in indexes]
 
 
+def _sessions_seed(*, raw, site, day: dict, names: list[str], groups, today: dt.date, days: int,
+                   tables: tuple[str, str]) -> None:
+    """Session and visitor stage rows for `days` days: the simulated day's sessions copied once into temporary
+    tables, then repeated day by day in SQL (ids, times and days shifted). A returning session (RETURNING_SHARE)
+    belongs to the visitor of another session of the template, 1 to 14 days earlier, so a visitor's stages may be
+    reached in several sessions and days; their stage rows keep each stage's earliest reach, as the fold does."""
+    from campaigns.journeys.paths import group_of
+
+    sessions_table, stages_table = tables
+    session_paths, lengths = day["session_paths"], day["lengths"]
+    device, source, returning = day["segment"]
+    stage_of = [(group.stage if group else "") for group in (group_of(path=name, groups=groups) for name in names)]
+    count = len(lengths)
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TEMP TABLE day_sessions (i int, device text, source text, ret bool, steps int, "
+                       + ", ".join(f"path_{n} text" for n in range(1, 11)) + ")")
+        cursor.execute("CREATE TEMP TABLE day_stages (i int, stage text, position int, path text)")
+    session_rows, stage_rows = [], []
+    for index, codes in enumerate(session_paths.tolist()):
+        kept = [code for code in codes if code >= 0]
+        session_rows.append((index, DEVICES[device[index]], SOURCES[source[index]], bool(returning[index]),
+                             int(lengths[index]), *(names[code] for code in kept), *([None] * (10 - len(kept)))))
+        reached = set()
+        for position, code in enumerate(kept):
+            if stage_of[code] and stage_of[code] not in reached:
+                reached.add(stage_of[code])
+                stage_rows.append((index, stage_of[code], position, names[code]))
+    _copy(raw, "day_sessions", ("i", "device", "source", "ret", "steps", *(f"path_{n}" for n in range(1, 11))),
+          session_rows)
+    _copy(raw, "day_stages", ("i", "stage", "position", "path"), stage_rows)
+    paths = ", ".join(f"path_{n}" for n in range(1, 11))
+    # (days back, template index) of the visitor a session belongs to; its start: the day's midnight (UTC, as the
+    # bench's days) plus a share of the day by index.
+    visitor = (f"'v' || (d + CASE WHEN s.ret THEN 1 + mod(s.i, 14) ELSE 0 END) || '-' || "
+               f"CASE WHEN s.ret THEN mod(s.i::bigint * 7919 + 13, {count}) ELSE s.i END")
+    started_at = f"(%s::date - d)::timestamp AT TIME ZONE 'UTC' + (s.i::bigint * 86000 / {count}) * interval '1 second'"
+    with connection.cursor() as cursor:
+        cursor.execute("SET work_mem = '1GB'")
+        cursor.execute(
+            f"INSERT INTO {sessions_table} (site_id, visitor_id, session_id, day, started_at, last_at, steps, "
+            f'pageviews, device, source, "returning", {paths})'
+            f" SELECT %s, {visitor}, 's' || d || '-' || s.i, %s::date - d, {started_at},"
+            f" {started_at} + s.steps * interval '1 minute', s.steps, s.steps, s.device, s.source, s.ret, {paths}"
+            # Day by day, as the fold writes them (d outside: no sort of the whole).
+            f" FROM generate_series(0, %s - 1) AS d CROSS JOIN LATERAL (SELECT * FROM day_sessions) AS s",
+            [site.id, today, today, today, days])
+        cursor.execute(
+            f"INSERT INTO {stages_table} (site_id, visitor_id, stage, first_at, day, path, session_id, device, source,"
+            ' "returning")'
+            " SELECT * FROM (SELECT DISTINCT ON (visitor_id, stage) * FROM ("
+            f" SELECT %s AS site_id, {visitor} AS visitor_id, t.stage, {started_at} + t.position * interval '1 minute'"
+            " AS first_at, %s::date - d AS day, t.path, 's' || d || '-' || s.i AS session_id, s.device, s.source,"
+            ' s.ret AS "returning"'
+            " FROM day_stages AS t JOIN day_sessions AS s ON s.i = t.i, generate_series(0, %s - 1) AS d) AS reached"
+            " ORDER BY visitor_id, stage, first_at) AS firsts ORDER BY day, first_at",
+            [site.id, today, today, days])
+        cursor.execute("RESET work_mem")
+
+
 def seed(*, days: int, paths: int, session_days: int):
     from django.contrib.auth import get_user_model
 
     from campaigns import services
-    from campaigns.journeys.paths import group_of
     from campaigns.journeys.services import journey_setup_replace
     from campaigns.journeys.suggest import suggest_groups
     from campaigns.models import JourneyPageDaily, JourneySession, JourneyTransitionDaily, JourneyVisitorStage
@@ -205,36 +266,8 @@ def seed(*, days: int, paths: int, session_days: int):
             [site.id, today, days])
     print(f"counters for {days} days inserted ({time.perf_counter() - started:.0f} s)", flush=True)
     started = time.perf_counter()
-    session_paths, lengths = day["session_paths"], day["lengths"]
-    device, source, returning = day["segment"]
-    stage_of = [(group.stage if group else "") for group in (group_of(path=name, groups=groups) for name in names)]
-    midnight = dt.datetime.combine(today, dt.time(), tzinfo=dt.UTC)
-    all_paths = session_paths.tolist()
-    for back in range(session_days):
-        on = today - dt.timedelta(days=back)
-        at = midnight - dt.timedelta(days=back)
-        session_rows, stage_rows = [], []
-        for index, codes in enumerate(all_paths):
-            kept = [code for code in codes if code >= 0]
-            started_at = at + dt.timedelta(seconds=index * 86_000 // len(all_paths))
-            segment = (DEVICES[device[index]], SOURCES[source[index]], bool(returning[index]))
-            visitor, session = f"v{back}-{index}", f"s{back}-{index}"
-            length = int(lengths[index])
-            session_rows.append((site.id, visitor, session, on, started_at, started_at + dt.timedelta(minutes=length),
-                                 length, length, *segment, *(names[code] for code in kept),
-                                 *([None] * (10 - len(kept)))))
-            reached = {}
-            for position, code in enumerate(kept):
-                if stage_of[code] and stage_of[code] not in reached:
-                    reached[stage_of[code]] = (names[code], started_at + dt.timedelta(minutes=position))
-            for stage, (name, first_at) in reached.items():
-                stage_rows.append((site.id, visitor, stage, first_at, on, name, session, *segment))
-        _copy(raw, tables[JourneySession], (
-            "site_id", "visitor_id", "session_id", "day", "started_at", "last_at", "steps", "pageviews", "device",
-            "source", "returning", *JourneySession.PATH_FIELDS), session_rows)
-        _copy(raw, tables[JourneyVisitorStage], (
-            "site_id", "visitor_id", "stage", "first_at", "day", "path", "session_id", "device", "source",
-            "returning"), stage_rows)
+    _sessions_seed(raw=raw, site=site, day=day, names=names, groups=groups, today=today, days=session_days,
+                   tables=(tables[JourneySession], tables[JourneyVisitorStage]))
     print(f"session and stage rows for {session_days} days inserted ({time.perf_counter() - started:.0f} s)",
           flush=True)
     started = time.perf_counter()
@@ -302,8 +335,9 @@ def rollups_build(*, site, rebuild: bool) -> None:
 
 
 def timed(fn, runs: int) -> tuple[float, float]:
-    """(median, p95) in milliseconds, after one warm-up call."""
-    fn()
+    """(median, p95) in milliseconds, after one warm-up call (none for a single run: the slow reads at 90 days)."""
+    if runs > 1:
+        fn()
     samples = []
     for _ in range(runs):
         start = time.perf_counter()
@@ -318,12 +352,12 @@ def report(label: str, median: float, p95: float, *, budget: bool = False) -> No
     print(f"{label:<58} median {median:9.1f} ms  p95 {p95:9.1f} ms{verdict}", flush=True)
 
 
-def bench(*, owner, site, today, days: int, session_days: int, runs: int) -> None:
+def bench(*, owner, site, today, days: int, runs: int) -> None:
     from django.core.cache import cache
     from django.test import Client
     from django.urls import reverse
 
-    from campaigns.journeys.flow import entry_exit_tables, flow_from_counts, flow_from_sessions
+    from campaigns.journeys.flow import entry_exit_tables, flow_from_counts
     from campaigns.journeys.interventions import intervention_points_get
     from campaigns.journeys.rollups import journey_label_counts_rolled
     from campaigns.journeys.sankey import sankey_svg
@@ -331,7 +365,6 @@ def bench(*, owner, site, today, days: int, session_days: int, runs: int) -> Non
         JourneyFilter,
         journey_funnel_get,
         journey_label_counts_get,
-        journey_label_sessions_get,
     )
     from campaigns.journeys.services import journey_setup_get
 
@@ -347,7 +380,7 @@ def bench(*, owner, site, today, days: int, session_days: int, runs: int) -> Non
         since = today - dt.timedelta(days=span - 1)
         query = {"since": since.isoformat(), "until": today.isoformat()}
         assert client.get(url, query).status_code == 200
-        report(f"journey page, {span} days (entry pages, 5 steps, funnel)",
+        report(f"journey page, {span} days (entry pages, 5 steps, funnel, intervention points)",
                *timed(lambda query=query: client.get(url, query), runs), budget=True)
         where = JourneyFilter(start=since, end=today)
         report(f"  journey_label_counts_get, {span} days", *timed(
@@ -370,15 +403,74 @@ def bench(*, owner, site, today, days: int, session_days: int, runs: int) -> Non
             lambda where=where: journey_funnel_get(site=site, where=where), runs))
         report(f"  intervention_points_get (session rows), {span} days", *timed(
             lambda where=where: intervention_points_get(site=site, where=where, groups=groups), runs))
-    since = today - dt.timedelta(days=session_days - 1)
-    where = JourneyFilter(start=since, end=today)
-    query = {"since": since.isoformat(), "until": today.isoformat(), "goal": "Thank you"}
-    assert client.get(url, query).status_code == 200
-    report(f"journey page, back from Thank you, {session_days} days of session rows",
-           *timed(lambda: client.get(url, query), runs), budget=True)
-    report(f"  journey_label_sessions_get + flow_from_sessions, {session_days} days", *timed(
-        lambda: flow_from_sessions(sessions=journey_label_sessions_get(site=site, where=where, groups=groups),
-                                   goal="Thank you"), runs))
+
+
+def sessions_bench(*, site, today, days: int, runs: int) -> None:
+    """The filter choices' first read, the funnel, and the flows from session rows (back from a goal, from a chosen
+    page): exact (the session rows), then from the session rollups, built here for every day first."""
+    from campaigns.journeys.flow import flow_from_sessions
+    from campaigns.journeys.paths import labeller
+    from campaigns.journeys.selectors import (
+        JourneyFilter,
+        journey_funnel_get,
+        journey_label_sessions_get,
+        journey_paths_get,
+        journey_segments_get,
+    )
+    from campaigns.journeys.services import journey_setup_get
+    from campaigns.journeys.session_rollups import journey_walks_build, journey_walks_get, journey_walks_update
+    from campaigns.journeys.walks import flow_from_walks
+    from campaigns.models import JourneyWalkDaily, JourneyWalkDay
+
+    groups, _ = journey_setup_get(site=site)
+    label = labeller(groups=groups)
+    goal, start = label("/thank-you/"), label("/cart/")
+    report("filter choices, first read: journey_segments_get", *timed(lambda: journey_segments_get(site=site), runs))
+    report("filter choices, first read: journey_paths_get(limit=200)",
+           *timed(lambda: journey_paths_get(site=site, limit=200), runs))
+    spans = [(span, JourneyFilter(start=today - dt.timedelta(days=span - 1), end=today)) for span in (days, 7)]
+    for span, where in spans:
+        report(f"journey_funnel_get, {span} days", *timed(
+            lambda where=where: journey_funnel_get(site=site, where=where), runs), budget=True)
+    for span, where in spans:
+        sessions = journey_label_sessions_get(site=site, where=where, groups=groups)
+        print(f"{span} days: {sum(row.sessions for row in sessions):,} sessions, {len(sessions):,} label sequences")
+        for anchor in ({"goal": goal}, {"start": start}):
+            report(f"  exact: journey_label_sessions_get + flow {anchor}, {span} days", *timed(
+                lambda where=where, anchor=anchor: flow_from_sessions(
+                    sessions=journey_label_sessions_get(site=site, where=where, groups=groups), **anchor), runs),
+                budget=True)
+    started = time.perf_counter()
+    journey_walks_build(site=site, day=today, groups=groups, force=True)
+    rows = JourneyWalkDaily.objects.filter(site=site, day=today).count()
+    print(f"session rollups: one day built in {time.perf_counter() - started:.1f} s ({rows:,} rows)", flush=True)
+    # The bench's days are one simulated day repeated: its rollup rows are copied to the others (what the task would
+    # build, as the full run below confirms by building none: their session rows have the same signature).
+    with connection.cursor() as cursor:
+        for model in (JourneyWalkDaily, JourneyWalkDay):
+            columns = [field.column for field in model._meta.concrete_fields if field.column not in ("id", "day")]
+            quoted = ", ".join(f'"{column}"' for column in columns)
+            cursor.execute(f"DELETE FROM {model._meta.db_table} WHERE site_id = %s AND day < %s", [site.id, today])
+            cursor.execute(f"INSERT INTO {model._meta.db_table} (day, {quoted}) SELECT %s::date - d, {quoted}"
+                           f" FROM {model._meta.db_table}, generate_series(1, %s - 1) AS d"
+                           " WHERE site_id = %s AND day = %s", [today, days, site.id, today])
+        cursor.execute(f"ANALYZE {JourneyWalkDaily._meta.db_table}")
+    started = time.perf_counter()
+    built = journey_walks_update(site=site, groups=groups, full=True, today=today)
+    print(f"session rollups: the full run built {built} days in {time.perf_counter() - started:.0f} s; "
+          f"{JourneyWalkDaily.objects.filter(site=site).count():,} rows", flush=True)
+    for span, where in spans:
+        for anchor in ({"goal": goal}, {"start": start}):
+            name, backward = anchor.get("goal") or anchor.get("start"), "goal" in anchor
+            report(f"  rollups: journey_walks_get + flow_from_walks {anchor}, {span} days", *timed(
+                lambda where=where, name=name, backward=backward: flow_from_walks(
+                    steps=journey_walks_get(site=site, where=where, groups=groups, anchor=name, backward=backward),
+                    backward=backward), runs), budget=True)
+        exact = flow_from_sessions(sessions=journey_label_sessions_get(site=site, where=where, groups=groups),
+                                   goal=goal)
+        rolled = flow_from_walks(steps=journey_walks_get(site=site, where=where, groups=groups, anchor=goal,
+                                                         backward=True), backward=True)
+        print(f"  {span} days, back from {goal}: the rollups' flow equals the exact one: {exact == rolled}")
 
 
 def main() -> None:
@@ -390,6 +482,9 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the seeded database and reuse it next time")
     parser.add_argument("--rebuild", action="store_true",
                         help="rebuild every day's rollups, as after a group edit (they are built once after seeding)")
+    parser.add_argument("--seed-only", action="store_true", help="seed (with --keep) and time nothing")
+    parser.add_argument("--no-page", action="store_true",
+                        help="time the funnel, the session flows and the filter choices only (not the page)")
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         print("journeys bench: needs PostgreSQL (DATABASE_URL)")
@@ -407,8 +502,12 @@ def main() -> None:
         else:
             owner, site, today = seeded
             print(f"reusing the seeded database (counters up to {today})", flush=True)
+        if args.seed_only:
+            return
         rollups_build(site=site, rebuild=args.rebuild)
-        bench(owner=owner, site=site, today=today, days=args.days, session_days=args.session_days, runs=args.runs)
+        if not args.no_page:
+            bench(owner=owner, site=site, today=today, days=args.days, runs=args.runs)
+        sessions_bench(site=site, today=today, days=args.session_days, runs=args.runs)
         with open("/proc/loadavg") as load:
             print(f"load average after: {load.read().split()[:3]}")
     finally:

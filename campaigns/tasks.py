@@ -1,4 +1,4 @@
-"""Celery tasks: thin and idempotent; ids in, one service call. Beat runs the five periodic ones."""
+"""Celery tasks: thin and idempotent; ids in, one service call. Beat runs the periodic ones."""
 
 import logging
 
@@ -6,7 +6,8 @@ from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
 from campaigns.ingest import refusals
-from campaigns.journeys import rollups
+from campaigns.journeys import rollups, session_rollups
+from campaigns.journeys.services import journey_setup_get
 from campaigns.models import Campaign, Site
 from campaigns.selectors.counters import campaigns_auto_allocated
 from campaigns.services import allocation, events, retention
@@ -81,3 +82,20 @@ def journey_rollups_refresh(*, site_id: int | None = None, **kwargs) -> int:
     if built:
         logger.info("journey_rollups_refresh: %s days rebuilt", built)
     return built
+
+
+@shared_task(name="campaigns.journey_walks_update", **TASK_OPTIONS)
+def journey_walks_update(*, site_id: int | None = None, full: bool = False, **kwargs) -> None:
+    """One site's session rollups, or (from beat) every site's, each in its own task."""
+    if site_id is None:
+        for site_id in Site.objects.values_list("id", flat=True):
+            journey_walks_update.delay(site_id=site_id, full=full)
+        return
+    site = Site.objects.filter(id=site_id).first()
+    if site is None:
+        logger.info("journey_walks_update: site %s is gone", site_id)
+        return
+    groups, _cleanups = journey_setup_get(site=site)
+    built = session_rollups.journey_walks_update(site=site, groups=groups, full=full)
+    if built:
+        logger.info("journey_walks_update: site %s, %s days built", site_id, built)

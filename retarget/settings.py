@@ -187,6 +187,10 @@ CELERY_BEAT_SCHEDULE = {
     "events-expire": {"task": "campaigns.events_expire", "schedule": timedelta(hours=1)},
     "refusals-flush": {"task": "campaigns.refusals_flush", "schedule": timedelta(minutes=1)},
     "journey-rollups-refresh": {"task": "campaigns.journey_rollups_refresh", "schedule": timedelta(minutes=1)},
+    # The session rollups: recent days (and days built with older groups) often; late rows of any day once a day.
+    "journey-walks-update": {"task": "campaigns.journey_walks_update", "schedule": timedelta(minutes=5)},
+    "journey-walks-sweep": {"task": "campaigns.journey_walks_update", "schedule": timedelta(days=1),
+                            "kwargs": {"full": True}},
 }
 
 AUTH_PASSWORD_VALIDATORS = [

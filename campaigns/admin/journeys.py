@@ -30,7 +30,6 @@ from campaigns.journeys.flow import (
     Flow,
     entry_exit_tables,
     flow_from_counts,
-    flow_from_sessions,
 )
 from campaigns.journeys.paths import Cleanup, label_of
 from campaigns.journeys.rollups import RollupStatus
@@ -39,14 +38,15 @@ from campaigns.journeys.selectors import (
     JourneyFilter,
     journey_funnel_get,
     journey_label_counts_read,
-    journey_label_sessions_get,
     journey_paths_choices,
     journey_paths_get,
     journey_raw_paths_get,
     journey_segments_choices,
 )
 from campaigns.journeys.services import journey_setup_get, journey_setup_replace
+from campaigns.journeys.session_rollups import journey_walks_get
 from campaigns.journeys.suggest import suggest_cleanups, suggest_groups
+from campaigns.journeys.walks import flow_from_walks
 from campaigns.models import Site, Stage
 from campaigns.rules import zone
 
@@ -161,8 +161,10 @@ class SiteJourneysAdminMixin(SiteInterventionsAdminMixin):
         counts, rollup = journey_label_counts_read(site=site, where=where, groups=groups, steps=steps)
         sessions_total = counts.sessions
         if start or goal:
-            flow = flow_from_sessions(sessions=journey_label_sessions_get(site=site, where=where, groups=groups),
-                                      steps=steps, top=top, start=start, goal=goal, base=sessions_total)
+            walks = journey_walks_get(site=site, where=where, groups=groups, anchor=goal or start,
+                                      backward=goal is not None)
+            flow = flow_from_walks(steps=walks, backward=goal is not None, columns=steps, top=top,
+                                   base=sessions_total)
             title = (gettext("Sessions from %(start)s") % {"start": start} if start
                      else gettext("Sessions that reached %(goal)s, walked back") % {"goal": goal})
         else:

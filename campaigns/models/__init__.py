@@ -10,6 +10,7 @@ from campaigns.models.audiences import *  # noqa: F403
 from campaigns.models.events import *  # noqa: F403
 from campaigns.models.installation import *  # noqa: F403
 from campaigns.models.journey_rollups import *  # noqa: F403
+from campaigns.models.journey_walks import *  # noqa: F403
 from campaigns.models.journeys import *  # noqa: F403
 from campaigns.models.privacy import DataRequest
 from campaigns.models.records import *  # noqa: F403

@@ -25,6 +25,7 @@ from campaigns.models import (
     Event,
     JourneyLabelDaily,
     JourneyRollupDay,
+    JourneyWalkDaily,
     RejectedEventCount,
     Response,
     Site,
@@ -169,6 +170,10 @@ def b_world(outsider, outsider_site, outsider_campaign):
     # B's journey map rollups (read by its map only): the crawl must neither show nor rebuild them.
     JourneyRollupDay.objects.create(site=outsider_site, day=at.date(), groups_hash=MARK, built_at=at, stale=False)
     JourneyLabelDaily.objects.create(site=outsider_site, day=at.date(), step=1, label=MARK, pageviews=1)
+    # B's session rollups: the journey map of A's site must never read them.
+    JourneyWalkDaily.objects.create(site=outsider_site, day=datetime(2026, 11, 20, tzinfo=UTC).date(),
+                                    anchor=f"/{MARK}/", backward=False, sessions=1,
+                                    steps=[[0, f"/{MARK}/", "", "left", 1]])
     by_model = {
         Site: outsider_site.id, Asset: asset.id, Audience: audience.id,
         apps.get_model("campaigns", "Campaign"): outsider_campaign.id,

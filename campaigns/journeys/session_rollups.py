@@ -1,0 +1,201 @@
+"""Session rollups: per site and day, the steps of the walks from each label (campaigns/journeys/walks.py), kept by a
+worker, so that the map's flows from a chosen page and back from a goal read one row a day.
+
+- `journey_walks_build` (site, day): reads the day's JourneySession rows grouped by segment and kept paths,
+  labels them with the site's groups, and replaces the day's JourneyWalkDaily rows (one per anchor, direction and
+  segment, with "any" (None) for each of device, source and new/returning, so that any filter reads one row a
+  day) and its JourneyWalkDay, in one transaction under that row's lock. It does nothing when the day was built
+  with the same groups from the same session rows (their number and page views: the fold adds a page view to
+  every session it touches, and moves a session's day only with its count), so running it twice is harmless.
+- `journey_walks_update` (a site): builds the last RECENT_DAYS days, any day of the last MAX_DAYS built with
+  other groups, and, with `full`, every day of the last MAX_DAYS whose rows changed (a late page view).
+- `journey_walks_get` (the map's read): the steps summed over the filter's days, from the rollups of the days built
+  with the site's current groups, and from the session rows (the exact read) for the other days; an audience
+  (a set of visitors) always reads the session rows. A built day lags its session rows by at most the task's
+  interval.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+from itertools import product
+
+from django.db import connection, transaction
+from django.db.models import Count, Sum
+from django.utils import timezone
+
+from campaigns.journeys.flow import SessionPaths, sessions_labelled
+from campaigns.journeys.label_sql import WORK_MEM, labels_table, temp_table
+from campaigns.journeys.paths import Group, groups_sorted
+from campaigns.journeys.selectors import SESSIONS_TABLE, JourneyFilter, journey_label_sessions_get
+from campaigns.journeys.walks import WalkStep, walk_steps_by_anchor, walk_steps_summed
+from campaigns.models import JourneySession, JourneyWalkDaily, JourneyWalkDay, Site
+from campaigns.rules import zone
+
+# The days the task rebuilds on every run when their session rows changed (the fold writes mostly today's).
+RECENT_DAYS = 3
+# How far back the task keeps rollups: the map reads the session rows beyond.
+MAX_DAYS = 400
+SEGMENT = ("device", "source", "returning")
+
+
+def journey_groups_key(*, groups: Sequence[Group]) -> str:
+    """What labels depend on (names, rules, the order they are tried in): rollups built with another key are stale."""
+    ordered = [[group.name, group.rule] for group in groups_sorted(groups)]
+    return hashlib.sha256(json.dumps(ordered, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _day_sessions(*, site: Site, day: dt.date, groups: Sequence[Group]) -> dict[tuple, list[SessionPaths]]:
+    """The day's sessions by segment, summed by the labels of their kept paths (flow.sessions_labelled); in SQL on
+    PostgreSQL, as journey_label_sessions_get, so that a day's few thousand label sequences reach Python, not its
+    sessions."""
+    found: dict[tuple, list[SessionPaths]] = defaultdict(list)
+    if connection.vendor != "postgresql":
+        fields = JourneySession.PATH_FIELDS
+        by_segment: dict[tuple, list[SessionPaths]] = defaultdict(list)
+        for device, source, returning, *rest in (
+                JourneySession.objects.filter(site=site, day=day).values_list(*SEGMENT, *fields, "steps")
+                .annotate(sessions=Count("id")).order_by()):
+            *paths, steps, sessions = rest
+            kept = paths[:paths.index(None)] if None in paths else paths
+            by_segment[device, source, returning].append(SessionPaths(paths=tuple(kept), steps=steps,
+                                                                      sessions=sessions))
+        for segment, rows in by_segment.items():
+            found[segment] = sessions_labelled(sessions=rows, groups=groups)
+        return found
+    columns = JourneySession.PATH_FIELDS
+    kept = "CASE " + " ".join(f"WHEN r.{name} IS NULL THEN {n}" for n, name in enumerate(columns)) + \
+        f" ELSE {len(columns)} END"
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(WORK_MEM)
+        temp_table(cursor, "journey_day_sessions", f"""ON COMMIT DROP AS
+            SELECT r.device, r.source, r."returning",
+                {", ".join(f"CASE WHEN k.kept > {n} THEN r.{name} END AS {name}" for n, name in enumerate(columns))},
+                r.steps > k.kept AS went_on, count(*) AS sessions
+            FROM {SESSIONS_TABLE} AS r CROSS JOIN LATERAL (SELECT {kept} AS kept) AS k
+            WHERE r.site_id = %s AND r.day = %s GROUP BY {", ".join(str(n) for n in range(1, len(columns) + 5))}""",
+                    [site.id, day])
+        labels_table(cursor, groups=groups, paths_sql=" UNION ".join(
+            f"SELECT {name} FROM journey_day_sessions WHERE {name} IS NOT NULL" for name in columns))
+        names = [f"coalesce(l{n}.label, s.{name})" for n, name in enumerate(columns)]
+        joins = " ".join(f"LEFT JOIN journey_labels AS l{n} ON l{n}.path = s.{name}" for n, name in enumerate(columns))
+        cursor.execute(f"""SELECT s.device, s.source, s."returning", {", ".join(names)}, s.went_on, sum(s.sessions)
+            FROM journey_day_sessions AS s {joins} GROUP BY {", ".join(str(n) for n in range(1, len(columns) + 5))}""")
+        for device, source, returning, *labels, went_on, count in cursor.fetchall():
+            paths = tuple(labels[:labels.index(None)] if None in labels else labels)
+            found[device, source, returning].append(
+                SessionPaths(paths=paths, steps=len(paths) + went_on, sessions=int(count)))
+    return found
+
+
+def _signature(*, site: Site, day: dt.date) -> tuple[int, int]:
+    found = JourneySession.objects.filter(site=site, day=day).aggregate(sessions=Count("id"), views=Sum("pageviews"))
+    return found["sessions"], found["views"] or 0
+
+
+def journey_walks_build(*, site: Site, day: dt.date, groups: Sequence[Group], force: bool = False) -> bool:
+    """Rebuilds the day's walk rows when its session rows or the site's groups changed (or `force`); True when
+    it did. One transaction, under the lock of the day's JourneyWalkDay."""
+    key = journey_groups_key(groups=groups)
+    with transaction.atomic():
+        state = JourneyWalkDay.objects.select_for_update().filter(site=site, day=day).first()
+        sessions, views = _signature(site=site, day=day)
+        if state is None:
+            if not sessions:  # nothing to keep: the read finds no session rows either
+                return False
+            JourneyWalkDay.objects.get_or_create(site=site, day=day,
+                                                 defaults={"groups_key": "", "built_at": timezone.now()})
+            state = JourneyWalkDay.objects.select_for_update().get(site=site, day=day)
+        elif not force and (state.groups_key, state.sessions, state.pageviews) == (key, sessions, views):
+            return False
+        # Per (anchor, direction, segment with None for "any"): the walk steps summed.
+        summed: dict[tuple, Counter] = defaultdict(Counter)
+        reached: Counter = Counter()
+        for segment, rows in _day_sessions(site=site, day=day, groups=groups).items():
+            by_anchor = walk_steps_by_anchor(sessions=rows)
+            anyway = [tuple(value if keep else None for value, keep in zip(segment, mask, strict=True))
+                      for mask in product((True, False), repeat=len(SEGMENT))]
+            for (anchor, backward), steps in by_anchor.items():
+                walks = sum(step.sessions for step in steps if step.column == 0)
+                for target in anyway:
+                    reached[anchor, backward, target] += walks
+                    counter = summed[anchor, backward, target]
+                    for step in steps:
+                        counter[step.column, step.label, step.to, step.end] += step.sessions
+        JourneyWalkDaily.objects.filter(site=site, day=day).delete()
+        JourneyWalkDaily.objects.bulk_create([
+            JourneyWalkDaily(site=site, day=day, anchor=anchor, backward=backward, device=device, source=source,
+                             returning=returning, sessions=reached[anchor, backward, (device, source, returning)],
+                             steps=[[*step_key, count] for step_key, count in sorted(counter.items())])
+            for (anchor, backward, (device, source, returning)), counter in summed.items()
+        ], batch_size=2000)
+        state.groups_key, state.sessions, state.pageviews, state.built_at = key, sessions, views, timezone.now()
+        state.save()
+    return True
+
+
+def journey_walks_update(*, site: Site, groups: Sequence[Group], full: bool = False,
+                         today: dt.date | None = None) -> int:
+    """The days of the site to build (see the module's docstring), built one transaction each; how many were."""
+    today = today or timezone.localdate(timezone=zone(site.time_zone))
+    oldest = today - dt.timedelta(days=MAX_DAYS - 1)
+    key = journey_groups_key(groups=groups)
+    days = {today - dt.timedelta(days=back) for back in range(RECENT_DAYS)}
+    days |= set(JourneyWalkDay.objects.filter(site=site, day__gte=oldest).exclude(groups_key=key)
+                .values_list("day", flat=True))
+    if full:
+        days |= set(JourneySession.objects.filter(site=site, day__gte=oldest, day__lte=today)
+                    .values_list("day", flat=True).distinct())
+    return sum(journey_walks_build(site=site, day=day, groups=groups) for day in sorted(days))
+
+
+def _runs(days: Iterable[dt.date]) -> list[tuple[dt.date, dt.date]]:
+    """Consecutive days as (first, last) runs."""
+    runs: list[list[dt.date]] = []
+    for day in sorted(days):
+        if runs and runs[-1][1] + dt.timedelta(days=1) == day:
+            runs[-1][1] = day
+        else:
+            runs.append([day, day])
+    return [(first, last) for first, last in runs]
+
+
+def _stored_summed(rows) -> list[WalkStep]:
+    """The steps of the rollup rows summed by column, label and what came next: in SQL on PostgreSQL, so that a
+    long period's rows reach Python as one list of distinct steps."""
+    if connection.vendor != "postgresql":
+        return [WalkStep(column=column, label=label, to=to, end=end, sessions=count)
+                for stored in rows.values_list("steps", flat=True) for column, label, to, end, count in stored]
+    inner, params = rows.values("steps").query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"""SELECT (e ->> 0)::int, e ->> 1, e ->> 2, e ->> 3, sum((e ->> 4)::bigint)
+            FROM ({inner}) AS r CROSS JOIN LATERAL jsonb_array_elements(r.steps) AS e GROUP BY 1, 2, 3, 4""", params)
+        return [WalkStep(column=column, label=label, to=to, end=end, sessions=int(count))
+                for column, label, to, end, count in cursor.fetchall()]
+
+
+def journey_walks_get(*, site: Site, where: JourneyFilter, groups: Sequence[Group], anchor: str,
+                      backward: bool) -> list[WalkStep]:
+    """The steps of the walks from `anchor` (forwards, or backwards from a goal) of the sessions that began in the
+    filter's days with its segment: walks.flow_from_walks draws flow_from_sessions(start= or goal=anchor) from
+    them. Built days read their rollup row, the others the session rows."""
+    built: set[dt.date] = set()
+    if where.audience is None:
+        built = set(JourneyWalkDay.objects.filter(site=site, day__gte=where.start, day__lte=where.end,
+                                                  groups_key=journey_groups_key(groups=groups))
+                    .values_list("day", flat=True))
+    rows = JourneyWalkDaily.objects.filter(site=site, anchor=anchor, backward=backward, day__in=sorted(built))
+    for name in SEGMENT:
+        value = getattr(where, name)
+        rows = rows.filter(**({f"{name}__isnull": True} if value is None else {name: value}))
+    steps = _stored_summed(rows) if built else []
+    all_days = {where.start + dt.timedelta(days=n) for n in range((where.end - where.start).days + 1)}
+    for first, last in _runs(all_days - built):
+        sessions = journey_label_sessions_get(site=site, where=replace(where, start=first, end=last), groups=groups)
+        steps += walk_steps_by_anchor(sessions=sessions, anchors={anchor}).get((anchor, backward), [])
+    return walk_steps_summed(steps)

@@ -1,0 +1,63 @@
+"""What the session rollups keep (campaigns/journeys/session_rollups.py): per site and day, the steps of the walks
+from each label (campaigns/journeys/walks.py), so that the map's flows from a chosen page or back from a goal read a
+row per day, not a row per session.
+
+Written only by the session rollup task, from JourneySession rows and the site's page groups; a day's rows are
+replaced whole, in one transaction with its JourneyWalkDay.
+"""
+
+from django.db import models
+
+from campaigns.journeys.paths import PATH_MAX_LENGTH
+from campaigns.models.site import Site
+
+__all__ = ["JourneyWalkDaily", "JourneyWalkDay"]
+
+
+class JourneyWalkDay(models.Model):
+    """A (site, day) whose walk rows were built: with which groups and from which session rows (their number and
+    page views, which change whenever the fold adds to or moves a session of that day)."""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False)
+    day = models.DateField()
+    groups_key = models.CharField(max_length=64, help_text="journey_groups_key of the groups the rows were built with.")
+    sessions = models.PositiveIntegerField(default=0)
+    pageviews = models.PositiveBigIntegerField(default=0)
+    built_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["site", "day"], name="journey_walk_day_unique")]
+
+    def __str__(self) -> str:
+        return f"walks of {self.day}: {self.sessions} sessions"
+
+
+class JourneyWalkDaily(models.Model):
+    """The walks of a day's sessions from their first visit to `anchor` (forwards, or backwards when `backward`),
+    in a segment: a device, source and new/returning value, each None for "any" (so that a filter reads one row a
+    day). `steps` holds [column, label, next label or "", end or "", sessions] lists (walks.WalkStep)."""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False)
+    day = models.DateField()
+    anchor = models.CharField(max_length=PATH_MAX_LENGTH)
+    backward = models.BooleanField()
+    device = models.CharField(max_length=8, null=True)
+    source = models.CharField(max_length=64, null=True)
+    returning = models.BooleanField(null=True)
+    sessions = models.PositiveIntegerField(help_text="Sessions that reached the anchor.")
+    steps = models.JSONField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["site", "anchor", "backward", "day", "device", "source", "returning"],
+                name="journey_walk_unique",
+            )
+        ]
+        # The unique key is the read's index too; its NULLs ("any") are distinct, which holds nothing for the
+        # "any" rows: a day's rows are only ever replaced whole, under the lock of its JourneyWalkDay.
+        indexes = [models.Index(fields=["site", "day"], name="journey_walk_site_day")]
+        verbose_name_plural = "journey walk days"
+
+    def __str__(self) -> str:
+        return f"walks {'to' if self.backward else 'from'} {self.anchor} on {self.day}"
