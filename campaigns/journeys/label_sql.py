@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from campaigns.journeys.paths import Group, labeller
 
 if TYPE_CHECKING:
-    from campaigns.journeys.selectors import JourneyFilter
+    from campaigns.journeys.filters import JourneyFilter
     from campaigns.models import Site
 
 # The sums by path of a long period are hashed in memory rather than spilled to disk (per statement, as the tally).

@@ -12,16 +12,15 @@ flow.sessions_labelled, funnel.stage_funnel). The filter choices are cached for 
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Count, QuerySet, Sum
 
 from campaigns.journeys.audiences import audience_counts_from_sessions, audience_visitors
+from campaigns.journeys.filters import JourneyFilter
 from campaigns.journeys.flow import (
     MAX_COLUMNS,
     LabelCounts,
@@ -44,19 +43,6 @@ from campaigns.models import (
     JourneyVisitorStage,
     Site,
 )
-
-
-@dataclass(frozen=True)
-class JourneyFilter:
-    """The days (both included, in the site's time zone) and the segment a reader asks for; None: any."""
-
-    start: dt.date
-    end: dt.date
-    source: str | None = None
-    device: str | None = None
-    returning: bool | None = None
-    # An audience's id: only its visitors (campaigns/journeys/audiences.py says how the map reads them).
-    audience: int | None = None
 
 
 def _filtered(rows: QuerySet, *, site: Site, where: JourneyFilter) -> QuerySet:
