@@ -19,8 +19,9 @@ from django.utils.translation import gettext_lazy as _
 
 from campaigns.gallery.catalog import gallery_template_get
 from campaigns.journeys.audiences import site_audiences_get
+from campaigns.journeys.exits import STAGE_ORDINAL
 from campaigns.journeys.intervention_drafts import intervention_draft_create, stage_templates
-from campaigns.journeys.interventions import STAGE_ORDINAL, intervention_points_get
+from campaigns.journeys.interventions import intervention_points_get
 from campaigns.journeys.paths import Group
 from campaigns.journeys.selectors import JourneyFilter
 from campaigns.journeys.services import journey_setup_get

@@ -16,7 +16,10 @@ The definitions (docs/interventions.md, "Intervention points", says the same for
   weighs three awareness visitors. A point is a page (its group's name, or the cleaned path when no group has it),
   and a page at a step (the position of the exit page in its session).
 
-Counted in SQL (one grouped query: exits by path, step and ordinal); only those grouped rows reach Python.
+Counted in SQL (campaigns/journeys/exits.py: exits by label or path, step and ordinal, from the daily exit rollups
+of the days built with the current groups and from the session rows for the others); only grouped rows reach Python.
+A point's campaigns are matched against its PATHS_MATCHED most exited paths: with rollups, the most exited among
+those each day kept (exits.PATHS_KEPT per label and step).
 """
 
 from __future__ import annotations
@@ -26,22 +29,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Case, Count, F, IntegerField, OuterRef, Subquery, Value, When
-from django.db.models.functions import Coalesce
-
+from campaigns.journeys.exits import ExitCount, intervention_exits_read, kept_paths
 from campaigns.journeys.paths import STAGES, Group, labeller
-from campaigns.models import Campaign, JourneySession, JourneyVisitorStage, Site
-from campaigns.models.journeys import SESSION_PATHS
+from campaigns.models import Campaign, Site
 from campaigns.rules import rule_matches
 from campaigns.targeting.preview import url_for_site
 
 if TYPE_CHECKING:
     from campaigns.journeys.selectors import JourneyFilter
 
-# A stage's weight: its position in the journey, 1 for awareness to 5 for advocacy.
-STAGE_ORDINAL = {stage: position for position, stage in enumerate(STAGES, start=1)}
-# The weight of an exit by a visitor who had reached no stage yet (they had seen the site: awareness).
-NO_STAGE_ORDINAL = STAGE_ORDINAL["awareness"]
 # Points listed on the map, most visitors lost first.
 POINTS_LISTED = 10
 # The most exited paths of a point that campaigns' URL targeting is matched against (a group can hold hundreds).
@@ -53,22 +49,6 @@ CAMPAIGN_STATUSES = (Campaign.Status.ACTIVE, Campaign.Status.PAUSED, Campaign.St
 
 # A cleaned path's placeholder for a dropped id stands for one path segment in a URL rule.
 _ID_SEGMENT = re.compile(r"(?<=/)\*(?=/|$)")
-
-
-def stage_ordinal_sql(field_name: str = "stage") -> Case:
-    """A stage column as its ordinal (0 for a value that is not a stage)."""
-    return Case(*(When(**{field_name: stage}, then=Value(ordinal)) for stage, ordinal in STAGE_ORDINAL.items()),
-                default=Value(0), output_field=IntegerField())
-
-
-@dataclass(frozen=True)
-class ExitCount:
-    """Sessions that ended on `path` at position `step`, whose visitor had reached the stage of `ordinal` then."""
-
-    path: str
-    step: int
-    ordinal: int
-    exits: int
 
 
 @dataclass(frozen=True)
@@ -113,7 +93,7 @@ def intervention_points_rank(
     by_name = {group.name: group for group in groups}
     points: dict[tuple[str, int | None], InterventionPoint] = {}
     for row in exits:
-        name = label(row.path)
+        name = row.path if row.labelled else label(row.path)
         key = (name, row.step if by_step else None)
         point = points.get(key)
         if point is None:
@@ -121,33 +101,10 @@ def intervention_points_rank(
         point.exits += row.exits
         point.lost += row.exits * row.ordinal
         point.by_ordinal[row.ordinal] = point.by_ordinal.get(row.ordinal, 0) + row.exits
-        point.paths[row.path] = point.paths.get(row.path, 0) + row.exits
+        if not row.labelled:  # a rollup's paths are added by intervention_points_get
+            point.paths[row.path] = point.paths.get(row.path, 0) + row.exits
     ranked = sorted(points.values(), key=lambda p: (-p.lost, -p.exits, p.label, p.step or 0))
     return ranked[:limit]
-
-
-def intervention_exits_get(*, site: Site, where: JourneyFilter) -> list[ExitCount]:
-    """Exits by path, step and the ordinal of the stage reached, for the sessions that began in the filter's days
-    with its segment. One grouped query."""
-    sessions = JourneySession.objects.filter(site=site, day__gte=where.start, day__lte=where.end,
-                                             steps__gte=1, steps__lte=SESSION_PATHS)
-    for name in ("source", "device", "returning"):
-        if getattr(where, name) is not None:
-            sessions = sessions.filter(**{name: getattr(where, name)})
-    reached = (
-        JourneyVisitorStage.objects.filter(site_id=OuterRef("site_id"), visitor_id=OuterRef("visitor_id"),
-                                           first_at__lte=OuterRef("last_at"))
-        .annotate(ordinal=stage_ordinal_sql()).order_by("-ordinal").values("ordinal")[:1]
-    )
-    last_path = Case(*(When(steps=position, then=F(f"path_{position}")) for position in range(1, SESSION_PATHS + 1)))
-    rows = (
-        sessions.annotate(exit_path=last_path,
-                          ordinal=Coalesce(Subquery(reached, output_field=IntegerField()), Value(NO_STAGE_ORDINAL)))
-        .filter(exit_path__isnull=False)
-        .values("exit_path", "steps", "ordinal").annotate(exits=Count("id")).order_by("exit_path", "steps", "ordinal")
-    )
-    return [ExitCount(path=row["exit_path"], step=row["steps"], ordinal=max(row["ordinal"], NO_STAGE_ORDINAL),
-                      exits=row["exits"]) for row in rows]
 
 
 def _url_verdict(node: object, url: str) -> bool | None:
@@ -190,15 +147,23 @@ def campaigns_running_on(*, site: Site, paths: Iterable[str], campaigns: Sequenc
 def intervention_points_get(
     *, site: Site, where: JourneyFilter, groups: Sequence[Group], limit: int = POINTS_LISTED
 ) -> dict[str, list[InterventionPoint]]:
-    """The map's intervention points: {"pages": ..., "steps": ...}, each with the campaigns that run there. Two
-    queries: the exits, and the site's campaigns."""
-    exits = intervention_exits_get(site=site, where=where)
+    """The map's intervention points: {"pages": ..., "steps": ...}, each with the campaigns that run there. The
+    exits (exits.intervention_exits_read: the rollups of the days built with these groups, the session rows of the
+    others), the paths kept of the built days for the points listed, and the site's campaigns."""
+    read = intervention_exits_read(site=site, where=where, groups=groups)
+    exits = read.exits
     ranked = {
         "pages": intervention_points_rank(exits=exits, groups=groups, limit=limit),
         "steps": intervention_points_rank(exits=exits, groups=groups, by_step=True, limit=limit),
     }
     campaigns = list(Campaign.objects.filter(site=site, status__in=CAMPAIGN_STATUSES).order_by("-priority", "id")
                      .only("id", "name", "status", "targeting"))
+    kept = kept_paths(site=site, where=where, days=read.built,
+                      points={(point.label, point.step) for points in ranked.values() for point in points})
+    for points in ranked.values():
+        for point in points:
+            for path, count in kept.get((point.label, point.step), {}).items():
+                point.paths[path] = point.paths.get(path, 0) + count
     for points in ranked.values():
         for point in points:
             most_exited = sorted(point.paths, key=lambda path: (-point.paths[path], path))[:PATHS_MATCHED]

@@ -14,6 +14,8 @@ case-insensitive unless asked, a regex is of the portable subset).
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -209,3 +211,9 @@ def labeller(*, groups: Sequence[Group]):
         return path
 
     return label
+
+
+def journey_groups_key(*, groups: Sequence[Group]) -> str:
+    """What labels depend on (names, rules, the order they are tried in): rollups built with another key are stale."""
+    ordered = [[group.name, group.rule] for group in groups_sorted(groups)]
+    return hashlib.sha256(json.dumps(ordered, sort_keys=True, default=str).encode()).hexdigest()

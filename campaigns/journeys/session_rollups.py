@@ -4,7 +4,8 @@ worker, so that the map's flows from a chosen page and back from a goal read one
 - `journey_walks_build` (site, day): reads the day's JourneySession rows grouped by segment and kept paths,
   labels them with the site's groups, and replaces the day's JourneyWalkDaily rows (one per anchor, direction and
   segment, with "any" (None) for each of device, source and new/returning, so that any filter reads one row a
-  day) and its JourneyWalkDay, in one transaction under that row's lock. It does nothing when the day was built
+  day), the day's exits for the intervention points (exits.journey_exits_build) and its JourneyWalkDay, in one
+  transaction under that row's lock. It does nothing when the day was built
   with the same groups from the same session rows (their number and page views: the fold adds a page view to
   every session it touches, and moves a session's day only with its count), so running it twice is harmless.
 - `journey_walks_update` (a site): builds the last RECENT_DAYS days, any day of the last MAX_DAYS built with
@@ -18,10 +19,8 @@ worker, so that the map's flows from a chosen page and back from a goal read one
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from itertools import product
 
@@ -29,9 +28,10 @@ from django.db import connection, transaction
 from django.db.models import Count, Sum
 from django.utils import timezone
 
+from campaigns.journeys.exits import day_runs, journey_exits_build
 from campaigns.journeys.flow import SessionPaths, sessions_labelled
 from campaigns.journeys.label_sql import WORK_MEM, labels_table, temp_table
-from campaigns.journeys.paths import Group, groups_sorted
+from campaigns.journeys.paths import Group, journey_groups_key
 from campaigns.journeys.selectors import SESSIONS_TABLE, JourneyFilter, journey_label_sessions_get
 from campaigns.journeys.walks import WalkStep, walk_steps_by_anchor, walk_steps_summed
 from campaigns.models import JourneySession, JourneyWalkDaily, JourneyWalkDay, Site
@@ -42,12 +42,6 @@ RECENT_DAYS = 3
 # How far back the task keeps rollups: the map reads the session rows beyond.
 MAX_DAYS = 400
 SEGMENT = ("device", "source", "returning")
-
-
-def journey_groups_key(*, groups: Sequence[Group]) -> str:
-    """What labels depend on (names, rules, the order they are tried in): rollups built with another key are stale."""
-    ordered = [[group.name, group.rule] for group in groups_sorted(groups)]
-    return hashlib.sha256(json.dumps(ordered, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def _day_sessions(*, site: Site, day: dt.date, groups: Sequence[Group]) -> dict[tuple, list[SessionPaths]]:
@@ -134,6 +128,7 @@ def journey_walks_build(*, site: Site, day: dt.date, groups: Sequence[Group], fo
                              steps=[[*step_key, count] for step_key, count in sorted(counter.items())])
             for (anchor, backward, (device, source, returning)), counter in summed.items()
         ], batch_size=2000)
+        journey_exits_build(site=site, day=day, groups=groups)
         state.groups_key, state.sessions, state.pageviews, state.built_at = key, sessions, views, timezone.now()
         state.save()
     return True
@@ -152,17 +147,6 @@ def journey_walks_update(*, site: Site, groups: Sequence[Group], full: bool = Fa
         days |= set(JourneySession.objects.filter(site=site, day__gte=oldest, day__lte=today)
                     .values_list("day", flat=True).distinct())
     return sum(journey_walks_build(site=site, day=day, groups=groups) for day in sorted(days))
-
-
-def _runs(days: Iterable[dt.date]) -> list[tuple[dt.date, dt.date]]:
-    """Consecutive days as (first, last) runs."""
-    runs: list[list[dt.date]] = []
-    for day in sorted(days):
-        if runs and runs[-1][1] + dt.timedelta(days=1) == day:
-            runs[-1][1] = day
-        else:
-            runs.append([day, day])
-    return [(first, last) for first, last in runs]
 
 
 def _stored_summed(rows) -> list[WalkStep]:
@@ -195,7 +179,7 @@ def journey_walks_get(*, site: Site, where: JourneyFilter, groups: Sequence[Grou
         rows = rows.filter(**({f"{name}__isnull": True} if value is None else {name: value}))
     steps = _stored_summed(rows) if built else []
     all_days = {where.start + dt.timedelta(days=n) for n in range((where.end - where.start).days + 1)}
-    for first, last in _runs(all_days - built):
+    for first, last in day_runs(all_days - built):
         sessions = journey_label_sessions_get(site=site, where=replace(where, start=first, end=last), groups=groups)
         steps += walk_steps_by_anchor(sessions=sessions, anchors={anchor}).get((anchor, backward), [])
     return walk_steps_summed(steps)

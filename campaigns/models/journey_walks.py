@@ -1,6 +1,7 @@
 """What the session rollups keep (campaigns/journeys/session_rollups.py): per site and day, the steps of the walks
 from each label (campaigns/journeys/walks.py), so that the map's flows from a chosen page or back from a goal read a
-row per day, not a row per session.
+row per day, not a row per session; and the exits of the day (campaigns/journeys/exits.py) for its intervention
+points.
 
 Written only by the session rollup task, from JourneySession rows and the site's page groups; a day's rows are
 replaced whole, in one transaction with its JourneyWalkDay.
@@ -11,7 +12,7 @@ from django.db import models
 from campaigns.journeys.paths import PATH_MAX_LENGTH
 from campaigns.models.site import Site
 
-__all__ = ["JourneyWalkDaily", "JourneyWalkDay"]
+__all__ = ["JourneyExitDaily", "JourneyExitPathsDaily", "JourneyWalkDaily", "JourneyWalkDay"]
 
 
 class JourneyWalkDay(models.Model):
@@ -61,3 +62,49 @@ class JourneyWalkDaily(models.Model):
 
     def __str__(self) -> str:
         return f"walks {'to' if self.backward else 'from'} {self.anchor} on {self.day}"
+
+
+class JourneyExitDaily(models.Model):
+    """A day's exits (campaigns/journeys/exits.py): sessions that ended on a page of `label` at position `step`,
+    whose visitor had reached the stage of `ordinal` by then, in a segment (each of device, source and
+    new/returning None for "any"). Built with the day's walk rows, under the same JourneyWalkDay."""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False)
+    day = models.DateField()
+    device = models.CharField(max_length=8, null=True)
+    source = models.CharField(max_length=64, null=True)
+    returning = models.BooleanField(null=True)
+    label = models.CharField(max_length=PATH_MAX_LENGTH)
+    step = models.PositiveSmallIntegerField()
+    ordinal = models.PositiveSmallIntegerField()
+    exits = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["site", "day"], name="journey_exit_site_day")]
+        verbose_name_plural = "journey exit days"
+
+    def __str__(self) -> str:
+        return f"exits from {self.label} at step {self.step} on {self.day}"
+
+
+class JourneyExitPathsDaily(models.Model):
+    """The most exited cleaned paths of a label on a day, at a step (None: at any step), in a segment (as
+    JourneyExitDaily): `paths` is {path: exits}, capped (exits.PATHS_KEPT), so that the campaigns that run on a
+    point are matched against its most exited paths without reading the session rows."""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False)
+    day = models.DateField()
+    device = models.CharField(max_length=8, null=True)
+    source = models.CharField(max_length=64, null=True)
+    returning = models.BooleanField(null=True)
+    label = models.CharField(max_length=PATH_MAX_LENGTH)
+    step = models.PositiveSmallIntegerField(null=True)
+    paths = models.JSONField()
+
+    class Meta:
+        indexes = [models.Index(fields=["site", "day"], name="journey_exit_paths_site_day"),
+                   models.Index(fields=["site", "label", "day"], name="journey_exit_paths_label")]
+        verbose_name_plural = "journey exit paths days"
+
+    def __str__(self) -> str:
+        return f"paths exited from {self.label} on {self.day}"

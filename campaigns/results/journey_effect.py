@@ -29,7 +29,7 @@ from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Subquery,
 from django.db.models.functions import Coalesce
 
 from campaigns import stats
-from campaigns.journeys.interventions import stage_ordinal_sql
+from campaigns.journeys.exits import stage_ordinal_sql
 from campaigns.models import Assignment, Campaign, JourneyVisitorStage
 
 

@@ -23,6 +23,8 @@ from campaigns.models import (
     ConsentRecord,
     DataRequest,
     Event,
+    JourneyExitDaily,
+    JourneyExitPathsDaily,
     JourneyLabelDaily,
     JourneyRollupDay,
     JourneyWalkDaily,
@@ -174,6 +176,10 @@ def b_world(outsider, outsider_site, outsider_campaign):
     JourneyWalkDaily.objects.create(site=outsider_site, day=datetime(2026, 11, 20, tzinfo=UTC).date(),
                                     anchor=f"/{MARK}/", backward=False, sessions=1,
                                     steps=[[0, f"/{MARK}/", "", "left", 1]])
+    JourneyExitDaily.objects.create(site=outsider_site, day=datetime(2026, 11, 20, tzinfo=UTC).date(),
+                                    label=f"/{MARK}/", step=1, ordinal=1, exits=1)
+    JourneyExitPathsDaily.objects.create(site=outsider_site, day=datetime(2026, 11, 20, tzinfo=UTC).date(),
+                                         label=f"/{MARK}/", step=None, paths={f"/{MARK}/": 1})
     by_model = {
         Site: outsider_site.id, Asset: asset.id, Audience: audience.id,
         apps.get_model("campaigns", "Campaign"): outsider_campaign.id,
