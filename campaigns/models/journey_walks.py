@@ -80,7 +80,13 @@ class JourneyExitDaily(models.Model):
     exits = models.PositiveIntegerField()
 
     class Meta:
-        indexes = [models.Index(fields=["site", "day"], name="journey_exit_site_day")]
+        # A read takes one segment's rows of a period (a day holds some rows of "any", many of each segment):
+        # led by the segment, and covering, so that it is an index-only scan.
+        indexes = [
+            models.Index(fields=["site", "day"], name="journey_exit_site_day"),
+            models.Index(fields=["site", "device", "source", "returning", "day"], name="journey_exit_segment",
+                         include=["label", "step", "ordinal", "exits"]),
+        ]
         verbose_name_plural = "journey exit days"
 
     def __str__(self) -> str:
@@ -103,7 +109,8 @@ class JourneyExitPathsDaily(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["site", "day"], name="journey_exit_paths_site_day"),
-                   models.Index(fields=["site", "label", "day"], name="journey_exit_paths_label")]
+                   models.Index(fields=["site", "label", "step", "device", "source", "returning", "day"],
+                                name="journey_exit_paths_label")]
         verbose_name_plural = "journey exit paths days"
 
     def __str__(self) -> str:
