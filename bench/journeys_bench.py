@@ -407,8 +407,10 @@ def bench(*, owner, site, today, days: int, runs: int) -> None:
 
 def sessions_bench(*, site, today, days: int, runs: int) -> None:
     """The filter choices' first read, the funnel, and the flows from session rows (back from a goal, from a chosen
-    page): exact (the session rows), then from the session rollups, built here for every day first."""
+    page): exact (the session rows), then from the session rollups, built here for every day first; and the
+    intervention points from the exit rollups built with them."""
     from campaigns.journeys.flow import flow_from_sessions
+    from campaigns.journeys.interventions import intervention_points_get
     from campaigns.journeys.paths import labeller
     from campaigns.journeys.selectors import (
         JourneyFilter,
@@ -420,7 +422,7 @@ def sessions_bench(*, site, today, days: int, runs: int) -> None:
     from campaigns.journeys.services import journey_setup_get
     from campaigns.journeys.session_rollups import journey_walks_build, journey_walks_get, journey_walks_update
     from campaigns.journeys.walks import flow_from_walks
-    from campaigns.models import JourneyWalkDaily, JourneyWalkDay
+    from campaigns.models import JourneyExitDaily, JourneyExitPathsDaily, JourneyWalkDaily, JourneyWalkDay
 
     groups, _ = journey_setup_get(site=site)
     label = labeller(groups=groups)
@@ -447,14 +449,15 @@ def sessions_bench(*, site, today, days: int, runs: int) -> None:
     # The bench's days are one simulated day repeated: its rollup rows are copied to the others (what the task would
     # build, as the full run below confirms by building none: their session rows have the same signature).
     with connection.cursor() as cursor:
-        for model in (JourneyWalkDaily, JourneyWalkDay):
+        for model in (JourneyWalkDaily, JourneyWalkDay, JourneyExitDaily, JourneyExitPathsDaily):
             columns = [field.column for field in model._meta.concrete_fields if field.column not in ("id", "day")]
             quoted = ", ".join(f'"{column}"' for column in columns)
             cursor.execute(f"DELETE FROM {model._meta.db_table} WHERE site_id = %s AND day < %s", [site.id, today])
             cursor.execute(f"INSERT INTO {model._meta.db_table} (day, {quoted}) SELECT %s::date - d, {quoted}"
                            f" FROM {model._meta.db_table}, generate_series(1, %s - 1) AS d"
                            " WHERE site_id = %s AND day = %s", [today, days, site.id, today])
-        cursor.execute(f"ANALYZE {JourneyWalkDaily._meta.db_table}")
+        for model in (JourneyWalkDaily, JourneyExitDaily, JourneyExitPathsDaily):
+            cursor.execute(f"ANALYZE {model._meta.db_table}")
     started = time.perf_counter()
     built = journey_walks_update(site=site, groups=groups, full=True, today=today)
     print(f"session rollups: the full run built {built} days in {time.perf_counter() - started:.0f} s; "
@@ -471,6 +474,10 @@ def sessions_bench(*, site, today, days: int, runs: int) -> None:
         rolled = flow_from_walks(steps=journey_walks_get(site=site, where=where, groups=groups, anchor=goal,
                                                          backward=True), backward=True)
         print(f"  {span} days, back from {goal}: the rollups' flow equals the exact one: {exact == rolled}")
+    # The exact intervention points read every session row of the period (minutes at 90 days): rollups only.
+    for span, where in spans:
+        report(f"  rollups: intervention_points_get, {span} days", *timed(
+            lambda where=where: intervention_points_get(site=site, where=where, groups=groups), runs), budget=True)
 
 
 def main() -> None:
