@@ -7,8 +7,8 @@ whose days it rebuilt (a group edit refreshes that site's rollups, hence its cho
 (Redis, shared by the web and worker processes) for KEPT_SECONDS, far longer than they are refreshed; the page only
 reads them there. The cache rather than a model: no migration, one key read per page, and an evicted key costs
 only what the page did before (the fallback below).
-- segments: the distinct full segments of the label rollups (a few thousand rows a day, every segment a row at
-  each step), with those of the counters of the days not rolled up yet (stale, or newer than any built day);
+- segments: the distinct full segments of the label rollups (found along their read index, one probe each),
+  with those of the counters of the days not rolled up yet (stale, or newer than any built day);
 - paths: the page views by path over the last PATHS_DAYS counted days (an index range of the counters, read in
   the worker only, at most every PATHS_SECONDS), so a path not viewed for a month leaves the choices.
 
@@ -72,10 +72,21 @@ def journey_paths_get(*, site: Site, limit: int = 500, since: dt.date | None = N
 
 
 # The full segments of the built rollups, and of the counters of the days whose rollups are stale or not there yet
-# (newer than any day the site has a rollup state for); each part an index range of the site's rows.
+# (newer than any day the site has a rollup state for). The rollups' part skips from one segment to the next along
+# their read index (site, device, source, returning, day): one index probe per segment, however many days and
+# labels it has rows for; the counters' part is an index range of the few days not rolled up.
+_FULL = 'site_id = %(site)s AND device IS NOT NULL AND source IS NOT NULL AND "returning" IS NOT NULL'
 _SEGMENTS = f"""
-SELECT DISTINCT device, source, "returning" FROM {LABEL_PAGES}
-WHERE site_id = %(site)s AND device IS NOT NULL AND source IS NOT NULL AND "returning" IS NOT NULL
+WITH RECURSIVE rolled AS (
+    (SELECT device, source, "returning" FROM {LABEL_PAGES} WHERE {_FULL}
+     ORDER BY device, source, "returning" LIMIT 1)
+    UNION ALL
+    SELECT after.* FROM rolled, LATERAL (
+        SELECT device, source, "returning" FROM {LABEL_PAGES}
+        WHERE {_FULL} AND (device, source, "returning") > (rolled.device, rolled.source, rolled."returning")
+        ORDER BY device, source, "returning" LIMIT 1) AS after
+)
+SELECT device, source, "returning" FROM rolled
 UNION
 SELECT DISTINCT device, source, "returning" FROM {PAGES}
 WHERE site_id = %(site)s AND (
