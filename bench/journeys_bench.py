@@ -409,6 +409,7 @@ def sessions_bench(*, site, today, days: int, runs: int) -> None:
     """The filter choices' first read, the funnel, and the flows from session rows (back from a goal, from a chosen
     page): exact (the session rows), then from the session rollups, built here for every day first; and the
     intervention points from the exit rollups built with them."""
+    from campaigns.journeys.choices import PATHS_DAYS, PATHS_KEPT, journey_segments_rolled
     from campaigns.journeys.flow import flow_from_sessions
     from campaigns.journeys.interventions import intervention_points_get
     from campaigns.journeys.paths import labeller
@@ -430,6 +431,12 @@ def sessions_bench(*, site, today, days: int, runs: int) -> None:
     report("filter choices, first read: journey_segments_get", *timed(lambda: journey_segments_get(site=site), runs))
     report("filter choices, first read: journey_paths_get(limit=200)",
            *timed(lambda: journey_paths_get(site=site, limit=200), runs))
+    # What the worker reads instead after a rollup refresh (the page then reads one cache key).
+    report("filter choices, worker: journey_segments_rolled",
+           *timed(lambda: journey_segments_rolled(site_id=site.id), runs))
+    since = today - dt.timedelta(days=PATHS_DAYS - 1)
+    report(f"filter choices, worker: journey_paths_get(limit={PATHS_KEPT}, last {PATHS_DAYS} days)",
+           *timed(lambda: journey_paths_get(site=site, limit=PATHS_KEPT, since=since), runs))
     spans = [(span, JourneyFilter(start=today - dt.timedelta(days=span - 1), end=today)) for span in (days, 7)]
     for span, where in spans:
         report(f"journey_funnel_get, {span} days", *timed(

@@ -7,7 +7,7 @@ day: the rows by path are summed into a temporary table, their distinct paths la
 rule language's, applied when read) and the sums by label read back; the counts by label read the days whose daily
 rollups by label are current from those instead (campaigns/journeys/rollups/). On SQLite they read the rows
 by path and sum them with the plain functions they are tested against (flow.counts_labelled,
-flow.sessions_labelled, funnel.stage_funnel). The filter choices are cached for CHOICES_SECONDS.
+flow.sessions_labelled, funnel.stage_funnel). The filter choices are the worker's (campaigns/journeys/choices.py).
 """
 
 from __future__ import annotations
@@ -15,11 +15,17 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
-from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Count, QuerySet, Sum
 
 from campaigns.journeys.audiences import audience_counts_from_sessions, audience_visitors
+from campaigns.journeys.choices import (  # noqa: F401 (the map's reads, re-exported)
+    CHOICES_SECONDS,
+    journey_paths_choices,
+    journey_paths_get,
+    journey_segments_choices,
+    journey_segments_get,
+)
 from campaigns.journeys.filters import JourneyFilter
 from campaigns.journeys.flow import (
     MAX_COLUMNS,
@@ -109,28 +115,6 @@ def journey_stage_reaches_get(*, site: Site, where: JourneyFilter) -> list[Stage
     ]
 
 
-def journey_segments_get(*, site: Site) -> dict[str, list]:
-    """The devices, sources and new/returning values the site's journey counters hold (the map's filter choices)."""
-    found: dict[str, set] = {"device": set(), "source": set(), "returning": set()}
-    # One pass over the distinct segments, not one per field.
-    for device, source, returning in (
-        JourneyPageDaily.objects.filter(site=site).values_list("device", "source", "returning").distinct()
-    ):
-        found["device"].add(device)
-        found["source"].add(source)
-        found["returning"].add(returning)
-    return {field: sorted(values) for field, values in found.items()}
-
-
-def journey_paths_get(*, site: Site, limit: int = 500) -> list[tuple[str, int]]:
-    """The site's most viewed cleaned paths, with their page views over all the days counted."""
-    return [
-        (row["path"], row["views"])
-        for row in JourneyPageDaily.objects.filter(site=site).values("path")
-        .annotate(views=Sum("pageviews")).order_by("-views", "path")[:limit]
-    ]
-
-
 def journey_raw_paths_get(*, site: Site, limit: int = 5000) -> list[tuple[str, int]]:
     """The paths of the site's latest raw page views, cleaned without the owner's rules (what clean-up rules are
     suggested from: counted paths are already cleaned by them)."""
@@ -143,35 +127,8 @@ def journey_raw_paths_get(*, site: Site, limit: int = 5000) -> list[tuple[str, i
 
 # ---------------------------------------------------------------- the map's reads, summed by label
 
-# How long the map's filter choices (segments, most viewed paths) are kept: they change when a new source or page
-# shows up, and reading them scans every counter row of the site.
-CHOICES_SECONDS = 600
 SESSIONS_TABLE = JourneySession._meta.db_table
 STAGES_TABLE = JourneyVisitorStage._meta.db_table
-
-
-def _choices_key(site: Site, what: str) -> str:
-    return f"journeys:{what}:{site.id}"
-
-
-def journey_segments_choices(*, site: Site) -> dict[str, list]:
-    """journey_segments_get, cached for CHOICES_SECONDS."""
-    key = _choices_key(site, "segments")
-    found = cache.get(key)
-    if found is None:
-        found = journey_segments_get(site=site)
-        cache.set(key, found, CHOICES_SECONDS)
-    return found
-
-
-def journey_paths_choices(*, site: Site, limit: int) -> list[tuple[str, int]]:
-    """journey_paths_get, cached for CHOICES_SECONDS."""
-    key = _choices_key(site, f"paths:{limit}")
-    found = cache.get(key)
-    if found is None:
-        found = journey_paths_get(site=site, limit=limit)
-        cache.set(key, found, CHOICES_SECONDS)
-    return found
 
 
 def journey_label_counts_read(

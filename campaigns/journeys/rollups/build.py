@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from django.db import connection, transaction
 
+from campaigns.journeys.choices import journey_choices_refresh
 from campaigns.journeys.label_sql import WORK_MEM, labels_table, temp_table
 from campaigns.journeys.paths import Group, groups_sorted
 from campaigns.models import (
@@ -175,15 +176,20 @@ def journey_rollup_build(*, site_id: int | None = None, min_age: float = REBUILD
 def journey_rollups_refresh(*, site_id: int | None = None, time_budget: float = REFRESH_SECONDS,
                             min_age: float = REBUILD_SECONDS) -> int:
     """Mark the days due, then rebuild them newest first until none is left or the time is up; returns how many
-    days were rebuilt (a day built less than `min_age` seconds ago waits for a later run). Nothing on databases
-    other than PostgreSQL (the map reads the counters there)."""
+    days were rebuilt (a day built less than `min_age` seconds ago waits for a later run); then the map's filter
+    choices of each site rebuilt (campaigns/journeys/choices.py). Nothing on databases other than PostgreSQL (the
+    map reads the counters there)."""
     if connection.vendor != "postgresql":
         return 0
     journey_rollups_mark()
     deadline = time.monotonic() + time_budget
+    sites: set[int] = set()
     built = 0
-    while time.monotonic() < deadline and journey_rollup_build(site_id=site_id, min_age=min_age) is not None:
+    while time.monotonic() < deadline and (done := journey_rollup_build(site_id=site_id, min_age=min_age)):
+        sites.add(done[0])
         built += 1
+    for rebuilt in sorted(sites):
+        journey_choices_refresh(site_id=rebuilt)
     return built
 
 
