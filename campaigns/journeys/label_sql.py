@@ -31,6 +31,15 @@ def where_sql(*, site: Site, where: JourneyFilter, alias: str = "r", days: Seque
     return " AND ".join(clauses), params
 
 
+def kept_paths_sql(columns: Sequence[str]) -> tuple[str, str]:
+    """A session row's kept paths, those up to its first empty position (a later one may be filled out of order), in
+    SQL over a row `r`: the number kept (a lateral `kept`, read as `k.kept`), and the select list of the positions,
+    each empty beyond it."""
+    kept = "CASE " + " ".join(f"WHEN r.{name} IS NULL THEN {n}" for n, name in enumerate(columns)) + \
+        f" ELSE {len(columns)} END"
+    return kept, ", ".join(f"CASE WHEN k.kept > {n} THEN r.{name} END AS {name}" for n, name in enumerate(columns))
+
+
 def temp_table(cursor, name: str, definition: str, params: Sequence = ()) -> None:
     """A temporary table dropped at commit (and first, should the caller's transaction be still open)."""
     cursor.execute(f"DROP TABLE IF EXISTS pg_temp.{name}")

@@ -37,7 +37,7 @@ from campaigns.journeys.flow import (
     sessions_labelled,
 )
 from campaigns.journeys.funnel import FunnelStage, StageReach, StageSums, funnel_from_sums, stage_funnel, stages_check
-from campaigns.journeys.label_sql import WORK_MEM, labels_table, temp_table, where_sql
+from campaigns.journeys.label_sql import WORK_MEM, kept_paths_sql, labels_table, temp_table, where_sql
 from campaigns.journeys.paths import STAGES, Group, path_clean
 from campaigns.journeys.rollups import RollupStatus, journey_label_counts_rolled
 from campaigns.models import (
@@ -159,13 +159,11 @@ def journey_label_sessions_get(*, site: Site, where: JourneyFilter, groups: Sequ
         return sessions_labelled(sessions=journey_sessions_get(site=site, where=where), groups=groups)
     filtered, params = where_sql(site=site, where=where)
     columns = JourneySession.PATH_FIELDS
-    # The kept paths are those up to the first empty position (a later one may be filled out of order).
-    kept = "CASE " + " ".join(f"WHEN r.{name} IS NULL THEN {n}" for n, name in enumerate(columns)) + \
-        f" ELSE {len(columns)} END"
+    kept, positions = kept_paths_sql(columns)
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(WORK_MEM)
         temp_table(cursor, "journey_sessions", f"""ON COMMIT DROP AS
-            SELECT {", ".join(f"CASE WHEN k.kept > {n} THEN r.{name} END AS {name}" for n, name in enumerate(columns))},
+            SELECT {positions},
                 r.steps > k.kept AS went_on, count(*) AS sessions
             FROM {SESSIONS_TABLE} AS r CROSS JOIN LATERAL (SELECT {kept} AS kept) AS k
             WHERE {filtered} GROUP BY {", ".join(str(n) for n in range(1, len(columns) + 2))}""", params)

@@ -30,7 +30,7 @@ from django.utils import timezone
 
 from campaigns.journeys.exits import day_runs, journey_exits_build
 from campaigns.journeys.flow import SessionPaths, sessions_labelled
-from campaigns.journeys.label_sql import WORK_MEM, labels_table, temp_table
+from campaigns.journeys.label_sql import WORK_MEM, kept_paths_sql, labels_table, temp_table
 from campaigns.journeys.paths import Group, journey_groups_key
 from campaigns.journeys.selectors import SESSIONS_TABLE, JourneyFilter, journey_label_sessions_get
 from campaigns.journeys.walks import WalkStep, walk_steps_by_anchor, walk_steps_summed
@@ -63,13 +63,12 @@ def _day_sessions(*, site: Site, day: dt.date, groups: Sequence[Group]) -> dict[
             found[segment] = sessions_labelled(sessions=rows, groups=groups)
         return found
     columns = JourneySession.PATH_FIELDS
-    kept = "CASE " + " ".join(f"WHEN r.{name} IS NULL THEN {n}" for n, name in enumerate(columns)) + \
-        f" ELSE {len(columns)} END"
+    kept, positions = kept_paths_sql(columns)
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(WORK_MEM)
         temp_table(cursor, "journey_day_sessions", f"""ON COMMIT DROP AS
             SELECT r.device, r.source, r."returning",
-                {", ".join(f"CASE WHEN k.kept > {n} THEN r.{name} END AS {name}" for n, name in enumerate(columns))},
+                {positions},
                 r.steps > k.kept AS went_on, count(*) AS sessions
             FROM {SESSIONS_TABLE} AS r CROSS JOIN LATERAL (SELECT {kept} AS kept) AS k
             WHERE r.site_id = %s AND r.day = %s GROUP BY {", ".join(str(n) for n in range(1, len(columns) + 5))}""",
