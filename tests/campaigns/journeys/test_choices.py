@@ -1,6 +1,6 @@
 """The journey map's filter choices (campaigns/journeys/choices.py): the worker's, computed from the label rollups
 and a bounded read of the counters, answer as the whole scan of the counters does; the page reads them and scans
-no counter for them; without them it computes them itself, as before."""
+no counter for them; without them it computes them itself from the counters."""
 
 import datetime as dt
 import random
