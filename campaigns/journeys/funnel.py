@@ -1,15 +1,22 @@
 """The stage funnel: visitors reaching each journey stage, conversion to the next and the median time between them.
 
-Read from the per-visitor stage rows (JourneyVisitorStage: when a visitor first reached a stage). Stages need not be
-reached in order (a search ad can land a visitor on a product page, skipping awareness): a visitor counts for every
-stage they reached, and converts from a stage to the next when they reached the next one at or after reaching it.
+Read from the per-visitor stage rows (JourneyVisitorStage: when a visitor first reached a stage). A visitor counts in
+a stage when they first reached it in the period asked (its days and segment: the row's); they convert to the next
+stage when they reached it at or after, whenever that was (after the period too). Stages need not be reached in
+order (a search ad can land a visitor on a product page, skipping awareness), so a visitor counts in every stage
+they reached in the period.
+
+Each stage is a cohort of its own rows, so the funnel of a period is a sum over its days: the worker keeps it per
+day (campaigns/journeys/funnel_rollups.py), with the times to the next stage as histograms of GAP_FINE_RATIO wide
+buckets, from which the median is read to within half a bucket (0.45 %).
 """
 
 from __future__ import annotations
 
+import math
 import statistics
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -20,11 +27,13 @@ UNKNOWN_STAGE = "{stage!r} is not a journey stage (one of {stages})"
 
 @dataclass(frozen=True)
 class StageReach:
-    """A visitor first reached a stage at `first_at` (one JourneyVisitorStage row)."""
+    """A visitor first reached a stage at `first_at` (one JourneyVisitorStage row); `counted`: the row is in the
+    period asked (its days and segment), so the visitor counts in that stage."""
 
     visitor_id: str
     stage: str
     first_at: datetime
+    counted: bool = True
 
 
 @dataclass(frozen=True)
@@ -49,16 +58,20 @@ def stages_check(stages: Sequence[str]) -> None:
 def stage_funnel(
     *, reached: Iterable[StageReach], stages: Sequence[str] = STAGES, base: int | None = None
 ) -> list[FunnelStage]:
-    """The funnel over `stages` in the given order (by default all five)."""
+    """The funnel over `stages` in the given order (by default all five), from the stage rows of the visitors counted
+    and their rows of the stages that follow."""
     stages_check(stages)
     first: dict[str, dict[str, datetime]] = defaultdict(dict)  # stage -> visitor -> first reached
+    counted: dict[str, set[str]] = defaultdict(set)
     for row in reached:
         seen = first[row.stage].get(row.visitor_id)
         if seen is None or row.first_at < seen:
             first[row.stage][row.visitor_id] = row.first_at
+        if row.counted:
+            counted[row.stage].add(row.visitor_id)
     sums = []
     for index, stage in enumerate(stages):
-        here = first[stage]
+        here = {visitor: at for visitor, at in first[stage].items() if visitor in counted[stage]}
         gaps = []
         if index + 1 < len(stages):
             following = first[stages[index + 1]]
@@ -102,3 +115,66 @@ def funnel_from_sums(*, sums: Sequence[StageSums], base: int | None = None) -> l
             )
         )
     return funnel
+
+
+# ---------------------------------------------------------------- times to the next stage as histograms
+
+# A gap of a second or more falls in a "coarse" bucket of ratio GAP_RATIO (1 + floor(log of the gap)), split into
+# GAP_FINE buckets of equal ratio (GAP_FINE_RATIO, 0.9 % wide); under a second, coarse bucket 0 is split linearly.
+# A median is located by the coarse sums first, then read from one coarse bucket's fine counts (funnel_rollups.py).
+GAP_RATIO = 1.25
+GAP_FINE = 25
+GAP_FINE_RATIO = GAP_RATIO ** (1 / GAP_FINE)
+GapBucket = tuple[int, int]  # (coarse, fine)
+
+
+def gap_bucket(seconds: float) -> GapBucket:
+    if seconds < 1:
+        return 0, min(int(seconds * GAP_FINE), GAP_FINE - 1)
+    exponent = math.log(seconds) / math.log(GAP_RATIO)
+    whole = math.floor(exponent)
+    return 1 + whole, min(int((exponent - whole) * GAP_FINE), GAP_FINE - 1)
+
+
+def gap_bucket_sql(gap: str) -> tuple[str, str]:
+    """gap_bucket in SQL over a gap in seconds (float8): (coarse, fine) expressions."""
+    exponent = f"(ln({gap}) / ln({GAP_RATIO}))"
+    coarse = f"CASE WHEN {gap} < 1 THEN 0 ELSE 1 + floor({exponent})::int END"
+    fine = (f"least(CASE WHEN {gap} < 1 THEN floor({gap} * {GAP_FINE}) "
+            f"ELSE floor(({exponent} - floor({exponent})) * {GAP_FINE}) END, {GAP_FINE - 1})::int")
+    return coarse, fine
+
+
+def gap_seconds(bucket: GapBucket) -> float:
+    """A bucket's middle (geometric above a second): within half a fine bucket of every gap in it."""
+    coarse, fine = bucket
+    if coarse == 0:
+        return (fine + 0.5) / GAP_FINE
+    return GAP_RATIO ** (coarse - 1 + (fine + 0.5) / GAP_FINE)
+
+
+def median_from_buckets(*, coarse: Mapping[int, int], fine_of) -> float | None:
+    """The median gap (statistics.median's: the mean of the two middle ones for an even count) of a histogram given
+    as its coarse sums and, on demand, `fine_of(coarse)` -> {fine: count} of one coarse bucket."""
+    total = sum(coarse.values())
+    if not total:
+        return None
+    middles = []
+    for rank in sorted({(total - 1) // 2, total // 2}):
+        below = 0
+        for index in sorted(coarse):
+            if rank < below + coarse[index]:
+                fine = fine_of(index)
+                for part in sorted(fine):
+                    below += fine[part]
+                    if rank < below:
+                        middles.append(gap_seconds((index, part)))
+                        break
+                break
+            below += coarse[index]
+    return sum(middles) / len(middles) if len(middles) == 2 else middles[0]
+
+
+def buckets_of(gaps: Iterable[float]) -> Counter:
+    """{(coarse, fine): count} of gaps in seconds."""
+    return Counter(gap_bucket(gap) for gap in gaps)

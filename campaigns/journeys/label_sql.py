@@ -14,6 +14,9 @@ if TYPE_CHECKING:
 
 # The sums by path of a long period are hashed in memory rather than spilled to disk (per statement, as the tally).
 WORK_MEM = "SET LOCAL work_mem = '64MB'"
+# A read of rollups (~100,000 rows for 90 days) is estimated above the JIT and parallel thresholds, and runs for
+# less than compiling or starting workers takes (journeys_bench.py prints it).
+SHORT_READ = "SET LOCAL jit = off; SET LOCAL max_parallel_workers_per_gather = 0"
 
 
 def where_sql(*, site: Site, where: JourneyFilter, alias: str = "r", days: Sequence | None = None

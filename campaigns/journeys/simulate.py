@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
+from campaigns.journeys.funnel_rollups import days_mark
 from campaigns.journeys.paths import Group, group_of
 from campaigns.journeys.services import journey_setup_get
 from campaigns.models import JourneyPageDaily, JourneySession, JourneyTransitionDaily, JourneyVisitorStage, Site
@@ -161,6 +162,7 @@ def journeys_simulate(*, site: Site, days: int = 30, visitors: int = 600, seed: 
         JourneyTransitionDaily.objects.bulk_create(move_rows, batch_size=2000)
         JourneySession.objects.bulk_create(sessions, batch_size=2000)
         JourneyVisitorStage.objects.bulk_create(stages, batch_size=2000)
+        days_mark(site_id=site.id, days={row.day for row in stages})
     return {"pages": len(page_rows), "transitions": len(move_rows), "sessions": len(sessions),
             "stages": len(stages)}
 
@@ -170,4 +172,6 @@ def journeys_simulated_delete(*, site: Site) -> None:
     JourneyPageDaily.objects.filter(site=site, source__startswith=SIMULATED_SOURCE_PREFIX).delete()
     JourneyTransitionDaily.objects.filter(site=site, source__startswith=SIMULATED_SOURCE_PREFIX).delete()
     JourneySession.objects.filter(site=site, visitor_id__startswith=SIMULATED_ID_PREFIX).delete()
-    JourneyVisitorStage.objects.filter(site=site, visitor_id__startswith=SIMULATED_ID_PREFIX).delete()
+    simulated = JourneyVisitorStage.objects.filter(site=site, visitor_id__startswith=SIMULATED_ID_PREFIX)
+    days_mark(site_id=site.id, days=simulated.values_list("day", flat=True).distinct())
+    simulated.delete()

@@ -17,7 +17,8 @@ from django.db import models
 from campaigns.journeys.paths import PATH_MAX_LENGTH
 from campaigns.models.site import Site
 
-__all__ = ["JourneyLabelDaily", "JourneyLabelMoveDaily", "JourneyRollupCursor", "JourneyRollupDay"]
+__all__ = ["JourneyLabelDaily", "JourneyLabelMoveDaily", "JourneyRollupCursor", "JourneyRollupDay", "JourneyStageDaily",
+           "JourneyStageDay"]
 
 
 def _site_reference():
@@ -118,3 +119,44 @@ class JourneyRollupCursor(models.Model):
 
     def __str__(self) -> str:
         return f"journey rollup cursor at ({self.last_tx}, {self.last_id})"
+
+
+class JourneyStageDaily(models.Model):
+    """The stage funnel's day (campaigns/journeys/funnel_rollups.py): the visitors who first reached `stage` that day
+    in a segment (each field None for "any"), those of them who reached the next stage at or after, and the
+    histogram of their times to it (campaigns/journeys/funnel.py's buckets): `coarse` is [count per coarse bucket],
+    `fine` {coarse bucket: [count per fine bucket]}, read for one coarse bucket at a time."""
+
+    site = _site_reference()
+    day = models.DateField()
+    stage = models.CharField(max_length=16)
+    device, source, returning = _segment_fields().values()
+    visitors = models.PositiveIntegerField()
+    converted = models.PositiveIntegerField()
+    coarse = models.JSONField(default=list)
+    fine = models.JSONField(default=dict)
+
+    class Meta:
+        indexes = _indexes("journey_stage_daily", "day")
+        verbose_name_plural = "journey stage days"
+
+    def __str__(self) -> str:
+        return f"{self.stage} on {self.day}: {self.visitors}"
+
+
+class JourneyStageDay(models.Model):
+    """Whether a site's day of the stage funnel was built (`built_at`) and is due for a rebuild (`stale`): a stage
+    row of that day was written or moved, or the next stage's row of one of its visitors was (the funnel_rollups
+    module's docstring says how it is found)."""
+
+    site = _site_reference()
+    day = models.DateField()
+    built_at = models.DateTimeField(null=True, blank=True)
+    stale = models.BooleanField(default=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["site", "day"], name="journey_stage_day_unique")]
+        indexes = [models.Index(fields=["day"], name="journey_stage_day_stale", condition=models.Q(stale=True))]
+
+    def __str__(self) -> str:
+        return f"stage funnel of {self.day}{' (stale)' if self.stale else ''}"

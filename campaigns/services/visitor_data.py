@@ -18,6 +18,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import connection, transaction
 from django.utils import timezone
 
+from campaigns.journeys import funnel_rollups
 from campaigns.models import ConsentRecord, DataRequest, Event, Site
 from campaigns.selectors.visitor_data import (
     DELETE,
@@ -61,6 +62,8 @@ def visitor_data_erase(
         subject = subject_resolve(site=site, visitor_id=visitor_id, email=email)
         found = visitor_data_counts(site=site, subject=subject)
         _uncounted_consent_keep(site=site, subject=subject)
+        # The stage funnel's daily rollups count these visitors: their days are rebuilt without them.
+        funnel_rollups.visitor_days_mark(site_id=site.id, visitor_ids=subject.visitor_ids)
         erased = {}
         for source in SOURCES:
             rows = source.rows(site, subject)

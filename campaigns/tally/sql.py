@@ -16,8 +16,6 @@ inserts it. The drain (drain.py) runs tally_batch in its transaction, holding th
 """
 
 import json
-from datetime import UTC
-from functools import lru_cache
 
 from django.db import connection
 
@@ -32,7 +30,6 @@ from campaigns.models import (
     TallyCursor,
     VariantDailyStats,
 )
-from campaigns.rules import zone
 from campaigns.tally.attribution import ATTRIBUTED_GOALS, EVENT_GOAL_OF, Goal, goal_looks_back, goal_parse, url_reached
 from campaigns.tally.audiences import audiences_fold
 from campaigns.tally.denials import denials_erase
@@ -50,6 +47,7 @@ from campaigns.tally.records import (
     response_of,
 )
 from campaigns.tally.segments import DEVICE_SQL, SEGMENT, SOURCE_SQL
+from campaigns.tally.zones import known_zones
 
 EVENTS = Event._meta.db_table
 CURSOR = TallyCursor._meta.db_table
@@ -450,15 +448,6 @@ def tally_batch(*, batch_size: int) -> int:
     return claimed
 
 
-@lru_cache(maxsize=1)
-def _known_zones() -> tuple[str, ...]:
-    """Time zones both PostgreSQL and Python know (any other site zone counts in UTC); read once per process."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT name FROM pg_timezone_names")
-        names = [row[0] for row in cursor.fetchall()]
-    return tuple(sorted({name for name in names if zone(name) is not UTC}))
-
-
 def tables_prepare(cursor) -> None:
     cursor.execute(_TEMP_TABLES)
 
@@ -466,7 +455,7 @@ def tables_prepare(cursor) -> None:
 def events_claim(cursor, *, limit: int) -> int:
     """The next events in commit order into tally_events, the cursor moved past them; returns how many."""
     horizon = _horizon(cursor)
-    cursor.execute(_CLAIM, {"limit": limit, "zones": list(_known_zones()), "horizon": horizon})
+    cursor.execute(_CLAIM, {"limit": limit, "zones": list(known_zones()), "horizon": horizon})
     return cursor.rowcount
 
 
@@ -523,7 +512,7 @@ def conversions_late(cursor, attributed: list[tuple[int, Goal]]) -> None:
     if late:
         cursor.execute(_CONVERT_LATE, {
             "campaigns": [goal.campaign_id for goal in late], "names": [goal.event_name for goal in late],
-            "seconds": [goal.attribution.total_seconds() for goal in late], "zones": list(_known_zones()),
+            "seconds": [goal.attribution.total_seconds() for goal in late], "zones": list(known_zones()),
         })
 
 

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from django.db import connection, transaction
 
 from campaigns.journeys.choices import journey_choices_refresh
+from campaigns.journeys.funnel_rollups import funnel_day_build, funnel_days_backfill, funnel_days_mark
 from campaigns.journeys.label_sql import WORK_MEM, labels_table, temp_table
 from campaigns.journeys.paths import Group, groups_sorted
 from campaigns.models import (
@@ -27,7 +28,7 @@ from campaigns.models import (
     TallyCursor,
 )
 from campaigns.tally.lock import LOCK_NAMESPACE
-from campaigns.tally.sql import _known_zones
+from campaigns.tally.zones import known_zones
 
 logger = logging.getLogger(__name__)
 
@@ -83,8 +84,9 @@ WHERE d.site_id = h.site_id AND d.groups_hash <> h.groups_hash AND d.built_at IS
 
 
 def journey_rollups_mark() -> int:
-    """Mark stale the days with page views counted since the last marking, and the days of sites whose groups
-    changed since they were built; returns how many rows changed (0 when another worker is marking)."""
+    """Mark stale the days with page views counted since the last marking (and the stage funnel's days they may
+    have changed, funnel_rollups.py), and the days of sites whose groups changed since they were built; returns how
+    many rows changed (0 when another worker is marking)."""
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", [LOCK_NAMESPACE, LOCK_ROLLUP_MARK])
         if not cursor.fetchone()[0]:
@@ -93,14 +95,15 @@ def journey_rollups_mark() -> int:
         mine = JourneyRollupCursor.objects.filter(id=1).first()
         if mine is None:
             cursor.execute(_BACKFILL)
-            marked = cursor.rowcount
+            marked = cursor.rowcount + funnel_days_backfill(cursor)
             JourneyRollupCursor.objects.create(id=1, last_tx=tally[0], last_id=tally[1])
         else:
             marked = 0
             if (mine.last_tx, mine.last_id) < tally:
-                cursor.execute(_MARK, {"zones": list(_known_zones()), "from_tx": mine.last_tx,
+                cursor.execute(_MARK, {"zones": list(known_zones()), "from_tx": mine.last_tx,
                                        "from_id": mine.last_id, "to_tx": tally[0], "to_id": tally[1]})
-                marked = cursor.rowcount
+                marked = cursor.rowcount + funnel_days_mark(
+                    cursor, from_cursor=(mine.last_tx, mine.last_id), to_cursor=tally)
                 JourneyRollupCursor.objects.filter(id=1).update(last_tx=tally[0], last_id=tally[1])
         hashes = {site_id: groups_hash(groups) for site_id, groups in _groups_of(
             JourneyRollupDay.objects.values_list("site_id", flat=True).distinct()).items()}
@@ -175,19 +178,28 @@ def journey_rollup_build(*, site_id: int | None = None, min_age: float = REBUILD
 
 def journey_rollups_refresh(*, site_id: int | None = None, time_budget: float = REFRESH_SECONDS,
                             min_age: float = REBUILD_SECONDS) -> int:
-    """Mark the days due, then rebuild them newest first until none is left or the time is up; returns how many
-    days were rebuilt (a day built less than `min_age` seconds ago waits for a later run); then the map's filter
-    choices of each site rebuilt (campaigns/journeys/choices.py). Nothing on databases other than PostgreSQL (the
-    map reads the counters there)."""
+    """Mark the days due, then rebuild them (label rollups and stage funnel days in turn) newest first until none is
+    left or the time is up; returns how many days of label rollups were rebuilt (a day built less than `min_age`
+    seconds ago waits for a later run; the funnel's days are logged); then the map's filter choices of each site
+    rebuilt (campaigns/journeys/choices.py). Nothing on databases other than PostgreSQL (the map reads the counters
+    there)."""
     if connection.vendor != "postgresql":
         return 0
     journey_rollups_mark()
     deadline = time.monotonic() + time_budget
     sites: set[int] = set()
     built = 0
-    while time.monotonic() < deadline and (done := journey_rollup_build(site_id=site_id, min_age=min_age)):
-        sites.add(done[0])
-        built += 1
+    labels = funnel = True
+    funnel_days = 0
+    while time.monotonic() < deadline and (labels or funnel):
+        # A day of each in turn, so that a long rebuild of one (after a group edit) does not starve the other.
+        if labels and (labels := journey_rollup_build(site_id=site_id, min_age=min_age)):
+            sites.add(labels[0])
+            built += 1
+        if funnel and time.monotonic() < deadline and (funnel := funnel_day_build(site_id=site_id, min_age=min_age)):
+            funnel_days += 1
+    if funnel_days:
+        logger.info("journey_rollups_refresh: %s stage funnel days rebuilt", funnel_days)
     for rebuilt in sorted(sites):
         journey_choices_refresh(site_id=rebuilt)
     return built

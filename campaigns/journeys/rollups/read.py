@@ -10,15 +10,12 @@ from dataclasses import dataclass
 from django.db import connection, transaction
 
 from campaigns.journeys.flow import LabelCounts, PageCount, TransitionCount
-from campaigns.journeys.label_sql import WORK_MEM, labels_table, temp_table, where_sql
+from campaigns.journeys.label_sql import SHORT_READ, WORK_MEM, labels_table, temp_table, where_sql
 from campaigns.journeys.paths import Group
 from campaigns.journeys.rollups.build import LABEL_MOVES, LABEL_PAGES, PAGES, TRANSITIONS, groups_hash
 from campaigns.models import JourneyRollupDay, Site
 
 SEGMENT = ("device", "source", "returning")
-# A read of rollups (~100,000 rows for 90 days) is estimated above the JIT and parallel thresholds, and runs for
-# less than compiling or starting workers takes (journeys_bench.py prints it).
-SHORT_READ = "SET LOCAL jit = off; SET LOCAL max_parallel_workers_per_gather = 0"
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ Each session is the list of the URLs its page views had, in order. The rows are 
 from collections import Counter
 
 from campaigns.journeys.flow import EXIT, FOLDED, PAGE, START, UNKNOWN, Flow, PageCount, SessionPaths, TransitionCount
+from campaigns.journeys.funnel import GAP_FINE, GAP_FINE_RATIO
 from campaigns.journeys.paths import path_clean
 from campaigns.models.journeys import SESSION_PATHS, STEP_LATER
 
@@ -52,3 +53,21 @@ def conservation_problems(flow: Flow) -> list[str]:
         if node.kind in (PAGE, FOLDED) and node.exits is not None and node.exits < 0:
             problems.append(f"{node.id}: negative exits")
     return problems
+
+
+def funnels_close(got, expected) -> bool:
+    """Two funnels (lists of funnel.FunnelStage) agree: counts, shares and conversions equal, and each median within
+    half a fine bucket of the other (funnel.py: a median read from the rollups' histograms)."""
+    if len(got) != len(expected):
+        return False
+    for mine, theirs in zip(got, expected, strict=True):
+        if (mine.stage, mine.visitors, mine.share, mine.converted, mine.conversion) != (
+                theirs.stage, theirs.visitors, theirs.share, theirs.converted, theirs.conversion):
+            return False
+        if (mine.median_to_next is None) != (theirs.median_to_next is None):
+            return False
+        if mine.median_to_next is not None:
+            a, b = mine.median_to_next.total_seconds(), theirs.median_to_next.total_seconds()
+            if abs(a - b) > (GAP_FINE_RATIO - 1) / 2 * b + 1 / GAP_FINE:
+                return False
+    return True

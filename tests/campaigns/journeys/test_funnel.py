@@ -1,10 +1,23 @@
 """The stage funnel from the per-visitor stage rows."""
 
+import random
+import statistics
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from campaigns.journeys.funnel import UNKNOWN_STAGE, StageReach, stage_funnel
+from campaigns.journeys.funnel import (
+    GAP_FINE,
+    GAP_FINE_RATIO,
+    UNKNOWN_STAGE,
+    StageReach,
+    buckets_of,
+    gap_bucket,
+    gap_seconds,
+    median_from_buckets,
+    stage_funnel,
+)
 from campaigns.journeys.paths import STAGES
 from campaigns.models.journeys import Stage
 
@@ -62,3 +75,41 @@ def test_an_unknown_stage_is_refused():
 
 def test_the_models_stages_are_the_funnels_in_the_same_order():
     assert tuple(Stage.values) == STAGES
+
+
+def test_the_visitors_counted_in_a_stage_are_those_whose_row_is_in_the_period():
+    # The searcher reached decision outside the period: not counted there, but their conversion to it counts.
+    reached = [StageReach("searcher", "consideration", at(0)), StageReach("searcher", "decision", at(3), counted=False),
+               StageReach("buyer", "decision", at(1))]
+    funnel = stage_funnel(reached=reached, stages=["consideration", "decision"])
+    assert [(row.visitors, row.converted) for row in funnel] == [(1, 1), (1, 0)]
+    assert funnel[0].median_to_next == timedelta(minutes=3)
+
+
+@pytest.mark.parametrize("seconds", [0, 0.3, 0.999, 1, 1.5, 59, 60, 61, 3599.5, 86_400 * 3 + 7, 86_400 * 400])
+def test_a_gap_falls_in_a_bucket_whose_middle_is_within_half_a_fine_bucket(seconds):
+    coarse, fine = gap_bucket(seconds)
+    assert 0 <= fine < GAP_FINE
+    middle = gap_seconds((coarse, fine))
+    assert abs(middle - seconds) <= (GAP_FINE_RATIO - 1) / 2 * seconds + 1 / GAP_FINE
+    assert gap_bucket(middle) == (coarse, fine)
+
+
+@pytest.mark.parametrize("count", [1, 2, 7, 1000, 1001])
+def test_the_median_from_buckets_is_the_median_of_the_gaps_within_half_a_fine_bucket(count):
+    rng = random.Random(count)
+    gaps = [rng.lognormvariate(6, 3) for _ in range(count)]
+    buckets = buckets_of(gaps)
+    coarse = Counter()
+    for (index, _fine), n in buckets.items():
+        coarse[index] += n
+    asked = []
+
+    def fine_of(index):
+        asked.append(index)
+        return {fine: n for (at_index, fine), n in buckets.items() if at_index == index}
+
+    exact = statistics.median(gaps)
+    assert median_from_buckets(coarse=coarse, fine_of=fine_of) == pytest.approx(exact, rel=(GAP_FINE_RATIO - 1) / 2)
+    assert len(asked) <= 2  # only the middle ones' coarse buckets are read finely
+    assert median_from_buckets(coarse=Counter(), fine_of=fine_of) is None

@@ -33,6 +33,7 @@ from campaigns.journeys.selectors import (
     journey_stage_reaches_get,
 )
 from campaigns.models import JourneyPageDaily, JourneySession, JourneyTransitionDaily, JourneyVisitorStage
+from tests.campaigns.journeys.journey_kit import funnels_close
 
 pytestmark = pytest.mark.django_db
 
@@ -116,10 +117,11 @@ def test_the_reads_summed_by_label_answer_as_the_rows_by_path_do(site, outsider_
         for anchor in ({}, {"start": "Blog"}, {"goal": "Buy"}, {"goal": "/about"}, {"start": "/search"}):
             assert flow_from_sessions(sessions=summed, steps=4, top=3, **anchor) == flow_from_sessions(
                 sessions=rows, groups=GROUPS, steps=4, top=3, **anchor)
-        assert journey_funnel_get(site=site, where=where) == stage_funnel(
-            reached=journey_stage_reaches_get(site=site, where=where))
-        assert journey_funnel_get(site=site, where=where, stages=["decision", "awareness"]) == stage_funnel(
-            reached=journey_stage_reaches_get(site=site, where=where), stages=["decision", "awareness"])
+        # From the stage rows (no day built here: funnel_rollups reads the built ones), medians from histograms.
+        assert funnels_close(journey_funnel_get(site=site, where=where), stage_funnel(
+            reached=journey_stage_reaches_get(site=site, where=where)))
+        assert funnels_close(journey_funnel_get(site=site, where=where, stages=["decision", "awareness"]), stage_funnel(
+            reached=journey_stage_reaches_get(site=site, where=where), stages=["decision", "awareness"]))
 
 
 def test_the_reads_summed_by_label_without_groups_keep_every_path(site):

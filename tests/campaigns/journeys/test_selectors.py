@@ -76,7 +76,7 @@ def test_sessions_are_read_back_grouped_by_their_paths(site):
         sessions=expected, groups=GROUPS, goal="Cart")
 
 
-def test_the_funnel_reads_whole_journeys_of_the_visitors_active_in_the_days_asked(site, outsider_site):
+def test_the_funnel_counts_the_stages_reached_in_the_days_asked_and_conversions_whenever(site, outsider_site):
     def reached(where, visitor, stage, day, hour):
         first_at = dt.datetime.combine(day, dt.time(hour), tzinfo=dt.UTC)
         JourneyVisitorStage.objects.create(site=where, visitor_id=visitor, stage=stage, first_at=first_at, day=day,
@@ -91,5 +91,8 @@ def test_the_funnel_reads_whole_journeys_of_the_visitors_active_in_the_days_aske
     reaches = journey_stage_reaches_get(site=site, where=JourneyFilter(start=DAY, end=DAY))
     assert sorted((row.visitor_id, row.stage) for row in reaches) == [
         ("buyer", "awareness"), ("buyer", "consideration"), ("reader", "awareness")]
+    assert [row.counted for row in sorted(reaches, key=lambda row: (row.visitor_id, row.stage))] == [
+        True, False, True]
     funnel = stage_funnel(reached=reaches, stages=["awareness", "consideration"])
     assert (funnel[0].visitors, funnel[0].converted, funnel[0].median_to_next) == (2, 1, dt.timedelta(days=3, hours=1))
+    assert funnel[1].visitors == 0  # the buyer reached consideration after the days asked
