@@ -36,7 +36,7 @@ from campaigns.journeys.rollups import RollupStatus
 from campaigns.journeys.sankey import column_titles, sankey_svg
 from campaigns.journeys.selectors import (
     JourneyFilter,
-    journey_funnel_get,
+    journey_funnel_read,
     journey_label_counts_read,
     journey_paths_choices,
     journey_paths_get,
@@ -172,7 +172,7 @@ class SiteJourneysAdminMixin(SiteInterventionsAdminMixin):
                                     base=sessions_total)
             title = gettext("Sessions from their entry pages")
         entries, exits = entry_exit_tables(pages=counts.pages, transitions=counts.out)
-        funnel = journey_funnel_get(site=site, where=where)
+        funnel, funnel_status = journey_funnel_read(site=site, where=where)
         stage_labels = dict(Stage.choices)
         return TemplateResponse(request, TEMPLATES + "map.html", self._context(
             request, site, gettext("Journey map: %(site)s") % {"site": site}, form=form, since=since, until=until,
@@ -183,6 +183,8 @@ class SiteJourneysAdminMixin(SiteInterventionsAdminMixin):
             entries=entries, exits=exits, groups=groups,
             funnel=[{"label": stage_labels[row.stage], "row": row, "median": _duration(row.median_to_next)}
                     for row in funnel],
+            funnel_as_of=timezone.localtime(funnel_status.as_of, zone(site.time_zone))
+            if funnel_status and funnel_status.rolled and funnel_status.as_of else None,
             setup_url=reverse("admin:campaigns_site_journeys_setup", args=[site.id]),
             audience_add_url=reverse("admin:campaigns_audience_add") + f"?site={site.id}",
             audience_add_base_url=reverse("admin:campaigns_audience_add"),

@@ -9,6 +9,7 @@ import random
 
 import pytest
 from django.db import connection
+from django.urls import reverse
 from django.utils import timezone
 
 from campaigns.journeys.funnel import stage_funnel
@@ -168,3 +169,16 @@ def test_an_erasure_and_simulated_journeys_make_their_days_stale(client, site):
     assert simulated <= stale_days(site)
     journey_rollups_refresh(min_age=0)
     assert journey_funnel_read(site=site, where=where)[0][0].visitors == 1
+
+
+def test_the_map_reads_the_funnel_from_the_rollups_and_says_as_of_when(client, owner, staged):
+    client.force_login(owner)
+    url = reverse("admin:campaigns_site_journeys", args=[staged.id])
+    query = {"since": WIDE.start.isoformat(), "until": WIDE.end.isoformat()}
+    before = client.get(url, query).content.decode()
+    assert 'id="funnel-as-of"' not in before
+    build_all()
+    after = client.get(url, query).content.decode()
+    assert 'id="funnel-as-of"' in after
+    funnel = after[after.index('id="funnel"'):after.index("</table>", after.index('id="funnel"'))]
+    assert funnel == before[before.index('id="funnel"'):before.index("</table>", before.index('id="funnel"'))]
