@@ -13,14 +13,17 @@ simulated day of a large shop, repeated over `--days` days with each day's count
   sessions repeated in SQL; a returning session (30 %) belongs to the visitor of another session 1 to 14 days
   earlier, so a visitor's stage rows may span days, each stage at its earliest reach.
 
-Then builds the map's daily rollups by label as the worker does (campaigns/journeys/rollups/), timing the
-build of every day (what a group edit costs) and of one day, and times, in-process: the journey page (admin, HTTP
-through the middleware) over the 90 days and over the last 7, and its parts (the counts summed by label; flow,
-entry and exit tables; SVG; the funnel; the intervention points), after a first call that reads the filter choices
-(cached after it); then (over the session days and the last 7) the filter choices' first read, the funnel, and the
-flows back from a goal and from a chosen page, exact (from the session rows) and from the session rollups
-(campaigns/journeys/session_rollups.py; one day built, copied to the others, which are the same day). `--no-page`
-times only these. Prints median and p95 against the budget; asserts nothing. Budget: under 200 ms a page.
+Then builds the map's rollups as the worker does, timing what they cost: the daily rollups by label
+(campaigns/journeys/rollups/) and the stage funnel's days (campaigns/journeys/funnel_rollups.py), every day (what a
+group edit, or the first run, costs) and one day again; the session rollups (walks and exits,
+campaigns/journeys/session_rollups.py), one day built and copied to the others (the bench's days are one simulated
+day repeated). With every rollup built, times in-process the journey page (admin, HTTP through the middleware) over
+the 90 days and over the last 7, from the entry pages and back from a goal, and its parts (the counts summed by
+label; flow, entry and exit tables; SVG; the funnel; the intervention points), after a first call that reads the
+filter choices (cached after it); then (over the session days and the last 7) the filter choices' first read, the
+funnel (and once from the stage rows, at 7 days), and the flows back from a goal and from a chosen page, exact (from
+the session rows) and from the session rollups. `--no-page` times only these. Prints median and p95 against the
+budget; asserts nothing. Budget: under 200 ms a page.
 
     .venv/bin/python bench/journeys_bench.py [--days 90] [--paths 1000] [--session-days 7] [--runs 5] [--keep]
         [--rebuild] [--seed-only] [--no-page]
@@ -304,6 +307,7 @@ def seeded_get():
 def rollups_build(*, site, rebuild: bool) -> None:
     """The map's daily rollups by label, as the worker builds them: every stale day (all of them after seeding, or
     after a group edit: `rebuild` marks them so), then one day again (what a day that changed costs a run)."""
+    from campaigns.journeys.funnel_rollups import STAGE_DAILY
     from campaigns.journeys.rollups import LABEL_MOVES, LABEL_PAGES, journey_rollup_build, journey_rollups_mark
     from campaigns.models import JourneyRollupDay
 
@@ -326,12 +330,70 @@ def rollups_build(*, site, rebuild: bool) -> None:
         journey_rollup_build(site_id=site.id, min_age=0)
         samples.append(time.perf_counter() - started)
     print(f"rollup of one day rebuilt (a day that changed): median {statistics.median(samples):.2f} s", flush=True)
+    funnel_days_build(site=site, rebuild=rebuild)
     with connection.cursor() as cursor:
-        for table in (LABEL_PAGES, LABEL_MOVES):
+        for table in (LABEL_PAGES, LABEL_MOVES, STAGE_DAILY):
             cursor.execute(f"ANALYZE {table}")  # as autovacuum does after so many rows
             cursor.execute(f"SELECT count(*), pg_total_relation_size(%s) FROM {table}", [table])
             rows, size = cursor.fetchone()
             print(f"  {table}: {rows:,} rows ({size / 2**20:,.0f} MiB)", flush=True)
+
+
+def funnel_days_build(*, site, rebuild: bool) -> None:
+    """The stage funnel's daily rollups as the worker builds them (campaigns/journeys/funnel_rollups.py): every stale
+    day (all after seeding; `rebuild` marks them so), then one day again (a day whose stage rows changed)."""
+    from campaigns.journeys.funnel_rollups import funnel_day_build
+    from campaigns.models import JourneyStageDay
+
+    if rebuild:
+        JourneyStageDay.objects.filter(site=site).update(stale=True)
+    stale = JourneyStageDay.objects.filter(site=site, stale=True).count()
+    if stale:
+        started = time.perf_counter()
+        while funnel_day_build(site_id=site.id, min_age=0) is not None:
+            pass
+        took = time.perf_counter() - started
+        print(f"stage funnel days built: {stale} in {took:.0f} s, {took / stale:.1f} s a day", flush=True)
+    samples = []
+    for _ in range(3):
+        JourneyStageDay.objects.filter(site=site, day=JourneyStageDay.objects.filter(site=site).order_by(
+            "-day").values("day")[:1]).update(stale=True)
+        started = time.perf_counter()
+        funnel_day_build(site_id=site.id, min_age=0)
+        samples.append(time.perf_counter() - started)
+    print(f"stage funnel of one day rebuilt (a day that changed): median {statistics.median(samples):.2f} s",
+          flush=True)
+
+
+def session_rollups_build(*, site, today, days: int) -> None:
+    """The session rollups (walks and exits) of every session day, as the worker builds them: one day built and
+    timed, copied to the others (the bench's days are one simulated day repeated), then the task's full run, which
+    finds nothing left to build."""
+    from campaigns.journeys.services import journey_setup_get
+    from campaigns.journeys.session_rollups import journey_walks_build, journey_walks_update
+    from campaigns.models import JourneyExitDaily, JourneyExitPathsDaily, JourneyWalkDaily, JourneyWalkDay
+
+    groups, _ = journey_setup_get(site=site)
+    started = time.perf_counter()
+    journey_walks_build(site=site, day=today, groups=groups, force=True)
+    rows = JourneyWalkDaily.objects.filter(site=site, day=today).count()
+    print(f"session rollups: one day built in {time.perf_counter() - started:.1f} s ({rows:,} rows)", flush=True)
+    # The bench's days are one simulated day repeated: its rollup rows are copied to the others (what the task would
+    # build, as the full run below confirms by building none: their session rows have the same signature).
+    with connection.cursor() as cursor:
+        for model in (JourneyWalkDaily, JourneyWalkDay, JourneyExitDaily, JourneyExitPathsDaily):
+            columns = [field.column for field in model._meta.concrete_fields if field.column not in ("id", "day")]
+            quoted = ", ".join(f'"{column}"' for column in columns)
+            cursor.execute(f"DELETE FROM {model._meta.db_table} WHERE site_id = %s AND day < %s", [site.id, today])
+            cursor.execute(f"INSERT INTO {model._meta.db_table} (day, {quoted}) SELECT %s::date - d, {quoted}"
+                           f" FROM {model._meta.db_table}, generate_series(1, %s - 1) AS d"
+                           " WHERE site_id = %s AND day = %s", [today, days, site.id, today])
+        for model in (JourneyWalkDaily, JourneyExitDaily, JourneyExitPathsDaily):
+            cursor.execute(f"ANALYZE {model._meta.db_table}")
+    started = time.perf_counter()
+    built = journey_walks_update(site=site, groups=groups, full=True, today=today)
+    print(f"session rollups: the full run built {built} days in {time.perf_counter() - started:.0f} s; "
+          f"{JourneyWalkDaily.objects.filter(site=site).count():,} rows", flush=True)
 
 
 def timed(fn, runs: int) -> tuple[float, float]:
@@ -359,6 +421,7 @@ def bench(*, owner, site, today, days: int, runs: int) -> None:
 
     from campaigns.journeys.flow import entry_exit_tables, flow_from_counts
     from campaigns.journeys.interventions import intervention_points_get
+    from campaigns.journeys.paths import labeller
     from campaigns.journeys.rollups import journey_label_counts_rolled
     from campaigns.journeys.sankey import sankey_svg
     from campaigns.journeys.selectors import (
@@ -372,6 +435,7 @@ def bench(*, owner, site, today, days: int, runs: int) -> None:
     client.force_login(owner)
     url = reverse("admin:campaigns_site_journeys", args=[site.id])
     groups, _ = journey_setup_get(site=site)
+    goal = labeller(groups=groups)("/thank-you/")
     cache.clear()  # the filter choices: the first call reads them (timed apart), the timed ones find them cached
     started = time.perf_counter()
     assert client.get(url).status_code == 200
@@ -382,6 +446,10 @@ def bench(*, owner, site, today, days: int, runs: int) -> None:
         assert client.get(url, query).status_code == 200
         report(f"journey page, {span} days (entry pages, 5 steps, funnel, intervention points)",
                *timed(lambda query=query: client.get(url, query), runs), budget=True)
+        back = {**query, "goal": goal}
+        assert client.get(url, back).status_code == 200
+        report(f"journey page, {span} days, back from {goal}", *timed(lambda back=back: client.get(url, back), runs),
+               budget=True)
         where = JourneyFilter(start=since, end=today)
         report(f"  journey_label_counts_get, {span} days", *timed(
             lambda where=where: journey_label_counts_get(site=site, where=where, groups=groups, steps=5), runs))
@@ -401,7 +469,7 @@ def bench(*, owner, site, today, days: int, runs: int) -> None:
         report("  sankey_svg", *timed(lambda flow=flow: sankey_svg(flow=flow), runs))
         report(f"  journey_funnel_get, {span} days", *timed(
             lambda where=where: journey_funnel_get(site=site, where=where), runs))
-        report(f"  intervention_points_get (session rows), {span} days", *timed(
+        report(f"  intervention_points_get, {span} days", *timed(
             lambda where=where: intervention_points_get(site=site, where=where, groups=groups), runs))
 
 
@@ -411,6 +479,7 @@ def sessions_bench(*, site, today, days: int, runs: int) -> None:
     intervention points from the exit rollups built with them."""
     from campaigns.journeys.choices import PATHS_DAYS, PATHS_KEPT, journey_segments_rolled
     from campaigns.journeys.flow import flow_from_sessions
+    from campaigns.journeys.funnel_rollups import journey_funnel_rolled
     from campaigns.journeys.interventions import intervention_points_get
     from campaigns.journeys.paths import labeller
     from campaigns.journeys.selectors import (
@@ -421,9 +490,8 @@ def sessions_bench(*, site, today, days: int, runs: int) -> None:
         journey_segments_get,
     )
     from campaigns.journeys.services import journey_setup_get
-    from campaigns.journeys.session_rollups import journey_walks_build, journey_walks_get, journey_walks_update
+    from campaigns.journeys.session_rollups import journey_walks_get
     from campaigns.journeys.walks import flow_from_walks
-    from campaigns.models import JourneyExitDaily, JourneyExitPathsDaily, JourneyWalkDaily, JourneyWalkDay
 
     groups, _ = journey_setup_get(site=site)
     label = labeller(groups=groups)
@@ -439,8 +507,15 @@ def sessions_bench(*, site, today, days: int, runs: int) -> None:
            *timed(lambda: journey_paths_get(site=site, limit=PATHS_KEPT, since=since), runs))
     spans = [(span, JourneyFilter(start=today - dt.timedelta(days=span - 1), end=today)) for span in (days, 7)]
     for span, where in spans:
-        report(f"journey_funnel_get, {span} days", *timed(
+        report(f"journey_funnel_get (daily rollups), {span} days", *timed(
             lambda where=where: journey_funnel_get(site=site, where=where), runs), budget=True)
+    # The same from the stage rows (what a day not built yet costs): once, and at 7 days only (minutes at 90).
+    where = spans[-1][1]
+    started = time.perf_counter()
+    exact, _status = journey_funnel_rolled(site=site, where=where, use_rollups=False)
+    rolled = journey_funnel_get(site=site, where=where)
+    print(f"  the funnel from the stage rows, 7 days, once: {(time.perf_counter() - started) * 1000:.0f} ms "
+          f"({'equal' if exact == rolled else 'NOT EQUAL'} to the read from rollups)", flush=True)
     for span, where in spans:
         sessions = journey_label_sessions_get(site=site, where=where, groups=groups)
         print(f"{span} days: {sum(row.sessions for row in sessions):,} sessions, {len(sessions):,} label sequences")
@@ -449,26 +524,6 @@ def sessions_bench(*, site, today, days: int, runs: int) -> None:
                 lambda where=where, anchor=anchor: flow_from_sessions(
                     sessions=journey_label_sessions_get(site=site, where=where, groups=groups), **anchor), runs),
                 budget=True)
-    started = time.perf_counter()
-    journey_walks_build(site=site, day=today, groups=groups, force=True)
-    rows = JourneyWalkDaily.objects.filter(site=site, day=today).count()
-    print(f"session rollups: one day built in {time.perf_counter() - started:.1f} s ({rows:,} rows)", flush=True)
-    # The bench's days are one simulated day repeated: its rollup rows are copied to the others (what the task would
-    # build, as the full run below confirms by building none: their session rows have the same signature).
-    with connection.cursor() as cursor:
-        for model in (JourneyWalkDaily, JourneyWalkDay, JourneyExitDaily, JourneyExitPathsDaily):
-            columns = [field.column for field in model._meta.concrete_fields if field.column not in ("id", "day")]
-            quoted = ", ".join(f'"{column}"' for column in columns)
-            cursor.execute(f"DELETE FROM {model._meta.db_table} WHERE site_id = %s AND day < %s", [site.id, today])
-            cursor.execute(f"INSERT INTO {model._meta.db_table} (day, {quoted}) SELECT %s::date - d, {quoted}"
-                           f" FROM {model._meta.db_table}, generate_series(1, %s - 1) AS d"
-                           " WHERE site_id = %s AND day = %s", [today, days, site.id, today])
-        for model in (JourneyWalkDaily, JourneyExitDaily, JourneyExitPathsDaily):
-            cursor.execute(f"ANALYZE {model._meta.db_table}")
-    started = time.perf_counter()
-    built = journey_walks_update(site=site, groups=groups, full=True, today=today)
-    print(f"session rollups: the full run built {built} days in {time.perf_counter() - started:.0f} s; "
-          f"{JourneyWalkDaily.objects.filter(site=site).count():,} rows", flush=True)
     for span, where in spans:
         for anchor in ({"goal": goal}, {"start": start}):
             name, backward = anchor.get("goal") or anchor.get("start"), "goal" in anchor
@@ -519,6 +574,7 @@ def main() -> None:
         if args.seed_only:
             return
         rollups_build(site=site, rebuild=args.rebuild)
+        session_rollups_build(site=site, today=today, days=args.session_days)
         if not args.no_page:
             bench(owner=owner, site=site, today=today, days=args.days, runs=args.runs)
         sessions_bench(site=site, today=today, days=args.session_days, runs=args.runs)

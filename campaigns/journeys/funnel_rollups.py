@@ -206,14 +206,14 @@ class FunnelStatus:
     as_of: dt.datetime | None
 
 
-def journey_funnel_rolled(*, site: Site, where, stages: Sequence[str] = STAGES
+def journey_funnel_rolled(*, site: Site, where, stages: Sequence[str] = STAGES, use_rollups: bool = True
                           ) -> tuple[list[FunnelStage], FunnelStatus]:
     """The stage funnel of the filter's days and segment (PostgreSQL, no audience): the built days from their
     rollups (the canonical order of stages only: the rollups hold each stage's time to the next of STAGES), the
-    others from the stage rows."""
+    others (all with `use_rollups=False`) from the stage rows."""
     states = (JourneyStageDay.objects.filter(site=site, day__gte=where.start, day__lte=where.end,
                                              built_at__isnull=False).values_list("day", "built_at", "stale")
-              if tuple(stages) == STAGES else [])
+              if use_rollups and tuple(stages) == STAGES else [])
     built = sorted(day for day, _at, _stale in states)
     stale = [at for _day, at, is_stale in states if is_stale]
     as_of = min(stale) if stale else max((at for _day, at, _stale in states), default=None)
@@ -227,10 +227,11 @@ def journey_funnel_rolled(*, site: Site, where, stages: Sequence[str] = STAGES
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(WORK_MEM)
         if len(built) < days:  # the days never built, from the stage rows
-            filtered, params = where_sql(site=site, where=where)
-            if built:
-                filtered += " AND NOT r.day = ANY(%s::date[])"
-                params.append(built)
+            others = sorted({where.start + dt.timedelta(days=n) for n in range(days)} - set(built))
+            filtered, params = where_sql(site=site, where=where, days=others)
+            # The stages named too, so that the rows are found by the (site, stage, day) index, whichever days.
+            filtered += " AND r.stage = ANY(%s::text[])"
+            params.append(list(stages))
             cursor.execute(_gaps_sql(stages=stages, filtered=filtered, segment=False), params)
             for stage, coarse, fine, count in cursor.fetchall():
                 sums[stage].add(coarse, fine, count)
