@@ -47,8 +47,12 @@ STAGE_ROWS = JourneyVisitorStage._meta.db_table
 STAGE_DAILY = JourneyStageDaily._meta.db_table
 STAGE_DAYS = JourneyStageDay._meta.db_table
 SEGMENT = ("device", "source", "returning")
-# A day whose stage rows changed is rebuilt at most this often (as the label rollups, rollups/build.py).
+# A day whose stage rows changed is rebuilt at most this often (as the label rollups, rollups/build.py); a day
+# before yesterday PAST_DAYS_WAIT times less often. A day of a busy site takes seconds to build (journeys_bench.py
+# prints it), and every minute's conversions of returning visitors touch the days of their earlier stages (up to
+# weeks back): rebuilt each time, those days would keep a worker busy; they are read "as of" their build meanwhile.
 REBUILD_SECONDS = 300
+PAST_DAYS_WAIT = 12
 
 
 def _next_stages_sql(stages: Sequence[str]) -> str:
@@ -62,7 +66,10 @@ def _next_stages_sql(stages: Sequence[str]) -> str:
 
 def _gaps_sql(*, stages: Sequence[str], filtered: str, segment: bool) -> str:
     """Each stage row `filtered` selects with its time to the visitor's next stage, bucketed (coarse NULL: not
-    reached at or after), grouped by stage, bucket and, with `segment`, every segment combination."""
+    reached at or after), grouped by stage, bucket and, with `segment`, every segment combination. The next stage's
+    row is looked up by its unique key, one per row (LIMIT 1 keeps the planner from hashing every stage row of the
+    site instead), and `filtered` should name the stages, so that the rows are found by the (site, stage, day)
+    index."""
     coarse, fine = gap_bucket_sql("g.gap")
     group = 'r.stage, CUBE (r.device, r.source, r."returning"), b.coarse, b.fine' if segment else \
         "r.stage, b.coarse, b.fine"
@@ -73,6 +80,7 @@ FROM {STAGE_ROWS} AS r JOIN {_next_stages_sql(stages)} ON o.stage = r.stage
 LEFT JOIN LATERAL (
     SELECT extract(epoch FROM n.first_at - r.first_at)::float8 AS gap FROM {STAGE_ROWS} AS n
     WHERE n.site_id = r.site_id AND n.visitor_id = r.visitor_id AND n.stage = o.next AND n.first_at >= r.first_at
+    LIMIT 1
 ) AS g ON true
 CROSS JOIN LATERAL (SELECT CASE WHEN g.gap IS NOT NULL THEN {coarse} END AS coarse, {fine} AS fine) AS b
 WHERE {filtered}
@@ -159,23 +167,26 @@ def funnel_days_backfill(cursor) -> int:
 # ---------------------------------------------------------------- a day's rebuild
 
 _CLAIM = f"""SELECT id, site_id, day FROM {STAGE_DAYS}
-WHERE stale AND (built_at IS NULL OR built_at <= now() - make_interval(secs => %s)) {{only}}
+WHERE stale AND (built_at IS NULL OR built_at <= now() - make_interval(
+    secs => CASE WHEN day >= current_date - 1 THEN %(wait)s ELSE %(wait)s * {PAST_DAYS_WAIT} END)) {{only}}
 ORDER BY day DESC, site_id LIMIT 1 FOR UPDATE SKIP LOCKED"""
 
 
 def funnel_day_build(*, site_id: int | None = None, min_age: float = REBUILD_SECONDS) -> tuple[int, dt.date] | None:
     """Claim the newest stale funnel day (of one site, or of any) and rebuild it whole; (site id, day), or None
-    when no day is left to claim."""
+    when no day is left to claim. A stale day built less than `min_age` seconds ago waits (before yesterday,
+    PAST_DAYS_WAIT times longer)."""
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(WORK_MEM)
-        only, params = ("AND site_id = %s", [site_id]) if site_id is not None else ("", [])
-        cursor.execute(_CLAIM.format(only=only), [min_age, *params])
+        cursor.execute(SHORT_READ)  # compiling the build's expressions takes longer than computing them
+        only = "AND site_id = %(site)s" if site_id is not None else ""
+        cursor.execute(_CLAIM.format(only=only), {"wait": min_age, "site": site_id})
         row = cursor.fetchone()
         if row is None:
             return None
         state_id, site_id, day = row
-        cursor.execute(_gaps_sql(stages=STAGES, filtered="r.site_id = %s AND r.day = %s", segment=True),
-                       [site_id, day])
+        cursor.execute(_gaps_sql(stages=STAGES, filtered="r.site_id = %s AND r.stage = ANY(%s) AND r.day = %s",
+                                 segment=True), [site_id, list(STAGES), day])
         sums: dict[tuple, _Sums] = defaultdict(_Sums)
         for stage, device, source, returning, coarse, fine, count in cursor.fetchall():
             sums[stage, device, source, returning].add(coarse, fine, count)

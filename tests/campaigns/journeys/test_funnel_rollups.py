@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from campaigns.journeys.funnel import stage_funnel
-from campaigns.journeys.funnel_rollups import funnel_day_build
+from campaigns.journeys.funnel_rollups import PAST_DAYS_WAIT, REBUILD_SECONDS, funnel_day_build
 from campaigns.journeys.rollups import journey_rollups_mark, journey_rollups_refresh
 from campaigns.journeys.selectors import JourneyFilter, journey_funnel_read, journey_stage_reaches_get
 from campaigns.journeys.services import journey_setup_replace
@@ -182,3 +182,16 @@ def test_the_map_reads_the_funnel_from_the_rollups_and_says_as_of_when(client, o
     assert 'id="funnel-as-of"' in after
     funnel = after[after.index('id="funnel"'):after.index("</table>", after.index('id="funnel"'))]
     assert funnel == before[before.index('id="funnel"'):before.index("</table>", before.index('id="funnel"'))]
+
+
+def test_days_before_yesterday_wait_longer_for_their_rebuild(site):
+    today = dt.date.today()
+    old, recent = today - dt.timedelta(days=3), today
+    for day in (old, recent):
+        JourneyStageDay.objects.create(site=site, day=day, stale=True,
+                                       built_at=timezone.now() - dt.timedelta(seconds=REBUILD_SECONDS + 60))
+    assert funnel_day_build(site_id=site.id) == (site.id, recent)
+    assert funnel_day_build(site_id=site.id) is None  # the old day waits PAST_DAYS_WAIT times longer
+    JourneyStageDay.objects.filter(site=site, day=old).update(
+        built_at=timezone.now() - dt.timedelta(seconds=REBUILD_SECONDS * PAST_DAYS_WAIT + 60))
+    assert funnel_day_build(site_id=site.id) == (site.id, old)
