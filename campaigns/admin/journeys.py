@@ -31,17 +31,17 @@ from campaigns.journeys.flow import (
     entry_exit_tables,
     flow_from_counts,
 )
-from campaigns.journeys.paths import Cleanup, label_of
+from campaigns.journeys.paths import Cleanup
 from campaigns.journeys.rollups import RollupStatus
 from campaigns.journeys.sankey import column_titles, sankey_svg
 from campaigns.journeys.selectors import (
     JourneyFilter,
     journey_funnel_read,
     journey_label_counts_read,
-    journey_paths_choices,
     journey_paths_get,
     journey_raw_paths_get,
     journey_segments_choices,
+    journey_start_paths,
 )
 from campaigns.journeys.services import journey_setup_get, journey_setup_replace
 from campaigns.journeys.session_rollups import journey_walks_get
@@ -142,8 +142,7 @@ class SiteJourneysAdminMixin(SiteInterventionsAdminMixin):
     def journeys_view(self, request, site_id: int):
         site = self._site(request, site_id)
         groups, _cleanups = journey_setup_get(site=site)
-        paths = [p for p, _views in journey_paths_choices(site=site, limit=200)]
-        start_paths = [p for p in paths if label_of(path=p, groups=groups) == p][:START_PATHS]
+        start_paths = journey_start_paths(site=site, groups=groups, limit=START_PATHS)
         form = JourneyMapForm(request.GET or None, segments=journey_segments_choices(site=site), groups=groups,
                               paths=start_paths, audiences=site_audiences_get(site=site))
         data = form.cleaned_data if form.is_valid() else {}

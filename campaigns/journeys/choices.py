@@ -19,12 +19,15 @@ them the way it always did, over all the counters (cheap there), and caches them
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import time
+from collections.abc import Sequence
 
 from django.core.cache import cache
 from django.db import connection
 from django.db.models import Max, Sum
 
+from campaigns.journeys.paths import Group, journey_groups_key, labeller
 from campaigns.models import JourneyLabelDaily, JourneyPageDaily, JourneyRollupDay, Site
 
 # How long choices the page computed itself are cached (they change when a new source or page shows up).
@@ -35,8 +38,9 @@ KEPT_SECONDS = 7 * 86_400
 # The most viewed paths are read over this many days up to the newest counted one, at most every PATHS_SECONDS.
 PATHS_DAYS = 30
 PATHS_SECONDS = 600
-# How many paths are kept (the page offers fewer).
+# How many paths are kept (the page offers fewer: PATHS_OFFERED, the start paths among them).
 PATHS_KEPT = 500
+PATHS_OFFERED = 200
 
 PAGES = JourneyPageDaily._meta.db_table
 LABEL_PAGES = JourneyLabelDaily._meta.db_table
@@ -150,4 +154,19 @@ def journey_paths_choices(*, site: Site, limit: int) -> list[tuple[str, int]]:
     if found is None:
         found = journey_paths_get(site=site, limit=limit)
         cache.set(key, found, CHOICES_SECONDS)
+    return found
+
+
+def journey_start_paths(*, site: Site, groups: Sequence[Group], limit: int) -> list[str]:
+    """The most viewed of the map's paths that are in no group (pages a flow can start from besides the groups),
+    cached with the paths and groups they were labelled from (labelling two hundred paths by the rule language takes
+    tens of milliseconds)."""
+    paths = [path for path, _views in journey_paths_choices(site=site, limit=PATHS_OFFERED)]
+    digest = hashlib.sha256("\n".join(paths).encode()).hexdigest()[:16]
+    key = f"journeys:start:{site.id}:{limit}:{journey_groups_key(groups=groups)[:16]}:{digest}"
+    found = cache.get(key)
+    if found is None:
+        label = labeller(groups=groups)
+        found = [path for path in paths if label(path) == path][:limit]
+        cache.set(key, found, KEPT_SECONDS)
     return found

@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 from itertools import product
 from typing import TYPE_CHECKING
 
+from django.db import connection
 from django.db.models import Case, Count, F, IntegerField, OuterRef, Q, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
 
@@ -180,6 +181,15 @@ def kept_paths(*, site: Site, where: JourneyFilter, days: Sequence[dt.date],
         wanted |= Q(label=name, step=step) if step is not None else Q(label=name, step__isnull=True)
     found: dict[tuple[str, int | None], Counter] = defaultdict(Counter)
     rows = _segment_filter(JourneyExitPathsDaily.objects.filter(wanted, site=site, day__in=days), where)
-    for name, step, stored in rows.values_list("label", "step", "paths"):
-        found[name, step].update(stored)
+    if connection.vendor != "postgresql":
+        for name, step, stored in rows.values_list("label", "step", "paths"):
+            found[name, step].update(stored)
+        return found
+    # Summed in the database: 90 days of 20 points are some 70,000 (path, exits) pairs, a few thousand once summed.
+    inner, params = rows.values("label", "step", "paths").query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"""SELECT r.label, r.step, e.key, sum(e.value::bigint) FROM ({inner}) AS r
+            CROSS JOIN LATERAL jsonb_each_text(r.paths) AS e GROUP BY 1, 2, 3""", params)
+        for name, step, path, exits in cursor.fetchall():
+            found[name, step][path] = int(exits)
     return found

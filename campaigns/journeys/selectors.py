@@ -25,6 +25,7 @@ from campaigns.journeys.choices import (  # noqa: F401 (the map's reads, re-expo
     journey_paths_get,
     journey_segments_choices,
     journey_segments_get,
+    journey_start_paths,
 )
 from campaigns.journeys.filters import JourneyFilter
 from campaigns.journeys.flow import (
