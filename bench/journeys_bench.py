@@ -17,13 +17,13 @@ Then builds the map's rollups as the worker does, timing what they cost: the dai
 (campaigns/journeys/rollups/) and the stage funnel's days (campaigns/journeys/funnel_rollups.py), every day (what a
 group edit, or the first run, costs) and one day again; the session rollups (walks and exits,
 campaigns/journeys/session_rollups.py), one day built and copied to the others (the bench's days are one simulated
-day repeated). With every rollup built, times in-process the journey page (admin, HTTP through the middleware) over
-the 90 days and over the last 7, from the entry pages and back from a goal, and its parts (the counts summed by
-label; flow, entry and exit tables; SVG; the funnel; the intervention points), after a first call that reads the
-filter choices (cached after it); then (over the session days and the last 7) the filter choices' first read, the
-funnel (and once from the stage rows, at 7 days), and the flows back from a goal and from a chosen page, exact (from
-the session rows) and from the session rollups. `--no-page` times only these. Prints median and p95 against the
-budget; asserts nothing. Budget: under 200 ms a page.
+day repeated), and their weeks summed (campaigns/journeys/walk_weeks.py). With every rollup built, times in-process
+the journey page (admin, HTTP through the middleware) over the 90 days and over the last 7, from the entry pages and
+back from a goal, and its parts (the counts summed by label; flow, entry and exit tables; SVG; the funnel; the
+intervention points), after a first call that reads the filter choices (cached after it); then (over the session
+days and the last 7) the filter choices' first read, the funnel (and once from the stage rows, at 7 days), and the
+flows back from a goal and from a chosen page, exact (from the session rows) and from the session rollups. `--no-
+page` times only these. Prints median and p95 against the budget; asserts nothing. Budget: under 200 ms a page.
 
     .venv/bin/python bench/journeys_bench.py [--days 90] [--paths 1000] [--session-days 7] [--runs 5] [--keep]
         [--rebuild] [--seed-only] [--no-page]
@@ -369,8 +369,10 @@ def session_rollups_build(*, site, today, days: int) -> None:
     """The session rollups (walks and exits) of every session day, as the worker builds them: one day built and
     timed, copied to the others (the bench's days are one simulated day repeated), then the task's full run, which
     finds nothing left to build."""
+    from campaigns.journeys.paths import journey_groups_key
     from campaigns.journeys.services import journey_setup_get
-    from campaigns.journeys.session_rollups import journey_walks_build, journey_walks_update
+    from campaigns.journeys.session_rollups import MAX_DAYS, journey_walks_build, journey_walks_update
+    from campaigns.journeys.walk_weeks import journey_walk_weeks_build
     from campaigns.models import JourneyExitDaily, JourneyExitPathsDaily, JourneyWalkDaily, JourneyWalkDay
 
     groups, _ = journey_setup_get(site=site)
@@ -394,6 +396,14 @@ def session_rollups_build(*, site, today, days: int) -> None:
     built = journey_walks_update(site=site, groups=groups, full=True, today=today)
     print(f"session rollups: the full run built {built} days in {time.perf_counter() - started:.0f} s; "
           f"{JourneyWalkDaily.objects.filter(site=site).count():,} rows", flush=True)
+    # The weeks (walk_weeks.py): the task sums WEEKS_A_RUN a run; here every one due, timed.
+    started, weeks = time.perf_counter(), 0
+    while built_now := journey_walk_weeks_build(site=site, key=journey_groups_key(groups=groups), today=today,
+                                                oldest=today - dt.timedelta(days=MAX_DAYS - 1)):
+        weeks += built_now
+    if weeks:
+        took = time.perf_counter() - started
+        print(f"session rollups: {weeks} weeks summed in {took:.0f} s, {took / weeks:.1f} s a week", flush=True)
 
 
 def timed(fn, runs: int) -> tuple[float, float]:

@@ -175,6 +175,17 @@ def median_from_buckets(*, coarse: Mapping[int, int], fine_of) -> float | None:
     return sum(middles) / len(middles) if len(middles) == 2 else middles[0]
 
 
+def middle_coarse(coarse: Mapping[int, int]) -> set[int]:
+    """The coarse buckets the middle gaps fall in: the ones median_from_buckets reads finely."""
+    total = sum(coarse.values())
+    found, below = set(), 0
+    ranks = {(total - 1) // 2, total // 2} if total else set()
+    for index in sorted(coarse):
+        found |= {index for rank in ranks if below <= rank < below + coarse[index]}
+        below += coarse[index]
+    return found
+
+
 def buckets_of(gaps: Iterable[float]) -> Counter:
     """{(coarse, fine): count} of gaps in seconds."""
     return Counter(gap_bucket(gap) for gap in gaps)

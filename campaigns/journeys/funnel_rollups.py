@@ -36,6 +36,7 @@ from campaigns.journeys.funnel import (
     funnel_from_sums,
     gap_bucket_sql,
     median_from_buckets,
+    middle_coarse,
     stages_check,
 )
 from campaigns.journeys.label_sql import SHORT_READ, WORK_MEM, where_sql
@@ -231,9 +232,9 @@ def journey_funnel_rolled(*, site: Site, where, stages: Sequence[str] = STAGES, 
     days = (where.end - where.start).days + 1
     sums: dict[str, _Sums] = defaultdict(_Sums)
     rolled_coarse: dict[str, Counter] = defaultdict(Counter)
-    segment = " AND ".join(f'"{name}" IS NULL' if getattr(where, name) is None else f'"{name}" = %s'
+    segment = " AND ".join(f'r."{name}" IS NULL' if getattr(where, name) is None else f'r."{name}" = %s'
                            for name in SEGMENT)
-    rolled = f"site_id = %s AND day = ANY(%s::date[]) AND {segment}"
+    rolled = f"r.site_id = %s AND r.day = ANY(%s::date[]) AND {segment}"
     rolled_params = [site.id, built, *(getattr(where, name) for name in SEGMENT if getattr(where, name) is not None)]
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(WORK_MEM)
@@ -248,7 +249,7 @@ def journey_funnel_rolled(*, site: Site, where, stages: Sequence[str] = STAGES, 
                 sums[stage].add(coarse, fine, count)
         cursor.execute(SHORT_READ)
         if built:
-            cursor.execute(f"SELECT stage, visitors, converted, coarse::text FROM {STAGE_DAILY} WHERE {rolled}",
+            cursor.execute(f"SELECT stage, visitors, converted, coarse::text FROM {STAGE_DAILY} AS r WHERE {rolled}",
                            rolled_params)
             for stage, visitors, converted, coarse in cursor.fetchall():
                 sums[stage].visitors += visitors
@@ -256,22 +257,26 @@ def journey_funnel_rolled(*, site: Site, where, stages: Sequence[str] = STAGES, 
                 for n, count in enumerate(json.loads(coarse)):
                     rolled_coarse[stage][n] += count
 
-        def fine_of(n: int, stage: str) -> Counter:
-            fines = Counter(sums[stage].buckets.get(n, {}))
-            if built:
-                cursor.execute(f"SELECT (fine -> %s)::text FROM {STAGE_DAILY} WHERE stage = %s AND {rolled}",
-                               [str(n), stage, *rolled_params])
-                for (stored,) in cursor.fetchall():
-                    for m, count in enumerate(json.loads(stored) if stored else ()):
-                        fines[m] += count
-            return +fines
-
-        found = []
+        coarse_of = {}
         for stage in stages:
-            here = sums[stage]
-            coarse = Counter({n: sum(fines.values()) for n, fines in here.buckets.items()})
-            coarse.update(rolled_coarse[stage])
-            median = median_from_buckets(coarse=+coarse, fine_of=lambda n, stage=stage: fine_of(n, stage))
-            found.append(StageSums(stage=stage, visitors=here.visitors, converted=here.converted,
-                                   median_seconds=median))
+            coarse_of[stage] = Counter({n: sum(fines.values()) for n, fines in sums[stage].buckets.items()})
+            coarse_of[stage].update(rolled_coarse[stage])
+        # The fine counts of the coarse buckets the medians fall in, for every stage at once.
+        wanted = [(stage, str(n)) for stage in stages for n in middle_coarse(coarse_of[stage])]
+        rolled_fine: dict[tuple[str, int], Counter] = defaultdict(Counter)
+        if built and wanted:
+            cursor.execute(f"""SELECT r.stage, w.n, (r.fine -> w.n)::text FROM {STAGE_DAILY} AS r
+                JOIN unnest(%s::text[], %s::text[]) AS w(stage, n) ON w.stage = r.stage WHERE {rolled}""",
+                           [[stage for stage, _n in wanted], [n for _stage, n in wanted], *rolled_params])
+            for stage, n, stored in cursor.fetchall():
+                for m, count in enumerate(json.loads(stored) if stored else ()):
+                    rolled_fine[stage, int(n)][m] += count
+
+    def fine_of(n: int, stage: str) -> Counter:
+        return +(Counter(sums[stage].buckets.get(n, {})) + rolled_fine[stage, n])
+
+    found = [StageSums(stage=stage, visitors=sums[stage].visitors, converted=sums[stage].converted,
+                       median_seconds=median_from_buckets(coarse=+coarse_of[stage],
+                                                          fine_of=lambda n, stage=stage: fine_of(n, stage)))
+             for stage in stages]
     return funnel_from_sums(sums=found), FunnelStatus(days=days, rolled=len(built), as_of=as_of)

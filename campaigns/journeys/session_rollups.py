@@ -9,9 +9,11 @@ worker, so that the map's flows from a chosen page and back from a goal read one
   with the same groups from the same session rows (their number and page views: the fold adds a page view to
   every session it touches, and moves a session's day only with its count), so running it twice is harmless.
 - `journey_walks_update` (a site): builds the last RECENT_DAYS days, any day of the last MAX_DAYS built with
-  other groups, and, with `full`, every day of the last MAX_DAYS whose rows changed (a late page view).
+  other groups, and, with `full`, every day of the last MAX_DAYS whose rows changed (a late page view); then the
+  weeks whose days are all built (walk_weeks.py).
 - `journey_walks_get` (the map's read): the steps summed over the filter's days, from the rollups of the days built
-  with the site's current groups, and from the session rows (the exact read) for the other days; an audience
+  with the site's current groups (a whole week's from its week rows when they were built after its days,
+  walk_weeks.py), and from the session rows (the exact read) for the other days; an audience
   (a set of visitors) always reads the session rows. A built day lags its session rows by at most the task's
   interval.
 """
@@ -33,8 +35,9 @@ from campaigns.journeys.flow import SessionPaths, sessions_labelled
 from campaigns.journeys.label_sql import WORK_MEM, kept_paths_sql, labels_table, temp_table
 from campaigns.journeys.paths import Group, journey_groups_key
 from campaigns.journeys.selectors import SESSIONS_TABLE, JourneyFilter, journey_label_sessions_get
+from campaigns.journeys.walk_weeks import journey_walk_weeks_build, week_days, weeks_readable
 from campaigns.journeys.walks import WalkStep, walk_steps_by_anchor, walk_steps_summed
-from campaigns.models import JourneySession, JourneyWalkDaily, JourneyWalkDay, Site
+from campaigns.models import JourneySession, JourneyWalkDaily, JourneyWalkDay, JourneyWalkWeekly, Site
 from campaigns.rules import zone
 
 # The days the task rebuilds on every run when their session rows changed (the fold writes mostly today's).
@@ -145,7 +148,9 @@ def journey_walks_update(*, site: Site, groups: Sequence[Group], full: bool = Fa
     if full:
         days |= set(JourneySession.objects.filter(site=site, day__gte=oldest, day__lte=today)
                     .values_list("day", flat=True).distinct())
-    return sum(journey_walks_build(site=site, day=day, groups=groups) for day in sorted(days))
+    built = sum(journey_walks_build(site=site, day=day, groups=groups) for day in sorted(days))
+    journey_walk_weeks_build(site=site, key=key, today=today, oldest=oldest)
+    return built
 
 
 def _stored_summed(rows) -> list[WalkStep]:
@@ -167,18 +172,31 @@ def journey_walks_get(*, site: Site, where: JourneyFilter, groups: Sequence[Grou
     """The steps of the walks from `anchor` (forwards, or backwards from a goal) of the sessions that began in the
     filter's days with its segment: walks.flow_from_walks draws flow_from_sessions(start= or goal=anchor) from
     them. Built days read their rollup row, the others the session rows."""
+    key = journey_groups_key(groups=groups)
     built: set[dt.date] = set()
+    weeks: list[dt.date] = []
     if where.audience is None:
-        built = set(JourneyWalkDay.objects.filter(site=site, day__gte=where.start, day__lte=where.end,
-                                                  groups_key=journey_groups_key(groups=groups))
-                    .values_list("day", flat=True))
-    rows = JourneyWalkDaily.objects.filter(site=site, anchor=anchor, backward=backward, day__in=sorted(built))
-    for name in SEGMENT:
-        value = getattr(where, name)
-        rows = rows.filter(**({f"{name}__isnull": True} if value is None else {name: value}))
-    steps = _stored_summed(rows) if built else []
+        states = {day: (groups_key, built_at) for day, groups_key, built_at in JourneyWalkDay.objects.filter(
+            site=site, day__gte=where.start, day__lte=where.end).values_list("day", "groups_key", "built_at")}
+        built = {day for day, (groups_key, _at) in states.items() if groups_key == key}
+        weeks = weeks_readable(site=site, start=where.start, end=where.end, key=key, states=states)
+    covered = {day for week in weeks for day in week_days(week)}
+
+    def segment(rows):
+        for name in SEGMENT:
+            value = getattr(where, name)
+            rows = rows.filter(**({f"{name}__isnull": True} if value is None else {name: value}))
+        return rows
+
+    steps = []
+    if built - covered:
+        steps += _stored_summed(segment(JourneyWalkDaily.objects.filter(
+            site=site, anchor=anchor, backward=backward, day__in=sorted(built - covered))))
+    if weeks:
+        steps += _stored_summed(segment(JourneyWalkWeekly.objects.filter(
+            site=site, anchor=anchor, backward=backward, week__in=weeks)))
     all_days = {where.start + dt.timedelta(days=n) for n in range((where.end - where.start).days + 1)}
-    for first, last in day_runs(all_days - built):
+    for first, last in day_runs(all_days - built - covered):
         sessions = journey_label_sessions_get(site=site, where=replace(where, start=first, end=last), groups=groups)
         steps += walk_steps_by_anchor(sessions=sessions, anchors={anchor}).get((anchor, backward), [])
     return walk_steps_summed(steps)

@@ -12,7 +12,8 @@ from django.db import models
 from campaigns.journeys.paths import PATH_MAX_LENGTH
 from campaigns.models.site import Site
 
-__all__ = ["JourneyExitDaily", "JourneyExitPathsDaily", "JourneyWalkDaily", "JourneyWalkDay"]
+__all__ = ["JourneyExitDaily", "JourneyExitPathsDaily", "JourneyWalkDaily", "JourneyWalkDay", "JourneyWalkWeek",
+           "JourneyWalkWeekly"]
 
 
 class JourneyWalkDay(models.Model):
@@ -115,3 +116,44 @@ class JourneyExitPathsDaily(models.Model):
 
     def __str__(self) -> str:
         return f"paths exited from {self.label} on {self.day}"
+
+
+class JourneyWalkWeek(models.Model):
+    """A week (Monday to Sunday) of a site whose day rows of walks were summed into JourneyWalkWeekly rows
+    (campaigns/journeys/walk_weeks.py): with which groups and when. Read in place of its days while every day of it
+    was built with those groups before `built_at`."""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False)
+    week = models.DateField(help_text="Its Monday.")
+    groups_key = models.CharField(max_length=64)
+    built_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["site", "week"], name="journey_walk_week_unique")]
+
+    def __str__(self) -> str:
+        return f"walks of the week of {self.week}"
+
+
+class JourneyWalkWeekly(models.Model):
+    """JourneyWalkDaily summed over a week: the same fields, with `week` (its Monday) for the day."""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False)
+    week = models.DateField()
+    anchor = models.CharField(max_length=PATH_MAX_LENGTH)
+    backward = models.BooleanField()
+    device = models.CharField(max_length=8, null=True)
+    source = models.CharField(max_length=64, null=True)
+    returning = models.BooleanField(null=True)
+    sessions = models.PositiveIntegerField(help_text="Sessions that reached the anchor.")
+    steps = models.JSONField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["site", "anchor", "backward", "week"], name="journey_walk_week_read"),
+            models.Index(fields=["site", "week"], name="journey_walk_weekly_site_week"),
+        ]
+        verbose_name_plural = "journey walk weeks"
+
+    def __str__(self) -> str:
+        return f"walks {'to' if self.backward else 'from'} {self.anchor} in the week of {self.week}"

@@ -6,15 +6,22 @@ import datetime as dt
 import random
 
 import pytest
+from django.db import connection
 
 from campaigns import tasks
 from campaigns.journeys.flow import SessionPaths, flow_from_sessions, sessions_labelled
 from campaigns.journeys.paths import Group
-from campaigns.journeys.selectors import journey_sessions_get
+from campaigns.journeys.selectors import JourneyFilter, journey_sessions_get
 from campaigns.journeys.services import journey_setup_replace
-from campaigns.journeys.session_rollups import journey_groups_key, journey_walks_get, journey_walks_update
+from campaigns.journeys.session_rollups import (
+    journey_groups_key,
+    journey_walks_build,
+    journey_walks_get,
+    journey_walks_update,
+)
+from campaigns.journeys.walk_weeks import WEEKS_A_RUN, weeks_readable
 from campaigns.journeys.walks import flow_from_walks, walk_steps_by_anchor
-from campaigns.models import JourneySession, JourneyWalkDaily, JourneyWalkDay
+from campaigns.models import JourneySession, JourneyWalkDaily, JourneyWalkDay, JourneyWalkWeek
 from tests.campaigns.journeys.test_label_reads import DAY, FILTERS, GROUPS, counters_generate
 
 pytestmark = pytest.mark.django_db
@@ -29,8 +36,8 @@ EDITED = [
 ]
 
 
-def _flows_equal_the_rows(site, groups) -> None:
-    for where in FILTERS:
+def _flows_equal_the_rows(site, groups, filters=FILTERS) -> None:
+    for where in filters:
         rows = journey_sessions_get(site=site, where=where)
         for anchor in ANCHORS:
             name, backward = anchor.get("goal") or anchor.get("start"), "goal" in anchor
@@ -109,3 +116,54 @@ def test_the_task_is_idempotent(site):
     tasks.journey_walks_update(site_id=site.id + 1000)  # a site that is gone
     assert sorted(map(repr, JourneyWalkDaily.objects.filter(site=site).values())) == built
     assert sorted(map(repr, JourneyWalkDay.objects.filter(site=site).values())) == days
+
+
+def _spread(site, days: int) -> None:
+    """The generated sessions moved over `days` days from DAY, so that whole weeks hold some."""
+    for n, row_id in enumerate(JourneySession.objects.filter(site=site).order_by("id").values_list("id", flat=True)):
+        JourneySession.objects.filter(id=row_id).update(day=DAY + dt.timedelta(days=n % days))
+
+
+MONDAY = DAY + dt.timedelta(days=(7 - DAY.weekday()) % 7)
+WEEK_FILTERS = (
+    JourneyFilter(start=DAY, end=DAY + dt.timedelta(days=20)),
+    JourneyFilter(start=MONDAY, end=MONDAY + dt.timedelta(days=6), source="google"),
+    JourneyFilter(start=MONDAY + dt.timedelta(days=1), end=MONDAY + dt.timedelta(days=15), device="mobile",
+                  returning=True),
+)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="week rows are built on PostgreSQL only")
+def test_whole_weeks_are_read_from_their_week_rows_built_after_their_days(site, outsider_site):
+    rng = random.Random(6)
+    for built in (site, outsider_site):
+        counters_generate(built, rng)
+        _spread(built, 21)
+    today = DAY + dt.timedelta(days=25)
+    journey_walks_update(site=site, groups=GROUPS, full=True, today=today)
+    weeks = sorted(JourneyWalkWeek.objects.filter(site=site).values_list("week", flat=True))
+    assert len(weeks) == WEEKS_A_RUN and MONDAY in weeks and MONDAY + dt.timedelta(days=7) in weeks
+    _flows_equal_the_rows(site, GROUPS, WEEK_FILTERS)
+
+    # A day rebuilt after its week's sum: the week is read from its days until it is summed again.
+    late = JourneySession.objects.filter(site=site, day=MONDAY + dt.timedelta(days=2)).first()
+    JourneySession.objects.filter(id=late.id).update(path_1="/search", pageviews=late.pageviews + 1)
+    journey_walks_build(site=site, day=late.day, groups=GROUPS)
+
+    def readable():
+        key = journey_groups_key(groups=GROUPS)
+        states = {day: (k, at) for day, k, at in JourneyWalkDay.objects.filter(site=site).values_list(
+            "day", "groups_key", "built_at")}
+        return weeks_readable(site=site, start=DAY, end=today, key=key, states=states)
+
+    assert MONDAY not in readable() and MONDAY + dt.timedelta(days=7) in readable()
+    _flows_equal_the_rows(site, GROUPS, WEEK_FILTERS)
+    journey_walks_update(site=site, groups=GROUPS, today=today)
+    assert MONDAY in readable()
+    _flows_equal_the_rows(site, GROUPS, WEEK_FILTERS)
+    # Read from the week rows: without the day rows of a week every filter reads whole, the flows are the same.
+    second = MONDAY + dt.timedelta(days=7)
+    JourneyWalkDaily.objects.filter(site=site, day__gte=second, day__lt=second + dt.timedelta(days=7)).delete()
+    _flows_equal_the_rows(site, GROUPS, WEEK_FILTERS)
+    # Edited groups: the week rows are not read (the days, built with the old groups, neither).
+    _flows_equal_the_rows(site, EDITED, WEEK_FILTERS)
