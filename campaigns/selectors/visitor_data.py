@@ -128,6 +128,8 @@ EXEMPT: dict[str, str] = {
     "auth.user": "site owners' accounts, not visitors",
     "campaigns.datarequest": "the log of requests: it keeps the keyed hash of the look-up, never the value",
     "campaigns.variantdailystats": "aggregate counters: visitor counts, no visitor",
+    "campaigns.journeystagedaily": "the stage funnel's daily sums: visitor counts, no visitor (an erasure marks "
+                                   "the erased visitors' days for a rebuild without them)",
     "campaigns.audiencedaily": "aggregate counters: an audience's visitor count per day, no visitor",
 }
 
