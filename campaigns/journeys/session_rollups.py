@@ -19,6 +19,7 @@ worker, so that the map's flows from a chosen page and back from a goal read one
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import replace
@@ -33,8 +34,10 @@ from campaigns.journeys.flow import SessionPaths, sessions_labelled
 from campaigns.journeys.label_sql import WORK_MEM, kept_paths_sql, labels_table, temp_table
 from campaigns.journeys.paths import Group, journey_groups_key
 from campaigns.journeys.selectors import SESSIONS_TABLE, JourneyFilter, journey_label_sessions_get
+from campaigns.journeys.walk_sums import WalkRow, walk_rows
 from campaigns.journeys.walks import WalkStep, walk_steps_by_anchor, walk_steps_summed
 from campaigns.models import JourneySession, JourneyWalkDaily, JourneyWalkDay, Site
+from campaigns.models.journeys import SESSION_PATHS
 from campaigns.rules import zone
 
 # The days the task rebuilds on every run when their session rows changed (the fold writes mostly today's).
@@ -106,31 +109,58 @@ def journey_walks_build(*, site: Site, day: dt.date, groups: Sequence[Group], fo
             state = JourneyWalkDay.objects.select_for_update().get(site=site, day=day)
         elif not force and (state.groups_key, state.sessions, state.pageviews) == (key, sessions, views):
             return False
-        # Per (anchor, direction, segment with None for "any"): the walk steps summed.
-        summed: dict[tuple, Counter] = defaultdict(Counter)
-        reached: Counter = Counter()
-        for segment, rows in _day_sessions(site=site, day=day, groups=groups).items():
-            by_anchor = walk_steps_by_anchor(sessions=rows)
-            anyway = [tuple(value if keep else None for value, keep in zip(segment, mask, strict=True))
-                      for mask in product((True, False), repeat=len(SEGMENT))]
-            for (anchor, backward), steps in by_anchor.items():
-                walks = sum(step.sessions for step in steps if step.column == 0)
-                for target in anyway:
-                    reached[anchor, backward, target] += walks
-                    counter = summed[anchor, backward, target]
-                    for step in steps:
-                        counter[step.column, step.label, step.to, step.end] += step.sessions
-        JourneyWalkDaily.objects.filter(site=site, day=day).delete()
-        JourneyWalkDaily.objects.bulk_create([
-            JourneyWalkDaily(site=site, day=day, anchor=anchor, backward=backward, device=device, source=source,
-                             returning=returning, sessions=reached[anchor, backward, (device, source, returning)],
-                             steps=[[*step_key, count] for step_key, count in sorted(counter.items())])
-            for (anchor, backward, (device, source, returning)), counter in summed.items()
-        ], batch_size=2000)
+        with connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {JourneyWalkDaily._meta.db_table} WHERE site_id = %s AND day = %s",
+                           [site.id, day])
+        by_segment = _day_sessions(site=site, day=day, groups=groups)
+        rows = walk_rows(by_segment=by_segment, columns=SESSION_PATHS)
+        if rows is None:  # too many labels for walk_rows' keys
+            _walks_summed_write(site=site, day=day, by_segment=by_segment)
+        else:
+            _walk_rows_write(site=site, day=day, rows=rows)
         journey_exits_build(site=site, day=day, groups=groups)
         state.groups_key, state.sessions, state.pageviews, state.built_at = key, sessions, views, timezone.now()
         state.save()
     return True
+
+
+def _walk_rows_write(*, site: Site, day: dt.date, rows: list[WalkRow]) -> None:
+    """The rows written with COPY on PostgreSQL (their steps are JSON text already), bulk_create elsewhere."""
+    if connection.vendor != "postgresql":
+        JourneyWalkDaily.objects.bulk_create([
+            JourneyWalkDaily(site=site, day=day, anchor=row.anchor, backward=row.backward, device=row.segment[0],
+                             source=row.segment[1], returning=row.segment[2], sessions=row.sessions,
+                             steps=json.loads(row.steps)) for row in rows], batch_size=2000)
+        return
+    with connection.cursor() as cursor, cursor.cursor.copy(
+            f"""COPY {JourneyWalkDaily._meta.db_table} (site_id, day, anchor, backward, device, source, "returning",
+                sessions, steps) FROM STDIN""") as copy:
+        for row in rows:
+            copy.write_row((site.id, day, row.anchor, row.backward, *row.segment, row.sessions, row.steps))
+
+
+def _walks_summed_write(*, site: Site, day: dt.date, by_segment: dict[tuple, list[SessionPaths]]) -> None:
+    """The rows of walk_rows, walked in Python (walks.walk_steps_by_anchor per segment, summed into its "any"
+    segments)."""
+    summed: dict[tuple, Counter] = defaultdict(Counter)
+    reached: Counter = Counter()
+    for segment, rows in by_segment.items():
+        by_anchor = walk_steps_by_anchor(sessions=rows)
+        anyway = [tuple(value if keep else None for value, keep in zip(segment, mask, strict=True))
+                  for mask in product((True, False), repeat=len(SEGMENT))]
+        for (anchor, backward), steps in by_anchor.items():
+            walks = sum(step.sessions for step in steps if step.column == 0)
+            for target in anyway:
+                reached[anchor, backward, target] += walks
+                counter = summed[anchor, backward, target]
+                for step in steps:
+                    counter[step.column, step.label, step.to, step.end] += step.sessions
+    JourneyWalkDaily.objects.bulk_create([
+        JourneyWalkDaily(site=site, day=day, anchor=anchor, backward=backward, device=device, source=source,
+                         returning=returning, sessions=reached[anchor, backward, (device, source, returning)],
+                         steps=[[*step_key, count] for step_key, count in sorted(counter.items())])
+        for (anchor, backward, (device, source, returning)), counter in summed.items()
+    ], batch_size=2000)
 
 
 def journey_walks_update(*, site: Site, groups: Sequence[Group], full: bool = False,
