@@ -19,7 +19,6 @@ worker, so that the map's flows from a chosen page and back from a goal read one
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import replace
@@ -31,10 +30,10 @@ from django.utils import timezone
 
 from campaigns.journeys.exits import day_runs, journey_exits_build
 from campaigns.journeys.flow import SessionPaths, sessions_labelled
-from campaigns.journeys.label_sql import WORK_MEM, kept_paths_sql, labels_table, temp_table
+from campaigns.journeys.label_sql import WORK_MEM, kept_paths_sql, labels_table, rows_write, temp_table
 from campaigns.journeys.paths import Group, journey_groups_key
 from campaigns.journeys.selectors import SESSIONS_TABLE, JourneyFilter, journey_label_sessions_get
-from campaigns.journeys.walk_sums import WalkRow, walk_rows
+from campaigns.journeys.walk_sums import walk_rows
 from campaigns.journeys.walks import WalkStep, walk_steps_by_anchor, walk_steps_summed
 from campaigns.models import JourneySession, JourneyWalkDaily, JourneyWalkDay, Site
 from campaigns.models.journeys import SESSION_PATHS
@@ -109,34 +108,25 @@ def journey_walks_build(*, site: Site, day: dt.date, groups: Sequence[Group], fo
             state = JourneyWalkDay.objects.select_for_update().get(site=site, day=day)
         elif not force and (state.groups_key, state.sessions, state.pageviews) == (key, sessions, views):
             return False
-        with connection.cursor() as cursor:
-            cursor.execute(f"DELETE FROM {JourneyWalkDaily._meta.db_table} WHERE site_id = %s AND day = %s",
-                           [site.id, day])
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(WORK_MEM)
+                # The exits' plan costs enough to be compiled, which takes longer than running it.
+                cursor.execute("SET LOCAL jit = off")
+        JourneyWalkDaily.objects.filter(site=site, day=day).delete()
         by_segment = _day_sessions(site=site, day=day, groups=groups)
         rows = walk_rows(by_segment=by_segment, columns=SESSION_PATHS)
         if rows is None:  # too many labels for walk_rows' keys
             _walks_summed_write(site=site, day=day, by_segment=by_segment)
         else:
-            _walk_rows_write(site=site, day=day, rows=rows)
+            rows_write(model=JourneyWalkDaily, fields=("site_id", "day", "anchor", "backward", *SEGMENT, "sessions",
+                                                       "steps"),
+                       rows=((site.id, day, row.anchor, row.backward, *row.segment, row.sessions, row.steps)
+                             for row in rows))
         journey_exits_build(site=site, day=day, groups=groups)
         state.groups_key, state.sessions, state.pageviews, state.built_at = key, sessions, views, timezone.now()
         state.save()
     return True
-
-
-def _walk_rows_write(*, site: Site, day: dt.date, rows: list[WalkRow]) -> None:
-    """The rows written with COPY on PostgreSQL (their steps are JSON text already), bulk_create elsewhere."""
-    if connection.vendor != "postgresql":
-        JourneyWalkDaily.objects.bulk_create([
-            JourneyWalkDaily(site=site, day=day, anchor=row.anchor, backward=row.backward, device=row.segment[0],
-                             source=row.segment[1], returning=row.segment[2], sessions=row.sessions,
-                             steps=json.loads(row.steps)) for row in rows], batch_size=2000)
-        return
-    with connection.cursor() as cursor, cursor.cursor.copy(
-            f"""COPY {JourneyWalkDaily._meta.db_table} (site_id, day, anchor, backward, device, source, "returning",
-                sessions, steps) FROM STDIN""") as copy:
-        for row in rows:
-            copy.write_row((site.id, day, row.anchor, row.backward, *row.segment, row.sessions, row.steps))
 
 
 def _walks_summed_write(*, site: Site, day: dt.date, by_segment: dict[tuple, list[SessionPaths]]) -> None:
