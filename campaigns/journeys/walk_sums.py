@@ -56,9 +56,9 @@ def walk_rows(*, by_segment: Mapping[tuple, Sequence[SessionPaths]], columns: in
     if not rows or step_keys * max(len(numbered), len(fine)) >= _KEY_LIMIT:
         return [] if not rows else None
     number = {name: position for position, name in enumerate(names)}
-    seq = np.full((len(rows), columns), -1, dtype=np.int64)
-    for row, (_index, session) in enumerate(rows):
-        seq[row, :len(session.paths)] = [number[name] for name in session.paths]
+    padding = [(-1,) * size for size in range(columns + 1)]
+    seq = np.array([(*(number[name] for name in session.paths), *padding[columns - len(session.paths)])
+                    for _index, session in rows], dtype=np.int64)
     length = (seq >= 0).sum(axis=1)
     segment = np.array([index for index, _session in rows], dtype=np.int64)
     weight = np.array([session.sessions for _index, session in rows], dtype=np.int64)
@@ -116,7 +116,7 @@ def _rows(*, target, step, count, names, segments, columns) -> list[WalkRow]:
     texts = [json.dumps(name) for name in names]
     to_texts = ['""', *texts]
     end_texts = [json.dumps(name) for name in _ENDS]
-    elements = [f"[{c}, {texts[lb]}, {to_texts[t]}, {end_texts[e]}, {n}]" for c, lb, t, e, n in zip(
+    elements = [f"[{c},{texts[lb]},{to_texts[t]},{end_texts[e]},{n}]" for c, lb, t, e, n in zip(
         column.tolist(), label.tolist(), to.tolist(), end.tolist(), count.tolist(), strict=True)]
     # A row is a run of the same segment, anchor and direction.
     row_key = (target * labels + anchor) * 2 + backward
@@ -124,5 +124,5 @@ def _rows(*, target, step, count, names, segments, columns) -> list[WalkRow]:
     bounds = [*starts.tolist(), len(row_key)]
     reached = np.add.reduceat(np.where(column == 0, count, 0), starts) if len(starts) else []
     return [WalkRow(anchor=names[anchor[first]], backward=bool(backward[first]), segment=segments[target[first]],
-                    sessions=int(reached[number]), steps="[" + ", ".join(elements[first:last]) + "]")
+                    sessions=int(reached[number]), steps="[" + ",".join(elements[first:last]) + "]")
             for number, (first, last) in enumerate(zip(bounds, bounds[1:], strict=False))]

@@ -8,11 +8,17 @@ import random
 import pytest
 
 from campaigns import tasks
+from campaigns.journeys import walk_sums
 from campaigns.journeys.flow import SessionPaths, flow_from_sessions, sessions_labelled
 from campaigns.journeys.paths import Group
 from campaigns.journeys.selectors import journey_sessions_get
 from campaigns.journeys.services import journey_setup_replace
-from campaigns.journeys.session_rollups import journey_groups_key, journey_walks_get, journey_walks_update
+from campaigns.journeys.session_rollups import (
+    journey_groups_key,
+    journey_walks_build,
+    journey_walks_get,
+    journey_walks_update,
+)
 from campaigns.journeys.walks import flow_from_walks, walk_steps_by_anchor
 from campaigns.models import JourneySession, JourneyWalkDaily, JourneyWalkDay
 from tests.campaigns.journeys.test_label_reads import DAY, FILTERS, GROUPS, counters_generate
@@ -20,6 +26,7 @@ from tests.campaigns.journeys.test_label_reads import DAY, FILTERS, GROUPS, coun
 pytestmark = pytest.mark.django_db
 
 LAST = DAY + dt.timedelta(days=4)
+FIELDS = ("day", "anchor", "backward", "device", "source", "returning", "sessions", "steps")
 ANCHORS = ({"start": "Blog"}, {"goal": "Buy"}, {"goal": "/about"}, {"start": "/search"}, {"start": "/nowhere"})
 # The groups edited: renamed, reordered, one gone.
 EDITED = [
@@ -109,3 +116,13 @@ def test_the_task_is_idempotent(site):
     tasks.journey_walks_update(site_id=site.id + 1000)  # a site that is gone
     assert sorted(map(repr, JourneyWalkDaily.objects.filter(site=site).values())) == built
     assert sorted(map(repr, JourneyWalkDay.objects.filter(site=site).values())) == days
+
+
+def test_the_rows_walked_in_python_are_the_rows_walked_with_numpy(site, monkeypatch):
+    counters_generate(site, random.Random(6))
+    day = JourneySession.objects.filter(site=site).values_list("day", flat=True).first()
+    assert journey_walks_build(site=site, day=day, groups=GROUPS)
+    built = sorted(map(repr, JourneyWalkDaily.objects.filter(site=site).values(*FIELDS)))
+    monkeypatch.setattr(walk_sums, "_KEY_LIMIT", 1)  # as with too many labels for walk_rows' keys
+    assert journey_walks_build(site=site, day=day, groups=GROUPS, force=True)
+    assert sorted(map(repr, JourneyWalkDaily.objects.filter(site=site).values(*FIELDS))) == built
