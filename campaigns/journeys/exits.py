@@ -14,6 +14,8 @@ with the day's walks, under the same JourneyWalkDay and staleness rule.
 from __future__ import annotations
 
 import datetime as dt
+import heapq
+import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -24,6 +26,7 @@ from django.db import connection
 from django.db.models import Case, Count, F, IntegerField, OuterRef, Q, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
 
+from campaigns.journeys.label_sql import rows_write
 from campaigns.journeys.paths import STAGES, Group, journey_groups_key, labeller
 from campaigns.models import (
     JourneyExitDaily,
@@ -96,32 +99,37 @@ def intervention_exits_get(*, site: Site, where: JourneyFilter) -> list[ExitCoun
 
 def journey_exits_build(*, site: Site, day: dt.date, groups: Sequence[Group]) -> int:
     """Replaces the day's exit rows (call it in the transaction that holds the day's JourneyWalkDay lock); how many
-    exit rows it wrote."""
+    exit rows it wrote. The exits are summed by segment first, then each segment's sums into its "any" segments."""
     label = labeller(groups=groups)
-    exits: Counter = Counter()
-    paths: dict[tuple, Counter] = defaultdict(Counter)
+    fine: Counter = Counter()
+    fine_paths: Counter = Counter()
     sessions = JourneySession.objects.filter(site=site, day=day)
-    for row in _exit_rows(sessions=sessions, fields=SEGMENT):
-        name, step, ordinal = label(row["exit_path"]), row["steps"], max(row["ordinal"], NO_STAGE_ORDINAL)
-        segment = tuple(row[field] for field in SEGMENT)
-        for mask in product((True, False), repeat=len(SEGMENT)):
-            target = tuple(value if keep else None for value, keep in zip(segment, mask, strict=True))
-            exits[target, name, step, ordinal] += row["exits"]
-            paths[target, name, step][row["exit_path"]] += row["exits"]
-            paths[target, name, None][row["exit_path"]] += row["exits"]
+    for *segment, path, step, ordinal, count in _exit_rows(sessions=sessions, fields=SEGMENT).values_list(
+            *SEGMENT, "exit_path", "steps", "ordinal", "exits"):
+        segment, name = tuple(segment), label(path)
+        fine[segment, name, step, max(ordinal, NO_STAGE_ORDINAL)] += count
+        fine_paths[segment, name, step, path] += count
+    anyway = {segment: [tuple(value if keep else None for value, keep in zip(segment, mask, strict=True))
+                        for mask in product((True, False), repeat=len(SEGMENT))]
+              for segment, *_rest in fine}
+    exits: Counter = Counter()
+    for (segment, name, step, ordinal), count in fine.items():
+        for target in anyway[segment]:
+            exits[target, name, step, ordinal] += count
+    paths: dict[tuple, Counter] = defaultdict(Counter)
+    for (segment, name, step, path), count in fine_paths.items():
+        for target in anyway[segment]:
+            paths[target, name, step][path] += count
+            paths[target, name, None][path] += count
     JourneyExitDaily.objects.filter(site=site, day=day).delete()
     JourneyExitPathsDaily.objects.filter(site=site, day=day).delete()
-    JourneyExitDaily.objects.bulk_create([
-        JourneyExitDaily(site=site, day=day, device=device, source=source, returning=returning, label=name,
-                         step=step, ordinal=ordinal, exits=count)
-        for ((device, source, returning), name, step, ordinal), count in exits.items()
-    ], batch_size=2000)
-    JourneyExitPathsDaily.objects.bulk_create([
-        JourneyExitPathsDaily(site=site, day=day, device=device, source=source, returning=returning, label=name,
-                              step=step, paths=dict(sorted(counter.items(), key=lambda item: (-item[1], item[0]))
-                                                    [:PATHS_KEPT]))
-        for ((device, source, returning), name, step), counter in paths.items()
-    ], batch_size=2000)
+    rows_write(model=JourneyExitDaily, fields=("site_id", "day", *SEGMENT, "label", "step", "ordinal", "exits"),
+               rows=((site.id, day, *segment, name, step, ordinal, count)
+                     for (segment, name, step, ordinal), count in exits.items()))
+    rows_write(model=JourneyExitPathsDaily, fields=("site_id", "day", *SEGMENT, "label", "step", "paths"),
+               rows=((site.id, day, *segment, name, step, json.dumps(dict(heapq.nsmallest(
+                   PATHS_KEPT, counter.items(), key=lambda item: (-item[1], item[0])))))
+                     for (segment, name, step), counter in paths.items()))
     return len(exits)
 
 

@@ -1,10 +1,14 @@
 """The SQL pieces the map's reads by label share (PostgreSQL): the filter's WHERE clause, temporary tables, and the
-labels of the paths read (groups are the rule language's, so paths are labelled in Python and joined back)."""
+labels of the paths read (groups are the rule language's, so paths are labelled in Python and joined back); and the
+rollups' writer."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
+
+from django.db import connection
 
 from campaigns.journeys.paths import Group, labeller
 
@@ -62,3 +66,21 @@ def labels_table(cursor, *, groups: Sequence[Group], paths_sql: str, params: Seq
     cursor.execute("INSERT INTO journey_labels SELECT * FROM unnest(%s::text[], %s::text[])",
                    [[path for path, _name in grouped], [name for _path, name in grouped]])
     cursor.execute("ANALYZE journey_labels")
+
+
+def rows_write(*, model, fields: Sequence[str], rows: Iterable[Sequence]) -> None:
+    """Inserts `rows` (values of `fields`, JSON fields as JSON text) into `model`'s table: with COPY on PostgreSQL,
+    which takes a day's rollup rows in a fraction of the time bulk_create spends quoting them."""
+    if connection.vendor != "postgresql":
+        json_fields = {field.attname for field in model._meta.concrete_fields
+                       if field.get_internal_type() == "JSONField"}
+        model.objects.bulk_create([
+            model(**{name: json.loads(value) if name in json_fields else value
+                     for name, value in zip(fields, row, strict=True)}) for row in rows], batch_size=2000)
+        return
+    column = {field.attname: field.column for field in model._meta.concrete_fields}
+    columns = ", ".join(f'"{column[name]}"' for name in fields)
+    with connection.cursor() as cursor, cursor.cursor.copy(
+            f"COPY {model._meta.db_table} ({columns}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)

@@ -32,12 +32,14 @@ from django.utils import timezone
 
 from campaigns.journeys.exits import day_runs, journey_exits_build
 from campaigns.journeys.flow import SessionPaths, sessions_labelled
-from campaigns.journeys.label_sql import WORK_MEM, kept_paths_sql, labels_table, temp_table
+from campaigns.journeys.label_sql import WORK_MEM, kept_paths_sql, labels_table, rows_write, temp_table
 from campaigns.journeys.paths import Group, journey_groups_key
 from campaigns.journeys.selectors import SESSIONS_TABLE, JourneyFilter, journey_label_sessions_get
+from campaigns.journeys.walk_sums import walk_rows
 from campaigns.journeys.walk_weeks import journey_walk_weeks_build, week_days, weeks_readable
 from campaigns.journeys.walks import WalkStep, walk_steps_by_anchor, walk_steps_summed
 from campaigns.models import JourneySession, JourneyWalkDaily, JourneyWalkDay, JourneyWalkWeekly, Site
+from campaigns.models.journeys import SESSION_PATHS
 from campaigns.rules import zone
 
 # The days the task rebuilds on every run when their session rows changed (the fold writes mostly today's).
@@ -109,31 +111,49 @@ def journey_walks_build(*, site: Site, day: dt.date, groups: Sequence[Group], fo
             state = JourneyWalkDay.objects.select_for_update().get(site=site, day=day)
         elif not force and (state.groups_key, state.sessions, state.pageviews) == (key, sessions, views):
             return False
-        # Per (anchor, direction, segment with None for "any"): the walk steps summed.
-        summed: dict[tuple, Counter] = defaultdict(Counter)
-        reached: Counter = Counter()
-        for segment, rows in _day_sessions(site=site, day=day, groups=groups).items():
-            by_anchor = walk_steps_by_anchor(sessions=rows)
-            anyway = [tuple(value if keep else None for value, keep in zip(segment, mask, strict=True))
-                      for mask in product((True, False), repeat=len(SEGMENT))]
-            for (anchor, backward), steps in by_anchor.items():
-                walks = sum(step.sessions for step in steps if step.column == 0)
-                for target in anyway:
-                    reached[anchor, backward, target] += walks
-                    counter = summed[anchor, backward, target]
-                    for step in steps:
-                        counter[step.column, step.label, step.to, step.end] += step.sessions
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(WORK_MEM)
+                # The exits' plan costs enough to be compiled, which takes longer than running it.
+                cursor.execute("SET LOCAL jit = off")
         JourneyWalkDaily.objects.filter(site=site, day=day).delete()
-        JourneyWalkDaily.objects.bulk_create([
-            JourneyWalkDaily(site=site, day=day, anchor=anchor, backward=backward, device=device, source=source,
-                             returning=returning, sessions=reached[anchor, backward, (device, source, returning)],
-                             steps=[[*step_key, count] for step_key, count in sorted(counter.items())])
-            for (anchor, backward, (device, source, returning)), counter in summed.items()
-        ], batch_size=2000)
+        by_segment = _day_sessions(site=site, day=day, groups=groups)
+        rows = walk_rows(by_segment=by_segment, columns=SESSION_PATHS)
+        if rows is None:  # too many labels for walk_rows' keys
+            _walks_summed_write(site=site, day=day, by_segment=by_segment)
+        else:
+            rows_write(model=JourneyWalkDaily, fields=("site_id", "day", "anchor", "backward", *SEGMENT, "sessions",
+                                                       "steps"),
+                       rows=((site.id, day, row.anchor, row.backward, *row.segment, row.sessions, row.steps)
+                             for row in rows))
         journey_exits_build(site=site, day=day, groups=groups)
         state.groups_key, state.sessions, state.pageviews, state.built_at = key, sessions, views, timezone.now()
         state.save()
     return True
+
+
+def _walks_summed_write(*, site: Site, day: dt.date, by_segment: dict[tuple, list[SessionPaths]]) -> None:
+    """The rows of walk_rows, walked in Python (walks.walk_steps_by_anchor per segment, summed into its "any"
+    segments)."""
+    summed: dict[tuple, Counter] = defaultdict(Counter)
+    reached: Counter = Counter()
+    for segment, rows in by_segment.items():
+        by_anchor = walk_steps_by_anchor(sessions=rows)
+        anyway = [tuple(value if keep else None for value, keep in zip(segment, mask, strict=True))
+                  for mask in product((True, False), repeat=len(SEGMENT))]
+        for (anchor, backward), steps in by_anchor.items():
+            walks = sum(step.sessions for step in steps if step.column == 0)
+            for target in anyway:
+                reached[anchor, backward, target] += walks
+                counter = summed[anchor, backward, target]
+                for step in steps:
+                    counter[step.column, step.label, step.to, step.end] += step.sessions
+    JourneyWalkDaily.objects.bulk_create([
+        JourneyWalkDaily(site=site, day=day, anchor=anchor, backward=backward, device=device, source=source,
+                         returning=returning, sessions=reached[anchor, backward, (device, source, returning)],
+                         steps=[[*step_key, count] for step_key, count in sorted(counter.items())])
+        for (anchor, backward, (device, source, returning)), counter in summed.items()
+    ], batch_size=2000)
 
 
 def journey_walks_update(*, site: Site, groups: Sequence[Group], full: bool = False,

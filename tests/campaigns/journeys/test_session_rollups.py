@@ -9,6 +9,7 @@ import pytest
 from django.db import connection
 
 from campaigns import tasks
+from campaigns.journeys import walk_sums
 from campaigns.journeys.flow import SessionPaths, flow_from_sessions, sessions_labelled
 from campaigns.journeys.paths import Group
 from campaigns.journeys.selectors import JourneyFilter, journey_sessions_get
@@ -27,6 +28,7 @@ from tests.campaigns.journeys.test_label_reads import DAY, FILTERS, GROUPS, coun
 pytestmark = pytest.mark.django_db
 
 LAST = DAY + dt.timedelta(days=4)
+FIELDS = ("day", "anchor", "backward", "device", "source", "returning", "sessions", "steps")
 ANCHORS = ({"start": "Blog"}, {"goal": "Buy"}, {"goal": "/about"}, {"start": "/search"}, {"start": "/nowhere"})
 # The groups edited: renamed, reordered, one gone.
 EDITED = [
@@ -167,3 +169,13 @@ def test_whole_weeks_are_read_from_their_week_rows_built_after_their_days(site, 
     _flows_equal_the_rows(site, GROUPS, WEEK_FILTERS)
     # Edited groups: the week rows are not read (the days, built with the old groups, neither).
     _flows_equal_the_rows(site, EDITED, WEEK_FILTERS)
+
+
+def test_the_rows_walked_in_python_are_the_rows_walked_with_numpy(site, monkeypatch):
+    counters_generate(site, random.Random(6))
+    day = JourneySession.objects.filter(site=site).values_list("day", flat=True).first()
+    assert journey_walks_build(site=site, day=day, groups=GROUPS)
+    built = sorted(map(repr, JourneyWalkDaily.objects.filter(site=site).values(*FIELDS)))
+    monkeypatch.setattr(walk_sums, "_KEY_LIMIT", 1)  # as with too many labels for walk_rows' keys
+    assert journey_walks_build(site=site, day=day, groups=GROUPS, force=True)
+    assert sorted(map(repr, JourneyWalkDaily.objects.filter(site=site).values(*FIELDS))) == built
