@@ -17,8 +17,8 @@ from django.db import models
 from campaigns.journeys.paths import PATH_MAX_LENGTH
 from campaigns.models.site import Site
 
-__all__ = ["JourneyLabelDaily", "JourneyLabelMoveDaily", "JourneyRollupCursor", "JourneyRollupDay", "JourneyStageDaily",
-           "JourneyStageDay"]
+__all__ = ["JourneyLabelDaily", "JourneyLabelMoveDaily", "JourneyLabelMoveWeekly", "JourneyLabelWeekly",
+           "JourneyRollupCursor", "JourneyRollupDay", "JourneyRollupWeek", "JourneyStageDaily", "JourneyStageDay"]
 
 
 def _site_reference():
@@ -160,3 +160,64 @@ class JourneyStageDay(models.Model):
 
     def __str__(self) -> str:
         return f"stage funnel of {self.day}{' (stale)' if self.stale else ''}"
+
+
+class JourneyLabelWeekly(models.Model):
+    """JourneyLabelDaily summed over a week, Monday to Sunday (`week`: its Monday), read in place of its days while
+    JourneyRollupWeek says it may be (campaigns/journeys/rollups/weeks.py)."""
+
+    site = _site_reference()
+    week = models.DateField()
+    step = models.PositiveSmallIntegerField()
+    label = _label_field()
+    device, source, returning = _segment_fields().values()
+    pageviews = models.BigIntegerField(default=0)
+    entries = models.BigIntegerField(default=0)
+    moves_out = models.BigIntegerField(default=0)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["site", "device", "source", "returning", "week"], name="journey_label_week_read"),
+            models.Index(fields=["site", "week"], name="journey_label_week_site"),
+        ]
+        verbose_name_plural = "journey label weeks"
+
+    def __str__(self) -> str:
+        return f"{self.label} at step {self.step} in the week of {self.week}: {self.pageviews}"
+
+
+class JourneyLabelMoveWeekly(models.Model):
+    """JourneyLabelMoveDaily summed over a week (as JourneyLabelWeekly)."""
+
+    site = _site_reference()
+    week = models.DateField()
+    step = models.PositiveSmallIntegerField()
+    from_label = _label_field()
+    label = _label_field()
+    device, source, returning = _segment_fields().values()
+    count = models.BigIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["site", "device", "source", "returning", "step", "week"],
+                                name="journey_label_move_week_read"),
+                   models.Index(fields=["site", "week"], name="journey_label_move_week_site")]
+        verbose_name_plural = "journey label move weeks"
+
+    def __str__(self) -> str:
+        return f"{self.from_label} -> {self.label} at step {self.step} in the week of {self.week}: {self.count}"
+
+
+class JourneyRollupWeek(models.Model):
+    """A week (Monday to Sunday) whose label rollups were summed, with which groups and when: read in place of its
+    days while all seven were built with the same groups before `built_at`."""
+
+    site = _site_reference()
+    week = models.DateField(help_text="Its Monday.")
+    groups_hash = models.CharField(max_length=64)
+    built_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["site", "week"], name="journey_rollup_week_unique")]
+
+    def __str__(self) -> str:
+        return f"label rollups of the week of {self.week}"

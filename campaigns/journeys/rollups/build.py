@@ -15,6 +15,7 @@ from campaigns.journeys.choices import journey_choices_refresh
 from campaigns.journeys.funnel_rollups import funnel_day_build, funnel_days_backfill, funnel_days_mark
 from campaigns.journeys.label_sql import WORK_MEM, labels_table, temp_table
 from campaigns.journeys.paths import Group, groups_sorted
+from campaigns.journeys.rollups.weeks import journey_rollup_weeks_build
 from campaigns.models import (
     Event,
     JourneyLabelDaily,
@@ -145,7 +146,7 @@ FROM (
 """
 # A stale day built less than `min_age` seconds ago waits (a regrouped day has no build time: it never waits).
 _CLAIM = f"""SELECT id, site_id, day FROM {DAYS}
-WHERE stale AND (built_at IS NULL OR built_at <= now() - make_interval(secs => %s)) {{only}}
+WHERE stale AND (built_at IS NULL OR built_at <= clock_timestamp() - make_interval(secs => %s)) {{only}}
 ORDER BY day DESC, site_id LIMIT 1 FOR UPDATE SKIP LOCKED"""
 
 
@@ -171,18 +172,19 @@ def journey_rollup_build(*, site_id: int | None = None, min_age: float = REBUILD
         temp_table(cursor, "journey_fine_moves", _FINE_MOVES, built)
         cursor.execute(_BUILD_MOVES, built)
         cursor.execute(_BUILD_PAGES, built)
-        cursor.execute(f"UPDATE {DAYS} SET groups_hash = %s, built_at = now(), stale = false WHERE id = %s",
-                       [groups_hash(groups), state_id])
+        # The time the rows are complete (not the transaction's start): a week's sum is read only when built after.
+        cursor.execute(f"UPDATE {DAYS} SET groups_hash = %s, built_at = clock_timestamp(), stale = false "
+                       "WHERE id = %s", [groups_hash(groups), state_id])
     return site_id, day
 
 
 def journey_rollups_refresh(*, site_id: int | None = None, time_budget: float = REFRESH_SECONDS,
                             min_age: float = REBUILD_SECONDS) -> int:
     """Mark the days due, then rebuild them (label rollups and stage funnel days in turn) newest first until none is
-    left or the time is up; returns how many days of label rollups were rebuilt (a day built less than `min_age`
-    seconds ago waits for a later run; the funnel's days are logged); then the map's filter choices of each site
-    rebuilt (campaigns/journeys/choices.py). Nothing on databases other than PostgreSQL (the map reads the counters
-    there)."""
+    left or the time is up, then sum the label rollups' weeks due (weeks.py); returns how many days of label rollups
+    were rebuilt (a day built less than `min_age` seconds ago waits for a later run; the funnel's days are logged);
+    then the map's filter choices of each site rebuilt (campaigns/journeys/choices.py). Nothing on databases other
+    than PostgreSQL (the map reads the counters there)."""
     if connection.vendor != "postgresql":
         return 0
     journey_rollups_mark()
@@ -200,6 +202,8 @@ def journey_rollups_refresh(*, site_id: int | None = None, time_budget: float = 
             funnel_days += 1
     if funnel_days:
         logger.info("journey_rollups_refresh: %s stage funnel days rebuilt", funnel_days)
+    if time.monotonic() < deadline and (weeks := journey_rollup_weeks_build(site_id=site_id)):
+        logger.info("journey_rollups_refresh: %s weeks summed", weeks)
     for rebuilt in sorted(sites):
         journey_choices_refresh(site_id=rebuilt)
     return built

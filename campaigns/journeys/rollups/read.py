@@ -13,6 +13,7 @@ from campaigns.journeys.flow import LabelCounts, PageCount, TransitionCount
 from campaigns.journeys.label_sql import SHORT_READ, WORK_MEM, labels_table, temp_table, where_sql
 from campaigns.journeys.paths import Group
 from campaigns.journeys.rollups.build import LABEL_MOVES, LABEL_PAGES, PAGES, TRANSITIONS, groups_hash
+from campaigns.journeys.rollups.weeks import LABEL_MOVES_WEEKLY, LABEL_PAGES_WEEKLY, weeks_readable
 from campaigns.models import JourneyRollupDay, Site
 
 SEGMENT = ("device", "source", "returning")
@@ -30,15 +31,16 @@ class RollupStatus:
     regrouping: int
 
 
-def _rollup_days(*, site: Site, where, groups: Sequence[Group]) -> tuple[list[dt.date], list[dt.date], RollupStatus]:
-    """(days read from rollups, days read from the counters, status)."""
+def _rollup_days(*, site: Site, where, groups: Sequence[Group]
+                 ) -> tuple[dict[dt.date, dt.datetime], list[dt.date], RollupStatus]:
+    """(days read from rollups with their build times, days read from the counters, status)."""
     current = groups_hash(groups)
     states = JourneyRollupDay.objects.filter(site=site, day__gte=where.start, day__lte=where.end).values_list(
         "day", "groups_hash", "built_at", "stale")
-    rolled, builds, changed, regrouping = set(), [], [], 0
+    rolled, builds, changed, regrouping = {}, [], [], 0
     for day, built_with, built_at, stale in states:
         if built_with == current and built_at is not None:
-            rolled.add(day)
+            rolled[day] = built_at
             builds.append(built_at)
             if stale:
                 changed.append(built_at)
@@ -47,13 +49,13 @@ def _rollup_days(*, site: Site, where, groups: Sequence[Group]) -> tuple[list[dt
     days = (where.end - where.start).days + 1
     counted = [where.start + dt.timedelta(days=n) for n in range(max(days, 0))]
     as_of = min(changed) if changed else max(builds, default=None)
-    return sorted(rolled), [day for day in counted if day not in rolled], RollupStatus(
+    return rolled, [day for day in counted if day not in rolled], RollupStatus(
         days=max(days, 0), rolled=len(rolled), as_of=as_of, regrouping=regrouping)
 
 
-def _rollup_where(*, site: Site, where, rolled: list[dt.date]) -> tuple[str, list]:
-    """The rollup rows of the filter's segment (NULL: "any") on the days `rolled`."""
-    clauses, params = ["r.site_id = %s", "r.day = ANY(%s::date[])"], [site.id, rolled]
+def _rollup_where(*, site: Site, where, rolled: list[dt.date], column: str = "day") -> tuple[str, list]:
+    """The rollup rows of the filter's segment (NULL: "any") on the days `rolled` (or the weeks, by `column`)."""
+    clauses, params = ["r.site_id = %s", f"r.{column} = ANY(%s::date[])"], [site.id, rolled]
     for column in SEGMENT:
         value = getattr(where, column)
         if value is None:
@@ -70,10 +72,14 @@ def journey_label_counts_rolled(
     """journey_label_counts_get on PostgreSQL: the days whose rollups are current read from them, the others from
     the counters by path (summed into temporary tables and labelled), both summed together in one query a part.
     The same answer as reading every day from the counters, which `use_rollups=False` does (for comparison)."""
-    rolled, counted, status = _rollup_days(site=site, where=where, groups=groups)
+    built, counted, status = _rollup_days(site=site, where=where, groups=groups)
     if not use_rollups:
-        rolled, counted = [], sorted([*rolled, *counted])
-    if not rolled and not counted:  # no day between the filter's bounds
+        built, counted = {}, sorted([*built, *counted])
+    # Whole weeks summed after their days' builds are read from their week rows (weeks.py).
+    weeks = weeks_readable(site_id=site.id, rolled=built, groups_hash=groups_hash(groups)) if built else []
+    covered = {week + dt.timedelta(days=n) for week in weeks for n in range(7)}
+    rolled = sorted(day for day in built if day not in covered)
+    if not rolled and not weeks and not counted:  # no day between the filter's bounds
         return LabelCounts(pages=(), moves=(), out=()), status
     pages_parts, moves_parts, out_parts, params = [], [], [], {"pages": [], "moves": [], "out": []}
     with transaction.atomic(), connection.cursor() as cursor:
@@ -97,15 +103,18 @@ def journey_label_counts_rolled(
             params["moves"].append(steps + 1)
             out_parts.append("""SELECT coalesce(f.label, m.from_path) AS source, m.count
                 FROM journey_moves AS m LEFT JOIN journey_labels AS f ON f.path = m.from_path""")
-        if rolled:
-            filtered, rolled_params = _rollup_where(site=site, where=where, rolled=rolled)
-            pages_parts.append(f"""SELECT r.step, r.label, r.pageviews, r.entries FROM {LABEL_PAGES} AS r
+        for pages_table, moves_table, column, which in (
+                (LABEL_PAGES, LABEL_MOVES, "day", rolled), (LABEL_PAGES_WEEKLY, LABEL_MOVES_WEEKLY, "week", weeks)):
+            if not which:
+                continue
+            filtered, rolled_params = _rollup_where(site=site, where=where, rolled=which, column=column)
+            pages_parts.append(f"""SELECT r.step, r.label, r.pageviews, r.entries FROM {pages_table} AS r
                 WHERE {filtered} AND (r.pageviews > 0 OR r.entries > 0)""")
             params["pages"] += rolled_params
-            moves_parts.append(f"""SELECT r.step, r.from_label, r.label, r.count FROM {LABEL_MOVES} AS r
+            moves_parts.append(f"""SELECT r.step, r.from_label, r.label, r.count FROM {moves_table} AS r
                 WHERE {filtered} AND r.step BETWEEN 2 AND %s""")
             params["moves"] += [*rolled_params, steps + 1]
-            out_parts.append(f"SELECT r.label, r.moves_out FROM {LABEL_PAGES} AS r WHERE {filtered} "
+            out_parts.append(f"SELECT r.label, r.moves_out FROM {pages_table} AS r WHERE {filtered} "
                              "AND r.moves_out > 0")
             params["out"] += rolled_params
         cursor.execute(SHORT_READ)  # after the sums by path, which may well use workers

@@ -17,7 +17,14 @@ from campaigns.journeys.paths import Group
 from campaigns.journeys.rollups import journey_rollup_build, journey_rollups_mark, journey_rollups_refresh
 from campaigns.journeys.selectors import JourneyFilter, journey_counts_get, journey_label_counts_read
 from campaigns.journeys.services import journey_setup_get, journey_setup_replace
-from campaigns.models import JourneyLabelDaily, JourneyLabelMoveDaily, JourneyRollupDay
+from campaigns.models import (
+    JourneyLabelDaily,
+    JourneyLabelMoveDaily,
+    JourneyPageDaily,
+    JourneyRollupDay,
+    JourneyRollupWeek,
+    JourneyTransitionDaily,
+)
 from campaigns.tally import drain as tally
 from tests.campaigns.events_kit import now_ms
 from tests.campaigns.journeys.test_label_reads import DAY, GROUPS, counters_generate
@@ -144,3 +151,53 @@ def test_the_map_says_how_fresh_the_counts_are_and_when_it_regroups(client, owne
     journey_setup_replace(site=counted, groups=REGROUPED, cleanups=[])
     page = client.get(url, query).content.decode()
     assert 'id="regrouping"' in page and "7 days of 7" in page
+
+
+def _spread(site) -> None:
+    """The generated counters (five days from DAY) copied to the next twenty days, so that whole weeks have them."""
+    for model in (JourneyPageDaily, JourneyTransitionDaily):
+        rows = list(model.objects.filter(site=site))
+        for _copy in range(4):  # each copy five days after the last
+            for row in rows:
+                row.pk, row.day = None, row.day + dt.timedelta(days=5)
+            model.objects.bulk_create(rows)
+
+
+MONDAY = DAY + dt.timedelta(days=(7 - DAY.weekday()) % 7)
+
+
+def test_whole_weeks_are_read_from_their_sums_built_after_their_days(counted, outsider_site):
+    for site in (counted, outsider_site):
+        _spread(site)
+    journey_rollups_refresh()
+    assert set(JourneyRollupWeek.objects.filter(site=counted).values_list("week", flat=True)) == {
+        MONDAY, MONDAY + dt.timedelta(days=7)}  # the whole weeks; the others lack days
+    windows = [(DAY, DAY + dt.timedelta(days=24)), (MONDAY, MONDAY + dt.timedelta(days=6)),
+               (MONDAY + dt.timedelta(days=1), MONDAY + dt.timedelta(days=13))]
+    segments = ((None, None, None), ("mobile", None, True), (None, "google", None))
+
+    def all_equal():
+        for (start, end), (device, source, returning) in itertools.product(windows, segments):
+            where = JourneyFilter(start=start, end=end, device=device, source=source, returning=returning)
+            assert read(counted, where, 5)[0] == from_counters(counted, where, 5), where
+
+    all_equal()
+    # A day rebuilt after its week's sum: the week is read from its days until summed again.
+    late = MONDAY + dt.timedelta(days=2)
+    JourneyPageDaily.objects.create(site=counted, day=late, step=1, path="/blog/late", device="mobile",
+                                    source="google", returning=True, pageviews=7, entries=7)
+    JourneyRollupDay.objects.filter(site=counted, day=late).update(stale=True)
+    assert journey_rollup_build(site_id=counted.id, min_age=0) == (counted.id, late)
+    all_equal()  # the week's sum lacks the late page views: its days are read
+    journey_rollups_refresh(min_age=0)
+    all_equal()
+    # Read from the week sums: without the day rows of a week every window reads whole, the counts are the same.
+    second = MONDAY + dt.timedelta(days=7)
+    JourneyLabelDaily.objects.filter(site=counted, day__gte=second, day__lt=second + dt.timedelta(days=7)).delete()
+    JourneyLabelMoveDaily.objects.filter(site=counted, day__gte=second, day__lt=second + dt.timedelta(days=7)).delete()
+    windows[2] = (MONDAY + dt.timedelta(days=7), MONDAY + dt.timedelta(days=15))
+    all_equal()
+    # Edited groups: neither the weeks nor the days are read until rebuilt.
+    journey_setup_replace(site=counted, groups=REGROUPED, cleanups=[])
+    all_equal()
+
