@@ -14,8 +14,8 @@ simulated day of a large shop, repeated over `--days` days with each day's count
   earlier, so a visitor's stage rows may span days, each stage at its earliest reach.
 
 Then builds the map's rollups as the worker does, timing what they cost: the daily rollups by label
-(campaigns/journeys/rollups/) and the stage funnel's days (campaigns/journeys/funnel_rollups.py), every day (what a
-group edit, or the first run, costs) and one day again; the session rollups (walks and exits,
+(campaigns/journeys/rollups/, and their weeks) and the stage funnel's days (campaigns/journeys/funnel_rollups.py),
+every day (what a group edit, or the first run, costs) and one day again; the session rollups (walks and exits,
 campaigns/journeys/session_rollups.py), one day built and copied to the others (the bench's days are one simulated
 day repeated), and their weeks summed (campaigns/journeys/walk_weeks.py). With every rollup built, times in-process
 the journey page (admin, HTTP through the middleware) over the 90 days and over the last 7, from the entry pages and
@@ -304,7 +304,7 @@ def seeded_get():
     return None if today is None else (owner, site, today)
 
 
-def rollups_build(*, site, rebuild: bool) -> None:
+def rollups_build(*, site, today, rebuild: bool) -> None:
     """The map's daily rollups by label, as the worker builds them: every stale day (all of them after seeding, or
     after a group edit: `rebuild` marks them so), then one day again (what a day that changed costs a run)."""
     from campaigns.journeys.funnel_rollups import STAGE_DAILY
@@ -330,6 +330,14 @@ def rollups_build(*, site, rebuild: bool) -> None:
         journey_rollup_build(site_id=site.id, min_age=0)
         samples.append(time.perf_counter() - started)
     print(f"rollup of one day rebuilt (a day that changed): median {statistics.median(samples):.2f} s", flush=True)
+    from campaigns.journeys.rollups.weeks import journey_rollup_weeks_build
+
+    started, weeks = time.perf_counter(), 0
+    while built := journey_rollup_weeks_build(site_id=site.id, today=today):
+        weeks += built
+    if weeks:
+        took = time.perf_counter() - started
+        print(f"label rollups: {weeks} weeks summed in {took:.0f} s, {took / weeks:.1f} s a week", flush=True)
     funnel_days_build(site=site, rebuild=rebuild)
     with connection.cursor() as cursor:
         for table in (LABEL_PAGES, LABEL_MOVES, STAGE_DAILY):
@@ -588,7 +596,7 @@ def main() -> None:
             print(f"reusing the seeded database (counters up to {today})", flush=True)
         if args.seed_only:
             return
-        rollups_build(site=site, rebuild=args.rebuild)
+        rollups_build(site=site, today=today, rebuild=args.rebuild)
         session_rollups_build(site=site, today=today, days=args.session_days)
         if not args.no_page:
             bench(owner=owner, site=site, today=today, days=args.days, runs=args.runs)
