@@ -91,6 +91,8 @@ def journey_effect(*, campaign_id: int, exposed: ArmCounts, holdout: ArmCounts, 
 
 def journey_counts_by_campaign(*, campaign_ids: Sequence[int]) -> dict[int, tuple[ArmCounts, ArmCounts]]:
     """(exposed, holdout) counts per campaign that has assignments, in one grouped query."""
+    if not campaign_ids:  # no query to run, and building it (two correlated subqueries) takes milliseconds
+        return {}
     stages = JourneyVisitorStage.objects.filter(site_id=OuterRef("site_id"), visitor_id=OuterRef("visitor_id"))
     reached = (stages.filter(first_at__lte=OuterRef("first_exposed_at")).annotate(ordinal=stage_ordinal_sql())
                .order_by("-ordinal").values("ordinal")[:1])
