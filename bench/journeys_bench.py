@@ -439,7 +439,9 @@ def vacuumed() -> None:
 
     with connection.cursor() as cursor:
         for model in apps.get_app_config("campaigns").get_models():
-            if model.__name__.startswith("Journey") and model.__name__.endswith(("Daily", "Weekly", "Day", "Week")):
+            rollup = model.__name__.endswith(("Daily", "Weekly", "Day", "Week")) and model.__name__ not in (
+                "JourneyPageDaily", "JourneyTransitionDaily")  # the counters: not rewritten, and tens of GB
+            if model.__name__.startswith("Journey") and rollup:
                 cursor.execute(f"VACUUM ANALYZE {model._meta.db_table}")
 
 
