@@ -20,7 +20,8 @@ so two workers never build the same day and a rebuild can be repeated. A day wit
 REBUILD_SECONDS after its last build; a regrouped day does not wait. On SQLite (the demo, tasks in-process)
 nothing is built and the map reads the counters, as it always did.
 
-build.py marks and rebuilds the days; read.py is the map's read.
+build.py marks and rebuilds the days; weeks.py sums whole weeks of them, read in place of their days while
+built after them; read.py is the map's read.
 """
 
 from campaigns.journeys.rollups.build import (
