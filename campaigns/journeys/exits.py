@@ -133,7 +133,8 @@ def journey_exits_build(*, site: Site, day: dt.date, groups: Sequence[Group]) ->
     return len(exits)
 
 
-def _segment_filter(rows, where: JourneyFilter):
+def segment_filter(rows, where: JourneyFilter):
+    """Rows of the filter's segment: each of device, source and new/returning given, or None ("any")."""
     for name in SEGMENT:
         value = getattr(where, name)
         rows = rows.filter(**({f"{name}__isnull": True} if value is None else {name: value}))
@@ -167,7 +168,7 @@ def intervention_exits_read(*, site: Site, where: JourneyFilter, groups: Sequenc
                    .values_list("day", flat=True))
     exits: list[ExitCount] = []
     if built:
-        rows = _segment_filter(JourneyExitDaily.objects.filter(site=site, day__in=built), where)
+        rows = segment_filter(JourneyExitDaily.objects.filter(site=site, day__in=built), where)
         exits = [ExitCount(path=row["label"], step=row["step"], ordinal=row["ordinal"], exits=row["total"],
                            labelled=True)
                  for row in rows.values("label", "step", "ordinal").annotate(total=Sum("exits")).order_by()]
@@ -188,7 +189,7 @@ def kept_paths(*, site: Site, where: JourneyFilter, days: Sequence[dt.date],
     for name, step in points:
         wanted |= Q(label=name, step=step) if step is not None else Q(label=name, step__isnull=True)
     found: dict[tuple[str, int | None], Counter] = defaultdict(Counter)
-    rows = _segment_filter(JourneyExitPathsDaily.objects.filter(wanted, site=site, day__in=days), where)
+    rows = segment_filter(JourneyExitPathsDaily.objects.filter(wanted, site=site, day__in=days), where)
     if connection.vendor != "postgresql":
         for name, step, stored in rows.values_list("label", "step", "paths"):
             found[name, step].update(stored)

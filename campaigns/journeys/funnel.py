@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -185,7 +185,3 @@ def middle_coarse(coarse: Mapping[int, int]) -> set[int]:
         below += coarse[index]
     return found
 
-
-def buckets_of(gaps: Iterable[float]) -> Counter:
-    """{(coarse, fine): count} of gaps in seconds."""
-    return Counter(gap_bucket(gap) for gap in gaps)

@@ -25,7 +25,7 @@ import datetime as dt
 import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db import connection, transaction
 
@@ -39,7 +39,7 @@ from campaigns.journeys.funnel import (
     middle_coarse,
     stages_check,
 )
-from campaigns.journeys.label_sql import SHORT_READ, WORK_MEM, where_sql
+from campaigns.journeys.label_sql import SHORT_READ, WORK_MEM, rollup_where, where_sql
 from campaigns.journeys.paths import STAGES
 from campaigns.models import Event, JourneyStageDaily, JourneyStageDay, JourneyVisitorStage, Site
 from campaigns.tally.zones import known_zones
@@ -47,7 +47,6 @@ from campaigns.tally.zones import known_zones
 STAGE_ROWS = JourneyVisitorStage._meta.db_table
 STAGE_DAILY = JourneyStageDaily._meta.db_table
 STAGE_DAYS = JourneyStageDay._meta.db_table
-SEGMENT = ("device", "source", "returning")
 # A day whose stage rows changed is rebuilt at most this often (as the label rollups, rollups/build.py); a day
 # before yesterday PAST_DAYS_WAIT times less often. A day of a busy site takes seconds to build (journeys_bench.py
 # prints it), and every minute's conversions of returning visitors touch the days of their earlier stages (up to
@@ -95,9 +94,7 @@ class _Sums:
 
     visitors: int = 0
     converted: int = 0
-
-    def __post_init__(self) -> None:
-        self.buckets: dict[int, Counter] = defaultdict(Counter)
+    buckets: dict[int, Counter] = field(default_factory=lambda: defaultdict(Counter))
 
     def add(self, coarse: int | None, fine: int, count: int) -> None:
         self.visitors += count
@@ -232,10 +229,7 @@ def journey_funnel_rolled(*, site: Site, where, stages: Sequence[str] = STAGES, 
     days = (where.end - where.start).days + 1
     sums: dict[str, _Sums] = defaultdict(_Sums)
     rolled_coarse: dict[str, Counter] = defaultdict(Counter)
-    segment = " AND ".join(f'r."{name}" IS NULL' if getattr(where, name) is None else f'r."{name}" = %s'
-                           for name in SEGMENT)
-    rolled = f"r.site_id = %s AND r.day = ANY(%s::date[]) AND {segment}"
-    rolled_params = [site.id, built, *(getattr(where, name) for name in SEGMENT if getattr(where, name) is not None)]
+    rolled, rolled_params = rollup_where(site=site, where=where, days=built)
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(WORK_MEM)
         if len(built) < days:  # the days never built, from the stage rows

@@ -38,6 +38,19 @@ def where_sql(*, site: Site, where: JourneyFilter, alias: str = "r", days: Seque
     return " AND ".join(clauses), params
 
 
+def rollup_where(*, site: Site, where: JourneyFilter, days: Sequence, column: str = "day") -> tuple[str, list]:
+    """Rollup rows (alias `r`) of the filter's segment, NULL for "any", on these days (or weeks, by `column`)."""
+    clauses, params = ["r.site_id = %s", f"r.{column} = ANY(%s::date[])"], [site.id, list(days)]
+    for name in ("device", "source", "returning"):
+        value = getattr(where, name)
+        if value is None:
+            clauses.append(f'r."{name}" IS NULL')
+        else:
+            clauses.append(f'r."{name}" = %s')
+            params.append(value)
+    return " AND ".join(clauses), params
+
+
 def kept_paths_sql(columns: Sequence[str]) -> tuple[str, str]:
     """A session row's kept paths, those up to its first empty position (a later one may be filled out of order), in
     SQL over a row `r`: the number kept (a lateral `kept`, read as `k.kept`), and the select list of the positions,

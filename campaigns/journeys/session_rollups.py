@@ -30,7 +30,7 @@ from django.db import connection, transaction
 from django.db.models import Count, Sum
 from django.utils import timezone
 
-from campaigns.journeys.exits import day_runs, journey_exits_build
+from campaigns.journeys.exits import day_runs, journey_exits_build, segment_filter
 from campaigns.journeys.flow import SessionPaths, sessions_labelled
 from campaigns.journeys.label_sql import WORK_MEM, kept_paths_sql, labels_table, rows_write, temp_table
 from campaigns.journeys.paths import Group, journey_groups_key
@@ -201,20 +201,13 @@ def journey_walks_get(*, site: Site, where: JourneyFilter, groups: Sequence[Grou
         built = {day for day, (groups_key, _at) in states.items() if groups_key == key}
         weeks = weeks_readable(site=site, start=where.start, end=where.end, key=key, states=states)
     covered = {day for week in weeks for day in week_days(week)}
-
-    def segment(rows):
-        for name in SEGMENT:
-            value = getattr(where, name)
-            rows = rows.filter(**({f"{name}__isnull": True} if value is None else {name: value}))
-        return rows
-
     steps = []
     if built - covered:
-        steps += _stored_summed(segment(JourneyWalkDaily.objects.filter(
-            site=site, anchor=anchor, backward=backward, day__in=sorted(built - covered))))
+        steps += _stored_summed(segment_filter(JourneyWalkDaily.objects.filter(
+            site=site, anchor=anchor, backward=backward, day__in=sorted(built - covered)), where))
     if weeks:
-        steps += _stored_summed(segment(JourneyWalkWeekly.objects.filter(
-            site=site, anchor=anchor, backward=backward, week__in=weeks)))
+        steps += _stored_summed(segment_filter(JourneyWalkWeekly.objects.filter(
+            site=site, anchor=anchor, backward=backward, week__in=weeks), where))
     all_days = {where.start + dt.timedelta(days=n) for n in range((where.end - where.start).days + 1)}
     for first, last in day_runs(all_days - built - covered):
         sessions = journey_label_sessions_get(site=site, where=replace(where, start=first, end=last), groups=groups)

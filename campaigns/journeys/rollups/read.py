@@ -10,13 +10,11 @@ from dataclasses import dataclass
 from django.db import connection, transaction
 
 from campaigns.journeys.flow import LabelCounts, PageCount, TransitionCount
-from campaigns.journeys.label_sql import SHORT_READ, WORK_MEM, labels_table, temp_table, where_sql
+from campaigns.journeys.label_sql import SHORT_READ, WORK_MEM, labels_table, rollup_where, temp_table, where_sql
 from campaigns.journeys.paths import Group
 from campaigns.journeys.rollups.build import LABEL_MOVES, LABEL_PAGES, PAGES, TRANSITIONS, groups_hash
 from campaigns.journeys.rollups.weeks import LABEL_MOVES_WEEKLY, LABEL_PAGES_WEEKLY, weeks_readable
 from campaigns.models import JourneyRollupDay, Site
-
-SEGMENT = ("device", "source", "returning")
 
 
 @dataclass(frozen=True)
@@ -51,19 +49,6 @@ def _rollup_days(*, site: Site, where, groups: Sequence[Group]
     as_of = min(changed) if changed else max(builds, default=None)
     return rolled, [day for day in counted if day not in rolled], RollupStatus(
         days=max(days, 0), rolled=len(rolled), as_of=as_of, regrouping=regrouping)
-
-
-def _rollup_where(*, site: Site, where, rolled: list[dt.date], column: str = "day") -> tuple[str, list]:
-    """The rollup rows of the filter's segment (NULL: "any") on the days `rolled` (or the weeks, by `column`)."""
-    clauses, params = ["r.site_id = %s", f"r.{column} = ANY(%s::date[])"], [site.id, rolled]
-    for column in SEGMENT:
-        value = getattr(where, column)
-        if value is None:
-            clauses.append(f'r."{column}" IS NULL')
-        else:
-            clauses.append(f'r."{column}" = %s')
-            params.append(value)
-    return " AND ".join(clauses), params
 
 
 def journey_label_counts_rolled(
@@ -107,7 +92,7 @@ def journey_label_counts_rolled(
                 (LABEL_PAGES, LABEL_MOVES, "day", rolled), (LABEL_PAGES_WEEKLY, LABEL_MOVES_WEEKLY, "week", weeks)):
             if not which:
                 continue
-            filtered, rolled_params = _rollup_where(site=site, where=where, rolled=which, column=column)
+            filtered, rolled_params = rollup_where(site=site, where=where, days=which, column=column)
             pages_parts.append(f"""SELECT r.step, r.label, r.pageviews, r.entries FROM {pages_table} AS r
                 WHERE {filtered} AND (r.pageviews > 0 OR r.entries > 0)""")
             params["pages"] += rolled_params

@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from django.db import connection, transaction
 from django.utils import timezone
 
+from campaigns.journeys.walk_weeks import monday, week_days
 from campaigns.models import (
     JourneyLabelDaily,
     JourneyLabelMoveDaily,
@@ -46,23 +47,15 @@ GROUP BY step, from_label, label, {_SEGMENT} ORDER BY {_SEGMENT}, step, from_lab
 """
 
 
-def monday(day: dt.date) -> dt.date:
-    return day - dt.timedelta(days=day.weekday())
-
-
-def _days(week: dt.date) -> list[dt.date]:
-    return [week + dt.timedelta(days=n) for n in range(7)]
-
-
 def weeks_readable(*, site_id: int, rolled: Mapping[dt.date, dt.datetime], groups_hash: str) -> list[dt.date]:
     """The Mondays of the weeks all of whose days are in `rolled` (the days read from rollups built with
     `groups_hash`, with their build times) and whose sum was built with it after them."""
     candidates = sorted({monday(day) for day in rolled})
-    candidates = [week for week in candidates if all(day in rolled for day in _days(week))]
+    candidates = [week for week in candidates if all(day in rolled for day in week_days(week))]
     if not candidates:
         return []
     weeks = JourneyRollupWeek.objects.filter(site_id=site_id, week__in=candidates, groups_hash=groups_hash)
-    return sorted(row.week for row in weeks if all(rolled[day] <= row.built_at for day in _days(row.week)))
+    return sorted(row.week for row in weeks if all(rolled[day] <= row.built_at for day in week_days(row.week)))
 
 
 def journey_rollup_weeks_build(*, site_id: int | None = None, today: dt.date | None = None) -> int:
@@ -89,7 +82,7 @@ def journey_rollup_weeks_build(*, site_id: int | None = None, today: dt.date | N
     built = 0
     for week, site, groups_hash in sorted(due, reverse=True)[:WEEKS_A_RUN]:
         with transaction.atomic(), connection.cursor() as cursor:
-            held = list(JourneyRollupDay.objects.select_for_update().filter(site_id=site, day__in=_days(week))
+            held = list(JourneyRollupDay.objects.select_for_update().filter(site_id=site, day__in=week_days(week))
                         .values_list("groups_hash", "stale"))
             if len(held) < 7 or any(found != groups_hash or stale for found, stale in held):
                 continue

@@ -12,7 +12,6 @@ from campaigns.journeys.funnel import (
     GAP_FINE_RATIO,
     UNKNOWN_STAGE,
     StageReach,
-    buckets_of,
     gap_bucket,
     gap_seconds,
     median_from_buckets,
@@ -99,7 +98,7 @@ def test_a_gap_falls_in_a_bucket_whose_middle_is_within_half_a_fine_bucket(secon
 def test_the_median_from_buckets_is_the_median_of_the_gaps_within_half_a_fine_bucket(count):
     rng = random.Random(count)
     gaps = [rng.lognormvariate(6, 3) for _ in range(count)]
-    buckets = buckets_of(gaps)
+    buckets = Counter(gap_bucket(gap) for gap in gaps)
     coarse = Counter()
     for (index, _fine), n in buckets.items():
         coarse[index] += n
