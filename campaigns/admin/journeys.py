@@ -157,7 +157,8 @@ class SiteJourneysAdminMixin(SiteInterventionsAdminMixin):
         steps, top = data.get("steps") or DEFAULT_COLUMNS, data.get("top") or DEFAULT_TOP
         start, goal = data.get("start") or None, data.get("goal") or None
         # Everything below is read summed by label (the groups applied in the selectors), hence groups=().
-        counts, rollup = journey_label_counts_read(site=site, where=where, groups=groups, steps=steps)
+        counts, rollup = journey_label_counts_read(site=site, where=where, groups=groups, steps=steps,
+                                                   moves=not (start or goal))
         sessions_total = counts.sessions
         if start or goal:
             walks = journey_walks_get(site=site, where=where, groups=groups, anchor=goal or start,

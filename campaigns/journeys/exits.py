@@ -6,9 +6,10 @@ with the day's walks, under the same JourneyWalkDay and staleness rule.
 - `journey_exits_build` (site, day): the day's exits by segment (None for "any" in each of device, source and
   new/returning), label (with the groups of the build), step and ordinal; and the label's most exited cleaned paths
   at each step and at any step, PATHS_KEPT of them, a few for campaigns_running_on to match.
-- `intervention_exits_read`: exits from the rollups of the days built with the current groups, by label, and from
-  the session rows for the other days, by path; with the most exited paths kept of the built days. The exits read
-  the same whatever the filter's audience: the exact read does not filter by audience either.
+- `intervention_exits_read`: exits from the rollups of the days built with the current groups, by label (a whole
+  week's from its weekly sums, walk_weeks.py, while built after its days), and from the session rows for the other
+  days, by path; with the most exited paths kept of the built days. The exits read the same whatever the filter's
+  audience: the exact read does not filter by audience either.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import heapq
 import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from itertools import product
 from typing import TYPE_CHECKING
 
@@ -28,9 +29,12 @@ from django.db.models.functions import Coalesce
 
 from campaigns.journeys.label_sql import rows_write
 from campaigns.journeys.paths import STAGES, Group, journey_groups_key, labeller
+from campaigns.journeys.walk_weeks import week_days, weeks_readable
 from campaigns.models import (
     JourneyExitDaily,
     JourneyExitPathsDaily,
+    JourneyExitPathsWeekly,
+    JourneyExitWeekly,
     JourneySession,
     JourneyVisitorStage,
     JourneyWalkDay,
@@ -154,51 +158,64 @@ def day_runs(days: Iterable[dt.date]) -> list[tuple[dt.date, dt.date]]:
 
 @dataclass
 class ExitsRead:
-    """The exits of a filter's days, and the days read from the rollups (whose paths `kept_paths` reads)."""
+    """The exits of a filter's days, and the days and whole weeks read from the rollups (whose paths `kept_paths`
+    reads): `built` the days read from their day rows, `weeks` the Mondays of the weeks read from their week rows."""
 
     exits: list[ExitCount]
     built: list[dt.date]
+    weeks: list[dt.date] = field(default_factory=list)
 
 
 def intervention_exits_read(*, site: Site, where: JourneyFilter, groups: Sequence[Group]) -> ExitsRead:
-    """The filter's exits: by label from the rollups of the days built with these groups, by path from the session
-    rows for the other days (one grouped query per run of consecutive days)."""
-    built = sorted(JourneyWalkDay.objects.filter(site=site, day__gte=where.start, day__lte=where.end,
-                                                 groups_key=journey_groups_key(groups=groups))
-                   .values_list("day", flat=True))
+    """The filter's exits: by label from the rollups of the days built with these groups (their weeks' sums for
+    whole weeks summed after them), by path from the session rows for the other days (one grouped query per run of
+    consecutive days)."""
+    key = journey_groups_key(groups=groups)
+    states = {day: (groups_key, built_at) for day, groups_key, built_at in JourneyWalkDay.objects.filter(
+        site=site, day__gte=where.start, day__lte=where.end).values_list("day", "groups_key", "built_at")}
+    weeks = weeks_readable(site=site, start=where.start, end=where.end, key=key, states=states)
+    covered = {day for week in weeks for day in week_days(week)}
+    built = sorted(day for day, (groups_key, _at) in states.items() if groups_key == key and day not in covered)
     exits: list[ExitCount] = []
-    if built:
-        rows = segment_filter(JourneyExitDaily.objects.filter(site=site, day__in=built), where)
-        exits = [ExitCount(path=row["label"], step=row["step"], ordinal=row["ordinal"], exits=row["total"],
-                           labelled=True)
-                 for row in rows.values("label", "step", "ordinal").annotate(total=Sum("exits")).order_by()]
+    for model, column, which in ((JourneyExitDaily, "day", built), (JourneyExitWeekly, "week", weeks)):
+        if not which:
+            continue
+        rows = segment_filter(model.objects.filter(site=site, **{f"{column}__in": which}), where)
+        exits += [ExitCount(path=row["label"], step=row["step"], ordinal=row["ordinal"], exits=row["total"],
+                            labelled=True)
+                  for row in rows.values("label", "step", "ordinal").annotate(total=Sum("exits")).order_by()]
     all_days = {where.start + dt.timedelta(days=n) for n in range((where.end - where.start).days + 1)}
-    for first, last in day_runs(all_days - set(built)):
+    for first, last in day_runs(all_days - set(built) - covered):
         exits += intervention_exits_get(site=site, where=replace(where, start=first, end=last))
-    return ExitsRead(exits=exits, built=built)
+    return ExitsRead(exits=exits, built=built, weeks=weeks)
 
 
-def kept_paths(*, site: Site, where: JourneyFilter, days: Sequence[dt.date],
+def kept_paths(*, site: Site, where: JourneyFilter, read: ExitsRead,
                points: Iterable[tuple[str, int | None]]) -> dict[tuple[str, int | None], Counter]:
-    """The most exited paths kept on those days for each (label, step or None for any step), summed: the paths
-    matched are the most exited among those each day kept. One query."""
+    """The most exited paths kept on the days (and weeks) `read` took from the rollups, for each (label, step or
+    None for any step), summed: the paths matched are the most exited among those each day kept. One query."""
     points = set(points)
-    if not days or not points:
+    if not (read.built or read.weeks) or not points:
         return {}
     wanted = Q()
     for name, step in points:
         wanted |= Q(label=name, step=step) if step is not None else Q(label=name, step__isnull=True)
     found: dict[tuple[str, int | None], Counter] = defaultdict(Counter)
-    rows = segment_filter(JourneyExitPathsDaily.objects.filter(wanted, site=site, day__in=days), where)
+    parts = [segment_filter(model.objects.filter(wanted, site=site, **{f"{column}__in": which}), where)
+             for model, column, which in ((JourneyExitPathsDaily, "day", read.built),
+                                          (JourneyExitPathsWeekly, "week", read.weeks)) if which]
     if connection.vendor != "postgresql":
-        for name, step, stored in rows.values_list("label", "step", "paths"):
-            found[name, step].update(stored)
+        for rows in parts:
+            for name, step, stored in rows.values_list("label", "step", "paths"):
+                found[name, step].update(stored)
         return found
     # Summed in the database: 90 days of 20 points are some 70,000 (path, exits) pairs, a few thousand once summed.
-    inner, params = rows.values("label", "step", "paths").query.sql_with_params()
+    inners = [rows.values("label", "step", "paths").query.sql_with_params() for rows in parts]
     with connection.cursor() as cursor:
-        cursor.execute(f"""SELECT r.label, r.step, e.key, sum(e.value::bigint) FROM ({inner}) AS r
-            CROSS JOIN LATERAL jsonb_each_text(r.paths) AS e GROUP BY 1, 2, 3""", params)
+        cursor.execute(f"""SELECT r.label, r.step, e.key, sum(e.value::bigint)
+            FROM ({" UNION ALL ".join(f"({sql})" for sql, _params in inners)}) AS r
+            CROSS JOIN LATERAL jsonb_each_text(r.paths) AS e GROUP BY 1, 2, 3""",
+                       [param for _sql, params in inners for param in params])
         for name, step, path, exits in cursor.fetchall():
             found[name, step][path] = int(exits)
     return found

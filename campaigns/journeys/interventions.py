@@ -158,7 +158,7 @@ def intervention_points_get(
     }
     campaigns = list(Campaign.objects.filter(site=site, status__in=CAMPAIGN_STATUSES).order_by("-priority", "id")
                      .only("id", "name", "status", "targeting"))
-    kept = kept_paths(site=site, where=where, days=read.built,
+    kept = kept_paths(site=site, where=where, read=read,
                       points={(point.label, point.step) for points in ranked.values() for point in points})
     for points in ranked.values():
         for point in points:

@@ -133,17 +133,19 @@ SESSIONS_TABLE = JourneySession._meta.db_table
 
 
 def journey_label_counts_read(
-    *, site: Site, where: JourneyFilter, groups: Sequence[Group], steps: int = MAX_COLUMNS
+    *, site: Site, where: JourneyFilter, groups: Sequence[Group], steps: int = MAX_COLUMNS, moves: bool = True
 ) -> tuple[LabelCounts, RollupStatus | None]:
     """The counters of the filter's days and segment summed by label (flow.LabelCounts), for a flow of `steps`
     columns and the entry and exit tables; with how they were read (None: from the counters by path alone).
 
     On PostgreSQL the days whose daily rollups by label are current are read from them
-    (campaigns/journeys/rollups/), the others from the counters; an audience reads its visitors' session rows."""
+    (campaigns/journeys/rollups/), the others from the counters; an audience reads its visitors' session rows.
+    `moves=False` leaves out the moves between labels (which a flow from a page or back from a goal does not read).
+    """
     if connection.vendor != "postgresql" or where.audience is not None:
         pages, transitions = journey_counts_get(site=site, where=where)
         return counts_labelled(pages=pages, transitions=transitions, groups=groups, steps=steps), None
-    return journey_label_counts_rolled(site=site, where=where, groups=groups, steps=steps)
+    return journey_label_counts_rolled(site=site, where=where, groups=groups, steps=steps, moves=moves)
 
 
 def journey_label_counts_get(

@@ -1,6 +1,8 @@
-"""Weekly walk rollups: the day rows of the walks (session_rollups.py) of a whole week, Monday to Sunday, summed into
-one row per anchor, direction and segment, so that a long period's flow from a page or back from a goal reads a row
-a week for its whole weeks and a row a day for the rest (90 days: about 18 rows instead of 90).
+"""Weekly walk and exit rollups: the day rows of the walks (session_rollups.py) of a whole week, Monday to Sunday,
+summed into one row per anchor, direction and segment, so that a long period's flow from a page or back from a goal
+reads a row a week for its whole weeks and a row a day for the rest (90 days: about 18 rows instead of 90); and the
+day rows of its exits (exits.py), summed by segment, label, step and ordinal, with every path their days kept, for
+the intervention points.
 
 - `journey_walk_weeks_build` (a site): the past weeks of the last MAX_DAYS whose days are all built with the site's
   groups, and that have no week rows built after their days' last build, newest first, at most WEEKS_A_RUN a
@@ -19,7 +21,17 @@ from collections.abc import Mapping
 from django.db import connection, transaction
 from django.utils import timezone
 
-from campaigns.models import JourneyWalkDaily, JourneyWalkDay, JourneyWalkWeek, JourneyWalkWeekly, Site
+from campaigns.models import (
+    JourneyExitDaily,
+    JourneyExitPathsDaily,
+    JourneyExitPathsWeekly,
+    JourneyExitWeekly,
+    JourneyWalkDaily,
+    JourneyWalkDay,
+    JourneyWalkWeek,
+    JourneyWalkWeekly,
+    Site,
+)
 
 # Summing a week of a busy site's day rows takes seconds: a run builds a few, the next ones the rest.
 WEEKS_A_RUN = 4
@@ -40,6 +52,25 @@ SELECT %(site)s, %(week)s, d.anchor, d.backward, d.device, d.source, d."returnin
 )
 FROM {DAILY} AS d WHERE d.site_id = %(site)s AND d.day >= %(week)s AND d.day < %(week)s + 7
 GROUP BY d.anchor, d.backward, d.device, d.source, d."returning"
+"""
+_EXITS_BUILD = f"""
+INSERT INTO {JourneyExitWeekly._meta.db_table} (site_id, week, device, source, "returning", label, step, ordinal, exits)
+SELECT %(site)s, %(week)s, d.device, d.source, d."returning", d.label, d.step, d.ordinal, sum(d.exits)
+FROM {JourneyExitDaily._meta.db_table} AS d WHERE d.site_id = %(site)s AND d.day >= %(week)s AND d.day < %(week)s + 7
+GROUP BY d.device, d.source, d."returning", d.label, d.step, d.ordinal
+"""
+# Every path kept on a day of the week, summed (a day's list is capped; the week's is their union).
+_EXIT_PATHS_BUILD = f"""
+INSERT INTO {JourneyExitPathsWeekly._meta.db_table} (site_id, week, device, source, "returning", label, step, paths)
+SELECT %(site)s, %(week)s, d.device, d.source, d."returning", d.label, d.step, (
+    SELECT jsonb_object_agg(s.path, s.exits) FROM (
+        SELECT e.key AS path, sum(e.value::bigint) AS exits
+        FROM unnest(array_agg(d.paths)) AS r(paths) CROSS JOIN LATERAL jsonb_each_text(r.paths) AS e GROUP BY 1
+    ) AS s
+)
+FROM {JourneyExitPathsDaily._meta.db_table} AS d
+WHERE d.site_id = %(site)s AND d.day >= %(week)s AND d.day < %(week)s + 7
+GROUP BY d.device, d.source, d."returning", d.label, d.step
 """
 
 
@@ -98,10 +129,12 @@ def journey_walk_weeks_build(*, site: Site, key: str, today: dt.date, oldest: dt
             if any(groups_key != key for groups_key in held):
                 continue
             built_at = timezone.now()
-            JourneyWalkWeekly.objects.filter(site=site, week=week).delete()
+            for model in (JourneyWalkWeekly, JourneyExitWeekly, JourneyExitPathsWeekly):
+                model.objects.filter(site=site, week=week).delete()
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL work_mem = '64MB'")
-                cursor.execute(_BUILD, {"site": site.id, "week": week})
+                for build in (_BUILD, _EXITS_BUILD, _EXIT_PATHS_BUILD):
+                    cursor.execute(build, {"site": site.id, "week": week})
             JourneyWalkWeek.objects.update_or_create(site=site, week=week,
                                                      defaults={"groups_key": key, "built_at": built_at})
     return min(len(due), WEEKS_A_RUN)

@@ -12,8 +12,8 @@ from django.db import models
 from campaigns.journeys.paths import PATH_MAX_LENGTH
 from campaigns.models.site import Site
 
-__all__ = ["JourneyExitDaily", "JourneyExitPathsDaily", "JourneyWalkDaily", "JourneyWalkDay", "JourneyWalkWeek",
-           "JourneyWalkWeekly"]
+__all__ = ["JourneyExitDaily", "JourneyExitPathsDaily", "JourneyExitPathsWeekly", "JourneyExitWeekly",
+           "JourneyWalkDaily", "JourneyWalkDay", "JourneyWalkWeek", "JourneyWalkWeekly"]
 
 
 class JourneyWalkDay(models.Model):
@@ -119,9 +119,9 @@ class JourneyExitPathsDaily(models.Model):
 
 
 class JourneyWalkWeek(models.Model):
-    """A week (Monday to Sunday) of a site whose day rows of walks were summed into JourneyWalkWeekly rows
-    (campaigns/journeys/walk_weeks.py): with which groups and when. Read in place of its days while every day of it
-    was built with those groups before `built_at`."""
+    """A week (Monday to Sunday) of a site whose day rows of walks and exits were summed into JourneyWalkWeekly,
+    JourneyExitWeekly and JourneyExitPathsWeekly rows (campaigns/journeys/walk_weeks.py): with which groups and
+    when. Read in place of its days while every day of it was built with those groups before `built_at`."""
 
     site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False)
     week = models.DateField(help_text="Its Monday.")
@@ -157,3 +157,52 @@ class JourneyWalkWeekly(models.Model):
 
     def __str__(self) -> str:
         return f"walks {'to' if self.backward else 'from'} {self.anchor} in the week of {self.week}"
+
+
+class JourneyExitWeekly(models.Model):
+    """JourneyExitDaily summed over a week: the same fields, with `week` (its Monday) for the day."""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False)
+    week = models.DateField()
+    device = models.CharField(max_length=8, null=True)
+    source = models.CharField(max_length=64, null=True)
+    returning = models.BooleanField(null=True)
+    label = models.CharField(max_length=PATH_MAX_LENGTH)
+    step = models.PositiveSmallIntegerField()
+    ordinal = models.PositiveSmallIntegerField()
+    exits = models.PositiveIntegerField()
+
+    class Meta:
+        # As JourneyExitDaily's: a read takes one segment's rows of some weeks, from the index alone.
+        indexes = [
+            models.Index(fields=["site", "week"], name="journey_exit_weekly_site_week"),
+            models.Index(fields=["site", "device", "source", "returning", "week"], name="journey_exit_week_segment",
+                         include=["label", "step", "ordinal", "exits"]),
+        ]
+        verbose_name_plural = "journey exit weeks"
+
+    def __str__(self) -> str:
+        return f"exits from {self.label} at step {self.step} in the week of {self.week}"
+
+
+class JourneyExitPathsWeekly(models.Model):
+    """JourneyExitPathsDaily summed over a week: every path its days kept, with its exits summed (not capped again,
+    so that a period reads the same sums from weeks as from their days)."""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False)
+    week = models.DateField()
+    device = models.CharField(max_length=8, null=True)
+    source = models.CharField(max_length=64, null=True)
+    returning = models.BooleanField(null=True)
+    label = models.CharField(max_length=PATH_MAX_LENGTH)
+    step = models.PositiveSmallIntegerField(null=True)
+    paths = models.JSONField()
+
+    class Meta:
+        indexes = [models.Index(fields=["site", "week"], name="journey_exit_paths_site_week"),
+                   models.Index(fields=["site", "label", "step", "device", "source", "returning", "week"],
+                                name="journey_exit_paths_week_label")]
+        verbose_name_plural = "journey exit paths weeks"
+
+    def __str__(self) -> str:
+        return f"paths exited from {self.label} in the week of {self.week}"

@@ -52,11 +52,13 @@ def _rollup_days(*, site: Site, where, groups: Sequence[Group]
 
 
 def journey_label_counts_rolled(
-    *, site: Site, where, groups: Sequence[Group], steps: int, use_rollups: bool = True
+    *, site: Site, where, groups: Sequence[Group], steps: int, use_rollups: bool = True, moves: bool = True
 ) -> tuple[LabelCounts, RollupStatus]:
     """journey_label_counts_get on PostgreSQL: the days whose rollups are current read from them, the others from
     the counters by path (summed into temporary tables and labelled), both summed together in one query a part.
-    The same answer as reading every day from the counters, which `use_rollups=False` does (for comparison)."""
+    The same answer as reading every day from the counters, which `use_rollups=False` does (for comparison).
+    `moves=False` leaves the moves between labels out (empty): a flow from a page or back from a goal is drawn from
+    the session rollups, and the tables read only pages and the moves out."""
     built, counted, status = _rollup_days(site=site, where=where, groups=groups)
     if not use_rollups:
         built, counted = {}, sorted([*built, *counted])
@@ -108,13 +110,15 @@ def journey_label_counts_rolled(
             GROUP BY step, name ORDER BY step, name""", params["pages"])
         pages = tuple(PageCount(step=step, path=name, pageviews=int(views), entries=int(entries))
                       for step, name, views, entries in cursor.fetchall())
-        cursor.execute(f"""SELECT step, source, target, sum(count)
-            FROM ({" UNION ALL ".join(moves_parts)}) AS m (step, source, target, count)
-            GROUP BY step, source, target ORDER BY step, source, target""", params["moves"])
-        moves = tuple(TransitionCount(step=step, from_path=source, path=target, count=int(count))
-                      for step, source, target, count in cursor.fetchall())
+        label_moves = ()
+        if moves:
+            cursor.execute(f"""SELECT step, source, target, sum(count)
+                FROM ({" UNION ALL ".join(moves_parts)}) AS m (step, source, target, count)
+                GROUP BY step, source, target ORDER BY step, source, target""", params["moves"])
+            label_moves = tuple(TransitionCount(step=step, from_path=source, path=target, count=int(count))
+                                for step, source, target, count in cursor.fetchall())
         cursor.execute(f"""SELECT source, sum(count) FROM ({" UNION ALL ".join(out_parts)}) AS o (source, count)
             GROUP BY source ORDER BY source""", params["out"])
         out = tuple(TransitionCount(step=0, from_path=source, path="", count=int(count))
                     for source, count in cursor.fetchall())
-    return LabelCounts(pages=pages, moves=moves, out=out), status
+    return LabelCounts(pages=pages, moves=label_moves, out=out), status

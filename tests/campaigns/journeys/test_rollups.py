@@ -5,6 +5,7 @@ days it touches read from the counters or rebuilt; a rebuild can be repeated."""
 import datetime as dt
 import itertools
 import random
+from dataclasses import replace
 
 import pytest
 from django.db import connection
@@ -79,6 +80,10 @@ def test_the_rollups_answer_as_the_counters_do_for_every_filter(counted):
         counts, status = read(counted, where, steps)
         assert (status.days, status.rolled, status.regrouping) == (7, 5, 0)
         assert counts == from_counters(counted, where, steps), where
+    # A flow from a page or back from a goal reads the pages and the moves out, not the moves between labels.
+    groups, _cleanups = journey_setup_get(site=counted)
+    without, _status = journey_label_counts_read(site=counted, where=WIDE, groups=groups, moves=False)
+    assert without == replace(from_counters(counted, WIDE, 10), moves=())
 
 
 def test_days_not_built_yet_are_read_from_the_counters_and_summed_with_the_others(counted):

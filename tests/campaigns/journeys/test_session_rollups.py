@@ -120,7 +120,7 @@ def test_the_task_is_idempotent(site):
     assert sorted(map(repr, JourneyWalkDay.objects.filter(site=site).values())) == days
 
 
-def _spread(site, days: int) -> None:
+def spread(site, days: int) -> None:
     """The generated sessions moved over `days` days from DAY, so that whole weeks hold some."""
     for n, row_id in enumerate(JourneySession.objects.filter(site=site).order_by("id").values_list("id", flat=True)):
         JourneySession.objects.filter(id=row_id).update(day=DAY + dt.timedelta(days=n % days))
@@ -140,7 +140,7 @@ def test_whole_weeks_are_read_from_their_week_rows_built_after_their_days(site, 
     rng = random.Random(6)
     for built in (site, outsider_site):
         counters_generate(built, rng)
-        _spread(built, 21)
+        spread(built, 21)
     today = DAY + dt.timedelta(days=25)
     journey_walks_update(site=site, groups=GROUPS, full=True, today=today)
     weeks = sorted(JourneyWalkWeek.objects.filter(site=site).values_list("week", flat=True))
