@@ -162,7 +162,7 @@ class SiteJourneysAdminMixin(SiteInterventionsAdminMixin):
         sessions_total = counts.sessions
         if start or goal:
             walks = journey_walks_get(site=site, where=where, groups=groups, anchor=goal or start,
-                                      backward=goal is not None)
+                                      backward=goal is not None, columns=steps)
             flow = flow_from_walks(steps=walks, backward=goal is not None, columns=steps, top=top,
                                    base=sessions_total)
             title = (gettext("Sessions from %(start)s") % {"start": start} if start

@@ -173,25 +173,31 @@ def journey_walks_update(*, site: Site, groups: Sequence[Group], full: bool = Fa
     return built
 
 
-def _stored_summed(rows) -> list[WalkStep]:
-    """The steps of the rollup rows summed by column, label and what came next: in SQL on PostgreSQL, so that a
-    long period's rows reach Python as one list of distinct steps."""
+def _stored_summed(parts: Sequence, columns: int | None) -> list[WalkStep]:
+    """The steps of the rollup rows of every part (querysets of day or week rows) summed by column, label and what
+    came next, those of the first `columns` columns only when given: in SQL on PostgreSQL, in one query, so that
+    a long period's rows reach Python as one list of distinct steps."""
     if connection.vendor != "postgresql":
         return [WalkStep(column=column, label=label, to=to, end=end, sessions=count)
-                for stored in rows.values_list("steps", flat=True) for column, label, to, end, count in stored]
-    inner, params = rows.values("steps").query.sql_with_params()
+                for rows in parts for stored in rows.values_list("steps", flat=True)
+                for column, label, to, end, count in stored if columns is None or column < columns]
+    inners = [rows.values("steps").query.sql_with_params() for rows in parts]
+    kept = "WHERE (e ->> 0)::int < %s" if columns is not None else ""
     with connection.cursor() as cursor:
         cursor.execute(f"""SELECT (e ->> 0)::int, e ->> 1, e ->> 2, e ->> 3, sum((e ->> 4)::bigint)
-            FROM ({inner}) AS r CROSS JOIN LATERAL jsonb_array_elements(r.steps) AS e GROUP BY 1, 2, 3, 4""", params)
+            FROM ({" UNION ALL ".join(f"({sql})" for sql, _params in inners)}) AS r
+            CROSS JOIN LATERAL jsonb_array_elements(r.steps) AS e {kept} GROUP BY 1, 2, 3, 4""",
+                       [param for _sql, params in inners for param in params] + ([columns] if kept else []))
         return [WalkStep(column=column, label=label, to=to, end=end, sessions=int(count))
                 for column, label, to, end, count in cursor.fetchall()]
 
 
 def journey_walks_get(*, site: Site, where: JourneyFilter, groups: Sequence[Group], anchor: str,
-                      backward: bool) -> list[WalkStep]:
+                      backward: bool, columns: int | None = None) -> list[WalkStep]:
     """The steps of the walks from `anchor` (forwards, or backwards from a goal) of the sessions that began in the
     filter's days with its segment: walks.flow_from_walks draws flow_from_sessions(start= or goal=anchor) from
-    them. Built days read their rollup row, the others the session rows."""
+    them; with `columns`, only the steps of the first columns (what a flow of that many columns reads). Built days
+    read their rollup row, the others the session rows."""
     key = journey_groups_key(groups=groups)
     built: set[dt.date] = set()
     weeks: list[dt.date] = []
@@ -201,15 +207,17 @@ def journey_walks_get(*, site: Site, where: JourneyFilter, groups: Sequence[Grou
         built = {day for day, (groups_key, _at) in states.items() if groups_key == key}
         weeks = weeks_readable(site=site, start=where.start, end=where.end, key=key, states=states)
     covered = {day for week in weeks for day in week_days(week)}
-    steps = []
+    parts = []
     if built - covered:
-        steps += _stored_summed(segment_filter(JourneyWalkDaily.objects.filter(
+        parts.append(segment_filter(JourneyWalkDaily.objects.filter(
             site=site, anchor=anchor, backward=backward, day__in=sorted(built - covered)), where))
     if weeks:
-        steps += _stored_summed(segment_filter(JourneyWalkWeekly.objects.filter(
+        parts.append(segment_filter(JourneyWalkWeekly.objects.filter(
             site=site, anchor=anchor, backward=backward, week__in=weeks), where))
+    steps = _stored_summed(parts, columns) if parts else []
     all_days = {where.start + dt.timedelta(days=n) for n in range((where.end - where.start).days + 1)}
     for first, last in day_runs(all_days - built - covered):
         sessions = journey_label_sessions_get(site=site, where=replace(where, start=first, end=last), groups=groups)
-        steps += walk_steps_by_anchor(sessions=sessions, anchors={anchor}).get((anchor, backward), [])
+        steps += [step for step in walk_steps_by_anchor(sessions=sessions, anchors={anchor}).get((anchor, backward), [])
+                  if columns is None or step.column < columns]
     return walk_steps_summed(steps)
