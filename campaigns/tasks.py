@@ -9,6 +9,7 @@ from campaigns.ingest import refusals
 from campaigns.journeys import rollups, session_rollups
 from campaigns.journeys.services import journey_setup_get
 from campaigns.models import Campaign, Site
+from campaigns.results import journey_effect
 from campaigns.selectors.counters import campaigns_auto_allocated
 from campaigns.services import allocation, events, retention
 from campaigns.tally.drain import tally_drain as tally_drain_all
@@ -82,6 +83,16 @@ def journey_rollups_refresh(*, site_id: int | None = None, **kwargs) -> int:
     if built:
         logger.info("journey_rollups_refresh: %s days rebuilt", built)
     return built
+
+
+@shared_task(name="campaigns.journey_effects_refresh", **TASK_OPTIONS)
+def journey_effects_refresh(**kwargs) -> int:
+    """The journey effect counts of the big campaigns that are due, each claimed so that runs that overlap share
+    them."""
+    counted = journey_effect.journey_effects_refresh()
+    if counted:
+        logger.info("journey_effects_refresh: %s campaigns counted", counted)
+    return counted
 
 
 @shared_task(name="campaigns.journey_walks_update", **TASK_OPTIONS)

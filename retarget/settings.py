@@ -191,6 +191,8 @@ CELERY_BEAT_SCHEDULE = {
     "journey-walks-update": {"task": "campaigns.journey_walks_update", "schedule": timedelta(minutes=5)},
     "journey-walks-sweep": {"task": "campaigns.journey_walks_update", "schedule": timedelta(days=1),
                             "kwargs": {"full": True}},
+    # The journey effect of campaigns too big to count on each page (campaigns/results/journey_effect.py).
+    "journey-effects-refresh": {"task": "campaigns.journey_effects_refresh", "schedule": timedelta(minutes=5)},
 }
 
 AUTH_PASSWORD_VALIDATORS = [

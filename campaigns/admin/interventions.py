@@ -15,6 +15,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from campaigns.gallery.catalog import gallery_template_get
@@ -26,7 +27,8 @@ from campaigns.journeys.paths import Group
 from campaigns.journeys.selectors import JourneyFilter
 from campaigns.journeys.services import journey_setup_get
 from campaigns.models import Campaign, Site, Stage
-from campaigns.results.journey_effect import journey_effects_get
+from campaigns.results.journey_effect import LIVE_ASSIGNMENTS, journey_effects_read
+from campaigns.rules import zone
 
 DRAFT_CREATED = _("Draft campaign created for {label}: check it, then activate it.")
 DRAFT_REFUSED = _("No draft was created: {problem}")
@@ -54,6 +56,21 @@ def _template_choices(stage: str, label: str) -> list[dict]:
     return [{"key": key, "name": gallery_template_get(key=key).name} for key in offered]
 
 
+def journey_effects_context(*, site: Site, campaigns: list[Campaign]) -> dict:
+    """The journey effects of the campaigns for _journey_effects.html: each with the time of the worker's count in
+    the site's zone (None: counted on this read), and the names of the campaigns still to be counted."""
+    effects, pending = journey_effects_read(campaigns=campaigns)
+    names = {campaign.id: campaign for campaign in campaigns}
+    site_zone = zone(site.time_zone)
+    return {
+        "journey_effects": [{"campaign": names[effect.campaign_id], "effect": effect,
+                             "as_of": timezone.localtime(effect.as_of, site_zone) if effect.as_of else None}
+                            for effect in effects],
+        "journey_effects_pending": ", ".join(campaign.name for campaign in pending),
+        "journey_effects_live_limit": LIVE_ASSIGNMENTS,
+    }
+
+
 def interventions_context(*, site: Site, where: JourneyFilter, groups: Sequence[Group]) -> dict:
     """The map's intervention points (pages, and pages at a step) and its campaigns' journey effects."""
     points = intervention_points_get(site=site, where=where, groups=groups)
@@ -63,13 +80,11 @@ def interventions_context(*, site: Site, where: JourneyFilter, groups: Sequence[
                 "templates": _template_choices(point.stage, point.label)} for point in ranked]
         for name, ranked in points.items()
     }
-    # The running campaigns with a holdout: every assignment is read, so archived campaigns stay on their own pages.
+    # The running campaigns with a holdout (archived campaigns stay on their own results pages).
     campaigns = list(Campaign.objects.filter(site=site, status__in=EFFECT_STATUSES, control_share__gt=0)
                      .order_by("name", "id"))
-    names = {campaign.id: campaign for campaign in campaigns}
-    effects = [{"campaign": names[effect.campaign_id], "effect": effect}
-               for effect in journey_effects_get(campaigns=campaigns)]
-    return {"intervention_pages": rows["pages"], "intervention_steps": rows["steps"], "journey_effects": effects,
+    return {"intervention_pages": rows["pages"], "intervention_steps": rows["steps"],
+            **journey_effects_context(site=site, campaigns=campaigns),
             "intervention_draft_url": reverse("admin:campaigns_site_intervention_draft", args=[site.id]),
             "intervention_audiences": site_audiences_get(site=site), "intervention_audience": where.audience}
 

@@ -22,10 +22,10 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
+from campaigns.admin.interventions import journey_effects_context
 from campaigns.models import Campaign, Variant
 from campaigns.results import calculator, charts, exports, reports
 from campaigns.results.campaign import FUNNEL, ResultsFilter, campaign_results, segments_present
-from campaigns.results.journey_effect import journey_effects_get
 from campaigns.selectors.visitor_data import visitors_erased
 from campaigns.services.results import campaign_winner_clear, campaign_winner_declare
 
@@ -278,8 +278,7 @@ class CampaignResultsAdminMixin:
             can_change=self.has_change_permission(request, campaign),
             calculator_spec=json.dumps(results["comparison"]["spec"]) if results["comparison"] else "",
             visitors_erased=visitors_erased(site_id=campaign.site_id),
-            journey_effects=[{"campaign": campaign, "effect": effect}
-                             for effect in journey_effects_get(campaigns=[campaign])],
+            **journey_effects_context(site=campaign.site, campaigns=[campaign]),
         ))
 
     def winner_view(self, request, object_id: int):

@@ -3,7 +3,8 @@ collect's refusals), tally.py (what the tally writes: cursor, assignments, funne
 records.py (what is kept after raw events expire: responses, consent proof, allocation history) and privacy.py
 (data-subject requests), assets.py (lead magnet files), installation.py (what the installation check reads),
 journeys.py (page groups, stages and the journey counters), journey_rollups.py (the journey map's daily sums by
-label), audiences.py (audiences and their daily counts)."""
+label, a big campaign's journey effect counts), journey_walks.py (the walk and exit rollups), audiences.py (audiences
+and their daily counts)."""
 
 from campaigns.models.assets import Asset
 from campaigns.models.audiences import *  # noqa: F403

@@ -7,6 +7,10 @@ them only while that hash is the site's current one, and from the counters other
 (campaigns/journeys/rollups/ builds and reads them). Each day is rebuilt whole, in one transaction, by the
 `campaigns.journey_rollups_refresh` task.
 
+JourneyEffectCounts is the same kind of cache for a campaign's journey effect (campaigns/results/journey_effect.py):
+its counts as the `campaigns.journey_effects_refresh` task last counted them, for campaigns too big to count on
+each read.
+
 A segment field left empty (NULL) means "any": a day holds a row for every combination of device, source and
 new/returning with each of them given or "any" (GROUP BY CUBE), so every filter the map offers reads its own rows
 and sums only over days.
@@ -15,10 +19,11 @@ and sums only over days.
 from django.db import models
 
 from campaigns.journeys.paths import PATH_MAX_LENGTH
-from campaigns.models.site import Site
+from campaigns.models.site import Campaign, Site
 
-__all__ = ["JourneyLabelDaily", "JourneyLabelMoveDaily", "JourneyLabelMoveWeekly", "JourneyLabelWeekly",
-           "JourneyRollupCursor", "JourneyRollupDay", "JourneyRollupWeek", "JourneyStageDaily", "JourneyStageDay"]
+__all__ = ["JourneyEffectCounts", "JourneyLabelDaily", "JourneyLabelMoveDaily", "JourneyLabelMoveWeekly",
+           "JourneyLabelWeekly", "JourneyRollupCursor", "JourneyRollupDay", "JourneyRollupWeek", "JourneyStageDaily",
+           "JourneyStageDay"]
 
 
 def _site_reference():
@@ -221,3 +226,25 @@ class JourneyRollupWeek(models.Model):
 
     def __str__(self) -> str:
         return f"label rollups of the week of {self.week}"
+
+
+class JourneyEffectCounts(models.Model):
+    """A campaign's journey effect counts, exposed and holdout, as the worker last counted them from its assignments
+    and its visitors' stage rows (`counted_at`; None until the first count is done). `claimed_until`: a task run
+    counting it now, which the others leave alone until then."""
+
+    campaign = models.OneToOneField(Campaign, on_delete=models.CASCADE, related_name="+", db_constraint=False)
+    exposed = models.BigIntegerField(default=0)
+    exposed_moved_on = models.BigIntegerField(default=0)
+    exposed_converted = models.BigIntegerField(default=0)
+    holdout = models.BigIntegerField(default=0)
+    holdout_moved_on = models.BigIntegerField(default=0)
+    holdout_converted = models.BigIntegerField(default=0)
+    counted_at = models.DateTimeField(null=True)
+    claimed_until = models.DateTimeField(null=True)
+
+    class Meta:
+        verbose_name_plural = "journey effect counts"
+
+    def __str__(self) -> str:
+        return f"journey effect of campaign {self.campaign_id} as of {self.counted_at}"

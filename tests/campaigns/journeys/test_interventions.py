@@ -8,8 +8,10 @@ import re
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from scipy import stats as sps
 
+from campaigns import tasks
 from campaigns.journeys.audiences import audience_create
 from campaigns.journeys.demo import DEMO_AUDIENCE_RULE, journey_demo_apply
 from campaigns.journeys.intervention_drafts import (
@@ -21,9 +23,10 @@ from campaigns.journeys.intervention_drafts import (
 from campaigns.journeys.interventions import intervention_points_get, path_url_rule
 from campaigns.journeys.selectors import JourneyFilter
 from campaigns.journeys.services import journey_setup_get
-from campaigns.models import Assignment, Campaign, JourneySession, JourneyVisitorStage
+from campaigns.models import Assignment, Campaign, JourneyEffectCounts, JourneySession, JourneyVisitorStage
+from campaigns.results import journey_effect
 from campaigns.results.journey_effect import campaign_journey_effect
-from campaigns.rules import rule_matches
+from campaigns.rules import rule_matches, zone
 from campaigns.services.campaigns import campaign_input_errors
 from tests.campaigns.journeys.test_admin_page import cells_of
 from tests.conftest import popup_campaign_create
@@ -190,7 +193,9 @@ def test_a_draft_for_a_path_with_an_id_matches_its_pages_and_keeps_a_cart_recove
                                   groups=groups, template_key="cart_recovery")
 
 
-def test_the_journey_effect_of_a_campaign_with_a_holdout_matches_a_hand_count(client, owner, site, outsider_site):
+def _hand_counted(site, outsider_site):
+    """A campaign with a holdout whose journey effect is counted by hand below: exposed 5 (3 moved on, 2
+    converted), holdout 4 (1 moved on, 1 converted)."""
     campaign = popup_campaign_create(site=site, name="Nudge", control_share=0.5)
     variant = campaign.variants.first()
     arms = {"e1": variant.id, "e2": variant.id, "e3": variant.id, "e4": variant.id, "e5": variant.id,
@@ -213,8 +218,13 @@ def test_the_journey_effect_of_a_campaign_with_a_holdout_matches_a_hand_count(cl
     ):
         stage_write(site, visitor, stage, minutes(at))
     stage_write(outsider_site, "h1", "decision", minutes(60))  # another site's row for the same visitor id
+    return campaign
 
+
+def test_the_journey_effect_of_a_campaign_with_a_holdout_matches_a_hand_count(client, owner, site, outsider_site):
+    campaign = _hand_counted(site, outsider_site)
     effect = campaign_journey_effect(campaign=campaign)
+    assert effect.as_of is None  # a small campaign: counted on the read
 
     assert (effect.exposed.visitors, effect.exposed.moved_on, effect.exposed.converted) == (5, 3, 2)
     assert (effect.holdout.visitors, effect.holdout.moved_on, effect.holdout.converted) == (4, 1, 1)
@@ -233,6 +243,47 @@ def test_the_journey_effect_of_a_campaign_with_a_holdout_matches_a_hand_count(cl
     assert row[5] == "+35 pp"
     journey_map = client.get(reverse("admin:campaigns_site_journeys", args=[site.id])).content.decode()
     assert cells_of(journey_map, "journey-effects")[1][:3] == ("Nudge", "5", "4")
+
+
+def test_a_campaign_too_big_to_count_on_a_page_is_counted_by_the_worker(client, owner, site, outsider_site,
+                                                                         monkeypatch):
+    monkeypatch.setattr(journey_effect, "LIVE_ASSIGNMENTS", 8)  # the campaign's 9 assignments are "many"
+    campaign = _hand_counted(site, outsider_site)
+    client.force_login(owner)
+    pages = (reverse("admin:campaigns_campaign_results", args=[campaign.id]),
+             reverse("admin:campaigns_site_journeys", args=[site.id]))
+    for url in pages:  # not counted yet: said so, and no figures
+        html = client.get(url).content.decode()
+        assert "Being counted: Nudge." in html and 'id="journey-effects"' not in html
+    assert campaign_journey_effect(campaign=campaign) is None
+
+    assert tasks.journey_effects_refresh() == 1
+    effect = campaign_journey_effect(campaign=campaign)
+    assert (effect.exposed.visitors, effect.exposed.moved_on, effect.exposed.converted) == (5, 3, 2)
+    assert (effect.holdout.visitors, effect.holdout.moved_on, effect.holdout.converted) == (4, 1, 1)
+    assert effect.as_of is not None and effect.moved_on.difference == pytest.approx(3 / 5 - 1 / 4)
+    for url in pages:
+        html = client.get(url).content.decode()
+        assert cells_of(html, "journey-effects")[1][1:3] == ("5", "4") and "Being counted" not in html
+        assert timezone.localtime(effect.as_of, zone(site.time_zone)).strftime("as of %Y-%m-%d %H:%M") in html
+
+    # Counted again only when due: the kept counts are read meanwhile.
+    Assignment.objects.create(site=site, campaign_id=campaign.id, variant_id=None, visitor_id="h5",
+                              first_exposed_at=T0)
+    assert journey_effect.journey_effects_refresh() == 0
+    assert campaign_journey_effect(campaign=campaign).holdout.visitors == 4
+    later = timezone.now() + dt.timedelta(seconds=journey_effect.REFRESH_SECONDS + 1)
+    assert journey_effect.journey_effects_refresh(now=later) == 1
+    assert campaign_journey_effect(campaign=campaign).holdout.visitors == 5
+    # A run that finds the campaign held by another leaves it to that one.
+    JourneyEffectCounts.objects.filter(campaign_id=campaign.id).update(
+        claimed_until=timezone.now() + dt.timedelta(minutes=5))
+    assert journey_effect.journey_effects_refresh(now=later + dt.timedelta(hours=1)) == 0
+    # An archived campaign is counted once a day, not every ten minutes.
+    JourneyEffectCounts.objects.filter(campaign_id=campaign.id).update(claimed_until=None)
+    Campaign.objects.filter(id=campaign.id).update(status=Campaign.Status.ARCHIVED)
+    assert not journey_effect.journey_effects_due(now=later + dt.timedelta(hours=1))
+    assert journey_effect.journey_effects_due(now=later + dt.timedelta(days=1, seconds=1))
 
 
 def test_a_checkout_or_a_cart_preselects_its_own_template_among_the_decision_stage_ones():
