@@ -20,7 +20,9 @@ campaigns/journeys/session_rollups.py), one day built and copied to the others (
 day repeated), and their weeks summed (campaigns/journeys/walk_weeks.py). With every rollup built, times in-process
 the journey page (admin, HTTP through the middleware) over the 90 days and over the last 7, from the entry pages and
 back from a goal, and its parts (the counts summed by label; flow, entry and exit tables; SVG; the funnel; the
-intervention points), after a first call that reads the filter choices (cached after it); then (over the session
+intervention points, matched against the site's campaigns; the journey effects of its two campaigns with a holdout,
+of 850,000 and 1,500 assigned visitors, read from the worker's counts, which are timed), after a first
+call that reads the filter choices (cached after it); then (over the session
 days and the last 7) the filter choices' first read, the funnel (and once from the stage rows, at 7 days), and the
 flows back from a goal and from a chosen page, exact (from the session rows) and from the session rollups. `--no-
 page` times only these. Prints median and p95 against the budget; asserts nothing. Budget: under 200 ms a page.
@@ -445,6 +447,58 @@ def vacuumed() -> None:
                 cursor.execute(f"VACUUM ANALYZE {model._meta.db_table}")
 
 
+# The site's campaigns, as a shop runs them: URL targeting of every kind the map matches its intervention points
+# against, conditions on the visitor, and two with a holdout (the map's journey effects), both more than a page
+# counts itself (journey_effect.LIVE_ASSIGNMENTS): their counts are the worker's.
+CAMPAIGN_TARGETING = {
+    "Product slide-in": {"attr": "path", "op": "starts_with", "value": "/product/"},
+    "Cart recovery": {"attr": "path", "op": "equals", "value": "/cart/"},
+    "Checkout survey": {"attr": "path", "op": "contains", "value": "checkout"},
+    "Blog lead magnet": {"attr": "path", "op": "regex", "value": "^/blog/topic-[0-3]/"},
+    "Engaged readers": {"all": [{"attr": "path", "op": "starts_with", "value": "/blog/"},
+                                {"attr": "pageviews_total", "op": "gte", "value": 3}]},
+    "Mobile categories": {"all": [{"attr": "path", "op": "starts_with", "value": "/category/"},
+                                  {"attr": "device", "op": "equals", "value": "mobile"}]},
+    "Not on the home page": {"not": {"attr": "path", "op": "equals", "value": "/"}},
+    "Sitewide bar": None,
+}
+HOLDOUT_CAMPAIGNS = {"Free shipping nudge (holdout)": 850_000, "Search helper (holdout)": 1_500}
+
+
+def campaigns_seed(*, site) -> None:
+    """The site's campaigns (CAMPAIGN_TARGETING, HOLDOUT_CAMPAIGNS) unless seeded already, the holdout ones with
+    their assignments (visitors sampled from the stage rows, 10 % held out, 3 % converted), and the worker's count
+    of the big one's journey effect, timed."""
+    from campaigns import services
+    from campaigns.models import Assignment, Campaign
+    from campaigns.results.journey_effect import journey_effect_count
+
+    if Campaign.objects.filter(site=site).exists():
+        return
+    variants = [{"name": "A", "weight": 100, "content": {"headline": "Hello"}}]
+    common = {"site": site, "message_type": "popup", "status": Campaign.Status.ACTIVE, "variants": variants,
+              "triggers": [{"type": "page_load", "delay": 0}]}
+    for name, targeting in CAMPAIGN_TARGETING.items():
+        services.campaign_create(name=name, targeting=targeting, **common)
+    for name, assignments in HOLDOUT_CAMPAIGNS.items():
+        campaign = services.campaign_create(name=name, control_share=0.1, **common)
+        started = time.perf_counter()
+        with connection.cursor() as cursor:
+            cursor.execute(f"""INSERT INTO {Assignment._meta.db_table} (site_id, campaign_id, variant_id, visitor_id,
+                    first_exposed_at, revenue, device, source, "returning", converted_on)
+                SELECT %s, %s, CASE WHEN random() < 0.1 THEN NULL ELSE %s END, r.visitor_id, r.first_at, 0, r.device,
+                    r.source, r."returning", CASE WHEN random() < 0.03 THEN r.first_at::date END
+                FROM campaigns_journeyvisitorstage AS r TABLESAMPLE SYSTEM (5)
+                WHERE r.site_id = %s AND r.stage = 'consideration' LIMIT %s ON CONFLICT DO NOTHING""",
+                           [site.id, campaign.id, campaign.variants.first().id, site.id, assignments])
+            cursor.execute(f"ANALYZE {Assignment._meta.db_table}")
+        count = Assignment.objects.filter(campaign_id=campaign.id).count()
+        print(f"campaign {name!r}: {count:,} assignments inserted ({time.perf_counter() - started:.0f} s)", flush=True)
+        started = time.perf_counter()
+        journey_effect_count(campaign=campaign)
+        print(f"  its journey effect counted by the worker: {time.perf_counter() - started:.1f} s", flush=True)
+
+
 def bench(*, owner, site, today, days: int, runs: int) -> None:
     from django.core.cache import cache
     from django.test import Client
@@ -610,6 +664,7 @@ def main() -> None:
             print(f"reusing the seeded database (counters up to {today})", flush=True)
         if args.seed_only:
             return
+        campaigns_seed(site=site)
         rollups_build(site=site, today=today, rebuild=args.rebuild)
         session_rollups_build(site=site, today=today, days=args.session_days)
         if not args.no_page:

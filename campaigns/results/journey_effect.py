@@ -17,11 +17,11 @@ Definitions (docs/interventions.md, "Does the message move people along?", says 
   `stats.binomial_arm`s, at the campaign's α (and with its confidence sequence when the campaign asks for one).
 
 Counted in SQL: one grouped query over the assignments, with a correlated look-up of the stage rows per assignment
-(the stage rows' unique key starts with site and visitor). That is some 7 µs an assignment (6 s for 850,000 with the
-rows cached, 24 s without), so only a campaign of at most LIVE_ASSIGNMENTS assigned visitors is counted on each
-read; a bigger one is read from the counts the worker keeps (JourneyEffectCounts, counted again every
-REFRESH_SECONDS by `journey_effects_refresh`, and the pages say as of when), and is listed as being counted until
-its first count is done.
+(the stage rows' unique key starts with site and visitor). That is some 7 µs an assignment (6-12 s for 850,000 with
+the rows cached, 24 s without), so a read counts campaigns itself only up to LIVE_ASSIGNMENTS assignments in all,
+in the order given; the others are read from the counts the worker keeps (JourneyEffectCounts: every campaign with
+a holdout, counted again every REFRESH_SECONDS by `journey_effects_refresh`; the pages say as of when), or listed
+as being counted until the worker's first count is done.
 """
 
 from __future__ import annotations
@@ -39,9 +39,8 @@ from campaigns import stats
 from campaigns.journeys.exits import stage_ordinal_sql
 from campaigns.models import Assignment, Campaign, JourneyEffectCounts, JourneyVisitorStage
 
-# A campaign of at most this many assigned visitors is counted on each read (about 15 ms); a bigger one is read from
-# the worker's counts.
-LIVE_ASSIGNMENTS = 2_000
+# The assignments a read counts itself, all campaigns together (about 7 ms); beyond, it reads the worker's counts.
+LIVE_ASSIGNMENTS = 1_000
 # How often the worker counts a running (active or paused) campaign again; any other one, once a day.
 REFRESH_SECONDS = 10 * 60
 IDLE_REFRESH_SECONDS = 24 * 60 * 60
@@ -146,29 +145,33 @@ def _settings(campaign: Campaign) -> dict:
     return {"alpha": campaign.stats_alpha, "sequential_tuning": sequential}
 
 
-def _is_small(campaign_id: int) -> bool:
-    """At most LIVE_ASSIGNMENTS assignments (read from the unique key's index, never more than that many)."""
-    return Assignment.objects.filter(campaign_id=campaign_id).values("id")[:LIVE_ASSIGNMENTS + 1].count() <= (
-        LIVE_ASSIGNMENTS)
+def _assignments_capped(campaign_id: int, cap: int) -> int:
+    """The campaign's assignments, counted up to `cap` + 1 at most (from the unique key's index)."""
+    return Assignment.objects.filter(campaign_id=campaign_id).values("id")[:cap + 1].count()
 
 
 def journey_effects_read(*, campaigns: Sequence[Campaign]) -> tuple[list[JourneyEffect], list[Campaign]]:
     """(the journey effect of each campaign that has a holdout visitor and an exposed one, in the given order; the
-    campaigns too big to count on a read whose first count the worker has not done yet). A small campaign is
-    counted now, a big one read from the worker's counts (with their `as_of`)."""
-    small = [campaign.id for campaign in campaigns if _is_small(campaign.id)]
-    counts = journey_counts_by_campaign(campaign_ids=small)
+    campaigns whose counts the worker has not kept yet and that are too big to count here). Campaigns are counted
+    here, in order, while their assignments add up to at most LIVE_ASSIGNMENTS; the others are read from the
+    worker's counts (with their `as_of`)."""
+    live, left = [], LIVE_ASSIGNMENTS
+    for campaign in campaigns:
+        size = _assignments_capped(campaign.id, left)
+        if size <= left:
+            live.append(campaign.id)
+            left -= size
+    counts = journey_counts_by_campaign(campaign_ids=live)
     kept = {row.campaign_id: row for row in JourneyEffectCounts.objects.filter(
-        campaign_id__in=[campaign.id for campaign in campaigns if campaign.id not in small], counted_at__isnull=False)}
+        campaign_id__in=[campaign.id for campaign in campaigns if campaign.id not in live], counted_at__isnull=False)}
     found, pending = [], []
     for campaign in campaigns:
         as_of = None
-        if campaign.id in kept:
-            row = kept[campaign.id]
-            exposed, holdout = _arms(row)
-            as_of = row.counted_at
-        elif campaign.id in small:
+        if campaign.id in live:
             exposed, holdout = counts.get(campaign.id, (ArmCounts(), ArmCounts()))
+        elif campaign.id in kept:
+            exposed, holdout = _arms(kept[campaign.id])
+            as_of = kept[campaign.id].counted_at
         else:
             pending.append(campaign)
             continue
@@ -223,16 +226,16 @@ def journey_effect_count(*, campaign: Campaign) -> bool:
 
 
 def journey_effects_due(*, now: dt.datetime | None = None) -> list[Campaign]:
-    """The campaigns too big to count on a read whose kept counts are missing or old (a running one's after
-    REFRESH_SECONDS, any other's after IDLE_REFRESH_SECONDS), never counted first, then the oldest counts: those
-    with a holdout now, or counted before."""
+    """The campaigns whose kept counts are missing or old (a running one's after REFRESH_SECONDS, any other's after
+    IDLE_REFRESH_SECONDS), never counted first, then the oldest counts: those with a holdout now, or counted
+    before. Small ones too (they take milliseconds): a page that has counted its share itself reads them."""
     now = now or timezone.now()
     kept = dict(JourneyEffectCounts.objects.values_list("campaign_id", "counted_at"))
     due = []
     for campaign in Campaign.objects.filter(Q(control_share__gt=0) | Q(id__in=list(kept))).order_by("id"):
         counted_at = kept.get(campaign.id)
         age = REFRESH_SECONDS if campaign.status in RUNNING else IDLE_REFRESH_SECONDS
-        if (counted_at is None or counted_at <= now - dt.timedelta(seconds=age)) and not _is_small(campaign.id):
+        if counted_at is None or counted_at <= now - dt.timedelta(seconds=age):
             due.append(campaign)
     return sorted(due, key=lambda campaign: (kept.get(campaign.id) is not None, kept.get(campaign.id) or now))
 

@@ -247,7 +247,7 @@ def test_the_journey_effect_of_a_campaign_with_a_holdout_matches_a_hand_count(cl
 
 def test_a_campaign_too_big_to_count_on_a_page_is_counted_by_the_worker(client, owner, site, outsider_site,
                                                                          monkeypatch):
-    monkeypatch.setattr(journey_effect, "LIVE_ASSIGNMENTS", 8)  # the campaign's 9 assignments are "many"
+    monkeypatch.setattr(journey_effect, "LIVE_ASSIGNMENTS", 8)  # the campaign's 9 assignments are too many
     campaign = _hand_counted(site, outsider_site)
     client.force_login(owner)
     pages = (reverse("admin:campaigns_campaign_results", args=[campaign.id]),
@@ -279,11 +279,21 @@ def test_a_campaign_too_big_to_count_on_a_page_is_counted_by_the_worker(client, 
     JourneyEffectCounts.objects.filter(campaign_id=campaign.id).update(
         claimed_until=timezone.now() + dt.timedelta(minutes=5))
     assert journey_effect.journey_effects_refresh(now=later + dt.timedelta(hours=1)) == 0
+    # Within the read's own budget a campaign is counted there, fresh; past it the kept counts are read.
+    monkeypatch.setattr(journey_effect, "LIVE_ASSIGNMENTS", 10)
+    assert campaign_journey_effect(campaign=campaign).as_of is None
+    small = popup_campaign_create(site=site, name="Small", control_share=0.5)
+    for visitor, variant_id in (("s1", None), ("s2", small.variants.first().id)):
+        Assignment.objects.create(site=site, campaign_id=small.id, variant_id=variant_id, visitor_id=visitor,
+                                  first_exposed_at=T0)
+    effects, pending = journey_effect.journey_effects_read(campaigns=[small, campaign])
+    assert [(e.campaign_id, e.as_of is None) for e in effects] == [(small.id, True), (campaign.id, False)]
+    assert not pending
     # An archived campaign is counted once a day, not every ten minutes.
     JourneyEffectCounts.objects.filter(campaign_id=campaign.id).update(claimed_until=None)
     Campaign.objects.filter(id=campaign.id).update(status=Campaign.Status.ARCHIVED)
-    assert not journey_effect.journey_effects_due(now=later + dt.timedelta(hours=1))
-    assert journey_effect.journey_effects_due(now=later + dt.timedelta(days=1, seconds=1))
+    assert journey_effect.journey_effects_due(now=later + dt.timedelta(hours=1)) == [small]  # never counted
+    assert campaign in journey_effect.journey_effects_due(now=later + dt.timedelta(days=1, seconds=1))
 
 
 def test_a_checkout_or_a_cart_preselects_its_own_template_among_the_decision_stage_ones():
