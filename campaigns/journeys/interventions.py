@@ -132,12 +132,18 @@ def _url_verdict(node: object, url: str) -> bool | None:
     return rule_matches(rule=node, context={"url": url})
 
 
-def campaigns_running_on(*, site: Site, paths: Iterable[str], campaigns: Sequence[Campaign]) -> list[RunningCampaign]:
-    """The campaigns whose URL targeting matches one of the paths (as a page of the site's first origin)."""
-    urls = [url_for_site(site=site, path=path) for path in paths]
+def campaigns_running_on(*, site: Site, paths: Iterable[str], campaigns: Sequence[Campaign],
+                         verdicts_seen: dict | None = None) -> list[RunningCampaign]:
+    """The campaigns whose URL targeting matches one of the paths (as a page of the site's first origin).
+    `verdicts_seen` keeps each (campaign, path)'s verdict across calls: the points of a map share most paths."""
+    seen = {} if verdicts_seen is None else verdicts_seen
     found = []
     for campaign in campaigns:
-        verdicts = [_url_verdict(campaign.targeting, url) for url in urls]
+        verdicts = []
+        for path in paths:
+            if (campaign.id, path) not in seen:
+                seen[campaign.id, path] = _url_verdict(campaign.targeting, url_for_site(site=site, path=path))
+            verdicts.append(seen[campaign.id, path])
         if True in verdicts or None in verdicts:
             found.append(RunningCampaign(id=campaign.id, name=campaign.name, status=campaign.status,
                                          always=True in verdicts))
@@ -164,10 +170,12 @@ def intervention_points_get(
         for point in points:
             for path, count in kept.get((point.label, point.step), {}).items():
                 point.paths[path] = point.paths.get(path, 0) + count
+    verdicts_seen: dict = {}
     for points in ranked.values():
         for point in points:
             most_exited = sorted(point.paths, key=lambda path: (-point.paths[path], path))[:PATHS_MATCHED]
-            point.campaigns = campaigns_running_on(site=site, paths=most_exited, campaigns=campaigns)
+            point.campaigns = campaigns_running_on(site=site, paths=most_exited, campaigns=campaigns,
+                                                   verdicts_seen=verdicts_seen)
     return ranked
 
 
