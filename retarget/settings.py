@@ -171,6 +171,9 @@ CELERY_TASK_EAGER_PROPAGATES = True
 # Without a worker, each process counts in a background thread of its own after its commits, so that no
 # request waits for the tally (campaigns/tally/background.py).
 TALLY_IN_THREAD = CELERY_TASK_ALWAYS_EAGER
+# With a worker on beat it keeps the journey effects of big campaigns (campaigns/results/journey_effect.py); without
+# one, a page counts every campaign itself.
+JOURNEY_EFFECTS_KEPT = not CELERY_TASK_ALWAYS_EAGER
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

@@ -30,6 +30,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
@@ -154,13 +155,17 @@ def journey_effects_read(*, campaigns: Sequence[Campaign]) -> tuple[list[Journey
     """(the journey effect of each campaign that has a holdout visitor and an exposed one, in the given order; the
     campaigns whose counts the worker has not kept yet and that are too big to count here). Campaigns are counted
     here, in order, while their assignments add up to at most LIVE_ASSIGNMENTS; the others are read from the
-    worker's counts (with their `as_of`)."""
-    live, left = [], LIVE_ASSIGNMENTS
-    for campaign in campaigns:
-        size = _assignments_capped(campaign.id, left)
-        if size <= left:
-            live.append(campaign.id)
-            left -= size
+    worker's counts (with their `as_of`). Without a worker to keep them (settings.JOURNEY_EFFECTS_KEPT off: tasks
+    run in-process), every campaign is counted here."""
+    if not settings.JOURNEY_EFFECTS_KEPT:
+        live = [campaign.id for campaign in campaigns]
+    else:
+        live, left = [], LIVE_ASSIGNMENTS
+        for campaign in campaigns:
+            size = _assignments_capped(campaign.id, left)
+            if size <= left:
+                live.append(campaign.id)
+                left -= size
     counts = journey_counts_by_campaign(campaign_ids=live)
     kept = {row.campaign_id: row for row in JourneyEffectCounts.objects.filter(
         campaign_id__in=[campaign.id for campaign in campaigns if campaign.id not in live], counted_at__isnull=False)}

@@ -246,9 +246,12 @@ def test_the_journey_effect_of_a_campaign_with_a_holdout_matches_a_hand_count(cl
 
 
 def test_a_campaign_too_big_to_count_on_a_page_is_counted_by_the_worker(client, owner, site, outsider_site,
-                                                                         monkeypatch):
+                                                                         monkeypatch, settings):
     monkeypatch.setattr(journey_effect, "LIVE_ASSIGNMENTS", 8)  # the campaign's 9 assignments are too many
     campaign = _hand_counted(site, outsider_site)
+    settings.JOURNEY_EFFECTS_KEPT = False  # no worker (tasks in-process): the page counts every campaign itself
+    assert campaign_journey_effect(campaign=campaign).as_of is None
+    settings.JOURNEY_EFFECTS_KEPT = True
     client.force_login(owner)
     pages = (reverse("admin:campaigns_campaign_results", args=[campaign.id]),
              reverse("admin:campaigns_site_journeys", args=[site.id]))
