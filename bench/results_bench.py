@@ -1,12 +1,12 @@
 """Results bench: server time of the results page and API on a big campaign, the admin's front page (the overview
 dashboard) of its site, and the calculator on 10 arms.
 
-Seeds, in a throw-away test database, a campaign with 3 variants and a holdout whose daily counters
-stand for about 10 million events over 90 days (plus other campaigns' counters, so the table is not
-tiny), then times the admin results page and the results API in-process (middleware, queries,
-statistics, template) and `calculator.calculate` on 10 arms. Then the campaign goes live beside more active
-campaigns of the same site (two more A/B tests, an NPS survey with its answers, a consent banner with its
-decisions), and the front page is timed. Prints figures; asserts nothing.
+Seeds, in a throw-away test database, a campaign with 3 variants and a holdout whose daily counters stand for
+about 10 million events over 90 days (plus other campaigns' counters, so the table is not tiny) and one assignment
+per visitor they exposed (the worker's count of its journey effect timed), then times the admin results page and
+the results API in-process (middleware, queries, statistics, template) and `calculator.calculate` on 10 arms. Then
+the campaign goes live beside more active campaigns of the same site (two more A/B tests, an NPS survey with its
+answers, a consent banner with its decisions), and the front page is timed. Prints figures; asserts nothing.
 Budget: under 100 ms for the results page, the API and the front page.
 
     .venv/bin/python bench/results_bench.py [--runs 30]
@@ -80,7 +80,36 @@ def seed():
     print(f"seeded: {events:,} events' worth of counters for campaign {campaign.id} "
           f"({VariantDailyStats.objects.filter(campaign_id=campaign.id).count()} rows; {rows:,} rows in the table) "
           f"in {time.perf_counter() - start:.1f} s")
+    if connection.vendor == "postgresql":
+        assignments_seed(campaign)
     return owner, campaign
+
+
+def assignments_seed(campaign) -> None:
+    """One assignment per visitor the counters exposed (a tenth held out, 3 % converted), as the tally keeps them;
+    then the worker's count of the campaign's journey effect, timed: the page reads that count, as it does for any
+    campaign too big to count on a page (campaigns/results/journey_effect.py)."""
+    from django.db.models import Sum
+
+    from campaigns.models import Assignment, VariantDailyStats
+    from campaigns.results.journey_effect import journey_effect_count
+
+    visitors = VariantDailyStats.objects.filter(campaign_id=campaign.id).aggregate(n=Sum("exposed"))["n"] or 0
+    variants = list(campaign.variants.values_list("id", flat=True))
+    start = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute(f"""INSERT INTO {Assignment._meta.db_table} (site_id, campaign_id, variant_id, visitor_id,
+                first_exposed_at, revenue, device, source, "returning", converted_on)
+            SELECT %s, %s, CASE WHEN g %% 10 = 0 THEN NULL ELSE (%s::bigint[])[g %% %s + 1] END, 'v' || g,
+                now() - (g %% {DAYS}) * interval '1 day', 0, '', '', false,
+                CASE WHEN g %% 33 = 0 THEN current_date END
+            FROM generate_series(1, %s) AS g""", [campaign.site_id, campaign.id, variants, len(variants), visitors])
+        cursor.execute(f"ANALYZE {Assignment._meta.db_table}")
+    print(f"seeded: {visitors:,} assignments in {time.perf_counter() - start:.1f} s", flush=True)
+    start = time.perf_counter()
+    journey_effect_count(campaign=campaign)
+    print(f"journey effect of the {visitors:,} assigned visitors counted by the worker in "
+          f"{time.perf_counter() - start:.1f} s (each running campaign every 10 minutes)", flush=True)
 
 
 def bench_http(owner, campaign, runs: int) -> None:
