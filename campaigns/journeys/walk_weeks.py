@@ -63,7 +63,7 @@ GROUP BY d.device, d.source, d."returning", d.label, d.step, d.ordinal
 _EXIT_PATHS_BUILD = f"""
 INSERT INTO {JourneyExitPathsWeekly._meta.db_table} (site_id, week, device, source, "returning", label, step, paths)
 SELECT %(site)s, %(week)s, d.device, d.source, d."returning", d.label, d.step, (
-    SELECT jsonb_object_agg(s.path, s.exits) FROM (
+    SELECT coalesce(jsonb_object_agg(s.path, s.exits), '{{}}') FROM (
         SELECT e.key AS path, sum(e.value::bigint) AS exits
         FROM unnest(array_agg(d.paths)) AS r(paths) CROSS JOIN LATERAL jsonb_each_text(r.paths) AS e GROUP BY 1
     ) AS s
