@@ -1,7 +1,9 @@
 """retarget/gunicorn.conf.py: two instances under one user share nothing (gunicorn's control socket is off, or
-at a path of each instance's own)."""
+at a path of each instance's own); a worker freezes what it loaded."""
 
+import gc
 import os
+import runpy
 import subprocess
 import sys
 import urllib.error
@@ -73,3 +75,14 @@ def test_the_web_containers_health_check_passes_the_host_check_and_the_https_red
                            cwd=BASE_DIR, env={**os.environ, "ALLOWED_HOSTS": "retarget.example,.example.org"},
                            capture_output=True, text=True)
     assert check.returncode == 0, check.stderr
+
+
+def test_a_worker_freezes_what_it_loaded_so_that_full_collections_skip_it(monkeypatch):
+    monkeypatch.setenv("COLLECT_WRITER_SOCKET", "")  # the configuration sets it when read
+    hooks = runpy.run_path(str(BASE_DIR / "retarget" / "gunicorn.conf.py"))
+    assert gc.get_freeze_count() == 0
+    try:
+        hooks["post_worker_init"](None)
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
