@@ -87,8 +87,8 @@ def journey_rollups_refresh(*, site_id: int | None = None, **kwargs) -> int:
 
 @shared_task(name="campaigns.journey_effects_refresh", **TASK_OPTIONS)
 def journey_effects_refresh(**kwargs) -> int:
-    """The journey effect counts of the big campaigns that are due, each claimed so that runs that overlap share
-    them."""
+    """The journey effect counts of the campaigns with a holdout that are due, each claimed so that runs that
+    overlap share them."""
     counted = journey_effect.journey_effects_refresh()
     if counted:
         logger.info("journey_effects_refresh: %s campaigns counted", counted)

@@ -171,8 +171,8 @@ CELERY_TASK_EAGER_PROPAGATES = True
 # Without a worker, each process counts in a background thread of its own after its commits, so that no
 # request waits for the tally (campaigns/tally/background.py).
 TALLY_IN_THREAD = CELERY_TASK_ALWAYS_EAGER
-# With a worker on beat it keeps the journey effects of big campaigns (campaigns/results/journey_effect.py); without
-# one, a page counts every campaign itself.
+# With a worker on beat it keeps the journey effects of the campaigns with a holdout
+# (campaigns/results/journey_effect.py); without one, a page counts every campaign itself.
 JOURNEY_EFFECTS_KEPT = not CELERY_TASK_ALWAYS_EAGER
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -194,7 +194,8 @@ CELERY_BEAT_SCHEDULE = {
     "journey-walks-update": {"task": "campaigns.journey_walks_update", "schedule": timedelta(minutes=5)},
     "journey-walks-sweep": {"task": "campaigns.journey_walks_update", "schedule": timedelta(days=1),
                             "kwargs": {"full": True}},
-    # The journey effect of campaigns too big to count on each page (campaigns/results/journey_effect.py).
+    # The journey effect of every campaign with a holdout, which pages read past the share they count themselves
+    # (campaigns/results/journey_effect.py).
     "journey-effects-refresh": {"task": "campaigns.journey_effects_refresh", "schedule": timedelta(minutes=5)},
 }
 

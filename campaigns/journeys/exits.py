@@ -29,7 +29,7 @@ from django.db.models.functions import Coalesce
 
 from campaigns.journeys.label_sql import rows_write
 from campaigns.journeys.paths import STAGES, Group, journey_groups_key, labeller
-from campaigns.journeys.walk_weeks import week_days, weeks_readable
+from campaigns.journeys.walk_weeks import rolled_read, week_days
 from campaigns.models import (
     JourneyExitDaily,
     JourneyExitPathsDaily,
@@ -37,7 +37,6 @@ from campaigns.models import (
     JourneyExitWeekly,
     JourneySession,
     JourneyVisitorStage,
-    JourneyWalkDay,
     Site,
 )
 from campaigns.models.journeys import SESSION_PATHS
@@ -170,12 +169,8 @@ def intervention_exits_read(*, site: Site, where: JourneyFilter, groups: Sequenc
     """The filter's exits: by label from the rollups of the days built with these groups (their weeks' sums for
     whole weeks summed after them), by path from the session rows for the other days (one grouped query per run of
     consecutive days)."""
-    key = journey_groups_key(groups=groups)
-    states = {day: (groups_key, built_at) for day, groups_key, built_at in JourneyWalkDay.objects.filter(
-        site=site, day__gte=where.start, day__lte=where.end).values_list("day", "groups_key", "built_at")}
-    weeks = weeks_readable(site=site, start=where.start, end=where.end, key=key, states=states)
+    built, weeks = rolled_read(site=site, start=where.start, end=where.end, key=journey_groups_key(groups=groups))
     covered = {day for week in weeks for day in week_days(week)}
-    built = sorted(day for day, (groups_key, _at) in states.items() if groups_key == key and day not in covered)
     exits: list[ExitCount] = []
     for model, column, which in ((JourneyExitDaily, "day", built), (JourneyExitWeekly, "week", weeks)):
         if not which:

@@ -184,4 +184,3 @@ def middle_coarse(coarse: Mapping[int, int]) -> set[int]:
         found |= {index for rank in ranks if below <= rank < below + coarse[index]}
         below += coarse[index]
     return found
-

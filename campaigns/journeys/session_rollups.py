@@ -36,7 +36,7 @@ from campaigns.journeys.label_sql import WORK_MEM, kept_paths_sql, labels_table,
 from campaigns.journeys.paths import Group, journey_groups_key
 from campaigns.journeys.selectors import SESSIONS_TABLE, JourneyFilter, journey_label_sessions_get
 from campaigns.journeys.walk_sums import walk_rows
-from campaigns.journeys.walk_weeks import journey_walk_weeks_build, week_days, weeks_readable
+from campaigns.journeys.walk_weeks import journey_walk_weeks_build, rolled_read, week_days
 from campaigns.journeys.walks import WalkStep, walk_steps_by_anchor, walk_steps_summed
 from campaigns.models import JourneySession, JourneyWalkDaily, JourneyWalkDay, JourneyWalkWeekly, Site
 from campaigns.models.journeys import SESSION_PATHS
@@ -198,25 +198,21 @@ def journey_walks_get(*, site: Site, where: JourneyFilter, groups: Sequence[Grou
     filter's days with its segment: walks.flow_from_walks draws flow_from_sessions(start= or goal=anchor) from
     them; with `columns`, only the steps of the first columns (what a flow of that many columns reads). Built days
     read their rollup row, the others the session rows."""
-    key = journey_groups_key(groups=groups)
-    built: set[dt.date] = set()
+    built: list[dt.date] = []
     weeks: list[dt.date] = []
     if where.audience is None:
-        states = {day: (groups_key, built_at) for day, groups_key, built_at in JourneyWalkDay.objects.filter(
-            site=site, day__gte=where.start, day__lte=where.end).values_list("day", "groups_key", "built_at")}
-        built = {day for day, (groups_key, _at) in states.items() if groups_key == key}
-        weeks = weeks_readable(site=site, start=where.start, end=where.end, key=key, states=states)
+        built, weeks = rolled_read(site=site, start=where.start, end=where.end, key=journey_groups_key(groups=groups))
     covered = {day for week in weeks for day in week_days(week)}
     parts = []
-    if built - covered:
+    if built:
         parts.append(segment_filter(JourneyWalkDaily.objects.filter(
-            site=site, anchor=anchor, backward=backward, day__in=sorted(built - covered)), where))
+            site=site, anchor=anchor, backward=backward, day__in=built), where))
     if weeks:
         parts.append(segment_filter(JourneyWalkWeekly.objects.filter(
             site=site, anchor=anchor, backward=backward, week__in=weeks), where))
     steps = _stored_summed(parts, columns) if parts else []
     all_days = {where.start + dt.timedelta(days=n) for n in range((where.end - where.start).days + 1)}
-    for first, last in day_runs(all_days - built - covered):
+    for first, last in day_runs(all_days - set(built) - covered):
         sessions = journey_label_sessions_get(site=site, where=replace(where, start=first, end=last), groups=groups)
         steps += [step for step in walk_steps_by_anchor(sessions=sessions, anchors={anchor}).get((anchor, backward), [])
                   if columns is None or step.column < columns]

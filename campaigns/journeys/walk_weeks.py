@@ -11,6 +11,8 @@ the intervention points.
   after the days. PostgreSQL only (the map reads the day rows elsewhere).
 - `weeks_readable`: the whole weeks of a period whose week rows may be read in place of their days: built with
   the groups asked, after every build of their days.
+- `rolled_read`: what a read of a period takes from the walk and exit rollups: its whole weeks readable, and its
+  other days built with the groups asked.
 """
 
 from __future__ import annotations
@@ -109,6 +111,16 @@ def weeks_readable(*, site: Site, start: dt.date, end: dt.date, key: str,
     return [week for week in mondays if _readable(week=weeks.get(week), key=key, states=states)]
 
 
+def rolled_read(*, site: Site, start: dt.date, end: dt.date, key: str) -> tuple[list[dt.date], list[dt.date]]:
+    """(the days in [start, end] to read from their day rows: built with `key` and in no readable week; the Mondays
+    of the weeks to read from their week rows, weeks_readable). The period's other days have no rollup to read."""
+    states = {day: (groups_key, built_at) for day, groups_key, built_at in JourneyWalkDay.objects.filter(
+        site=site, day__gte=start, day__lte=end).values_list("day", "groups_key", "built_at")}
+    weeks = weeks_readable(site=site, start=start, end=end, key=key, states=states)
+    covered = {day for week in weeks for day in week_days(week)}
+    return sorted(day for day, (groups_key, _at) in states.items() if groups_key == key and day not in covered), weeks
+
+
 def journey_walk_weeks_build(*, site: Site, key: str, today: dt.date, oldest: dt.date) -> int:
     """Build the weeks due (the module's docstring says which) between `oldest` and the Monday of `today`,
     newest first, at most WEEKS_A_RUN; how many were built."""
@@ -120,6 +132,7 @@ def journey_walk_weeks_build(*, site: Site, key: str, today: dt.date, oldest: dt
     due = [week for week in sorted({monday(day) for day in states}, reverse=True)
            if week >= oldest and all(states.get(day, (key,))[0] == key for day in week_days(week))
            and not _readable(week=weeks.get(week), key=key, states=states)]
+    built = 0
     for week in due[:WEEKS_A_RUN]:
         with transaction.atomic():
             # Wait for a day of the week being rebuilt, and keep its rows as read until this commits.
@@ -137,4 +150,5 @@ def journey_walk_weeks_build(*, site: Site, key: str, today: dt.date, oldest: dt
                     cursor.execute(build, {"site": site.id, "week": week})
             JourneyWalkWeek.objects.update_or_create(site=site, week=week,
                                                      defaults={"groups_key": key, "built_at": built_at})
-    return min(len(due), WEEKS_A_RUN)
+        built += 1
+    return built

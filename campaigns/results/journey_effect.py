@@ -31,7 +31,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
 from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -206,11 +205,7 @@ def _arms(row: JourneyEffectCounts) -> tuple[ArmCounts, ArmCounts]:
 def _claim(campaign_id: int) -> bool:
     """True when this run may count the campaign now: no other run holds it."""
     now = timezone.now()
-    try:
-        with transaction.atomic():
-            JourneyEffectCounts.objects.get_or_create(campaign_id=campaign_id)
-    except IntegrityError:  # created by another run meanwhile
-        pass
+    JourneyEffectCounts.objects.get_or_create(campaign_id=campaign_id)
     return bool(JourneyEffectCounts.objects.filter(campaign_id=campaign_id).filter(
         Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)).update(
         claimed_until=now + dt.timedelta(seconds=CLAIM_SECONDS)))

@@ -14,6 +14,7 @@ from campaigns.journeys.label_sql import SHORT_READ, WORK_MEM, labels_table, rol
 from campaigns.journeys.paths import Group
 from campaigns.journeys.rollups.build import LABEL_MOVES, LABEL_PAGES, PAGES, TRANSITIONS, groups_hash
 from campaigns.journeys.rollups.weeks import LABEL_MOVES_WEEKLY, LABEL_PAGES_WEEKLY, weeks_readable
+from campaigns.journeys.walk_weeks import week_days
 from campaigns.models import JourneyRollupDay, Site
 
 
@@ -64,7 +65,7 @@ def journey_label_counts_rolled(
         built, counted = {}, sorted([*built, *counted])
     # Whole weeks summed after their days' builds are read from their week rows (weeks.py).
     weeks = weeks_readable(site_id=site.id, rolled=built, groups_hash=groups_hash(groups)) if built else []
-    covered = {week + dt.timedelta(days=n) for week in weeks for n in range(7)}
+    covered = {day for week in weeks for day in week_days(week)}
     rolled = sorted(day for day in built if day not in covered)
     if not rolled and not weeks and not counted:  # no day between the filter's bounds
         return LabelCounts(pages=(), moves=(), out=()), status
