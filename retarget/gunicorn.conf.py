@@ -90,6 +90,6 @@ def on_exit(server) -> None:
 
 def post_worker_init(worker) -> None:
     # What the worker loaded (Django, the app, its modules) lives as long as the worker: frozen, a full collection no
-    # longer walks it. One took 88 ms of a journey map page in-process, 7 ms frozen (bench/journeys_bench.py).
+    # longer walks it, which otherwise added tens of milliseconds to about one journey map page in nine.
     gc.collect()
     gc.freeze()
