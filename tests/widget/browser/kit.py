@@ -89,6 +89,17 @@ def wait_for_events(site, event_type: str, *, count: int = 1, timeout: float = 6
     )
 
 
+def read(page, site) -> None:
+    """The visitor stays on the page until the widget has counted its view: the view is in the widget's outbox, or
+    already stored. A page left sooner (before the widget's config or its audiences file has arrived) is not
+    counted, as on any site; the visitors these tests play are people, who read for longer than that."""
+    visitor = visitor_id(page)
+    in_outbox = """() => (JSON.parse(localStorage.getItem('_rt_o')) || {q: []}).q
+        .some((e) => e.type == 'pageview' && e.url == location.href)"""
+    wait_until(lambda: page.evaluate(in_outbox) or events(site, "pageview", visitor_id=visitor, url=page.url),
+               timeout=20, message=f"the view of {page.url} counted")
+
+
 def tally() -> int:
     """Fold waiting events into responses, consent records and counters (the worker's job), here and now."""
     return tally_drain(time_budget=5)

@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from campaigns.journeys.demo import DEMO_AUDIENCE_NAME
 from campaigns.models import Audience, AudienceDaily, Campaign
-from tests.widget.browser.kit import accept_consent, events, message, settle, tally, wait_for_events
+from tests.widget.browser.kit import accept_consent, events, message, read, settle, tally, wait_for_events
 from widget.demo.management.commands.demo_seed import READERS_OFFER
 
 pytestmark = pytest.mark.browser
@@ -28,6 +28,7 @@ def test_a_blog_reader_sees_the_readers_slide_in_and_a_visitor_who_read_no_artic
     # A reader: an article, then the shop's home page.
     page.goto(f"{live_server.url}/demo/blog/seo-basics/")
     accept_consent(page)
+    read(page, demo_site)
     expect(offer(page)).to_have_count(0)  # not on the blog itself
     page.goto(f"{live_server.url}/demo/")
     expect(offer(page)).to_be_visible()
@@ -40,6 +41,7 @@ def test_a_blog_reader_sees_the_readers_slide_in_and_a_visitor_who_read_no_artic
         other = context.new_page()
         other.goto(f"{live_server.url}/demo/")
         accept_consent(other)
+        read(other, demo_site)
         other.goto(f"{live_server.url}/demo/product/trail-shoe/")
         wait_for_events(demo_site, "pageview", count=4)  # the product page was decided on
         settle(other, 800)

@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from tests.browser import screenshot
 from tests.campaigns.test_admin_csp import VIOLATIONS
-from tests.widget.browser.kit import accept_consent, events, tally, visitor_id, wait_for_events
+from tests.widget.browser.kit import accept_consent, events, read, tally, visitor_id, wait_for_events
 from tests.widget.browser.test_gallery import signed_in
 
 pytestmark = pytest.mark.browser
@@ -21,18 +21,25 @@ SEARCH_AD = "?utm_source=google&utm_medium=cpc"
 IDLE = 31 * 60_000  # past the widget's 30 idle minutes: the next page view starts a second session
 
 
-def shop_page(page, live_server, path: str, **options) -> None:
+def shop_page(page, live_server, path: str, *, site=None, **options) -> None:
+    """The visitor opens a page of the shop and reads it (kit.read); without `site`, the first page, read once the
+    consent banner is answered."""
     page.goto(f"{live_server.url}/demo/{path}", **options)
+    if site is not None:
+        read(page, site)
 
 
-def buy(page) -> None:
+def buy(page, site) -> None:
     """From a product page: add it to the cart, check out, place the order."""
     page.locator("#add-to-cart").click()
     page.wait_for_url("**/demo/cart/")
+    read(page, site)
     page.locator("#go-checkout").click()
     page.wait_for_url("**/demo/checkout/")
+    read(page, site)
     page.locator("#place-order").click()
     page.wait_for_url("**/demo/thanks/")
+    read(page, site)
 
 
 def idle_for(page, live_server, ms: int) -> None:
@@ -76,12 +83,14 @@ def test_the_demo_shops_journey_map_shows_real_visitors_beside_the_simulated_one
     # A reader finds the SEO article through a search engine and goes on to buy.
     shop_page(page, live_server, "blog/seo-basics/", referer="https://duckduckgo.com/")
     accept_consent(page)
+    read(page, demo_site)
     reader = visitor_id(page)
-    shop_page(page, live_server, "product/trail-shoe/")
-    buy(page)
+    shop_page(page, live_server, "product/trail-shoe/", site=demo_site)
+    buy(page, demo_site)
     # A searcher on a phone clicks a search ad straight to a product, and leaves.
     shop_page(mobile_page, live_server, "product/trail-shoe/" + SEARCH_AD)
     accept_consent(mobile_page)
+    read(mobile_page, demo_site)
     searcher = visitor_id(mobile_page)
     # A visitor looks at a product, leaves, and comes back later to buy it.
     context = chromium.new_context(viewport={"width": 1280, "height": 800})
@@ -89,14 +98,14 @@ def test_the_demo_shops_journey_map_shows_real_visitors_beside_the_simulated_one
         buyer_page = context.new_page()
         shop_page(buyer_page, live_server, "")
         accept_consent(buyer_page)
+        read(buyer_page, demo_site)
         buyer = visitor_id(buyer_page)
-        shop_page(buyer_page, live_server, "product/merino-socks/")
+        shop_page(buyer_page, live_server, "product/merino-socks/", site=demo_site)
         idle_for(buyer_page, live_server, IDLE)
-        shop_page(buyer_page, live_server, "product/trail-shoe/")
-        buy(buyer_page)
+        shop_page(buyer_page, live_server, "product/trail-shoe/", site=demo_site)
+        buy(buyer_page, demo_site)
         for visitor, views in ((reader, 5), (searcher, 1), (buyer, 6)):
-            # The last page's events go out with the widget's next batch (or from the outbox on a later page):
-            # under a loaded CI machine that can take longer than the kit's default wait.
+            # The last page's events go out with the widget's next batch.
             wait_for_events(demo_site, "pageview", count=views, visitor_id=visitor, timeout=20)
     finally:
         context.set_offline(True)

@@ -34,6 +34,7 @@ from tests.widget.browser.kit import (
     campaign_add,
     events,
     message,
+    read,
     settle,
     tally,
     wait_for_events,
@@ -122,15 +123,19 @@ def test_an_audience_made_on_the_map_targets_a_slide_in_a_drop_off_becomes_a_dra
     try:
         reader.goto(f"{live_server.url}/demo/blog/seo-basics/")
         accept_consent(reader)
+        read(reader, demo_site)
         reader.goto(f"{live_server.url}/demo/")
         expect(offer(reader)).to_be_visible()
         wait_for_events(demo_site, "impression", campaign_id=campaign.id)
         other.goto(f"{live_server.url}/demo/")
         accept_consent(other)
+        read(other, demo_site)
         other.goto(f"{live_server.url}/demo/product/trail-shoe/")
+        read(other, demo_site)
         # ... and goes on to the checkout, and leaves there: the drop-off the map shows below.
         other.locator("#add-to-cart").click()
         other.wait_for_url("**/demo/cart/")
+        read(other, demo_site)
         other.locator("#go-checkout").click()
         other.wait_for_url("**/demo/checkout/")
         wait_for_events(demo_site, "pageview", count=6)
