@@ -80,6 +80,9 @@ export function createEngine(site, api, nonce, base, notify) {
   const open = new Map(); // campaign id -> rendered message (src/lazy/show.js)
   const modules = {}, signals = {};
   let cfg, pending = [], prefetch, lastPage, restoreHistory;
+  // Page views waiting for the audiences file: a page left before it arrives still sends its view, without them
+  // (the state already counts it as the session's step, which the next page's view names as its previous).
+  const unsent = new Set(), sendView = (data) => unsent.delete(data) && emit('pageview', { data });
 
   const page = () => location.href.split('#')[0];
 
@@ -164,10 +167,11 @@ export function createEngine(site, api, nonce, base, notify) {
     disarm();
     open.forEach((m, id) => { if (!m.el.isConnected) open.delete(id); });
     const data = { journey: state._pageview(location.href, doc.referrer) };
+    unsent.add(data);
     // A site with page groups or audiences: src/lazy/audiences.js counts the page in its group and adds the
     // visitor's audiences to the page view before it is sent and the campaigns are decided.
     if (cfg.site.aud) await load('aud').then((m) => m.pageview(x, data), warn);
-    emit('pageview', { data });
+    sendView(data);
     goals('url');
     arm();
   }
@@ -230,6 +234,7 @@ export function createEngine(site, api, nonce, base, notify) {
       restoreHistory = () => Object.assign(H, orig);
     },
     _hide() {
+      unsent.forEach(sendView);
       state._addTime(clock._take());
       transport._unload();
     },
