@@ -56,7 +56,8 @@ def test_a_page_left_before_its_audiences_file_arrives_still_sends_its_view_and_
 
     page.route("**/static/widget/aud.*.js", stall)
     page.goto(f"{live_server.url}/demo/product/trail-shoe/")
-    wait_until(lambda: stalled, message="the product page asked for the audiences file")
+    # (page.wait_for_timeout lets Playwright run the route handler while we poll)
+    wait_until(lambda: stalled or page.wait_for_timeout(50), message="the product page asked for the audiences file")
     page.goto(f"{live_server.url}/healthz")  # left: pagehide
 
     left = wait_for_events(demo_site, "pageview", count=2, visitor_id=visitor)[1]
