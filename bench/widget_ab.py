@@ -51,7 +51,7 @@ def main() -> None:
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
-    sides = {"A": bundle_at(args.commit), "B": wb.STATIC}
+    sides = {"A": bundle_at(args.commit), "B": wb.WIDGET / "static" / "widget"}
     core = {side: json.loads((folder / "manifest.json").read_text())["core"] for side, folder in sides.items()}
     wall: dict[str, list[float]] = {"A": [], "B": []}
     cpu: dict[str, list[float]] = {"A": [], "B": []}

@@ -205,11 +205,10 @@ export function createEngine(site, api, nonce, base, notify) {
       },
     },
     async _start() {
-      // "Preview on my site": a preview link on the page, or kept for this tab (src/lazy/preview.js reads them),
-      // shows that campaign to this browser only, instead of the site's. Without sessionStorage: no preview.
-      let p = location.href;
-      try { p += sessionStorage.retarget_preview; } catch (_) { /* blocked */ }
-      if (p.includes('retarget_preview=')) return load('preview').then((m) => m.start(x, `${api}/api/w/${site}`));
+      // "Preview on my site": a preview link on the page, or kept for this tab in window.name (src/lazy/preview.js
+      // reads them), shows that campaign to this browser only, instead of the site's. Not kept in sessionStorage:
+      // its first access is a synchronous call to the browser, which every visitor's page load would pay.
+      if ((location.href + window.name).includes('retarget_preview=')) return load('preview').then((m) => m.start(x, `${api}/api/w/${site}`));
       const r = await fetch(`${api}/api/w/${site}/config`, { credentials: 'omit' });
       if (!r.ok) throw Error('config: HTTP ' + r.status);
       cfg = await r.json();

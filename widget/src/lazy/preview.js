@@ -5,9 +5,12 @@
 
 /** @typedef {import('../core/engine.js').Core} Core */
 
-// The query parameter of a preview link, and the sessionStorage key that keeps it for the tab's session: as
-// `retarget_preview=<token>`, the text the core looks for in the URL's query and in that key.
+// The query parameter of a preview link; the tab keeps it in window.name as `retarget_preview=<token>`, the text
+// the core looks for in the URL's query and in window.name. window.name lasts as long as the tab stays on the site
+// (browsers clear it on a navigation to another site), as a sessionStorage key would, and the core can read it
+// without the synchronous call to the browser that a page's first sessionStorage access costs.
 export const PARAM = 'retarget_preview';
+const forget = () => { if (window.name.startsWith(PARAM)) window.name = ''; };
 const noop = () => {};
 
 // The admin's frame has no core: the few members the show path uses.
@@ -109,15 +112,13 @@ export async function draw(render, cfg, screen) {
  */
 export async function start(x, api) {
   let token = new URLSearchParams(location.search).get(PARAM);
-  try {
-    if (token) sessionStorage.setItem(PARAM, PARAM + '=' + token);
-    else token = new URLSearchParams(sessionStorage.getItem(PARAM)).get(PARAM);
-  } catch (_) { /* no sessionStorage: this page only */ }
+  if (token) window.name = PARAM + '=' + token;
+  else token = new URLSearchParams(window.name).get(PARAM);
   x._transport._send = noop;
   const r = await fetch(`${api}/preview?token=${encodeURIComponent(token || '')}`, { credentials: 'omit', cache: 'no-store' });
   const cfg = await r.json();
   if (!r.ok) {
-    try { sessionStorage.removeItem(PARAM); } catch (_) { /* none */ }
+    forget();
     throw Error('preview: ' + cfg.error);
   }
   await show(await x._load('render'), x, cfg, x._context().visitor);
@@ -151,7 +152,7 @@ function badge(x) {
   }
   const leave = make('button', { type: 'button', textContent: 'Leave preview' });
   leave.addEventListener('click', () => {
-    try { sessionStorage.removeItem(PARAM); } catch (_) { /* none kept */ }
+    forget();
     const url = new URL(location.href);
     url.searchParams.delete(PARAM);
     location.replace(url.href);
