@@ -471,7 +471,7 @@ def campaigns_seed(*, site) -> None:
     their assignments (visitors sampled from the stage rows, 10 % held out, 3 % converted), and the worker's count
     of the big one's journey effect, timed."""
     from campaigns import services
-    from campaigns.models import Assignment, Campaign
+    from campaigns.models import Assignment, Campaign, JourneyVisitorStage
     from campaigns.results.journey_effect import journey_effect_count
 
     if Campaign.objects.filter(site=site).exists():
@@ -489,7 +489,7 @@ def campaigns_seed(*, site) -> None:
                     first_exposed_at, revenue, device, source, "returning", converted_on)
                 SELECT %s, %s, CASE WHEN random() < 0.1 THEN NULL ELSE %s END, r.visitor_id, r.first_at, 0, r.device,
                     r.source, r."returning", CASE WHEN random() < 0.03 THEN r.first_at::date END
-                FROM campaigns_journeyvisitorstage AS r TABLESAMPLE SYSTEM (5)
+                FROM {JourneyVisitorStage._meta.db_table} AS r TABLESAMPLE SYSTEM (5)
                 WHERE r.site_id = %s AND r.stage = 'consideration' LIMIT %s ON CONFLICT DO NOTHING""",
                            [site.id, campaign.id, campaign.variants.first().id, site.id, assignments])
             cursor.execute(f"ANALYZE {Assignment._meta.db_table}")

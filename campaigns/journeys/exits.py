@@ -27,7 +27,7 @@ from django.db import connection
 from django.db.models import Case, Count, F, IntegerField, OuterRef, Q, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
 
-from campaigns.journeys.label_sql import rows_write
+from campaigns.journeys.label_sql import rows_write, union_sql
 from campaigns.journeys.paths import STAGES, Group, journey_groups_key, labeller
 from campaigns.journeys.walk_weeks import rolled_read, week_days
 from campaigns.models import (
@@ -205,12 +205,10 @@ def kept_paths(*, site: Site, where: JourneyFilter, read: ExitsRead,
                 found[name, step].update(stored)
         return found
     # Summed in the database: 90 days of 20 points are some 70,000 (path, exits) pairs, a few thousand once summed.
-    inners = [rows.values("label", "step", "paths").query.sql_with_params() for rows in parts]
+    union, params = union_sql(parts, ("label", "step", "paths"))
     with connection.cursor() as cursor:
         cursor.execute(f"""SELECT r.label, r.step, e.key, sum(e.value::bigint)
-            FROM ({" UNION ALL ".join(f"({sql})" for sql, _params in inners)}) AS r
-            CROSS JOIN LATERAL jsonb_each_text(r.paths) AS e GROUP BY 1, 2, 3""",
-                       [param for _sql, params in inners for param in params])
+            FROM ({union}) AS r CROSS JOIN LATERAL jsonb_each_text(r.paths) AS e GROUP BY 1, 2, 3""", params)
         for name, step, path, exits in cursor.fetchall():
             found[name, step][path] = int(exits)
     return found

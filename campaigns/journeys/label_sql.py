@@ -1,6 +1,6 @@
-"""The SQL pieces the map's reads by label share (PostgreSQL): the filter's WHERE clause, temporary tables, and the
-labels of the paths read (groups are the rule language's, so paths are labelled in Python and joined back); and the
-rollups' writer."""
+"""The SQL pieces the map's reads by label share (PostgreSQL): the filter's WHERE clause, the union of day and week
+rows, temporary tables, and the labels of the paths read (groups are the rule language's, so paths are labelled in
+Python and joined back); and the rollups' writer."""
 
 from __future__ import annotations
 
@@ -49,6 +49,13 @@ def rollup_where(*, site: Site, where: JourneyFilter, days: Sequence, column: st
             clauses.append(f'r."{name}" = %s')
             params.append(value)
     return " AND ".join(clauses), params
+
+
+def union_sql(parts: Sequence, fields: Sequence[str]) -> tuple[str, list]:
+    """The querysets' rows of `fields` as one UNION ALL, and its parameters: day and week rows summed in one query."""
+    inners = [rows.values(*fields).query.sql_with_params() for rows in parts]
+    return (" UNION ALL ".join(f"({sql})" for sql, _params in inners),
+            [param for _sql, params in inners for param in params])
 
 
 def kept_paths_sql(columns: Sequence[str]) -> tuple[str, str]:

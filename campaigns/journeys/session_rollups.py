@@ -32,7 +32,7 @@ from django.utils import timezone
 
 from campaigns.journeys.exits import day_runs, journey_exits_build, segment_filter
 from campaigns.journeys.flow import SessionPaths, sessions_labelled
-from campaigns.journeys.label_sql import WORK_MEM, kept_paths_sql, labels_table, rows_write, temp_table
+from campaigns.journeys.label_sql import WORK_MEM, kept_paths_sql, labels_table, rows_write, temp_table, union_sql
 from campaigns.journeys.paths import Group, journey_groups_key
 from campaigns.journeys.selectors import SESSIONS_TABLE, JourneyFilter, journey_label_sessions_get
 from campaigns.journeys.walk_sums import walk_rows
@@ -181,13 +181,12 @@ def _stored_summed(parts: Sequence, columns: int | None) -> list[WalkStep]:
         return [WalkStep(column=column, label=label, to=to, end=end, sessions=count)
                 for rows in parts for stored in rows.values_list("steps", flat=True)
                 for column, label, to, end, count in stored if columns is None or column < columns]
-    inners = [rows.values("steps").query.sql_with_params() for rows in parts]
+    union, params = union_sql(parts, ("steps",))
     kept = "WHERE (e ->> 0)::int < %s" if columns is not None else ""
     with connection.cursor() as cursor:
         cursor.execute(f"""SELECT (e ->> 0)::int, e ->> 1, e ->> 2, e ->> 3, sum((e ->> 4)::bigint)
-            FROM ({" UNION ALL ".join(f"({sql})" for sql, _params in inners)}) AS r
-            CROSS JOIN LATERAL jsonb_array_elements(r.steps) AS e {kept} GROUP BY 1, 2, 3, 4""",
-                       [param for _sql, params in inners for param in params] + ([columns] if kept else []))
+            FROM ({union}) AS r CROSS JOIN LATERAL jsonb_array_elements(r.steps) AS e {kept} GROUP BY 1, 2, 3, 4""",
+                       params + ([columns] if kept else []))
         return [WalkStep(column=column, label=label, to=to, end=end, sessions=int(count))
                 for column, label, to, end, count in cursor.fetchall()]
 

@@ -5,7 +5,6 @@ import django.db.models.deletion
 from django.db import migrations, models
 
 
-
 def walk_weeks_forget(apps, schema_editor) -> None:
     apps.get_model("campaigns", "JourneyWalkWeek").objects.all().delete()
 

@@ -185,15 +185,10 @@ def journey_effects_read(*, campaigns: Sequence[Campaign]) -> tuple[list[Journey
     return found, pending
 
 
-def journey_effects_get(*, campaigns: Sequence[Campaign]) -> list[JourneyEffect]:
-    """journey_effects_read without the campaigns still to be counted."""
-    return journey_effects_read(campaigns=campaigns)[0]
-
-
 def campaign_journey_effect(*, campaign: Campaign) -> JourneyEffect | None:
     """One campaign's journey effect; None without a holdout visitor or an exposed one (or before the worker's first
     count of a big campaign)."""
-    found = journey_effects_get(campaigns=[campaign])
+    found, _pending = journey_effects_read(campaigns=[campaign])
     return found[0] if found else None
 
 
